@@ -1,0 +1,73 @@
+"""agentchain: holder-bound, attenuable delegation chains for AI agents.
+
+The public surface is what this module exports; everything else is plumbing.
+A person issues a link to an agent, the agent delegates a narrower slice to a
+sub-agent, the sub-agent invokes with proof of possession, and a verifier
+decides::
+
+    token = issue(alice, agent.public_key, capabilities=[("calendar/read", "*")], depth=1)
+    token = delegate(token, agent, sub.public_key, capabilities=[("calendar/read", "*")])
+    presentation = invoke(token, sub, audience="https://cal.example", action="calendar/read",
+                          resource="https://cal.example/alice")
+    decision = Verifier(TrustPolicy(anchors=(alice.public_key,), audience="https://cal.example"))
+                   .verify(presentation, Request("calendar/read", "https://cal.example/alice"))
+"""
+
+from agentchain.codec import Presentation, decode_presentation_unverified
+from agentchain.crypto import PrivateKey, PublicKey
+from agentchain.errors import (
+    AgentchainError,
+    ChainError,
+    DecodeError,
+    InvalidKey,
+    IssueError,
+    SignatureError,
+    UsageError,
+)
+from agentchain.issuer import delegate, invoke, issue
+from agentchain.limits import Limits
+from agentchain.model import Capability, Descriptor
+from agentchain.store import MemoryStore, Store
+from agentchain.verifier import (
+    Decision,
+    Outcome,
+    Principal,
+    Reason,
+    Request,
+    TrustPolicy,
+    VerifiedChain,
+    Verifier,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AgentchainError",
+    "Capability",
+    "ChainError",
+    "Decision",
+    "DecodeError",
+    "Descriptor",
+    "InvalidKey",
+    "IssueError",
+    "Limits",
+    "MemoryStore",
+    "Outcome",
+    "Presentation",
+    "Principal",
+    "PrivateKey",
+    "PublicKey",
+    "Reason",
+    "Request",
+    "SignatureError",
+    "Store",
+    "TrustPolicy",
+    "UsageError",
+    "VerifiedChain",
+    "Verifier",
+    "__version__",
+    "decode_presentation_unverified",
+    "delegate",
+    "invoke",
+    "issue",
+]

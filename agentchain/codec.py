@@ -1,0 +1,514 @@
+"""Model <-> wire: the CBOR claim maps, the presentation container and the text form.
+
+Layer 4. Decoding here checks structure, never trust: every object it returns
+keeps the exact bytes it came from, and its signature is still unchecked. The
+names say so (``decode_unverified``). Claim keys are the registry of spec 5.5.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from agentchain import policy
+from agentchain.crypto import COSE_ALG, PrivateKey, PublicKey
+from agentchain.errors import DecodeError, InvalidKey
+from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.model import Capability, Descriptor, Window, check_action, check_resource
+from agentchain.wire import cbor, cose
+
+VERSION: Final = 1
+
+TYP_LINK: Final = "application/agentchain-link+cbor"
+TYP_INVOCATION: Final = "application/agentchain-invocation+cbor"
+
+#: spec 5.1: text form prefixes, naming encoding and version
+TEXT_PREFIX_CBOR: Final = "ac1c."
+
+# spec 5.5: link claim keys
+L_VERSION, L_ISSUER, L_HOLDER, L_PARENT, L_ID = 1, 2, 3, 4, 5
+L_IAT, L_NBF, L_EXP, L_CAPS, L_CAVEATS, L_DEPTH, L_PURPOSE, L_DESCRIPTOR = range(6, 14)
+# spec 5.5: descriptor keys
+D_KIND, D_NAME, D_CODE, D_MODEL, D_CONFIG = 1, 2, 3, 4, 5
+# spec 5.7: invocation claim keys
+I_VERSION, I_CHAIN, I_AUDIENCE, I_ACTION, I_RESOURCE, I_ARGS, I_IAT, I_NONCE = range(1, 9)
+# spec 5.8: presentation container keys
+P_VERSION, P_LINKS, P_INVOCATION = 1, 2, 3
+
+MAX_TIME: Final = 2**53 - 1  # seconds; far beyond any real clock, exact in every language
+_ALG_BY_COSE: Final = {v: k for k, v in COSE_ALG.items()}
+
+
+def digest(data: bytes) -> bytes:
+    """SHA-256, the protocol's one hash (link digests, chain digests, revocation ids)."""
+    return hashlib.sha256(data).digest()
+
+
+# ---------------------------------------------------------------------------
+# strict field access
+
+
+class _Fields:
+    """Reads a decoded CBOR map field by field and rejects what nobody read."""
+
+    def __init__(self, value: object, where: str, allowed: frozenset[int]) -> None:
+        if not isinstance(value, dict):
+            raise DecodeError("schema_invalid", f"{where} must be a map")
+        unknown = [k for k in value if k not in allowed]
+        if unknown:
+            raise DecodeError(
+                "unknown_field", f"{where} has unknown key(s) {sorted(map(str, unknown))}"
+            )
+        self._map: dict[object, object] = value
+        self._where = where
+
+    def _get(self, key: int, required: bool) -> object:
+        if key not in self._map:
+            if required:
+                raise DecodeError("schema_invalid", f"{self._where} lacks key {key}")
+            return None
+        return self._map[key]
+
+    def uint(self, key: int, *, required: bool = True, upper: int = MAX_TIME) -> int | None:
+        value = self._get(key, required)
+        if value is None and not required:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= upper:
+            raise DecodeError(
+                "schema_invalid", f"{self._where} key {key} must be an int in 0..{upper}"
+            )
+        return value
+
+    def text(self, key: int, *, required: bool = True) -> str | None:
+        value = self._get(key, required)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value:
+            raise DecodeError("schema_invalid", f"{self._where} key {key} must be a non-empty text")
+        return value
+
+    def bstr(self, key: int, *, size: tuple[int, int], required: bool = True) -> bytes | None:
+        value = self._get(key, required)
+        if value is None and not required:
+            return None
+        if not isinstance(value, bytes) or not size[0] <= len(value) <= size[1]:
+            raise DecodeError(
+                "schema_invalid", f"{self._where} key {key} must be {size[0]}..{size[1]} bytes"
+            )
+        return value
+
+    def array(self, key: int, *, required: bool = True) -> list[object] | None:
+        value = self._get(key, required)
+        if value is None and not required:
+            return None
+        if not isinstance(value, list):
+            raise DecodeError("schema_invalid", f"{self._where} key {key} must be an array")
+        return value
+
+    def raw(self, key: int) -> object:
+        return self._get(key, False)
+
+
+def _req(value: object) -> object:
+    """Narrow a value _Fields returned for a required field (it is never None there)."""
+    assert value is not None
+    return value
+
+
+# ---------------------------------------------------------------------------
+# keys and digests
+
+
+def decode_public_key(value: object, where: str) -> PublicKey:
+    if not isinstance(value, dict):
+        raise DecodeError("schema_invalid", f"{where} must be a COSE_Key map")
+    return PublicKey.from_cose_key(value)
+
+
+def _encode_digests(digests: Mapping[str, bytes]) -> dict[str, bytes]:
+    return dict(digests)
+
+
+def _decode_digests(value: object, where: str) -> dict[str, bytes]:
+    if not isinstance(value, dict) or not value:
+        raise DecodeError("schema_invalid", f"{where} must be a non-empty map")
+    if len(value) > 8:
+        raise DecodeError("limit_exceeded", f"{where} has more than 8 digests")
+    out: dict[str, bytes] = {}
+    for alg, dig in value.items():
+        if not isinstance(alg, str) or not isinstance(dig, bytes):
+            raise DecodeError("schema_invalid", f"{where} maps text to bytes")
+        out[alg] = dig
+    return out
+
+
+def encode_descriptor(d: Descriptor) -> dict[int, object]:
+    out: dict[int, object] = {D_KIND: d.kind}
+    if d.name is not None:
+        out[D_NAME] = d.name
+    if d.code:
+        out[D_CODE] = _encode_digests(d.code)
+    if d.model is not None:
+        out[D_MODEL] = d.model
+    if d.config:
+        out[D_CONFIG] = _encode_digests(d.config)
+    return out
+
+
+def decode_descriptor(value: object) -> Descriptor:
+    f = _Fields(value, "descriptor", frozenset({D_KIND, D_NAME, D_CODE, D_MODEL, D_CONFIG}))
+    kind = f.text(D_KIND)
+    code = f.raw(D_CODE)
+    config = f.raw(D_CONFIG)
+    return Descriptor(
+        kind=kind,  # type: ignore[arg-type]  # checked by Descriptor.__post_init__
+        name=f.text(D_NAME, required=False),
+        code=_decode_digests(code, "descriptor code") if code is not None else {},
+        model=f.text(D_MODEL, required=False),
+        config=_decode_digests(config, "descriptor config") if config is not None else {},
+    )
+
+
+# ---------------------------------------------------------------------------
+# links
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClaims:
+    """The payload of a link (spec 5.5)."""
+
+    issuer: bytes  # thumbprint of the delegator's key
+    holder: PublicKey  # the delegatee's full key: the holder binding
+    parent: bytes | None  # SHA-256 of the parent link's signed bytes; None at the root
+    id: bytes
+    iat: int
+    window: Window
+    capabilities: tuple[Capability, ...]
+    caveats: tuple[policy.Statement, ...]
+    depth: int
+    purpose: str | None
+    descriptor: Descriptor
+
+    def to_cbor(self) -> dict[int, object]:
+        out: dict[int, object] = {
+            L_VERSION: VERSION,
+            L_ISSUER: self.issuer,
+            L_HOLDER: self.holder.to_cose_key(),
+            L_ID: self.id,
+            L_IAT: self.iat,
+            L_NBF: self.window.nbf,
+            L_EXP: self.window.exp,
+            L_CAPS: [[c.action, c.resource] for c in self.capabilities],
+            L_CAVEATS: [s.raw for s in self.caveats],
+            L_DEPTH: self.depth,
+            L_DESCRIPTOR: encode_descriptor(self.descriptor),
+        }
+        if self.parent is not None:
+            out[L_PARENT] = self.parent
+        if self.purpose is not None:
+            out[L_PURPOSE] = self.purpose
+        return out
+
+
+_LINK_KEYS: Final = frozenset(range(L_VERSION, L_DESCRIPTOR + 1))
+
+
+def _check_version(f: _Fields, key: int, where: str) -> None:
+    version = f.uint(key, upper=2**32)
+    if version != VERSION:
+        raise DecodeError("version_unsupported", f"{where} version {version} is not {VERSION}")
+
+
+def decode_capability(value: object, limits: Limits) -> Capability:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], str)
+        or not isinstance(value[1], str)
+    ):
+        raise DecodeError("schema_invalid", "a capability is an array [action, resource]")
+    return Capability(value[0], value[1])
+
+
+def decode_link_claims(payload: object, limits: Limits) -> LinkClaims:
+    f = _Fields(payload, "link", _LINK_KEYS)
+    _check_version(f, L_VERSION, "link")
+    caps_raw = _req(f.array(L_CAPS))
+    caveats_raw = _req(f.array(L_CAVEATS))
+    assert isinstance(caps_raw, list) and isinstance(caveats_raw, list)
+    if not caps_raw:
+        raise DecodeError("schema_invalid", "a link grants at least one capability")
+    if len(caps_raw) > limits.max_capabilities:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_capabilities} capabilities")
+    if len(caveats_raw) > limits.max_caveats:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_caveats} caveats")
+    nbf, exp = f.uint(L_NBF), f.uint(L_EXP)
+    assert nbf is not None and exp is not None
+    iat = f.uint(L_IAT)
+    assert iat is not None
+    depth = f.uint(L_DEPTH, upper=255)
+    assert depth is not None
+    issuer = f.bstr(L_ISSUER, size=(32, 32))
+    link_id = f.bstr(L_ID, size=(16, 64))
+    assert issuer is not None and link_id is not None
+    return LinkClaims(
+        issuer=issuer,
+        holder=decode_public_key(f.raw(L_HOLDER), "link holder"),
+        parent=f.bstr(L_PARENT, size=(32, 32), required=False),
+        id=link_id,
+        iat=iat,
+        window=Window(nbf, exp),
+        capabilities=tuple(decode_capability(c, limits) for c in caps_raw),
+        caveats=tuple(policy.parse(c, limits=limits) for c in caveats_raw),
+        depth=depth,
+        purpose=f.text(L_PURPOSE, required=False),
+        descriptor=decode_descriptor(f.raw(L_DESCRIPTOR)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A decoded link whose signature is NOT yet checked (the verifier checks it)."""
+
+    claims: LinkClaims
+    sign1: cose.Sign1
+    #: SHA-256 of the exact signed bytes: the child's ``parent``, the revocation id
+    digest: bytes
+
+    @property
+    def encoded(self) -> bytes:
+        return self.sign1.encoded
+
+    @property
+    def alg(self) -> str:
+        return alg_name(self.sign1.alg)
+
+
+def alg_name(cose_alg: int) -> str:
+    """The algorithm name of a COSE alg id; anything outside the allowlist is refused."""
+    try:
+        return _ALG_BY_COSE[cose_alg]
+    except KeyError:
+        raise InvalidKey("alg_not_allowed", f"COSE algorithm {cose_alg} is not allowed") from None
+
+
+def _decode_sign1(data: bytes, typ: str, limits: Limits) -> cose.Sign1:
+    if len(data) > limits.max_object_bytes:
+        raise DecodeError("limit_exceeded", f"signed object over {limits.max_object_bytes} bytes")
+    sign1 = cose.decode_sign1(
+        data,
+        max_depth=limits.max_cbor_depth,
+        max_items=limits.max_cbor_items,
+        max_string_bytes=limits.max_object_bytes,
+    )
+    if sign1.typ != typ:
+        raise DecodeError("type_mismatch", f"expected {typ}, found {sign1.typ}")
+    alg_name(sign1.alg)
+    return sign1
+
+
+def _decode_payload(sign1: cose.Sign1, limits: Limits) -> object:
+    return cbor.decode(
+        sign1.payload,
+        max_depth=limits.max_cbor_depth,
+        max_items=limits.max_cbor_items,
+        max_string_bytes=limits.max_string_bytes,
+    )
+
+
+def decode_link_unverified(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Link:
+    sign1 = _decode_sign1(data, TYP_LINK, limits)
+    claims = decode_link_claims(_decode_payload(sign1, limits), limits)
+    return Link(claims=claims, sign1=sign1, digest=digest(data))
+
+
+def sign_object(key: PrivateKey, typ: str, payload: object) -> bytes:
+    """Encode ``payload`` deterministically and wrap it in a COSE_Sign1 signed by ``key``."""
+    payload_bytes = cbor.encode(payload)  # type: ignore[arg-type]
+    protected = cose.protected_header(COSE_ALG[key.alg], typ)
+    signature = key.sign(cose.sig_structure(protected, payload_bytes))
+    return cose.assemble(protected, payload_bytes, signature)
+
+
+# ---------------------------------------------------------------------------
+# invocations
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationClaims:
+    """The payload of an invocation (spec 5.7): the holder's proof of possession."""
+
+    chain: bytes  # digest of the last link: commits to the whole chain
+    audience: str
+    action: str
+    resource: str
+    args: Mapping[str, object]
+    iat: int
+    nonce: bytes
+
+    def to_cbor(self) -> dict[int, object]:
+        return {
+            I_VERSION: VERSION,
+            I_CHAIN: self.chain,
+            I_AUDIENCE: self.audience,
+            I_ACTION: self.action,
+            I_RESOURCE: self.resource,
+            I_ARGS: dict(self.args),
+            I_IAT: self.iat,
+            I_NONCE: self.nonce,
+        }
+
+
+def check_args(args: object) -> dict[str, object]:
+    """Arguments are a map with text keys (spec 5.7); values are CBOR data without floats."""
+    if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+        raise DecodeError("schema_invalid", "invocation arguments must be a map with text keys")
+    return args
+
+
+def decode_invocation_claims(payload: object) -> InvocationClaims:
+    f = _Fields(payload, "invocation", frozenset(range(I_VERSION, I_NONCE + 1)))
+    _check_version(f, I_VERSION, "invocation")
+    action, resource = f.text(I_ACTION), f.text(I_RESOURCE)
+    assert action is not None and resource is not None
+    check_action(action, pattern=False)
+    check_resource(resource, pattern=False)
+    chain, nonce = f.bstr(I_CHAIN, size=(32, 32)), f.bstr(I_NONCE, size=(16, 64))
+    audience, iat = f.text(I_AUDIENCE), f.uint(I_IAT)
+    assert chain is not None and nonce is not None and audience is not None and iat is not None
+    return InvocationClaims(
+        chain=chain,
+        audience=audience,
+        action=action,
+        resource=resource,
+        args=check_args(f.raw(I_ARGS)),
+        iat=iat,
+        nonce=nonce,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A decoded invocation whose signature is NOT yet checked."""
+
+    claims: InvocationClaims
+    sign1: cose.Sign1
+
+    @property
+    def encoded(self) -> bytes:
+        return self.sign1.encoded
+
+
+def decode_invocation_unverified(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Invocation:
+    sign1 = _decode_sign1(data, TYP_INVOCATION, limits)
+    return Invocation(claims=decode_invocation_claims(_decode_payload(sign1, limits)), sign1=sign1)
+
+
+# ---------------------------------------------------------------------------
+# the container: a token (links only) or a presentation (links + invocation)
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """Links, and the invocation when present; nothing in it is verified.
+
+    Without an invocation this is what the protocol calls a *token*: what a
+    delegator hands to its delegatee. ``Verifier.verify`` is the only way from
+    this type to a verified chain.
+    """
+
+    links: tuple[Link, ...]
+    invocation: Invocation | None = None
+
+    @property
+    def holder(self) -> PublicKey:
+        return self.links[-1].claims.holder
+
+    @property
+    def chain_digest(self) -> bytes:
+        return self.links[-1].digest
+
+    def to_bytes(self) -> bytes:
+        out: dict[int, object] = {
+            P_VERSION: VERSION,
+            P_LINKS: [link.encoded for link in self.links],
+        }
+        if self.invocation is not None:
+            out[P_INVOCATION] = self.invocation.encoded
+        return cbor.encode(out)  # type: ignore[arg-type]
+
+    def to_text(self) -> str:
+        return TEXT_PREFIX_CBOR + b64encode(self.to_bytes())
+
+    def without_invocation(self) -> Presentation:
+        return Presentation(self.links)
+
+
+def decode_presentation_unverified(
+    data: bytes | str, limits: Limits = DEFAULT_LIMITS
+) -> Presentation:
+    """Decode a token or presentation from bytes or its text form, checking structure only."""
+    raw = from_text(data, limits) if isinstance(data, str) else data
+    if len(raw) > limits.max_presentation_bytes:
+        raise DecodeError(
+            "limit_exceeded", f"presentation over {limits.max_presentation_bytes} bytes"
+        )
+    top = cbor.decode(
+        raw, max_depth=3, max_items=limits.max_links + 8, max_string_bytes=limits.max_object_bytes
+    )
+    f = _Fields(top, "presentation", frozenset({P_VERSION, P_LINKS, P_INVOCATION}))
+    _check_version(f, P_VERSION, "presentation")
+    links_raw = _req(f.array(P_LINKS))
+    assert isinstance(links_raw, list)
+    if not links_raw:
+        raise DecodeError("chain_empty", "the presentation holds no link")
+    if len(links_raw) > limits.max_links:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_links} links")
+    links = []
+    for item in links_raw:
+        if not isinstance(item, bytes):
+            raise DecodeError("schema_invalid", "links are byte strings holding COSE_Sign1")
+        links.append(decode_link_unverified(item, limits))
+    inv_raw = f.bstr(P_INVOCATION, size=(1, limits.max_object_bytes), required=False)
+    invocation = decode_invocation_unverified(inv_raw, limits) if inv_raw is not None else None
+    return Presentation(tuple(links), invocation)
+
+
+# ---------------------------------------------------------------------------
+# text form (spec 5.1)
+
+_B64URL: Final = re.compile(r"[A-Za-z0-9_\-]*")
+
+
+def b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Strict unpadded base64url: no padding, no whitespace, no stray bits."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise DecodeError("base64_invalid", "not unpadded base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise DecodeError("base64_invalid", "not unpadded base64url") from None
+    if b64encode(data) != text:  # non-zero trailing bits: a second spelling of the same bytes
+        raise DecodeError("base64_invalid", "base64url has non-zero trailing bits")
+    return data
+
+
+def from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    text = text.strip()
+    # the cap is checked on the text, before any decoding work
+    if len(text) > len(TEXT_PREFIX_CBOR) + (limits.max_presentation_bytes * 4 + 2) // 3:
+        raise DecodeError(
+            "limit_exceeded", f"text over the {limits.max_presentation_bytes}-byte cap"
+        )
+    if not text.startswith(TEXT_PREFIX_CBOR):
+        raise DecodeError("encoding_unknown", f"text form must start with {TEXT_PREFIX_CBOR!r}")
+    return b64decode(text[len(TEXT_PREFIX_CBOR) :])

@@ -1,0 +1,817 @@
+"""Caveats as data: a small, total, bounded predicate language over arguments.
+
+A caveat is a *statement* (a JSON/CBOR array), never code. The language is
+modelled on UCAN 1.0's policy language; this is an independent implementation.
+
+Values
+    The CBOR/JSON data model without floats: ``int | str | bytes | bool | None |
+    list | dict[str, ...]``. Typing is strict: ``bool`` is not an ``int`` (``True
+    != 1``, and ordering a bool is a type error), and ``bytes`` never equals a
+    ``str``.
+
+Statements
+    ``["==", SEL, V]`` ``["!=", SEL, V]``  deep, type-strict equality.
+    ``["<", SEL, INT]`` (and ``<=``, ``>``, ``>=``)  both sides ints, not bools.
+    ``["like", SEL, PATTERN]``  glob over a string: ``*`` matches any run of code
+    points (also empty), ``\\*`` is a literal star, ``\\\\`` a literal backslash;
+    any other escape is invalid.
+    ``["in", SEL, [V, ...]]``  the selected value equals one of the elements.
+    ``["and", [S, ...]]`` ``["or", [S, ...]]`` ``["not", S]``.
+    ``["all", SEL, S]`` ``["any", SEL, S]``  SEL selects a list; S is evaluated
+    with each element as its root ``.``.
+
+Selectors
+    ``.`` is the root; then segments chained freely: ``.name`` (identifier
+    ``[A-Za-z_][A-Za-z0-9_-]*``), ``[N]`` (a non-negative decimal index without
+    leading zeros), ``["key"]`` (JSON-style quoted key; only ``\\"`` and ``\\\\``
+    escapes). The first segment follows the leading dot directly (``.a``,
+    ``.[0]``, ``.["k"]``); later ones are ``.name`` or a bracket (``.a[0].b``),
+    so ``.a.[0]`` is invalid: one spelling per path. Negative indices are NOT
+    supported (invalid): counting from the end would make a caveat's meaning
+    depend on list length in a way that is easy to get wrong.
+
+Three-valued, fail-closed semantics
+    A statement evaluates to TRUE, FALSE or ERROR. ERROR comes from a missing
+    path (absent key, index out of range, stepping into a scalar), a type
+    mismatch in an ordering or ``like``, a non-list under ``all``/``any``, a value
+    outside the data model, or an exhausted step budget. ERROR is absorbing in
+    every combinator: ``not ERROR = ERROR``, and ``and``/``or``/``all``/``any``
+    are ERROR as soon as any child is ERROR, whatever the other children say.
+    Hence ``["not", ["==", ".missing", 1]]`` is ERROR, not TRUE: absence can
+    never be turned into permission. Identities: ``["and", []]`` is TRUE,
+    ``["or", []]`` is FALSE, ``all`` over an empty list is TRUE, ``any`` over an
+    empty list is FALSE. Combinators evaluate every child (stopping early only
+    on ERROR, which fixes the answer), so the outcome never depends on the order
+    of children, nor of the caveats of a link. A caveat holds only if TRUE.
+
+Limits (from :class:`~agentchain.limits.Limits`)
+    ``max_policy_depth`` bounds the nesting of arrays/maps in one statement's
+    data (the statement array itself is depth 1; literals count too);
+    ``max_policy_nodes`` bounds the data items of one statement (every array,
+    map, map value and scalar); ``max_string_bytes`` bounds each string's UTF-8
+    length. All are checked during one iterative walk that stops at the first
+    excess, so a hostile input costs O(limits) work whatever its size.
+    ``max_policy_steps`` is the evaluation budget shared by one link's caveats:
+    one step per statement evaluated, one per element visited by ``all``/``any``,
+    one per element of an ``in`` list, and ``len(text) // 64`` extra for ``like``.
+
+Every walk (parsing, selecting, comparing, evaluating, rendering) is iterative,
+so neither a deep statement nor deep arguments can raise ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal, NamedTuple, TypeAlias, cast
+
+from agentchain.errors import DecodeError
+from agentchain.limits import DEFAULT_LIMITS, Limits
+
+__all__ = [
+    "Op",
+    "Outcome",
+    "Result",
+    "Selector",
+    "Statement",
+    "Value",
+    "evaluate",
+    "parse",
+    "to_text",
+]
+
+Value: TypeAlias = "int | str | bytes | bool | list[Value] | dict[str, Value] | None"
+Op: TypeAlias = Literal[
+    "==", "!=", "<", "<=", ">", ">=", "like", "in", "and", "or", "not", "all", "any"
+]
+Outcome: TypeAlias = Literal["true", "false", "error"]
+
+#: operator -> array length (operator included)
+_ARITY: Final[dict[str, int]] = {
+    "==": 3,
+    "!=": 3,
+    "<": 3,
+    "<=": 3,
+    ">": 3,
+    ">=": 3,
+    "like": 3,
+    "in": 3,
+    "and": 2,
+    "or": 2,
+    "not": 2,
+    "all": 3,
+    "any": 3,
+}
+_ORDERING: Final = frozenset({"<", "<=", ">", ">="})
+_QUANTIFIERS: Final = frozenset({"all", "any"})
+_CONNECTIVES: Final = frozenset({"and", "or", "not"})
+
+# CBOR's major types 0 and 1 reach exactly this far; a JSON decoder could hand us
+# a 100 000-digit int whose every comparison and rendering would be costly.
+_INT_MIN: Final = -(2**64)
+_INT_MAX: Final = 2**64 - 1
+# An index beyond this could never be in range of a decodable list; the bound
+# also keeps int() far from CPython's digit limit.
+_MAX_INDEX_DIGITS: Final = 18
+#: ``like`` charges one step per this many code points of the subject
+_LIKE_CHARS_PER_STEP: Final = 64
+#: longest statement or value excerpt quoted in messages
+_EXCERPT: Final = 80
+
+_KINDS: Final[dict[type, str]] = {
+    bool: "bool",
+    int: "int",
+    str: "string",
+    bytes: "bytes",
+    type(None): "null",
+    list: "list",
+    dict: "map",
+}
+_IDENT_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_IDENT_REST: Final = _IDENT_START | frozenset("0123456789-")
+_DIGITS: Final = frozenset("0123456789")
+
+
+def _invalid(message: str) -> DecodeError:
+    return DecodeError("caveat_invalid", message)
+
+
+def _too_big(message: str) -> DecodeError:
+    return DecodeError("limit_exceeded", message)
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """A parsed selector: ``text`` as written, ``path`` of map keys (str) and indices (int)."""
+
+    text: str
+    path: tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Statement:
+    """A parsed, validated statement. Build it with :func:`parse` only.
+
+    ``op`` is the operator, ``selector`` is set for every operator but
+    ``and``/``or``/``not``, ``children`` holds sub-statements (``and``/``or``: all
+    of them; ``not``/``all``/``any``: one). :attr:`raw` is the original data and
+    re-encodes to the same bytes. Equality is type-strict equality of the data
+    (so a statement with literal ``1`` differs from one with ``True``).
+    """
+
+    op: Op
+    selector: Selector | None
+    children: tuple[Statement, ...]
+    # Private: the evaluator reads these, and nobody else may alter them (the
+    # semantics must stay the meaning of the signed bytes).
+    _literal: Value
+    _pattern: tuple[str, ...]
+    _raw: Value
+
+    @property
+    def raw(self) -> Value:
+        """The statement's data. A fresh copy each time: mutating it cannot
+        make the statement evaluate differently from what it re-encodes to."""
+        return _copy(self._raw)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Statement):
+            return NotImplemented
+        return _deep_equal(self._raw, other._raw) is True
+
+    def __hash__(self) -> int:
+        return hash(to_text(self))
+
+    def __repr__(self) -> str:
+        return f"Statement({_excerpt(to_text(self))})"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """Outcome of evaluating caveats; ``detail`` names what failed and why (no argument values)."""
+
+    outcome: Outcome
+    detail: str
+
+    @property
+    def holds(self) -> bool:
+        """Whether the caveats authorize the request: only a TRUE outcome does."""
+        return self.outcome == "true"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse(data: object, *, limits: Limits = DEFAULT_LIMITS) -> Statement:
+    """Validate ``data`` (as produced by a strict CBOR/JSON decoder) as one statement.
+
+    Raises :class:`DecodeError` with ``limit_exceeded`` (depth, node count or
+    string size) or ``caveat_invalid`` (anything else: a float, an unknown
+    operator, a wrong arity, a bad selector, literal or pattern).
+    """
+    return _build(_checked_copy(data, limits))
+
+
+class _Loc(NamedTuple):
+    """Where an item sits in the statement's data: a cons list, so that each
+    step costs O(1) and the path is only spelled out for an error message."""
+
+    parent: _Loc | None
+    step: int | str
+
+
+#: steps of a location shown in messages (the innermost ones)
+_LOC_STEPS: Final = 8
+
+
+def _where(loc: _Loc | None) -> str:
+    steps: list[str] = []
+    while loc is not None and len(steps) < _LOC_STEPS:
+        step = loc.step
+        steps.append(f"[{step}]" if type(step) is int else f"[{_excerpt(_render(step), 24)}]")
+        loc = loc.parent
+    return ("$" if loc is None else "$…") + "".join(reversed(steps))
+
+
+def _checked_copy(data: object, limits: Limits) -> Value:
+    """Copy ``data`` into fresh containers, checking the data model and the limits.
+
+    Iterative, and a container's size is charged before its items are visited,
+    so the walk stops after at most ``max_policy_nodes`` items and never goes
+    deeper than ``max_policy_depth``. Copying means later mutation of the
+    caller's data cannot change a parsed statement.
+    """
+    holder: list[Value] = [None]
+    nodes = 1
+    # (item, depth of the container holding it, container of the copy, slot, location)
+    stack: list[tuple[object, int, list[Value] | dict[str, Value], int | str, _Loc | None]] = [
+        (data, 0, holder, 0, None)
+    ]
+    while stack:
+        item, depth, parent, slot, loc = stack.pop()
+        copied: Value
+        if type(item) is list or type(item) is dict:
+            if depth + 1 > limits.max_policy_depth:
+                raise _too_big(
+                    f"{_where(loc)}: statement nested deeper than {limits.max_policy_depth}"
+                )
+            nodes += len(item)
+            if nodes > limits.max_policy_nodes:
+                raise _too_big(
+                    f"{_where(loc)}: statement has more than {limits.max_policy_nodes} nodes"
+                )
+            if type(item) is list:
+                new_list: list[Value] = [None] * len(item)
+                for index, element in enumerate(item):
+                    stack.append((element, depth + 1, new_list, index, _Loc(loc, index)))
+                copied = new_list
+            else:
+                new_dict: dict[str, Value] = {}
+                for key, element in cast(dict[object, object], item).items():
+                    if type(key) is not str:
+                        raise _invalid(
+                            f"{_where(loc)}: map key is {type(key).__name__}, not a string"
+                        )
+                    _check_string(key, limits, loc)
+                    new_dict[key] = None  # keeps the key order of the input
+                    stack.append((element, depth + 1, new_dict, key, _Loc(loc, key)))
+                copied = new_dict
+        elif type(item) is str:
+            _check_string(item, limits, loc)
+            copied = item
+        elif type(item) is bytes:
+            if len(item) > limits.max_string_bytes:
+                raise _too_big(f"{_where(loc)}: byte string longer than {limits.max_string_bytes}")
+            copied = item
+        elif type(item) is int:
+            if not _INT_MIN <= item <= _INT_MAX:
+                raise _invalid(f"{_where(loc)}: integer outside the CBOR range")
+            copied = item
+        elif type(item) is bool or item is None:
+            copied = cast(Value, item)
+        elif type(item) is float:
+            raise _invalid(f"{_where(loc)}: floats are not allowed in caveats")
+        else:
+            raise _invalid(f"{_where(loc)}: {type(item).__name__} is not a caveat value")
+        if type(parent) is list:
+            parent[cast(int, slot)] = copied
+        else:
+            cast(dict[str, Value], parent)[cast(str, slot)] = copied
+    return holder[0]
+
+
+def _check_string(text: str, limits: Limits, loc: _Loc | None) -> None:
+    # len() first: a string of more code points than the limit is too long in
+    # any encoding, and we avoid encoding a hostile megabyte.
+    if len(text) > limits.max_string_bytes:
+        raise _too_big(f"{_where(loc)}: string longer than {limits.max_string_bytes} bytes")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        # lone surrogates: a JSON decoder accepts "\ud800", CBOR cannot carry it
+        raise _invalid(f"{_where(loc)}: string is not valid Unicode") from None
+    if size > limits.max_string_bytes:
+        raise _too_big(f"{_where(loc)}: string longer than {limits.max_string_bytes} bytes")
+
+
+class _Shape(NamedTuple):
+    op: Op
+    selector: Selector | None
+    literal: Value
+    pattern: tuple[str, ...]
+    arity: int  # number of sub-statements
+
+
+def _build(root: Value) -> Statement:
+    """Turn checked data into a Statement tree, iteratively (post-order)."""
+    # (data, location, shape once its own operands are checked)
+    todo: list[tuple[Value, _Loc | None, _Shape | None]] = [(root, None, None)]
+    built: list[Statement] = []
+    while todo:
+        raw, loc, shape = todo.pop()
+        if shape is None:
+            shape, subs = _shape(raw, loc)
+            todo.append((raw, loc, shape))
+            todo.extend((sub, where, None) for sub, where in reversed(subs))
+            continue
+        # its sub-statements are the last `arity` built, in order
+        first = len(built) - shape.arity
+        children = tuple(built[first:])
+        del built[first:]
+        built.append(
+            Statement(shape.op, shape.selector, children, shape.literal, shape.pattern, raw)
+        )
+    return built[0]
+
+
+def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc | None]]]:
+    """Check one statement's operator and operands; return its sub-statement data."""
+    if type(raw) is not list or not raw:
+        raise _invalid(
+            f"{_where(loc)}: a statement is a non-empty array, got {_render_excerpt(raw)}"
+        )
+    head = raw[0]
+    if type(head) is not str or head not in _ARITY:
+        raise _invalid(f"{_where(loc)}: unknown operator {_render_excerpt(head)}")
+    op = cast(Op, head)
+    if len(raw) != _ARITY[op]:
+        raise _invalid(
+            f"{_where(loc)}: {op!r} takes {_ARITY[op] - 1} operand(s), got {len(raw) - 1}"
+        )
+    if op in ("and", "or"):
+        subs = raw[1]
+        if type(subs) is not list:
+            raise _invalid(f"{_where(loc)}: {op!r} takes an array of statements")
+        return _Shape(op, None, None, (), len(subs)), [
+            (sub, _Loc(_Loc(loc, 1), index)) for index, sub in enumerate(subs)
+        ]
+    if op == "not":
+        return _Shape(op, None, None, (), 1), [(raw[1], _Loc(loc, 1))]
+    selector = _parse_selector(raw[1], _Loc(loc, 1))
+    operand = raw[2]
+    if op in _QUANTIFIERS:
+        return _Shape(op, selector, None, (), 1), [(operand, _Loc(loc, 2))]
+    pattern: tuple[str, ...] = ()
+    if op in _ORDERING and type(operand) is not int:
+        raise _invalid(f"{_where(loc)}[2]: {op!r} compares with an int, got {_kind(operand)}")
+    if op == "in" and type(operand) is not list:
+        raise _invalid(f"{_where(loc)}[2]: 'in' takes an array, got {_kind(operand)}")
+    if op == "like":
+        if type(operand) is not str:
+            raise _invalid(f"{_where(loc)}[2]: 'like' takes a string pattern, got {_kind(operand)}")
+        pattern = _parse_pattern(operand, _Loc(loc, 2))
+    return _Shape(op, selector, operand, pattern, 0), []
+
+
+def _parse_selector(text: Value, loc: _Loc | None) -> Selector:
+    if type(text) is not str:
+        raise _invalid(f"{_where(loc)}: a selector is a string, got {_kind(text)}")
+    if not text.startswith("."):
+        raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r} does not start with '.'")
+    path: list[str | int] = []
+    end = len(text)
+    pos = 1
+    while pos < end:
+        if text[pos] == "[":
+            pos = _parse_bracket(text, pos, path, loc)
+            continue
+        if path:  # not the first segment: it must be ".name"
+            if text[pos] != ".":
+                raise _invalid(
+                    f"{_where(loc)}: selector {_excerpt(text)!r}: unexpected {text[pos]!r}"
+                )
+            pos += 1
+        start = pos
+        if pos < end and text[pos] in _IDENT_START:
+            pos += 1
+            while pos < end and text[pos] in _IDENT_REST:
+                pos += 1
+        if pos == start:
+            raise _invalid(
+                f"{_where(loc)}: selector {_excerpt(text)!r}: expected a name at {start}"
+            )
+        path.append(text[start:pos])
+    return Selector(text, tuple(path))
+
+
+def _parse_bracket(text: str, pos: int, path: list[str | int], loc: _Loc | None) -> int:
+    """Parse ``[N]`` or ``["key"]`` at ``text[pos] == "["``; return the position after it."""
+    end = len(text)
+    if pos + 1 < end and text[pos + 1] == '"':
+        chars: list[str] = []
+        cur = pos + 2
+        while True:
+            if cur >= end:
+                raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: unterminated key")
+            char = text[cur]
+            if char == '"':
+                break
+            if char == "\\":
+                if cur + 1 < end and text[cur + 1] in '"\\':
+                    chars.append(text[cur + 1])
+                    cur += 2
+                    continue
+                raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: bad escape at {cur}")
+            chars.append(char)
+            cur += 1
+        if cur + 1 >= end or text[cur + 1] != "]":
+            raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: expected ']' at {cur + 1}")
+        path.append("".join(chars))
+        return cur + 2
+    close = text.find("]", pos + 1)
+    digits = text[pos + 1 : close] if close >= 0 else text[pos + 1 :]
+    if close < 0 or not digits or not set(digits) <= _DIGITS:
+        what = "negative indices are not supported" if digits[:1] == "-" else "bad index"
+        raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: {what}")
+    if (len(digits) > 1 and digits[0] == "0") or len(digits) > _MAX_INDEX_DIGITS:
+        raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: non-canonical or huge index")
+    path.append(int(digits))
+    return close + 1
+
+
+def _parse_pattern(pattern: str, loc: _Loc | None) -> tuple[str, ...]:
+    """Split a glob at its unescaped stars: ``a*b\\*c`` -> ``("a", "b*c")``."""
+    segments: list[str] = []
+    chars: list[str] = []
+    pos = 0
+    while pos < len(pattern):
+        char = pattern[pos]
+        if char == "\\":
+            if pos + 1 < len(pattern) and pattern[pos + 1] in "*\\":
+                chars.append(pattern[pos + 1])
+                pos += 2
+                continue
+            raise _invalid(f"{_where(loc)}: pattern {_excerpt(pattern)!r}: bad escape at {pos}")
+        if char == "*":
+            segments.append("".join(chars))
+            chars = []
+        else:
+            chars.append(char)
+        pos += 1
+    segments.append("".join(chars))
+    return tuple(segments)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate(
+    statements: Sequence[Statement], args: Value, *, limits: Limits = DEFAULT_LIMITS
+) -> Result:
+    """Evaluate the conjunction of ``statements`` (one link's caveats) over ``args``.
+
+    Total: always returns a :class:`Result`, never raises. The outcome is "error"
+    if any statement is ERROR, else "false" if any is FALSE, else "true" (so also
+    for no statements). All statements share one budget of ``max_policy_steps``.
+    ``detail`` reports the first statement with the final outcome.
+    """
+    budget = _Budget(limits.max_policy_steps)
+    first_false = ""
+    try:
+        for index, statement in enumerate(statements):
+            outcome, detail = _run(statement, args, budget)
+            if outcome == "error":  # absorbing: nothing later can change the outcome
+                return Result("error", f"caveat {index}: {detail}")
+            if outcome == "false" and not first_false:
+                first_false = f"caveat {index}: {_excerpt(to_text(statement))} is false"
+    except Exception as exc:
+        # Backstop for values outside the declared types (a caller's objects
+        # whose __eq__ or __hash__ raises); the tests assert it is never reached
+        # with well-typed input. Failing closed keeps `evaluate` total.
+        return Result("error", f"internal error evaluating caveats ({type(exc).__name__})")
+    if first_false:
+        return Result("false", first_false)
+    return Result("true", "")
+
+
+class _Budget:
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def take(self, steps: int) -> bool:
+        """Charge ``steps``; False once the budget is exhausted (and ever after)."""
+        self.left -= steps
+        return self.left >= 0
+
+    def message(self) -> str:
+        return f"step budget of {self.limit} exhausted"
+
+
+_Answer: TypeAlias = tuple[Outcome, str]
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A connective or quantifier whose children are being evaluated."""
+
+    statement: Statement
+    root: object
+    items: Sequence[object]  # and/or/not: the sub-statements; all/any: the list elements
+    index: int = 0
+    seen_true: bool = False
+    seen_false: bool = False
+
+    def where(self) -> str:
+        op = self.statement.op
+        if op == "not":
+            return "not > "
+        if op in ("and", "or"):
+            return f"{op}[{self.index}] > "
+        return f"{op} {cast(Selector, self.statement.selector).text}[{self.index}] > "
+
+    def finish(self) -> _Answer:
+        op = self.statement.op
+        if op in ("and", "all"):
+            return ("false" if self.seen_false else "true"), ""
+        if op in ("or", "any"):
+            return ("true" if self.seen_true else "false"), ""
+        return ("false" if self.seen_true else "true"), ""  # not
+
+
+def _run(statement: Statement, args: object, budget: _Budget) -> _Answer:
+    """Evaluate one statement with an explicit stack (no recursion, whatever the depth)."""
+    stack: list[_Frame] = []
+    answer = _enter(statement, args, budget, stack)
+    while stack:
+        frame = stack[-1]
+        if answer is not None:  # a child of `frame` finished
+            outcome, detail = answer
+            answer = None
+            if outcome == "error":
+                stack.pop()
+                answer = ("error", frame.where() + detail)
+                continue
+            if outcome == "true":
+                frame.seen_true = True
+            else:
+                frame.seen_false = True
+            frame.index += 1
+        if frame.index == len(frame.items):
+            stack.pop()
+            answer = frame.finish()
+            continue
+        if frame.statement.op in _QUANTIFIERS:
+            if not budget.take(1):
+                stack.pop()
+                answer = ("error", frame.where() + budget.message())
+                continue
+            answer = _enter(frame.statement.children[0], frame.items[frame.index], budget, stack)
+        else:
+            child = cast(Statement, frame.items[frame.index])
+            answer = _enter(child, frame.root, budget, stack)
+    assert answer is not None  # the loop only ends after the outermost answer
+    return answer
+
+
+def _enter(
+    statement: Statement, root: object, budget: _Budget, stack: list[_Frame]
+) -> _Answer | None:
+    """Start evaluating ``statement``: an answer for a leaf, or None after pushing a frame."""
+    op = statement.op
+    if not budget.take(1):
+        return "error", f"{_describe(statement)}: {budget.message()}"
+    if op in _CONNECTIVES:
+        stack.append(_Frame(statement, root, statement.children))
+        return None
+    selector = cast(Selector, statement.selector)
+    value, missing = _select(root, selector)
+    if missing:
+        return "error", f"{op} {selector.text}: {missing}"
+    if op in _QUANTIFIERS:
+        if type(value) is not list:
+            return "error", f"{op} {selector.text}: selects a {_kind(value)}, not a list"
+        stack.append(_Frame(statement, root, value))
+        return None
+    return _leaf(statement, selector, value, budget)
+
+
+def _leaf(statement: Statement, selector: Selector, value: object, budget: _Budget) -> _Answer:
+    op = statement.op
+    literal = statement._literal
+    where = f"{op} {selector.text}"
+    if op in ("==", "!="):
+        equal = _deep_equal(value, literal)
+        if equal is None:
+            return "error", f"{where}: value outside the data model"
+        return ("true" if equal == (op == "==") else "false"), ""
+    if op in _ORDERING:
+        if type(value) is not int:
+            return "error", f"{where}: selects a {_kind(value)}, not an int"
+        bound = cast(int, literal)
+        if op == "<":
+            holds = value < bound
+        elif op == "<=":
+            holds = value <= bound
+        elif op == ">":
+            holds = value > bound
+        else:
+            holds = value >= bound
+        return ("true" if holds else "false"), ""
+    if op == "like":
+        if type(value) is not str:
+            return "error", f"{where}: selects a {_kind(value)}, not a string"
+        if not budget.take(len(value) // _LIKE_CHARS_PER_STEP):
+            return "error", f"{where}: {budget.message()}"
+        return ("true" if _glob(statement._pattern, value) else "false"), ""
+    # "in": charged for every element up front, so the cost does not depend on
+    # where (or whether) a match sits in the list
+    choices = cast(list[Value], literal)
+    if not budget.take(len(choices)):
+        return "error", f"{where}: {budget.message()}"
+    for choice in choices:
+        equal = _deep_equal(value, choice)
+        if equal is None:
+            return "error", f"{where}: value outside the data model"
+        if equal:
+            return "true", ""
+    return "false", ""
+
+
+def _select(root: object, selector: Selector) -> tuple[object, str]:
+    """Follow ``selector`` from ``root``: (value, "") or (None, why it is missing)."""
+    value = root
+    for step in selector.path:
+        if type(step) is str:
+            if type(value) is not dict:
+                return None, f"cannot take key {_excerpt(step, 32)!r} of a {_kind(value)}"
+            if step not in value:
+                return None, f"key {_excerpt(step, 32)!r} is missing"
+            value = value[step]
+        else:
+            index = cast(int, step)
+            if type(value) is not list:
+                return None, f"cannot take index {index} of a {_kind(value)}"
+            if index >= len(value):
+                return None, f"index {index} is out of range"
+            value = value[index]
+    return value, ""
+
+
+def _glob(segments: tuple[str, ...], text: str) -> bool:
+    """Whether ``text`` matches the glob whose literal parts between stars are ``segments``.
+
+    Greedy with backtracking only to the last star, done segment-wise: the first
+    and last segments anchor the ends, and each middle segment is matched at its
+    leftmost occurrence after the previous one (leftmost is optimal because a
+    star can absorb anything). ``str.find`` does the scanning in C, so the cost
+    is about O(len(text) + len(pattern)), never exponential.
+    """
+    if len(segments) == 1:
+        return text == segments[0]
+    head, tail = segments[0], segments[-1]
+    if len(head) + len(tail) > len(text) or not text.startswith(head) or not text.endswith(tail):
+        return False
+    pos, stop = len(head), len(text) - len(tail)
+    for segment in segments[1:-1]:
+        found = text.find(segment, pos, stop)
+        if found < 0:
+            return False
+        pos = found + len(segment)
+    return True
+
+
+def _deep_equal(left: object, right: object) -> bool | None:
+    """Type-strict deep equality; None if a value outside the data model is met.
+
+    Iterative, and stops at the first difference: with ``right`` a literal, the
+    work is bounded by the literal's size however large or deep ``left`` is.
+    """
+    pending: list[tuple[object, object]] = [(left, right)]
+    while pending:
+        one, other = pending.pop()
+        kind = type(one)
+        if kind not in _KINDS or type(other) not in _KINDS:
+            return None
+        if kind is not type(other):
+            return False  # also keeps True apart from 1, and b"a" from "a"
+        if kind is list:
+            ones, others = cast(list[object], one), cast(list[object], other)
+            if len(ones) != len(others):
+                return False
+            pending.extend(zip(ones, others, strict=True))
+        elif kind is dict:
+            one_map, other_map = cast(dict[str, object], one), cast(dict[str, object], other)
+            if len(one_map) != len(other_map):
+                return False
+            for key, item in other_map.items():
+                if key not in one_map:
+                    return False
+                pending.append((one_map[key], item))
+        elif one != other:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def to_text(statement: Statement) -> str:
+    """Compact JSON for humans (``inspect``); bytes render as DAG-JSON ``{"/":{"bytes":…}}``."""
+    return _render(statement._raw)
+
+
+def _render(value: Value) -> str:
+    out: list[str] = []
+    # entries: (is_text, item); text is emitted as is, values are expanded
+    stack: list[tuple[bool, object]] = [(False, value)]
+    while stack:
+        is_text, item = stack.pop()
+        if is_text:
+            out.append(cast(str, item))
+        elif type(item) is list:
+            stack.append((True, "]"))
+            for index in range(len(item) - 1, -1, -1):
+                stack.append((False, item[index]))
+                if index:
+                    stack.append((True, ","))
+            stack.append((True, "["))
+        elif type(item) is dict:
+            stack.append((True, "}"))
+            pairs = list(item.items())
+            for index in range(len(pairs) - 1, -1, -1):
+                key, element = pairs[index]
+                stack.append((False, element))
+                stack.append((True, json.dumps(key, ensure_ascii=False) + ":"))
+                if index:
+                    stack.append((True, ","))
+            stack.append((True, "{"))
+        elif type(item) is bytes:
+            encoded = base64.b64encode(item).decode("ascii").rstrip("=")
+            out.append(f'{{"/":{{"bytes":"{encoded}"}}}}')
+        elif type(item) is bool:
+            out.append("true" if item else "false")
+        elif item is None:
+            out.append("null")
+        elif type(item) is str:
+            out.append(json.dumps(item, ensure_ascii=False))
+        else:
+            out.append(str(item))  # int: parse admits nothing else
+    return "".join(out)
+
+
+def _copy(value: Value) -> Value:
+    """Deep copy of checked data, iteratively."""
+    holder: list[Value] = [None]
+    stack: list[tuple[Value, list[Value] | dict[str, Value], int | str]] = [(value, holder, 0)]
+    while stack:
+        item, parent, slot = stack.pop()
+        copied: Value = item
+        if type(item) is list:
+            new_list: list[Value] = [None] * len(item)
+            stack.extend((element, new_list, index) for index, element in enumerate(item))
+            copied = new_list
+        elif type(item) is dict:
+            new_dict: dict[str, Value] = dict.fromkeys(item)
+            stack.extend((element, new_dict, key) for key, element in item.items())
+            copied = new_dict
+        if type(parent) is list:
+            parent[cast(int, slot)] = copied
+        else:
+            cast(dict[str, Value], parent)[cast(str, slot)] = copied
+    return holder[0]
+
+
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), "unsupported value")
+
+
+def _excerpt(text: str, size: int = _EXCERPT) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _render_excerpt(value: Value) -> str:
+    return _excerpt(_render(value))
+
+
+def _describe(statement: Statement) -> str:
+    if statement.selector is None:
+        return statement.op
+    return f"{statement.op} {statement.selector.text}"

@@ -1,0 +1,84 @@
+"""COSE_Sign1 (RFC 9052 section 4.2), restricted to what agentchain emits (spec 5.4).
+
+Every signed object is an untagged COSE_Sign1 array ``[protected, unprotected,
+payload, signature]`` in deterministic CBOR. The protected header is exactly
+``{1: alg, 16: typ}``; the unprotected header is an empty map. Signatures cover
+the stored protected and payload bytes (the Sig_structure below), never a
+re-encoding. This module checks structure only; verifying the signature is the
+caller's job, with a key it chose (layer 2: imports only errors and wire.cbor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentchain.errors import DecodeError
+from agentchain.wire import cbor
+
+#: RFC 9052 header labels we use
+HEADER_ALG = 1
+HEADER_TYP = 16  # RFC 9596
+
+
+@dataclass(frozen=True, slots=True)
+class Sign1:
+    """A structurally valid COSE_Sign1 whose signature has NOT been checked."""
+
+    alg: int
+    typ: str
+    protected: bytes
+    payload: bytes
+    signature: bytes
+    #: the exact bytes this object was decoded from (or encoded to)
+    encoded: bytes
+
+    def to_be_signed(self) -> bytes:
+        return sig_structure(self.protected, self.payload)
+
+
+def sig_structure(protected: bytes, payload: bytes) -> bytes:
+    """The bytes a COSE_Sign1 signature covers (RFC 9052 section 4.4), empty external_aad."""
+    return cbor.encode(["Signature1", protected, b"", payload])
+
+
+def protected_header(alg: int, typ: str) -> bytes:
+    return cbor.encode({HEADER_ALG: alg, HEADER_TYP: typ})
+
+
+def assemble(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    return cbor.encode([protected, {}, payload, signature])
+
+
+def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int) -> Sign1:
+    """Decode one COSE_Sign1 strictly; the payload stays bytes (decoded later)."""
+    top = cbor.decode(
+        data, max_depth=max_depth, max_items=max_items, max_string_bytes=max_string_bytes
+    )
+    if not isinstance(top, list) or len(top) != 4:
+        raise DecodeError("schema_invalid", "COSE_Sign1 must be an array of four items")
+    protected, unprotected, payload, signature = top
+    if not isinstance(protected, bytes) or not isinstance(payload, bytes):
+        raise DecodeError("schema_invalid", "COSE_Sign1 protected header and payload are bstr")
+    if not isinstance(signature, bytes):
+        raise DecodeError("schema_invalid", "COSE_Sign1 signature is a bstr")
+    if unprotected != {}:
+        # spec 5.4: nothing unauthenticated rides along (no kid hints, no x5chain)
+        raise DecodeError("unknown_field", "COSE_Sign1 unprotected header must be empty")
+    header = cbor.decode(protected, max_depth=2, max_items=8, max_string_bytes=max_string_bytes)
+    if not isinstance(header, dict):
+        raise DecodeError("schema_invalid", "COSE protected header must be a map")
+    unknown = set(header) - {HEADER_ALG, HEADER_TYP}
+    if unknown:
+        # 'crit' (label 2) lands here too: we understand no extension header
+        raise DecodeError(
+            "unknown_field", f"unknown COSE header label(s) {sorted(map(str, unknown))}"
+        )
+    alg = header.get(HEADER_ALG)
+    typ = header.get(HEADER_TYP)
+    if not isinstance(alg, int) or isinstance(alg, bool):
+        raise DecodeError("schema_invalid", "COSE header alg (1) must be an int")
+    if not isinstance(typ, str):
+        raise DecodeError("schema_invalid", "COSE header typ (16) must be a text string")
+    return Sign1(
+        alg=alg, typ=typ, protected=protected, payload=payload, signature=signature, encoded=data
+    )
