@@ -13,7 +13,12 @@ decides::
                    .verify(presentation, Request("calendar/read", "https://cal.example/alice"))
 """
 
-from agentchain.codec import Presentation, decode_presentation_unverified
+from agentchain.codec import (
+    ApprovalRequirement,
+    Presentation,
+    decode_presentation_unverified,
+    request_digest,
+)
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import (
     AgentchainError,
@@ -24,12 +29,14 @@ from agentchain.errors import (
     SignatureError,
     UsageError,
 )
-from agentchain.issuer import delegate, invoke, issue
+from agentchain.issuer import approve, attest, delegate, invoke, issue
 from agentchain.limits import Limits
 from agentchain.model import Capability, Descriptor
 from agentchain.store import MemoryStore, Store
 from agentchain.verifier import (
+    ApprovalRequest,
     Decision,
+    JsonLinesAuditLog,
     Outcome,
     Principal,
     Reason,
@@ -43,6 +50,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AgentchainError",
+    "ApprovalRequest",
+    "ApprovalRequirement",
     "Capability",
     "ChainError",
     "Decision",
@@ -50,6 +59,7 @@ __all__ = [
     "Descriptor",
     "InvalidKey",
     "IssueError",
+    "JsonLinesAuditLog",
     "Limits",
     "MemoryStore",
     "Outcome",
@@ -66,8 +76,11 @@ __all__ = [
     "VerifiedChain",
     "Verifier",
     "__version__",
+    "approve",
+    "attest",
     "decode_presentation_unverified",
     "delegate",
     "invoke",
     "issue",
+    "request_digest",
 ]

@@ -139,8 +139,17 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _caveat(value: Any) -> codec.Caveat:
+    """A statement, or {"when": STATEMENT, "actions": [PATTERN, ...]} for a scoped caveat."""
+    if isinstance(value, dict):
+        if set(value) != {"when", "actions"} or not isinstance(value["actions"], list):
+            raise _UsageError('a scoped caveat is {"when": STATEMENT, "actions": [ACTION, ...]}')
+        return codec.Caveat(policy.parse(value["when"]), tuple(value["actions"]))
+    return codec.Caveat(policy.parse(value))
+
+
 def _link_options(args: argparse.Namespace, to_name: str | None) -> dict[str, Any]:
-    caveats = [policy.parse(_json_arg(c, "--caveat")) for c in args.caveat or ()]
+    caveats = [_caveat(_json_arg(c, "--caveat")) for c in args.caveat or ()]
     return {
         "capabilities": [Capability(a, r) for a, r in args.cap],
         "caveats": caveats,
@@ -252,7 +261,11 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
                 "model": d.model,
                 "config": {k: v.hex() for k, v in d.config.items()},
                 "capabilities": [[cap.action, cap.resource] for cap in c.capabilities],
-                "caveats": [policy.to_text(s) for s in c.caveats],
+                "caveats": [
+                    policy.to_text(cav.statement)
+                    + (f" (for {', '.join(cav.actions)})" if cav.actions else "")
+                    for cav in c.caveats
+                ],
                 "depth": c.depth,
                 "purpose": c.purpose,
                 "iat": c.iat,

@@ -19,13 +19,22 @@ from agentchain import policy
 from agentchain.crypto import COSE_ALG, PrivateKey, PublicKey
 from agentchain.errors import DecodeError, InvalidKey
 from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.model import Capability, Descriptor, Window, check_action, check_resource
+from agentchain.model import (
+    Capability,
+    Descriptor,
+    Window,
+    action_covers,
+    check_action,
+    check_resource,
+)
 from agentchain.wire import cbor, cose
 
 VERSION: Final = 1
 
 TYP_LINK: Final = "application/agentchain-link+cbor"
 TYP_INVOCATION: Final = "application/agentchain-invocation+cbor"
+TYP_ATTESTATION: Final = "application/agentchain-attestation+cbor"
+TYP_APPROVAL: Final = "application/agentchain-approval+cbor"
 
 #: spec 5.1: text form prefixes, naming encoding and version
 TEXT_PREFIX_CBOR: Final = "ac1c."
@@ -33,12 +42,19 @@ TEXT_PREFIX_CBOR: Final = "ac1c."
 # spec 5.5: link claim keys
 L_VERSION, L_ISSUER, L_HOLDER, L_PARENT, L_ID = 1, 2, 3, 4, 5
 L_IAT, L_NBF, L_EXP, L_CAPS, L_CAVEATS, L_DEPTH, L_PURPOSE, L_DESCRIPTOR = range(6, 14)
+L_APPROVALS = 14
+# spec 9.2: approval requirement keys
+R_WHEN, R_ACTIONS, R_APPROVER = 1, 2, 3
+# spec 9.1: attestation claim keys
+A_VERSION, A_ISSUER, A_SUBJECT, A_IAT, A_EXP, A_CODE, A_MODEL, A_CONFIG = range(1, 9)
+# spec 9.2: approval claim keys
+V_VERSION, V_ISSUER, V_REQUEST, V_IAT, V_EXP = range(1, 6)
 # spec 5.5: descriptor keys
 D_KIND, D_NAME, D_CODE, D_MODEL, D_CONFIG = 1, 2, 3, 4, 5
 # spec 5.7: invocation claim keys
 I_VERSION, I_CHAIN, I_AUDIENCE, I_ACTION, I_RESOURCE, I_ARGS, I_IAT, I_NONCE = range(1, 9)
 # spec 5.8: presentation container keys
-P_VERSION, P_LINKS, P_INVOCATION = 1, 2, 3
+P_VERSION, P_LINKS, P_INVOCATION, P_ATTESTATIONS, P_APPROVALS = 1, 2, 3, 4, 5
 
 MAX_TIME: Final = 2**53 - 1  # seconds; far beyond any real clock, exact in every language
 _ALG_BY_COSE: Final = {v: k for k, v in COSE_ALG.items()}
@@ -189,10 +205,11 @@ class LinkClaims:
     iat: int
     window: Window
     capabilities: tuple[Capability, ...]
-    caveats: tuple[policy.Statement, ...]
+    caveats: tuple[Caveat, ...]
     depth: int
     purpose: str | None
     descriptor: Descriptor
+    approvals: tuple[ApprovalRequirement, ...] = ()
 
     def to_cbor(self) -> dict[int, object]:
         out: dict[int, object] = {
@@ -204,7 +221,7 @@ class LinkClaims:
             L_NBF: self.window.nbf,
             L_EXP: self.window.exp,
             L_CAPS: [[c.action, c.resource] for c in self.capabilities],
-            L_CAVEATS: [s.raw for s in self.caveats],
+            L_CAVEATS: [c.to_cbor() for c in self.caveats],
             L_DEPTH: self.depth,
             L_DESCRIPTOR: encode_descriptor(self.descriptor),
         }
@@ -212,10 +229,102 @@ class LinkClaims:
             out[L_PARENT] = self.parent
         if self.purpose is not None:
             out[L_PURPOSE] = self.purpose
+        if self.approvals:
+            out[L_APPROVALS] = [r.to_cbor() for r in self.approvals]
         return out
 
 
-_LINK_KEYS: Final = frozenset(range(L_VERSION, L_DESCRIPTOR + 1))
+@dataclass(frozen=True, slots=True)
+class Caveat:
+    """spec 4.6: a policy statement over the arguments, optionally scoped to actions.
+
+    Unscoped (``actions`` empty) it must hold for every request; scoped, only for
+    requests whose action one of ``actions`` covers. On the wire an unscoped
+    caveat is the bare statement, a scoped one the map ``{1: statement, 2: actions}``.
+    """
+
+    statement: policy.Statement
+    actions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for action in self.actions:
+            check_action(action, pattern=True)
+
+    def applies_to(self, action: str) -> bool:
+        return not self.actions or any(action_covers(a, action) for a in self.actions)
+
+    def to_cbor(self) -> object:
+        if not self.actions:
+            return self.statement.raw
+        return {R_WHEN: self.statement.raw, R_ACTIONS: list(self.actions)}
+
+
+def decode_caveat(value: object, limits: Limits) -> Caveat:
+    if not isinstance(value, dict):
+        return Caveat(policy.parse(value, limits=limits))
+    f = _Fields(value, "scoped caveat", frozenset({R_WHEN, R_ACTIONS}))
+    actions = _req(f.array(R_ACTIONS))
+    assert isinstance(actions, list)
+    if not actions or len(actions) > limits.max_capabilities:
+        raise DecodeError("schema_invalid", "a scoped caveat names 1..max_capabilities actions")
+    if not all(isinstance(a, str) for a in actions):
+        raise DecodeError("schema_invalid", "a scoped caveat's actions are text")
+    when = f.raw(R_WHEN)
+    if when is None:
+        raise DecodeError("schema_invalid", "a scoped caveat lacks its statement")
+    return Caveat(policy.parse(when, limits=limits), tuple(actions))
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequirement:
+    """spec 9.2: requests this link marks as needing a human approval.
+
+    It applies when the request's action is covered by one of ``actions`` (all
+    actions when empty) and ``when`` holds over the arguments (always when None;
+    a ``when`` that evaluates to ERROR applies too: fail towards oversight). The
+    approver is ``approver``, or the chain's root signer when None.
+    """
+
+    when: policy.Statement | None = None
+    actions: tuple[str, ...] = ()
+    approver: PublicKey | None = None
+
+    def __post_init__(self) -> None:
+        for action in self.actions:
+            check_action(action, pattern=True)
+
+    def to_cbor(self) -> dict[int, object]:
+        out: dict[int, object] = {}
+        if self.when is not None:
+            out[R_WHEN] = self.when.raw
+        if self.actions:
+            out[R_ACTIONS] = list(self.actions)
+        if self.approver is not None:
+            out[R_APPROVER] = self.approver.to_cose_key()
+        return out
+
+
+def decode_approval_requirement(value: object, limits: Limits) -> ApprovalRequirement:
+    f = _Fields(value, "approval requirement", frozenset({R_WHEN, R_ACTIONS, R_APPROVER}))
+    when = f.raw(R_WHEN)
+    actions = f.array(R_ACTIONS, required=False)
+    approver = f.raw(R_APPROVER)
+    if actions is not None and not actions:
+        raise DecodeError(
+            "schema_invalid", "approval requirement actions, when present, are non-empty"
+        )
+    if actions is not None and len(actions) > limits.max_capabilities:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_capabilities} actions")
+    if actions is not None and not all(isinstance(a, str) for a in actions):
+        raise DecodeError("schema_invalid", "approval requirement actions are text")
+    return ApprovalRequirement(
+        when=policy.parse(when, limits=limits) if when is not None else None,
+        actions=tuple(actions) if actions is not None else (),  # type: ignore[arg-type]
+        approver=decode_public_key(approver, "approver") if approver is not None else None,
+    )
+
+
+_LINK_KEYS: Final = frozenset(range(L_VERSION, L_APPROVALS + 1))
 
 
 def _check_version(f: _Fields, key: int, where: str) -> None:
@@ -264,11 +373,24 @@ def decode_link_claims(payload: object, limits: Limits) -> LinkClaims:
         iat=iat,
         window=Window(nbf, exp),
         capabilities=tuple(decode_capability(c, limits) for c in caps_raw),
-        caveats=tuple(policy.parse(c, limits=limits) for c in caveats_raw),
+        caveats=tuple(decode_caveat(c, limits) for c in caveats_raw),
         depth=depth,
         purpose=f.text(L_PURPOSE, required=False),
         descriptor=decode_descriptor(f.raw(L_DESCRIPTOR)),
+        approvals=_decode_requirements(f.array(L_APPROVALS, required=False), limits),
     )
+
+
+def _decode_requirements(
+    raw: list[object] | None, limits: Limits
+) -> tuple[ApprovalRequirement, ...]:
+    if raw is None:
+        return ()
+    if not raw:
+        raise DecodeError("schema_invalid", "approval requirements, when present, are non-empty")
+    if len(raw) > limits.max_caveats:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_caveats} approval requirements")
+    return tuple(decode_approval_requirement(r, limits) for r in raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +532,152 @@ def decode_invocation_unverified(data: bytes, limits: Limits = DEFAULT_LIMITS) -
 
 
 # ---------------------------------------------------------------------------
+# attestations and approvals (spec 9)
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationClaims:
+    """spec 9.1: an attester's statement that the key ``subject`` runs this code."""
+
+    issuer: bytes  # the attester's thumbprint
+    subject: bytes  # the attested principal's thumbprint
+    iat: int
+    exp: int
+    code: Mapping[str, bytes]
+    model: str | None
+    config: Mapping[str, bytes]
+
+    def to_cbor(self) -> dict[int, object]:
+        out: dict[int, object] = {
+            A_VERSION: VERSION,
+            A_ISSUER: self.issuer,
+            A_SUBJECT: self.subject,
+            A_IAT: self.iat,
+            A_EXP: self.exp,
+        }
+        if self.code:
+            out[A_CODE] = _encode_digests(self.code)
+        if self.model is not None:
+            out[A_MODEL] = self.model
+        if self.config:
+            out[A_CONFIG] = _encode_digests(self.config)
+        return out
+
+
+def decode_attestation_claims(payload: object) -> AttestationClaims:
+    f = _Fields(payload, "attestation", frozenset(range(A_VERSION, A_CONFIG + 1)))
+    _check_version(f, A_VERSION, "attestation")
+    issuer, subject = f.bstr(A_ISSUER, size=(32, 32)), f.bstr(A_SUBJECT, size=(32, 32))
+    iat, exp = f.uint(A_IAT), f.uint(A_EXP)
+    assert issuer is not None and subject is not None and iat is not None and exp is not None
+    if exp <= iat:
+        raise DecodeError("time_invalid", "an attestation's exp must follow its iat")
+    code, config = f.raw(A_CODE), f.raw(A_CONFIG)
+    model = f.text(A_MODEL, required=False)
+    if code is None and config is None and model is None:
+        raise DecodeError("schema_invalid", "an attestation attests code, model or config")
+    # Descriptor validates digest names and sizes with the same rules as links
+    checked = Descriptor(
+        code=_decode_digests(code, "attestation code") if code is not None else {},
+        model=model,
+        config=_decode_digests(config, "attestation config") if config is not None else {},
+    )
+    return AttestationClaims(
+        issuer=issuer,
+        subject=subject,
+        iat=iat,
+        exp=exp,
+        code=checked.code,
+        model=checked.model,
+        config=checked.config,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """A decoded attestation whose signature is NOT yet checked."""
+
+    claims: AttestationClaims
+    sign1: cose.Sign1
+
+    @property
+    def encoded(self) -> bytes:
+        return self.sign1.encoded
+
+
+def decode_attestation_unverified(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Attestation:
+    sign1 = _decode_sign1(data, TYP_ATTESTATION, limits)
+    return Attestation(decode_attestation_claims(_decode_payload(sign1, limits)), sign1)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalClaims:
+    """spec 9.2: an approver's consent to one exact request (by its digest)."""
+
+    issuer: bytes  # the approver's thumbprint
+    request: bytes  # request_digest(...) of the approved request
+    iat: int
+    exp: int
+
+    def to_cbor(self) -> dict[int, object]:
+        return {
+            V_VERSION: VERSION,
+            V_ISSUER: self.issuer,
+            V_REQUEST: self.request,
+            V_IAT: self.iat,
+            V_EXP: self.exp,
+        }
+
+
+def decode_approval_claims(payload: object) -> ApprovalClaims:
+    f = _Fields(payload, "approval", frozenset(range(V_VERSION, V_EXP + 1)))
+    _check_version(f, V_VERSION, "approval")
+    issuer, request = f.bstr(V_ISSUER, size=(32, 32)), f.bstr(V_REQUEST, size=(32, 32))
+    iat, exp = f.uint(V_IAT), f.uint(V_EXP)
+    assert issuer is not None and request is not None and iat is not None and exp is not None
+    if exp <= iat:
+        raise DecodeError("time_invalid", "an approval's exp must follow its iat")
+    return ApprovalClaims(issuer=issuer, request=request, iat=iat, exp=exp)
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A decoded approval whose signature is NOT yet checked."""
+
+    claims: ApprovalClaims
+    sign1: cose.Sign1
+
+    @property
+    def encoded(self) -> bytes:
+        return self.sign1.encoded
+
+    @property
+    def digest(self) -> bytes:
+        return digest(self.sign1.encoded)
+
+
+def decode_approval_unverified(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Approval:
+    sign1 = _decode_sign1(data, TYP_APPROVAL, limits)
+    return Approval(decode_approval_claims(_decode_payload(sign1, limits)), sign1)
+
+
+def request_digest(
+    chain: bytes, audience: str, action: str, resource: str, args: Mapping[str, object]
+) -> bytes:
+    """spec 9.2: what an approval signs: one exact request on one exact chain."""
+    return digest(
+        cbor.encode(
+            ["agentchain/approval/v1", chain, audience, action, resource, dict(args)]  # type: ignore[list-item]
+        )
+    )
+
+
+def attachment_to_text(data: bytes) -> str:
+    """Text form of one attestation or approval (the same prefix as presentations)."""
+    return TEXT_PREFIX_CBOR + b64encode(data)
+
+
+# ---------------------------------------------------------------------------
 # the container: a token (links only) or a presentation (links + invocation)
 
 
@@ -424,6 +692,8 @@ class Presentation:
 
     links: tuple[Link, ...]
     invocation: Invocation | None = None
+    attestations: tuple[Attestation, ...] = ()
+    approvals: tuple[Approval, ...] = ()
 
     @property
     def holder(self) -> PublicKey:
@@ -440,6 +710,10 @@ class Presentation:
         }
         if self.invocation is not None:
             out[P_INVOCATION] = self.invocation.encoded
+        if self.attestations:
+            out[P_ATTESTATIONS] = [a.encoded for a in self.attestations]
+        if self.approvals:
+            out[P_APPROVALS] = [a.encoded for a in self.approvals]
         return cbor.encode(out)  # type: ignore[arg-type]
 
     def to_text(self) -> str:
@@ -459,9 +733,12 @@ def decode_presentation_unverified(
             "limit_exceeded", f"presentation over {limits.max_presentation_bytes} bytes"
         )
     top = cbor.decode(
-        raw, max_depth=3, max_items=limits.max_links + 8, max_string_bytes=limits.max_object_bytes
+        raw,
+        max_depth=3,
+        max_items=limits.max_links + 2 * limits.max_attachments + 8,
+        max_string_bytes=limits.max_object_bytes,
     )
-    f = _Fields(top, "presentation", frozenset({P_VERSION, P_LINKS, P_INVOCATION}))
+    f = _Fields(top, "presentation", frozenset(range(P_VERSION, P_APPROVALS + 1)))
     _check_version(f, P_VERSION, "presentation")
     links_raw = _req(f.array(P_LINKS))
     assert isinstance(links_raw, list)
@@ -476,7 +753,29 @@ def decode_presentation_unverified(
         links.append(decode_link_unverified(item, limits))
     inv_raw = f.bstr(P_INVOCATION, size=(1, limits.max_object_bytes), required=False)
     invocation = decode_invocation_unverified(inv_raw, limits) if inv_raw is not None else None
-    return Presentation(tuple(links), invocation)
+    attestations = tuple(
+        decode_attestation_unverified(item, limits)
+        for item in _attachments(f.array(P_ATTESTATIONS, required=False), "attestations", limits)
+    )
+    approvals = tuple(
+        decode_approval_unverified(item, limits)
+        for item in _attachments(f.array(P_APPROVALS, required=False), "approvals", limits)
+    )
+    if (attestations or approvals) and invocation is None:
+        raise DecodeError("schema_invalid", "attachments ride only with an invocation")
+    return Presentation(tuple(links), invocation, attestations, approvals)
+
+
+def _attachments(raw: list[object] | None, what: str, limits: Limits) -> list[bytes]:
+    if raw is None:
+        return []
+    if not raw:
+        raise DecodeError("schema_invalid", f"{what}, when present, are a non-empty array")
+    if len(raw) > limits.max_attachments:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_attachments} {what}")
+    if not all(isinstance(item, bytes) for item in raw):
+        raise DecodeError("schema_invalid", f"{what} are byte strings holding COSE_Sign1")
+    return raw  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ class Kind(enum.Enum):
     """Whether a code is raised as an exception or reported in a decision."""
 
     ERROR = "error"
-    DENY = "deny"
+    DENY = "deny"  # a reason in a decision: deny, or needs_approval for approval_required
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,20 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
         _D, "some link does not grant the requested action on the resource"
     ),
     "caveat_failed": CodeInfo(_D, "some link's caveat does not hold for the request"),
+    # -- factors (spec 9)
+    "attestation_missing": CodeInfo(_D, "the action requires an attestation of the holder; none"),
+    "attestation_mismatch": CodeInfo(_D, "an attestation contradicts the digests a link declared"),
+    "attestation_expired": CodeInfo(_D, "the holder's only attestations are outside their window"),
+    "approval_required": CodeInfo(_D, "the request needs a human approval that is not attached"),
+    "approval_mismatch": CodeInfo(
+        _D, "an attached approval is for another request or by another approver"
+    ),
+    "approval_expired": CodeInfo(_D, "the attached approval is outside its validity window"),
+    "approval_replayed": CodeInfo(_D, "the attached approval was already used once"),
     # -- library use (never in a decision)
     "usage": CodeInfo(_E, "the caller asked for something the protocol does not allow"),
+    # -- verifier state (spec 8.3): never an allow, whatever the store's trouble
+    "store_error": CodeInfo(_E, "the verifier's state store is unreadable, corrupt or locked"),
 }
 
 
@@ -140,3 +152,7 @@ class UsageError(AgentchainError):
 
     def __init__(self, message: str) -> None:
         super().__init__("usage", message)
+
+
+class StoreError(AgentchainError):
+    """The verifier's state store failed (code ``store_error``): fail closed, never allow."""

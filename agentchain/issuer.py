@@ -39,10 +39,17 @@ def _capabilities(caps: Iterable[CapabilityLike], limits: Limits) -> tuple[Capab
     return out
 
 
-def _caveats(caveats: Iterable[object], limits: Limits) -> tuple[policy.Statement, ...]:
-    out = tuple(
-        c if isinstance(c, policy.Statement) else policy.parse(c, limits=limits) for c in caveats
-    )
+def _caveat(value: object, limits: Limits) -> codec.Caveat:
+    if isinstance(value, codec.Caveat):
+        return value
+    if isinstance(value, policy.Statement):
+        return codec.Caveat(value)
+    return codec.Caveat(policy.parse(value, limits=limits))
+
+
+def _caveats(caveats: Iterable[object], limits: Limits) -> tuple[codec.Caveat, ...]:
+    """Caveat objects, parsed statements, or raw statement data (unscoped)."""
+    out = tuple(_caveat(c, limits) for c in caveats)
     if len(out) > limits.max_caveats:
         raise UsageError(f"more than {limits.max_caveats} caveats")
     return out
@@ -64,6 +71,7 @@ def issue(
     caveats: Iterable[object] = (),
     descriptor: Descriptor | None = None,
     purpose: str | None = None,
+    require_approval: Iterable[codec.ApprovalRequirement] = (),
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
@@ -89,6 +97,7 @@ def issue(
         depth=depth,
         purpose=purpose,
         descriptor=descriptor if descriptor is not None else Descriptor(),
+        approvals=tuple(require_approval),
     )
     return codec.Presentation((_sign_link(key, claims, limits),))
 
@@ -104,6 +113,7 @@ def delegate(
     caveats: Iterable[object] = (),
     descriptor: Descriptor | None = None,
     purpose: str | None = None,
+    require_approval: Iterable[codec.ApprovalRequirement] = (),
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
@@ -160,6 +170,7 @@ def delegate(
         depth=depth,
         purpose=purpose,
         descriptor=descriptor if descriptor is not None else Descriptor(),
+        approvals=tuple(require_approval),
     )
     return codec.Presentation((*token.links, _sign_link(key, claims, limits)))
 
@@ -172,11 +183,16 @@ def invoke(
     action: str,
     resource: str,
     args: Mapping[str, object] | None = None,
+    attestations: Iterable[codec.Attestation] = (),
+    approvals: Iterable[codec.Approval] = (),
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
 ) -> codec.Presentation:
-    """Sign an invocation with the holder's ``key``: the proof of possession (spec 5.7)."""
+    """Sign an invocation with the holder's ``key``: the proof of possession (spec 5.7).
+
+    ``attestations`` and ``approvals`` ride along in the presentation (spec 9).
+    """
     if key.public_key != token.holder:
         raise UsageError("only the token's holder can invoke it: key does not match")
     claims = codec.InvocationClaims(
@@ -195,4 +211,67 @@ def invoke(
         raise UsageError(f"invocation args are not protocol data: {exc}") from None
     except AgentchainError as exc:
         raise UsageError(f"invalid invocation: {exc}") from None
-    return codec.Presentation(token.links, invocation)
+    attached = (tuple(attestations), tuple(approvals))
+    if any(len(group) > limits.max_attachments for group in attached):
+        raise UsageError(f"at most {limits.max_attachments} attestations and approvals each")
+    return codec.Presentation(token.links, invocation, *attached)
+
+
+DEFAULT_ATTESTATION_TTL: Final = 600
+DEFAULT_APPROVAL_TTL: Final = 300
+
+
+def attest(
+    key: PrivateKey,
+    subject: PublicKey,
+    *,
+    code: Mapping[str, bytes] | None = None,
+    model: str | None = None,
+    config: Mapping[str, bytes] | None = None,
+    ttl: int = DEFAULT_ATTESTATION_TTL,
+    now: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> codec.Attestation:
+    """As an attester, state that ``subject`` runs this code, model and config (spec 9.1)."""
+    if ttl <= 0:
+        raise UsageError("ttl must be positive")
+    if not code and model is None and not config:
+        raise UsageError("an attestation attests code, model or config")
+    start = _now(now)
+    checked = Descriptor(code=code or {}, model=model, config=config or {})
+    claims = codec.AttestationClaims(
+        issuer=key.public_key.thumbprint,
+        subject=subject.thumbprint,
+        iat=start,
+        exp=start + ttl,
+        code=checked.code,
+        model=checked.model,
+        config=checked.config,
+    )
+    encoded = codec.sign_object(key, codec.TYP_ATTESTATION, claims.to_cbor())
+    return codec.decode_attestation_unverified(encoded, limits)
+
+
+def approve(
+    key: PrivateKey,
+    request_digest: bytes,
+    *,
+    ttl: int = DEFAULT_APPROVAL_TTL,
+    now: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> codec.Approval:
+    """As the approver, consent to the one request whose digest is ``request_digest``.
+
+    Compute the digest with :func:`agentchain.codec.request_digest` from the
+    request you were shown, never take it on trust (spec 9.2).
+    """
+    if ttl <= 0:
+        raise UsageError("ttl must be positive")
+    if len(request_digest) != 32:
+        raise UsageError("a request digest is 32 bytes")
+    start = _now(now)
+    claims = codec.ApprovalClaims(
+        issuer=key.public_key.thumbprint, request=request_digest, iat=start, exp=start + ttl
+    )
+    encoded = codec.sign_object(key, codec.TYP_APPROVAL, claims.to_cbor())
+    return codec.decode_approval_unverified(encoded, limits)

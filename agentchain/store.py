@@ -22,8 +22,12 @@ class NonceStatus(enum.Enum):
 class Store(Protocol):
     """What the verifier needs from its state. Every method is atomic."""
 
-    def revoke(self, revocation_id: bytes) -> None:
-        """Record that ``revocation_id`` (a link digest) is revoked, for good."""
+    def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
+        """Record that ``revocation_id`` (a link digest) is revoked.
+
+        ``until`` (seconds since the epoch) is when the entry may be forgotten:
+        a time after which the link is expired anyway. None keeps it for good.
+        """
 
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
         """The first of ``revocation_ids`` that is revoked, or None."""
@@ -32,7 +36,8 @@ class Store(Protocol):
         """Record ``key`` until ``expires_at`` unless it is already recorded and unexpired.
 
         Check and record are one atomic step: two verifiers racing on one nonce
-        see FRESH exactly once.
+        see FRESH exactly once. The verifier uses this for invocation nonces and
+        for approvals, which count once (keys are domain-separated digests).
         """
 
 
@@ -44,7 +49,8 @@ class MemoryStore:
         self._revoked: set[bytes] = set()
         self._nonces: dict[bytes, int] = {}
 
-    def revoke(self, revocation_id: bytes) -> None:
+    def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
+        # kept for good: memory is per process and short-lived, pruning buys nothing here
         with self._lock:
             self._revoked.add(bytes(revocation_id))
 

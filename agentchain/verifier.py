@@ -10,16 +10,26 @@ a policy outcome can never mask a forgery.
 from __future__ import annotations
 
 import enum
+import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Final
 
 from agentchain import codec, policy
 from agentchain.crypto import ALGORITHMS, PublicKey
-from agentchain.errors import REGISTRY, ChainError, InvalidKey, Kind, UsageError
+from agentchain.errors import REGISTRY, AgentchainError, ChainError, InvalidKey, Kind, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.model import Descriptor, capabilities_cover, check_action, check_resource
+from agentchain.model import (
+    Descriptor,
+    action_covers,
+    capabilities_cover,
+    check_action,
+    check_resource,
+    digests_agree,
+)
 from agentchain.store import MemoryStore, NonceStatus, Store
 from agentchain.wire import cbor
 
@@ -58,9 +68,21 @@ class TrustPolicy:
     max_ttl: int = 86_400
     #: how old an invocation may be, in seconds (plus skew)
     invocation_window: int = 300
+    #: keys whose attestations count (spec 9.1); attestations by others are ignored
+    attesters: tuple[PublicKey, ...] = ()
+    #: action patterns whose requests need an attestation of the holder (spec 9.1)
+    attestation_required: tuple[str, ...] = ()
+    #: longest lifetime an attestation or approval may have to count, in seconds
+    max_attachment_ttl: int = 3_600
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "anchors", tuple(self.anchors))
+        object.__setattr__(self, "attesters", tuple(self.attesters))
+        object.__setattr__(self, "attestation_required", tuple(self.attestation_required))
+        if not all(isinstance(a, PublicKey) for a in self.attesters):
+            raise UsageError("attesters must be PublicKey objects")
+        for pattern in self.attestation_required:
+            check_action(pattern, pattern=True)
         if not self.anchors:
             raise UsageError("a trust policy needs at least one anchor")
         if not all(isinstance(a, PublicKey) for a in self.anchors):
@@ -69,13 +91,16 @@ class TrustPolicy:
             raise UsageError("a trust policy needs the verifier's audience")
         if not self.algorithms or not self.algorithms <= ALGORITHMS:
             raise UsageError(f"algorithms must be a non-empty subset of {sorted(ALGORITHMS)}")
-        for name in ("clock_skew", "max_ttl", "invocation_window"):
+        for name in ("clock_skew", "max_ttl", "invocation_window", "max_attachment_ttl"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise UsageError(f"{name} must be a non-negative int")
 
     def anchor(self, thumbprint: bytes) -> PublicKey | None:
         return next((a for a in self.anchors if a.thumbprint == thumbprint), None)
+
+    def attester(self, thumbprint: bytes) -> PublicKey | None:
+        return next((a for a in self.attesters if a.thumbprint == thumbprint), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +127,8 @@ class Principal:
 
     key: PublicKey
     descriptor: Descriptor | None  # None for the root signer, which no link describes
+    #: digests a trusted, currently valid attestation proved (empty when none did)
+    attested: Descriptor | None = None
 
     @property
     def kid(self) -> str:
@@ -121,6 +148,34 @@ class VerifiedChain:
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """What a needs_approval decision asks for: the approver signs ``digest`` (spec 9.2)."""
+
+    digest: bytes
+    approver: PublicKey
+    chain: bytes
+    audience: str
+    action: str
+    resource: str
+    args: Mapping[str, object]
+    summary: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "digest": self.digest.hex(),
+            "approver": self.approver.kid,
+            "chain": self.chain.hex(),
+            "audience": self.audience,
+            "action": self.action,
+            "resource": self.resource,
+            # the authoritative arguments; 'args' is for people and may lose byte strings
+            "args_cbor": codec.b64encode(cbor.encode(dict(self.args))),  # type: ignore[arg-type]
+            "args": _jsonable(self.args),
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The verifier's answer for a valid presentation. ``reasons`` is empty on allow."""
 
@@ -128,9 +183,13 @@ class Decision:
     reasons: tuple[Reason, ...]
     chain: VerifiedChain
     invocation: codec.InvocationClaims
+    #: spec 10: one JSON object naming every principal and factor
+    audit: Mapping[str, object]
+    #: set exactly when ``outcome`` is needs_approval
+    approval_request: ApprovalRequest | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "outcome": self.outcome.value,
             "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
             "chain": [
@@ -142,17 +201,26 @@ class Decision:
                 for p in self.chain.principals
             ],
         }
+        if self.approval_request is not None:
+            out["approval_request"] = self.approval_request.to_json()
+        return out
 
 
 _NONCE_DOMAIN: Final = b"agentchain/nonce/v1"
+_APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
+FACTORS: Final = ("signatures", "possession", "context", "integrity", "oversight")
+
+AuditSink = Callable[[Mapping[str, object]], None]
 
 
 class Verifier:
     """Verifies presentations under one :class:`TrustPolicy`.
 
-    ``store`` keeps revocations and used nonces (a fresh :class:`MemoryStore` by
-    default: fine for one process, lost on restart). ``clock`` returns the
-    current time in seconds; inject a fixed one for tests and vectors.
+    ``store`` keeps revocations, used nonces and used approvals (a fresh
+    :class:`MemoryStore` by default: fine for one process, lost on restart).
+    ``clock`` returns the current time in seconds; inject a fixed one for tests
+    and vectors. ``audit``, when given, receives the audit record of every
+    verification, decisions and errors alike (see :class:`JsonLinesAuditLog`).
     """
 
     def __init__(
@@ -161,21 +229,36 @@ class Verifier:
         *,
         store: Store | None = None,
         clock: Callable[[], float] = time.time,
+        audit: AuditSink | None = None,
     ) -> None:
         if not isinstance(policy, TrustPolicy):
             raise UsageError("Verifier needs a TrustPolicy")
         self._policy = policy
         self._store: Store = store if store is not None else MemoryStore()
         self._clock = clock
+        self._audit = audit
 
     @property
     def policy(self) -> TrustPolicy:
         return self._policy
 
     def verify(self, presentation: bytes | str | codec.Presentation, request: Request) -> Decision:
-        policy_ = self._policy
-        limits = policy_.limits
+        """Decide on ``presentation`` for ``request``; raise AgentchainError if it is invalid."""
         now = int(self._clock())
+        try:
+            decision = self._verify(presentation, request, now)
+        except AgentchainError as exc:
+            if self._audit is not None:
+                self._audit(_error_record(exc, request, self._policy.audience, now))
+            raise
+        if self._audit is not None:
+            self._audit(decision.audit)
+        return decision
+
+    def _verify(
+        self, presentation: bytes | str | codec.Presentation, request: Request, now: int
+    ) -> Decision:
+        limits = self._policy.limits
         # V1: size limits and strict decoding, before any signature work
         if isinstance(presentation, codec.Presentation):
             decoded = presentation
@@ -183,11 +266,15 @@ class Verifier:
             decoded = codec.decode_presentation_unverified(presentation, limits)
         # V2: signatures, linkage and attenuation, link by link
         chain = self._verify_links(decoded.links)
-        # V3: the invocation: present, signed by the final holder, bound to this chain
+        # V3: the invocation: present, signed by the final holder, bound to this chain;
+        # then the signatures of the attachments that could count
         invocation = self._verify_invocation(decoded, chain)
-        reasons = self._evaluate(chain, invocation, request, now, limits)
-        outcome = Outcome.DENY if reasons else Outcome.ALLOW
-        return Decision(outcome=outcome, reasons=reasons, chain=chain, invocation=invocation)
+        attestations = self._verify_attestations(decoded.attestations)
+        approvals = self._verify_approvals(decoded.approvals, chain)
+        # V4 to V10: the decision
+        run = _Run(self._policy, self._store, chain, invocation, request, now)
+        run.evaluate(attestations, approvals)
+        return run.decision()
 
     # -- errors -----------------------------------------------------------
 
@@ -263,60 +350,414 @@ class Verifier:
             raise ChainError("chain_digest_mismatch", "the invocation is bound to another chain")
         return invocation.claims
 
-    # -- denials ----------------------------------------------------------
+    def _verify_attestations(
+        self, attestations: tuple[codec.Attestation, ...]
+    ) -> tuple[codec.AttestationClaims, ...]:
+        """V3.4: attestations by trusted attesters must verify; others are ignored."""
+        trusted = []
+        for index, attestation in enumerate(attestations):
+            attester = self._policy.attester(attestation.claims.issuer)
+            if attester is None:
+                continue  # spec 9.1: an untrusted attester's word is not evidence, nor an error
+            what = f"attestation {index}"
+            self._check_alg(codec.alg_name(attestation.sign1.alg), attester, what)
+            attester.verify(attestation.sign1.signature, attestation.sign1.to_be_signed())
+            trusted.append(attestation.claims)
+        return tuple(trusted)
 
-    def _evaluate(
+    def _verify_approvals(
+        self, approvals: tuple[codec.Approval, ...], chain: VerifiedChain
+    ) -> tuple[tuple[codec.ApprovalClaims, bytes], ...]:
+        """V3.5: approvals by a principal the chain names as approver must verify."""
+        approvers = {p.thumbprint: p for p in _approvers(chain)}
+        out = []
+        for index, approval in enumerate(approvals):
+            approver = approvers.get(approval.claims.issuer)
+            if approver is None:
+                continue  # by anyone else: does not count (and V10 says so)
+            what = f"approval {index}"
+            self._check_alg(codec.alg_name(approval.sign1.alg), approver, what)
+            approver.verify(approval.sign1.signature, approval.sign1.to_be_signed())
+            out.append((approval.claims, approval.digest))
+        return tuple(out)
+
+
+def _approvers(chain: VerifiedChain) -> list[PublicKey]:
+    """Every key some link names as approver; the root signer stands in for an unnamed one."""
+    root = chain.principals[0].key
+    keys = [root]
+    for link in chain.links:
+        for requirement in link.claims.approvals:
+            key = requirement.approver or root
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+class _Run:
+    """One evaluation of V4 to V10: the denials, factor by factor, and the audit record."""
+
+    def __init__(  # noqa: PLR0917 - private, called once
         self,
+        policy_: TrustPolicy,
+        store: Store,
         chain: VerifiedChain,
         inv: codec.InvocationClaims,
         request: Request,
         now: int,
-        limits: Limits,
-    ) -> tuple[Reason, ...]:
-        skew = self._policy.clock_skew
-        links = chain.links
+    ) -> None:
+        self.policy = policy_
+        self.store = store
+        self.chain = chain
+        self.inv = inv
+        self.request = request
+        self.now = now
+        self.factors: dict[str, str] = dict.fromkeys(FACTORS, "not_evaluated")
+        self.factors["signatures"] = "pass"
+        self.factors["possession"] = "pass"
+        self.reasons: tuple[Reason, ...] = ()
+        self.outcome = Outcome.ALLOW
+        self.approval_request: ApprovalRequest | None = None
+        self.attested: dict[bytes, Descriptor] = {}
+
+    def _fail(self, factor: str, code: str, message: str) -> None:
+        self.factors[factor] = "fail"
+        self.reasons = (Reason(code, message),)
+        self.outcome = Outcome.DENY
+
+    def evaluate(
+        self,
+        attestations: tuple[codec.AttestationClaims, ...],
+        approvals: tuple[tuple[codec.ApprovalClaims, bytes], ...],
+    ) -> None:
+        if not self._context():
+            return
+        self.factors["context"] = "pass"
+        if not self._integrity(attestations):
+            return
+        self._oversight(approvals)
+
+    # V4 to V8: the context factor
+    def _context(self) -> bool:
+        skew, now, inv, links = self.policy.clock_skew, self.now, self.inv, self.chain.links
         # V4: time, on every link (valid for nbf - skew <= now < exp + skew)
         for index, link in enumerate(links):
             window = link.claims.window
             if now < window.nbf - skew:
-                return (Reason("not_yet_valid", f"link {index} is valid from {window.nbf}"),)
+                self._fail("context", "not_yet_valid", f"link {index} is valid from {window.nbf}")
+                return False
             if now >= window.exp + skew:
-                return (Reason("expired", f"link {index} expired at {window.exp}"),)
+                self._fail("context", "expired", f"link {index} expired at {window.exp}")
+                return False
         # V5: revocation, on every request
-        revoked = self._store.first_revoked(link.digest for link in links)
+        revoked = self.store.first_revoked(link.digest for link in links)
         if revoked is not None:
             index = next(i for i, link in enumerate(links) if link.digest == revoked)
-            return (Reason("revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked"),)
+            self._fail("context", "revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked")
+            return False
         # V6: the invocation in context: audience, freshness, the request, replay
-        if inv.audience != self._policy.audience:
-            return (Reason("audience_mismatch", f"invocation is for {inv.audience!r}"),)
+        if inv.audience != self.policy.audience:
+            self._fail("context", "audience_mismatch", f"invocation is for {inv.audience!r}")
+            return False
         if inv.iat > now + skew:
-            return (Reason("invocation_future", f"invocation dated {inv.iat}, now is {now}"),)
-        if now - inv.iat > self._policy.invocation_window + skew:
-            return (Reason("invocation_stale", f"invocation dated {inv.iat}, now is {now}"),)
-        mismatch = _request_mismatch(inv, request)
+            self._fail("context", "invocation_future", f"invocation dated {inv.iat}, now {now}")
+            return False
+        if now - inv.iat > self.policy.invocation_window + skew:
+            self._fail("context", "invocation_stale", f"invocation dated {inv.iat}, now {now}")
+            return False
+        mismatch = _request_mismatch(inv, self.request)
         if mismatch:
-            return (Reason("request_mismatch", f"the invocation signed a different {mismatch}"),)
-        nonce_key = codec.digest(_NONCE_DOMAIN + chain.principals[-1].key.thumbprint + inv.nonce)
+            self._fail("context", "request_mismatch", f"the invocation signed another {mismatch}")
+            return False
+        holder = self.chain.principals[-1].key
+        nonce_key = codec.digest(_NONCE_DOMAIN + holder.thumbprint + inv.nonce)
         # remembered for as long as V6 would accept the invocation, and a second more
-        expires_at = inv.iat + self._policy.invocation_window + skew + 1
-        if self._store.use_nonce(nonce_key, expires_at=expires_at, now=now) is NonceStatus.REPLAYED:
-            return (Reason("replay", "this invocation's nonce was already used"),)
+        expires_at = inv.iat + self.policy.invocation_window + skew + 1
+        if self.store.use_nonce(nonce_key, expires_at=expires_at, now=now) is NonceStatus.REPLAYED:
+            self._fail("context", "replay", "this invocation's nonce was already used")
+            return False
         # V7: every link grants the action on the resource
         for index, link in enumerate(links):
             if not any(c.permits(inv.action, inv.resource) for c in link.claims.capabilities):
-                return (
-                    Reason(
-                        "capability_missing",
-                        f"link {index} does not grant {inv.action} on {inv.resource}",
-                    ),
+                self._fail(
+                    "context",
+                    "capability_missing",
+                    f"link {index} does not grant {inv.action} on {inv.resource}",
                 )
+                return False
         # V8: every link's caveats hold (conjunction)
         for index, link in enumerate(links):
-            result = policy.evaluate(link.claims.caveats, inv.args, limits=limits)  # type: ignore[arg-type]
+            statements = [c.statement for c in link.claims.caveats if c.applies_to(inv.action)]
+            result = policy.evaluate(statements, inv.args, limits=self.policy.limits)  # type: ignore[arg-type]
             if result.outcome != "true":
-                return (Reason("caveat_failed", f"link {index}: {result.detail}"),)
-        return ()
+                self._fail("context", "caveat_failed", f"link {index}: {result.detail}")
+                return False
+        return True
+
+    def _in_window(self, iat: int, exp: int) -> bool:
+        skew = self.policy.clock_skew
+        return iat - skew <= self.now < exp + skew and exp - iat <= self.policy.max_attachment_ttl
+
+    # V9: the integrity factor (spec 9.1)
+    def _integrity(self, attestations: tuple[codec.AttestationClaims, ...]) -> bool:
+        by_subject: dict[bytes, list[codec.AttestationClaims]] = {}
+        for claims in attestations:
+            by_subject.setdefault(claims.subject, []).append(claims)
+        # any current attestation that contradicts what a link declared is a disagreement
+        # between factors: deny, whether or not the action requires attestation
+        for index, principal in enumerate(self.chain.principals):
+            declared = principal.descriptor
+            current = [
+                a
+                for a in by_subject.get(principal.key.thumbprint, ())
+                if self._in_window(a.iat, a.exp)
+            ]
+            for claims in current:
+                if declared is not None and _contradicts(declared, claims):
+                    self._fail(
+                        "integrity",
+                        "attestation_mismatch",
+                        f"principal {index} is attested to run other code than its link declares",
+                    )
+                    return False
+            if current:
+                first = current[0]
+                self.attested[principal.key.thumbprint] = Descriptor(
+                    code=first.code, model=first.model, config=first.config
+                )
+        required = any(
+            action_covers(pattern, self.inv.action) for pattern in self.policy.attestation_required
+        )
+        if not required:
+            self.factors["integrity"] = "pass" if self.attested else "not_required"
+            return True
+        holder = self.chain.principals[-1]
+        mine = by_subject.get(holder.key.thumbprint, [])
+        current = [a for a in mine if self._in_window(a.iat, a.exp)]
+        declared = holder.descriptor or Descriptor()
+        if any(_proves(declared, a) for a in current):
+            self.factors["integrity"] = "pass"
+            return True
+        if current:
+            self._fail(
+                "integrity",
+                "attestation_mismatch",
+                "no attestation of the holder proves the digests its link declares",
+            )
+        elif mine:
+            self._fail("integrity", "attestation_expired", "the holder's attestation expired")
+        else:
+            self._fail(
+                "integrity",
+                "attestation_missing",
+                f"{self.inv.action} requires an attestation of the holder's code",
+            )
+        return False
+
+    # V10: the oversight factor (spec 9.2)
+    def _oversight(self, approvals: tuple[tuple[codec.ApprovalClaims, bytes], ...]) -> None:
+        needed = self._approvers_needed()
+        if not needed:
+            self.factors["oversight"] = "not_required"
+            return
+        inv = self.inv
+        wanted = codec.request_digest(
+            self.chain.digest, inv.audience, inv.action, inv.resource, inv.args
+        )
+        to_use: list[tuple[codec.ApprovalClaims, bytes]] = []
+        for approver in needed:
+            mine = [a for a in approvals if a[0].issuer == approver.thumbprint]
+            matching = [a for a in mine if a[0].request == wanted]
+            current = [a for a in matching if self._in_window(a[0].iat, a[0].exp)]
+            if current:
+                to_use.append(current[0])
+                continue
+            if matching:
+                self._fail("oversight", "approval_expired", "the approval is outside its window")
+            elif approvals:
+                self._fail(
+                    "oversight",
+                    "approval_mismatch",
+                    "the attached approval is for another request or by another approver",
+                )
+            else:
+                self.factors["oversight"] = "required"
+                self.outcome = Outcome.NEEDS_APPROVAL
+                self.reasons = (
+                    Reason("approval_required", f"{inv.action} needs approval by {approver.kid}"),
+                )
+                self.approval_request = self._approval_request(wanted, approver)
+            return
+        # every approval counts once: consumed only now, when the request is allowed
+        for claims, approval_digest in to_use:
+            key = codec.digest(_APPROVAL_DOMAIN + approval_digest)
+            expires_at = claims.exp + self.policy.clock_skew + 1
+            status = self.store.use_nonce(key, expires_at=expires_at, now=self.now)
+            if status is NonceStatus.REPLAYED:
+                self._fail("oversight", "approval_replayed", "this approval was already used")
+                return
+        self.factors["oversight"] = "pass"
+
+    def _approvers_needed(self) -> list[PublicKey]:
+        root = self.chain.principals[0].key
+        inv = self.inv
+        needed: list[PublicKey] = []
+        for link in self.chain.links:
+            for requirement in link.claims.approvals:
+                if requirement.actions and not any(
+                    action_covers(a, inv.action) for a in requirement.actions
+                ):
+                    continue
+                if requirement.when is not None:
+                    result = policy.evaluate(
+                        (requirement.when,),
+                        inv.args,  # type: ignore[arg-type]
+                        limits=self.policy.limits,
+                    )
+                    if result.outcome == "false":  # true, and error too: fail towards oversight
+                        continue
+                approver = requirement.approver or root
+                if approver not in needed:
+                    needed.append(approver)
+        return needed
+
+    def _approval_request(self, wanted: bytes, approver: PublicKey) -> ApprovalRequest:
+        inv = self.inv
+        agents = []
+        for principal in self.chain.principals[1:]:
+            d = principal.descriptor
+            label = f"{d.kind} {d.name!r}" if d is not None and d.name else "an unnamed principal"
+            agents.append(f"{label} ({principal.kid[:10]})")
+        args = json.dumps(_jsonable(inv.args), sort_keys=True, ensure_ascii=False)
+        summary = (
+            f"Approve one request: {inv.action} on {inv.resource} at {inv.audience} "
+            f"with arguments {args}. It is made by {agents[-1]}"
+            + (f", acting through {', '.join(reversed(agents[:-1]))}" if len(agents) > 1 else "")
+            + f", under authority delegated by {self.chain.principals[0].kid[:10]} "
+            f"(chain {self.chain.digest.hex()[:16]}). The approval counts once, for exactly "
+            "this request."
+        )
+        return ApprovalRequest(
+            digest=wanted,
+            approver=approver,
+            chain=self.chain.digest,
+            audience=inv.audience,
+            action=inv.action,
+            resource=inv.resource,
+            args=inv.args,
+            summary=summary,
+        )
+
+    def decision(self) -> Decision:
+        return Decision(
+            outcome=self.outcome,
+            reasons=self.reasons,
+            chain=self._chain_with_attestations(),
+            invocation=self.inv,
+            audit=self._audit_record(),
+            approval_request=self.approval_request,
+        )
+
+    def _chain_with_attestations(self) -> VerifiedChain:
+        principals = tuple(
+            Principal(p.key, p.descriptor, self.attested.get(p.key.thumbprint))
+            for p in self.chain.principals
+        )
+        return VerifiedChain(links=self.chain.links, principals=principals)
+
+    def _audit_record(self) -> dict[str, object]:
+        inv = self.inv
+        return {
+            "version": 1,
+            "time": _rfc3339(self.now),
+            "chain_id": self.chain.digest.hex(),
+            "outcome": self.outcome.value,
+            "reasons": [r.code for r in self.reasons],
+            "principals": [
+                _principal_record(p, self.attested.get(p.key.thumbprint))
+                for p in self.chain.principals
+            ],
+            "audience": inv.audience,
+            "action": inv.action,
+            "resource": inv.resource,
+            "args_digest": codec.digest(cbor.encode(dict(inv.args))).hex(),  # type: ignore[arg-type]
+            "factors": dict(self.factors),
+        }
+
+
+def _contradicts(declared: Descriptor, claims: codec.AttestationClaims) -> bool:
+    """spec 9.1: an attestation contradicts a link where both speak and disagree.
+
+    Digest sets disagree when they share no algorithm or differ on a shared one
+    (in-toto DigestSet matching); models disagree when they differ.
+    """
+    pairs = ((declared.code, claims.code), (declared.config, claims.config))
+    if any(mine and theirs and digests_agree(mine, theirs) is not True for mine, theirs in pairs):
+        return True
+    return bool(declared.model and claims.model and declared.model != claims.model)
+
+
+def _proves(declared: Descriptor, claims: codec.AttestationClaims) -> bool:
+    """spec 9.1: where attestation is required, it must prove everything the link declared."""
+    pairs = ((declared.code, claims.code), (declared.config, claims.config))
+    if any(mine and digests_agree(mine, theirs) is not True for mine, theirs in pairs):
+        return False
+    return declared.model is None or declared.model == claims.model
+
+
+def _digests_json(digests: Mapping[str, bytes]) -> dict[str, str]:
+    return {alg: value.hex() for alg, value in digests.items()}
+
+
+def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
+    if d is None:
+        return None
+    return {"code": _digests_json(d.code), "model": d.model, "config": _digests_json(d.config)}
+
+
+def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, object]:
+    d = p.descriptor
+    return {
+        "kid": p.kid,
+        "name": d.name if d else None,
+        "kind": d.kind if d else None,
+        "role": "root" if d is None else "delegate",
+        "declared": _descriptor_json(d),
+        "attested": _descriptor_json(attested),
+    }
+
+
+def _error_record(
+    exc: AgentchainError, request: Request, audience: str, now: int
+) -> dict[str, object]:
+    return {
+        "version": 1,
+        "time": _rfc3339(now),
+        "chain_id": None,
+        "outcome": "invalid",
+        "reasons": [exc.code],
+        "principals": [],
+        "audience": audience,
+        "action": request.action,
+        "resource": request.resource,
+        "args_digest": codec.digest(cbor.encode(dict(request.args))).hex(),  # type: ignore[arg-type]
+        "factors": {"signatures": "error", **dict.fromkeys(FACTORS[1:], "not_evaluated")},
+    }
+
+
+def _rfc3339(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _jsonable(value: object) -> object:
+    """Arguments as JSON for people: byte strings become {"bytes": hex}."""
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _request_mismatch(inv: codec.InvocationClaims, request: Request) -> str | None:
@@ -328,3 +769,16 @@ def _request_mismatch(inv: codec.InvocationClaims, request: Request) -> str | No
     if cbor.encode(dict(inv.args)) != cbor.encode(dict(request.args)):  # type: ignore[arg-type]
         return "args"
     return None
+
+
+class JsonLinesAuditLog:
+    """An audit sink appending one JSON object per line to a file (spec 10)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+
+    def __call__(self, record: Mapping[str, object]) -> None:
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        with self._lock, open(self._path, "a", encoding="utf-8") as handle:
+            handle.write(line)
