@@ -273,7 +273,7 @@ class Verifier:
         approvals = self._verify_approvals(decoded.approvals, chain)
         # V4 to V10: the decision
         run = _Run(self._policy, self._store, chain, invocation, request, now)
-        run.evaluate(attestations, approvals)
+        run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
         return run.decision()
 
     # -- errors -----------------------------------------------------------
@@ -429,13 +429,15 @@ class _Run:
         self,
         attestations: tuple[codec.AttestationClaims, ...],
         approvals: tuple[tuple[codec.ApprovalClaims, bytes], ...],
+        *,
+        attached_approvals: int,
     ) -> None:
         if not self._context():
             return
         self.factors["context"] = "pass"
         if not self._integrity(attestations):
             return
-        self._oversight(approvals)
+        self._oversight(approvals, attached=attached_approvals)
 
     # V4 to V8: the context factor
     def _context(self) -> bool:
@@ -555,7 +557,11 @@ class _Run:
         return False
 
     # V10: the oversight factor (spec 9.2)
-    def _oversight(self, approvals: tuple[tuple[codec.ApprovalClaims, bytes], ...]) -> None:
+    def _oversight(
+        self, approvals: tuple[tuple[codec.ApprovalClaims, bytes], ...], *, attached: int
+    ) -> None:
+        """``approvals`` are those by some approver the chain names, signatures checked;
+        ``attached`` counts every approval the presentation carried, by anyone."""
         needed = self._approvers_needed()
         if not needed:
             self.factors["oversight"] = "not_required"
@@ -574,7 +580,9 @@ class _Run:
                 continue
             if matching:
                 self._fail("oversight", "approval_expired", "the approval is outside its window")
-            elif approvals:
+            elif attached:
+                # an approval that does not count is not silently dropped: whoever
+                # attached it meant it for this request, and it is not for this one
                 self._fail(
                     "oversight",
                     "approval_mismatch",

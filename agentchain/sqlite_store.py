@@ -1,0 +1,382 @@
+"""A :class:`~agentchain.store.Store` in a SQLite file: the default for an embedded verifier.
+
+It survives restarts and is shared safely by several verifier processes on one
+host. Every failure (corrupt or foreign file, lock held beyond the busy timeout,
+read-only file, missing directory, closed store) raises
+:class:`~agentchain.errors.StoreError`: the store never answers FRESH or "not
+revoked" when it could not actually look, so a replay or a revoked chain is
+refused rather than let through. See docs/store.md for the contract.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import TracebackType
+from typing import ClassVar, Final
+
+from agentchain.errors import StoreError, UsageError
+from agentchain.store import NonceStatus
+
+#: The schema this code writes, in ``PRAGMA user_version``. A newer file is refused:
+#: an older library cannot know what a newer schema's rows mean.
+SCHEMA_VERSION: Final = 1
+#: ``PRAGMA application_id`` ("ACH1"): tells our file from some other application's database.
+APPLICATION_ID: Final = 0x41434831
+
+_SCHEMA: Final = (
+    # until NULL = kept for good. WITHOUT ROWID: the blob key is the whole row's identity.
+    "CREATE TABLE revocations (id BLOB PRIMARY KEY NOT NULL, until INTEGER) WITHOUT ROWID",
+    "CREATE INDEX revocations_until ON revocations (until) WHERE until IS NOT NULL",
+    "CREATE TABLE nonces (key BLOB PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) "
+    "WITHOUT ROWID",
+    "CREATE INDEX nonces_expires_at ON nonces (expires_at)",
+    f"PRAGMA application_id = {APPLICATION_ID}",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+# Check and record in ONE statement, so SQLite's write lock makes it atomic across
+# processes: a new key is inserted; an existing one is overwritten only if it has
+# expired. rowcount is 1 when a row was written (FRESH) and 0 when the WHERE
+# refused the update (REPLAYED). Same rule as MemoryStore: expired iff expires_at <= now.
+_USE_NONCE: Final = (
+    "INSERT INTO nonces (key, expires_at) VALUES (?1, ?2) "
+    "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
+    "WHERE nonces.expires_at <= ?3"
+)
+# Revoking again never shortens a revocation: NULL (for good) wins, else the later time.
+_REVOKE: Final = (
+    "INSERT INTO revocations (id, until) VALUES (?1, ?2) "
+    "ON CONFLICT (id) DO UPDATE SET until = CASE "
+    "WHEN revocations.until IS NULL OR excluded.until IS NULL THEN NULL "
+    "ELSE max(revocations.until, excluded.until) END"
+)
+# Bounded deletes (LIMIT through a subquery: plain DELETE ... LIMIT is a compile option).
+_PRUNE_NONCES: Final = (
+    "DELETE FROM nonces WHERE key IN (SELECT key FROM nonces WHERE expires_at <= ?1 LIMIT ?2)"
+)
+_PRUNE_REVOCATIONS: Final = (
+    "DELETE FROM revocations WHERE id IN "
+    "(SELECT id FROM revocations WHERE until IS NOT NULL AND until < ?1 LIMIT ?2)"
+)
+
+_HINTS: Final = {
+    "SQLITE_BUSY": "locked by another connection beyond the busy timeout",
+    "SQLITE_LOCKED": "locked by another connection beyond the busy timeout",
+    "SQLITE_NOTADB": "not a SQLite database (a corrupt or foreign file)",
+    "SQLITE_CORRUPT": "the database file is corrupt",
+    "SQLITE_READONLY": "the database is read-only",
+    "SQLITE_CANTOPEN": "cannot open the file (missing directory, or no permission?)",
+    "SQLITE_IOERR": "the file system reported an I/O error",
+    "SQLITE_FULL": "the disk is full",
+}
+
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+# SQLite's oldest default limit on bound parameters is 999.
+_QUERY_CHUNK: Final = 500
+
+
+def _blob(value: object, what: str) -> bytes:
+    # bytes(5) would silently make five zero bytes and a str would be stored as TEXT,
+    # never equal to the BLOB: refuse anything not bytes-like.
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise UsageError(f"{what} must be bytes, not {type(value).__name__}")
+    return bytes(value)
+
+
+def _int64(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UsageError(f"{what} must be an int, not {type(value).__name__}")
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise UsageError(f"{what} {value} is outside SQLite's 64-bit integers")
+    return value
+
+
+class SQLiteStore:
+    """A :class:`~agentchain.store.Store` kept in the SQLite file at ``path``.
+
+    The file and its schema are created if absent (``readonly`` opens an existing
+    store without ever writing: revocation checks work, recording nonces raises).
+    ``busy_timeout`` is how many seconds to wait for another process's write lock
+    before raising :class:`StoreError`. One instance may be shared by the threads
+    of a process; each process opens its own (a SQLite connection must not cross
+    ``fork``).
+
+    Expired entries are pruned by :meth:`use_nonce` at most once a minute of the
+    verifier's clock (or every :attr:`PRUNE_EVERY` calls), at most
+    :attr:`PRUNE_BATCH` rows per table each time, so no request pays for a backlog.
+    """
+
+    #: Entries are deleted only this many seconds after they expire, so that
+    #: processes whose clocks disagree by less than this still agree on every answer:
+    #: a process whose clock runs ahead must not delete a nonce another still honours.
+    PRUNE_GRACE: ClassVar[int] = 300
+    #: Seconds of the verifier's clock between opportunistic prunes.
+    PRUNE_INTERVAL: ClassVar[int] = 60
+    #: use_nonce calls between prunes, whatever the clock says (it may have gone back).
+    PRUNE_EVERY: ClassVar[int] = 1000
+    #: Rows deleted per table and prune: bounds the work one request can be charged.
+    PRUNE_BATCH: ClassVar[int] = 500
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        readonly: bool = False,
+    ) -> None:
+        if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float):
+            raise UsageError("busy_timeout must be a number of seconds")
+        if not (math.isfinite(busy_timeout) and busy_timeout >= 0):
+            raise UsageError(f"busy_timeout {busy_timeout} is not a finite number >= 0")
+        self._path = Path(os.fspath(path)).absolute()
+        self._busy_timeout = float(busy_timeout)
+        self._readonly = readonly
+        # One connection, serialized by this lock: SQLite connections are not safe for
+        # concurrent use, and the lock also guards the pruning bookkeeping below.
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._writes = 0
+        self._next_prune: int | None = None  # verifier time of the next prune; None = now
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = self._open()
+        except sqlite3.Error as exc:
+            self._close_quietly()
+            raise self._error("cannot open", exc) from exc
+        except StoreError:
+            self._close_quietly()
+            raise
+
+    # -- opening ----------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        mode = "ro" if self._readonly else "rwc"
+        conn = sqlite3.connect(
+            f"{self._path.as_uri()}?mode={mode}",
+            uri=True,
+            timeout=self._busy_timeout,  # sqlite3_busy_timeout: wait, then SQLITE_BUSY
+            isolation_level=None,  # autocommit: one statement = one transaction, BEGIN explicit
+            check_same_thread=False,  # threads share it under self._lock
+        )
+        self._conn = conn  # so that a failure below still closes it
+        if not self._readonly:
+            # WAL: readers never wait for the writer, and commits are one append. Refuse
+            # to run without it rather than silently fall back on, e.g., a network mount.
+            mode_row = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode_row is None or str(mode_row[0]).lower() != "wal":
+                raise StoreError(
+                    "store_error",
+                    f"{self._path}: cannot use WAL journal mode (got {mode_row!r}); "
+                    "is the file on a local file system?",
+                )
+        # FULL: every commit is fsynced before it returns, so a revocation (or a nonce)
+        # that was acknowledged survives a crash or power loss.
+        conn.execute("PRAGMA synchronous = FULL")
+        self._check_schema(conn)
+        return conn
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        # The common case, an existing store, is a plain read: no write lock taken,
+        # so opening does not wait behind another process's write.
+        if self._schema_ok(conn):
+            return
+        if self._readonly:
+            raise StoreError("store_error", f"{self._path} holds no agentchain store")
+        # IMMEDIATE: two processes creating the same new file serialize here and the
+        # second sees the first's schema on its re-check.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not self._schema_ok(conn):
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _schema_ok(self, conn: sqlite3.Connection) -> bool:
+        """True if the schema is current; False if the file is empty (to be created).
+
+        Raises StoreError for a file that is some other application's, or newer.
+        """
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        if version == 0 and app_id == 0:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise StoreError(
+                    "store_error", f"{self._path} is a database but not an agentchain store"
+                )
+            return False
+        if app_id != APPLICATION_ID:
+            raise StoreError("store_error", f"{self._path} is not an agentchain store")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                "store_error",
+                f"{self._path} has store schema {version}, newer than {SCHEMA_VERSION}: "
+                "upgrade agentchain",
+            )
+        if version != SCHEMA_VERSION:
+            raise StoreError("store_error", f"{self._path} has unknown store schema {version}")
+        return True
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
+        name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+        # extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_READONLY_DBMOVED...) share the hint
+        hint = next(
+            (h for prefix, h in _HINTS.items() if name == prefix or name.startswith(prefix + "_")),
+            None,
+        )
+        if name == "SQLITE_BUSY":
+            hint = f"{hint} ({self._busy_timeout}s)"
+        detail = f"{exc} ({name})" + (f": {hint}" if hint else "")
+        return StoreError("store_error", f"{doing} {self._path}: {detail}")
+
+    @contextmanager
+    def _connection(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; every sqlite3.Error becomes a StoreError."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError("store_error", f"{doing} {self._path}: the store is closed")
+            if os.getpid() != self._pid:
+                # A connection inherited through fork shares file locks with the parent:
+                # using it could corrupt the file or break atomicity.
+                raise StoreError(
+                    "store_error",
+                    f"{doing} {self._path}: opened in another process; open one store per process",
+                )
+            try:
+                yield conn
+            except BaseException as exc:
+                # never leave a half-done transaction (and its write lock) behind
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):  # the original error is the one to report
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(doing, exc) from exc
+                raise
+
+    def _close_quietly(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with suppress(sqlite3.Error):  # already failing: the caller raises the first error
+                conn.close()
+
+    # -- the Store interface ------------------------------------------------
+
+    def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
+        rid = _blob(revocation_id, "revocation_id")
+        until_ = None if until is None else _int64(until, "until")
+        with self._connection("revoke in") as conn:
+            # autocommit: committed (and fsynced, synchronous=FULL) before we return
+            conn.execute(_REVOKE, (rid, until_))
+
+    def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        with self._connection("read revocations from") as conn:
+            # chunks in order: the first chunk holding a revoked id holds the answer
+            for start in range(0, len(ids), _QUERY_CHUNK):
+                chunk = ids[start : start + _QUERY_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                found = {
+                    bytes(row[0])
+                    for row in conn.execute(
+                        f"SELECT id FROM revocations WHERE id IN ({marks})",  # noqa: S608 -- only "?" marks
+                        chunk,
+                    )
+                }
+                hit = next((r for r in chunk if r in found), None)
+                if hit is not None:
+                    return hit
+        return None
+
+    def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
+        key_ = _blob(key, "key")
+        expires_at = _int64(expires_at, "expires_at")
+        now = _int64(now, "now")
+        with self._connection("record a nonce in") as conn:
+            self._writes += 1
+            if self._prune_due(now):
+                # One IMMEDIATE transaction: the prune and the record commit together
+                # (one fsync), and a failure leaves neither half done.
+                conn.execute("BEGIN IMMEDIATE")
+                self._prune_locked(conn, now)
+                written = conn.execute(_USE_NONCE, (key_, expires_at, now)).rowcount
+                conn.execute("COMMIT")
+            else:
+                written = conn.execute(_USE_NONCE, (key_, expires_at, now)).rowcount
+        return NonceStatus.FRESH if written == 1 else NonceStatus.REPLAYED
+
+    # -- pruning ----------------------------------------------------------
+
+    def _prune_due(self, now: int) -> bool:
+        return (
+            self._next_prune is None or now >= self._next_prune or self._writes >= self.PRUNE_EVERY
+        )
+
+    def _prune_locked(self, conn: sqlite3.Connection, now: int) -> int:
+        cutoff = now - self.PRUNE_GRACE
+        nonces = conn.execute(_PRUNE_NONCES, (cutoff, self.PRUNE_BATCH)).rowcount
+        revocations = conn.execute(_PRUNE_REVOCATIONS, (cutoff, self.PRUNE_BATCH)).rowcount
+        self._writes = 0
+        backlog = nonces >= self.PRUNE_BATCH or revocations >= self.PRUNE_BATCH
+        # a full batch means more is waiting: take the next bite on the next call
+        self._next_prune = now if backlog else now + self.PRUNE_INTERVAL
+        return nonces + revocations
+
+    def prune(self, now: int | None = None) -> int:
+        """Delete up to :attr:`PRUNE_BATCH` expired nonces and revocations; return how many.
+
+        An entry goes once ``now`` (default: the wall clock) is :attr:`PRUNE_GRACE`
+        seconds past its ``expires_at`` or ``until``; revocations without ``until``
+        stay for good. Call it from a maintenance job if a store sees few requests.
+        """
+        now_ = int(time.time()) if now is None else _int64(now, "now")
+        with self._connection("prune") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            deleted = self._prune_locked(conn, now_)
+            conn.execute("COMMIT")
+        return deleted
+
+    # -- lifetime ---------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        """Close the file. Idempotent; any later call raises StoreError."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None and os.getpid() == self._pid:
+                try:
+                    conn.close()
+                except sqlite3.Error as exc:
+                    raise self._error("close", exc) from exc
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else ("readonly" if self._readonly else "open")
+        return f"SQLiteStore({str(self._path)!r}, {state})"

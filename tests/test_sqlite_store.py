@@ -1,0 +1,573 @@
+"""SQLiteStore: the Store contract (shared with MemoryStore), persistence, concurrency
+across threads and processes, pruning, and failing closed on every kind of trouble."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+from agentchain.errors import REGISTRY, Kind, StoreError, UsageError
+from agentchain.sqlite_store import SCHEMA_VERSION, SQLiteStore
+from agentchain.store import MemoryStore, NonceStatus, Store
+
+FRESH, REPLAYED = NonceStatus.FRESH, NonceStatus.REPLAYED
+GRACE = SQLiteStore.PRUNE_GRACE
+
+
+def _rows(path: Path, table: str) -> list[tuple[object, ...]]:
+    """The table as another process would see it (committed rows only)."""
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+    finally:
+        conn.close()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "memory":
+        yield MemoryStore()
+    else:
+        with SQLiteStore(tmp_path / "store.db") as sqlite_store:
+            yield sqlite_store
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+# -- the contract, on both stores -------------------------------------------
+
+
+def test_code_is_registered() -> None:
+    assert REGISTRY["store_error"].kind is Kind.ERROR
+    assert StoreError("store_error", "x").code == "store_error"
+
+
+def test_first_revoked_is_first_in_given_order(store: Store) -> None:
+    a, b, c, d = b"a" * 32, b"b" * 32, b"c" * 32, b"d" * 32
+    assert store.first_revoked([a, b, c]) is None
+    store.revoke(c)
+    store.revoke(b, until=10**10)
+    assert store.first_revoked([a, b, c]) == b
+    assert store.first_revoked([c, b, a]) == c
+    assert store.first_revoked(x for x in [d, a, c]) == c  # any iterable, e.g. a generator
+    assert store.first_revoked([a, d]) is None
+    assert store.first_revoked([]) is None
+    store.revoke(c)  # revoking twice is harmless
+    assert store.first_revoked([c]) == c
+
+
+def test_nonce_fresh_then_replayed(store: Store) -> None:
+    assert store.use_nonce(b"k", expires_at=200, now=100) is FRESH
+    assert store.use_nonce(b"k", expires_at=200, now=100) is REPLAYED
+    assert store.use_nonce(b"k", expires_at=300, now=150) is REPLAYED
+
+
+def test_nonce_replayed_until_expiry_then_fresh(store: Store) -> None:
+    assert store.use_nonce(b"k", expires_at=200, now=100) is FRESH
+    assert store.use_nonce(b"k", expires_at=400, now=199) is REPLAYED
+    # expired at expires_at exactly: the key may be used again, and is recorded anew
+    assert store.use_nonce(b"k", expires_at=400, now=200) is FRESH
+    assert store.use_nonce(b"k", expires_at=500, now=399) is REPLAYED
+    assert store.use_nonce(b"k", expires_at=500, now=400) is FRESH
+
+
+def test_nonce_keys_are_independent(store: Store) -> None:
+    assert store.use_nonce(b"k1", expires_at=200, now=100) is FRESH
+    assert store.use_nonce(b"k2", expires_at=200, now=100) is FRESH
+    assert store.use_nonce(b"k1", expires_at=200, now=100) is REPLAYED
+    assert store.use_nonce(b"k3", expires_at=200, now=100) is FRESH
+    # a revocation id and a nonce key with the same bytes do not interfere
+    store.revoke(b"k4")
+    assert store.use_nonce(b"k4", expires_at=200, now=100) is FRESH
+    assert store.first_revoked([b"k1", b"k2"]) is None
+
+
+# -- persistence --------------------------------------------------------------
+
+
+def test_survives_restart(db: Path) -> None:
+    with SQLiteStore(db) as first:
+        first.revoke(b"gone")
+        first.revoke(b"gone-until", until=5000)
+        assert first.use_nonce(b"n", expires_at=2000, now=1000) is FRESH
+    with SQLiteStore(db) as second:
+        assert second.first_revoked([b"x", b"gone-until", b"gone"]) == b"gone-until"
+        assert second.first_revoked([b"gone"]) == b"gone"
+        assert second.use_nonce(b"n", expires_at=2000, now=1500) is REPLAYED
+        assert second.use_nonce(b"n", expires_at=3000, now=2000) is FRESH
+
+
+def test_revoking_again_never_shortens(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        s.revoke(b"a", until=500)
+        s.revoke(b"a", until=100)  # earlier: ignored
+        s.revoke(b"b", until=100)
+        s.revoke(b"b")  # for good wins
+        s.revoke(b"b", until=900)
+        s.revoke(b"c")
+        s.revoke(b"c", until=100)
+        assert _rows(db, "revocations") == [(b"a", 500), (b"b", None), (b"c", None)]
+
+
+def test_schema_is_versioned(db: Path) -> None:
+    SQLiteStore(db).close()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_concurrent_creation_of_one_new_file(db: Path) -> None:
+    errors: list[BaseException] = []
+
+    def open_and_use(i: int) -> None:
+        try:
+            with SQLiteStore(db) as s:
+                s.use_nonce(bytes([i]), expires_at=10, now=0)
+        except BaseException as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_use, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(_rows(db, "nonces")) == 8
+
+
+# -- concurrency ----------------------------------------------------------------
+
+
+def test_threads_see_fresh_exactly_once(db: Path) -> None:
+    keys = [i.to_bytes(2, "big") for i in range(150)]
+    shared, other = SQLiteStore(db), SQLiteStore(db)  # one shared instance, one other connection
+    fresh: list[bytes] = []
+    fresh_lock = threading.Lock()
+
+    def race(s: SQLiteStore, order: list[bytes]) -> None:
+        for key in order:
+            if s.use_nonce(key, expires_at=10**9, now=1000) is FRESH:
+                with fresh_lock:
+                    fresh.append(key)
+
+    threads = [
+        threading.Thread(target=race, args=(shared if i % 2 else other, keys[i:] + keys[:i]))
+        for i in range(6)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    shared.close()
+    other.close()
+    assert sorted(fresh) == keys
+
+
+_RACER = """
+import random, sys
+from agentchain.sqlite_store import SQLiteStore
+from agentchain.store import NonceStatus
+
+path, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+keys = [i.to_bytes(4, "big") for i in range(count)]
+random.Random(seed).shuffle(keys)
+store = SQLiteStore(path, busy_timeout=20)
+print("ready", flush=True)
+sys.stdin.readline()  # start together: the parent releases every process at once
+fresh = [k.hex() for k in keys if store.use_nonce(k, expires_at=10**9, now=1000).value == "fresh"]
+store.close()
+print(" ".join(fresh), flush=True)
+"""
+
+
+def test_processes_see_fresh_exactly_once(db: Path) -> None:
+    count, processes = 150, 5
+    SQLiteStore(db).close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(db), str(seed), str(count)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(processes)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None
+            assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outputs = [p.communicate(timeout=60) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [p.returncode for p in procs] == [0] * processes, [err for _, err in outputs]
+    fresh = [bytes.fromhex(h) for out, _ in outputs for h in out.split()]
+    # every key FRESH in exactly one process, whichever won
+    assert sorted(fresh) == [i.to_bytes(4, "big") for i in range(count)]
+    print("PER-PROC", [len(out.split()) for out, _ in outputs])
+    assert sum(1 for out, _ in outputs if out.split()) >= 1
+
+
+# -- failing closed ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"garbage", b"\x00" * 4096, bytes(range(256)) * 64, b"SQLite format 2\x00" + b"\xff" * 4000],
+)
+def test_corrupt_file_raises(db: Path, garbage: bytes) -> None:
+    db.write_bytes(garbage)
+    with pytest.raises(StoreError) as info:
+        SQLiteStore(db)
+    assert info.value.code == "store_error"
+    assert str(db) in info.value.message
+
+
+def test_corrupt_pages_raise_on_use(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        for i in range(300):
+            s.revoke(i.to_bytes(32, "big"))
+    data = bytearray(db.read_bytes())
+    page = 4096
+    assert len(data) > 2 * page  # the tables live past the header page
+    data[page:] = bytes((i * 7 + 3) % 251 for i in range(len(data) - page))
+    db.write_bytes(bytes(data))
+    # open may or may not notice; the first read must
+    with pytest.raises(StoreError):
+        with SQLiteStore(db) as s:
+            s.first_revoked([(299).to_bytes(32, "big")])
+    with pytest.raises(StoreError):
+        with SQLiteStore(db) as s:
+            s.use_nonce(b"k", expires_at=10, now=0)
+
+
+def test_foreign_database_refused(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE users (name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not an agentchain store"):
+        SQLiteStore(db)
+
+
+def test_newer_schema_refused(db: Path) -> None:
+    SQLiteStore(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        SQLiteStore(db)
+
+
+def test_locked_database_raises_not_fresh(db: Path) -> None:
+    s = SQLiteStore(db, busy_timeout=0.05)
+    s.revoke(b"r")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            s.use_nonce(b"k", expires_at=10, now=0)
+        with pytest.raises(StoreError, match="locked"):
+            s.revoke(b"r2")
+        with pytest.raises(StoreError, match="locked"):
+            s.prune(now=0)
+        # WAL: reads of committed state go on while a writer holds the lock
+        assert s.first_revoked([b"r"]) == b"r"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # the failed attempt recorded nothing and left no transaction open
+    assert s.use_nonce(b"k", expires_at=10, now=0) is FRESH
+    assert s.use_nonce(b"k", expires_at=10, now=0) is REPLAYED
+    s.close()
+
+
+def test_locked_new_file_raises_on_open(db: Path) -> None:
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            SQLiteStore(db, busy_timeout=0.05)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_missing_directory_raises(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open"):
+        SQLiteStore(tmp_path / "no" / "such" / "dir" / "store.db")
+
+
+def test_directory_as_path_raises(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        SQLiteStore(tmp_path)
+
+
+def test_readonly_reads_and_refuses_writes(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        s.revoke(b"r")
+        s.use_nonce(b"n", expires_at=100, now=0)
+    with SQLiteStore(db, readonly=True) as ro:
+        assert ro.first_revoked([b"x", b"r"]) == b"r"
+        with pytest.raises(StoreError, match="read-only"):
+            ro.use_nonce(b"m", expires_at=100, now=0)
+        with pytest.raises(StoreError, match="read-only"):
+            ro.revoke(b"r2")
+    assert _rows(db, "nonces") == [(b"n", 100)]
+
+
+def test_readonly_needs_an_existing_store(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        SQLiteStore(tmp_path / "absent.db", readonly=True)
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(StoreError, match="no agentchain store"):
+        SQLiteStore(empty, readonly=True)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root ignores permission bits; test_readonly_* covers read-only via mode=ro",
+)
+def test_read_only_permissions_raise_on_write(tmp_path: Path) -> None:
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    db = directory / "store.db"
+    SQLiteStore(db).close()
+    db.chmod(0o444)
+    directory.chmod(0o555)
+    try:
+        with pytest.raises(StoreError):
+            with SQLiteStore(db) as s:  # open may already fail (WAL needs its -shm file)
+                s.use_nonce(b"k", expires_at=10, now=0)
+    finally:
+        directory.chmod(0o755)
+        db.chmod(0o644)
+
+
+def test_closed_store_raises(db: Path) -> None:
+    s = SQLiteStore(db)
+    s.close()
+    s.close()  # idempotent
+    with pytest.raises(StoreError, match="closed"):
+        s.use_nonce(b"k", expires_at=10, now=0)
+    with pytest.raises(StoreError, match="closed"):
+        s.first_revoked([b"r"])
+    with pytest.raises(StoreError, match="closed"):
+        s.revoke(b"r")
+    with SQLiteStore(db) as t:
+        pass
+    with pytest.raises(StoreError, match="closed"):
+        t.first_revoked([b"r"])
+
+
+def test_inherited_across_fork_raises(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        s._pid = -1  # as if this were a forked child using its parent's connection
+        with pytest.raises(StoreError, match="another process"):
+            s.use_nonce(b"k", expires_at=10, now=0)
+
+
+def test_bad_arguments_are_usage_errors(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        with pytest.raises(UsageError):
+            s.revoke("text")  # type: ignore[arg-type]
+        with pytest.raises(UsageError):
+            s.first_revoked([5])  # type: ignore[list-item]
+        with pytest.raises(UsageError):
+            s.use_nonce(b"k", expires_at=2**63, now=0)
+        with pytest.raises(UsageError):
+            s.use_nonce(b"k", expires_at=1.5, now=0)  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        SQLiteStore(db, busy_timeout=-1)
+
+
+def test_error_never_lets_a_request_through(db: Path) -> None:
+    """Through the verifier: a store failure is an exception, never an allow."""
+    from agentchain import PrivateKey, Request, TrustPolicy, Verifier, invoke, issue
+    from agentchain.verifier import Outcome
+
+    anchor, agent = PrivateKey.generate(), PrivateKey.generate()
+    token = issue(anchor, agent.public_key, capabilities=[("calendar/read", "*")], now=1000)
+    audience, resource = "https://cal.example", "https://cal.example/alice"
+    presentation = invoke(
+        token, agent, audience=audience, action="calendar/read", resource=resource, now=1000
+    )
+    policy = TrustPolicy(anchors=(anchor.public_key,), audience=audience)
+    request = Request("calendar/read", resource)
+    with SQLiteStore(db) as s:
+        verifier = Verifier(policy, store=s, clock=lambda: 1001)
+        assert verifier.verify(presentation, request).outcome is Outcome.ALLOW
+    with SQLiteStore(db) as s:  # after a restart: still a replay
+        verifier = Verifier(policy, store=s, clock=lambda: 1002)
+        assert verifier.verify(presentation, request).outcome is Outcome.DENY
+    broken = SQLiteStore(db)
+    broken.close()
+    other = invoke(token, agent, audience=audience, action="calendar/read", resource=resource)
+    with pytest.raises(StoreError):
+        Verifier(policy, store=broken, clock=lambda: 1001).verify(other, request)
+
+
+# -- pruning ------------------------------------------------------------------
+
+
+def test_prune_deletes_expired_nonces_after_grace(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        s.use_nonce(b"old", expires_at=100, now=0)
+        s.use_nonce(b"new", expires_at=10_000, now=0)
+        assert s.prune(now=100 + GRACE - 1) == 0  # expired, but within the grace period
+        assert s.prune(now=100 + GRACE) == 1
+        assert _rows(db, "nonces") == [(b"new", 10_000)]
+
+
+def test_prune_revocations_until_only(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        s.revoke(b"forever")
+        s.revoke(b"short", until=100)
+        s.revoke(b"long", until=10_000)
+        assert s.prune(now=100 + GRACE) == 0  # until is still inside the grace period
+        assert s.prune(now=101 + GRACE) == 1
+        assert _rows(db, "revocations") == [(b"forever", None), (b"long", 10_000)]
+        assert s.prune(now=2**62) == 1
+        assert _rows(db, "revocations") == [(b"forever", None)]  # never pruned
+        assert s.first_revoked([b"short", b"long", b"forever"]) == b"forever"
+
+
+def test_use_nonce_prunes_opportunistically(db: Path) -> None:
+    with SQLiteStore(db) as s:
+        s.use_nonce(b"a", expires_at=100, now=0)  # first call prunes (nothing yet)
+        s.revoke(b"r", until=100)
+        s.use_nonce(b"b", expires_at=10**6, now=101 + GRACE)  # a minute later: prunes again
+        assert _rows(db, "nonces") == [(b"b", 10**6)]
+        assert _rows(db, "revocations") == []
+        s.use_nonce(b"c", expires_at=1, now=102 + GRACE)
+        s.use_nonce(b"d", expires_at=10**6, now=160 + GRACE)  # within the minute: no prune
+        assert (b"c", 1) in _rows(db, "nonces")
+        s.use_nonce(b"e", expires_at=10**6, now=161 + GRACE)  # a minute on: prunes
+        assert (b"c", 1) not in _rows(db, "nonces")
+
+
+def test_prune_work_is_bounded(db: Path) -> None:
+    batch = SQLiteStore.PRUNE_BATCH
+    with SQLiteStore(db) as s:
+        s.use_nonce(b"first", expires_at=10**6, now=0)
+        conn = sqlite3.connect(db)
+        with conn:
+            conn.executemany(
+                "INSERT INTO nonces VALUES (?, 5)", [(i.to_bytes(4, "big"),) for i in range(1200)]
+            )
+        conn.close()
+        assert s.prune(now=10 + GRACE) == batch
+        assert len(_rows(db, "nonces")) == 1201 - batch
+        # a full batch leaves the next prune due at once: each use_nonce takes a bite
+        s.use_nonce(b"x", expires_at=10**6, now=11 + GRACE)
+        assert len(_rows(db, "nonces")) == 1202 - 2 * batch
+        s.use_nonce(b"y", expires_at=10**6, now=11 + GRACE)
+        assert sorted(k for k, _ in _rows(db, "nonces")) == [b"first", b"x", b"y"]
+
+
+# -- MemoryStore and SQLiteStore agree on random histories -------------------------
+
+_IDS = [bytes([i]) * 4 for i in range(6)]
+
+
+class StoresAgree(RuleBasedStateMachine):
+    """Random revoke / first_revoked / use_nonce / prune / restart, time moving forward.
+
+    Nonce answers must be identical. Revocations must be identical except that one
+    whose ``until`` is more than the grace period past may be forgotten by SQLite
+    (MemoryStore never forgets): there, either answer is allowed, in order.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.mkdtemp()
+        self.path = Path(self.tmp) / "s.db"
+        self.memory = MemoryStore()
+        self.sqlite = SQLiteStore(self.path)
+        self.now = 0
+        self.until: dict[bytes, int | None] = {}  # effective until of each revoked id
+
+    @initialize(start=st.integers(0, 10**6))
+    def start(self, start: int) -> None:
+        self.now = start
+
+    @rule(rid=st.sampled_from(_IDS), until=st.none() | st.integers(-100, 2000))
+    def revoke(self, rid: bytes, until: int | None) -> None:
+        absolute = None if until is None else self.now + until
+        self.memory.revoke(rid, until=absolute)
+        self.sqlite.revoke(rid, until=absolute)
+        if rid in self.until:
+            old = self.until[rid]
+            absolute = None if old is None or absolute is None else max(old, absolute)
+        self.until[rid] = absolute
+
+    @rule(ids=st.lists(st.sampled_from(_IDS), max_size=6))
+    def first_revoked(self, ids: list[bytes]) -> None:
+        got = self.sqlite.first_revoked(ids)
+        expected = self.memory.first_revoked(ids)
+
+        def forgettable(rid: bytes) -> bool:
+            until = self.until.get(rid)
+            return until is not None and until < self.now - GRACE
+
+        definite = next((r for r in ids if r in self.until and not forgettable(r)), None)
+        if not any(forgettable(r) for r in ids):
+            assert got == expected
+        elif got is None:
+            assert definite is None
+        else:
+            assert got in ids and got in self.until
+            assert definite is None or ids.index(got) <= ids.index(definite)
+
+    @rule(
+        key=st.sampled_from(_IDS[:3]),
+        ttl=st.integers(-5, 600),
+        step=st.integers(0, 400),
+    )
+    def use_nonce(self, key: bytes, ttl: int, step: int) -> None:
+        self.now += step
+        expected = self.memory.use_nonce(key, expires_at=self.now + ttl, now=self.now)
+        assert self.sqlite.use_nonce(key, expires_at=self.now + ttl, now=self.now) is expected
+
+    @rule()
+    def prune(self) -> None:
+        self.sqlite.prune(now=self.now)
+
+    @rule()
+    def restart(self) -> None:
+        self.sqlite.close()
+        self.sqlite = SQLiteStore(self.path)
+
+    def teardown(self) -> None:
+        self.sqlite.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+TestStoresAgree = StoresAgree.TestCase
+# every write is fsynced (synchronous=FULL): shorter histories keep the CI profile's
+# many examples affordable; 25 steps still reach pruning (time moves up to 400 s a step)
+TestStoresAgree.settings = settings(stateful_step_count=25)
