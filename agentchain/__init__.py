@@ -15,6 +15,7 @@ decides::
 
 from agentchain.codec import (
     ApprovalRequirement,
+    Caveat,
     Presentation,
     decode_presentation_unverified,
     request_digest,
@@ -53,6 +54,7 @@ __all__ = [
     "ApprovalRequest",
     "ApprovalRequirement",
     "Capability",
+    "Caveat",
     "ChainError",
     "Decision",
     "DecodeError",

@@ -363,16 +363,13 @@ def test_replay_rejected_after_restart(tmp_path: Path) -> None:
 
 _CHILD = """
 import sys
-from agentchain import MemoryStore
-from agentchain.sqlite_store import SQLiteStore
 sys.path.insert(0, {tests!r})
 import test_factors as t
-p = t.Presentation  # noqa
-from agentchain import decode_presentation_unverified, Request
-data = bytes.fromhex(sys.argv[1])
+from agentchain import Request
+from agentchain.sqlite_store import SQLiteStore
+request = Request("flights/search", t.API + "/flights/x", {{"to": "LIS"}})
 with SQLiteStore(sys.argv[2]) as store:
-    d = t._verifier(store).verify(data, Request("flights/search", t.API + "/flights/x", {{"to": "LIS"}}))
-print(d.outcome.value)
+    print(t._verifier(store).verify(bytes.fromhex(sys.argv[1]), request).outcome.value)
 """
 
 
