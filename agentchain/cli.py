@@ -13,20 +13,27 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Sequence
+import tempfile
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agentchain import codec, issuer, policy
+from agentchain import codec, demo, issuer, policy
 from agentchain.crypto import PrivateKey, PublicKey
-from agentchain.errors import AgentchainError, UsageError
+from agentchain.errors import AgentchainError, StoreError, UsageError
+from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Capability, Descriptor
-from agentchain.verifier import Request, TrustPolicy, Verifier
+from agentchain.sqlite_store import SQLiteStore
+from agentchain.verifier import AuditSink, JsonLinesAuditLog, Request, TrustPolicy, Verifier
+from agentchain.wire import cbor
 
 EXIT_OK, EXIT_DENY, EXIT_USAGE, EXIT_NEEDS_APPROVAL = 0, 1, 2, 3
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: how long a revocation is remembered after the revoked link's own expiry
+_REVOCATION_GRACE = 86_400
 
 
 class _UsageError(Exception):
@@ -48,15 +55,17 @@ def _read_input(name: str) -> str:
         return Path(name).read_text(encoding="utf-8")
     except OSError as exc:
         raise _UsageError(f"cannot read {name}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise _UsageError(f"cannot read {name}: not UTF-8 text") from None
 
 
-def _load_json_file(name: str) -> dict[str, Any]:
+def _load_json_file(name: str, what: str = "a JWK object") -> dict[str, Any]:
     try:
         data = json.loads(_read_input(name))
     except json.JSONDecodeError as exc:
         raise _UsageError(f"{name} is not JSON: {exc.msg}") from None
     if not isinstance(data, dict):
-        raise _UsageError(f"{name} is not a JWK object")
+        raise _UsageError(f"{name} is not {what}")
     return data
 
 
@@ -119,6 +128,10 @@ def _read_token(name: str) -> codec.Presentation:
     return codec.decode_presentation_unverified(_read_input(name))
 
 
+def _read_attachment_bytes(name: str) -> bytes:
+    return codec.from_text(_read_input(name))
+
+
 # -- commands ---------------------------------------------------------------
 
 
@@ -148,6 +161,23 @@ def _caveat(value: Any) -> codec.Caveat:
     return codec.Caveat(policy.parse(value))
 
 
+def _approval_requirements(args: argparse.Namespace) -> list[codec.ApprovalRequirement]:
+    """--require-approval STATEMENT (null: always), scoped by --approval-actions, --approver."""
+    statements = args.require_approval or ()
+    if not statements:
+        if args.approval_actions or args.approver:
+            raise _UsageError("--approval-actions and --approver need --require-approval")
+        return []
+    actions = tuple(args.approval_actions or ())
+    approver = _public_key(args.approver)[0] if args.approver else None
+    out = []
+    for text in statements:
+        value = _json_arg(text, "--require-approval")
+        when = None if value is None else policy.parse(value)
+        out.append(codec.ApprovalRequirement(when=when, actions=actions, approver=approver))
+    return out
+
+
 def _link_options(args: argparse.Namespace, to_name: str | None) -> dict[str, Any]:
     caveats = [_caveat(_json_arg(c, "--caveat")) for c in args.caveat or ()]
     return {
@@ -155,6 +185,7 @@ def _link_options(args: argparse.Namespace, to_name: str | None) -> dict[str, An
         "caveats": caveats,
         "purpose": args.purpose,
         "now": _at(args.at),
+        "require_approval": _approval_requirements(args),
         "descriptor": Descriptor(
             kind=args.kind,
             name=to_name,
@@ -201,6 +232,14 @@ def _request_args(text: str | None) -> dict[str, Any]:
 def _cmd_invoke(args: argparse.Namespace) -> int:
     token = _read_token(args.token)
     key, _ = _private_key(args.key)
+    attestations = [
+        codec.decode_attestation_unverified(_read_attachment_bytes(name))
+        for name in args.attestation or ()
+    ]
+    approvals = [
+        codec.decode_approval_unverified(_read_attachment_bytes(name))
+        for name in args.approval or ()
+    ]
     presentation = issuer.invoke(
         token,
         key,
@@ -208,38 +247,195 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         action=args.action,
         resource=args.resource,
         args=_request_args(args.args),
+        attestations=attestations,
+        approvals=approvals,
         now=_at(args.at),
     )
     print(presentation.to_text())
     return EXIT_OK
 
 
+def _cmd_attest(args: argparse.Namespace) -> int:
+    key, _ = _private_key(args.key)
+    subject, _ = _public_key(args.subject)
+    attestation = issuer.attest(
+        key,
+        subject,
+        code=_digests(args.code_digest),
+        model=args.model,
+        config=_digests(args.config_digest),
+        ttl=_duration(args.ttl),
+        now=_at(args.at),
+    )
+    print(codec.attachment_to_text(attestation.encoded))
+    return EXIT_OK
+
+
+_REQUEST_FIELDS = ("digest", "chain", "audience", "action", "resource", "args_cbor")
+
+
+def _load_approval_request(name: str) -> dict[str, Any]:
+    """The approval_request object: alone, or inside the whole ``verify --json`` output."""
+    data = _load_json_file(name, "a JSON object")
+    if "approval_request" in data:
+        data = data["approval_request"]
+        if not isinstance(data, dict):
+            raise _UsageError(f"{name}: approval_request is not an object")
+    elif "outcome" in data:
+        raise _UsageError(
+            f"{name} is a verify result with outcome {data['outcome']!r} and no approval_request"
+        )
+    for key in _REQUEST_FIELDS:
+        if not isinstance(data.get(key), str):
+            raise _UsageError(f"{name}: the approval request lacks the text field {key!r}")
+    return data
+
+
+def _hex32(value: str, what: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise _UsageError(f"the approval request's {what} is not hex") from None
+    if len(raw) != 32:
+        raise _UsageError(f"the approval request's {what} is not 32 bytes")
+    return raw
+
+
+def _checked_request(request: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """Recompute the digest from the request's own fields; never take it on trust (spec 9.2)."""
+    claimed = _hex32(request["digest"], "digest")
+    chain = _hex32(request["chain"], "chain")
+    try:
+        args = cbor.decode(
+            codec.b64decode(request["args_cbor"]),
+            max_depth=DEFAULT_LIMITS.max_cbor_depth,
+            max_items=DEFAULT_LIMITS.max_cbor_items,
+            max_string_bytes=DEFAULT_LIMITS.max_string_bytes,
+        )
+    except AgentchainError as exc:
+        raise _UsageError(f"args_cbor is not deterministic CBOR: {exc.message}") from None
+    if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+        raise _UsageError("args_cbor is not a map with text keys")
+    checked: dict[str, Any] = {str(k): v for k, v in args.items()}
+    actual = codec.request_digest(
+        chain, request["audience"], request["action"], request["resource"], checked
+    )
+    if actual != claimed:
+        raise _UsageError(
+            "the approval request's digest does not match its fields: it was altered, "
+            "refusing to approve"
+        )
+    if "args" in request and request["args"] != _jsonable(checked):
+        raise _UsageError(
+            "the approval request's 'args' differ from its signed args_cbor: it was altered, "
+            "refusing to approve"
+        )
+    return actual, checked
+
+
+def _cmd_approve(args: argparse.Namespace) -> int:
+    key, _ = _private_key(args.key)
+    request = _load_approval_request(args.request)
+    digest, request_args = _checked_request(request)
+    wanted = request.get("approver")
+    if isinstance(wanted, str) and wanted != key.public_key.kid:
+        raise _UsageError(
+            f"this request asks for approval by {wanted}; --key is {key.public_key.kid}"
+        )
+    shown = json.dumps(_jsonable(request_args), sort_keys=True, ensure_ascii=False)
+    lines = [
+        "You approve exactly this request (checked against its digest), once:",
+        f"  action:    {request['action']}",
+        f"  resource:  {request['resource']}",
+        f"  audience:  {request['audience']}",
+        f"  arguments: {shown}",
+        f"  chain:     {request['chain']}",
+    ]
+    summary = request.get("summary")
+    if isinstance(summary, str) and summary:
+        lines.append(f"The verifier describes it as (names unchecked): {summary}")
+    print("\n".join(lines), file=sys.stderr)
+    approval = issuer.approve(key, digest, ttl=_duration(args.ttl), now=_at(args.at))
+    print(codec.attachment_to_text(approval.encoded))
+    return EXIT_OK
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    token = _read_token(args.token)
+    index = len(token.links) - 1 if args.link is None else args.link
+    if not 0 <= index < len(token.links):
+        raise _UsageError(f"--link {index}: the token has links 0..{len(token.links) - 1}")
+    link = token.links[index]
+    with SQLiteStore(args.store) as store:
+        store.revoke(link.digest, until=link.claims.window.exp + _REVOCATION_GRACE)
+    print(link.digest.hex())
+    return EXIT_OK
+
+
+def _print_human(decision_json: dict[str, Any], principals: list[tuple[str, str]]) -> None:
+    print(decision_json["outcome"])
+    for reason in decision_json["reasons"]:
+        print(f"  {reason['code']}: {reason['message']}")
+    for index, (kid, label) in enumerate(principals):
+        print(f"  {'  ' * index}{kid}{label}")
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     anchors = tuple(_public_key(name)[0] for name in args.trust)
-    trust = TrustPolicy(anchors=anchors, audience=args.aud)
+    attesters = tuple(_public_key(name)[0] for name in args.attester or ())
+    trust = TrustPolicy(
+        anchors=anchors,
+        audience=args.aud,
+        attesters=attesters,
+        attestation_required=tuple(args.require_attestation or ()),
+    )
     now = _at(args.at)
-    clock = (lambda: float(now)) if now is not None else None
-    verifier = Verifier(trust, clock=clock) if clock else Verifier(trust)
+    clock: Callable[[], float] = (lambda: float(now)) if now is not None else time.time
+    audit: AuditSink | None = JsonLinesAuditLog(args.audit_log) if args.audit_log else None
     request = Request(args.action, args.resource, _request_args(args.args))
+    text = _read_input(args.presentation)
+    store = SQLiteStore(args.store) if args.store else None
     try:
-        decision = verifier.verify(_read_input(args.presentation), request)
-    except AgentchainError as exc:
-        if args.json:
-            reasons = [{"code": exc.code, "message": exc.message}]
-            print(json.dumps({"outcome": "invalid", "reasons": reasons, "chain": []}))
-        else:
-            print(f"invalid: {exc.code}: {exc.message}")
-        return EXIT_DENY
+        verifier = Verifier(trust, store=store, clock=clock, audit=audit)
+        try:
+            decision = verifier.verify(text, request)
+        except (StoreError, UsageError):
+            raise  # not a verdict on the presentation: one-line error, exit 1 or 2
+        except AgentchainError as exc:
+            if args.json:
+                reasons = [{"code": exc.code, "message": exc.message}]
+                print(json.dumps({"outcome": "invalid", "reasons": reasons, "chain": []}))
+            else:
+                print(f"invalid: {exc.code}: {exc.message}")
+            return EXIT_DENY
+    finally:
+        if store is not None:
+            store.close()
+    data = decision.to_json()
+    pending = decision.approval_request
+    if pending is not None and args.request_out:
+        Path(args.request_out).write_text(
+            json.dumps(pending.to_json(), indent=2) + "\n", encoding="utf-8"
+        )
     if args.json:
-        print(json.dumps(decision.to_json()))
+        print(json.dumps(data))
     else:
-        print(decision.outcome.value)
-        for reason in decision.reasons:
-            print(f"  {reason.code}: {reason.message}")
-        for index, principal in enumerate(decision.chain.principals):
+        principals = []
+        for principal in decision.chain.principals:
             d = principal.descriptor
-            label = f" {d.kind} {d.name or ''}".rstrip() if d else " root"
-            print(f"  {'  ' * index}{principal.kid}{label}")
+            principals.append(
+                (principal.kid, f" {d.kind} {d.name or ''}".rstrip() if d else " root")
+            )
+        _print_human(data, principals)
+        if pending is not None:
+            where = args.request_out or "request.json"
+            print(f"approval needed from {pending.approver.kid}:")
+            print(f"  {pending.summary}")
+            if not args.request_out:
+                print("  the request (save it as request.json, or use --request-out FILE):")
+                print(f"  {json.dumps(pending.to_json())}")
+            print(f"  the approver runs: agentchain approve --key APPROVER.jwk --request {where}")
+            print("  then invoke again with --approval APPROVAL_FILE")
     codes = {"allow": EXIT_OK, "deny": EXIT_DENY, "needs_approval": EXIT_NEEDS_APPROVAL}
     return codes[decision.outcome.value]
 
@@ -266,6 +462,14 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
                     + (f" (for {', '.join(cav.actions)})" if cav.actions else "")
                     for cav in c.caveats
                 ],
+                "approvals": [
+                    {
+                        "when": policy.to_text(req.when) if req.when is not None else None,
+                        "actions": list(req.actions),
+                        "approver": req.approver.kid if req.approver is not None else None,
+                    }
+                    for req in c.approvals
+                ],
                 "depth": c.depth,
                 "purpose": c.purpose,
                 "iat": c.iat,
@@ -284,6 +488,26 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
             "iat": inv.claims.iat,
             "chain_matches": inv.claims.chain == presentation.chain_digest,
         }
+    out["attestations"] = [
+        {
+            "issuer": codec.b64encode(a.claims.issuer),
+            "subject": codec.b64encode(a.claims.subject),
+            "code": {k: v.hex() for k, v in a.claims.code.items()},
+            "model": a.claims.model,
+            "iat": a.claims.iat,
+            "exp": a.claims.exp,
+        }
+        for a in presentation.attestations
+    ]
+    out["approvals"] = [
+        {
+            "issuer": codec.b64encode(a.claims.issuer),
+            "request": a.claims.request.hex(),
+            "iat": a.claims.iat,
+            "exp": a.claims.exp,
+        }
+        for a in presentation.approvals
+    ]
     return out
 
 
@@ -317,6 +541,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             print(f"{pad}   may {action} on {resource}")
         for caveat in link["caveats"]:
             print(f"{pad}   if {caveat}")
+        for req in link["approvals"]:
+            scope = f" for {', '.join(req['actions'])}" if req["actions"] else ""
+            by = req["approver"] or "the root signer"
+            print(f"{pad}   approval by {by}{scope} when {req['when'] or 'always'}")
         for alg, value in link["code"].items():
             print(f"{pad}   code {alg}:{value}")
         if link["model"]:
@@ -326,7 +554,17 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         print(f"invocation: {inv['action']} on {inv['resource']} for {inv['audience']}")
         if not inv["chain_matches"]:
             print("  ! the invocation is bound to another chain")
+    if described["attestations"] or described["approvals"]:
+        print(
+            f"attached: {len(described['attestations'])} attestation(s), "
+            f"{len(described['approvals'])} approval(s)"
+        )
     return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    directory = Path(args.dir or tempfile.mkdtemp(prefix="agentchain-demo-"))
+    return demo.main(directory, as_json=args.json)
 
 
 # -- parser -----------------------------------------------------------------
@@ -344,7 +582,68 @@ def _add_link_options(p: argparse.ArgumentParser, *, root: bool) -> None:
     p.add_argument("--model", metavar="NAME")
     p.add_argument("--kind", choices=("human", "agent", "tool"), default="agent")
     p.add_argument("--purpose", metavar="TEXT")
+    p.add_argument(
+        "--require-approval",
+        action="append",
+        metavar="POLICY_JSON",
+        help='requests need a human approval when this holds, e.g. [">", ".amount", 200] '
+        "(null: always); repeatable",
+    )
+    p.add_argument(
+        "--approval-actions",
+        action="append",
+        metavar="ACTION",
+        help="limit --require-approval to these action patterns; repeatable",
+    )
+    p.add_argument(
+        "--approver",
+        metavar="PUBKEY",
+        help="who approves (public JWK file; default: the chain's root signer)",
+    )
     p.add_argument("--at", metavar="RFC3339", help="signing time (default: now)")
+
+
+_EPILOGS = {
+    "keygen": "example:\n  agentchain keygen --out alice.jwk --name mailto:alice@example.com",
+    "issue": (
+        "example:\n  agentchain issue --key alice.jwk --to agent.pub.jwk --depth 1 --ttl 30m \\\n"
+        "    --cap payments/create 'https://api.example/payments/*' \\\n"
+        '    --caveat \'["<=", ".amount", 500]\' --require-approval \'[">", ".amount", 200]\''
+        " > agent.token"
+    ),
+    "delegate": (
+        "example:\n  agentchain delegate --token agent.token --key agent.jwk --to sub.pub.jwk \\\n"
+        "    --cap flights/search 'https://api.example/flights/*' --ttl 5m > sub.token"
+    ),
+    "invoke": (
+        "example:\n  agentchain invoke --token agent.token --key agent.jwk \\\n"
+        "    --aud https://api.example --action payments/create \\\n"
+        "    --resource https://api.example/payments/new --args '{\"amount\": 450}' \\\n"
+        "    [--approval approval.txt] [--attestation attestation.txt] > presentation.txt"
+    ),
+    "verify": (
+        "example:\n  agentchain verify --presentation presentation.txt --trust alice.pub.jwk \\\n"
+        "    --aud https://api.example --action payments/create \\\n"
+        "    --resource https://api.example/payments/new --args '{\"amount\": 450}' \\\n"
+        "    --store verifier.sqlite --audit-log audit.jsonl --json\n"
+        "exit 0 allow, 1 deny or invalid, 2 usage error, 3 needs approval"
+    ),
+    "attest": (
+        "example:\n  agentchain attest --key builder.jwk --subject sub.pub.jwk \\\n"
+        "    --code-digest sha256:$(sha256sum tool.py | cut -d' ' -f1) > attestation.txt"
+    ),
+    "approve": (
+        "example:\n  agentchain verify ... --json > request.json   # exit 3: needs approval\n"
+        "  agentchain approve --key alice.jwk --request request.json > approval.txt"
+    ),
+    "revoke": (
+        "example:\n  agentchain revoke --store verifier.sqlite --token agent.token [--link 0]"
+    ),
+    "inspect": (
+        "example:\n  agentchain inspect agent.token\n  agentchain inspect --json presentation.txt"
+    ),
+    "demo": "example:\n  agentchain demo --dir ./demo-run",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -352,36 +651,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser(
-        "keygen",
-        help="make a key pair",
-        epilog="example: agentchain keygen --out alice.jwk --name mailto:alice@example.com",
-    )
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_EPILOGS[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    p = command("keygen", "make a key pair")
     p.add_argument("--out", required=True)
     p.add_argument("--alg", choices=("ed25519", "es256"), default="ed25519")
     p.add_argument("--name")
     p.set_defaults(func=_cmd_keygen)
 
-    p = sub.add_parser("issue", help="sign a root link")
+    p = command("issue", "sign a root link")
     _add_link_options(p, root=True)
     p.set_defaults(func=_cmd_issue)
 
-    p = sub.add_parser("delegate", help="append a narrower link to a token")
+    p = command("delegate", "append a narrower link to a token")
     p.add_argument("--token", required=True, help="token file, or - for stdin")
     _add_link_options(p, root=False)
     p.set_defaults(func=_cmd_delegate)
 
-    p = sub.add_parser("invoke", help="sign an invocation: make a presentation")
+    p = command("invoke", "sign an invocation: make a presentation")
     p.add_argument("--token", required=True)
     p.add_argument("--key", required=True)
     p.add_argument("--aud", required=True)
     p.add_argument("--action", required=True)
     p.add_argument("--resource", required=True)
     p.add_argument("--args", metavar="JSON")
+    p.add_argument(
+        "--attestation", action="append", metavar="FILE", help="attach (text form); repeatable"
+    )
+    p.add_argument(
+        "--approval", action="append", metavar="FILE", help="attach (text form); repeatable"
+    )
     p.add_argument("--at", metavar="RFC3339")
     p.set_defaults(func=_cmd_invoke)
 
-    p = sub.add_parser("verify", help="decide on a presentation")
+    p = command("verify", "decide on a presentation")
     p.add_argument("--presentation", required=True)
     p.add_argument("--trust", action="append", required=True, metavar="PUBKEY")
     p.add_argument("--aud", required=True)
@@ -390,9 +700,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--args", metavar="JSON")
     p.add_argument("--at", metavar="RFC3339")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--attester", action="append", metavar="PUBKEY", help="trusted attester; repeatable"
+    )
+    p.add_argument(
+        "--require-attestation",
+        action="append",
+        metavar="ACTION_PATTERN",
+        help="these actions need an attestation of the holder; repeatable",
+    )
+    p.add_argument(
+        "--store",
+        metavar="PATH",
+        help="SQLite file of revocations and used nonces (default: in memory, forgotten)",
+    )
+    p.add_argument("--audit-log", metavar="PATH", help="append one JSON line per verification")
+    p.add_argument(
+        "--request-out",
+        metavar="FILE",
+        help="on needs_approval, write the approval request JSON here (for approve)",
+    )
     p.set_defaults(func=_cmd_verify)
 
-    p = sub.add_parser("inspect", help="show a token or presentation without verifying it")
+    p = command("attest", "as an attester, vouch for what a principal runs")
+    p.add_argument("--key", required=True, help="the attester's private JWK file")
+    p.add_argument("--subject", required=True, metavar="PUBKEY", help="the attested key")
+    p.add_argument("--code-digest", action="append", metavar="ALG:HEX")
+    p.add_argument("--model", metavar="NAME")
+    p.add_argument("--config-digest", action="append", metavar="ALG:HEX")
+    p.add_argument("--ttl", default="10m")
+    p.add_argument("--at", metavar="RFC3339")
+    p.set_defaults(func=_cmd_attest)
+
+    p = command("approve", "as the approver, consent to one request a verifier asked about")
+    p.add_argument("--key", required=True, help="the approver's private JWK file")
+    p.add_argument(
+        "--request",
+        required=True,
+        metavar="FILE",
+        help="verify --json output, or its approval_request; - for stdin",
+    )
+    p.add_argument("--ttl", default="5m")
+    p.add_argument("--at", metavar="RFC3339")
+    p.set_defaults(func=_cmd_approve)
+
+    p = command("revoke", "revoke a link in a verifier's SQLite store")
+    p.add_argument("--store", required=True, metavar="PATH")
+    p.add_argument("--token", required=True, metavar="FILE", help="token or presentation; - stdin")
+    p.add_argument("--link", type=int, metavar="N", help="0-based link index (default: the last)")
+    p.set_defaults(func=_cmd_revoke)
+
+    p = command("demo", "run the end-to-end scenario")
+    p.add_argument("--dir", help="where keys, store and audit log go (default: a new temp dir)")
+    p.add_argument("--json", action="store_true", help="print the decisions as data")
+    p.set_defaults(func=_cmd_demo)
+
+    p = command("inspect", "show a token or presentation without verifying it")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_inspect)
@@ -419,6 +782,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         return EXIT_DENY
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: usage: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ def check_action(action: str, *, pattern: bool) -> None:
     if not action or len(action) > MAX_NAME_CHARS:
         raise DecodeError("schema_invalid", f"action must be 1..{MAX_NAME_CHARS} characters")
     for segment in action.split("/"):
-        if not _SEGMENT.fullmatch(segment):
+        # '.' and '..' would give one action two spellings, or climb out of a grant
+        if not _SEGMENT.fullmatch(segment) or segment in (".", ".."):
             raise DecodeError("schema_invalid", f"malformed action {action!r}")
 
 
@@ -56,7 +57,8 @@ def check_resource(resource: str, *, pattern: bool) -> None:
     scheme, sep, rest = body.partition(":")
     if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", scheme):
         raise DecodeError("schema_invalid", f"resource {resource!r} is not an absolute URI")
-    if any(segment in (".", "..") for segment in rest.split("/")):
+    # RFC 3986: a path segment ends at '/', '?' or '#'; '..' before a query still climbs
+    if any(segment in (".", "..") for segment in re.split(r"[/?#]", rest)):
         raise DecodeError("schema_invalid", f"resource {resource!r} has a dot segment")
 
 

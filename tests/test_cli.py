@@ -1,0 +1,581 @@
+"""The ``agentchain`` command, driven in-process through ``main`` and, a few times, as a
+real subprocess. Times are pinned with ``--at`` so every run decides the same way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentchain import codec
+from agentchain.cli import main
+from agentchain.wire import cbor
+
+API = "https://api.example"
+PAY = f"{API}/payments/new"
+SEARCH = f"{API}/flights/search"
+T0 = "2030-01-01T12:00:00Z"  # signing time of every link
+T1 = "2030-01-01T12:01:00Z"  # invocation and verification time
+LATER = "2030-01-02T12:00:00Z"  # long after every link expired
+CODE = "sha256:" + hashlib.sha256(b"flight-search v1").hexdigest()
+
+Result = tuple[int, str, str]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> Result:
+    capsys.readouterr()  # drop anything left over
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def ok(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 0, (code, out, err)
+    return out
+
+
+def run_subprocess(*argv: str | Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agentchain.cli", *map(str, argv)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def save(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Env:
+    """Keys in a temp dir and the commands of the usual story, pinned in time."""
+
+    def __init__(self, tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.dir = tmp
+        self.capsys = capsys
+        for name in ("alice", "agent", "sub", "builder"):
+            ok(capsys, "keygen", "--out", tmp / f"{name}.jwk", "--name", name)
+
+    def key(self, name: str) -> Path:
+        return self.dir / f"{name}.jwk"
+
+    def pub(self, name: str) -> Path:
+        return self.dir / f"{name}.pub.jwk"
+
+    def file(self, name: str, text: str) -> Path:
+        return save(self.dir / name, text)
+
+    def issue(self, *extra: str | Path) -> Path:
+        out = ok(
+            self.capsys,
+            "issue",
+            "--key",
+            self.key("alice"),
+            "--to",
+            self.pub("agent"),
+            "--cap",
+            "payments/create",
+            f"{API}/payments/*",
+            "--cap",
+            "flights/search",
+            f"{API}/flights/*",
+            "--depth",
+            "1",
+            "--at",
+            T0,
+            *extra,
+        )
+        return self.file("agent.token", out)
+
+    def delegate(self, token: Path, *extra: str | Path) -> Path:
+        out = ok(
+            self.capsys,
+            "delegate",
+            "--token",
+            token,
+            "--key",
+            self.key("agent"),
+            "--to",
+            self.pub("sub"),
+            "--cap",
+            "flights/search",
+            f"{API}/flights/*",
+            "--kind",
+            "tool",
+            "--at",
+            T0,
+            *extra,
+        )
+        return self.file("sub.token", out)
+
+    def invoke(
+        self,
+        token: Path,
+        holder: str,
+        action: str,
+        resource: str,
+        args: dict[str, Any],
+        *extra: str | Path,
+    ) -> Path:
+        out = ok(
+            self.capsys,
+            "invoke",
+            "--token",
+            token,
+            "--key",
+            self.key(holder),
+            "--aud",
+            API,
+            "--action",
+            action,
+            "--resource",
+            resource,
+            "--args",
+            json.dumps(args),
+            "--at",
+            T1,
+            *extra,
+        )
+        return self.file(f"presentation-{holder}.txt", out)
+
+    def verify(
+        self,
+        presentation: Path,
+        action: str,
+        resource: str,
+        args: dict[str, Any],
+        *extra: str | Path,
+    ) -> Result:
+        return run(
+            self.capsys,
+            "verify",
+            "--presentation",
+            presentation,
+            "--trust",
+            self.pub("alice"),
+            "--aud",
+            API,
+            "--action",
+            action,
+            "--resource",
+            resource,
+            "--args",
+            json.dumps(args),
+            *extra,
+        )
+
+
+@pytest.fixture
+def env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Env:
+    return Env(tmp_path, capsys)
+
+
+SEARCH_ARGS = {"to": "LIS"}
+
+
+def _sub_presentation(env: Env) -> Path:
+    token = env.delegate(env.issue())
+    return env.invoke(token, "sub", "flights/search", SEARCH, SEARCH_ARGS)
+
+
+# -- keys -------------------------------------------------------------------
+
+
+def test_keygen_writes_private_0600_and_public_and_prints_kid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ok(capsys, "keygen", "--out", tmp_path / "k.jwk", "--alg", "es256")
+    private, public = tmp_path / "k.jwk", tmp_path / "k.pub.jwk"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    pub_jwk = json.loads(public.read_text())
+    assert "d" not in pub_jwk and "d" in json.loads(private.read_text())
+    from agentchain import PublicKey
+
+    assert out.strip() == PublicKey.from_jwk(pub_jwk).kid
+
+
+def test_keygen_through_a_subprocess(tmp_path: Path) -> None:
+    proc = run_subprocess("keygen", "--out", tmp_path / "s.jwk", "--name", "s")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.strip()) > 20
+    assert stat.S_IMODE((tmp_path / "s.jwk").stat().st_mode) == 0o600
+    assert json.loads((tmp_path / "s.pub.jwk").read_text())["name"] == "s"
+
+
+def test_private_key_readable_by_others_is_refused(env: Env) -> None:
+    os.chmod(env.key("alice"), 0o644)
+    code, out, err = run(
+        env.capsys, "issue", "--key", env.key("alice"), "--to", env.pub("agent"),
+        "--cap", "a/b", "https://x/*",
+    )  # fmt: skip
+    assert code == 2 and out == ""
+    assert err.startswith("error: usage:") and "chmod 600" in err
+
+
+# -- the main flow and its errors ---------------------------------------------
+
+
+def test_issue_delegate_invoke_verify_allows(env: Env) -> None:
+    presentation = _sub_presentation(env)
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1, "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["outcome"] == "allow" and data["reasons"] == []
+    assert [p["name"] for p in data["chain"]] == [None, "agent", "sub"]
+    assert [p["kind"] for p in data["chain"]] == [None, "agent", "tool"]
+    assert "approval_request" not in data
+    # the human form: the outcome first, then the chain
+    code, out, _ = env.verify(presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1)
+    assert code == 0 and out.splitlines()[0] == "allow" and "tool sub" in out
+
+
+def test_wrong_action_is_request_mismatch(env: Env) -> None:
+    presentation = _sub_presentation(env)
+    code, out, _ = env.verify(
+        presentation, "flights/book", SEARCH, SEARCH_ARGS, "--at", T1, "--json"
+    )
+    assert code == 1
+    data = json.loads(out)
+    assert data["outcome"] == "deny"
+    assert [r["code"] for r in data["reasons"]] == ["request_mismatch"]
+
+
+def test_verify_after_expiry_is_expired(env: Env) -> None:
+    presentation = _sub_presentation(env)
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", LATER, "--json"
+    )
+    assert code == 1
+    assert [r["code"] for r in json.loads(out)["reasons"]] == ["expired"]
+
+
+def test_widening_delegate_is_one_line_error(env: Env) -> None:
+    token = env.issue()
+    argv: list[str | Path] = [
+        "delegate", "--token", token, "--key", env.key("agent"), "--to", env.pub("sub"),
+        "--cap", "calendar/read", f"{API}/calendar/alice", "--at", T0,
+    ]  # fmt: skip
+    code, out, err = run(env.capsys, *argv)
+    assert code == 1 and out == ""
+    assert err.startswith("error: scope_widened: ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    # the same through a real process, and with --debug the traceback shows
+    proc = run_subprocess(*argv)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: scope_widened: ") and proc.stderr.count("\n") == 1
+    proc = run_subprocess("--debug", *argv)
+    assert proc.returncode != 0
+    assert "Traceback" in proc.stderr and "IssueError" in proc.stderr
+
+
+def test_token_from_stdin_through_a_subprocess(env: Env) -> None:
+    token = env.issue()
+    proc = run_subprocess("inspect", "--json", "-", stdin=token.read_text())
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["links"][0]["name"] == "agent"
+
+
+def test_garbage_token_is_one_line_error(env: Env) -> None:
+    garbage = env.file("garbage.txt", "ac1c.!!!not-base64!!!")
+    code, out, err = run(env.capsys, "inspect", garbage)
+    assert code == 1 and out == ""
+    assert err.startswith("error: base64_invalid: ") and err.count("\n") == 1
+    other = env.file("other.txt", "hello")
+    code, _, err = run(
+        env.capsys, "delegate", "--token", other, "--key", env.key("agent"), "--to",
+        env.pub("sub"), "--cap", "a/b", "https://x/*",
+    )  # fmt: skip
+    assert code == 1 and err.startswith("error: encoding_unknown: ") and err.count("\n") == 1
+    # verify reports an invalid presentation as a result, not a crash
+    code, out, _ = env.verify(garbage, "a/b", "https://x/y", {}, "--json")
+    assert code == 1
+    assert json.loads(out) == {
+        "outcome": "invalid",
+        "reasons": [{"code": "base64_invalid", "message": "not unpadded base64url"}],
+        "chain": [],
+    }
+
+
+def test_usage_errors_exit_2(env: Env) -> None:
+    code, out, err = run(env.capsys, "issue", "--key", env.key("alice"))
+    assert code == 2 and out == "" and err.startswith("error: usage: ")
+    code, _, err = run(env.capsys, "nonsense")
+    assert code == 2 and err.startswith("error: usage: ")
+    code, _, err = run(env.capsys, "inspect", env.dir / "missing.txt")
+    assert code == 2 and "cannot read" in err
+    token = env.issue()
+    code, _, err = run(
+        env.capsys, "delegate", "--token", token, "--key", env.key("agent"), "--to",
+        env.pub("sub"), "--cap", "a/b", "https://x/*", "--ttl", "forever",
+    )  # fmt: skip
+    assert code == 2 and "bad duration" in err
+
+
+# -- approvals ----------------------------------------------------------------
+
+
+PAY_450 = {"amount": 450, "currency": "EUR"}
+
+
+def _pending_approval(env: Env) -> tuple[Path, dict[str, Any]]:
+    token = env.issue(
+        "--require-approval", '[">", ".amount", 200]', "--approval-actions", "payments"
+    )
+    presentation = env.invoke(token, "agent", "payments/create", PAY, PAY_450)
+    code, out, _ = env.verify(presentation, "payments/create", PAY, PAY_450, "--at", T1, "--json")
+    assert code == 3
+    return token, json.loads(out)
+
+
+def test_approval_flow(env: Env) -> None:
+    token, result = _pending_approval(env)
+    assert result["outcome"] == "needs_approval"
+    assert [r["code"] for r in result["reasons"]] == ["approval_required"]
+    request = result["approval_request"]
+    assert request["action"] == "payments/create" and request["args"] == PAY_450
+    # a small payment needs no approval
+    small = {"amount": 100, "currency": "EUR"}
+    presentation = env.invoke(token, "agent", "payments/create", PAY, small)
+    assert env.verify(presentation, "payments/create", PAY, small, "--at", T1)[0] == 0
+
+    code, approval, err = run(
+        env.capsys, "approve", "--key", env.key("alice"),
+        "--request", env.file("verify.json", json.dumps(result)), "--at", T1,
+    )  # fmt: skip
+    assert code == 0
+    assert approval.startswith("ac1c.")
+    assert "payments/create" in err and '"amount": 450' in err and PAY in err
+    decoded = codec.decode_approval_unverified(codec.from_text(approval))
+    assert decoded.claims.request.hex() == request["digest"]
+    # just the approval_request object is accepted as well, from stdin too
+    code, _, _ = run(
+        env.capsys, "approve", "--key", env.key("alice"),
+        "--request", env.file("request.json", json.dumps(request)), "--at", T1,
+    )  # fmt: skip
+    assert code == 0
+
+    approval_file = env.file("approval.txt", approval)
+    presentation = env.invoke(
+        token, "agent", "payments/create", PAY, PAY_450, "--approval", approval_file
+    )
+    code, out, _ = env.verify(presentation, "payments/create", PAY, PAY_450, "--at", T1, "--json")
+    assert code == 0, out
+    assert json.loads(out)["outcome"] == "allow"
+
+
+def test_needs_approval_human_output_explains(env: Env) -> None:
+    token = env.issue("--require-approval", "null")
+    presentation = env.invoke(token, "agent", "flights/search", SEARCH, SEARCH_ARGS)
+    request_out = env.dir / "req.json"
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1,
+        "--request-out", request_out,
+    )  # fmt: skip
+    assert code == 3
+    assert out.splitlines()[0] == "needs_approval"
+    assert "Approve one request" in out and "agentchain approve" in out
+    assert "--approval" in out
+    code, approval, _ = run(
+        env.capsys, "approve", "--key", env.key("alice"), "--request", request_out, "--at", T1
+    )
+    assert code == 0 and approval.startswith("ac1c.")
+
+
+def test_approve_refuses_a_tampered_request(env: Env) -> None:
+    _, result = _pending_approval(env)
+    request = result["approval_request"]
+
+    def refused(changed: dict[str, Any]) -> str:
+        path = env.file("tampered.json", json.dumps(changed))
+        code, out, err = run(
+            env.capsys, "approve", "--key", env.key("alice"), "--request", path, "--at", T1
+        )
+        assert code == 2 and out == "", (code, out, err)
+        assert err.startswith("error: usage: ") and err.count("\n") == 1
+        return err
+
+    digest = request["digest"]
+    flipped = ("0" if digest[0] != "0" else "1") + digest[1:]
+    assert "altered" in refused({**request, "digest": flipped})
+    # the amount changed in the authoritative CBOR arguments (and in the display)
+    cheaper: dict[int | str, cbor.CBORValue] = {"amount": 45, "currency": "EUR"}
+    args_cbor = codec.b64encode(cbor.encode(cheaper))
+    assert "altered" in refused({**request, "args_cbor": args_cbor, "args": cheaper})
+    # ... or only in what the human would read
+    assert "altered" in refused({**request, "args": cheaper})
+    # ... or inside the whole verify output
+    assert "altered" in refused({**result, "approval_request": {**request, "action": "x/y"}})
+    # not the approver this request names
+    path = env.file("request.json", json.dumps(request))
+    code, _, err = run(env.capsys, "approve", "--key", env.key("agent"), "--request", path)
+    assert code == 2 and "asks for approval by" in err
+    # a verify result without a request
+    code, _, err = run(
+        env.capsys, "approve", "--key", env.key("alice"),
+        "--request", env.file("allow.json", json.dumps({"outcome": "allow", "reasons": []})),
+    )  # fmt: skip
+    assert code == 2 and "no approval_request" in err
+
+
+# -- attestations -------------------------------------------------------------
+
+
+def test_attestation_flow(env: Env) -> None:
+    token = env.delegate(env.issue(), "--code-digest", CODE)
+    presentation = env.invoke(token, "sub", "flights/search", SEARCH, SEARCH_ARGS)
+    policy: list[str | Path] = [
+        "--attester",
+        env.pub("builder"),
+        "--require-attestation",
+        "flights",
+        "--at",
+        T1,
+    ]
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, *policy, "--json"
+    )
+    assert code == 1
+    assert [r["code"] for r in json.loads(out)["reasons"]] == ["attestation_missing"]
+
+    attestation = ok(
+        env.capsys, "attest", "--key", env.key("builder"), "--subject", env.pub("sub"),
+        "--code-digest", CODE, "--model", "m-1", "--at", T0,
+    )  # fmt: skip
+    assert attestation.startswith("ac1c.")
+    attestation_file = env.file("attestation.txt", attestation)
+    presentation = env.invoke(
+        token, "sub", "flights/search", SEARCH, SEARCH_ARGS, "--attestation", attestation_file
+    )
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, *policy, "--json"
+    )
+    assert code == 0, out
+
+    # an attestation of other code contradicts the link
+    other = "sha256:" + hashlib.sha256(b"patched").hexdigest()
+    bad = ok(
+        env.capsys, "attest", "--key", env.key("builder"), "--subject", env.pub("sub"),
+        "--code-digest", other, "--at", T0,
+    )  # fmt: skip
+    presentation = env.invoke(
+        token, "sub", "flights/search", SEARCH, SEARCH_ARGS,
+        "--attestation", env.file("bad.txt", bad),
+    )  # fmt: skip
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, *policy, "--json"
+    )
+    assert code == 1
+    assert [r["code"] for r in json.loads(out)["reasons"]] == ["attestation_mismatch"]
+
+
+def test_attest_needs_something_to_attest(env: Env) -> None:
+    code, _, err = run(
+        env.capsys, "attest", "--key", env.key("builder"), "--subject", env.pub("sub")
+    )
+    assert code == 2 and err.startswith("error: usage: ")
+
+
+# -- the verifier's state: store and audit log ----------------------------------
+
+
+def test_revoke_then_verify_with_the_same_store(env: Env) -> None:
+    token = env.issue()
+    sub_token = env.delegate(token)
+    presentation = env.invoke(sub_token, "sub", "flights/search", SEARCH, SEARCH_ARGS)
+    store = env.dir / "verifier.sqlite"
+    out = ok(env.capsys, "revoke", "--store", store, "--token", token)
+    root_digest = codec.decode_presentation_unverified(token.read_text()).links[0].digest
+    assert out.strip() == root_digest.hex()
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1, "--store", store, "--json"
+    )
+    assert code == 1
+    assert [r["code"] for r in json.loads(out)["reasons"]] == ["revoked"]
+    code, _, err = run(env.capsys, "revoke", "--store", store, "--token", token, "--link", "5")
+    assert code == 2 and "--link" in err
+
+
+def test_replay_across_runs_sharing_a_store_and_audit_log(env: Env) -> None:
+    presentation = _sub_presentation(env)
+    store, audit = env.dir / "verifier.sqlite", env.dir / "audit.jsonl"
+    state: list[str | Path] = ["--at", T1, "--store", store, "--audit-log", audit, "--json"]
+    code, out, _ = env.verify(presentation, "flights/search", SEARCH, SEARCH_ARGS, *state)
+    assert code == 0 and json.loads(out)["outcome"] == "allow"
+    code, out, _ = env.verify(presentation, "flights/search", SEARCH, SEARCH_ARGS, *state)
+    assert code == 1
+    assert [r["code"] for r in json.loads(out)["reasons"]] == ["replay"]
+    # an invalid presentation is audited too
+    garbage = env.file("garbage.txt", "ac1c.AAAA")
+    code, _, _ = env.verify(garbage, "flights/search", SEARCH, SEARCH_ARGS, *state)
+    assert code == 1
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [r["outcome"] for r in records] == ["allow", "deny", "invalid"]
+    assert records[1]["reasons"] == ["replay"]
+    assert records[0]["time"] == T1 and records[0]["action"] == "flights/search"
+    # without a shared store each run starts afresh: no replay
+    code, _, _ = env.verify(presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1)
+    assert code == 0
+
+
+def test_unusable_store_is_one_line_error(env: Env) -> None:
+    presentation = _sub_presentation(env)
+    not_a_db = env.file("not.sqlite", "this is not a database, it is text" * 100)
+    code, out, err = env.verify(
+        presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1, "--store", not_a_db
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("error: store_error: ") and err.count("\n") == 1
+
+
+# -- inspect and demo -----------------------------------------------------------
+
+
+def test_inspect_token_and_presentation(env: Env) -> None:
+    token = env.issue(
+        "--caveat", '["<=", ".amount", 500]', "--require-approval", '[">", ".amount", 200]'
+    )
+    out = ok(env.capsys, "inspect", token)
+    assert out.startswith("UNVERIFIED")
+    assert "may payments/create" in out and "if " in out and "approval by the root signer" in out
+    data = json.loads(ok(env.capsys, "inspect", "--json", token))
+    assert data["verified"] is False and "invocation" not in data
+    (link,) = data["links"]
+    assert link["name"] == "agent" and link["depth"] == 1
+    assert link["approvals"] == [{"when": '[">",".amount",200]', "actions": [], "approver": None}]
+
+    presentation = env.invoke(token, "agent", "payments/create", PAY, PAY_450)
+    out = ok(env.capsys, "inspect", presentation)
+    assert f"invocation: payments/create on {PAY} for {API}" in out
+    data = json.loads(ok(env.capsys, "inspect", "--json", presentation))
+    assert data["invocation"]["args"] == PAY_450 and data["invocation"]["chain_matches"] is True
+    assert data["attestations"] == [] and data["approvals"] == []
+
+
+def test_demo_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo", "--json", "--dir", tmp_path / "demo")
+    assert code == 0
+    data = json.loads(out)
+    assert data["as_expected"] is True
+    assert (tmp_path / "demo" / "audit.jsonl").exists()
+
+
+def test_every_subcommand_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("keygen", "issue", "delegate", "invoke", "verify", "attest", "approve",
+                    "revoke", "inspect", "demo"):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0
+        assert "example:" in capsys.readouterr().out
