@@ -41,6 +41,12 @@ _SCHEMA: Final = (
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
 
+_READ_SCHEMA: Final = (
+    "SELECT (SELECT user_version FROM pragma_user_version), "
+    "(SELECT application_id FROM pragma_application_id), "
+    "(SELECT count(*) FROM sqlite_master)"
+)
+
 # Check and record in ONE statement, so SQLite's write lock makes it atomic across
 # processes: a new key is inserted; an existing one is overwritten only if it has
 # expired. rowcount is 1 when a row was written (FRESH) and 0 when the WHERE
@@ -208,10 +214,10 @@ class SQLiteStore:
 
         Raises StoreError for a file that is some other application's, or newer.
         """
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        # ONE statement, so one snapshot: read separately, a creator committing in
+        # between would show a half-made store (id set but version 0, or tables but no id).
+        version, app_id, tables = conn.execute(_READ_SCHEMA).fetchone()
         if version == 0 and app_id == 0:
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
                 raise StoreError(
                     "store_error", f"{self._path} is a database but not an agentchain store"

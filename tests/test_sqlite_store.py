@@ -12,6 +12,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -26,7 +27,7 @@ FRESH, REPLAYED = NonceStatus.FRESH, NonceStatus.REPLAYED
 GRACE = SQLiteStore.PRUNE_GRACE
 
 
-def _rows(path: Path, table: str) -> list[tuple[object, ...]]:
+def _rows(path: Path, table: str) -> list[tuple[Any, ...]]:
     """The table as another process would see it (committed rows only)."""
     conn = sqlite3.connect(path)
     try:
@@ -112,6 +113,16 @@ def test_survives_restart(db: Path) -> None:
         assert second.use_nonce(b"n", expires_at=3000, now=2000) is FRESH
 
 
+def test_path_with_uri_characters(tmp_path: Path) -> None:
+    # the path goes into a file: URI: "?", "#", "%" and spaces must not be read as URI syntax
+    odd = tmp_path / "a dir?x=1#frag%20" / "store ?.db"
+    odd.parent.mkdir()
+    with SQLiteStore(str(odd)) as s:
+        s.revoke(b"r")
+    assert odd.exists()
+    assert _rows(odd, "revocations") == [(b"r", None)]
+
+
 def test_revoking_again_never_shortens(db: Path) -> None:
     with SQLiteStore(db) as s:
         s.revoke(b"a", until=500)
@@ -132,23 +143,28 @@ def test_schema_is_versioned(db: Path) -> None:
     conn.close()
 
 
-def test_concurrent_creation_of_one_new_file(db: Path) -> None:
-    errors: list[BaseException] = []
+def test_concurrent_creation_of_one_new_file(tmp_path: Path) -> None:
+    # several openers racing to create the schema: none may see it half made
+    for round_ in range(10):
+        db = tmp_path / f"store{round_}.db"
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(8)
 
-    def open_and_use(i: int) -> None:
-        try:
-            with SQLiteStore(db) as s:
-                s.use_nonce(bytes([i]), expires_at=10, now=0)
-        except BaseException as exc:  # reported below, in the main thread
-            errors.append(exc)
+        def open_and_use(i: int, db: Path = db) -> None:
+            barrier.wait()
+            try:
+                with SQLiteStore(db) as s:
+                    s.use_nonce(bytes([i]), expires_at=10, now=0)
+            except BaseException as exc:  # reported below, in the main thread
+                errors.append(exc)
 
-    threads = [threading.Thread(target=open_and_use, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert len(_rows(db, "nonces")) == 8
+        threads = [threading.Thread(target=open_and_use, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(_rows(db, "nonces")) == 8
 
 
 # -- concurrency ----------------------------------------------------------------
@@ -186,7 +202,8 @@ from agentchain.store import NonceStatus
 
 path, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 keys = [i.to_bytes(4, "big") for i in range(count)]
-random.Random(seed).shuffle(keys)
+if seed % 2:  # odd: a random order; even: all in the same order, racing on each key at once
+    random.Random(seed).shuffle(keys)
 store = SQLiteStore(path, busy_timeout=20)
 print("ready", flush=True)
 sys.stdin.readline()  # start together: the parent releases every process at once
@@ -227,8 +244,6 @@ def test_processes_see_fresh_exactly_once(db: Path) -> None:
     fresh = [bytes.fromhex(h) for out, _ in outputs for h in out.split()]
     # every key FRESH in exactly one process, whichever won
     assert sorted(fresh) == [i.to_bytes(4, "big") for i in range(count)]
-    print("PER-PROC", [len(out.split()) for out, _ in outputs])
-    assert sum(1 for out, _ in outputs if out.split()) >= 1
 
 
 # -- failing closed ---------------------------------------------------------------
@@ -256,12 +271,10 @@ def test_corrupt_pages_raise_on_use(db: Path) -> None:
     data[page:] = bytes((i * 7 + 3) % 251 for i in range(len(data) - page))
     db.write_bytes(bytes(data))
     # open may or may not notice; the first read must
-    with pytest.raises(StoreError):
-        with SQLiteStore(db) as s:
-            s.first_revoked([(299).to_bytes(32, "big")])
-    with pytest.raises(StoreError):
-        with SQLiteStore(db) as s:
-            s.use_nonce(b"k", expires_at=10, now=0)
+    with pytest.raises(StoreError), SQLiteStore(db) as s:
+        s.first_revoked([(299).to_bytes(32, "big")])
+    with pytest.raises(StoreError), SQLiteStore(db) as s:
+        s.use_nonce(b"k", expires_at=10, now=0)
 
 
 def test_foreign_database_refused(db: Path) -> None:
@@ -360,9 +373,9 @@ def test_read_only_permissions_raise_on_write(tmp_path: Path) -> None:
     db.chmod(0o444)
     directory.chmod(0o555)
     try:
-        with pytest.raises(StoreError):
-            with SQLiteStore(db) as s:  # open may already fail (WAL needs its -shm file)
-                s.use_nonce(b"k", expires_at=10, now=0)
+        # open may already fail (WAL needs its -shm file); if not, the write must
+        with pytest.raises(StoreError), SQLiteStore(db) as s:
+            s.use_nonce(b"k", expires_at=10, now=0)
     finally:
         directory.chmod(0o755)
         db.chmod(0o644)
@@ -423,7 +436,9 @@ def test_error_never_lets_a_request_through(db: Path) -> None:
         assert verifier.verify(presentation, request).outcome is Outcome.ALLOW
     with SQLiteStore(db) as s:  # after a restart: still a replay
         verifier = Verifier(policy, store=s, clock=lambda: 1002)
-        assert verifier.verify(presentation, request).outcome is Outcome.DENY
+        replayed = verifier.verify(presentation, request)
+        assert replayed.outcome is Outcome.DENY
+        assert [r.code for r in replayed.reasons] == ["replay"]
     broken = SQLiteStore(db)
     broken.close()
     other = invoke(token, agent, audience=audience, action="calendar/read", resource=resource)
