@@ -176,7 +176,7 @@ class SQLiteStore:
         if not self._readonly:
             # WAL: readers never wait for the writer, and commits are one append. Refuse
             # to run without it rather than silently fall back on, e.g., a network mount.
-            mode_row = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            mode_row = self._set_wal(conn)
             if mode_row is None or str(mode_row[0]).lower() != "wal":
                 raise StoreError(
                     "store_error",
@@ -188,6 +188,25 @@ class SQLiteStore:
         conn.execute("PRAGMA synchronous = FULL")
         self._check_schema(conn)
         return conn
+
+    def _set_wal(self, conn: sqlite3.Connection) -> tuple[object, ...] | None:
+        # Switching a new file to WAL needs an exclusive lock, and SQLite answers
+        # SQLITE_BUSY at once there instead of calling the busy handler: when several
+        # processes create the store together, all but one would fail. Retry until
+        # the busy timeout, as the handler would. (Already WAL: succeeds at once.)
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                row: tuple[object, ...] | None = conn.execute(
+                    "PRAGMA journal_mode = WAL"
+                ).fetchone()
+                return row
+            except sqlite3.OperationalError as exc:
+                code = getattr(exc, "sqlite_errorcode", None)
+                busy = code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.005)
 
     def _check_schema(self, conn: sqlite3.Connection) -> None:
         # The common case, an existing store, is a plain read: no write lock taken,

@@ -119,6 +119,7 @@ def _pay(token: Presentation, amount: int, **kw: Any) -> tuple[Presentation, Req
 
 
 def test_attestation_required_and_missing() -> None:
+    # R-8.2-19, R-9.1-7
     _, sub = _chain()
     decision = _verifier(attestation_required=("flights",)).verify(*_search(sub))
     assert decision.outcome is Outcome.DENY
@@ -127,6 +128,7 @@ def test_attestation_required_and_missing() -> None:
 
 
 def test_attestation_required_and_present() -> None:
+    # R-9.1-6
     _, sub = _chain()
     att = attest(BUILDER, SUB.public_key, code=CODE, now=NOW)
     v = _verifier(attestation_required=("flights",), attesters=(BUILDER.public_key,))
@@ -140,6 +142,7 @@ def test_attestation_required_and_present() -> None:
 
 
 def test_attestation_from_untrusted_attester_is_ignored() -> None:
+    # R-9.1-2
     _, sub = _chain()
     att = attest(MALLORY, SUB.public_key, code=CODE, now=NOW)
     v = _verifier(attestation_required=("flights",), attesters=(BUILDER.public_key,))
@@ -151,6 +154,7 @@ def test_attestation_from_untrusted_attester_is_ignored() -> None:
 
 
 def test_attestation_mismatch_denies_even_when_not_required() -> None:
+    # R-9.1-5
     _, sub = _chain()
     att = attest(BUILDER, SUB.public_key, code=OTHER_CODE, now=NOW)
     decision = _verifier(attesters=(BUILDER.public_key,)).verify(*_search(sub, attestations=[att]))
@@ -158,6 +162,7 @@ def test_attestation_mismatch_denies_even_when_not_required() -> None:
 
 
 def test_attestation_of_another_key_does_not_count() -> None:
+    # R-9.1-3
     _, sub = _chain()
     att = attest(BUILDER, MALLORY.public_key, code=CODE, now=NOW)
     v = _verifier(attestation_required=("flights",), attesters=(BUILDER.public_key,))
@@ -167,6 +172,7 @@ def test_attestation_of_another_key_does_not_count() -> None:
 
 
 def test_attestation_expired() -> None:
+    # R-9.1-4
     _, sub = _chain()
     att = attest(BUILDER, SUB.public_key, code=CODE, ttl=60, now=NOW - 200)
     v = _verifier(attestation_required=("flights",), attesters=(BUILDER.public_key,))
@@ -176,6 +182,7 @@ def test_attestation_expired() -> None:
 
 
 def test_forged_attestation_from_trusted_attester_is_an_error() -> None:
+    # R-8.2-17
     _, sub = _chain()
     att = attest(BUILDER, SUB.public_key, code=CODE, now=NOW)
     sign1 = att.sign1
@@ -196,6 +203,7 @@ OVER_200 = ApprovalRequirement(when=parse([">", ".amount", 200]), actions=("paym
 
 
 def test_approval_flow_counts_once() -> None:
+    # R-8.2-20, R-9.2-5, R-9.2-6, R-9.2-9, R-9.2-10
     agent, _ = _chain(require_approval=[OVER_200])
     store = MemoryStore()
     v = _verifier(store)
@@ -218,6 +226,7 @@ def test_approval_flow_counts_once() -> None:
 
 
 def test_approval_by_someone_else_does_not_count() -> None:
+    # R-9.2-8
     agent, _ = _chain(require_approval=[OVER_200])
     ask = _verifier().verify(*_pay(agent, 450)).approval_request
     assert ask is not None
@@ -227,6 +236,7 @@ def test_approval_by_someone_else_does_not_count() -> None:
 
 
 def test_named_approver() -> None:
+    # R-9.2-3
     requirement = ApprovalRequirement(actions=("payments",), approver=BOB.public_key)
     agent, _ = _chain(require_approval=[requirement])
     ask = _verifier().verify(*_pay(agent, 10)).approval_request
@@ -240,6 +250,7 @@ def test_named_approver() -> None:
 
 
 def test_approval_expired() -> None:
+    # R-9.2-7
     agent, _ = _chain(require_approval=[OVER_200])
     ask = _verifier().verify(*_pay(agent, 450)).approval_request
     assert ask is not None
@@ -250,6 +261,7 @@ def test_approval_expired() -> None:
 
 
 def test_approval_condition_error_fails_towards_oversight() -> None:
+    # R-9.2-2
     agent, _ = _chain(require_approval=[OVER_200])
     # no .amount: the condition is ERROR, so approval is required rather than skipped
     p = invoke(agent, AGENT, audience=API, action=PAY[0], resource=PAY[1], args={}, now=NOW + 5)
@@ -257,11 +269,13 @@ def test_approval_condition_error_fails_towards_oversight() -> None:
 
 
 def test_approval_does_not_apply_to_other_actions() -> None:
+    # R-9.2-1
     _, sub = _chain(require_approval=[OVER_200])
     assert _verifier().verify(*_search(sub)).outcome is Outcome.ALLOW
 
 
 def test_scoped_caveat_only_binds_its_actions() -> None:
+    # R-4.6-2
     agent, sub = _chain(caveats=[Caveat(parse(["<=", ".amount", 500]), ("payments",))])
     assert _verifier().verify(*_search(sub)).outcome is Outcome.ALLOW  # no .amount: not in scope
     assert _verifier().verify(*_pay(agent, 500)).outcome is Outcome.ALLOW
@@ -288,6 +302,7 @@ def test_property_approval_never_authorizes_another_request(amount: int, approve
 
 @given(seed=st.binary(min_size=32, max_size=32))
 def test_property_stolen_chain_without_key_never_allows(seed: bytes) -> None:
+    # R-7.2-1
     thief = PrivateKey.from_seed(seed)
     _, sub = _chain()
     claims = codec.InvocationClaims(
@@ -315,6 +330,7 @@ def test_property_stolen_chain_without_key_never_allows(seed: bytes) -> None:
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_revoking_any_link_kills_the_chain(index: int) -> None:
+    # R-8.2-6
     _, sub = _chain()
     store = MemoryStore()
     store.revoke(sub.links[index].digest)
@@ -352,6 +368,7 @@ def test_revocation_of_a_child_leaves_the_parent() -> None:
 
 
 def test_replay_rejected_after_restart(tmp_path: Path) -> None:
+    # R-8.2-10
     _, sub = _chain()
     p, req = _search(sub)
     path = tmp_path / "state.sqlite"
@@ -374,6 +391,7 @@ with SQLiteStore(sys.argv[2]) as store:
 
 
 def test_replay_rejected_across_two_processes(tmp_path: Path) -> None:
+    # R-8.3-1, R-9.4-3
     _, sub = _chain()
     p, _ = _search(sub)
     path = tmp_path / "shared.sqlite"
@@ -394,6 +412,7 @@ def test_replay_rejected_across_two_processes(tmp_path: Path) -> None:
 
 
 def test_audit_record_names_every_principal_and_factor(tmp_path: Path) -> None:
+    # R-9.3-1, R-9.3-2
     _, sub = _chain()
     log = tmp_path / "audit.jsonl"
     v = Verifier(_policy(), clock=lambda: NOW + 10, audit=JsonLinesAuditLog(str(log)))

@@ -143,27 +143,32 @@ def test_schema_is_versioned(db: Path) -> None:
     conn.close()
 
 
+def _open_together(db: Path, openers: int) -> list[BaseException]:
+    """``openers`` threads open ``db`` at the same moment and record one nonce each."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(openers)
+
+    def open_and_use(i: int) -> None:
+        barrier.wait()
+        try:
+            with SQLiteStore(db) as s:
+                s.use_nonce(bytes([i]), expires_at=10, now=0)
+        except BaseException as exc:  # reported by the caller, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_use, args=(i,)) for i in range(openers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def test_concurrent_creation_of_one_new_file(tmp_path: Path) -> None:
-    # several openers racing to create the schema: none may see it half made
+    # racing creators: none may see the schema half made, nor fail to switch to WAL
     for round_ in range(10):
         db = tmp_path / f"store{round_}.db"
-        errors: list[BaseException] = []
-        barrier = threading.Barrier(8)
-
-        def open_and_use(i: int, db: Path = db) -> None:
-            barrier.wait()
-            try:
-                with SQLiteStore(db) as s:
-                    s.use_nonce(bytes([i]), expires_at=10, now=0)
-            except BaseException as exc:  # reported below, in the main thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_and_use, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        assert _open_together(db, 8) == []
         assert len(_rows(db, "nonces")) == 8
 
 
@@ -214,8 +219,7 @@ print(" ".join(fresh), flush=True)
 
 
 def test_processes_see_fresh_exactly_once(db: Path) -> None:
-    count, processes = 150, 5
-    SQLiteStore(db).close()
+    count, processes = 150, 5  # the file is new: the processes also race to create it
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _RACER, str(db), str(seed), str(count)],

@@ -1,0 +1,390 @@
+"""Shared fixtures for the chain, model, property and interop tests (a plain module).
+
+Everything here is deterministic: keys come from fixed seeds, the clock is the
+constant :data:`NOW`, and randomness is a counter run through SHA-256, so one
+call with one label always yields the same bytes.
+
+Two levels of building are offered:
+
+* through the public API (:func:`standard_token`, :func:`standard_presentation`,
+  :func:`linear_chain`): what an honest issuer would make;
+* by hand (:func:`link_claims`, :func:`sign_link`, :func:`resign`,
+  :func:`invocation_claims`, :func:`sign_invocation`, :func:`assemble`): raw claim
+  maps signed with any key, so tests can make what the issuer refuses to make
+  (widening, a wrong parent hash, a bad window, an unknown claim...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agentchain import (
+    Descriptor,
+    MemoryStore,
+    Presentation,
+    PrivateKey,
+    PublicKey,
+    Request,
+    TrustPolicy,
+    Verifier,
+    delegate,
+    invoke,
+    issue,
+)
+from agentchain.codec import (
+    I_ACTION,
+    I_ARGS,
+    I_AUDIENCE,
+    I_CHAIN,
+    I_IAT,
+    I_NONCE,
+    I_RESOURCE,
+    I_VERSION,
+    L_CAPS,
+    L_CAVEATS,
+    L_DEPTH,
+    L_DESCRIPTOR,
+    L_EXP,
+    L_HOLDER,
+    L_IAT,
+    L_ID,
+    L_ISSUER,
+    L_NBF,
+    L_PARENT,
+    L_VERSION,
+    TYP_INVOCATION,
+    TYP_LINK,
+    Link,
+    sign_object,
+)
+from agentchain.crypto import EDDSA, ES256
+from agentchain.wire import cbor
+
+__all__ = [
+    "AGENT",
+    "ALICE",
+    "AUD",
+    "CAL",
+    "EDDSA",
+    "ES256",
+    "MAIL",
+    "MALLORY",
+    "NOW",
+    "REQUEST",
+    "ROOT_CAPS",
+    "SUB",
+    "SUB2",
+    "SUB_CAPS",
+    "Rng",
+    "assemble",
+    "claims_of",
+    "invocation_claims",
+    "invoke_raw",
+    "key",
+    "linear_chain",
+    "link_claims",
+    "make_policy",
+    "make_verifier",
+    "resign",
+    "sign_invocation",
+    "sign_link",
+    "standard_presentation",
+    "standard_token",
+]
+
+#: the fixed clock of every test: 2027-01-15T08:00:00Z
+NOW = 1_800_000_000
+#: the verifier's own name (its audience)
+AUD = "https://cal.example"
+CAL = "https://cal.example/alice"
+MAIL = "https://mail.example/alice"
+
+# ---------------------------------------------------------------------------
+# keys
+
+
+def key(name: str, alg: str = EDDSA) -> PrivateKey:
+    """A fixed key per (name, alg): the seed is SHA-256 of the name."""
+    return PrivateKey.from_seed(hashlib.sha256(name.encode()).digest(), alg)
+
+
+ALICE = key("alice")  # the person: the trust anchor
+AGENT = key("agent")
+SUB = key("sub")
+SUB2 = key("sub2")
+MALLORY = key("mallory")  # never trusted, never a holder
+
+
+# ---------------------------------------------------------------------------
+# randomness
+
+
+class Rng:
+    """Counter-based deterministic bytes: SHA-256(label || counter), as long as asked."""
+
+    def __init__(self, label: str = "rng") -> None:
+        self._label = label.encode()
+        self._counter = 0
+
+    def __call__(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            self._counter += 1
+            out += hashlib.sha256(self._label + self._counter.to_bytes(8, "big")).digest()
+        return out[:n]
+
+
+# ---------------------------------------------------------------------------
+# policy and verifier
+
+#: the request the standard presentation is made for
+REQUEST = Request("calendar/read", CAL + "/events")
+
+
+def make_policy(*anchors: PublicKey, **overrides: Any) -> TrustPolicy:
+    """A TrustPolicy for :data:`AUD` trusting ``anchors`` (ALICE by default)."""
+    return TrustPolicy(anchors=anchors or (ALICE.public_key,), audience=AUD, **overrides)
+
+
+def make_verifier(
+    *anchors: PublicKey,
+    now: int = NOW,
+    store: MemoryStore | None = None,
+    **overrides: Any,
+) -> Verifier:
+    """A Verifier with a fixed clock and a fresh store unless one is given."""
+    return Verifier(
+        make_policy(*anchors, **overrides),
+        store=store if store is not None else MemoryStore(),
+        clock=lambda: now,
+    )
+
+
+# ---------------------------------------------------------------------------
+# honest building through the public API
+
+ROOT_CAPS = (("calendar", CAL + "/*"), ("mail/send", MAIL))
+SUB_CAPS = (("calendar/read", CAL + "/*"),)
+
+
+def standard_token(
+    *,
+    root: PrivateKey = ALICE,
+    agent: PrivateKey = AGENT,
+    sub: PrivateKey = SUB,
+    now: int = NOW,
+    label: str = "standard",
+    root_caps: Sequence[tuple[str, str]] = ROOT_CAPS,
+    sub_caps: Sequence[tuple[str, str]] = SUB_CAPS,
+    root_caveats: Sequence[object] = (),
+    sub_caveats: Sequence[object] = (),
+    root_ttl: int = 3600,
+    sub_ttl: int = 900,
+) -> Presentation:
+    """alice (root) -> agent (depth 2, 1 h) -> sub (depth 1, 15 min): a two-link token."""
+    rng = Rng(label)
+    token = issue(
+        root,
+        agent.public_key,
+        capabilities=root_caps,
+        ttl=root_ttl,
+        depth=2,
+        caveats=root_caveats,
+        descriptor=Descriptor(kind="agent", name="assistant"),
+        purpose="manage alice's calendar",
+        now=now,
+        rng=rng,
+    )
+    return delegate(
+        token,
+        agent,
+        sub.public_key,
+        capabilities=sub_caps,
+        ttl=sub_ttl,
+        caveats=sub_caveats,
+        descriptor=Descriptor(kind="tool", name="calendar-reader"),
+        now=now,
+        rng=rng,
+    )
+
+
+def standard_presentation(
+    token: Presentation | None = None,
+    *,
+    holder: PrivateKey = SUB,
+    action: str = REQUEST.action,
+    resource: str = REQUEST.resource,
+    args: Mapping[str, object] | None = None,
+    audience: str = AUD,
+    now: int = NOW,
+    label: str = "invocation",
+) -> Presentation:
+    """The standard token (or ``token``) invoked by its holder for :data:`REQUEST`."""
+    return invoke(
+        token if token is not None else standard_token(),
+        holder,
+        audience=audience,
+        action=action,
+        resource=resource,
+        args=args,
+        now=now,
+        rng=Rng(label),
+    )
+
+
+def linear_chain(
+    keys: Sequence[PrivateKey],
+    *,
+    caps: Sequence[tuple[str, str]] = SUB_CAPS,
+    now: int = NOW,
+    label: str = "linear",
+) -> tuple[Presentation, PrivateKey]:
+    """keys[0] issues to keys[1], which delegates to keys[2]...: len(keys) - 1 links.
+
+    Returns the token and the final holder's key. Each link allows exactly the
+    delegations that follow it, and every link is named after its index.
+    """
+    rng = Rng(label)
+    links = len(keys) - 1
+    token = issue(
+        keys[0],
+        keys[1].public_key,
+        capabilities=caps,
+        ttl=3600,
+        depth=links - 1,
+        descriptor=Descriptor(kind="agent", name="link-0"),
+        now=now,
+        rng=rng,
+    )
+    for i in range(1, links):
+        token = delegate(
+            token,
+            keys[i],
+            keys[i + 1].public_key,
+            capabilities=caps,
+            descriptor=Descriptor(kind="agent", name=f"link-{i}"),
+            now=now,
+            rng=rng,
+        )
+    return token, keys[-1]
+
+
+# ---------------------------------------------------------------------------
+# building by hand: raw claim maps signed with any key
+
+
+def link_claims(
+    issuer: PublicKey,
+    holder: PublicKey,
+    parent: bytes | None,
+    *,
+    caps: Sequence[tuple[str, str]] = SUB_CAPS,
+    nbf: int = NOW,
+    exp: int = NOW + 900,
+    depth: int = 0,
+    iat: int | None = None,
+    link_id: bytes = b"\x42" * 16,
+    caveats: Sequence[object] = (),
+    descriptor: Mapping[int, object] | None = None,
+) -> dict[int, object]:
+    """A link's claim map (spec 5.5) exactly as the codec writes it."""
+    claims: dict[int, object] = {
+        L_VERSION: 1,
+        L_ISSUER: issuer.thumbprint,
+        L_HOLDER: holder.to_cose_key(),
+        L_ID: link_id,
+        L_IAT: nbf if iat is None else iat,
+        L_NBF: nbf,
+        L_EXP: exp,
+        L_CAPS: [list(c) for c in caps],
+        L_CAVEATS: list(caveats),
+        L_DEPTH: depth,
+        L_DESCRIPTOR: dict(descriptor) if descriptor is not None else {1: "agent"},
+    }
+    if parent is not None:
+        claims[L_PARENT] = parent
+    return claims
+
+
+def claims_of(link: Link) -> dict[int, Any]:
+    """The exact claim map a link carries (decoded from its signed payload)."""
+    payload = cbor.decode(link.sign1.payload)
+    assert isinstance(payload, dict)
+    return dict(payload)  # type: ignore[arg-type]
+
+
+def sign_link(signer: PrivateKey, claims: Mapping[Any, object], typ: str = TYP_LINK) -> bytes:
+    """A COSE_Sign1 link over ``claims``, signed by ``signer`` whatever the claims say."""
+    return sign_object(signer, typ, dict(claims))
+
+
+def resign(
+    link: Link,
+    signer: PrivateKey,
+    changes: Mapping[Any, object] | None = None,
+    *,
+    drop: Sequence[int] = (),
+) -> bytes:
+    """``link``'s exact claims, with ``changes`` applied and ``drop`` removed, signed by ``signer``.
+
+    ``resign(link, AGENT, {L_EXP: NOW + 10**6})`` moves exp; ``drop=[L_PARENT]`` orphans it.
+    """
+    claims: dict[Any, object] = claims_of(link)
+    claims.update(changes or {})
+    for k in drop:
+        claims.pop(k, None)
+    return sign_link(signer, claims)
+
+
+def invocation_claims(
+    chain: bytes,
+    *,
+    audience: str = AUD,
+    action: str = REQUEST.action,
+    resource: str = REQUEST.resource,
+    args: Mapping[str, object] | None = None,
+    iat: int = NOW,
+    nonce: bytes = b"\x07" * 16,
+) -> dict[int, object]:
+    """An invocation's claim map (spec 5.7) exactly as the codec writes it."""
+    return {
+        I_VERSION: 1,
+        I_CHAIN: chain,
+        I_AUDIENCE: audience,
+        I_ACTION: action,
+        I_RESOURCE: resource,
+        I_ARGS: dict(args or {}),
+        I_IAT: iat,
+        I_NONCE: nonce,
+    }
+
+
+def sign_invocation(
+    signer: PrivateKey, claims: Mapping[Any, object], typ: str = TYP_INVOCATION
+) -> bytes:
+    return sign_object(signer, typ, dict(claims))
+
+
+def assemble(links: Sequence[bytes], invocation: bytes | None = None) -> bytes:
+    """The presentation container (spec 5.8) around raw link and invocation bytes."""
+    out: dict[int, object] = {1: 1, 2: list(links)}
+    if invocation is not None:
+        out[3] = invocation
+    return cbor.encode(out)  # type: ignore[arg-type]
+
+
+def invoke_raw(
+    links: Sequence[bytes],
+    holder: PrivateKey,
+    *,
+    chain: bytes | None = None,
+    **claims: Any,
+) -> bytes:
+    """Sign an invocation for raw ``links`` by ``holder`` and assemble the presentation.
+
+    The invocation binds to the last link's digest unless ``chain`` says otherwise.
+    """
+    digest = hashlib.sha256(links[-1]).digest() if chain is None else chain
+    return assemble(links, sign_invocation(holder, invocation_claims(digest, **claims)))
