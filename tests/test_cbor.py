@@ -125,6 +125,7 @@ def test_vectors(value: CBORValue, hex_: str) -> None:
 
 
 def test_keys_sorted_bytewise_not_length_first() -> None:
+    # R-5.2-1
     # -1 encodes as 20 and 100 as 18 64: bytewise, 18 64 < 20, so 100 comes
     # first (RFC 8949 4.2.1); RFC 7049's length-first order, as cbor2 does it,
     # would put -1 first.
@@ -258,6 +259,7 @@ REJECTIONS: list[tuple[str, str, str]] = [
     ("hex_", "code"), [r[:2] for r in REJECTIONS], ids=[r[2] for r in REJECTIONS]
 )
 def test_rejections(hex_: str, code: str) -> None:
+    # R-5.2-2 R-5.2-3 R-5.2-4 R-5.2-5 R-5.2-6 R-5.2-7 R-5.2-8 R-5.2-9 R-5.2-10 R-5.2-11
     with pytest.raises(DecodeError) as exc:
         decode(bytes.fromhex(hex_))
     assert exc.value.code == code

@@ -124,6 +124,7 @@ ALG_PLANS: dict[str, Callable[[int], str]] = {
 @pytest.mark.parametrize("plan", sorted(ALG_PLANS))
 @pytest.mark.parametrize("links", range(1, 9))
 def test_valid_chain_of_any_depth_is_allowed(links: int, plan: str) -> None:
+    # R-8.2-15
     keys = [key(f"k{i}", ALG_PLANS[plan](i)) for i in range(links + 1)]
     token, holder = linear_chain(keys, label=f"{plan}{links}")
     p = invoke(
@@ -141,6 +142,7 @@ def test_valid_chain_of_any_depth_is_allowed(links: int, plan: str) -> None:
 
 
 def test_decision_to_json_shape() -> None:
+    # R-8.2-15
     d = verify(standard_presentation())
     allowed(d)
     assert d.to_json() == {
@@ -180,12 +182,14 @@ def test_mixed_algorithms_in_the_standard_chain() -> None:
 
 
 def test_a_chain_alone_never_authorizes() -> None:
+    # R-5.8-3
     token = standard_token()
     for form in (token, token.to_bytes(), token.to_text()):
         raises(ChainError, "invocation_missing", lambda f=form: verify(f))  # type: ignore[misc]
 
 
 def test_untrusted_root() -> None:
+    # R-7.1-1
     p = standard_presentation()
     raises(ChainError, "root_untrusted", lambda: verify(p, anchors=(MALLORY.public_key,)))
     # AGENT holds the root link, but only the root's signer counts
@@ -208,6 +212,7 @@ def test_root_signed_by_wrong_key() -> None:
 
 
 def test_middle_link_signed_by_wrong_key() -> None:
+    # R-7.1-2
     root, sub = standard_token().links
     # the issuer field names the parent's holder (AGENT) but MALLORY signed: V2.3
     forged = resign(sub, MALLORY)
@@ -222,6 +227,7 @@ def test_middle_link_signed_by_wrong_key() -> None:
 
 
 def test_link_alg_must_match_the_signers_key() -> None:
+    # R-3.1-2
     root, sub = standard_token().links
     # AGENT is an EdDSA key: a link it "signed" with ES256 is refused before any signature
     es_agent = key("agent", ES256)
@@ -234,6 +240,7 @@ def test_link_alg_must_match_the_signers_key() -> None:
 
 
 def test_alg_not_in_policy_allowlist() -> None:
+    # R-3.1-3
     es_agent, es_sub = key("agent", ES256), key("sub", ES256)
     only_eddsa = frozenset({EDDSA})
     # the ES256 link (signed by es_agent) is refused
@@ -281,6 +288,7 @@ def test_truncated_chain() -> None:
 
 
 def test_link_spliced_from_another_chain_with_the_same_holder() -> None:
+    # R-7.1-3
     # two chains alice -> agent -> sub, differing only in their randomness
     a = standard_token(label="chain-a")
     b = standard_token(label="chain-b")
@@ -292,6 +300,7 @@ def test_link_spliced_from_another_chain_with_the_same_holder() -> None:
 
 
 def test_parent_field_must_match_exactly() -> None:
+    # R-7.1-3
     root, sub = standard_token().links
     # a root link with a parent
     rooted = resign(root, ALICE, {L_PARENT: b"\x00" * 32})
@@ -305,6 +314,7 @@ def test_parent_field_must_match_exactly() -> None:
 
 
 def test_invocation_from_another_chain() -> None:
+    # R-7.2-2
     # both chains end at SUB, so the invocation's signature verifies; its binding does not
     a = standard_token(label="chain-a")
     b = standard_token(label="chain-b")
@@ -318,6 +328,7 @@ def test_invocation_from_another_chain() -> None:
 
 
 def test_stolen_token_invoked_with_the_thiefs_key() -> None:
+    # R-4.7-2
     token = standard_token()
     # invoke() refuses outright...
     raises(
@@ -338,6 +349,7 @@ def test_stolen_token_invoked_with_the_thiefs_key() -> None:
 
 
 def test_errors_come_before_denials() -> None:
+    # R-8.2-1
     # expired, wrong audience AND signed by the wrong key: the forgery is what is reported
     token = standard_token()
     stolen = invoke_raw(
@@ -405,6 +417,7 @@ def test_crafted_baseline_is_valid() -> None:
     ],
 )
 def test_scope_widened(caps: list[list[str]]) -> None:
+    # R-4.3-2
     raises(ChainError, "scope_widened", lambda: verify(crafted(sub_changes={L_CAPS: caps})))
 
 
@@ -435,6 +448,7 @@ def test_scope_is_checked_against_the_parent_not_the_root() -> None:
     [(NOW - 1, NOW + 900), (NOW, NOW + 3601), (NOW - 100, NOW + 3700)],
 )
 def test_time_widened(nbf: int, exp: int) -> None:
+    # R-4.4-2
     raises(
         ChainError, "time_widened", lambda: verify(crafted(sub_changes={L_NBF: nbf, L_EXP: exp}))
     )
@@ -444,6 +458,7 @@ def test_time_widened(nbf: int, exp: int) -> None:
 
 @pytest.mark.parametrize("depth", [2, 3, 255])
 def test_depth_exceeded(depth: int) -> None:
+    # R-4.5-1
     raises(ChainError, "depth_exceeded", lambda: verify(crafted(sub_changes={L_DEPTH: depth})))
 
 
@@ -465,6 +480,7 @@ def test_depth_zero_parent_cannot_have_a_child() -> None:
     ],
 )
 def test_root_window_validity(nbf: int, exp: int, code: str | None) -> None:
+    # R-4.4-1
     presentation = crafted(
         root_changes={L_NBF: nbf, L_EXP: exp}, sub_changes={L_NBF: nbf, L_EXP: exp}
     )
@@ -475,6 +491,7 @@ def test_root_window_validity(nbf: int, exp: int, code: str | None) -> None:
 
 
 def test_window_longer_than_max_ttl() -> None:
+    # R-4.4-1
     # the issuer does not know the verifier's max_ttl; the verifier enforces its own
     p = standard_presentation(standard_token(root_ttl=86_401))
     raises(ChainError, "time_invalid", lambda: verify(p))
@@ -487,6 +504,7 @@ def test_window_longer_than_max_ttl() -> None:
 @pytest.mark.parametrize("where", ["root", "sub"])
 @pytest.mark.parametrize("extra", [99, 1000, -1, "x"])
 def test_unknown_link_claim(where: str, extra: object) -> None:
+    # R-5.5-1
     changes = {extra: 1}
     kwargs = {"root_changes": changes} if where == "root" else {"sub_changes": changes}
     raises(DecodeError, "unknown_field", lambda: verify(crafted(**kwargs)))  # type: ignore[arg-type]
@@ -518,6 +536,7 @@ def test_unknown_presentation_field() -> None:
 
 
 def test_wrong_cose_typ() -> None:
+    # R-5.3-1
     p = standard_presentation()
     assert p.invocation is not None
     links = [link.encoded for link in p.links]
@@ -536,6 +555,7 @@ def test_wrong_cose_typ() -> None:
 
 
 def test_empty_chain() -> None:
+    # R-5.8-2
     raises(DecodeError, "chain_empty", lambda: verify(assemble([], None)))
 
 
@@ -544,6 +564,7 @@ def test_empty_chain() -> None:
 
 
 def test_issuer_refuses_wider_capability() -> None:
+    # R-4.7-1
     token = standard_token()
     for caps in (
         [("calendar/write", CAL + "/x")],
@@ -565,6 +586,7 @@ def test_issuer_refuses_wider_capability() -> None:
 
 
 def test_issuer_refuses_longer_ttl() -> None:
+    # R-4.7-1
     root = standard_token().links[:1]
     token = Presentation(root)  # alice -> agent, NOW .. NOW + 3600
     raises(
@@ -598,6 +620,7 @@ def test_issuer_refuses_longer_ttl() -> None:
 
 
 def test_issuer_refuses_depth_not_smaller() -> None:
+    # R-4.7-1
     token = Presentation(standard_token().links[:1])  # depth 2
     for depth in (2, 3):
         raises(
@@ -625,6 +648,7 @@ def test_issuer_refuses_depth_not_smaller() -> None:
 
 
 def test_delegate_with_a_key_that_is_not_the_holder() -> None:
+    # R-4.7-2
     token = standard_token()  # held by SUB
     for wrong in (AGENT, ALICE, MALLORY, key("sub", ES256)):
         raises(
@@ -652,6 +676,7 @@ def at(t: int, **kw: Any) -> Decision:
 
 
 def test_time_boundaries_with_skew() -> None:
+    # R-8.2-5
     # links valid for NOW <= t < NOW + 900 (the sub link), skew 60 either side
     denied(at(NOW - 61), "not_yet_valid")
     allowed(at(NOW - 60))
@@ -664,6 +689,7 @@ def test_time_boundaries_with_skew() -> None:
 
 
 def test_time_boundaries_without_skew() -> None:
+    # R-8.2-5
     denied(at(NOW - 1, clock_skew=0), "not_yet_valid")
     allowed(at(NOW, clock_skew=0))
     allowed(at(NOW + 899, clock_skew=0))
@@ -680,6 +706,7 @@ def inv_at(iat: int, now: int = NOW, **kw: Any) -> Decision:
 
 
 def test_invocation_freshness_boundaries() -> None:
+    # R-8.2-8
     # future: iat <= now + skew
     allowed(inv_at(NOW + 60))
     denied(inv_at(NOW + 61), "invocation_future")
@@ -746,6 +773,7 @@ def test_revocation_is_checked_after_errors() -> None:
 
 
 def test_audience_mismatch() -> None:
+    # R-8.2-7
     for audience in ("https://other.example", AUD + "/", "https://CAL.example"):
         denied(verify(standard_presentation(audience=audience)), "audience_mismatch")
 
@@ -785,12 +813,14 @@ def test_audience_mismatch() -> None:
     ],
 )
 def test_request_mismatch(signed: tuple[str, str, dict[str, object]], request_: Request) -> None:
+    # R-8.2-9
     action, resource, args = signed
     p = standard_presentation(action=action, resource=resource, args=args)
     denied(verify(p, request_), "request_mismatch")
 
 
 def test_request_match_ignores_argument_order() -> None:
+    # R-8.2-9
     p = standard_presentation(args={"a": 1, "b": [True, None, b"x"], "c": {"d": "e"}})
     allowed(
         verify(
@@ -822,6 +852,7 @@ def test_replay_is_remembered_for_the_whole_acceptance_window() -> None:
 
 
 def test_capability_missing() -> None:
+    # R-8.2-12
     # the root grants mail/send, the sub link does not: every link must grant
     p = standard_presentation(action="mail/send", resource=MAIL)
     d = verify(p, Request("mail/send", MAIL))
@@ -849,6 +880,7 @@ WORK_CAL = ["==", ".calendar", "work"]
 
 
 def test_caveat_on_a_middle_link() -> None:
+    # R-8.2-13 R-6.2-9
     token = three_link_token(mid_caveats=(AMOUNT_CAP,))
 
     def run(args: dict[str, object]) -> Decision:
@@ -864,6 +896,7 @@ def test_caveat_on_a_middle_link() -> None:
 
 
 def test_caveats_are_a_conjunction_across_links() -> None:
+    # R-4.6-1 R-8.2-13
     token = three_link_token(root_caveats=(WORK_CAL,), mid_caveats=(AMOUNT_CAP,))
 
     def run(args: dict[str, object]) -> Decision:
@@ -913,6 +946,7 @@ def test_text_form_roundtrip() -> None:
     ],
 )
 def test_text_bad_prefix(transform: Callable[[str], str]) -> None:
+    # R-5.1-1
     text = transform(standard_presentation().to_text())
     raises(DecodeError, "encoding_unknown", lambda: verify(text))
     raises(DecodeError, "encoding_unknown", lambda: decode_presentation_unverified(text))
@@ -937,6 +971,7 @@ def _bad_base64(text: str) -> list[str]:
 
 
 def test_text_bad_base64() -> None:
+    # R-5.1-2
     text = standard_presentation().to_text()
     for bad in _bad_base64(text):
         raises(DecodeError, "base64_invalid", lambda b=bad: decode_presentation_unverified(b))  # type: ignore[misc]
@@ -958,6 +993,7 @@ def test_text_nonzero_trailing_bits_of_a_real_presentation() -> None:
 
 
 def test_oversized_text_is_refused_before_decoding() -> None:
+    # R-5.1-4
     huge = "ac1c." + "A" * 1_000_000
     junk = "ac1c." + "!" * 1_000_000  # would be base64_invalid if decoding came first
     wrong = "zz" * 500_000  # would be encoding_unknown if the prefix came first
@@ -968,6 +1004,7 @@ def test_oversized_text_is_refused_before_decoding() -> None:
 
 
 def test_presentation_size_limit_boundary() -> None:
+    # R-5.6-2
     p = standard_presentation()
     size = len(p.to_bytes())
     exact = Limits(max_presentation_bytes=size)

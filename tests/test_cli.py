@@ -214,6 +214,7 @@ def test_keygen_through_a_subprocess(tmp_path: Path) -> None:
 
 
 def test_private_key_readable_by_others_is_refused(env: Env) -> None:
+    # R-11.1-2
     os.chmod(env.key("alice"), 0o644)
     code, out, err = run(
         env.capsys, "issue", "--key", env.key("alice"), "--to", env.pub("agent"),
@@ -227,6 +228,7 @@ def test_private_key_readable_by_others_is_refused(env: Env) -> None:
 
 
 def test_issue_delegate_invoke_verify_allows(env: Env) -> None:
+    # R-11.3-1
     presentation = _sub_presentation(env)
     code, out, _ = env.verify(
         presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1, "--json"
@@ -263,6 +265,7 @@ def test_verify_after_expiry_is_expired(env: Env) -> None:
 
 
 def test_widening_delegate_is_one_line_error(env: Env) -> None:
+    # R-11.2-2
     token = env.issue()
     argv: list[str | Path] = [
         "delegate", "--token", token, "--key", env.key("agent"), "--to", env.pub("sub"),
@@ -289,6 +292,7 @@ def test_token_from_stdin_through_a_subprocess(env: Env) -> None:
 
 
 def test_garbage_token_is_one_line_error(env: Env) -> None:
+    # R-11.2-2 R-11.3-1
     garbage = env.file("garbage.txt", "ac1c.!!!not-base64!!!")
     code, out, err = run(env.capsys, "inspect", garbage)
     assert code == 1 and out == ""
@@ -310,6 +314,7 @@ def test_garbage_token_is_one_line_error(env: Env) -> None:
 
 
 def test_usage_errors_exit_2(env: Env) -> None:
+    # R-11.2-1
     code, out, err = run(env.capsys, "issue", "--key", env.key("alice"))
     assert code == 2 and out == "" and err.startswith("error: usage: ")
     code, _, err = run(env.capsys, "nonsense")
@@ -544,6 +549,7 @@ def test_unusable_store_is_one_line_error(env: Env) -> None:
 
 
 def test_inspect_token_and_presentation(env: Env) -> None:
+    # R-11.1-1
     token = env.issue(
         "--caveat", '["<=", ".amount", 500]', "--require-approval", '[">", ".amount", 200]'
     )

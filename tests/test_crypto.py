@@ -313,6 +313,7 @@ def test_tampering_is_signature_invalid(alg: str) -> None:
 @both_algs
 @pytest.mark.parametrize("length", [0, 1, 32, 63, 65, 96, 128])
 def test_wrong_signature_length(alg: str, length: int) -> None:
+    # R-3.4-1
     key = fresh_public(alg)
     calls = with_accepting_backend(key)
     with raises_sig("signature_malformed"):
@@ -330,6 +331,7 @@ def test_signature_must_be_bytes(alg: str) -> None:
 
 @both_algs
 def test_signing_is_deterministic(alg: str) -> None:
+    # R-3.6-1
     assert KEYS[alg].sign(MSG) == KEYS[alg].sign(MSG)
 
 
@@ -364,6 +366,7 @@ def test_rfc8032_vectors(secret: str, public: str, message: str, signature: str)
 
 
 def test_rfc8037_jwk_thumbprint_and_jws() -> None:
+    # R-3.2-1
     # RFC 8037 appendix A.1 (key), A.3 (thumbprint) and A.4 (JWS signature).
     jwk = {
         "kty": "OKP",
@@ -422,6 +425,7 @@ def test_from_seed_is_deterministic() -> None:
 
 @pytest.mark.parametrize("seed", [bytes(16), bytes(range(32)), b"\xff" * 64, b"x" * 40])
 def test_es256_seed_derivation_matches_the_spec(seed: bytes) -> None:
+    # R-3.6-3
     # The docstring's recipe, rebuilt here as another implementation would.
     h = hashlib.sha256(b"agentchain/es256-seed/v1" + seed).digest()
     d = int.from_bytes(h, "big") % (N256 - 1) + 1
@@ -447,6 +451,7 @@ def test_seed_vectors_are_stable() -> None:
     ("alg", "length"), [(EDDSA, 0), (EDDSA, 31), (EDDSA, 33), (ES256, 15), (ES256, 65)]
 )
 def test_from_seed_length(alg: str, length: int) -> None:
+    # R-3.6-2
     with raises_key("key_invalid"):
         PrivateKey.from_seed(bytes(length), alg)
 
@@ -461,6 +466,7 @@ def test_from_seed_type() -> None:
 
 
 def test_s_plus_l_is_malformed() -> None:
+    # R-3.4-2
     sig = ED_KEY.sign(MSG)
     s = int.from_bytes(sig[32:], "little")
     for bad_s in (s + L, L, 2**256 - 1, 2**253):
@@ -489,6 +495,7 @@ def test_s_plus_l_is_malformed() -> None:
     ],
 )
 def test_noncanonical_r_is_malformed(r_enc: bytes) -> None:
+    # R-3.4-3
     sig = ED_KEY.sign(MSG)
     key = fresh_public(EDDSA)
     calls = with_accepting_backend(key)
@@ -499,6 +506,7 @@ def test_noncanonical_r_is_malformed(r_enc: bytes) -> None:
 
 @pytest.mark.parametrize("r_enc", SMALL_ORDER, ids=[e.hex()[:8] for e in SMALL_ORDER])
 def test_small_order_r_is_malformed(r_enc: bytes) -> None:
+    # R-3.4-4
     key = fresh_public(EDDSA)
     calls = with_accepting_backend(key)
     for s in (0, 1, L - 1):
@@ -509,6 +517,7 @@ def test_small_order_r_is_malformed(r_enc: bytes) -> None:
 
 @pytest.mark.parametrize("a_enc", SMALL_ORDER, ids=[e.hex()[:8] for e in SMALL_ORDER])
 def test_small_order_public_key_is_refused(a_enc: bytes) -> None:
+    # R-3.4-4
     with raises_key("key_invalid"):
         PublicKey(EDDSA, a_enc)
     with raises_key("key_invalid"):
@@ -544,6 +553,7 @@ def test_x_zero_with_sign_bit_is_reported_as_noncanonical() -> None:
 
 
 def test_noncanonical_and_off_curve_public_keys() -> None:
+    # R-3.4-3 R-3.4-5
     valid = ED_KEY.public_key.raw()
     y = int.from_bytes(valid, "little") & ((1 << 255) - 1)
     assert y + P >= 2**255  # so y has no non-canonical twin: use others
@@ -563,6 +573,7 @@ def test_noncanonical_and_off_curve_public_keys() -> None:
 
 
 def test_es256_high_s_is_malformed() -> None:
+    # R-3.5-3
     sig = ES_KEY.sign(MSG)
     r, s = es_split(sig)
     assert s <= N256 // 2  # the signer emits low S
@@ -591,6 +602,7 @@ def test_es256_high_s_is_malformed() -> None:
     ],
 )
 def test_es256_out_of_range_is_malformed(r: int, s: int) -> None:
+    # R-3.5-2
     key = fresh_public(ES256)
     calls = with_accepting_backend(key)
     with raises_sig("signature_malformed"):
@@ -605,6 +617,7 @@ def test_es256_boundaries_are_well_formed() -> None:
 
 
 def test_es256_signer_always_low_s() -> None:
+    # R-3.5-4
     for i in range(64):
         _, s = es_split(ES_KEY.sign(i.to_bytes(2, "big")))
         assert 0 < s <= N256 // 2
@@ -620,6 +633,7 @@ def test_es256_accepts_normalized_foreign_signatures() -> None:
 
 
 def test_p256_public_key_checks() -> None:
+    # R-3.3-3
     raw = ES_KEY.public_key.raw()
     compressed = serialization.load_pem_public_key(ES_KEY.public_key.to_pem()).public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
@@ -664,6 +678,7 @@ def test_p256_public_key_checks() -> None:
     "alg", ["none", "None", "HS256", "RS256", "PS256", "ES384", "ES256K", "Ed448", "Ed25519", ""]
 )
 def test_unknown_algorithms(alg: str) -> None:
+    # R-3.1-1
     with raises_key("alg_not_allowed"):
         PrivateKey.generate(alg)
     with raises_key("alg_not_allowed"):
@@ -698,6 +713,7 @@ def test_non_string_algorithm() -> None:
 
 
 def test_jwk_alg_must_match_key_type() -> None:
+    # R-3.3-4
     ed = ED_KEY.public_key.to_jwk()
     es = ES_KEY.public_key.to_jwk()
     for jwk, alg in ((ed, "ES256"), (es, "EdDSA"), (ed, "none"), (es, "ES384"), (ed, 7)):
@@ -774,6 +790,7 @@ def test_foreign_pem_types_are_not_allowed() -> None:
     ],
 )
 def test_foreign_cose_keys_are_not_allowed(cose: dict[int, object]) -> None:
+    # R-3.3-2
     with raises_key("alg_not_allowed"):
         PublicKey.from_cose_key(cose)
 
@@ -822,6 +839,7 @@ def test_canonical_rfc8037_x_is_accepted() -> None:
 
 @both_algs
 def test_jwk_member_rules(alg: str) -> None:
+    # R-3.3-4
     jwk: dict[str, object] = dict(KEYS[alg].public_key.to_jwk())
     core = {k: v for k, v in jwk.items() if k not in ("alg", "kid")}
     expected = KEYS[alg].public_key
@@ -894,6 +912,7 @@ def test_private_jwk_rules(alg: str) -> None:
 
 @both_algs
 def test_cose_key_strictness(alg: str) -> None:
+    # R-3.3-1
     good = KEYS[alg].public_key.to_cose_key()
     assert PublicKey.from_cose_key(good) == KEYS[alg].public_key
     cose: dict[object, object] = dict(good.items())
@@ -1021,6 +1040,7 @@ def test_private_repr_hides_secret(alg: str) -> None:
 
 @both_algs
 def test_thumbprint_matches_joserfc_and_jwcrypto(alg: str) -> None:
+    # R-3.2-1
     from joserfc import jwk as joserfc_jwk
     from jwcrypto import jwk as jwcrypto_jwk
 

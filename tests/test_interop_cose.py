@@ -99,6 +99,7 @@ def chain(alg: str) -> Presentation:
 
 @pytest.mark.parametrize("alg", [EDDSA, ES256])
 def test_pycose_verifies_our_links_and_invocation(alg: str) -> None:
+    # R-5.4-4
     p = chain(alg)
     signers = [key("alice", alg), key("agent", alg), key("sub", alg)]
     assert p.invocation is not None

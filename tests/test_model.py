@@ -43,6 +43,7 @@ from agentchain.model import (
     ],
 )
 def test_action_covers_at_segment_boundaries(pattern: str, action: str, covered: bool) -> None:
+    # R-4.1-2
     assert action_covers(pattern, action) is covered
     assert Capability(pattern, "*").permits(action, "https://x/a") is covered
 
@@ -73,6 +74,7 @@ def test_action_covers_at_segment_boundaries(pattern: str, action: str, covered:
     ],
 )
 def test_resource_covers(pattern: str, resource: str, covered: bool) -> None:
+    # R-4.2-5
     assert resource_covers(pattern, resource) is covered
     assert Capability("*", pattern).permits("a", resource) is covered
 
@@ -111,6 +113,7 @@ def test_permits_needs_both_action_and_resource() -> None:
     ],
 )
 def test_capability_covers(parent: tuple[str, str], child: tuple[str, str], covered: bool) -> None:
+    # R-4.3-1
     assert Capability(*parent).covers(Capability(*child)) is covered
 
 
@@ -149,6 +152,7 @@ def test_capabilities_cover_names_the_first_uncovered_child() -> None:
     ],
 )
 def test_malformed_actions_rejected(action: str) -> None:
+    # R-4.1-1
     with pytest.raises(DecodeError) as exc:
         check_action(action, pattern=True)
     assert exc.value.code == "schema_invalid"
@@ -157,6 +161,7 @@ def test_malformed_actions_rejected(action: str) -> None:
 
 
 def test_star_is_a_pattern_only() -> None:
+    # R-4.2-4
     check_action("*", pattern=True)
     with pytest.raises(DecodeError):
         check_action("*", pattern=False)
@@ -218,6 +223,7 @@ def test_action_dot_segments_rejected(action: str) -> None:
     ],
 )
 def test_malformed_resources_rejected(resource: str) -> None:
+    # R-4.2-1 R-4.2-2 R-4.2-3 R-4.2-4
     for pattern in (True, False):
         with pytest.raises(DecodeError) as exc:
             check_resource(resource, pattern=pattern)
@@ -230,6 +236,7 @@ def test_malformed_resources_rejected(resource: str) -> None:
     "resource", ["https://x/a/..?q=1", "https://x/a/..#frag", "https://x/a/.?q", "https://x/a/..?"]
 )
 def test_dot_segment_before_query_or_fragment_rejected(resource: str) -> None:
+    # R-4.2-2
     # RFC 3986: the path ends at '?' or '#', so 'https://x/a/..?q' has the path '/a/..',
     # which normalizes to '/': a grant on 'https://x/a/*' must not reach it
     for pattern in (True, False):
@@ -294,6 +301,7 @@ def test_digests_agree(
     ],
 )
 def test_descriptor_refuses_malformed_digests(code: dict[str, object]) -> None:
+    # R-5.5-7
     with pytest.raises(DecodeError) as exc:
         Descriptor(code=code)  # type: ignore[arg-type]
     assert exc.value.code == "schema_invalid"

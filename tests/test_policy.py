@@ -76,6 +76,7 @@ E = ["==", ".missing", 1]
     ],
 )
 def test_equality_is_deep_and_type_strict(literal: Value, value: Value, expected: str) -> None:
+    # R-6.2-2
     assert outcome(["==", ".x", literal], {"x": value}) == expected
     negated = {"true": "false", "false": "true"}[expected]
     assert outcome(["!=", ".x", literal], {"x": value}) == negated
@@ -120,6 +121,7 @@ def test_ordering(op: str, value: int, expected: str) -> None:
 @pytest.mark.parametrize("value", ["4", True, False, None, b"\x04", [4], {"n": 4}])
 @pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
 def test_ordering_on_a_non_int_is_an_error(op: str, value: Value) -> None:
+    # R-6.2-3
     result = run([op, ".n", 5], {"n": value})
     assert result.outcome == "error"
     assert ".n" in result.detail and "not an int" in result.detail
@@ -127,6 +129,7 @@ def test_ordering_on_a_non_int_is_an_error(op: str, value: Value) -> None:
 
 @pytest.mark.parametrize("literal", ["5", True, None, 5.0, [5], b"5"])
 def test_ordering_literal_must_be_an_int(literal: object) -> None:
+    # R-6.1-3
     rejects(["<", ".n", literal])
 
 
@@ -168,11 +171,13 @@ def test_ordering_literal_must_be_an_int(literal: object) -> None:
     ],
 )
 def test_like(pattern: str, text: str, expected: bool) -> None:
+    # R-6.2-4
     assert outcome(["like", ".to", pattern], {"to": text}) == ("true" if expected else "false")
 
 
 @pytest.mark.parametrize("value", [5, True, None, b"abc", ["abc"], {"to": "abc"}])
 def test_like_on_a_non_string_is_an_error(value: Value) -> None:
+    # R-6.2-4
     result = run(["like", ".to", "*"], {"to": value})
     assert result.outcome == "error"
     assert "not a string" in result.detail
@@ -180,6 +185,7 @@ def test_like_on_a_non_string_is_an_error(value: Value) -> None:
 
 @pytest.mark.parametrize("pattern", ["\\", "abc\\", "\\n", "a\\?", "\\a", "\\\\\\"])
 def test_like_rejects_bad_escapes(pattern: str) -> None:
+    # R-6.1-5
     assert "escape" in rejects(["like", ".to", pattern])
 
 
@@ -218,6 +224,7 @@ def test_like_agrees_with_a_regex_oracle(tokens: list[str], text: str) -> None:
 
 
 def test_in() -> None:
+    # R-6.2-5
     assert outcome(["in", ".x", [1, 2, 3]], {"x": 2}) == "true"
     assert outcome(["in", ".x", [1, 2, 3]], {"x": 4}) == "false"
     assert outcome(["in", ".x", []], {"x": 4}) == "false"
@@ -230,6 +237,7 @@ def test_in() -> None:
 
 @pytest.mark.parametrize("literal", [1, "abc", None, {"a": 1}, b"ab"])
 def test_in_takes_a_list(literal: object) -> None:
+    # R-6.1-3
     rejects(["in", ".x", literal])
 
 
@@ -265,6 +273,7 @@ def test_in_takes_a_list(literal: object) -> None:
     ],
 )
 def test_connectives(statement: list[Any], expected: str) -> None:
+    # R-6.2-7 R-6.2-8
     assert outcome(statement, ARGS) == expected
 
 
@@ -291,6 +300,7 @@ def test_connectives(statement: list[Any], expected: str) -> None:
     ],
 )
 def test_quantifiers(statement: list[Any], expected: str) -> None:
+    # R-6.2-8
     assert outcome(statement, ARGS) == expected
 
 
@@ -351,6 +361,7 @@ def test_missing_selectors_never_pass_through_any_combinator() -> None:
     ],
 )
 def test_selectors(selector: str, args: Value, expected: Value) -> None:
+    # R-6.2-1
     assert outcome(["==", selector, expected], args) == "true"
 
 
@@ -370,6 +381,7 @@ def test_selectors(selector: str, args: Value, expected: Value) -> None:
     ],
 )
 def test_missing_paths_are_errors(selector: str, args: Value) -> None:
+    # R-6.2-6
     result = run(["==", selector, 1], args)
     assert result.outcome == "error"
     assert selector in result.detail
@@ -406,6 +418,7 @@ def test_missing_paths_are_errors(selector: str, args: Value) -> None:
     ],
 )
 def test_bad_selectors_are_rejected(selector: str) -> None:
+    # R-6.1-4
     rejects(["==", selector, 1])
 
 
@@ -461,6 +474,7 @@ def test_selector_must_be_a_string(selector: object) -> None:
     ],
 )
 def test_malformed_statements_are_rejected(data: object) -> None:
+    # R-6.1-1 R-6.1-2 R-6.1-3
     rejects(data)
 
 
@@ -470,6 +484,7 @@ def test_cbor_integer_range_is_accepted() -> None:
 
 
 def test_depth_limit() -> None:
+    # R-6.3-1
     statement: list[Any] = ["==", ".a", 1]
     for _ in range(11):
         statement = ["not", statement]
@@ -486,6 +501,7 @@ def test_depth_limit() -> None:
 
 
 def test_node_limit() -> None:
+    # R-6.3-1
     parse(["in", ".a", list(range(252))])  # 1 + 3 + 252 = 256 nodes
     rejects(["in", ".a", list(range(253))], "limit_exceeded")
     rejects(["and", [T] * 100], "limit_exceeded")
@@ -493,6 +509,7 @@ def test_node_limit() -> None:
 
 
 def test_string_limits() -> None:
+    # R-6.3-1
     parse(["like", ".a", "x" * 4096])
     rejects(["like", ".a", "x" * 4097], "limit_exceeded")
     rejects(["like", ".a", "ä" * 2049], "limit_exceeded")  # 4098 UTF-8 bytes
@@ -558,6 +575,7 @@ def test_deep_and_cyclic_args_never_recurse() -> None:
 
 
 def test_step_budget() -> None:
+    # R-6.3-2
     tight = Limits(max_policy_steps=3)
     assert run(["and", [T, T]], ARGS, limits=tight).outcome == "true"  # 3 steps
     result = run(["and", [T, T, T]], ARGS, limits=tight)
@@ -575,6 +593,7 @@ def test_step_budget() -> None:
 
 
 def test_budget_is_shared_by_a_links_caveats() -> None:
+    # R-6.3-3
     tight = Limits(max_policy_steps=3)
     one = parse(["and", [T]])  # 2 steps
     assert evaluate([one], ARGS, limits=tight).outcome == "true"
@@ -816,6 +835,7 @@ def test_quantifiers_agree_with_all_any(statement: Statement, elements: list[Val
 
 @given(st.lists(STATEMENTS, max_size=4), ARGS_STRATEGY)
 def test_outcome_does_not_depend_on_order(statements: list[Statement], args: Value) -> None:
+    # R-6.2-7
     forward = outcome_of(statements, args)
     assert outcome_of(statements[::-1], args) == forward
     raws = [statement.raw for statement in statements]

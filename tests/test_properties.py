@@ -370,6 +370,7 @@ def test_the_unchanged_presentation_is_allowed() -> None:
 
 
 def test_every_single_byte_change_is_refused() -> None:
+    # R-7.1-4
     seen: set[str] = set()
     for i in range(len(VALID_BYTES)):
         changed = bytearray(VALID_BYTES)

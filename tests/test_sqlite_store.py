@@ -59,6 +59,7 @@ def test_code_is_registered() -> None:
 
 
 def test_first_revoked_is_first_in_given_order(store: Store) -> None:
+    # R-9.4-2
     a, b, c, d = b"a" * 32, b"b" * 32, b"c" * 32, b"d" * 32
     assert store.first_revoked([a, b, c]) is None
     store.revoke(c)
@@ -102,6 +103,7 @@ def test_nonce_keys_are_independent(store: Store) -> None:
 
 
 def test_survives_restart(db: Path) -> None:
+    # R-9.4-1
     with SQLiteStore(db) as first:
         first.revoke(b"gone")
         first.revoke(b"gone-until", until=5000)
@@ -423,6 +425,7 @@ def test_bad_arguments_are_usage_errors(db: Path) -> None:
 
 
 def test_error_never_lets_a_request_through(db: Path) -> None:
+    # R-8.3-2 R-9.4-4
     """Through the verifier: a store failure is an exception, never an allow."""
     from agentchain import PrivateKey, Request, TrustPolicy, Verifier, invoke, issue
     from agentchain.verifier import Outcome
