@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -325,7 +325,7 @@ def _checked_request(request: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
             "the approval request's digest does not match its fields: it was altered, "
             "refusing to approve"
         )
-    if "args" in request and request["args"] != _jsonable(checked):
+    if "args" in request and request["args"] != codec.args_to_json(checked):
         raise _UsageError(
             "the approval request's 'args' differ from its signed args_cbor: it was altered, "
             "refusing to approve"
@@ -342,7 +342,7 @@ def _cmd_approve(args: argparse.Namespace) -> int:
         raise _UsageError(
             f"this request asks for approval by {wanted}; --key is {key.public_key.kid}"
         )
-    shown = json.dumps(_jsonable(request_args), sort_keys=True, ensure_ascii=False)
+    shown = json.dumps(codec.args_to_json(request_args), sort_keys=True, ensure_ascii=False)
     lines = [
         "You approve exactly this request (checked against its digest), once:",
         f"  action:    {request['action']}",
@@ -484,7 +484,7 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
             "audience": inv.claims.audience,
             "action": inv.claims.action,
             "resource": inv.claims.resource,
-            "args": _jsonable(inv.claims.args),
+            "args": codec.args_to_json(inv.claims.args),
             "iat": inv.claims.iat,
             "chain_matches": inv.claims.chain == presentation.chain_digest,
         }
@@ -511,20 +511,6 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
     return out
 
 
-def _jsonable(value: object) -> Any:
-    if isinstance(value, bytes):
-        return {"bytes": value.hex()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _time(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _cmd_inspect(args: argparse.Namespace) -> int:
     presentation = _read_token(args.file)
     described = _describe(presentation)
@@ -536,7 +522,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         pad = "  " * index
         who = f"{link['kind']} {link['name'] or ''}".rstrip()
         print(f"{pad}└─ {who} [{link['holder']}]")
-        print(f"{pad}   window {_time(link['nbf'])} .. {_time(link['exp'])}, depth {link['depth']}")
+        window = f"{codec.rfc3339(link['nbf'])} .. {codec.rfc3339(link['exp'])}"
+        print(f"{pad}   window {window}, depth {link['depth']}")
         for action, resource in link["capabilities"]:
             print(f"{pad}   may {action} on {resource}")
         for caveat in link["caveats"]:

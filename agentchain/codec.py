@@ -13,7 +13,8 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from agentchain import policy
 from agentchain.crypto import COSE_ALG, PrivateKey, PublicKey
@@ -776,6 +777,26 @@ def _attachments(raw: list[object] | None, what: str, limits: Limits) -> list[by
     if not all(isinstance(item, bytes) for item in raw):
         raise DecodeError("schema_invalid", f"{what} are byte strings holding COSE_Sign1")
     return raw  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------
+# renderings for people (audit records, approval requests, the CLI)
+
+
+def args_to_json(value: object) -> Any:
+    """Arguments as JSON for people: byte strings become {"bytes": hex}. Not a wire form."""
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    if isinstance(value, Mapping):
+        return {str(k): args_to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [args_to_json(v) for v in value]
+    return value
+
+
+def rfc3339(seconds: int) -> str:
+    """A time in whole seconds since the epoch as RFC 3339 UTC, e.g. 2027-01-15T08:00:00Z."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Final
 
 from agentchain import codec, policy
@@ -170,7 +169,7 @@ class ApprovalRequest:
             "resource": self.resource,
             # the authoritative arguments; 'args' is for people and may lose byte strings
             "args_cbor": codec.b64encode(cbor.encode(dict(self.args))),  # type: ignore[arg-type]
-            "args": _jsonable(self.args),
+            "args": codec.args_to_json(self.args),
             "summary": self.summary,
         }
 
@@ -636,7 +635,7 @@ class _Run:
             d = principal.descriptor
             label = f"{d.kind} {d.name!r}" if d is not None and d.name else "an unnamed principal"
             agents.append(f"{label} ({principal.kid[:10]})")
-        args = json.dumps(_jsonable(inv.args), sort_keys=True, ensure_ascii=False)
+        args = json.dumps(codec.args_to_json(inv.args), sort_keys=True, ensure_ascii=False)
         summary = (
             f"Approve one request: {inv.action} on {inv.resource} at {inv.audience} "
             f"with arguments {args}. It is made by {agents[-1]}"
@@ -677,7 +676,7 @@ class _Run:
         inv = self.inv
         return {
             "version": 1,
-            "time": _rfc3339(self.now),
+            "time": codec.rfc3339(self.now),
             "chain_id": self.chain.digest.hex(),
             "outcome": self.outcome.value,
             "reasons": [r.code for r in self.reasons],
@@ -740,7 +739,7 @@ def _error_record(
 ) -> dict[str, object]:
     return {
         "version": 1,
-        "time": _rfc3339(now),
+        "time": codec.rfc3339(now),
         "chain_id": None,
         "outcome": "invalid",
         "reasons": [exc.code],
@@ -751,21 +750,6 @@ def _error_record(
         "args_digest": codec.digest(cbor.encode(dict(request.args))).hex(),  # type: ignore[arg-type]
         "factors": {"signatures": "error", **dict.fromkeys(FACTORS[1:], "not_evaluated")},
     }
-
-
-def _rfc3339(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _jsonable(value: object) -> object:
-    """Arguments as JSON for people: byte strings become {"bytes": hex}."""
-    if isinstance(value, bytes):
-        return {"bytes": value.hex()}
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _request_mismatch(inv: codec.InvocationClaims, request: Request) -> str | None:
