@@ -20,7 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agentchain import codec, demo, issuer, policy
+from rich.console import Console
+
+from agentchain import codec, demo, inspection, issuer, policy
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, KeyFileExposed, StoreError, UsageError
 from agentchain.limits import DEFAULT_LIMITS
@@ -490,7 +492,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return codes[decision.outcome.value]
 
 
-def _describe(presentation: codec.Presentation) -> dict[str, Any]:
+def _describe(
+    presentation: codec.Presentation, found: Sequence[inspection.Finding] = ()
+) -> dict[str, Any]:
     links = []
     for link in presentation.links:
         c = link.claims
@@ -525,9 +529,14 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
                 "iat": c.iat,
                 "nbf": c.window.nbf,
                 "exp": c.window.exp,
+                "window": [codec.rfc3339(c.window.nbf), codec.rfc3339(c.window.exp)],
             }
         )
-    out: dict[str, Any] = {"verified": False, "links": links}
+    out: dict[str, Any] = {
+        "verified": False,
+        "links": links,
+        "findings": [finding.to_json() for finding in found],
+    }
     inv = presentation.invocation
     if inv is not None:
         out["invocation"] = {
@@ -563,39 +572,29 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     presentation = _read_token(args.file)
-    described = _describe(presentation)
+    anchors = [_public_key(name) for name in args.trust or ()]
+    at = _at(args.at)
+    now = at if at is not None else int(time.time())
+    found = inspection.findings(presentation, now=now, anchors=[key for key, _ in anchors])
+    described = _describe(presentation, found)
     if args.json:
         print(json.dumps(described, indent=2))
         return EXIT_OK
-    print("UNVERIFIED: signatures and trust are not checked by inspect")
-    for index, link in enumerate(described["links"]):
-        pad = "  " * index
-        who = f"{link['kind']} {link['name'] or ''}".rstrip()
-        print(f"{pad}└─ {who} [{link['holder']}]")
-        window = f"{codec.rfc3339(link['nbf'])} .. {codec.rfc3339(link['exp'])}"
-        print(f"{pad}   window {window}, depth {link['depth']}")
-        for action, resource in link["capabilities"]:
-            print(f"{pad}   may {action} on {resource}")
-        for caveat in link["caveats"]:
-            print(f"{pad}   if {caveat}")
-        for req in link["approvals"]:
-            scope = f" for {', '.join(req['actions'])}" if req["actions"] else ""
-            by = req["approver"] or "the root signer"
-            print(f"{pad}   approval by {by}{scope} when {req['when'] or 'always'}")
-        for alg, value in link["code"].items():
-            print(f"{pad}   code {alg}:{value}")
-        if link["model"]:
-            print(f"{pad}   model {link['model']}")
-    inv = described.get("invocation")
-    if inv:
-        print(f"invocation: {inv['action']} on {inv['resource']} for {inv['audience']}")
-        if not inv["chain_matches"]:
-            print("  ! the invocation is bound to another chain")
-    if described["attestations"] or described["approvals"]:
-        print(
-            f"attached: {len(described['attestations'])} attestation(s), "
-            f"{len(described['approvals'])} approval(s)"
-        )
+    names = {key.thumbprint: label for key, label in anchors if label}
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    console.print(
+        "[bold]UNVERIFIED[/]: decoded and checked without a trust policy; not a decision "
+        "(use verify)"
+    )
+    root_checked = any(key.thumbprint == presentation.links[0].claims.issuer for key, _ in anchors)
+    console.print(inspection.tree(presentation, found, names=names, root_checked=root_checked))
+    for line in inspection.invocation_lines(presentation, found):
+        console.print(line)
+    when = codec.rfc3339(now)
+    if found:
+        console.print(f"[bold red]{len(found)} finding(s)[/] at {when}: verify would refuse this")
+    else:
+        console.print(f"no finding at {when} (trust, revocation and the request are verify's)")
     return EXIT_OK
 
 
@@ -677,7 +676,9 @@ _EPILOGS = {
         "example:\n  agentchain revoke --store verifier.sqlite --token agent.token [--link 0]"
     ),
     "inspect": (
-        "example:\n  agentchain inspect agent.token\n  agentchain inspect --json presentation.txt"
+        "example:\n  agentchain inspect agent.token --trust alice.pub.jwk\n"
+        "  agentchain inspect --json --at 2030-01-01T12:00:00Z presentation.txt\n"
+        "it decodes and flags what verify would refuse (exit 0 either way); it never decides"
     ),
     "demo": "example:\n  agentchain demo --dir ./demo-run",
 }
@@ -823,9 +824,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the decisions as data")
     p.set_defaults(func=_cmd_demo)
 
-    p = command("inspect", "show a token or presentation without verifying it")
-    p.add_argument("file")
+    p = command("inspect", "draw a token or presentation and flag what would fail verification")
+    p.add_argument("file", help="token or presentation file, or - for stdin")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--at", metavar="RFC3339", help="judge the windows at this time (default: now)")
+    p.add_argument(
+        "--trust",
+        action="append",
+        metavar="PUBKEY",
+        help="check the root signature against this anchor (public JWK file); repeatable",
+    )
     p.set_defaults(func=_cmd_inspect)
     return parser
 
