@@ -239,7 +239,11 @@ def tree(
             scope = f" for {safe(', '.join(cav.actions))}" if cav.actions else ""
             node.add(f"[yellow]if[/] {safe(policy.to_text(cav.statement))}{scope}")
         for req in c.approvals:
-            by = req.approver.kid if req.approver is not None else "the root signer"
+            by = (
+                names.get(req.approver.thumbprint) or req.approver.kid
+                if req.approver is not None
+                else root_name or "the root signer"
+            )
             when = safe(policy.to_text(req.when)) if req.when is not None else "always"
             scope = f" for {safe(', '.join(req.actions))}" if req.actions else ""
             node.add(f"[magenta]approval[/] by {by}{scope} when {when}")
