@@ -721,13 +721,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
+        p = sub.add_parser(
             name,
             help=help_text,
             description=help_text,
             epilog=_EPILOGS[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        # --debug is read by main() wherever it stands; accept it after the command too
+        p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        return p
 
     p = command("keygen", "make a key pair")
     p.add_argument("--out", required=True)

@@ -670,3 +670,13 @@ def test_every_subcommand_has_an_example(capsys: pytest.CaptureFixture[str]) -> 
             main([command, "--help"])
         assert exit_.value.code == 0
         assert "example:" in capsys.readouterr().out
+
+
+def test_debug_shows_the_traceback_wherever_it_stands(env: Env) -> None:
+    garbage = env.file("garbage.txt", "ac1c.!!!")
+    for argv in (("--debug", "inspect", garbage), ("inspect", garbage, "--debug")):
+        proc = run_subprocess(*argv)
+        assert proc.returncode != 0
+        assert "Traceback" in proc.stderr and "base64_invalid" in proc.stderr
+    proc = run_subprocess("inspect", garbage)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr

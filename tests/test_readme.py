@@ -69,3 +69,14 @@ def test_readme_cli_tutorial_runs(tmp_path: Path) -> None:
     records = (work / "audit.jsonl").read_text().splitlines()
     assert len(records) == 4
     assert oct((work / "alice.jwk").stat().st_mode & 0o777) == "0o600"
+
+
+def test_docs_cite_only_requirements_the_spec_has() -> None:
+    root = README.parent
+    spec_ids = set(re.findall(r"\[(R-\d+\.\d+-\d+)\]", (root / "spec/agentchain.md").read_text()))
+    for doc in (README, root / "docs/guide.md", root / "docs/threat-model.md"):
+        cited = set(re.findall(r"R-\d+\.\d+-\d+", doc.read_text(encoding="utf-8")))
+        assert cited <= spec_ids, (doc.name, sorted(cited - spec_ids))
+    # the documents the README points to exist
+    for name in re.findall(r"`((?:docs|spec)/[\w./-]+)`", README.read_text(encoding="utf-8")):
+        assert (root / name).is_file(), name
