@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
 
 from agentchain import (
     ApprovalRequirement,
@@ -393,18 +394,18 @@ def _narrate(console: Console, scenario: Scenario) -> None:
             if step.outcome == step.expected
             else f"  [bold red]UNEXPECTED: wanted {step.expected}[/]"
         )
-        console.print(
-            f"[bold]{number}. {safe(step.title)}[/]\n   [{color} bold]{step.outcome.upper()}[/]"
-            f"{unexpected}  [dim]{safe(step.why)}[/]"
-        )
-        for reason in step.reasons:
-            console.print(f"   [{color}]{reason['code']}[/]: {safe(reason['message'])}")
+        console.print(f"[bold]{number}. {safe(step.title)}[/]")
+        lines = [f"[{color} bold]{step.outcome.upper()}[/]{unexpected}  [dim]{safe(step.why)}[/]"]
+        lines += [f"[{color}]{r['code']}[/]: {safe(r['message'])}" for r in step.reasons]
         if step.outcome == "invalid":
-            console.print("   [dim]an error, not a denial: the presentation is not valid at all[/]")
+            lines.append("[dim]an error, not a denial: the presentation is not valid at all[/]")
         else:
-            console.print(f"   [dim]factors:[/] {_factors(step.factors)}")
+            lines.append(f"[dim]factors:[/] {_factors(step.factors)}")
         if step.approval_request is not None:
-            console.print(f"   [dim]alice is shown:[/] {safe(step.approval_request['summary'])}")
+            lines.append(f"[dim]alice is shown:[/] {safe(step.approval_request['summary'])}")
+        for line in lines:
+            # indented as a block, so a line the terminal wraps stays under its step
+            console.print(Padding(line, (0, 0, 0, 3)))
         console.print()
     files = scenario.files
     console.print(f"[bold]Audit log[/] (one JSON record per request): {files['audit log']}")
