@@ -43,7 +43,7 @@ from agentchain import (
     issue,
 )
 from agentchain.codec import Caveat
-from agentchain.errors import AgentchainError
+from agentchain.errors import AgentchainError, UsageError
 from agentchain.inspection import safe, tree
 from agentchain.policy import parse
 from agentchain.sqlite_store import SQLiteStore
@@ -54,6 +54,7 @@ KEY_NAMES = ("alice", "travel-agent", "flight-search", "ci-builder", "thief")
 AUDIT_LOG = "audit.jsonl"
 STORE = "verifier.sqlite"
 TOKENS = ("travel-agent.token", "flight-search.token")
+MARKER = ".agentchain-demo"
 
 
 @dataclass
@@ -113,8 +114,16 @@ class Scenario:
 
 
 def run(directory: Path, *, now: int | None = None) -> Scenario:
-    """Play the scenario in ``directory`` from ``now`` (default: the current time)."""
+    """Play the scenario in ``directory`` from ``now`` (default: the current time).
+
+    The directory is new, empty, or one an earlier demo made: the demo replaces its own
+    files there and refuses to touch a directory that may hold someone's real keys or store.
+    """
     directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / MARKER
+    if any(directory.iterdir()) and not marker.is_file():
+        raise UsageError(f"{directory} is not empty and no earlier demo made it: pick a new --dir")
+    marker.write_text("made by agentchain demo; a rerun replaces the files here\n")
     keys = {name: PrivateKey.generate() for name in KEY_NAMES}
     keys["ci-builder"] = PrivateKey.generate("ES256")  # an attester on P-256, as a KMS would be
     for name, key in keys.items():

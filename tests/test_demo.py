@@ -137,3 +137,15 @@ def test_demo_json_prints_every_decision(
     assert [s["step"] for s in data["steps"]] == list(range(1, len(EXPECTED) + 1))
     assert set(data["steps"][3]) >= {"title", "why", "factors", "chain", "approval_request"}
     assert data["files"]["audit log"] == str(tmp_path / "audit.jsonl")
+
+
+def test_demo_refuses_a_directory_it_did_not_make(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    precious = tmp_path / "verifier.sqlite"
+    precious.write_text("someone's real store")
+    assert main(["demo", "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: usage: ") and "pick a new --dir" in err
+    assert precious.read_text() == "someone's real store"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["verifier.sqlite"]
