@@ -414,7 +414,7 @@ def _narrate(console: Console, scenario: Scenario) -> None:
             lines.append(f"[dim]alice is shown:[/] {safe(step.approval_request['summary'])}")
         for line in lines:
             # indented as a block, so a line the terminal wraps stays under its step
-            console.print(Padding(line, (0, 0, 0, 3)))
+            console.print(Padding(line, (0, 0, 0, 3), expand=False))
         console.print()
     files = scenario.files
     console.print(f"[bold]Audit log[/] (one JSON record per request): {files['audit log']}")
