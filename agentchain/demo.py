@@ -413,8 +413,10 @@ def _narrate(console: Console, scenario: Scenario) -> None:
         if step.approval_request is not None:
             lines.append(f"[dim]alice is shown:[/] {safe(step.approval_request['summary'])}")
         for line in lines:
-            # indented as a block, so a line the terminal wraps stays under its step
-            console.print(Padding(line, (0, 0, 0, 3), expand=False))
+            if console.is_terminal:  # wrapped as an indented block, under its step
+                console.print(Padding(line, (0, 0, 0, 3), expand=False))
+            else:  # a log: one line each, never cut
+                console.print("   " + line)
         console.print()
     files = scenario.files
     console.print(f"[bold]Audit log[/] (one JSON record per request): {files['audit log']}")
@@ -436,6 +438,7 @@ def main(directory: Path, *, as_json: bool, now: int | None = None) -> int:
         print(json.dumps(data, indent=2))
         return 0 if ok else 1
     # wide enough that a log file keeps each reason on one line
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    tty = sys.stdout.isatty()
+    console = Console(highlight=False, soft_wrap=not tty, width=None if tty else 200)
     _narrate(console, scenario)
     return 0 if ok else 1
