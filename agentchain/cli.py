@@ -20,9 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agentchain import codec, demo, issuer, policy
+from rich.console import Console
+
+from agentchain import codec, demo, inspection, issuer, policy
 from agentchain.crypto import PrivateKey, PublicKey
-from agentchain.errors import AgentchainError, StoreError, UsageError
+from agentchain.errors import AgentchainError, KeyFileExposed, StoreError, UsageError
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Capability, Descriptor
 from agentchain.sqlite_store import SQLiteStore
@@ -48,20 +50,67 @@ class _Parser(argparse.ArgumentParser):
 # -- input helpers ----------------------------------------------------------
 
 
-def _read_input(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
+#: no input of the command line is anywhere near this; a bigger one is a mistake
+_MAX_INPUT_BYTES = 1 << 20
+#: '-' names standard input, which one command can read only once
+_stdin_readers: list[str] = []
+
+
+def _read_stdin(what: str) -> str:
+    if _stdin_readers:
+        raise _UsageError(f"{what} and {_stdin_readers[0]} cannot both come from stdin ('-')")
+    _stdin_readers.append(what)
+    data = sys.stdin.read(_MAX_INPUT_BYTES + 1)
+    if len(data) > _MAX_INPUT_BYTES:
+        raise _UsageError(f"stdin holds more than {_MAX_INPUT_BYTES} bytes")
+    return data
+
+
+def _decode_text(name: str, raw: bytes) -> str:
+    if len(raw) > _MAX_INPUT_BYTES:
+        raise _UsageError(f"{name} is larger than {_MAX_INPUT_BYTES} bytes")
     try:
-        return Path(name).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _UsageError(f"cannot read {name}: {exc.strerror}") from None
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _UsageError(f"cannot read {name}: not UTF-8 text") from None
 
 
-def _load_json_file(name: str, what: str = "a JWK object") -> dict[str, Any]:
+def _read_input(name: str, what: str = "an input") -> str:
+    if name == "-":
+        return _read_stdin(what)
     try:
-        data = json.loads(_read_input(name))
+        with Path(name).open("rb") as handle:
+            raw = handle.read(_MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise _UsageError(f"cannot read {name}: {exc.strerror}") from None
+    return _decode_text(name, raw)
+
+
+def _read_private_key_file(name: str) -> str:
+    """A private JWK file, refused unread when its group or others may read or write it.
+
+    The mode is checked on the open descriptor, so the file checked is the file read.
+    """
+    if name == "-":
+        return _read_stdin("the private key")
+    try:
+        fd = os.open(name, os.O_RDONLY)
+    except OSError as exc:
+        raise _UsageError(f"cannot read {name}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        # spec 11.1 (R-11.1-2): a secret others can read is no longer only its holder's
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyFileExposed(
+                f"{name} has mode {mode:04o}, so others can read or change it: chmod 600 {name}"
+            )
+        raw = handle.read(_MAX_INPUT_BYTES + 1)
+    return _decode_text(name, raw)
+
+
+def _parse_json_object(name: str, text: str, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _UsageError(f"{name} is not JSON: {exc.msg}") from None
     if not isinstance(data, dict):
@@ -69,12 +118,12 @@ def _load_json_file(name: str, what: str = "a JWK object") -> dict[str, Any]:
     return data
 
 
+def _load_json_file(name: str, what: str = "a JWK object") -> dict[str, Any]:
+    return _parse_json_object(name, _read_input(name, "a JSON file"), what)
+
+
 def _private_key(name: str) -> tuple[PrivateKey, str | None]:
-    if name != "-":
-        mode = os.stat(name).st_mode if os.path.exists(name) else 0
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise _UsageError(f"{name} is readable by others: chmod 600 {name}")
-    jwk = _load_json_file(name)
+    jwk = _parse_json_object(name, _read_private_key_file(name), "a JWK object")
     label = jwk.pop("name", None)
     return PrivateKey.from_jwk(jwk), label if isinstance(label, str) else None
 
@@ -125,11 +174,11 @@ def _digests(values: Sequence[str] | None) -> dict[str, bytes]:
 
 
 def _read_token(name: str) -> codec.Presentation:
-    return codec.decode_presentation_unverified(_read_input(name))
+    return codec.decode_presentation_unverified(_read_input(name, "the token"))
 
 
 def _read_attachment_bytes(name: str) -> bytes:
-    return codec.from_text(_read_input(name))
+    return codec.from_text(_read_input(name, "an attachment"))
 
 
 # -- commands ---------------------------------------------------------------
@@ -143,8 +192,11 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     public_jwk: dict[str, str] = key.public_key.to_jwk()
     if args.name:
         private_jwk["name"] = public_jwk["name"] = args.name
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
+    try:
+        # created 0600 in one step, never widened then narrowed; an existing key is kept
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise _UsageError(f"{out} exists: refusing to overwrite a key") from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(private_jwk, handle, indent=2)
     pub.write_text(json.dumps(public_jwk, indent=2), encoding="utf-8")
@@ -393,7 +445,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     clock: Callable[[], float] = (lambda: float(now)) if now is not None else time.time
     audit: AuditSink | None = JsonLinesAuditLog(args.audit_log) if args.audit_log else None
     request = Request(args.action, args.resource, _request_args(args.args))
-    text = _read_input(args.presentation)
+    text = _read_input(args.presentation, "the presentation")
     store = SQLiteStore(args.store) if args.store else None
     try:
         verifier = Verifier(trust, store=store, clock=clock, audit=audit)
@@ -440,7 +492,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return codes[decision.outcome.value]
 
 
-def _describe(presentation: codec.Presentation) -> dict[str, Any]:
+def _describe(
+    presentation: codec.Presentation, found: Sequence[inspection.Finding] = ()
+) -> dict[str, Any]:
     links = []
     for link in presentation.links:
         c = link.claims
@@ -475,9 +529,14 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
                 "iat": c.iat,
                 "nbf": c.window.nbf,
                 "exp": c.window.exp,
+                "window": [codec.rfc3339(c.window.nbf), codec.rfc3339(c.window.exp)],
             }
         )
-    out: dict[str, Any] = {"verified": False, "links": links}
+    out: dict[str, Any] = {
+        "verified": False,
+        "links": links,
+        "findings": [finding.to_json() for finding in found],
+    }
     inv = presentation.invocation
     if inv is not None:
         out["invocation"] = {
@@ -513,39 +572,29 @@ def _describe(presentation: codec.Presentation) -> dict[str, Any]:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     presentation = _read_token(args.file)
-    described = _describe(presentation)
+    anchors = [_public_key(name) for name in args.trust or ()]
+    at = _at(args.at)
+    now = at if at is not None else int(time.time())
+    found = inspection.findings(presentation, now=now, anchors=[key for key, _ in anchors])
+    described = _describe(presentation, found)
     if args.json:
         print(json.dumps(described, indent=2))
         return EXIT_OK
-    print("UNVERIFIED: signatures and trust are not checked by inspect")
-    for index, link in enumerate(described["links"]):
-        pad = "  " * index
-        who = f"{link['kind']} {link['name'] or ''}".rstrip()
-        print(f"{pad}└─ {who} [{link['holder']}]")
-        window = f"{codec.rfc3339(link['nbf'])} .. {codec.rfc3339(link['exp'])}"
-        print(f"{pad}   window {window}, depth {link['depth']}")
-        for action, resource in link["capabilities"]:
-            print(f"{pad}   may {action} on {resource}")
-        for caveat in link["caveats"]:
-            print(f"{pad}   if {caveat}")
-        for req in link["approvals"]:
-            scope = f" for {', '.join(req['actions'])}" if req["actions"] else ""
-            by = req["approver"] or "the root signer"
-            print(f"{pad}   approval by {by}{scope} when {req['when'] or 'always'}")
-        for alg, value in link["code"].items():
-            print(f"{pad}   code {alg}:{value}")
-        if link["model"]:
-            print(f"{pad}   model {link['model']}")
-    inv = described.get("invocation")
-    if inv:
-        print(f"invocation: {inv['action']} on {inv['resource']} for {inv['audience']}")
-        if not inv["chain_matches"]:
-            print("  ! the invocation is bound to another chain")
-    if described["attestations"] or described["approvals"]:
-        print(
-            f"attached: {len(described['attestations'])} attestation(s), "
-            f"{len(described['approvals'])} approval(s)"
-        )
+    names = {key.thumbprint: label for key, label in anchors if label}
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    console.print(
+        "[bold]UNVERIFIED[/]: decoded and checked without a trust policy; not a decision "
+        "(use verify)"
+    )
+    root_checked = any(key.thumbprint == presentation.links[0].claims.issuer for key, _ in anchors)
+    console.print(inspection.tree(presentation, found, names=names, root_checked=root_checked))
+    for line in inspection.invocation_lines(presentation, found):
+        console.print(line)
+    when = codec.rfc3339(now)
+    if found:
+        console.print(f"[bold red]{len(found)} finding(s)[/] at {when}: verify would refuse this")
+    else:
+        console.print(f"no finding at {when} (trust, revocation and the request are verify's)")
     return EXIT_OK
 
 
@@ -627,25 +676,61 @@ _EPILOGS = {
         "example:\n  agentchain revoke --store verifier.sqlite --token agent.token [--link 0]"
     ),
     "inspect": (
-        "example:\n  agentchain inspect agent.token\n  agentchain inspect --json presentation.txt"
+        "example:\n  agentchain inspect agent.token --trust alice.pub.jwk\n"
+        "  agentchain inspect --json --at 2030-01-01T12:00:00Z presentation.txt\n"
+        "it decodes and flags what verify would refuse (exit 0 either way); it never decides"
     ),
     "demo": "example:\n  agentchain demo --dir ./demo-run",
 }
 
 
+_DESCRIPTION = (
+    "Holder-bound delegation chains for AI agents: a human delegates a narrow slice of\n"
+    "authority to an agent, which delegates a narrower slice to a sub-agent; a verifier\n"
+    "decides allow, deny or needs_approval. Start with: agentchain demo"
+)
+_TOP_EPILOG = """\
+examples:
+  agentchain demo                  # the whole story, in a temporary directory
+  agentchain keygen --out alice.jwk --name alice && agentchain keygen --out agent.jwk
+  agentchain issue --key alice.jwk --to agent.pub.jwk \\
+    --cap payments/create 'https://api.example/payments/*' > agent.token
+  agentchain inspect agent.token
+
+keys, tokens and other inputs: a file name, or - for standard input (one per command);
+private key files must be mode 0600 (keygen writes them so).
+
+exit codes:
+  0  success; for verify, the decision is allow
+  1  verify denied, or an input (token, presentation, key) is invalid
+  2  usage error: a bad command line, an unreadable file, a key file others can read
+  3  verify decided needs_approval
+
+errors are one line on stderr, "error: CODE: message"; --debug shows the traceback.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="agentchain", description=__doc__.split("\n")[0] if __doc__ else None)
+    parser = _Parser(
+        prog="agentchain",
+        description=_DESCRIPTION,
+        epilog=_TOP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
+        p = sub.add_parser(
             name,
             help=help_text,
             description=help_text,
             epilog=_EPILOGS[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        # --debug is read by main() wherever it stands; accept it after the command too
+        p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        return p
 
     p = command("keygen", "make a key pair")
     p.add_argument("--out", required=True)
@@ -742,15 +827,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the decisions as data")
     p.set_defaults(func=_cmd_demo)
 
-    p = command("inspect", "show a token or presentation without verifying it")
-    p.add_argument("file")
+    p = command("inspect", "draw a token or presentation and flag what would fail verification")
+    p.add_argument("file", help="token or presentation file, or - for stdin")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--at", metavar="RFC3339", help="judge the windows at this time (default: now)")
+    p.add_argument(
+        "--trust",
+        action="append",
+        metavar="PUBKEY",
+        help="check the root signature against this anchor (public JWK file); repeatable",
+    )
     p.set_defaults(func=_cmd_inspect)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    _stdin_readers.clear()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         args = parser.parse_args(argv)
@@ -759,7 +852,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"error: usage: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as exc:
+    except (UsageError, KeyFileExposed) as exc:
         if debug:
             raise
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)

@@ -103,6 +103,10 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "usage": CodeInfo(_E, "the caller asked for something the protocol does not allow"),
     # -- verifier state (spec 8.3): never an allow, whatever the store's trouble
     "store_error": CodeInfo(_E, "the verifier's state store is unreadable, corrupt or locked"),
+    # -- the command line (spec 11): a private key its owner does not keep to themselves
+    "key_file_exposed": CodeInfo(
+        _E, "a private key file is readable or writable by its group or by others"
+    ),
 }
 
 
@@ -152,6 +156,13 @@ class UsageError(AgentchainError):
 
     def __init__(self, message: str) -> None:
         super().__init__("usage", message)
+
+
+class KeyFileExposed(AgentchainError):
+    """A private key file others can read or write (code ``key_file_exposed``): not used."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("key_file_exposed", message)
 
 
 class StoreError(AgentchainError):

@@ -214,14 +214,99 @@ def test_keygen_through_a_subprocess(tmp_path: Path) -> None:
 
 
 def test_private_key_readable_by_others_is_refused(env: Env) -> None:
-    # R-11.1-2
-    os.chmod(env.key("alice"), 0o644)
-    code, out, err = run(
-        env.capsys, "issue", "--key", env.key("alice"), "--to", env.pub("agent"),
-        "--cap", "a/b", "https://x/*",
+    # R-11.1-2 R-11.2-1 R-11.2-2
+    for mode in (0o644, 0o640, 0o604, 0o620):
+        os.chmod(env.key("alice"), mode)
+        code, out, err = run(
+            env.capsys, "issue", "--key", env.key("alice"), "--to", env.pub("agent"),
+            "--cap", "a/b", "https://x/*",
+        )  # fmt: skip
+        assert code == 2 and out == "", (mode, code, err)
+        assert err.startswith("error: key_file_exposed: ") and err.count("\n") == 1
+        assert f"{mode:04o}" in err and "chmod 600" in err
+    # refused before it is read: an exposed file that is not even JSON gets the same answer
+    exposed = env.file("exposed.jwk", "not json at all")
+    os.chmod(exposed, 0o644)
+    code, _, err = run(
+        env.capsys, "attest", "--key", exposed, "--subject", env.pub("sub"), "--model", "m"
+    )
+    assert code == 2 and err.startswith("error: key_file_exposed: ")
+    os.chmod(exposed, 0o600)
+    code, _, err = run(
+        env.capsys, "attest", "--key", exposed, "--subject", env.pub("sub"), "--model", "m"
+    )
+    assert code == 2 and "is not JSON" in err
+    # back to 0600, the same key works
+    os.chmod(env.key("alice"), 0o600)
+    env.issue()
+
+
+def test_keygen_refuses_to_overwrite_a_key(env: Env) -> None:
+    before = env.key("alice").read_text()
+    code, out, err = run(env.capsys, "keygen", "--out", env.key("alice"))
+    assert code == 2 and out == "" and "refusing to overwrite" in err
+    assert env.key("alice").read_text() == before
+
+
+def test_keygen_creates_0600_even_under_a_permissive_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        proc = run_subprocess("keygen", "--out", tmp_path / "k.jwk")
+    finally:
+        os.umask(old)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE((tmp_path / "k.jwk").stat().st_mode) == 0o600
+
+
+def test_private_key_and_token_from_stdin(env: Env) -> None:
+    token = env.issue()
+    # the key from stdin (a pipe from a secret manager, say)
+    proc = run_subprocess(
+        "delegate", "--token", token, "--key", "-", "--to", env.pub("sub"),
+        "--cap", "flights/search", f"{API}/flights/*", "--at", T0,
+        stdin=env.key("agent").read_text(),
     )  # fmt: skip
-    assert code == 2 and out == ""
-    assert err.startswith("error: usage:") and "chmod 600" in err
+    assert proc.returncode == 0, proc.stderr
+    assert len(codec.decode_presentation_unverified(proc.stdout).links) == 2
+    # the token from stdin
+    proc = run_subprocess(
+        "delegate", "--token", "-", "--key", env.key("agent"), "--to", env.pub("sub"),
+        "--cap", "flights/search", f"{API}/flights/*", "--at", T0,
+        stdin=token.read_text(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # not both: stdin holds one input
+    proc = run_subprocess(
+        "delegate", "--token", "-", "--key", "-", "--to", env.pub("sub"),
+        "--cap", "flights/search", f"{API}/flights/*", stdin=token.read_text(),
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: usage: ") and "stdin" in proc.stderr
+
+
+def test_oversized_input_is_a_usage_error(env: Env) -> None:
+    big = env.file("big.txt", "ac1c." + "A" * (1 << 20))
+    code, out, err = run(env.capsys, "inspect", big)
+    assert code == 2 and out == "" and "larger than" in err
+
+
+def test_top_level_help_documents_exit_codes_and_an_example(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # R-11.2-1
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "agentchain demo" in out and "examples:" in out
+    for line in ("0  success", "1  verify denied", "2  usage error", "3  verify decided"):
+        assert line in out
+    # python -m agentchain is the command too
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentchain", "--help"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "exit codes:" in proc.stdout
 
 
 # -- the main flow and its errors ---------------------------------------------
@@ -585,3 +670,13 @@ def test_every_subcommand_has_an_example(capsys: pytest.CaptureFixture[str]) -> 
             main([command, "--help"])
         assert exit_.value.code == 0
         assert "example:" in capsys.readouterr().out
+
+
+def test_debug_shows_the_traceback_wherever_it_stands(env: Env) -> None:
+    garbage = env.file("garbage.txt", "ac1c.!!!")
+    for argv in (("--debug", "inspect", garbage), ("inspect", garbage, "--debug")):
+        proc = run_subprocess(*argv)
+        assert proc.returncode != 0
+        assert "Traceback" in proc.stderr and "base64_invalid" in proc.stderr
+    proc = run_subprocess("inspect", garbage)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr

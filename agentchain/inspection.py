@@ -1,0 +1,290 @@
+"""What a token or presentation says, and what in it would fail verification (spec 11.1).
+
+``agentchain inspect`` and the demo draw a chain with this module. It decodes
+without trusting anything and runs the checks that need no trust policy: each
+non-root link's signature under the key its parent names, the linkage, the
+attenuation of scope, window and depth (spec 4.3 to 4.5), the windows at one
+time, and the invocation's binding. The rules are the model's and the keys' own
+(``capabilities_cover``, ``Window.inside``, ``PublicKey.verify``); this module
+only collects every finding instead of stopping at the first one. It is never
+a decision: only :class:`~agentchain.verifier.Verifier` decides.
+
+Layer 7 (with the CLI and the demo): it prints through rich.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.markup import escape
+from rich.tree import Tree
+
+from agentchain import codec, policy
+from agentchain.crypto import PublicKey
+from agentchain.errors import AgentchainError
+from agentchain.model import capabilities_cover
+from agentchain.verifier import TrustPolicy
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrustPolicy)}
+#: the verifier's defaults (spec 8.1), which inspect assumes
+CLOCK_SKEW: int = _DEFAULTS["clock_skew"]  # type: ignore[assignment]
+MAX_TTL: int = _DEFAULTS["max_ttl"]  # type: ignore[assignment]
+INVOCATION_WINDOW: int = _DEFAULTS["invocation_window"]  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a verifier would reject, with the code it would use."""
+
+    code: str
+    where: str  # "link 0", "link 1", "the invocation"
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "where": self.where, "message": self.message}
+
+
+def _signature(
+    key: PublicKey, alg: str, signature: bytes, signed: bytes, where: str
+) -> Finding | None:
+    if alg != key.alg:
+        return Finding("alg_not_allowed", where, f"signed with {alg} but the key is {key.alg}")
+    try:
+        key.verify(signature, signed)
+    except AgentchainError as exc:
+        return Finding(exc.code, where, f"the signature does not verify: {exc.message}")
+    return None
+
+
+def _link_findings(
+    index: int,
+    link: codec.Link,
+    parent: codec.Link | None,
+    now: int,
+    anchors: Sequence[PublicKey],
+) -> list[Finding]:
+    where = f"link {index}"
+    claims, window = link.claims, link.claims.window
+    out: list[Finding | None] = []
+    # the signer: a trust anchor at the root (checked only when some are given)
+    if parent is None:
+        anchor = next((a for a in anchors if a.thumbprint == claims.issuer), None)
+        if anchor is not None:
+            out.append(_signature(anchor, link.alg, link.sign1.signature, _tbs(link), where))
+        elif anchors:
+            out.append(Finding("root_untrusted", where, "the root's signer is not a given anchor"))
+        if claims.parent is not None:
+            out.append(Finding("chain_broken", where, "the root link names a parent"))
+    else:
+        holder = parent.claims.holder
+        if claims.issuer != holder.thumbprint:
+            out.append(Finding("issuer_mismatch", where, "not issued by its parent's holder"))
+        else:
+            out.append(_signature(holder, link.alg, link.sign1.signature, _tbs(link), where))
+        if claims.parent != parent.digest:
+            out.append(Finding("chain_broken", where, "does not hash its parent's signed bytes"))
+    if window.exp <= window.nbf or window.exp - window.nbf > MAX_TTL:
+        out.append(Finding("time_invalid", where, f"window empty or longer than {MAX_TTL}s"))
+    # spec 4.3 to 4.5: authority only narrows
+    if parent is not None:
+        wider = capabilities_cover(parent.claims.capabilities, claims.capabilities)
+        if wider is not None:
+            out.append(
+                Finding(
+                    "scope_widened",
+                    where,
+                    f"grants {wider.action} on {wider.resource}, beyond its parent",
+                )
+            )
+        if not window.inside(parent.claims.window):
+            out.append(Finding("time_widened", where, "its window is not inside its parent's"))
+        if claims.depth >= parent.claims.depth:
+            out.append(
+                Finding(
+                    "depth_exceeded",
+                    where,
+                    f"depth {claims.depth} is not below its parent's {parent.claims.depth}",
+                )
+            )
+    # spec 8.2 V4, at the given time
+    if now < window.nbf - CLOCK_SKEW:
+        out.append(Finding("not_yet_valid", where, f"not valid before {codec.rfc3339(window.nbf)}"))
+    elif now >= window.exp + CLOCK_SKEW:
+        out.append(Finding("expired", where, f"expired at {codec.rfc3339(window.exp)}"))
+    return [finding for finding in out if finding is not None]
+
+
+def _tbs(link: codec.Link) -> bytes:
+    return link.sign1.to_be_signed()
+
+
+def findings(
+    presentation: codec.Presentation, *, now: int, anchors: Sequence[PublicKey] = ()
+) -> list[Finding]:
+    """Everything in ``presentation`` a verifier with default limits would reject at ``now``.
+
+    The root link's signature is checked only against ``anchors`` (none: unchecked).
+    An empty list is not an approval: trust, revocation, replay, the request, caveats,
+    attestations and approvals are the verifier's to judge.
+    """
+    out: list[Finding] = []
+    parent: codec.Link | None = None
+    for index, link in enumerate(presentation.links):
+        out.extend(_link_findings(index, link, parent, now, anchors))
+        parent = link
+    invocation = presentation.invocation
+    if invocation is not None:
+        where = "the invocation"
+        holder = presentation.links[-1].claims.holder
+        bad = _signature(
+            holder,
+            codec.alg_name(invocation.sign1.alg),
+            invocation.sign1.signature,
+            invocation.sign1.to_be_signed(),
+            where,
+        )
+        if bad is not None:
+            out.append(
+                Finding(bad.code, where, "not signed by the last holder's key: " + bad.message)
+            )
+        if invocation.claims.chain != presentation.chain_digest:
+            out.append(Finding("chain_digest_mismatch", where, "bound to another chain"))
+        iat = invocation.claims.iat
+        if iat > now + CLOCK_SKEW:
+            out.append(Finding("invocation_future", where, f"dated {codec.rfc3339(iat)}"))
+        elif now - iat > INVOCATION_WINDOW + CLOCK_SKEW:
+            out.append(
+                Finding("invocation_stale", where, f"signed at {codec.rfc3339(iat)}, too old")
+            )
+    return out
+
+
+# -- drawing ------------------------------------------------------------------
+
+
+def safe(text: str) -> str:
+    """``text`` for a terminal: control characters shown as escapes, rich markup escaped.
+
+    A token is attacker-made; its names must not move the cursor or restyle the screen.
+    """
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    return escape(shown)
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _depth(depth: int) -> str:
+    if depth == 0:
+        return "depth 0: may not delegate further"
+    return f"depth {depth}: may delegate {depth} more hop{'s' if depth > 1 else ''}"
+
+
+def _digests(label: str, digests: Mapping[str, bytes], how: str) -> list[str]:
+    return [
+        f"[cyan]{label}[/] {safe(alg)}:{value.hex()} [dim]({how})[/]"
+        for alg, value in digests.items()
+    ]
+
+
+def tree(
+    presentation: codec.Presentation,
+    found: Sequence[Finding],
+    *,
+    names: Mapping[bytes, str] | None = None,
+    root_checked: bool = False,
+) -> Tree:
+    """The chain as a tree of principals: root signer, then each link's holder below it.
+
+    ``names`` maps a key thumbprint to a display name the caller knows (a token names
+    its holders in their descriptors, but never its root signer).
+    """
+    names = names or {}
+    by_where: dict[str, list[Finding]] = {}
+    for finding in found:
+        by_where.setdefault(finding.where, []).append(finding)
+    links = presentation.links
+    root_issuer = links[0].claims.issuer
+    root_name = names.get(root_issuer)
+    note = "" if root_checked else " [dim](its signature is checked only against --trust)[/]"
+    top = Tree(
+        f"[bold]{safe(root_name) if root_name else 'root signer'}[/] "
+        f"(trust anchor) [dim]kid {codec.b64encode(root_issuer)}[/]{note}"
+    )
+    node = top
+    for index, link in enumerate(links):
+        c, d = link.claims, link.claims.descriptor
+        name = d.name or names.get(c.holder.thumbprint)
+        node = node.add(
+            f"[bold]{safe(name) if name else '(unnamed)'}[/] ({d.kind}) "
+            f"[dim]kid {c.holder.kid}, link {index} {link.digest.hex()[:16]}[/]"
+        )
+        window = c.window
+        node.add(
+            f"window {codec.rfc3339(window.nbf)} .. {codec.rfc3339(window.exp)}"
+            f" ({_duration(window.exp - window.nbf)})"
+        )
+        node.add(_depth(c.depth))
+        if c.purpose:
+            node.add(f"purpose: {safe(c.purpose)}")
+        for cap in c.capabilities:
+            node.add(f"[green]may[/] {safe(cap.action)} on {safe(cap.resource)}")
+        for cav in c.caveats:
+            scope = f" for {safe(', '.join(cav.actions))}" if cav.actions else ""
+            node.add(f"[yellow]if[/] {safe(policy.to_text(cav.statement))}{scope}")
+        for req in c.approvals:
+            by = (
+                names.get(req.approver.thumbprint) or req.approver.kid
+                if req.approver is not None
+                else root_name or "the root signer"
+            )
+            when = safe(policy.to_text(req.when)) if req.when is not None else "always"
+            scope = f" for {safe(', '.join(req.actions))}" if req.actions else ""
+            node.add(f"[magenta]approval[/] by {by}{scope} when {when}")
+        for line in _digests("code", d.code, "declared") + _digests("config", d.config, "declared"):
+            node.add(line)
+        if d.model:
+            node.add(f"[cyan]model[/] {safe(d.model)} [dim](declared)[/]")
+        for finding in by_where.get(f"link {index}", ()):
+            node.add(_flag(finding))
+    return top
+
+
+def _flag(finding: Finding) -> str:
+    return f"[bold red]would fail: {finding.code}[/]: {safe(finding.message)}"
+
+
+def invocation_lines(presentation: codec.Presentation, found: Sequence[Finding]) -> list[str]:
+    """The invocation and the attachments, as markup lines below the tree."""
+    lines = []
+    invocation = presentation.invocation
+    if invocation is not None:
+        i = invocation.claims
+        lines.append(
+            f"invocation: {safe(i.action)} on {safe(i.resource)} for {safe(i.audience)}, "
+            f"signed {codec.rfc3339(i.iat)}"
+        )
+        for finding in found:
+            if finding.where == "the invocation":
+                lines.append("  " + _flag(finding))
+    for a in presentation.attestations:
+        digests = ", ".join(f"{alg}:{v.hex()[:16]}" for alg, v in a.claims.code.items())
+        lines.append(
+            f"attached attestation by {codec.b64encode(a.claims.issuer)} of "
+            f"{codec.b64encode(a.claims.subject)}: {digests or 'no code'}"
+            f"{', model ' + safe(a.claims.model) if a.claims.model else ''}, "
+            f"{codec.rfc3339(a.claims.iat)} .. {codec.rfc3339(a.claims.exp)}"
+        )
+    for p in presentation.approvals:
+        lines.append(
+            f"attached approval by {codec.b64encode(p.claims.issuer)} of request "
+            f"{p.claims.request.hex()[:16]}, {codec.rfc3339(p.claims.iat)} .. "
+            f"{codec.rfc3339(p.claims.exp)}"
+        )
+    return lines
