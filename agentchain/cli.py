@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agentchain import codec, demo, issuer, policy
+from agentchain import bench, codec, demo, issuer, policy
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, StoreError, UsageError
 from agentchain.limits import DEFAULT_LIMITS
@@ -746,6 +746,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_inspect)
+
+    bench.register(sub)
     return parser
 
 
