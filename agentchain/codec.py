@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -342,7 +343,14 @@ def decode_capability(value: object, limits: Limits) -> Capability:
         or not isinstance(value[1], str)
     ):
         raise DecodeError("schema_invalid", "a capability is an array [action, resource]")
-    return Capability(value[0], value[1])
+    return _capability(value[0], value[1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _capability(action: str, resource: str) -> Capability:
+    """A checked Capability, remembered: the same grants recur in every chain, and the
+    syntax checks depend only on the two strings. Capability is immutable: safe to share."""
+    return Capability(action, resource)
 
 
 def decode_link_claims(payload: object, limits: Limits) -> LinkClaims:

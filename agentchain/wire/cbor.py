@@ -45,7 +45,7 @@ This module imports only :mod:`agentchain.errors` (layer 2).
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Final, TypeAlias, cast
+from typing import Final, TypeAlias
 
 from agentchain.errors import DecodeError
 
@@ -346,7 +346,7 @@ def decode(
             if encoded_key < frame.prev_key:
                 raise _fail("cbor_noncanonical", "map keys not in bytewise order", start)
             frame.prev_key = encoded_key
-            frame.key = cast("int | str", value)  # major type 0, 1 or 3: int or str
+            frame.key = value  # type: ignore[assignment]  # major type 0, 1 or 3: int or str
             frame.has_key = True
             continue
 
