@@ -361,7 +361,7 @@ def _measure(tasks: list[_Task], rounds: int, iterations: int) -> dict[str, floa
 
 def run(
     *,
-    rounds: int = 15,
+    rounds: int = 25,
     iterations: int = 20,
     depths: Sequence[int] = DEPTHS,
     encodings: Sequence[str] = ENCODINGS,
@@ -547,7 +547,7 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--quick", action="store_true", help="a short run (3 rounds x 5 calls)")
-    p.add_argument("--rounds", type=int, help="rounds (default 15; --quick 3)")
+    p.add_argument("--rounds", type=int, help="rounds (default 25; --quick 3)")
     p.add_argument("--iterations", type=int, help="calls per contender per round (default 20)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="FILE.png", help="draw time against depth (matplotlib)")
@@ -555,7 +555,7 @@ def register(sub: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    rounds = args.rounds or (3 if args.quick else 15)
+    rounds = args.rounds or (3 if args.quick else 25)
     iterations = args.iterations or (5 if args.quick else 20)
     result = run(rounds=rounds, iterations=iterations)
     if args.plot:
