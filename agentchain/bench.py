@@ -482,15 +482,15 @@ def format_table(result: dict[str, Any]) -> str:
         "agentchain cold cost per hop (slope over depth): "
         + ", ".join(f"{e} {_cell(v)} us" for e, v in result["cold_per_hop_us"].items()),
         f"issue {_cell(med['issue'])} us, delegate {_cell(med['delegate'])} us",
-        "bytes per link: "
+        "bytes per link (slope of token size over depth 1..8): "
         + ", ".join(
             f"{name} {'not installed' if v is None else f'{v:.1f}'}"
-            for name, v in result["bytes_per_link"].items()
+            for name, v in sorted(result["bytes_per_link"].items(), key=lambda i: i[0] == "biscuit")
         ),
         "",
         f"{'ratio (ours / theirs)':<32}{'measured':>10}{'target':>10}  met",
     ]
-    for name, target in result["targets"].items():
+    for name, target in TARGETS.items():  # the issue's order, whatever the JSON's
         value = result["ratios"][name]
         met = "n/a" if value is None else ("yes" if value <= target else "no")
         shown = "null" if value is None else f"{value:.3f}"
