@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from agentchain import codec, demo, inspection, issuer, policy
+from agentchain import bench, codec, demo, inspection, issuer, policy
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, KeyFileExposed, StoreError, UsageError
 from agentchain.limits import DEFAULT_LIMITS
@@ -838,6 +838,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the root signature against this anchor (public JWK file); repeatable",
     )
     p.set_defaults(func=_cmd_inspect)
+
+    bench.register(sub)
     return parser
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -342,7 +343,14 @@ def decode_capability(value: object, limits: Limits) -> Capability:
         or not isinstance(value[1], str)
     ):
         raise DecodeError("schema_invalid", "a capability is an array [action, resource]")
-    return Capability(value[0], value[1])
+    return _capability(value[0], value[1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _capability(action: str, resource: str) -> Capability:
+    """A checked Capability, remembered: the same grants recur in every chain, and the
+    syntax checks depend only on the two strings. Capability is immutable: safe to share."""
+    return Capability(action, resource)
 
 
 def decode_link_claims(payload: object, limits: Limits) -> LinkClaims:
@@ -725,9 +733,17 @@ class Presentation:
 
 
 def decode_presentation_unverified(
-    data: bytes | str, limits: Limits = DEFAULT_LIMITS
+    data: bytes | str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    known: Callable[[bytes], Link | None] | None = None,
 ) -> Presentation:
-    """Decode a token or presentation from bytes or its text form, checking structure only."""
+    """Decode a token or presentation from bytes or its text form, checking structure only.
+
+    ``known`` maps a link digest to a link decoded earlier from the same bytes
+    under the same limits (the verifier's prefix cache), or None: decoding is a
+    pure function of the bytes, so such a link is not decoded again.
+    """
     raw = from_text(data, limits) if isinstance(data, str) else data
     if len(raw) > limits.max_presentation_bytes:
         raise DecodeError(
@@ -751,7 +767,8 @@ def decode_presentation_unverified(
     for item in links_raw:
         if not isinstance(item, bytes):
             raise DecodeError("schema_invalid", "links are byte strings holding COSE_Sign1")
-        links.append(decode_link_unverified(item, limits))
+        link = known(digest(item)) if known is not None else None
+        links.append(link if link is not None else decode_link_unverified(item, limits))
     inv_raw = f.bstr(P_INVOCATION, size=(1, limits.max_object_bytes), required=False)
     invocation = decode_invocation_unverified(inv_raw, limits) if inv_raw is not None else None
     attestations = tuple(

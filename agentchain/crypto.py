@@ -49,6 +49,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from agentchain.errors import InvalidKey, SignatureError
 
@@ -214,20 +216,32 @@ def _ed25519_on_curve(encoded: bytes) -> bool:
 # --------------------------------------------------------------------------
 # Backends. The only code that calls a signature library to verify. It gets only
 # inputs that passed the checks of PublicKey.verify, and answers True or False.
-# To use a faster backend (libsodium through PyNaCl, say), change these two
-# factories. The rules stay in PublicKey.verify.
+# The rules stay in PublicKey.verify, whatever the backend.
 
 _Verifier = Callable[[bytes, bytes], bool]
 
 
-def _ed25519_verifier(key: ed25519.Ed25519PublicKey) -> _Verifier:
-    """Raw Ed25519 verification (RFC 8032 section 5.1.7) by cryptography/OpenSSL."""
-    verify = key.verify  # bound once: this runs for every link of every chain
+def _ed25519_verifier(raw: bytes) -> _Verifier:
+    """Raw Ed25519 verification (RFC 8032 section 5.1.7) by libsodium, through PyNaCl.
+
+    libsodium's verify costs about half of OpenSSL's here (``agentchain bench``
+    prints both), and it is strict by itself. Its ``crypto_sign_ed25519_verify_detached``
+    (ed25519_ref10 sign_ed25519/ref10/open.c, libsodium >= 1.0.16, which PyNaCl 1.5+
+    bundles) refuses S >= L (``sc25519_is_canonical``), a small-order R
+    (``ge25519_has_small_order``), a non-canonical or small-order A
+    (``ge25519_is_canonical``, ``ge25519_has_small_order``) and an A off the curve
+    (``ge25519_frombytes_negate_vartime``); and it compares the encoding of the
+    recomputed R with the signature's bytes, so a non-canonical R never matches.
+    We still check all of these ourselves, in PublicKey.verify and on import: they
+    cost a few integer comparisons, and the rule must not depend on the backend.
+    PyNaCl exposes no detached verify, so the signed message is ``signature ||
+    message`` (``crypto_sign_open``): one copy of the message, cheaper than OpenSSL.
+    """
 
     def run(signature: bytes, message: bytes) -> bool:
         try:
-            verify(signature, message)
-        except InvalidSignature:
+            crypto_sign_open(signature + message, raw)
+        except BadSignatureError:
             return False
         return True
 
@@ -370,7 +384,8 @@ class PublicKey:
     #: The same thumbprint, as its 32 raw bytes.
     thumbprint: bytes
     _raw: bytes
-    _key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+    #: the ``cryptography`` object, for ES256 (EdDSA verifies with libsodium: None)
+    _key: ec.EllipticCurvePublicKey | None
     _verifier: _Verifier
 
     def __init__(self, alg: str, raw: bytes) -> None:
@@ -380,7 +395,7 @@ class PublicKey:
         if not isinstance(raw, bytes):
             raise InvalidKey("key_invalid", "a raw public key must be bytes")
         raw = bytes(raw)  # a plain bytes object, whatever subclass came in
-        key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+        key: ec.EllipticCurvePublicKey | None
         if alg == EDDSA:
             if len(raw) != 32:
                 raise InvalidKey(
@@ -390,8 +405,8 @@ class PublicKey:
                 raise InvalidKey("key_invalid", f"Ed25519 public key: {problem}")
             if not _ed25519_on_curve(raw):
                 raise InvalidKey("key_invalid", "Ed25519 public key: not a point on the curve")
-            key = ed25519.Ed25519PublicKey.from_public_bytes(raw)
-            verifier = _ed25519_verifier(key)
+            key = None
+            verifier = _ed25519_verifier(raw)
             jwk_core = f'{{"crv":"Ed25519","kty":"OKP","x":"{_b64u_encode(raw)}"}}'
         else:
             # Only the uncompressed form: one key has one raw encoding, and COSE and
@@ -487,7 +502,8 @@ class PublicKey:
 
     def to_pem(self) -> bytes:
         """SubjectPublicKeyInfo in PEM (RFC 8410 for Ed25519, RFC 5480 for P-256)."""
-        return self._key.public_bytes(
+        key = self._key or ed25519.Ed25519PublicKey.from_public_bytes(self._raw)
+        return key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
@@ -574,8 +590,8 @@ class PublicKey:
                 raise InvalidKey("key_invalid", f"COSE_Key label {label} must be 32 bytes")
             coords.append(bytes(c))
         if kty == 1:
-            return cls(EDDSA, coords[0])
-        return cls(ES256, b"\x04" + coords[0] + coords[1])
+            return _imported(EDDSA, coords[0])
+        return _imported(ES256, b"\x04" + coords[0] + coords[1])
 
     # -- value semantics
 
@@ -765,6 +781,14 @@ class PrivateKey:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> PrivateKey:
         return self
+
+
+@functools.lru_cache(maxsize=4096)
+def _imported(alg: str, raw: bytes) -> PublicKey:
+    """``PublicKey(alg, raw)``, remembered: every presented chain names its holders' keys,
+    and the same few agents recur. Safe to share: a PublicKey is immutable, and the
+    result depends only on the (public) bytes. A refused key raises, and is not cached."""
+    return PublicKey(alg, raw)
 
 
 def _es256_signer(key: ec.EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from agentchain import codec, policy
+from agentchain.cache import PrefixCache, policy_fingerprint
 from agentchain.crypto import ALGORITHMS, PublicKey
 from agentchain.errors import REGISTRY, AgentchainError, ChainError, InvalidKey, Kind, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -220,6 +221,10 @@ class Verifier:
     ``clock`` returns the current time in seconds; inject a fixed one for tests
     and vectors. ``audit``, when given, receives the audit record of every
     verification, decisions and errors alike (see :class:`JsonLinesAuditLog`).
+    ``prefix_cache`` remembers chain prefixes that passed V2 (signatures, linkage,
+    attenuation) so they are not checked again (spec 8.4): True (the default) for
+    a cache of this verifier's own, a :class:`PrefixCache` to share one, False
+    for none. Decisions are the same either way.
     """
 
     def __init__(
@@ -229,9 +234,17 @@ class Verifier:
         store: Store | None = None,
         clock: Callable[[], float] = time.time,
         audit: AuditSink | None = None,
+        prefix_cache: PrefixCache | bool = True,
     ) -> None:
         if not isinstance(policy, TrustPolicy):
             raise UsageError("Verifier needs a TrustPolicy")
+        if prefix_cache is True:
+            prefix_cache = PrefixCache()
+        elif prefix_cache is not False and not isinstance(prefix_cache, PrefixCache):
+            raise UsageError("prefix_cache is True, False or a PrefixCache")
+        # not `prefix_cache or None`: an empty PrefixCache is falsy (it has a length)
+        self._prefix_cache = None if prefix_cache is False else prefix_cache
+        self._policy_id = policy_fingerprint(policy) if self._prefix_cache is not None else b""
         self._policy = policy
         self._store: Store = store if store is not None else MemoryStore()
         self._clock = clock
@@ -259,12 +272,15 @@ class Verifier:
     ) -> Decision:
         limits = self._policy.limits
         # V1: size limits and strict decoding, before any signature work
+        # spec 8.4: the prefix cache serves only presentations decoded here, from bytes
+        cache = None if isinstance(presentation, codec.Presentation) else self._prefix_cache
         if isinstance(presentation, codec.Presentation):
             decoded = presentation
         else:
-            decoded = codec.decode_presentation_unverified(presentation, limits)
+            known = self._known_link if cache is not None else None
+            decoded = codec.decode_presentation_unverified(presentation, limits, known=known)
         # V2: signatures, linkage and attenuation, link by link
-        chain = self._verify_links(decoded.links)
+        chain = self._verify_links(decoded.links, cache)
         # V3: the invocation: present, signed by the final holder, bound to this chain;
         # then the signatures of the attachments that could count
         invocation = self._verify_invocation(decoded, chain)
@@ -283,11 +299,29 @@ class Verifier:
         if link_alg != key.alg:
             raise InvalidKey("alg_not_allowed", f"{what} uses {link_alg} but its key is {key.alg}")
 
-    def _verify_links(self, links: tuple[codec.Link, ...]) -> VerifiedChain:
+    def _known_link(self, digest: bytes) -> codec.Link | None:
+        assert self._prefix_cache is not None
+        return self._prefix_cache.link(self._policy_id, digest)
+
+    def _verify_links(
+        self, links: tuple[codec.Link, ...], cache: PrefixCache | None = None
+    ) -> VerifiedChain:
         policy_ = self._policy
         principals: list[Principal] = []
         parent: codec.Link | None = None
-        for index, link in enumerate(links):
+        start = 0
+        # spec 8.4: a prefix that passed V2 under this very policy is not checked again
+        if cache is not None and (start := cache.verified_prefix(self._policy_id, links)):
+            root = policy_.anchor(links[0].claims.issuer)
+            if root is None:  # cannot happen: the anchors are part of the policy id
+                start = 0
+            else:
+                principals.append(Principal(root, None))
+                principals.extend(
+                    Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
+                )
+                parent = links[start - 1]
+        for index, link in enumerate(links[start:], start):
             claims = link.claims
             what = f"link {index}"
             # V2.1: the signer: a trust anchor at the root, the parent's holder below it
@@ -334,6 +368,8 @@ class Verifier:
                     )
             principals.append(Principal(claims.holder, claims.descriptor))
             parent = link
+            if cache is not None:
+                cache.add(self._policy_id, links[: index + 1])
         return VerifiedChain(links=links, principals=tuple(principals))
 
     def _verify_invocation(

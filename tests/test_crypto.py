@@ -1199,3 +1199,32 @@ def test_pem_import_raises_only_invalid_key(body: bytes) -> None:
     for pem in (body, b"-----BEGIN PUBLIC KEY-----\n" + body + b"\n-----END PUBLIC KEY-----\n"):
         with raises_key("key_invalid"):
             PublicKey.from_pem(pem)
+
+
+# --------------------------------------------------------------------------
+# The Ed25519 backend (libsodium through PyNaCl) is strict by itself too. The rules
+# above never depend on it (they run first); these pin what crypto.py's comment
+# relies on, asking the backend directly with the checks bypassed.
+
+
+def test_backend_accepts_a_valid_signature_and_refuses_a_wrong_one() -> None:
+    backend = crypto._ed25519_verifier(ED_KEY.public_key.raw())
+    sig = ED_KEY.sign(MSG)
+    assert backend(sig, MSG) is True
+    assert backend(sig, MSG + b"!") is False
+
+
+def test_backend_refuses_s_plus_l() -> None:
+    sig = ED_KEY.sign(MSG)
+    s = int.from_bytes(sig[32:], "little")
+    backend = crypto._ed25519_verifier(ED_KEY.public_key.raw())
+    assert backend(sig[:32] + (s + L).to_bytes(32, "little"), MSG) is False
+
+
+@pytest.mark.parametrize("a_enc", SMALL_ORDER, ids=[e.hex()[:8] for e in SMALL_ORDER])
+def test_backend_refuses_small_order_keys(a_enc: bytes) -> None:
+    # under the identity key, R = identity and S = 0 satisfy [S]B = R + [k]A for every
+    # message; a backend that accepted small-order A would let anyone sign
+    backend = crypto._ed25519_verifier(a_enc)
+    for r_enc in (enc_y(1), a_enc):
+        assert backend(r_enc + bytes(32), MSG) is False

@@ -45,7 +45,7 @@ This module imports only :mod:`agentchain.errors` (layer 2).
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Final, TypeAlias, cast
+from typing import Final, TypeAlias
 
 from agentchain.errors import DecodeError
 
@@ -184,27 +184,13 @@ def _encode_into(value: object, out: list[bytes], depth: int) -> None:
 # Decoder
 
 
-class _Frame:
-    """An array or map being filled by the decoder's explicit stack.
-
-    Exactly one of ``array`` and ``mapping`` is set.
-    """
-
-    __slots__ = ("array", "has_key", "key", "mapping", "prev_key", "remaining")
-
-    def __init__(
-        self, array: list[CBORValue] | None, mapping: dict[int | str, CBORValue] | None, count: int
-    ) -> None:
-        self.array = array
-        self.mapping = mapping
-        #: elements (arrays) or pairs (maps) still to read
-        self.remaining = count
-        #: maps: whether ``key`` holds a decoded key waiting for its value
-        self.has_key = False
-        self.key: int | str = 0
-        #: maps: the encoded bytes of the previous key, for the order check.
-        #: Every encoded key is non-empty, hence greater than b"".
-        self.prev_key = b""
+#: What the decoder keeps of a container it is filling while it reads a child
+#: container: (array or None, map or None, items still to read, key waiting for
+#: its value, encoded previous key). Plain tuples and locals: this loop runs for
+#: every item of every object a verifier reads.
+_Suspended: TypeAlias = (
+    "tuple[list[CBORValue] | None, dict[int | str, CBORValue] | None, int, int | str, bytes]"
+)
 
 
 def _fail(code: str, message: str, pos: int) -> DecodeError:
@@ -233,12 +219,21 @@ def decode(
 
     pos = 0
     items = 0
-    stack: list[_Frame] = []
-    frame: _Frame | None = None  # always stack[-1], or None at top level
+    stack: list[_Suspended] = []
+    # The container being filled (None, None at top level): exactly one of array
+    # and mapping is set inside one. In a map, items alternate key and value;
+    # has_key says a key waits for its value; prev_key is the previous key's
+    # encoding, for the order check (every encoded key is non-empty, so > b"").
+    array: list[CBORValue] | None = None
+    mapping: dict[int | str, CBORValue] | None = None
+    remaining = 0
+    has_key = False
+    key: int | str = 0
+    prev_key = b""
 
     while True:
         # Inside a map, items alternate key, value; keys are read in place.
-        is_key = frame is not None and frame.mapping is not None and not frame.has_key
+        is_key = mapping is not None and not has_key
         start = pos
         if pos >= end:
             raise _fail("cbor_malformed", "truncated: an item is missing", pos)
@@ -295,9 +290,7 @@ def decode(
 
             if major == _UINT:
                 value = arg
-            elif major == _NINT:
-                value = -1 - arg
-            elif major in (_BYTES, _TEXT):
+            elif major in (_TEXT, _BYTES):
                 # Limit and truncation before slicing: a head may claim 2**64 bytes.
                 if arg > max_string_bytes:
                     raise _fail("limit_exceeded", f"string of {arg} bytes", start)
@@ -313,8 +306,10 @@ def decode(
                     except UnicodeDecodeError:
                         raise _fail("cbor_malformed", "invalid UTF-8 in text", start) from None
                 pos += arg
+            elif major == _NINT:
+                value = -1 - arg
             elif major in (_ARRAY, _MAP):
-                if len(stack) >= max_depth:
+                if len(stack) + (array is not None or mapping is not None) >= max_depth:
                     raise _fail("limit_exceeded", f"nesting deeper than {max_depth}", start)
                 items += arg
                 if items > max_items:
@@ -327,46 +322,53 @@ def decode(
                 if arg == 0:
                     value = {} if major == _MAP else []
                 else:
-                    frame = _Frame(None, {}, arg) if major == _MAP else _Frame([], None, arg)
-                    stack.append(frame)
+                    if array is not None or mapping is not None:
+                        stack.append((array, mapping, remaining, key, prev_key))
+                    if major == _MAP:
+                        array, mapping = None, {}
+                    else:
+                        array, mapping = [], None
+                    remaining, has_key, key, prev_key = arg, False, 0, b""
                     continue
             else:  # major == _TAG
                 raise _fail("cbor_tag", f"tag {arg}", start)
 
         if is_key:
-            assert frame is not None  # is_key implies a map frame
             # RFC 8949 section 4.2.1: keys strictly increasing in the bytewise
             # order of their encodings. Equal encodings are a duplicate (3.1
             # says maps with duplicate keys are not valid); anything else out
             # of order is non-deterministic. A repeat that is not adjacent is
             # necessarily out of order, so it is caught as non-canonical.
             encoded_key = buf[start:pos]
-            if encoded_key == frame.prev_key:
+            if encoded_key == prev_key:
                 raise _fail("cbor_duplicate_key", "map key repeated", start)
-            if encoded_key < frame.prev_key:
+            if encoded_key < prev_key:
                 raise _fail("cbor_noncanonical", "map keys not in bytewise order", start)
-            frame.prev_key = encoded_key
-            frame.key = cast("int | str", value)  # major type 0, 1 or 3: int or str
-            frame.has_key = True
+            prev_key = encoded_key
+            key = value  # type: ignore[assignment]  # major type 0, 1 or 3: int or str
+            has_key = True
             continue
 
         # A complete item: hand it to its container, closing every container
         # it completes.
-        while frame is not None:
-            if frame.mapping is not None:
-                frame.mapping[frame.key] = value
-                frame.has_key = False
+        while True:
+            if mapping is not None:
+                mapping[key] = value
+                has_key = False
+            elif array is not None:
+                array.append(value)
             else:
-                assert frame.array is not None
-                frame.array.append(value)
-            frame.remaining -= 1
-            if frame.remaining:
+                # The top-level item is complete: it must be the whole input.
+                if pos != end:
+                    raise _fail("cbor_trailing", f"{end - pos} bytes after the item", pos)
+                return value
+            remaining -= 1
+            if remaining:
                 break
-            value = frame.array if frame.mapping is None else frame.mapping
-            stack.pop()
-            frame = stack[-1] if stack else None
-        else:
-            # The top-level item is complete: it must be the whole input.
-            if pos != end:
-                raise _fail("cbor_trailing", f"{end - pos} bytes after the item", pos)
-            return value
+            value = array if mapping is None else mapping
+            if stack:
+                array, mapping, remaining, key, prev_key = stack.pop()
+                # a map that holds a finished child was waiting for that value
+                has_key = mapping is not None
+            else:
+                array, mapping = None, None

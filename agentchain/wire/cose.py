@@ -10,6 +10,7 @@ caller's job, with a key it chose (layer 2: imports only errors and wire.cbor).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from agentchain.errors import DecodeError
@@ -36,9 +37,17 @@ class Sign1:
         return sig_structure(self.protected, self.payload)
 
 
+#: the deterministic encoding of a 4-array and its context string "Signature1"
+_SIG1_PREFIX = b"\x84\x6aSignature1"
+
+
 def sig_structure(protected: bytes, payload: bytes) -> bytes:
-    """The bytes a COSE_Sign1 signature covers (RFC 9052 section 4.4), empty external_aad."""
-    return cbor.encode(["Signature1", protected, b"", payload])
+    """The bytes a COSE_Sign1 signature covers (RFC 9052 section 4.4), empty external_aad.
+
+    ``["Signature1", protected, h'', payload]`` in deterministic CBOR, assembled
+    from its parts: it runs for every signed object a verifier checks.
+    """
+    return _SIG1_PREFIX + cbor.encode(protected) + b"\x40" + cbor.encode(payload)
 
 
 def protected_header(alg: int, typ: str) -> bytes:
@@ -64,6 +73,17 @@ def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_byte
     if unprotected != {}:
         # spec 5.4: nothing unauthenticated rides along (no kid hints, no x5chain)
         raise DecodeError("unknown_field", "COSE_Sign1 unprotected header must be empty")
+    alg, typ = _protected_header(protected, max_string_bytes)
+    return Sign1(
+        alg=alg, typ=typ, protected=protected, payload=payload, signature=signature, encoded=data
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _protected_header(protected: bytes, max_string_bytes: int) -> tuple[int, str]:
+    """(alg, typ) of a protected header, or DecodeError. Remembered: a few byte strings
+    recur in every object (one per object type and algorithm), and the answer depends
+    only on them. Refusals raise, and lru_cache does not remember a raise."""
     header = cbor.decode(protected, max_depth=2, max_items=8, max_string_bytes=max_string_bytes)
     if not isinstance(header, dict):
         raise DecodeError("schema_invalid", "COSE protected header must be a map")
@@ -79,6 +99,4 @@ def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_byte
         raise DecodeError("schema_invalid", "COSE header alg (1) must be an int")
     if not isinstance(typ, str):
         raise DecodeError("schema_invalid", "COSE header typ (16) must be a text string")
-    return Sign1(
-        alg=alg, typ=typ, protected=protected, payload=payload, signature=signature, encoded=data
-    )
+    return alg, typ

@@ -1,0 +1,568 @@
+"""``agentchain bench``: verification speed, side by side with the signature floor and peers.
+
+CLI layer (like :mod:`agentchain.cli`, it prints): the library never imports it.
+
+One run, one machine, interleaved: every round times each contender in turn
+(the order rotates from round to round), one call at a time, and the reported
+figure is the median over all calls. The contenders:
+
+* the floor: one raw Ed25519 verification by the backend agentchain uses
+  (libsodium through PyNaCl), and by OpenSSL (``cryptography``) for reference;
+* agentchain cold verify of a presentation (a chain of ``depth`` links plus the
+  holder's signed invocation), from bytes, by a verifier that has seen nothing;
+* agentchain warm verify: one new link on top of a prefix the verifier has
+  verified before (its prefix cache holds the prefix, nothing else);
+* biscuit-python verifying a token of ``depth`` blocks with one check per block,
+  then an authorizer with one allow policy;
+* pymacaroons verifying a macaroon with ``depth`` first-party caveats;
+* issue and delegate, and bytes per link.
+
+Each agentchain link carries one capability and one caveat (``.amount <= 1000``),
+like each biscuit block carries one check. Per-call set-up (a fresh verifier and
+store, priming the warm cache) is outside the timed region. The garbage collector
+is off while timing and runs between rounds.
+
+The encoding is a dimension of the measurement (:data:`ENCODINGS`): another
+encoding's rows appear once :func:`agentchain.issue` can make it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import metadata
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from nacl.bindings import crypto_sign_open
+
+from agentchain import codec
+from agentchain.cache import PrefixCache
+from agentchain.crypto import PrivateKey
+from agentchain.errors import UsageError
+from agentchain.issuer import delegate, invoke, issue
+from agentchain.model import Descriptor
+from agentchain.store import MemoryStore
+from agentchain.verifier import Outcome, Request, TrustPolicy, Verifier
+
+__all__ = ["DEPTHS", "ENCODINGS", "TARGETS", "register", "run"]
+
+DEPTHS: Final = (1, 2, 4, 8, 16)
+#: wire encodings measured; each needs :func:`_chain` to be able to make it
+ENCODINGS: Final = ("cbor",)
+
+#: the issue's targets, each a ratio "ours divided by theirs" that must not exceed it
+TARGETS: Final = {
+    "cold_per_hop_vs_floor": 1.15,
+    "cold_vs_biscuit_depth4": 1.0,
+    "cold_vs_biscuit_depth8": 1.0,
+    "warm_vs_biscuit_depth8": 0.2,
+    "bytes_per_link_vs_biscuit": 1.0,
+}
+
+_NOW: Final = 1_800_000_000
+_AUD: Final = "https://bank.example"
+_ACTION: Final = "pay/send"
+_RESOURCE: Final = "https://bank.example/accounts/alice"
+_CAPS: Final = ((_ACTION, "https://bank.example/*"),)
+_CAVEAT: Final = ["<=", ".amount", 1000]
+_ARGS: Final = {"amount": 10}
+_BISCUIT_BLOCK: Final = "check if amount($a), $a <= 1000;"
+_BISCUIT_AUTHORITY: Final = f'right("{_ACTION}", "{_RESOURCE}"); ' + _BISCUIT_BLOCK
+_BISCUIT_AUTHORIZER: Final = (
+    f'operation("{_ACTION}"); resource("{_RESOURCE}"); amount(10); '
+    "allow if operation($op), resource($res), right($op, $res);"
+)
+_MACAROON_CAVEAT: Final = "amount <= 1000"
+
+_Call = Callable[[], object]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One contender: ``prepare`` returns the call to time, set up fresh."""
+
+    key: str
+    prepare: Callable[[], _Call]
+
+
+class _Counter:
+    """Deterministic 16-byte ids and nonces, so one run makes the same bytes as the next."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._n = 0
+
+    def __call__(self, size: int) -> bytes:
+        self._n += 1
+        return codec.digest(f"{self._label}/{self._n}".encode())[:size]
+
+
+def _keys() -> list[PrivateKey]:
+    return [PrivateKey.from_seed(codec.digest(f"bench/{i}".encode())) for i in range(20)]
+
+
+def _chain(keys: Sequence[PrivateKey], depth: int, encoding: str, label: str) -> codec.Presentation:
+    """A token of ``depth`` links, keys[0] -> keys[1] -> ... -> keys[depth]."""
+    if encoding != "cbor":
+        raise UsageError(f"encoding {encoding!r} is not available to the bench yet")
+    rng = _Counter(label)
+    token = issue(
+        keys[0],
+        keys[1].public_key,
+        capabilities=_CAPS,
+        depth=max(DEPTHS),
+        caveats=[_CAVEAT],
+        descriptor=Descriptor(kind="agent", name="agent-1"),
+        ttl=3600,
+        now=_NOW,
+        rng=rng,
+    )
+    for i in range(1, depth):
+        token = delegate(
+            token,
+            keys[i],
+            keys[i + 1].public_key,
+            capabilities=_CAPS,
+            caveats=[_CAVEAT],
+            descriptor=Descriptor(kind="agent", name=f"agent-{i + 1}"),
+            now=_NOW,
+            rng=rng,
+        )
+    return token
+
+
+def _presentation(token: codec.Presentation, holder: PrivateKey, label: str) -> bytes:
+    return invoke(
+        token,
+        holder,
+        audience=_AUD,
+        action=_ACTION,
+        resource=_RESOURCE,
+        args=_ARGS,
+        now=_NOW,
+        rng=_Counter(label),
+    ).to_bytes()
+
+
+class _Agentchain:
+    """Presentations and verifiers for one encoding, checked to allow before timing."""
+
+    def __init__(self, keys: list[PrivateKey], encoding: str) -> None:
+        self.keys = keys
+        self.encoding = encoding
+        self.policy = TrustPolicy(anchors=(keys[0].public_key,), audience=_AUD)
+        self.request = Request(_ACTION, _RESOURCE, _ARGS)
+
+    def verifier(self, cache: PrefixCache | bool) -> Verifier:
+        return Verifier(self.policy, store=MemoryStore(), clock=lambda: _NOW, prefix_cache=cache)
+
+    def check(self, verifier: Verifier, data: bytes) -> None:
+        outcome = verifier.verify(data, self.request).outcome
+        if outcome is not Outcome.ALLOW:  # a bench that times a denial measures nothing
+            raise RuntimeError(f"bench presentation was not allowed: {outcome}")
+
+    def cold(self, depth: int) -> _Task:
+        data = _presentation(
+            _chain(self.keys, depth, self.encoding, f"cold/{depth}"), self.keys[depth], "inv"
+        )
+        self.check(self.verifier(False), data)
+
+        def prepare() -> _Call:
+            verify, request = self.verifier(False).verify, self.request
+            return lambda: verify(data, request)
+
+        return _Task(f"cold/{self.encoding}/{depth}", prepare)
+
+    def warm(self, depth: int) -> _Task:
+        """The prefix (depth - 1 links) was verified before; the last link is new."""
+        token = _chain(self.keys, depth, self.encoding, f"warm/{depth}")
+        prefix = _presentation(
+            codec.Presentation(token.links[:-1]), self.keys[depth - 1], "prefix-inv"
+        )
+        data = _presentation(token, self.keys[depth], "inv")
+        self.check(self.verifier(False), data)
+
+        def prepare() -> _Call:
+            cache = PrefixCache()
+            self.check(self.verifier(cache), prefix)  # what the verifier has seen
+            verify, request = self.verifier(cache).verify, self.request
+            return lambda: verify(data, request)
+
+        return _Task(f"warm/{self.encoding}/{depth}", prepare)
+
+    def bytes_per_link(self) -> float:
+        """Slope of token size over depth 1..8: what one more link adds."""
+        one = len(_chain(self.keys, 1, self.encoding, "size").to_bytes())
+        eight = len(_chain(self.keys, 8, self.encoding, "size").to_bytes())
+        return (eight - one) / 7
+
+    def issue_task(self) -> _Task:
+        root, agent = self.keys[0], self.keys[1].public_key
+
+        def call() -> object:
+            return issue(
+                root, agent, capabilities=_CAPS, caveats=[_CAVEAT], depth=4, now=_NOW, rng=_rng16
+            )
+
+        return _Task("issue", lambda: call)
+
+    def delegate_task(self) -> _Task:
+        token = _chain(self.keys, 1, self.encoding, "delegate")
+        agent, sub = self.keys[1], self.keys[2].public_key
+
+        def call() -> object:
+            return delegate(
+                token, agent, sub, capabilities=_CAPS, caveats=[_CAVEAT], now=_NOW, rng=_rng16
+            )
+
+        return _Task("delegate", lambda: call)
+
+
+def _rng16(size: int) -> bytes:
+    return b"\x01" * size
+
+
+def _floor_tasks(keys: list[PrivateKey]) -> list[_Task]:
+    """One raw Ed25519 verification of a typical link's signed bytes, by each backend."""
+    link = _chain(keys, 1, "cbor", "floor").links[0]
+    message, signature = link.sign1.to_be_signed(), link.sign1.signature
+    raw = keys[0].public_key.raw()
+    crypto_sign_open(signature + message, raw)  # raises if the bench is wrong
+    openssl = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    openssl.verify(signature, message)
+    return [
+        _Task("floor", lambda: lambda: crypto_sign_open(signature + message, raw)),
+        _Task("floor_openssl", lambda: lambda: openssl.verify(signature, message)),
+    ]
+
+
+def _optional(module: str) -> Any:
+    """A peer, or None when it is not installed (its rows then say so)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _biscuit_tasks(depths: Sequence[int]) -> tuple[list[_Task], float | None]:
+    bis = _optional("biscuit_auth")
+    if bis is None:
+        return [], None
+    root = bis.KeyPair.from_private_key(
+        bis.PrivateKey.from_bytes(codec.digest(b"bench/biscuit"), bis.Algorithm.Ed25519)
+    )
+
+    def token(depth: int) -> bytes:
+        built = bis.BiscuitBuilder(_BISCUIT_AUTHORITY).build(root.private_key)
+        for _ in range(1, depth):
+            built = built.append(bis.BlockBuilder(_BISCUIT_BLOCK))
+        data: bytes = built.to_bytes()
+        return data
+
+    def verify(data: bytes) -> object:
+        parsed = bis.Biscuit.from_bytes(data, root.public_key)
+        builder = bis.AuthorizerBuilder(_BISCUIT_AUTHORIZER)
+        limits = builder.limits()
+        limits.max_time = timedelta(seconds=1)  # the default 1 ms stops depth 16 here
+        builder.set_limits(limits)
+        return builder.build(parsed).authorize()
+
+    tasks = []
+    for depth in depths:
+        data = token(depth)
+        if verify(data) != 0:
+            raise RuntimeError("biscuit bench token was not allowed")
+        tasks.append(_Task(f"biscuit/{depth}", lambda data=data: lambda: verify(data)))  # type: ignore[misc]
+    per_block = (len(token(8)) - len(token(1))) / 7
+    return tasks, per_block
+
+
+def _macaroon_tasks(depths: Sequence[int]) -> list[_Task]:
+    pm = _optional("pymacaroons")
+    if pm is None:
+        return []
+    secret = codec.digest(b"bench/macaroon").hex()
+
+    def verify(serialized: str) -> bool:
+        verifier = pm.Verifier()
+        verifier.satisfy_general(lambda caveat: caveat == _MACAROON_CAVEAT)
+        result: bool = verifier.verify(pm.Macaroon.deserialize(serialized), secret)
+        return result
+
+    tasks = []
+    for depth in depths:
+        macaroon = pm.Macaroon(location=_AUD, identifier="bench", key=secret)
+        for _ in range(depth):
+            macaroon.add_first_party_caveat(_MACAROON_CAVEAT)
+        serialized = macaroon.serialize()
+        if verify(serialized) is not True:
+            raise RuntimeError("pymacaroons bench macaroon did not verify")
+        tasks.append(_Task(f"pymacaroons/{depth}", lambda s=serialized: lambda: verify(s)))  # type: ignore[misc]
+    return tasks
+
+
+def _slope(points: Sequence[tuple[int, float]]) -> float:
+    """Least-squares slope of time over depth: the cost of one more hop."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    if ours is None or theirs is None or theirs == 0:
+        return None
+    return round(ours / theirs, 3)
+
+
+def _rotations(tasks: list[_Task], rounds: int) -> Iterator[list[_Task]]:
+    for r in range(rounds):
+        shift = r % len(tasks)
+        yield tasks[shift:] + tasks[:shift]
+
+
+def _measure(tasks: list[_Task], rounds: int, iterations: int) -> dict[str, float]:
+    samples: dict[str, list[int]] = {t.key: [] for t in tasks}
+    enabled = gc.isenabled()
+    try:
+        for order in _rotations(tasks, rounds):
+            gc.collect()
+            gc.disable()
+            for task in order:
+                for _ in range(iterations):
+                    call = task.prepare()
+                    start = time.perf_counter_ns()
+                    call()
+                    samples[task.key].append(time.perf_counter_ns() - start)
+            gc.enable()
+    finally:
+        if enabled:
+            gc.enable()
+    return {key: statistics.median(values) / 1000 for key, values in samples.items()}
+
+
+def run(
+    *,
+    rounds: int = 25,
+    iterations: int = 20,
+    depths: Sequence[int] = DEPTHS,
+    encodings: Sequence[str] = ENCODINGS,
+) -> dict[str, Any]:
+    """Measure everything once; return the result as one JSON-ready object."""
+    if rounds < 1 or iterations < 1:
+        raise UsageError("rounds and iterations must be at least 1")
+    if 4 not in depths or 8 not in depths or len(depths) < 2:
+        raise UsageError("depths must include 4 and 8 (the ratios compare them)")
+    keys = _keys()
+    ours = {encoding: _Agentchain(keys, encoding) for encoding in encodings}
+    tasks = _floor_tasks(keys)
+    for a in ours.values():
+        tasks += [a.cold(d) for d in depths]
+        tasks += [a.warm(d) for d in depths if d > 1]
+    cbor = ours.get("cbor") or next(iter(ours.values()))
+    tasks += [cbor.issue_task(), cbor.delegate_task()]
+    biscuit, biscuit_bytes = _biscuit_tasks(depths)
+    macaroons = _macaroon_tasks(depths)
+    medians = _measure(tasks + biscuit + macaroons, rounds, iterations)
+
+    def series(prefix: str, present: bool) -> dict[str, float] | None:
+        if not present:
+            return None
+        return {
+            str(d): round(medians[f"{prefix}/{d}"], 1) for d in depths if f"{prefix}/{d}" in medians
+        }
+
+    cold = {e: series(f"cold/{e}", True) for e in encodings}
+    warm = {e: series(f"warm/{e}", True) for e in encodings}
+    per_hop = {
+        e: round(_slope([(d, medians[f"cold/{e}/{d}"]) for d in depths]), 1) for e in encodings
+    }
+    bytes_per_link = {e: round(a.bytes_per_link(), 1) for e, a in ours.items()}
+    biscuit_series = series("biscuit", bool(biscuit))
+    main = "cbor" if "cbor" in encodings else encodings[0]
+    floor = medians["floor"]
+
+    def theirs(depth: int) -> float | None:
+        return biscuit_series[str(depth)] if biscuit_series else None
+
+    ratios = {
+        "cold_per_hop_vs_floor": _ratio(per_hop[main], floor),
+        "cold_vs_biscuit_depth4": _ratio(medians[f"cold/{main}/4"], theirs(4)),
+        "cold_vs_biscuit_depth8": _ratio(medians[f"cold/{main}/8"], theirs(8)),
+        "warm_vs_biscuit_depth8": _ratio(medians[f"warm/{main}/8"], theirs(8)),
+        "bytes_per_link_vs_biscuit": _ratio(bytes_per_link[main], biscuit_bytes),
+    }
+    return {
+        "environment": {
+            "python": platform.python_version(),
+            "machine": f"{platform.system()} {platform.machine()}",
+            "ed25519_backend": f"libsodium via PyNaCl {_version('pynacl')}",
+            "biscuit_python": _version("biscuit-python"),
+            "pymacaroons": _version("pymacaroons"),
+        },
+        "settings": {
+            "rounds": rounds,
+            "iterations": iterations,
+            "depths": list(depths),
+            "encodings": list(encodings),
+            "encoding_of_ratios": main,
+        },
+        "medians_us": {
+            "floor": round(floor, 1),
+            "floor_openssl": round(medians["floor_openssl"], 1),
+            "cold": cold,
+            "warm": warm,
+            "biscuit": biscuit_series,
+            "pymacaroons": series("pymacaroons", bool(macaroons)),
+            "issue": round(medians["issue"], 1),
+            "delegate": round(medians["delegate"], 1),
+        },
+        "cold_per_hop_us": per_hop,
+        "bytes_per_link": {**bytes_per_link, "biscuit": biscuit_bytes},
+        "ratios": ratios,
+        "targets": dict(TARGETS),
+    }
+
+
+# -- output -----------------------------------------------------------------
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The result for people: one row per contender, one column per depth, then ratios."""
+    depths = [str(d) for d in result["settings"]["depths"]]
+    med = result["medians_us"]
+    env = result["environment"]
+    s = result["settings"]
+    lines = [
+        f"agentchain bench: {s['rounds']} rounds x {s['iterations']} calls, interleaved; "
+        f"median microseconds per call (Python {env['python']}, {env['machine']})",
+        "",
+        f"{'contender':<44}" + "".join(f"{'depth ' + d:>11}" for d in depths),
+    ]
+
+    def row(name: str, values: dict[str, float] | None, missing: str = "-") -> None:
+        if values is None:
+            lines.append(f"{name:<44}{missing:>11}")
+            return
+        lines.append(f"{name:<44}" + "".join(f"{_cell(values.get(d)):>11}" for d in depths))
+
+    for encoding, values in med["cold"].items():
+        row(f"agentchain verify, cold ({encoding})", values)
+    for encoding, values in med["warm"].items():
+        row(f"agentchain verify, warm: 1 new link ({encoding})", values)
+    row("biscuit-python (1 check/block, 1 policy)", med["biscuit"], "not installed")
+    row("pymacaroons (depth first-party caveats)", med["pymacaroons"], "not installed")
+    row("depth x Ed25519 floor (libsodium)", {d: float(d) * med["floor"] for d in depths})
+    lines += [
+        "",
+        f"Ed25519 verify floor, {env['ed25519_backend']}: {_cell(med['floor'])} us "
+        f"(OpenSSL via cryptography: {_cell(med['floor_openssl'])} us)",
+        "agentchain cold cost per hop (slope over depth): "
+        + ", ".join(f"{e} {_cell(v)} us" for e, v in result["cold_per_hop_us"].items()),
+        f"issue {_cell(med['issue'])} us, delegate {_cell(med['delegate'])} us",
+        "bytes per link (slope of token size over depth 1..8): "
+        + ", ".join(
+            f"{name} {'not installed' if v is None else f'{v:.1f}'}"
+            for name, v in sorted(result["bytes_per_link"].items(), key=lambda i: i[0] == "biscuit")
+        ),
+        "",
+        f"{'ratio (ours / theirs)':<32}{'measured':>10}{'target':>10}  met",
+    ]
+    for name, target in TARGETS.items():  # the issue's order, whatever the JSON's
+        value = result["ratios"][name]
+        met = "n/a" if value is None else ("yes" if value <= target else "no")
+        shown = "null" if value is None else f"{value:.3f}"
+        lines.append(f"{name:<32}{shown:>10}{'<= ' + str(target):>10}  {met}")
+    return "\n".join(lines)
+
+
+def plot(result: dict[str, Any], path: str) -> None:
+    """Verify time against depth for every contender, on one chart (needs matplotlib)."""
+    try:
+        import matplotlib  # noqa: PLC0415 - optional extra
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: pip install 'agentchain[plot]'") from None
+    med = result["medians_us"]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    curves: list[tuple[str, dict[str, float] | None, str]] = []
+    for encoding, values in med["cold"].items():
+        curves.append((f"agentchain cold ({encoding})", values, "o-"))
+    for encoding, values in med["warm"].items():
+        curves.append((f"agentchain warm, 1 new link ({encoding})", values, "s-"))
+    curves += [
+        ("biscuit-python", med["biscuit"], "^-"),
+        ("pymacaroons", med["pymacaroons"], "v-"),
+    ]
+    for label, values, style in curves:
+        if values:
+            xs = sorted(int(d) for d in values)
+            ax.plot(xs, [values[str(x)] for x in xs], style, label=label)
+    depths = result["settings"]["depths"]
+    ax.plot(depths, [d * med["floor"] for d in depths], "k--", label="depth x Ed25519 floor")
+    ax.set_xlabel("chain depth (links / blocks / caveats)")
+    ax.set_ylabel("median verify time (microseconds)")
+    ax.set_title("agentchain bench")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# -- the subcommand ---------------------------------------------------------
+
+
+def register(sub: Any) -> None:
+    """Add ``bench`` to the CLI's subparsers (``sub`` is argparse's subparsers action)."""
+    p = sub.add_parser(
+        "bench",
+        help="measure verification speed against the signature floor and peers",
+        description=__doc__.split("\n")[0] if __doc__ else None,
+        epilog="example:\n  agentchain bench\n  agentchain bench --quick --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true", help="a short run (3 rounds x 5 calls)")
+    p.add_argument("--rounds", type=int, help="rounds (default 25; --quick 3)")
+    p.add_argument("--iterations", type=int, help="calls per contender per round (default 20)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", metavar="FILE.png", help="draw time against depth (matplotlib)")
+    p.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    rounds = args.rounds or (3 if args.quick else 25)
+    iterations = args.iterations or (5 if args.quick else 20)
+    result = run(rounds=rounds, iterations=iterations)
+    if args.plot:
+        plot(result, args.plot)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        print(format_table(result))
+    sys.stdout.flush()
+    return 0

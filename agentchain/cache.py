@@ -1,0 +1,138 @@
+"""The verified-prefix cache (spec 8.4): what V2 already proved, remembered.
+
+Links are content-addressed: a link's digest is the SHA-256 of its exact signed
+bytes, and every link names its parent's digest. So "the chain whose links have
+these digests, in this order, passed V2 (signatures, linkage, attenuation) under
+this trust policy" is a fact that never changes. Agents fan one parent token out
+to many sub-agents; a verifier that remembers the fact re-checks only the new
+links' signatures.
+
+What is cached is exactly that fact, plus the decoded link (decoding is a pure
+function of the bytes and the limits, which are part of the policy). Nothing that
+depends on the request or the clock is cached: time windows (V4), revocation (V5),
+the invocation (V3, V6), capabilities and caveats (V7, V8), attestation (V9) and
+approval (V10) are evaluated on every request.
+
+The key is (trust-policy fingerprint, link digest). The fingerprint covers every
+field of the policy, not only those V2 reads today, so no change of policy can
+reuse a fact proved under another. The cache is bounded (least recently used
+entries go first) and safe to share between threads and between verifiers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Final
+
+from agentchain.codec import Link
+from agentchain.crypto import PublicKey
+from agentchain.errors import UsageError
+from agentchain.wire import cbor
+
+__all__ = ["DEFAULT_PREFIX_CACHE_SIZE", "PrefixCache", "policy_fingerprint"]
+
+#: Entries (one per verified prefix, so per link) of a verifier's own cache.
+DEFAULT_PREFIX_CACHE_SIZE: Final = 1024
+
+_FINGERPRINT_DOMAIN: Final = "agentchain/trust-policy/v1"
+
+
+def _canonical(value: object) -> cbor.CBORValue:
+    """A deterministic CBOR value for one policy field; unknown types are refused."""
+    if isinstance(value, PublicKey):
+        return ["key", value.alg, value.raw()]
+    if value is None or isinstance(value, bool | int | str | bytes):
+        return value
+    if isinstance(value, frozenset | set):
+        return list[cbor.CBORValue](sorted(cbor.encode(_canonical(v)) for v in value))
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"cannot fingerprint a {type(value).__name__}")
+
+
+def policy_fingerprint(policy: object) -> bytes:
+    """SHA-256 over a deterministic encoding of every field of a trust policy.
+
+    Two policies share a fingerprint exactly when all their fields are equal
+    (anchors and attesters by algorithm and key bytes, in order; the algorithm
+    set sorted; the limits field by field).
+    """
+    if not dataclasses.is_dataclass(policy) or isinstance(policy, type):
+        raise UsageError("a trust policy fingerprint needs a TrustPolicy")
+    encoded = cbor.encode([_FINGERPRINT_DOMAIN, _canonical(policy)])
+    return hashlib.sha256(encoded).digest()
+
+
+class PrefixCache:
+    """A bounded, thread-safe LRU of chain prefixes that passed V2.
+
+    ``maxsize`` is the number of entries; one entry is one verified prefix
+    (the chain up to and including one link). Share one cache between
+    verifiers if you like: entries are keyed by the policy's fingerprint.
+    """
+
+    def __init__(self, maxsize: int = DEFAULT_PREFIX_CACHE_SIZE) -> None:
+        if not isinstance(maxsize, int) or isinstance(maxsize, bool) or maxsize < 1:
+            raise UsageError("a prefix cache holds at least one entry")
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
+        #: (policy fingerprint, last link's digest) -> (the prefix's links' bytes, the last link)
+        self._entries: OrderedDict[tuple[bytes, bytes], tuple[tuple[bytes, ...], Link]] = (
+            OrderedDict()
+        )
+
+    @property
+    def maxsize(self) -> int:
+        return self._maxsize
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def link(self, policy: bytes, digest: bytes) -> Link | None:
+        """The decoded link with this digest, if a prefix ending in it verified."""
+        with self._lock:
+            entry = self._entries.get((policy, digest))
+            if entry is None:
+                return None
+            self._entries.move_to_end((policy, digest))
+            return entry[1]
+
+    def verified_prefix(self, policy: bytes, links: Sequence[Link]) -> int:
+        """How many leading ``links`` are known to pass V2 under ``policy`` (0 to len).
+
+        An entry counts only if it holds exactly these links' bytes in this order,
+        so a link reused under another parent is never taken as verified, and a
+        link object whose ``digest`` does not match its bytes finds nothing.
+        """
+        encoded = tuple(link.encoded for link in links)
+        with self._lock:
+            for end in range(len(encoded), 0, -1):
+                key = (policy, links[end - 1].digest)
+                entry = self._entries.get(key)
+                if entry is not None and entry[0] == encoded[:end]:
+                    self._entries.move_to_end(key)
+                    return end
+        return 0
+
+    def add(self, policy: bytes, links: Sequence[Link]) -> None:
+        """Record that ``links`` (a whole prefix, from the root) passed V2 under ``policy``."""
+        if not links:
+            return
+        key = (policy, links[-1].digest)
+        entry = (tuple(link.encoded for link in links), links[-1])
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._maxsize:
+                self._entries.popitem(last=False)

@@ -1,0 +1,62 @@
+"""`agentchain bench` runs and reports every figure the issue asks for (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+import numbers
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentchain import bench
+from agentchain.cli import main
+from agentchain.errors import UsageError
+
+RATIOS = (
+    "cold_per_hop_vs_floor",
+    "cold_vs_biscuit_depth4",
+    "cold_vs_biscuit_depth8",
+    "warm_vs_biscuit_depth8",
+    "bytes_per_link_vs_biscuit",
+)
+
+
+def test_bench_quick_json_has_every_ratio_and_numeric_medians(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "--quick", "--json", "--rounds", "1", "--iterations", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(RATIOS) <= set(result["ratios"]) and set(RATIOS) <= set(result["targets"])
+    # the peers are installed in the dev environment, so every ratio is a number
+    assert all(isinstance(result["ratios"][name], numbers.Real) for name in RATIOS)
+    medians = result["medians_us"]
+    scalars = [medians[k] for k in ("floor", "floor_openssl", "issue", "delegate")]
+    depths = [str(d) for d in bench.DEPTHS]
+    series = [medians["cold"]["cbor"][d] for d in depths]
+    series += [medians["warm"]["cbor"][d] for d in depths[1:]]
+    series += [medians[peer][d] for peer in ("biscuit", "pymacaroons") for d in depths]
+    assert all(isinstance(v, numbers.Real) and v > 0 for v in scalars + series)
+    assert result["bytes_per_link"]["cbor"] > 0 and result["bytes_per_link"]["biscuit"] > 0
+
+
+def test_a_missing_peer_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "_optional", lambda module: None)
+    result = bench.run(rounds=1, iterations=1, depths=(1, 4, 8))
+    assert result["medians_us"]["biscuit"] is None and result["medians_us"]["pymacaroons"] is None
+    assert result["ratios"]["cold_vs_biscuit_depth8"] is None
+    assert result["ratios"]["cold_per_hop_vs_floor"] is not None
+    table = bench.format_table(result)
+    assert "not installed" in table and "n/a" in table
+
+
+def test_plot_draws_a_png_and_a_missing_matplotlib_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result = bench.run(rounds=1, iterations=1, depths=(1, 4, 8))
+    out = tmp_path / "bench.png"
+    bench.plot(result, str(out))
+    assert out.read_bytes().startswith(b"\x89PNG")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now raises ImportError
+    with pytest.raises(UsageError, match="matplotlib"):
+        bench.plot(result, str(tmp_path / "again.png"))
