@@ -310,7 +310,7 @@ def link_claims(
 
 def claims_of(link: Link) -> dict[int, Any]:
     """The exact claim map a link carries (decoded from its signed payload)."""
-    payload = cbor.decode(link.sign1.payload)
+    payload = cbor.decode(link.envelope.payload)
     assert isinstance(payload, dict)
     return dict(payload)  # type: ignore[arg-type]
 
