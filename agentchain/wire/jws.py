@@ -36,8 +36,8 @@ MAX_INT: Final = 2**53 - 1
 
 _HEADER_REQUIRED: Final = frozenset({"alg", "typ"})
 _HEADER_OPTIONAL: Final = frozenset({"kid"})
-_B64URL: Final = re.compile(r"[A-Za-z0-9_\-]+")
-_MAX_HEADER_CHARS: Final = 512
+_B64URL: Final = re.compile(r"[A-Za-z0-9_\-]*")
+_MAX_HEADER_CHARS: Final = 2048
 
 
 def b64encode(data: bytes) -> str:
@@ -237,15 +237,17 @@ def decode_compact(data: bytes, *, max_bytes: int, max_string_bytes: int) -> Com
         raise DecodeError("base64_invalid", "JWS compact is not ASCII base64url") from None
     if len(texts[0]) > _MAX_HEADER_CHARS:
         raise DecodeError("limit_exceeded", f"JWS header over {_MAX_HEADER_CHARS} characters")
-    protected, payload, signature = (b64decode(t) for t in texts)
+    # the header first: an algorithm or member we refuse is reported as such
+    protected = b64decode(texts[0])
     header = loads(
         protected,
         max_bytes=_MAX_HEADER_CHARS,
-        max_depth=2,
-        max_items=16,
+        max_depth=4,
+        max_items=64,
         max_string_bytes=max_string_bytes,
     )
     alg, typ, kid = _check_header(header)
+    payload, signature = b64decode(texts[1]), b64decode(texts[2])
     return Compact(
         alg=alg,
         typ=typ,
