@@ -61,21 +61,17 @@ def b64decode(text: str) -> bytes:
 # strict JSON
 
 
+#: a JSON string (to its closing quote, or to the end if unterminated) or a bracket; the
+#: two branches of the string are disjoint, so one pass over the text is linear
+_JSON_TOKEN: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+
+
 def _check_nesting(text: str, max_depth: int) -> None:
     """A cheap scan before json sees the text: nesting depth, outside strings."""
     depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for match in _JSON_TOKEN.finditer(text):
+        char = match.group()
+        if char in "[{":
             depth += 1
             if depth > max_depth:
                 raise DecodeError("limit_exceeded", f"JSON nested deeper than {max_depth}")
