@@ -176,6 +176,9 @@ def json_data(value: object, what: str) -> object:
         if isinstance(item, list):
             stack.extend(item)
         elif isinstance(item, Mapping):
+            if not all(isinstance(k, str) for k in item):
+                # json would turn 1 into "1": refuse rather than change the meaning
+                raise IssueError("schema_invalid", f"{what} holds a map key that is not text")
             stack.extend(item.values())
     return value
 
