@@ -200,3 +200,58 @@ def test_same_decision_on_a_fixed_sample() -> None:
     for code in ("capability_missing", "caveat_failed"):
         assert seen.get(code, 0) > 0, (code, seen)
     assert len(seen) >= 5, seen
+
+
+# --------------------------------------------------------------------------
+# hostile JOSE bytes: only the library's own errors, never an allow
+
+
+def _jose_valid() -> bytes:
+    from tests.helpers import standard_presentation, standard_token
+
+    return standard_presentation(standard_token(encoding="jose")).to_bytes()
+
+
+JOSE_VALID = _jose_valid()
+
+
+def _jose_outcome(data: bytes | str) -> str:
+    from tests.helpers import REQUEST
+
+    try:
+        decision = make_verifier().verify(data, REQUEST)
+    except AgentchainError as exc:
+        return exc.code
+    return decision.outcome.value
+
+
+def test_the_unchanged_jose_presentation_is_allowed() -> None:
+    assert _jose_outcome(JOSE_VALID) == "allow"
+
+
+@settings(max_examples=300, deadline=None)
+@given(position=st.integers(0, len(JOSE_VALID) - 1), value=st.integers(0, 255))
+def test_any_jose_byte_set_to_any_value(position: int, value: int) -> None:
+    changed = bytearray(JOSE_VALID)
+    if changed[position] == value:
+        return
+    changed[position] = value
+    assert _jose_outcome(bytes(changed)) != "allow"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_random_jose_text_raises_agentchain_error(text: str) -> None:
+    for data in ("{" + text, "eyJ" + text, text):
+        with contextlib.suppress(AgentchainError):
+            decode_link_unverified(data.encode("utf-8", "surrogatepass"))
+        with contextlib.suppress(AgentchainError):
+            codec.decode_presentation_unverified(data.encode("utf-8", "surrogatepass"))
+
+
+def test_every_single_jose_character_change_is_refused() -> None:
+    # each position once, to a character that keeps it base64url where it was
+    for position, byte in enumerate(JOSE_VALID):
+        changed = bytearray(JOSE_VALID)
+        changed[position] = ord("B") if byte == ord("A") else ord("A")
+        assert _jose_outcome(bytes(changed)) != "allow", position
