@@ -18,6 +18,7 @@ from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 
 from agentchain import (
+    AgentchainError,
     Outcome,
     PrivateKey,
     Request,
@@ -253,3 +254,28 @@ def test_jwcrypto_high_s_is_refused_as_malformed() -> None:
         alice.public_key.verify(link.envelope.signature, link.envelope.signed)
     assert info.value.code == "signature_malformed"
     jwcrypto_verify(link.encoded, alice)  # while jwcrypto accepts it: the rule is ours
+
+
+@pytest.mark.parametrize(
+    ("header", "payload", "code"),
+    [
+        ({"jku": "https://mallory.example/keys"}, None, "jose_header_forbidden"),
+        ({"x5u": "https://mallory.example/cert"}, None, "jose_header_forbidden"),
+        ({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}, None, "jose_header_forbidden"),
+        ({}, b'{"ver":1,"ver":1}', "json_duplicate_key"),
+        ({}, b'{"ver":1.0}', "json_invalid"),
+    ],
+)
+def test_what_joserfc_accepts_and_this_profile_refuses(
+    header: dict[str, object], payload: bytes | None, code: str
+) -> None:
+    # spec/jose.md J.7: why parsing is ours; each row is a reading joserfc allows
+    alice = key("interop-alice", EDDSA)
+    claims = payload if payload is not None else json.dumps({"ver": 1}).encode()
+    protected = json.dumps({"alg": EDDSA, "typ": JWT_TYP_LINK, **header}).encode()
+    signing_input = jws.signing_input(protected, claims)
+    compact = signing_input + b"." + jws.b64encode(alice.sign(signing_input)).encode()
+    joserfc_verify(compact, alice)  # accepted there
+    with pytest.raises(AgentchainError) as info:
+        decode_link_unverified(compact)
+    assert info.value.code == code
