@@ -11,8 +11,9 @@ For each encoding and algorithm it builds the same linear chains of 1 and 8 link
   1-link one) / 7, i.e. the marginal cost of one more link, decoding included;
   and the median time of one full 8-link verify.
 
-Each verify gets a fresh verifier (its replay store is per run), built outside the
-timed region. Numbers depend on the machine and its load; run it on a quiet one.
+Times are process CPU time (time.process_time), so other processes on the machine
+weigh less; every case is measured once per round, interleaved. Each verify gets a
+fresh verifier (its replay store is per run), built outside the timed region.
 """
 
 from __future__ import annotations
@@ -96,37 +97,49 @@ def chain(links: int, alg: str, encoding: Encoding) -> tuple[Presentation, Priva
     return p, keys[0]
 
 
-def median_verify(p: Presentation, anchor: PrivateKey, repeat: int) -> float:
-    data = p.to_bytes()
-    policy = TrustPolicy(anchors=(anchor.public_key,), audience=AUD)
-    verifiers = [Verifier(policy, store=MemoryStore(), clock=lambda: NOW) for _ in range(repeat)]
-    times = []
-    for verifier in verifiers:
-        start = time.perf_counter()
-        decision = verifier.verify(data, REQUEST)
-        times.append(time.perf_counter() - start)
-        assert decision.outcome.value == "allow", decision.to_json()
-    return statistics.median(times)
+Case = tuple[str, Encoding, int]  # alg, encoding, links
+
+
+def measure(cases: dict[Case, tuple[Presentation, PrivateKey]], repeat: int) -> dict[Case, float]:
+    """Median CPU time of one verify per case; the cases are interleaved round by round, so
+    a change in machine load hits every case alike."""
+    prepared = {
+        case: (p.to_bytes(), TrustPolicy(anchors=(anchor.public_key,), audience=AUD))
+        for case, (p, anchor) in cases.items()
+    }
+    times: dict[Case, list[float]] = {case: [] for case in cases}
+    for _ in range(repeat):
+        for case, (data, policy) in prepared.items():
+            verifier = Verifier(policy, store=MemoryStore(), clock=lambda: NOW)
+            start = time.process_time()
+            decision = verifier.verify(data, REQUEST)
+            times[case].append(time.process_time() - start)
+            assert decision.outcome.value == "allow", decision.to_json()
+    return {case: statistics.median(values) for case, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=300)
     args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}, repeat {args.repeat}")
-    header = (
+    encodings: tuple[Encoding, ...] = ("cbor", "jose")
+    cases = {
+        (alg, encoding, links): chain(links, alg, encoding)
+        for alg in ("EdDSA", "ES256")
+        for encoding in encodings
+        for links in (1, 8)
+    }
+    medians = measure(cases, args.repeat)
+    print(
         f"{'alg':6} {'encoding':8} {'bytes/link':>10} {'8-link bin':>10} {'8-link text':>11} "
         f"{'us/hop':>8} {'8-link verify us':>16}"
     )
-    print(header)
-    encodings: tuple[Encoding, ...] = ("cbor", "jose")
     for alg in ("EdDSA", "ES256"):
         for encoding in encodings:
-            long_p, anchor = chain(8, alg, encoding)
-            short_p, _ = chain(1, alg, encoding)
+            long_p, _ = cases[(alg, encoding, 8)]
+            t8, t1 = medians[(alg, encoding, 8)], medians[(alg, encoding, 1)]
             per_link = statistics.mean(len(link.encoded) for link in long_p.links)
-            t8 = median_verify(long_p, anchor, args.repeat)
-            t1 = median_verify(short_p, anchor, args.repeat)
             print(
                 f"{alg:6} {encoding:8} {per_link:10.0f} {len(long_p.to_bytes()):10d} "
                 f"{len(long_p.to_text()):11d} {(t8 - t1) / 7 * 1e6:8.0f} {t8 * 1e6:16.0f}"

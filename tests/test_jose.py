@@ -40,7 +40,7 @@ from agentchain.codec import (
 from agentchain.errors import DecodeError
 from agentchain.issuer import approve
 from agentchain.limits import Limits
-from agentchain.wire import jws
+from agentchain.wire import cbor, jws
 from tests.helpers import (
     AGENT,
     ALICE,
@@ -62,6 +62,7 @@ from tests.helpers import (
     standard_presentation,
     standard_token,
 )
+from tests.test_cli import API, T0, T1, Env, ok, run
 from tests.test_crypto import SMALL_ORDER, L
 
 HEADER = {"alg": "EdDSA", "typ": JWT_TYP_LINK}
@@ -478,8 +479,6 @@ def test_jose_link_in_a_cbor_container() -> None:
     # R-J.1-2
     cbor_token = standard_token()
     jose_token = standard_token(encoding="jose")
-    from agentchain.wire import cbor
-
     mixed = cbor.encode({1: 1, 2: [cbor_token.links[0].encoded, jose_token.links[1].encoded]})
     assert code_of(lambda: decode_presentation_unverified(mixed)) == "encoding_mixed"
     as_text = cbor.encode({1: 1, 2: [jose_token.links[0].encoded.decode()]})
@@ -587,8 +586,6 @@ def test_unknown_encoding_is_refused_by_the_issuer() -> None:
 
 
 def test_cli_format_jose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.test_cli import API, T0, T1, Env, ok, run
-
     env = Env(tmp_path, capsys)
     token = env.issue("--format", "jose")
     assert token.read_text().startswith("ac1j.")
@@ -710,8 +707,6 @@ def test_cli_format_jose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_cli_approve_format_jose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.test_cli import Env, ok
-
     env = Env(tmp_path, capsys)
     digest = request_digest(b"\x01" * 32, AUD, "a/b", CAL, {})
     request = {

@@ -29,7 +29,18 @@ from agentchain import (
 )
 from agentchain.codec import ApprovalRequirement, decode_link_unverified, request_digest
 from agentchain.issuer import approve
-from tests.helpers import ALICE, AUD, NOW, Rng, link_claims, make_verifier, sign_link
+from tests.helpers import (
+    ALICE,
+    AUD,
+    NOW,
+    REQUEST,
+    Rng,
+    link_claims,
+    make_verifier,
+    sign_link,
+    standard_presentation,
+    standard_token,
+)
 from tests.test_properties import (
     _HOLDERS,
     _REQUEST_ACTIONS,
@@ -207,8 +218,6 @@ def test_same_decision_on_a_fixed_sample() -> None:
 
 
 def _jose_valid() -> bytes:
-    from tests.helpers import standard_presentation, standard_token
-
     return standard_presentation(standard_token(encoding="jose")).to_bytes()
 
 
@@ -216,8 +225,6 @@ JOSE_VALID = _jose_valid()
 
 
 def _jose_outcome(data: bytes | str) -> str:
-    from tests.helpers import REQUEST
-
     try:
         decision = make_verifier().verify(data, REQUEST)
     except AgentchainError as exc:
