@@ -235,7 +235,7 @@ def _rng16(size: int) -> bytes:
 def _floor_tasks(keys: list[PrivateKey]) -> list[_Task]:
     """One raw Ed25519 verification of a typical link's signed bytes, by each backend."""
     link = _chain(keys, 1, "cbor", "floor").links[0]
-    message, signature = link.sign1.to_be_signed(), link.sign1.signature
+    message, signature = link.envelope.signed, link.envelope.signature
     raw = keys[0].public_key.raw()
     crypto_sign_open(signature + message, raw)  # raises if the bench is wrong
     openssl = ed25519.Ed25519PublicKey.from_public_bytes(raw)

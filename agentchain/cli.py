@@ -178,7 +178,18 @@ def _read_token(name: str) -> codec.Presentation:
 
 
 def _read_attachment_bytes(name: str) -> bytes:
-    return codec.from_text(_read_input(name, "an attachment"))
+    return codec.attachment_from_text(_read_input(name, "an attachment"))
+
+
+def _format(args: argparse.Namespace, token: codec.Presentation | None = None) -> codec.Encoding:
+    """--format: cbor by default; a token's encoding for delegate and invoke (one chain,
+    one encoding), where asking for the other one is an error."""
+    wanted: codec.Encoding | None = args.format
+    if token is None:
+        return wanted or "cbor"
+    if wanted is not None and wanted != token.encoding:
+        raise _UsageError(f"the token is {token.encoding}: one chain, one encoding")
+    return token.encoding
 
 
 # -- commands ---------------------------------------------------------------
@@ -252,7 +263,12 @@ def _cmd_issue(args: argparse.Namespace) -> int:
     key, _ = _private_key(args.key)
     to, to_name = _public_key(args.to)
     token = issuer.issue(
-        key, to, ttl=_duration(args.ttl), depth=args.depth, **_link_options(args, to_name)
+        key,
+        to,
+        ttl=_duration(args.ttl),
+        depth=args.depth,
+        encoding=_format(args),
+        **_link_options(args, to_name),
     )
     print(token.to_text())
     return EXIT_OK
@@ -260,6 +276,7 @@ def _cmd_issue(args: argparse.Namespace) -> int:
 
 def _cmd_delegate(args: argparse.Namespace) -> int:
     token = _read_token(args.token)
+    _format(args, token)
     key, _ = _private_key(args.key)
     to, to_name = _public_key(args.to)
     token = issuer.delegate(
@@ -283,6 +300,7 @@ def _request_args(text: str | None) -> dict[str, Any]:
 
 def _cmd_invoke(args: argparse.Namespace) -> int:
     token = _read_token(args.token)
+    _format(args, token)
     key, _ = _private_key(args.key)
     attestations = [
         codec.decode_attestation_unverified(_read_attachment_bytes(name))
@@ -318,6 +336,7 @@ def _cmd_attest(args: argparse.Namespace) -> int:
         config=_digests(args.config_digest),
         ttl=_duration(args.ttl),
         now=_at(args.at),
+        encoding=_format(args),
     )
     print(codec.attachment_to_text(attestation.encoded))
     return EXIT_OK
@@ -407,7 +426,9 @@ def _cmd_approve(args: argparse.Namespace) -> int:
     if isinstance(summary, str) and summary:
         lines.append(f"The verifier describes it as (names unchecked): {summary}")
     print("\n".join(lines), file=sys.stderr)
-    approval = issuer.approve(key, digest, ttl=_duration(args.ttl), now=_at(args.at))
+    approval = issuer.approve(
+        key, digest, ttl=_duration(args.ttl), now=_at(args.at), encoding=_format(args)
+    )
     print(codec.attachment_to_text(approval.encoded))
     return EXIT_OK
 
@@ -464,6 +485,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     data = decision.to_json()
+    data["encoding"] = decision.chain.links[0].encoding
     pending = decision.approval_request
     if pending is not None and args.request_out:
         Path(args.request_out).write_text(
@@ -479,6 +501,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 (principal.kid, f" {d.kind} {d.name or ''}".rstrip() if d else " root")
             )
         _print_human(data, principals)
+        print(f"encoding: {data['encoding']}")
         if pending is not None:
             where = args.request_out or "request.json"
             print(f"approval needed from {pending.approver.kid}:")
@@ -534,6 +557,7 @@ def _describe(
         )
     out: dict[str, Any] = {
         "verified": False,
+        "encoding": presentation.encoding,
         "links": links,
         "findings": [finding.to_json() for finding in found],
     }
@@ -586,6 +610,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         "[bold]UNVERIFIED[/]: decoded and checked without a trust policy; not a decision "
         "(use verify)"
     )
+    console.print(f"encoding: {presentation.encoding}")
     root_checked = any(key.thumbprint == presentation.links[0].claims.issuer for key, _ in anchors)
     console.print(inspection.tree(presentation, found, names=names, root_checked=root_checked))
     for line in inspection.invocation_lines(presentation, found):
@@ -637,6 +662,7 @@ def _add_link_options(p: argparse.ArgumentParser, *, root: bool) -> None:
         help="who approves (public JWK file; default: the chain's root signer)",
     )
     p.add_argument("--at", metavar="RFC3339", help="signing time (default: now)")
+    _add_format(p)
 
 
 _EPILOGS = {
@@ -710,6 +736,14 @@ errors are one line on stderr, "error: CODE: message"; --debug shows the traceba
 """
 
 
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=codec.ENCODINGS,
+        help="wire encoding: cbor (default) or jose; a token keeps its own",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="agentchain",
@@ -761,6 +795,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--approval", action="append", metavar="FILE", help="attach (text form); repeatable"
     )
     p.add_argument("--at", metavar="RFC3339")
+    _add_format(p)
     p.set_defaults(func=_cmd_invoke)
 
     p = command("verify", "decide on a presentation")
@@ -802,6 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config-digest", action="append", metavar="ALG:HEX")
     p.add_argument("--ttl", default="10m")
     p.add_argument("--at", metavar="RFC3339")
+    _add_format(p)
     p.set_defaults(func=_cmd_attest)
 
     p = command("approve", "as the approver, consent to one request a verifier asked about")
@@ -814,6 +850,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ttl", default="5m")
     p.add_argument("--at", metavar="RFC3339")
+    _add_format(p)
     p.set_defaults(func=_cmd_approve)
 
     p = command("revoke", "revoke a link in a verifier's SQLite store")

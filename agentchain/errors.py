@@ -48,6 +48,18 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "cbor_tag": CodeInfo(_E, "CBOR carries a tag where none is allowed"),
     "cbor_unsupported": CodeInfo(_E, "CBOR carries a float or simple value the protocol excludes"),
     "cbor_trailing": CodeInfo(_E, "bytes follow the single top-level CBOR item"),
+    # -- JOSE encoding (spec/jose.md)
+    "encoding_mixed": CodeInfo(
+        _E, "a presentation mixes encodings: one chain, one encoding (cbor or jose)"
+    ),
+    "json_invalid": CodeInfo(
+        _E, "JSON is malformed, not UTF-8, or holds a float, NaN, or an oversized integer"
+    ),
+    "json_duplicate_key": CodeInfo(_E, "a JSON object repeats a member name"),
+    "jose_header_forbidden": CodeInfo(
+        _E, "a JWS header carries a member the profile forbids (jku, jwk, x5u, x5c, ...)"
+    ),
+    "jose_crit_unsupported": CodeInfo(_E, "a JWS header names a critical extension (crit)"),
     # -- structure (spec 5.3 to 5.5)
     "schema_invalid": CodeInfo(_E, "a field is missing, has the wrong type, or is out of range"),
     "unknown_field": CodeInfo(_E, "an unknown field or header appears where none is allowed"),

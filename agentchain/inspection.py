@@ -72,7 +72,7 @@ def _link_findings(
     if parent is None:
         anchor = next((a for a in anchors if a.thumbprint == claims.issuer), None)
         if anchor is not None:
-            out.append(_signature(anchor, link.alg, link.sign1.signature, _tbs(link), where))
+            out.append(_signature(anchor, link.alg, link.envelope.signature, _tbs(link), where))
         elif anchors:
             out.append(Finding("root_untrusted", where, "the root's signer is not a given anchor"))
         if claims.parent is not None:
@@ -82,7 +82,7 @@ def _link_findings(
         if claims.issuer != holder.thumbprint:
             out.append(Finding("issuer_mismatch", where, "not issued by its parent's holder"))
         else:
-            out.append(_signature(holder, link.alg, link.sign1.signature, _tbs(link), where))
+            out.append(_signature(holder, link.alg, link.envelope.signature, _tbs(link), where))
         if claims.parent != parent.digest:
             out.append(Finding("chain_broken", where, "does not hash its parent's signed bytes"))
     if window.exp <= window.nbf or window.exp - window.nbf > MAX_TTL:
@@ -117,7 +117,7 @@ def _link_findings(
 
 
 def _tbs(link: codec.Link) -> bytes:
-    return link.sign1.to_be_signed()
+    return link.envelope.signed
 
 
 def findings(
@@ -140,9 +140,9 @@ def findings(
         holder = presentation.links[-1].claims.holder
         bad = _signature(
             holder,
-            codec.alg_name(invocation.sign1.alg),
-            invocation.sign1.signature,
-            invocation.sign1.to_be_signed(),
+            invocation.envelope.alg,
+            invocation.envelope.signature,
+            invocation.envelope.signed,
             where,
         )
         if bad is not None:

@@ -55,10 +55,30 @@ def _caveats(caveats: Iterable[object], limits: Limits) -> tuple[codec.Caveat, .
     return out
 
 
-def _sign_link(key: PrivateKey, claims: codec.LinkClaims, limits: Limits) -> codec.Link:
-    encoded = codec.sign_object(key, codec.TYP_LINK, claims.to_cbor())
+def _sign_link(
+    key: PrivateKey, claims: codec.LinkClaims, limits: Limits, encoding: codec.Encoding
+) -> codec.Link:
+    encoded = codec.sign_claims(key, claims, _encoding(encoding))
     # decode what we made: the issuer never hands out what the verifier would refuse to parse
     return codec.decode_link_unverified(encoded, limits)
+
+
+def _encoding(encoding: str) -> codec.Encoding:
+    if encoding not in codec.ENCODINGS:
+        raise UsageError(f"unknown encoding {encoding!r}: use cbor or jose")
+    return encoding
+
+
+def _one_encoding(
+    expected: codec.Encoding, items: Iterable[codec.Attestation | codec.Approval]
+) -> None:
+    """spec/jose.md: one chain, one encoding; attachments follow the links."""
+    for item in items:
+        if item.envelope.encoding != expected:
+            raise IssueError(
+                "encoding_mixed",
+                f"a {item.envelope.encoding} attachment cannot ride on a {expected} chain",
+            )
 
 
 def issue(
@@ -75,10 +95,13 @@ def issue(
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
+    encoding: codec.Encoding = "cbor",
 ) -> codec.Presentation:
     """Sign a root link from ``key`` (a trust anchor) to ``to``; returns a one-link token.
 
     ``depth`` is how many further delegations the token allows (0: none).
+    ``encoding`` picks the wire form of the whole chain: every later link,
+    the invocation and the attachments follow it (spec/jose.md).
     """
     if not 0 <= depth <= MAX_DEPTH:
         raise UsageError(f"depth must be in 0..{MAX_DEPTH}")
@@ -99,7 +122,7 @@ def issue(
         descriptor=descriptor if descriptor is not None else Descriptor(),
         approvals=tuple(require_approval),
     )
-    return codec.Presentation((_sign_link(key, claims, limits),))
+    return codec.Presentation((_sign_link(key, claims, limits, encoding),))
 
 
 def delegate(
@@ -123,6 +146,7 @@ def delegate(
     Without ``ttl`` the link lasts DEFAULT_TTL or until its parent expires,
     whichever is sooner; without ``depth`` it allows one delegation fewer than
     its parent. Anything wider than the parent is refused with IssueError.
+    The new link takes the token's encoding.
     """
     if token.invocation is not None:
         raise UsageError("delegate takes a token, not a presentation with an invocation")
@@ -172,7 +196,7 @@ def delegate(
         descriptor=descriptor if descriptor is not None else Descriptor(),
         approvals=tuple(require_approval),
     )
-    return codec.Presentation((*token.links, _sign_link(key, claims, limits)))
+    return codec.Presentation((*token.links, _sign_link(key, claims, limits, token.encoding)))
 
 
 def invoke(
@@ -192,9 +216,14 @@ def invoke(
     """Sign an invocation with the holder's ``key``: the proof of possession (spec 5.7).
 
     ``attestations`` and ``approvals`` ride along in the presentation (spec 9).
+    The invocation takes the token's encoding; attachments in another encoding
+    are refused with ``encoding_mixed``, and so are byte strings in ``args``
+    when the encoding is JOSE (JSON has no byte strings).
     """
     if key.public_key != token.holder:
         raise UsageError("only the token's holder can invoke it: key does not match")
+    attached = (tuple(attestations), tuple(approvals))
+    _one_encoding(token.encoding, (*attached[0], *attached[1]))
     claims = codec.InvocationClaims(
         chain=token.chain_digest,
         audience=audience,
@@ -205,13 +234,14 @@ def invoke(
         nonce=rng(16),
     )
     try:
-        encoded = codec.sign_object(key, codec.TYP_INVOCATION, claims.to_cbor())
+        encoded = codec.sign_claims(key, claims, token.encoding)
         invocation = codec.decode_invocation_unverified(encoded, limits)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"invocation args are not protocol data: {exc}") from None
+    except IssueError:
+        raise
     except AgentchainError as exc:
         raise UsageError(f"invalid invocation: {exc}") from None
-    attached = (tuple(attestations), tuple(approvals))
     if any(len(group) > limits.max_attachments for group in attached):
         raise UsageError(f"at most {limits.max_attachments} attestations and approvals each")
     return codec.Presentation(token.links, invocation, *attached)
@@ -231,6 +261,7 @@ def attest(
     ttl: int = DEFAULT_ATTESTATION_TTL,
     now: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    encoding: codec.Encoding = "cbor",
 ) -> codec.Attestation:
     """As an attester, state that ``subject`` runs this code, model and config (spec 9.1)."""
     if ttl <= 0:
@@ -248,7 +279,7 @@ def attest(
         model=checked.model,
         config=checked.config,
     )
-    encoded = codec.sign_object(key, codec.TYP_ATTESTATION, claims.to_cbor())
+    encoded = codec.sign_claims(key, claims, _encoding(encoding))
     return codec.decode_attestation_unverified(encoded, limits)
 
 
@@ -259,6 +290,7 @@ def approve(
     ttl: int = DEFAULT_APPROVAL_TTL,
     now: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    encoding: codec.Encoding = "cbor",
 ) -> codec.Approval:
     """As the approver, consent to the one request whose digest is ``request_digest``.
 
@@ -273,5 +305,5 @@ def approve(
     claims = codec.ApprovalClaims(
         issuer=key.public_key.thumbprint, request=request_digest, iat=start, exp=start + ttl
     )
-    encoded = codec.sign_object(key, codec.TYP_APPROVAL, claims.to_cbor())
+    encoded = codec.sign_claims(key, claims, _encoding(encoding))
     return codec.decode_approval_unverified(encoded, limits)

@@ -340,7 +340,7 @@ class Verifier:
                     )
             # V2.2, V2.3: algorithm bound to the key, then the signature over the stored bytes
             self._check_alg(link.alg, signer, what)
-            signer.verify(link.sign1.signature, link.sign1.to_be_signed())
+            signer.verify(link.envelope.signature, link.envelope.signed)
             # V2.4: linkage to the exact signed bytes of the parent
             expected_parent = parent.digest if parent is not None else None
             if claims.parent != expected_parent:
@@ -379,8 +379,8 @@ class Verifier:
         if invocation is None:
             raise ChainError("invocation_missing", "a chain alone never authorizes: no invocation")
         holder = chain.principals[-1].key
-        self._check_alg(codec.alg_name(invocation.sign1.alg), holder, "the invocation")
-        holder.verify(invocation.sign1.signature, invocation.sign1.to_be_signed())
+        self._check_alg(invocation.envelope.alg, holder, "the invocation")
+        holder.verify(invocation.envelope.signature, invocation.envelope.signed)
         if invocation.claims.chain != chain.digest:
             raise ChainError("chain_digest_mismatch", "the invocation is bound to another chain")
         return invocation.claims
@@ -395,8 +395,8 @@ class Verifier:
             if attester is None:
                 continue  # spec 9.1: an untrusted attester's word is not evidence, nor an error
             what = f"attestation {index}"
-            self._check_alg(codec.alg_name(attestation.sign1.alg), attester, what)
-            attester.verify(attestation.sign1.signature, attestation.sign1.to_be_signed())
+            self._check_alg(attestation.envelope.alg, attester, what)
+            attester.verify(attestation.envelope.signature, attestation.envelope.signed)
             trusted.append(attestation.claims)
         return tuple(trusted)
 
@@ -411,8 +411,8 @@ class Verifier:
             if approver is None:
                 continue  # by anyone else: does not count (and V10 says so)
             what = f"approval {index}"
-            self._check_alg(codec.alg_name(approval.sign1.alg), approver, what)
-            approver.verify(approval.sign1.signature, approval.sign1.to_be_signed())
+            self._check_alg(approval.envelope.alg, approver, what)
+            approver.verify(approval.envelope.signature, approval.envelope.signed)
             out.append((approval.claims, approval.digest))
         return tuple(out)
 

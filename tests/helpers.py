@@ -17,6 +17,7 @@ Two levels of building are offered:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -56,11 +57,14 @@ from agentchain.codec import (
     L_VERSION,
     TYP_INVOCATION,
     TYP_LINK,
+    Encoding,
+    InvocationClaims,
     Link,
     sign_object,
+    sign_object_jose,
 )
 from agentchain.crypto import EDDSA, ES256
-from agentchain.wire import cbor
+from agentchain.wire import cbor, jws
 
 __all__ = [
     "AGENT",
@@ -82,11 +86,15 @@ __all__ = [
     "claims_of",
     "invocation_claims",
     "invoke_raw",
+    "jose_container",
+    "jose_payload",
+    "jose_present",
     "key",
     "linear_chain",
     "link_claims",
     "make_policy",
     "make_verifier",
+    "raw_jws",
     "resign",
     "sign_invocation",
     "sign_link",
@@ -182,6 +190,7 @@ def standard_token(
     sub_caveats: Sequence[object] = (),
     root_ttl: int = 3600,
     sub_ttl: int = 900,
+    encoding: Encoding = "cbor",
 ) -> Presentation:
     """alice (root) -> agent (depth 2, 1 h) -> sub (depth 1, 15 min): a two-link token."""
     rng = Rng(label)
@@ -196,6 +205,7 @@ def standard_token(
         purpose="manage alice's calendar",
         now=now,
         rng=rng,
+        encoding=encoding,
     )
     return delegate(
         token,
@@ -240,6 +250,7 @@ def linear_chain(
     caps: Sequence[tuple[str, str]] = SUB_CAPS,
     now: int = NOW,
     label: str = "linear",
+    encoding: Encoding = "cbor",
 ) -> tuple[Presentation, PrivateKey]:
     """keys[0] issues to keys[1], which delegates to keys[2]...: len(keys) - 1 links.
 
@@ -257,6 +268,7 @@ def linear_chain(
         descriptor=Descriptor(kind="agent", name="link-0"),
         now=now,
         rng=rng,
+        encoding=encoding,
     )
     for i in range(1, links):
         token = delegate(
@@ -310,7 +322,7 @@ def link_claims(
 
 def claims_of(link: Link) -> dict[int, Any]:
     """The exact claim map a link carries (decoded from its signed payload)."""
-    payload = cbor.decode(link.sign1.payload)
+    payload = cbor.decode(link.envelope.payload)
     assert isinstance(payload, dict)
     return dict(payload)  # type: ignore[arg-type]
 
@@ -388,3 +400,65 @@ def invoke_raw(
     """
     digest = hashlib.sha256(links[-1]).digest() if chain is None else chain
     return assemble(links, sign_invocation(holder, invocation_claims(digest, **claims)))
+
+
+# ---------------------------------------------------------------------------
+# JOSE by hand (spec/jose.md): hostile headers, payloads and containers
+
+
+def jose_payload(link: Link) -> dict[str, Any]:
+    """The JSON claims object a JOSE link carries."""
+    payload = json.loads(link.envelope.payload)
+    assert isinstance(payload, dict)
+    return payload
+
+
+def raw_jws(
+    header: Mapping[str, object] | bytes,
+    payload: Mapping[str, object] | bytes,
+    signer: PrivateKey | None,
+    *,
+    signature: bytes | None = None,
+) -> bytes:
+    """A JWS compact over exactly these header and payload bytes (dicts are JSON-encoded)."""
+    h = header if isinstance(header, bytes) else json.dumps(header).encode()
+    p = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    signing_input = jws.signing_input(h, p)
+    if signature is None:
+        assert signer is not None
+        signature = signer.sign(signing_input)
+    return signing_input + b"." + jws.b64encode(signature).encode()
+
+
+def jose_container(
+    links: Sequence[bytes], invocation: bytes | None = None, **extra: object
+) -> bytes:
+    """The JOSE presentation container (spec/jose.md J.6) around raw compact objects."""
+    out: dict[str, object] = {"ver": 1, "links": [link.decode() for link in links]}
+    if invocation is not None:
+        out["invocation"] = invocation.decode()
+    out.update(extra)
+    return json.dumps(out).encode()
+
+
+def jose_present(
+    links: Sequence[bytes],
+    holder: PrivateKey,
+    *,
+    action: str = REQUEST.action,
+    resource: str = REQUEST.resource,
+    args: Mapping[str, object] | None = None,
+    iat: int = NOW,
+) -> bytes:
+    """A JOSE presentation: ``links`` and an invocation by ``holder`` bound to the last one."""
+    claims = InvocationClaims(
+        chain=hashlib.sha256(links[-1]).digest(),
+        audience=AUD,
+        action=action,
+        resource=resource,
+        args=dict(args or {}),
+        iat=iat,
+        nonce=b"\x07" * 16,
+    )
+    invocation = sign_object_jose(holder, "agentchain-invocation+jwt", claims.to_claims("jose"))
+    return jose_container(links, invocation)

@@ -235,7 +235,7 @@ def test_link_alg_must_match_the_signers_key() -> None:
     raises(InvalidKey, "alg_not_allowed", lambda: verify(invoke_raw([root.encoded, forged], SUB)))
     # an alg outside the allowlist (ES384, -35) is refused while decoding
     protected = cose.protected_header(-35, TYP_LINK)
-    body = cose.assemble(protected, sub.sign1.payload, b"\x00" * 96)
+    body = cose.assemble(protected, sub.envelope.payload, b"\x00" * 96)
     raises(InvalidKey, "alg_not_allowed", lambda: verify(invoke_raw([root.encoded, body], SUB)))
 
 
@@ -309,7 +309,7 @@ def test_parent_field_must_match_exactly() -> None:
     orphan = resign(sub, AGENT, drop=[L_PARENT])
     raises(ChainError, "chain_broken", lambda: verify(invoke_raw([root.encoded, orphan], SUB)))
     # the hash of the parent's payload, not of its signed bytes
-    wrong = resign(sub, AGENT, {L_PARENT: sha(root.sign1.payload)})
+    wrong = resign(sub, AGENT, {L_PARENT: sha(root.envelope.payload)})
     raises(ChainError, "chain_broken", lambda: verify(invoke_raw([root.encoded, wrong], SUB)))
 
 
@@ -522,7 +522,7 @@ def test_unknown_invocation_claim() -> None:
 
 def claims_of_invocation(p: Presentation) -> dict[int, object]:
     assert p.invocation is not None
-    decoded = cbor.decode(p.invocation.sign1.payload)
+    decoded = cbor.decode(p.invocation.envelope.payload)
     assert isinstance(decoded, dict)
     return dict(decoded)  # type: ignore[arg-type]
 

@@ -184,7 +184,7 @@ def test_forged_attestation_from_trusted_attester_is_an_error() -> None:
     # R-8.2-17
     _, sub = _chain()
     att = attest(BUILDER, SUB.public_key, code=CODE, now=NOW)
-    sign1 = att.sign1
+    sign1 = att.envelope
     bad_sig = bytes([sign1.signature[0] ^ 1]) + sign1.signature[1:]
     forged = codec.decode_attestation_unverified(
         codec.cose.assemble(sign1.protected, sign1.payload, bad_sig)

@@ -137,19 +137,19 @@ def test_pycose_refuses_our_link_under_another_key_or_payload(alg: str) -> None:
 def test_we_verify_pycose_eddsa_link_and_it_is_ours_byte_for_byte() -> None:
     token = standard_token()
     root = token.links[0]
-    theirs = pycose_sign(ALICE, TYP_LINK, root.sign1.payload)
+    theirs = pycose_sign(ALICE, TYP_LINK, root.envelope.payload)
     link = decode_link_unverified(theirs)
-    ALICE.public_key.verify(link.sign1.signature, link.sign1.to_be_signed())
-    assert link.sign1.protected == root.sign1.protected  # {1: -8, 16: typ}, canonical
+    ALICE.public_key.verify(link.envelope.signature, link.envelope.signed)
+    assert link.envelope.protected == root.envelope.protected  # {1: -8, 16: typ}, canonical
     assert link.claims == root.claims
     # Ed25519 is deterministic, so the whole object is the one we made
     assert theirs == root.encoded
     # and a pycose signature over another payload does not verify as ours
     other = decode_link_unverified(
-        pycose_sign(ALICE, TYP_LINK, standard_token(label="x").links[0].sign1.payload)
+        pycose_sign(ALICE, TYP_LINK, standard_token(label="x").links[0].envelope.payload)
     )
     with pytest.raises(SignatureError) as exc:
-        ALICE.public_key.verify(other.sign1.signature, link.sign1.to_be_signed())
+        ALICE.public_key.verify(other.envelope.signature, link.envelope.signed)
     assert exc.value.code == "signature_invalid"
 
 
@@ -158,10 +158,10 @@ def test_a_chain_signed_by_pycose_verifies_end_to_end() -> None:
     p = standard_presentation()
     assert p.invocation is not None
     links = [
-        pycose_sign(signer, TYP_LINK, link.sign1.payload)
+        pycose_sign(signer, TYP_LINK, link.envelope.payload)
         for signer, link in zip((ALICE, AGENT), p.links, strict=True)
     ]
-    invocation = pycose_sign(SUB, TYP_INVOCATION, p.invocation.sign1.payload)
+    invocation = pycose_sign(SUB, TYP_INVOCATION, p.invocation.envelope.payload)
     theirs = Presentation(
         tuple(decode_link_unverified(data) for data in links),
         decode_invocation_unverified(invocation),
@@ -175,10 +175,10 @@ def test_we_verify_pycose_es256_link() -> None:
     # verifier refuses it as malformed (one signature per message), and (r, n - s),
     # the same signature in low-S form, verifies
     alice = key("alice", ES256)
-    payload = chain(ES256).links[0].sign1.payload
+    payload = chain(ES256).links[0].envelope.payload
     for _ in range(8):
         link = decode_link_unverified(pycose_sign(alice, TYP_LINK, payload))
-        signature, message = link.sign1.signature, link.sign1.to_be_signed()
+        signature, message = link.envelope.signature, link.envelope.signed
         if low_s(signature) == signature:
             alice.public_key.verify(signature, message)
         else:
@@ -187,7 +187,7 @@ def test_we_verify_pycose_es256_link() -> None:
             assert exc.value.code == "signature_malformed"
             alice.public_key.verify(low_s(signature), message)
         # pycose itself verifies the low-S form too: it is a standard signature
-        normalized = [link.sign1.protected, {}, link.sign1.payload, low_s(signature)]
+        normalized = [link.envelope.protected, {}, link.envelope.payload, low_s(signature)]
         msg: Any = Sign1Message.decode(cbor2.dumps(cbor2.CBORTag(18, normalized)))
         msg.key = pycose_public(alice)
         assert msg.verify_signature()

@@ -1,7 +1,7 @@
-"""The specification against the code and the tests (spec/agentchain.md, spec/agentchain.cddl).
+"""The specification against the code and the tests (spec/*.md, spec/agentchain.cddl).
 
 - the error code registry table lists exactly ``errors.REGISTRY``, with the same kinds;
-- requirement ids are unique;
+- requirement ids are unique across every spec/*.md (agentchain.md, jose.md, ...);
 - every CDDL rule referenced is defined;
 - citation ratchet: every requirement id is cited by some test (as ``# R-x.y-n``) or listed in
   ``tests/spec_uncited.txt``, and that list only shrinks.
@@ -20,7 +20,9 @@ CDDL = ROOT / "spec" / "agentchain.cddl"
 TESTS = Path(__file__).resolve().parent
 UNCITED = TESTS / "spec_uncited.txt"
 
-_ID_DEF = re.compile(r"\[(R-\d+(?:\.\d+)*-\d+)\]")
+#: R-5.1-2 in agentchain.md, R-J.3-4 in jose.md
+_ID = r"R-(?:\d+|[A-Z])(?:\.\d+)*-\d+"
+_ID_DEF = re.compile(rf"\[({_ID})\]")
 
 
 def _spec() -> str:
@@ -56,7 +58,17 @@ def test_registry_table_matches_the_code() -> None:
 
 
 def _ids() -> list[str]:
-    return _ID_DEF.findall(_spec())
+    return [
+        found
+        for path in sorted((ROOT / "spec").glob("*.md"))
+        for found in _ID_DEF.findall(path.read_text(encoding="utf-8"))
+    ]
+
+
+def test_every_spec_file_is_read() -> None:
+    ids = _ids()
+    assert any(i.startswith("R-J.") for i in ids), "spec/jose.md ids are not collected"
+    assert any(i.startswith("R-5.") for i in ids)
 
 
 def test_requirement_ids_are_unique() -> None:
@@ -88,7 +100,7 @@ def _cited() -> set[str]:
     for path in sorted(TESTS.glob("*.py")):
         if path.name == Path(__file__).name:
             continue  # this file names ids only as examples
-        cited.update(re.findall(r"R-\d+(?:\.\d+)*-\d+", path.read_text(encoding="utf-8")))
+        cited.update(re.findall(_ID, path.read_text(encoding="utf-8")))
     return cited
 
 

@@ -1,0 +1,255 @@
+"""JWS compact serialization (RFC 7515 section 7.1), restricted to what agentchain emits.
+
+The JOSE profile (spec/jose.md) is deliberately narrower than RFC 7515 so that
+one object has one spelling and no header can steer verification (RFC 8725):
+
+- three strict unpadded base64url parts; no padding, whitespace, stray bits or
+  characters outside the alphabet; the size cap is checked on the text first;
+- the protected header is a strict JSON object whose members are exactly
+  ``alg`` and ``typ``, and optionally ``kid`` (a hint only, never used to find
+  a key); key-carrying or key-locating headers (``jku``, ``jwk``, ``x5u``,
+  ``x5c``, ...) and any other member are refused, ``crit`` included: we
+  understand no extension;
+- ``alg`` is ``EdDSA`` or ``ES256``; binding it to the signer's key type is
+  the verifier's step, with the key it chose;
+- strict JSON everywhere: duplicate member names, NaN/Infinity, floats,
+  oversized integers and deep nesting are refused (nesting before parsing).
+
+Layer 2: imports only the error registry. Verifying signatures is the caller's job.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from agentchain.errors import DecodeError
+
+#: spec/jose.md: the only algorithms; anything else (none, HS*, RS*, PS*, ...) is refused
+ALGORITHMS: Final = frozenset({"EdDSA", "ES256"})
+#: integers on the JSON wire stay exact in every language (spec/jose.md)
+MAX_INT: Final = 2**53 - 1
+
+_HEADER_REQUIRED: Final = frozenset({"alg", "typ"})
+_HEADER_OPTIONAL: Final = frozenset({"kid"})
+_B64URL: Final = re.compile(r"[A-Za-z0-9_\-]*")
+_MAX_HEADER_CHARS: Final = 2048
+
+
+def b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Strict unpadded base64url: one spelling per byte string."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise DecodeError("base64_invalid", "not unpadded base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise DecodeError("base64_invalid", "not unpadded base64url") from None
+    if b64encode(data) != text:  # non-zero trailing bits spell the same bytes twice
+        raise DecodeError("base64_invalid", "base64url has non-zero trailing bits")
+    return data
+
+
+# ---------------------------------------------------------------------------
+# strict JSON
+
+
+#: a JSON string (to its closing quote, or to the end if unterminated) or a bracket; the
+#: two branches of the string are disjoint, so one pass over the text is linear
+_JSON_TOKEN: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+
+
+def _check_nesting(text: str, max_depth: int) -> None:
+    """A cheap scan before json sees the text: nesting depth, outside strings."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise DecodeError("limit_exceeded", f"JSON nested deeper than {max_depth}")
+        elif char in "]}":
+            depth -= 1
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name, value in pairs:
+        if name in out:
+            raise DecodeError("json_duplicate_key", f"JSON object repeats member {name[:40]!r}")
+        out[name] = value
+    return out
+
+
+def _no_float(text: str) -> object:
+    raise DecodeError("json_invalid", f"JSON number {text[:40]} is not an integer")
+
+
+def _no_constant(text: str) -> object:
+    raise DecodeError("json_invalid", f"JSON has no {text}")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 16 or abs(int(text)) > MAX_INT:
+        raise DecodeError("json_invalid", "JSON integer outside -(2^53-1)..2^53-1")
+    return int(text)
+
+
+def _check_values(value: object, max_items: int, max_string_bytes: int) -> None:
+    """Walk the parsed value: item count, string size, no lone surrogates."""
+    stack = [value]
+    items = 0
+    while stack:
+        item = stack.pop()
+        items += 1
+        if items > max_items:
+            raise DecodeError("limit_exceeded", f"JSON holds more than {max_items} items")
+        if isinstance(item, str):
+            try:
+                size = len(item.encode("utf-8"))
+            except UnicodeEncodeError:
+                raise DecodeError("json_invalid", "JSON string holds a lone surrogate") from None
+            if size > max_string_bytes:
+                raise DecodeError("limit_exceeded", f"JSON string over {max_string_bytes} bytes")
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+
+
+def loads(
+    data: bytes, *, max_bytes: int, max_depth: int, max_items: int, max_string_bytes: int
+) -> object:
+    """Parse strict JSON (RFC 8259 I-JSON, integers only): caps first, then the parse."""
+    if len(data) > max_bytes:
+        raise DecodeError("limit_exceeded", f"JSON over {max_bytes} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("json_invalid", "JSON is not UTF-8") from None
+    _check_nesting(text, max_depth)
+    try:
+        value: object = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_no_float,
+            parse_int=_bounded_int,
+            parse_constant=_no_constant,
+        )
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise DecodeError("json_invalid", "not valid JSON") from None
+    _check_values(value, max_items, max_string_bytes)
+    return value
+
+
+def dumps(value: object) -> bytes:
+    """The one JSON spelling we emit: sorted members, no whitespace, UTF-8."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# JWS compact
+
+
+@dataclass(frozen=True, slots=True)
+class Compact:
+    """A structurally valid JWS compact serialization whose signature has NOT been checked."""
+
+    alg: str
+    typ: str
+    #: the header's ``kid`` when present: a hint for people, never used to choose a key
+    kid: str | None
+    #: the decoded protected header and payload bytes (JSON, UTF-8)
+    protected: bytes
+    payload: bytes
+    signature: bytes
+    #: the ASCII bytes of the compact serialization this object was decoded from
+    encoded: bytes
+
+    def to_be_signed(self) -> bytes:
+        """The JWS signing input: ASCII(b64(header) '.' b64(payload)) (RFC 7515 5.1)."""
+        return self.encoded[: self.encoded.rindex(b".")]
+
+
+def protected_header(alg: str, typ: str) -> bytes:
+    return dumps({"alg": alg, "typ": typ})
+
+
+def signing_input(protected: bytes, payload: bytes) -> bytes:
+    return f"{b64encode(protected)}.{b64encode(payload)}".encode("ascii")
+
+
+def assemble(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    return signing_input(protected, payload) + b"." + b64encode(signature).encode("ascii")
+
+
+def _check_header(header: object) -> tuple[str, str, str | None]:
+    if not isinstance(header, dict):
+        raise DecodeError("schema_invalid", "JWS protected header must be a JSON object")
+    if "crit" in header:
+        # RFC 7515 4.1.11: we understand no extension, so any crit is unsupported
+        raise DecodeError("jose_crit_unsupported", "JWS header 'crit' names an extension")
+    unknown = set(header) - _HEADER_REQUIRED - _HEADER_OPTIONAL
+    if unknown:
+        # jku, jwk, x5u, x5c, x5t, b64, ...: nothing in a header may locate or carry a key
+        names = ", ".join(repr(n[:20]) for n in sorted(unknown)[:5])
+        raise DecodeError("jose_header_forbidden", f"JWS header member(s) {names} not allowed")
+    alg, typ, kid = header.get("alg"), header.get("typ"), header.get("kid")
+    if not isinstance(alg, str):
+        raise DecodeError("schema_invalid", "JWS header 'alg' is missing or not a string")
+    if alg not in ALGORITHMS:
+        raise DecodeError("alg_not_allowed", f"JWS algorithm {alg[:20]!r} is not allowed")
+    if not isinstance(typ, str):
+        raise DecodeError("schema_invalid", "JWS header 'typ' is missing or not a string")
+    if kid is not None and not isinstance(kid, str):
+        raise DecodeError("schema_invalid", "JWS header 'kid' must be a string")
+    return alg, typ, kid
+
+
+def decode_compact(data: bytes, *, max_bytes: int, max_string_bytes: int) -> Compact:
+    """Decode one JWS compact serialization strictly; the payload stays bytes.
+
+    The payload is parsed by the caller with :func:`loads` and the same caps.
+    """
+    # the cap is checked on the text, before any base64 or JSON work
+    if len(data) > max_bytes:
+        raise DecodeError("limit_exceeded", f"JWS over {max_bytes} bytes")
+    parts = data.split(b".")
+    if len(parts) != 3:
+        raise DecodeError("schema_invalid", "JWS compact has exactly three parts")
+    try:
+        texts = [part.decode("ascii") for part in parts]
+    except UnicodeDecodeError:
+        raise DecodeError("base64_invalid", "JWS compact is not ASCII base64url") from None
+    if len(texts[0]) > _MAX_HEADER_CHARS:
+        raise DecodeError("limit_exceeded", f"JWS header over {_MAX_HEADER_CHARS} characters")
+    # the header first: an algorithm or member we refuse is reported as such
+    protected = b64decode(texts[0])
+    header = loads(
+        protected,
+        max_bytes=_MAX_HEADER_CHARS,
+        max_depth=4,
+        max_items=64,
+        max_string_bytes=max_string_bytes,
+    )
+    alg, typ, kid = _check_header(header)
+    payload, signature = b64decode(texts[1]), b64decode(texts[2])
+    return Compact(
+        alg=alg,
+        typ=typ,
+        kid=kid,
+        protected=protected,
+        payload=payload,
+        signature=signature,
+        encoded=data,
+    )
