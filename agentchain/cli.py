@@ -26,6 +26,7 @@ from agentchain.errors import AgentchainError, StoreError, UsageError
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Capability, Descriptor
 from agentchain.sqlite_store import SQLiteStore
+from agentchain.vectors import cli as vectors_cli
 from agentchain.verifier import AuditSink, JsonLinesAuditLog, Request, TrustPolicy, Verifier
 from agentchain.wire import cbor
 
@@ -746,6 +747,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_inspect)
+
+    vectors_cli.register(sub)
     return parser
 
 

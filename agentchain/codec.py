@@ -73,23 +73,36 @@ def digest(data: bytes) -> bytes:
 class _Fields:
     """Reads a decoded CBOR map field by field and rejects what nobody read."""
 
-    def __init__(self, value: object, where: str, allowed: frozenset[int]) -> None:
+    def __init__(
+        self, value: object, where: str, allowed: frozenset[int], *, versioned: bool = False
+    ) -> None:
         if not isinstance(value, dict):
             raise DecodeError("schema_invalid", f"{where} must be a map")
+        self._map: dict[object, object] = value
+        self._where = where
+        if versioned:
+            # spec 5.5: the version first, so a later version's new claims read as
+            # version_unsupported, never as unknown_field (R-5.5-3)
+            version = self.uint(1, upper=2**32)
+            if version != VERSION:
+                raise DecodeError(
+                    "version_unsupported", f"{where} version {version} is not {VERSION}"
+                )
         unknown = [k for k in value if k not in allowed]
         if unknown:
             raise DecodeError(
                 "unknown_field", f"{where} has unknown key(s) {sorted(map(str, unknown))}"
             )
-        self._map: dict[object, object] = value
-        self._where = where
 
     def _get(self, key: int, required: bool) -> object:
         if key not in self._map:
             if required:
                 raise DecodeError("schema_invalid", f"{self._where} lacks key {key}")
             return None
-        return self._map[key]
+        value = self._map[key]
+        if value is None:  # spec 5.5: an optional claim present as null is of the wrong type
+            raise DecodeError("schema_invalid", f"{self._where} key {key} is null")
+        return value
 
     def uint(self, key: int, *, required: bool = True, upper: int = MAX_TIME) -> int | None:
         value = self._get(key, required)
@@ -328,12 +341,6 @@ def decode_approval_requirement(value: object, limits: Limits) -> ApprovalRequir
 _LINK_KEYS: Final = frozenset(range(L_VERSION, L_APPROVALS + 1))
 
 
-def _check_version(f: _Fields, key: int, where: str) -> None:
-    version = f.uint(key, upper=2**32)
-    if version != VERSION:
-        raise DecodeError("version_unsupported", f"{where} version {version} is not {VERSION}")
-
-
 def decode_capability(value: object, limits: Limits) -> Capability:
     if (
         not isinstance(value, list)
@@ -346,8 +353,7 @@ def decode_capability(value: object, limits: Limits) -> Capability:
 
 
 def decode_link_claims(payload: object, limits: Limits) -> LinkClaims:
-    f = _Fields(payload, "link", _LINK_KEYS)
-    _check_version(f, L_VERSION, "link")
+    f = _Fields(payload, "link", _LINK_KEYS, versioned=True)
     caps_raw = _req(f.array(L_CAPS))
     caveats_raw = _req(f.array(L_CAVEATS))
     assert isinstance(caps_raw, list) and isinstance(caveats_raw, list)
@@ -495,8 +501,7 @@ def check_args(args: object) -> dict[str, object]:
 
 
 def decode_invocation_claims(payload: object) -> InvocationClaims:
-    f = _Fields(payload, "invocation", frozenset(range(I_VERSION, I_NONCE + 1)))
-    _check_version(f, I_VERSION, "invocation")
+    f = _Fields(payload, "invocation", frozenset(range(I_VERSION, I_NONCE + 1)), versioned=True)
     action, resource = f.text(I_ACTION), f.text(I_RESOURCE)
     assert action is not None and resource is not None
     check_action(action, pattern=False)
@@ -566,8 +571,7 @@ class AttestationClaims:
 
 
 def decode_attestation_claims(payload: object) -> AttestationClaims:
-    f = _Fields(payload, "attestation", frozenset(range(A_VERSION, A_CONFIG + 1)))
-    _check_version(f, A_VERSION, "attestation")
+    f = _Fields(payload, "attestation", frozenset(range(A_VERSION, A_CONFIG + 1)), versioned=True)
     issuer, subject = f.bstr(A_ISSUER, size=(32, 32)), f.bstr(A_SUBJECT, size=(32, 32))
     iat, exp = f.uint(A_IAT), f.uint(A_EXP)
     assert issuer is not None and subject is not None and iat is not None and exp is not None
@@ -631,8 +635,7 @@ class ApprovalClaims:
 
 
 def decode_approval_claims(payload: object) -> ApprovalClaims:
-    f = _Fields(payload, "approval", frozenset(range(V_VERSION, V_EXP + 1)))
-    _check_version(f, V_VERSION, "approval")
+    f = _Fields(payload, "approval", frozenset(range(V_VERSION, V_EXP + 1)), versioned=True)
     issuer, request = f.bstr(V_ISSUER, size=(32, 32)), f.bstr(V_REQUEST, size=(32, 32))
     iat, exp = f.uint(V_IAT), f.uint(V_EXP)
     assert issuer is not None and request is not None and iat is not None and exp is not None
@@ -739,8 +742,7 @@ def decode_presentation_unverified(
         max_items=limits.max_links + 2 * limits.max_attachments + 8,
         max_string_bytes=limits.max_object_bytes,
     )
-    f = _Fields(top, "presentation", frozenset(range(P_VERSION, P_APPROVALS + 1)))
-    _check_version(f, P_VERSION, "presentation")
+    f = _Fields(top, "presentation", frozenset(range(P_VERSION, P_APPROVALS + 1)), versioned=True)
     links_raw = _req(f.array(P_LINKS))
     assert isinstance(links_raw, list)
     if not links_raw:
@@ -823,7 +825,8 @@ def b64decode(text: str) -> bytes:
 
 
 def from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    text = text.strip()
+    # spec 5.1: only ASCII whitespace is ignored (str.strip() would also drop U+00A0, U+2003)
+    text = text.strip(" \t\n\v\f\r")
     # the cap is checked on the text, before any decoding work
     if len(text) > len(TEXT_PREFIX_CBOR) + (limits.max_presentation_bytes * 4 + 2) // 3:
         raise DecodeError(
