@@ -214,6 +214,17 @@ def test_runner_reports_a_crash_mid_run_as_errors() -> None:
     assert code == 1
 
 
+def test_runner_times_out_a_hung_implementation() -> None:
+    args = ("--format", "json", "--only", "time-", "--timeout", "0.5")
+    code, out = _run_cli("--impl", _impl(str(WRONG), "hang"), *args)
+    report = json.loads(out)
+    ran = [c for c in CASES if c["id"].startswith("time-")]
+    assert report["passed"] + report["failed"] == 1
+    assert report["errored"] == len(ran) - 1
+    assert "no answer within 0.5s" in report["details"][ran[1]["id"]]
+    assert code == 1
+
+
 def test_runner_human_and_markdown_output() -> None:
     code, out = _run_cli(
         "--impl", _impl(str(WRONG), "crash"), "--format", "markdown", "--only", "valid-depth-1"

@@ -2,7 +2,8 @@
 
 ``accept-all`` answers allow to every step; ``reject-all`` answers the error
 signature_invalid to every step and does not declare the approval feature (so those cases
-are skipped); ``crash`` answers allow to ten cases, then exits in the middle of the run.
+are skipped); ``crash`` answers allow to ten cases, then exits in the middle of the run;
+``hang`` answers allow to one case, then never answers again.
 Only the standard library: it stands for another team's implementation.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 CRASH_AFTER = 10
 
@@ -38,6 +40,8 @@ def main(mode: str) -> int:
             runs += 1
             if mode == "crash" and runs > CRASH_AFTER:
                 return 3
+            if mode == "hang" and runs > 1:
+                time.sleep(3600)
             steps = message["case"]["steps"]
             if mode == "reject-all":
                 results = [{"error": "signature_invalid"} for _ in steps]
