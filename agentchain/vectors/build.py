@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import cbor2
+
 from agentchain import codec
 from agentchain.codec import Presentation
 from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
@@ -67,6 +69,28 @@ class KeyRing:
             if private.public_key == public:
                 return name
         raise KeyError("not a vector key")
+
+    def mentioned_in(self, data: bytes) -> None:
+        """Record every known key whose thumbprint or public bytes ``data`` carries, nested."""
+        known: dict[bytes, str] = {}
+        for name, private in self._cache.items():
+            known[private.public_key.thumbprint] = name
+            known[private.public_key.raw()[:33][-32:]] = name  # Ed25519 raw, or P-256 x
+        pending: list[tuple[object, int]] = [(data, 0)]
+        while pending:
+            value, depth = pending.pop()
+            if isinstance(value, bytes):
+                if value in known:
+                    self.named(known[value])
+                if depth < 6 and len(value) > 1:
+                    try:
+                        pending.append((cbor2.loads(value), depth + 1))
+                    except Exception:  # noqa: S112 - most byte strings are not CBOR
+                        continue
+            elif isinstance(value, dict):
+                pending.extend((v, depth) for v in value.values())
+            elif isinstance(value, list):
+                pending.extend((v, depth) for v in value)
 
     def describe(self) -> dict[str, dict[str, str]]:
         out = {}

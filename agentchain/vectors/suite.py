@@ -145,6 +145,9 @@ class Suite:
         # spec 1.4: an error is reported with its registry code (R-1.4-1), a decision
         # with deny codes only (R-1.4-2); the comparison of every step checks exactly that
         spec = [*spec, *("R-1.4-1" if "error" in st.expected else "R-1.4-2" for st in steps)]
+        for each in steps:  # every key a presentation names, so each case is self-contained
+            if each.presentation.data is not None:
+                KEYS.mentioned_in(each.presentation.data)
         keys = KEYS.describe()
         KEYS.used.clear()
         case: dict[str, object] = {
