@@ -13,11 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import cbor2
-
 from agentchain import codec
 from agentchain.codec import Presentation
 from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
+from agentchain.errors import DecodeError
 from agentchain.issuer import delegate, invoke, issue
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Descriptor
@@ -82,11 +81,9 @@ class KeyRing:
             if isinstance(value, bytes):
                 if value in known:
                     self.named(known[value])
-                if depth < 6 and len(value) > 1:
-                    try:
-                        pending.append((cbor2.loads(value), depth + 1))
-                    except Exception:  # noqa: S112 - most byte strings are not CBOR
-                        continue
+                inner = try_decode(value) if depth < 6 and len(value) > 1 else None
+                if inner is not None:
+                    pending.append((inner, depth + 1))
             elif isinstance(value, dict):
                 pending.extend((v, depth) for v in value.values())
             elif isinstance(value, list):
@@ -106,6 +103,14 @@ class KeyRing:
 
 
 KEYS = KeyRing()
+
+
+def try_decode(data: bytes) -> object | None:
+    """``data`` as deterministic CBOR, or None when it is not (mutated inputs often are not)."""
+    try:
+        return cbor.decode(data, max_depth=64, max_items=1 << 20, max_string_bytes=1 << 20)
+    except DecodeError:
+        return None
 
 
 class Rng:

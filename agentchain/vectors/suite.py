@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Final
 
-import cbor2
-
 from agentchain import codec
 from agentchain.crypto import ALGORITHMS
 from agentchain.errors import REGISTRY, Kind
 from agentchain.limits import DEFAULT_LIMITS
-from agentchain.vectors.build import ACTION, AUD, KEYS, NOW, POLICY_DEFAULTS, RESOURCE, Built
+from agentchain.vectors.build import (
+    ACTION,
+    AUD,
+    KEYS,
+    NOW,
+    POLICY_DEFAULTS,
+    RESOURCE,
+    Built,
+    try_decode,
+)
 from agentchain.vectors.flags import FLAGS
 from agentchain.wire import cbor
 
@@ -75,14 +82,11 @@ def _hex_or_none(value: object) -> str | None:
 
 
 def _sign1_intermediates(data: object) -> dict[str, object] | None:
-    """To-be-signed bytes, digest and signature of one COSE_Sign1, read leniently."""
+    """To-be-signed bytes, digest and signature of one COSE_Sign1, where readable."""
     if not isinstance(data, bytes):
         return None
-    try:
-        parts = cbor2.loads(data)
-    except Exception:
-        return {"digest": hashlib.sha256(data).hexdigest()}
     out: dict[str, object] = {"digest": hashlib.sha256(data).hexdigest()}
+    parts = try_decode(data)
     if isinstance(parts, list) and len(parts) == 4:
         protected, _, payload, signature = parts
         if isinstance(protected, bytes) and isinstance(payload, bytes):
@@ -96,10 +100,7 @@ def intermediates(data: bytes | None) -> dict[str, object] | None:
     """For each link (and the invocation): the signed bytes and the digest, where readable."""
     if data is None:
         return None
-    try:
-        top = cbor2.loads(data)
-    except Exception:
-        return None
+    top = try_decode(data)
     if not isinstance(top, dict):
         return None
     links = top.get(2)
