@@ -63,6 +63,18 @@ def test_every_file_validates_against_the_schema() -> None:
         assert errors == [], path.name
 
 
+def test_schema_enums_follow_the_registry_and_the_flags() -> None:
+    defs = json.loads((VECTORS / "schema.json").read_text())["$defs"]
+    error, decision = defs["result"]["oneOf"]
+    assert set(error["properties"]["error"]["enum"]) == {
+        c for c, i in REGISTRY.items() if i.kind is Kind.ERROR
+    }
+    assert set(decision["properties"]["reasons"]["items"]["enum"]) == {
+        c for c, i in REGISTRY.items() if i.kind is Kind.DENY
+    }
+    assert set(defs["flag"]["enum"]) == set(FLAGS)
+
+
 def test_schema_rejects_a_malformed_case() -> None:
     schema = json.loads((VECTORS / "schema.json").read_text())
     doc = json.loads((V1 / "valid.json").read_text())
@@ -274,3 +286,15 @@ def test_harness_command_speaks_the_protocol() -> None:
 def test_cases_sent_to_implementations_carry_no_answers(missing: str) -> None:
     for case in CASES[:50]:
         assert all(missing not in s for s in runner.for_implementation(case)["steps"])
+
+
+def test_matching_honours_acceptable_alternatives_and_nothing_else() -> None:
+    step = {"expected": {"error": "cbor_malformed"}, "acceptable": [{"error": "cbor_trailing"}]}
+    assert runner.matches({"error": "cbor_trailing", "message": "ignored"}, step)
+    assert runner.matches({"error": "cbor_malformed"}, step)
+    assert not runner.matches({"error": "schema_invalid"}, step)
+    assert not runner.matches({"outcome": "deny", "reasons": ["cbor_malformed"]}, step)
+    deny = {"expected": {"outcome": "deny", "reasons": ["expired"]}}
+    assert not runner.matches({"outcome": "deny", "reasons": []}, deny)
+    assert not runner.matches({"outcome": "allow", "reasons": ["expired"]}, deny)
+    assert not runner.matches("deny", deny)
