@@ -28,6 +28,7 @@ from agentchain.errors import AgentchainError, KeyFileExposed, StoreError, Usage
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Capability, Descriptor
 from agentchain.sqlite_store import SQLiteStore
+from agentchain.vectors import cli as vectors_cli
 from agentchain.verifier import AuditSink, JsonLinesAuditLog, Request, TrustPolicy, Verifier
 from agentchain.wire import cbor
 
@@ -877,6 +878,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_inspect)
 
     bench.register(sub)
+    vectors_cli.register(sub)
     return parser
 
 

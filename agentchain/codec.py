@@ -47,6 +47,9 @@ ENCODINGS: Final[tuple[Encoding, ...]] = ("cbor", "jose")
 
 #: spec 5.1: text form prefixes, naming encoding and version
 TEXT_PREFIX_CBOR: Final = "ac1c."
+#: spec 5.1: only ASCII whitespace around a text form is ignored (str.strip() would also
+#: drop U+00A0 or U+2003)
+ASCII_WHITESPACE: Final = " \t\n\v\f\r"
 TEXT_PREFIX_JOSE: Final = "ac1j."
 
 # spec 5.5: link claim keys
@@ -82,23 +85,41 @@ def digest(data: bytes) -> bytes:
 class _Fields:
     """Reads a decoded CBOR map field by field and rejects what nobody read."""
 
-    def __init__(self, value: object, where: str, allowed: frozenset[Any]) -> None:
+    def __init__(
+        self,
+        value: object,
+        where: str,
+        allowed: frozenset[Any],
+        *,
+        version: int | str | None = None,
+    ) -> None:
         if not isinstance(value, dict):
             raise DecodeError("schema_invalid", f"{where} must be a map")
+        self._map: dict[object, object] = value
+        self._where = where
+        if version is not None:
+            # spec 5.5: the version first, so a later version's new claims read as
+            # version_unsupported, never as unknown_field (R-5.5-3)
+            found = self.uint(version, upper=2**32)
+            if found != VERSION:
+                raise DecodeError(
+                    "version_unsupported", f"{where} version {found} is not {VERSION}"
+                )
         unknown = [k for k in value if k not in allowed]
         if unknown:
             raise DecodeError(
                 "unknown_field", f"{where} has unknown key(s) {sorted(map(str, unknown))}"
             )
-        self._map: dict[object, object] = value
-        self._where = where
 
     def _get(self, key: int | str, required: bool) -> object:
         if key not in self._map:
             if required:
                 raise DecodeError("schema_invalid", f"{self._where} lacks key {key}")
             return None
-        return self._map[key]
+        value = self._map[key]
+        if value is None:  # spec 5.5: an optional claim present as null is of the wrong type
+            raise DecodeError("schema_invalid", f"{self._where} key {key} is null")
+        return value
 
     def uint(self, key: int | str, *, required: bool = True, upper: int = MAX_TIME) -> int | None:
         value = self._get(key, required)
@@ -157,10 +178,16 @@ class _JoseFields(_Fields):
         return data
 
 
-def _fields(encoding: Encoding, value: object, where: str, allowed: frozenset[Any]) -> _Fields:
+def _fields(
+    encoding: Encoding,
+    value: object,
+    where: str,
+    allowed: frozenset[Any],
+    version: int | str | None = None,
+) -> _Fields:
     if encoding == "jose":
-        return _JoseFields(value, where, allowed)
-    return _Fields(value, where, allowed)
+        return _JoseFields(value, where, allowed, version=version)
+    return _Fields(value, where, allowed, version=version)
 
 
 def json_data(value: object, what: str) -> object:
@@ -514,12 +541,6 @@ def decode_approval_requirement(
     )
 
 
-def _check_version(f: _Fields, key: int | str, where: str) -> None:
-    version = f.uint(key, upper=2**32)
-    if version != VERSION:
-        raise DecodeError("version_unsupported", f"{where} version {version} is not {VERSION}")
-
-
 def decode_capability(value: object, limits: Limits) -> Capability:
     if (
         not isinstance(value, list)
@@ -549,8 +570,7 @@ def _decode_holder(encoding: Encoding, value: object) -> PublicKey:
 
 def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cbor") -> LinkClaims:
     k = _keys(encoding, "link")
-    f = _fields(encoding, payload, "link", frozenset(k.values()))
-    _check_version(f, k[L_VERSION], "link")
+    f = _fields(encoding, payload, "link", frozenset(k.values()), k[L_VERSION])
     caps_raw = _req(f.array(k[L_CAPS]))
     caveats_raw = _req(f.array(k[L_CAVEATS]))
     assert isinstance(caps_raw, list) and isinstance(caveats_raw, list)
@@ -818,8 +838,7 @@ def check_args(args: object) -> dict[str, object]:
 
 def decode_invocation_claims(payload: object, encoding: Encoding = "cbor") -> InvocationClaims:
     k = _keys(encoding, "invocation")
-    f = _fields(encoding, payload, "invocation", frozenset(k.values()))
-    _check_version(f, k[I_VERSION], "invocation")
+    f = _fields(encoding, payload, "invocation", frozenset(k.values()), k[I_VERSION])
     action, resource = f.text(k[I_ACTION]), f.text(k[I_RESOURCE])
     assert action is not None and resource is not None
     check_action(action, pattern=False)
@@ -894,8 +913,7 @@ class AttestationClaims:
 
 def decode_attestation_claims(payload: object, encoding: Encoding = "cbor") -> AttestationClaims:
     k = _keys(encoding, "attestation")
-    f = _fields(encoding, payload, "attestation", frozenset(k.values()))
-    _check_version(f, k[A_VERSION], "attestation")
+    f = _fields(encoding, payload, "attestation", frozenset(k.values()), k[A_VERSION])
     issuer, subject = f.bstr(k[A_ISSUER], size=(32, 32)), f.bstr(k[A_SUBJECT], size=(32, 32))
     iat, exp = f.uint(k[A_IAT]), f.uint(k[A_EXP])
     assert issuer is not None and subject is not None and iat is not None and exp is not None
@@ -966,8 +984,7 @@ class ApprovalClaims:
 
 def decode_approval_claims(payload: object, encoding: Encoding = "cbor") -> ApprovalClaims:
     k = _keys(encoding, "approval")
-    f = _fields(encoding, payload, "approval", frozenset(k.values()))
-    _check_version(f, k[V_VERSION], "approval")
+    f = _fields(encoding, payload, "approval", frozenset(k.values()), k[V_VERSION])
     issuer, request = f.bstr(k[V_ISSUER], size=(32, 32)), f.bstr(k[V_REQUEST], size=(32, 32))
     iat, exp = f.uint(k[V_IAT]), f.uint(k[V_EXP])
     assert issuer is not None and request is not None and iat is not None and exp is not None
@@ -1022,7 +1039,7 @@ def attachment_to_text(data: bytes) -> str:
 
 def attachment_from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The bytes of one attestation or approval from its text form (either encoding)."""
-    text = text.strip()
+    text = text.strip(ASCII_WHITESPACE)
     if text.startswith(TEXT_PREFIX_CBOR):
         return from_text(text, limits)
     if len(text) > limits.max_object_bytes:
@@ -1127,7 +1144,9 @@ def decode_presentation_unverified(
             "limit_exceeded", f"presentation over {limits.max_presentation_bytes} bytes"
         )
     encoding = container_encoding(raw)
-    if isinstance(data, str) and data.strip().startswith(TEXT_PREFIX_JOSE) != (encoding == "jose"):
+    if isinstance(data, str) and data.strip(ASCII_WHITESPACE).startswith(TEXT_PREFIX_JOSE) != (
+        encoding == "jose"
+    ):
         raise DecodeError(
             "encoding_unknown", "the text prefix names another encoding than it holds"
         )
@@ -1147,8 +1166,7 @@ def decode_presentation_unverified(
             max_string_bytes=limits.max_object_bytes,
         )
     k = _keys(encoding, "presentation")
-    f = _Fields(top, "presentation", frozenset(k.values()))
-    _check_version(f, k[P_VERSION], "presentation")
+    f = _Fields(top, "presentation", frozenset(k.values()), version=k[P_VERSION])
     links_raw = _req(f.array(k[P_LINKS]))
     assert isinstance(links_raw, list)
     if not links_raw:
@@ -1187,7 +1205,8 @@ def _item(encoding: Encoding, value: object, what: str) -> bytes:
     ``encoding_mixed``; anything else that is not an object is ``schema_invalid``.
     """
     if encoding == "cbor":
-        if isinstance(value, str) or (isinstance(value, bytes) and _JWS_SHAPE.fullmatch(value)):
+        compact = value.encode("utf-8", "replace") if isinstance(value, str) else value
+        if isinstance(compact, bytes) and _JWS_SHAPE.fullmatch(compact):
             raise DecodeError("encoding_mixed", f"{what}: a JOSE object in a CBOR container")
         if not isinstance(value, bytes) or not value:
             raise DecodeError("schema_invalid", f"{what} are byte strings holding COSE_Sign1")
@@ -1259,7 +1278,7 @@ def b64decode(text: str) -> bytes:
 
 def from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The bytes of a presentation's text form, ``ac1c.`` (CBOR) or ``ac1j.`` (JOSE)."""
-    text = text.strip()
+    text = text.strip(ASCII_WHITESPACE)
     # the cap is checked on the text, before any decoding work
     if len(text) > len(TEXT_PREFIX_CBOR) + (limits.max_presentation_bytes * 4 + 2) // 3:
         raise DecodeError(

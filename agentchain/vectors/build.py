@@ -1,0 +1,358 @@
+"""Building blocks of the conformance vectors: keys from seeds, honest chains, raw mutations.
+
+Everything is deterministic: keys come from published seeds, the clock is :data:`NOW`,
+and the random bytes of ids and nonces come from a counter run through SHA-256. The
+expected result of a case is written by hand next to the case (in :mod:`.generate`),
+never computed by the verifier: the test suite then checks that the verifier agrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from agentchain import codec
+from agentchain.codec import Presentation
+from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
+from agentchain.errors import DecodeError
+from agentchain.issuer import delegate, invoke, issue
+from agentchain.limits import DEFAULT_LIMITS
+from agentchain.model import Descriptor
+from agentchain.wire import cbor, cose
+
+#: the fixed clock of every vector: 2027-01-15T08:00:00Z
+NOW: Final = 1_800_000_000
+AUD: Final = "https://cal.example"
+CAL: Final = "https://cal.example/alice"
+ACTION: Final = "calendar/events/read"
+RESOURCE: Final = CAL + "/work/standup"
+ENCODINGS: Final = ("cbor",)
+POLICY_DEFAULTS: Final[dict[str, int]] = {
+    "clock_skew": 60,
+    "max_ttl": 86_400,
+    "invocation_window": 300,
+    "max_attachment_ttl": 3_600,
+}
+ALG_SUFFIX: Final = {EDDSA: "", ES256: "-es256"}
+
+
+def seed(name: str) -> bytes:
+    """The published seed of a named vector key: SHA-256 of ``agentchain/vectors/`` + name."""
+    return hashlib.sha256(b"agentchain/vectors/" + name.encode()).digest()
+
+
+class KeyRing:
+    """Named keys derived from seeds; records which ones the case being built uses."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, PrivateKey] = {}
+        self.used: dict[str, str] = {}
+
+    def __call__(self, base: str, alg: str = EDDSA) -> PrivateKey:
+        name = base + ALG_SUFFIX[alg]
+        if name not in self._cache:
+            self._cache[name] = PrivateKey.from_seed(seed(name), alg)
+        self.used[name] = alg
+        return self._cache[name]
+
+    def named(self, name: str) -> PrivateKey:
+        """The key called ``name`` (``alice``, ``alice-es256``)."""
+        if name.endswith(ALG_SUFFIX[ES256]):
+            return self(name[: -len(ALG_SUFFIX[ES256])], ES256)
+        return self(name, EDDSA)
+
+    def name_of(self, public: PublicKey) -> str:
+        for name, private in self._cache.items():
+            if private.public_key == public:
+                return name
+        raise KeyError("not a vector key")
+
+    def mentioned_in(self, data: bytes) -> None:
+        """Record every known key whose thumbprint or public bytes ``data`` carries, nested."""
+        known: dict[bytes, str] = {}
+        for name, private in self._cache.items():
+            known[private.public_key.thumbprint] = name
+            known[private.public_key.raw()[:33][-32:]] = name  # Ed25519 raw, or P-256 x
+        pending: list[tuple[object, int]] = [(data, 0)]
+        while pending:
+            value, depth = pending.pop()
+            if isinstance(value, bytes):
+                if value in known:
+                    self.named(known[value])
+                inner = try_decode(value) if depth < 6 and len(value) > 1 else None
+                if inner is not None:
+                    pending.append((inner, depth + 1))
+            elif isinstance(value, dict):
+                pending.extend((v, depth) for v in value.values())
+            elif isinstance(value, list):
+                pending.extend((v, depth) for v in value)
+
+    def describe(self) -> dict[str, dict[str, str]]:
+        out = {}
+        for name in sorted(self.used):
+            private = self._cache[name]
+            out[name] = {
+                "alg": self.used[name],
+                "seed": seed(name).hex(),
+                "kid": private.public_key.kid,
+                "thumbprint": private.public_key.thumbprint.hex(),
+            }
+        return out
+
+
+KEYS = KeyRing()
+
+
+def try_decode(data: bytes) -> object | None:
+    """``data`` as deterministic CBOR, or None when it is not (mutated inputs often are not)."""
+    try:
+        return cbor.decode(data, max_depth=64, max_items=1 << 20, max_string_bytes=1 << 20)
+    except DecodeError:
+        return None
+
+
+class Rng:
+    """Counter-based deterministic bytes: SHA-256(label || counter), as many as asked."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label.encode()
+        self._counter = 0
+
+    def __call__(self, n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            self._counter += 1
+            out += hashlib.sha256(self._label + self._counter.to_bytes(8, "big")).digest()
+        return out[:n]
+
+
+# ---------------------------------------------------------------------------
+# honest building through the public API
+
+
+def chain(
+    depth: int,
+    *,
+    alg: str = EDDSA,
+    encoding: str = "cbor",
+    caps: Sequence[tuple[str, str]] = (("calendar", CAL + "/*"),),
+    sub_caps: Sequence[tuple[str, str]] | None = None,
+    caveats: Sequence[Sequence[object]] = (),
+    ttl: int = 3600,
+    now: int = NOW,
+    label: str = "chain",
+    holder_algs: Sequence[str] | None = None,
+    descriptors: Sequence[Descriptor] = (),
+    require_approval: Sequence[Sequence[codec.ApprovalRequirement]] = (),
+) -> tuple[Presentation, PrivateKey]:
+    """alice -> h1 -> ... -> h{depth}: a token of ``depth`` links and its final holder.
+
+    ``caveats[i]``, ``descriptors[i]`` and ``require_approval[i]`` go on link ``i``;
+    ``holder_algs[i]`` is the algorithm of link ``i``'s holder (default ``alg``).
+    ``encoding`` names the wire encoding; only ``cbor`` exists in protocol 0.1.
+    """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding {encoding!r} is not built yet")
+    rng = Rng(label)
+    algs = list(holder_algs) if holder_algs is not None else [alg] * depth
+    holders = [KEYS(f"h{i + 1}", algs[i]) for i in range(depth)]
+    root = KEYS("alice", alg)
+
+    def extra(seq: Sequence[Any], i: int, default: Any) -> Any:
+        return seq[i] if i < len(seq) else default
+
+    token = issue(
+        root,
+        holders[0].public_key,
+        capabilities=caps,
+        ttl=ttl,
+        depth=depth - 1,
+        caveats=extra(caveats, 0, ()),
+        descriptor=extra(
+            descriptors, 0, Descriptor(kind="agent", name="https://agents.example/h1")
+        ),
+        require_approval=extra(require_approval, 0, ()),
+        now=now,
+        rng=rng,
+    )
+    for i in range(1, depth):
+        token = delegate(
+            token,
+            holders[i - 1],
+            holders[i].public_key,
+            capabilities=sub_caps or caps,
+            ttl=ttl,
+            depth=depth - 1 - i,
+            caveats=extra(caveats, i, ()),
+            descriptor=extra(
+                descriptors, i, Descriptor(kind="agent", name=f"https://agents.example/h{i + 1}")
+            ),
+            require_approval=extra(require_approval, i, ()),
+            now=now,
+            rng=rng,
+        )
+    return token, holders[-1]
+
+
+def present(
+    token: Presentation,
+    holder: PrivateKey,
+    *,
+    action: str = ACTION,
+    resource: str = RESOURCE,
+    args: Mapping[str, object] | None = None,
+    audience: str = AUD,
+    now: int = NOW,
+    label: str = "invocation",
+    attestations: Iterable[codec.Attestation] = (),
+    approvals: Iterable[codec.Approval] = (),
+) -> Presentation:
+    return invoke(
+        token,
+        holder,
+        audience=audience,
+        action=action,
+        resource=resource,
+        args=args,
+        now=now,
+        rng=Rng(label),
+        attestations=attestations,
+        approvals=approvals,
+        limits=DEFAULT_LIMITS,
+    )
+
+
+# ---------------------------------------------------------------------------
+# building by hand: raw CBOR, raw COSE, re-signing
+
+
+def head(major: int, arg: int, width: int | None = None) -> bytes:
+    """A CBOR head; ``width`` (1, 2, 4, 8 bytes) forces a possibly non-minimal argument."""
+    if width is None:
+        if arg < 24:
+            return bytes([major << 5 | arg])
+        width = 1 if arg < 256 else 2 if arg < 65536 else 4 if arg < 2**32 else 8
+    ai = {1: 24, 2: 25, 4: 26, 8: 27}[width]
+    return bytes([major << 5 | ai]) + arg.to_bytes(width, "big")
+
+
+def enc(value: object) -> bytes:
+    return cbor.encode(value)  # type: ignore[arg-type]
+
+
+def pairs(claims: Mapping[Any, object]) -> list[tuple[bytes, bytes]]:
+    """A map's (key bytes, value bytes) pairs in deterministic order."""
+    items = [(enc(k), enc(v)) for k, v in claims.items()]
+    return sorted(items)
+
+
+def raw_map(items: Sequence[tuple[bytes, bytes]], map_head: bytes | None = None) -> bytes:
+    return (map_head if map_head is not None else head(5, len(items))) + b"".join(
+        k + v for k, v in items
+    )
+
+
+def sign_raw(key: PrivateKey, typ: str, payload: bytes, *, protected: bytes | None = None) -> bytes:
+    """A COSE_Sign1 over the exact ``payload`` bytes, signed by ``key``."""
+    prot = protected if protected is not None else cose.protected_header(COSE_ALG[key.alg], typ)
+    return cose.assemble(prot, payload, key.sign(cose.sig_structure(prot, payload)))
+
+
+def sign1_parts(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """(protected, payload, signature) of an honest COSE_Sign1."""
+    parts = cbor.decode(data)
+    assert isinstance(parts, list)
+    return parts[0], parts[2], parts[3]  # type: ignore[return-value]
+
+
+def with_signature(data: bytes, signature: bytes) -> bytes:
+    protected, payload, _ = sign1_parts(data)
+    return cose.assemble(protected, payload, signature)
+
+
+def claims_of(data: bytes) -> dict[int, Any]:
+    payload = cbor.decode(sign1_parts(data)[1])
+    assert isinstance(payload, dict)
+    return dict(payload)  # type: ignore[arg-type]
+
+
+def container(
+    links: Sequence[bytes],
+    invocation: bytes | None = None,
+    attestations: Sequence[bytes] = (),
+    approvals: Sequence[bytes] = (),
+) -> bytes:
+    out: dict[int, object] = {1: 1, 2: list(links)}
+    if invocation is not None:
+        out[3] = invocation
+    if attestations:
+        out[4] = list(attestations)
+    if approvals:
+        out[5] = list(approvals)
+    return enc(out)
+
+
+def invocation_claims(
+    chain_digest: bytes,
+    *,
+    audience: str = AUD,
+    action: str = ACTION,
+    resource: str = RESOURCE,
+    args: Mapping[str, object] | None = None,
+    iat: int = NOW,
+    nonce: bytes = b"\x07" * 16,
+) -> dict[int, object]:
+    return {
+        1: 1,
+        2: chain_digest,
+        3: audience,
+        4: action,
+        5: resource,
+        6: dict(args or {}),
+        7: iat,
+        8: nonce,
+    }
+
+
+def sign_invocation(key: PrivateKey, claims: Mapping[int, object]) -> bytes:
+    return codec.sign_object(key, codec.TYP_INVOCATION, dict(claims))
+
+
+def present_raw(
+    links: Sequence[bytes],
+    holder: PrivateKey,
+    *,
+    invocation: bytes | None = None,
+    attestations: Sequence[bytes] = (),
+    approvals: Sequence[bytes] = (),
+    **claims: Any,
+) -> bytes:
+    """The container of raw ``links`` with an invocation by ``holder`` bound to the last one."""
+    if invocation is None:
+        digest = claims.pop("chain", None) or hashlib.sha256(links[-1]).digest()
+        invocation = sign_invocation(holder, invocation_claims(digest, **claims))
+    return container(links, invocation, attestations, approvals)
+
+
+def encoded_links(token: Presentation) -> list[bytes]:
+    return [link.encoded for link in token.links]
+
+
+@dataclass(frozen=True)
+class Built:
+    """One presentation as a case step carries it: text is authoritative, bytes for debugging."""
+
+    text: str
+    data: bytes | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, value: Presentation | bytes | str) -> Built:
+        if isinstance(value, Presentation):
+            data = value.to_bytes()
+            return cls(codec.TEXT_PREFIX_CBOR + codec.b64encode(data), data)
+        if isinstance(value, bytes):
+            return cls(codec.TEXT_PREFIX_CBOR + codec.b64encode(value), value)
+        return cls(value, None)

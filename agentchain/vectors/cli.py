@@ -1,0 +1,70 @@
+"""The ``agentchain vectors`` subcommand: generate, run, harness."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from agentchain.vectors import runner
+from agentchain.vectors.generate import generate
+from agentchain.vectors.harness import serve
+
+
+def register(subparsers: Any) -> None:
+    """Add ``vectors generate|run|harness`` to the CLI's subparsers."""
+    p = subparsers.add_parser("vectors", help="conformance vectors: generate, run, harness")
+    sub = p.add_subparsers(dest="vectors_command", required=True, parser_class=type(p))
+    g = sub.add_parser("generate", help="write the vector files (deterministic)")
+    g.add_argument("--out", default="vectors", help="directory to write (default: vectors)")
+    g.set_defaults(func=_cmd_generate)
+    r = sub.add_parser("run", help="run an implementation over the vectors (spec/harness.md)")
+    r.add_argument("--impl", required=True, metavar="COMMAND", help="the harness command line")
+    r.add_argument("--format", choices=("human", "markdown", "json"), default="human")
+    r.add_argument("--vectors", metavar="DIR", help="vectors/v1 directory (default: the repo's)")
+    r.add_argument("--timeout", type=float, default=runner.DEFAULT_TIMEOUT, help="seconds per case")
+    r.add_argument("--only", metavar="PREFIX", help="run only cases whose id starts with PREFIX")
+    r.set_defaults(func=_cmd_run)
+    h = sub.add_parser("harness", help="this implementation behind the harness protocol")
+    h.set_defaults(func=_cmd_harness)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    written = generate(Path(args.out))
+    print(f"wrote {len(written)} files under {args.out}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    directory = Path(args.vectors) if args.vectors else runner.default_vectors()
+    cases = runner.load_cases(directory)
+    if not cases:
+        print(f"error: usage: no vector cases under {directory}", file=sys.stderr)
+        return 2
+    if args.only:
+        cases = [c for c in cases if c["id"].startswith(args.only)]
+    if sys.stderr.isatty():
+        report = _run_with_progress(args.impl, cases, args.timeout)
+    else:
+        report = runner.run(args.impl, cases, timeout=args.timeout)
+    print(runner.render(report, args.format))
+    return 0 if report.ok else 1
+
+
+def _run_with_progress(command: str, cases: list[dict[str, Any]], timeout: float) -> runner.Report:
+    with Progress(transient=True) as bar:
+        task = bar.add_task("vectors", total=len(cases))
+        return runner.run(
+            command,
+            cases,
+            timeout=timeout,
+            progress=lambda done, _total: bar.update(task, completed=done),
+        )
+
+
+def _cmd_harness(args: argparse.Namespace) -> int:
+    del args
+    return serve()
