@@ -87,13 +87,19 @@ class TrustPolicy:
             raise UsageError("a trust policy needs at least one anchor")
         if not all(isinstance(a, PublicKey) for a in self.anchors):
             raise UsageError("anchors must be PublicKey objects")
-        if not self.audience:
-            raise UsageError("a trust policy needs the verifier's audience")
+        if not isinstance(self.audience, str) or not self.audience:
+            raise UsageError("a trust policy needs the verifier's audience, as text")
+        if not isinstance(self.limits, Limits):
+            raise UsageError("limits must be a Limits object")
+        try:
+            object.__setattr__(self, "algorithms", frozenset(self.algorithms))
+        except TypeError:
+            raise UsageError("algorithms must be a set of algorithm names") from None
         if not self.algorithms or not self.algorithms <= ALGORITHMS:
             raise UsageError(f"algorithms must be a non-empty subset of {sorted(ALGORITHMS)}")
         for name in ("clock_skew", "max_ttl", "invocation_window", "max_attachment_ttl"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise UsageError(f"{name} must be a non-negative int")
 
     def anchor(self, thumbprint: bytes) -> PublicKey | None:

@@ -455,3 +455,72 @@ def test_audit_record_of_a_deny_agrees_with_the_decision() -> None:
         "integrity": "not_evaluated",
         "oversight": "not_evaluated",
     }
+
+
+# -- the approval request and the factor states, as data ------------------------------------
+
+
+def test_approval_request_json_has_exactly_the_spec_members() -> None:
+    # R-9.2-12
+    agent, _ = _chain(require_approval=[OVER_200])
+    presentation, request = _pay(agent, 450)
+    pending = _verifier().verify(presentation, request)
+    ask = pending.approval_request
+    assert ask is not None
+    data = ask.to_json()
+    assert set(data) == {
+        "digest",
+        "approver",
+        "chain",
+        "audience",
+        "action",
+        "resource",
+        "args_cbor",
+        "args",
+        "summary",
+    }
+    assert (
+        data["digest"]
+        == request_digest(presentation.chain_digest, API, PAY[0], PAY[1], {"amount": 450}).hex()
+    )
+    assert data["approver"] == ALICE.public_key.kid
+    assert data["chain"] == presentation.chain_digest.hex()
+    assert (data["audience"], data["action"], data["resource"]) == (API, *PAY)
+    # args_cbor is authoritative: the deterministic CBOR of the arguments, base64url
+    assert codec.b64decode(str(data["args_cbor"])) == codec.cbor.encode({"amount": 450})
+    assert data["args"] == {"amount": 450}
+    summary = str(data["summary"])
+    assert "450" in summary and PAY[0] in summary and "once" in summary
+    # the decision's JSON carries the same object
+    assert pending.to_json()["approval_request"] == data
+
+
+def test_factor_states_follow_the_spec_table() -> None:
+    # R-9.3-3
+    agent, sub = _chain(require_approval=[OVER_200])
+    # nothing required, nothing attached: integrity and oversight are not_required
+    plain = _verifier().verify(*_pay(agent, 150)).audit["factors"]
+    assert plain == {
+        "signatures": "pass",
+        "possession": "pass",
+        "context": "pass",
+        "integrity": "not_required",
+        "oversight": "not_required",
+    }
+    # a current trusted attestation passes integrity even where none is required
+    att = attest(BUILDER, SUB.public_key, code=CODE, now=NOW)
+    attested = _verifier(attesters=(BUILDER.public_key,)).verify(*_search(sub, attestations=[att]))
+    assert attested.audit["factors"]["integrity"] == "pass"  # type: ignore[index]
+    # needs_approval: oversight is required
+    pending = _verifier().verify(*_pay(agent, 450)).audit["factors"]
+    assert pending["oversight"] == "required"  # type: ignore[index]
+    assert pending["context"] == "pass"  # type: ignore[index]
+    # an approval that counted: oversight passes
+    ask = _verifier().verify(*_pay(agent, 450)).approval_request
+    assert ask is not None
+    approval = approve(ALICE, ask.digest, now=NOW)
+    approved = _verifier().verify(*_pay(agent, 450, approvals=[approval])).audit["factors"]
+    assert approved["oversight"] == "pass"  # type: ignore[index]
+    # a failed integrity factor: oversight is never reached
+    denied = _verifier(attestation_required=("flights",)).verify(*_search(sub)).audit["factors"]
+    assert denied["integrity"] == "fail" and denied["oversight"] == "not_evaluated"  # type: ignore[index]
