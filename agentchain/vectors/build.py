@@ -383,9 +383,11 @@ class Built:
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, value: Presentation | bytes | str) -> Built:
+    def of(cls, value: Built | Presentation | bytes | str) -> Built:
         """A presentation object, container bytes (a JSON object is JOSE, anything else
-        CBOR: the text form takes the matching prefix), or a text given as is."""
+        CBOR: the text form takes the matching prefix), a text given as is, or a Built."""
+        if isinstance(value, Built):
+            return value
         if isinstance(value, Presentation):
             return cls(value.to_text(), value.to_bytes())
         if isinstance(value, bytes):

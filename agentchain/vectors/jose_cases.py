@@ -25,6 +25,7 @@ from agentchain.vectors.build import (
     CAL,
     KEYS,
     NOW,
+    Built,
     Rng,
     chain,
     container,
@@ -101,6 +102,7 @@ def jose(s: Suite) -> None:
     _limits(add)
     _mixing(add)
     _claims(add)
+    _keys_and_container(add)
     _semantics(s, add)
 
 
@@ -1125,6 +1127,228 @@ def _claims(add: Add) -> None:
         flags=["claims-schema", "audience"],
         spec=["R-J.5-1"],
     )
+
+
+def _keys_and_container(add: Add) -> None:
+    """Holder keys in cnf (spec 3.3 through JOSE), the JSON container (spec 5.8), the text
+    form (spec 5.1), and JSON readings that differ between parsers."""
+    link, payload, holder = _root()
+    alice = KEYS("alice")
+    text = jws.dumps(payload).decode("utf-8")
+    ed_jwk = payload["cnf"]["jwk"]
+    es_full = KEYS("h1", ES256).public_key.to_jwk()
+    es_jwk = {k: es_full[k] for k in ("kty", "crv", "x", "y")}
+
+    def with_payload(changes: dict[str, object]) -> bytes:
+        return jose_present_raw([raw_jws(HEADER, {**payload, **changes}, alice)], holder)
+
+    def cnf(jwk: dict[str, object]) -> bytes:
+        return with_payload({"cnf": {"jwk": jwk}})
+
+    key_rows: list[tuple[str, str, bytes, str, list[str]]] = [
+        (
+            "jose-key-cnf-p256-off-curve",
+            "the holder's P-256 JWK with a y that puts the point off the curve",
+            cnf({**es_jwk, "y": _b64(b"\x01" * 32)}),
+            "key_invalid",
+            ["R-3.3-3"],
+        ),
+        (
+            "jose-key-cnf-kty-crv-mismatch",
+            "a holder JWK of kty EC with crv Ed25519",
+            cnf({**es_jwk, "crv": "Ed25519"}),
+            "alg_not_allowed",
+            ["R-3.3-4"],
+        ),
+        (
+            "jose-key-cnf-okp-with-y",
+            "the holder's Ed25519 JWK with a y coordinate",
+            cnf({**ed_jwk, "y": es_jwk["y"]}),
+            "key_invalid",
+            ["R-3.3-4"],
+        ),
+        (
+            "jose-key-cnf-x-31-bytes",
+            "the holder's Ed25519 JWK with a 31-byte x",
+            cnf({**ed_jwk, "x": _b64(b"\x01" * 31)}),
+            "key_invalid",
+            ["R-3.3-4"],
+        ),
+    ]
+    for case_id, description, data, code, rids in key_rows:
+        add(
+            case_id,
+            description,
+            data,
+            error(code),
+            flags=["key-validation"],
+            spec=[*rids, "R-J.5-1"],
+        )
+    add(
+        "jose-json-duplicate-escaped-member",
+        'the link payload repeats exp, the second spelled "\\u0065xp": the same name once read',
+        with_payload_text(holder, text[:-1] + f',"\\u0065xp":{NOW + 86_400}}}'),
+        error("json_duplicate_key"),
+        flags=["json-strictness"],
+        spec=["R-J.2-1"],
+    )
+    add(
+        "jose-json-escaped-member-name-ok",
+        'the link payload spells exp as "\\u0065xp": the same member, allowed',
+        with_payload_text(holder, text.replace('"exp"', '"\\u0065xp"')),
+        allow(),
+        flags=["json-strictness", "valid"],
+        spec=["R-J.5-1", "R-J.6-1"],
+    )
+    schema_rows: list[tuple[str, str, dict[str, object]]] = [
+        ("jose-claims-version-true", "ver true (1 in languages where true == 1)", {"ver": True}),
+        ("jose-claims-depth-false", "dep false (0 in languages where false == 0)", {"dep": False}),
+        ("jose-claims-iat-string", "iat as a decimal string", {"iat": str(NOW)}),
+        (
+            "jose-claims-cap-object",
+            "cap as an object instead of an array of pairs",
+            {"cap": {"calendar": CAL + "/*"}},
+        ),
+    ]
+    for case_id, description, changes in schema_rows:
+        add(
+            case_id,
+            description,
+            with_payload(changes),
+            error("schema_invalid"),
+            flags=["claims-schema", "type-strictness"],
+            spec=["R-J.5-1"],
+        )
+    add(
+        "jose-claims-version-2-unknown-member",
+        "ver 2 with an unknown member: the version is checked first",
+        with_payload({"ver": 2, "admin": True}),
+        error("version_unsupported"),
+        flags=["claims-schema"],
+        spec=["R-J.5-1", "R-5.5-3"],
+    )
+    honest = jose_present_raw([link], holder)
+    doc = json.loads(honest)
+    container_rows: list[tuple[str, str, bytes, dict[str, object], list[str]]] = [
+        (
+            "jose-container-version-true",
+            "the container's ver is true",
+            jws.dumps({**doc, "ver": True}),
+            error("schema_invalid"),
+            ["R-5.8-1"],
+        ),
+        (
+            "jose-container-version-2",
+            "the container's ver is 2",
+            jws.dumps({**doc, "ver": 2}),
+            error("version_unsupported"),
+            ["R-5.8-1"],
+        ),
+        (
+            "jose-container-unknown-member",
+            "the container carries an unknown member",
+            jws.dumps({**doc, "extra": 1}),
+            error("unknown_field"),
+            ["R-5.8-1", "R-J.5-1"],
+        ),
+        (
+            "jose-container-link-not-string",
+            "a link given as a number",
+            jws.dumps({**doc, "links": [7]}),
+            error("schema_invalid"),
+            ["R-5.8-1"],
+        ),
+        (
+            "jose-container-links-empty",
+            "an empty links array",
+            jws.dumps({**doc, "links": []}),
+            error("chain_empty"),
+            ["R-5.8-2"],
+        ),
+        (
+            "jose-container-attestations-empty",
+            "attestations present and empty",
+            jws.dumps({**doc, "attestations": []}),
+            error("schema_invalid"),
+            ["R-5.8-4"],
+        ),
+        (
+            "jose-container-token-only",
+            "links without an invocation",
+            jws.dumps({"ver": 1, "links": doc["links"]}),
+            error("invocation_missing"),
+            ["R-5.8-3", "R-8.2-4"],
+        ),
+        (
+            "jose-container-not-object",
+            "ac1j. over a JSON array: not a JOSE container",
+            b'["' + link + b'"]',  # bytes not starting with '{': the text is built below
+            error("encoding_unknown"),
+            ["R-J.6-2"],
+        ),
+    ]
+    for case_id, description, data, expected, rids in container_rows:
+        value = Built("ac1j." + _b64(data), data)  # the JOSE prefix whatever the bytes hold
+        add(case_id, description, value, expected, flags=["claims-schema"], spec=rids)
+    body = _b64(honest)
+    assert len(body) % 4 != 0
+    add(
+        "jose-text-surrounding-whitespace",
+        "an ac1j. text surrounded by ASCII whitespace: ignored",
+        "\r\n " + "ac1j." + body + "\t\n",
+        allow(),
+        flags=["text-form", "valid"],
+        spec=["R-5.1-3", "R-J.6-2"],
+    )
+    add(
+        "jose-text-padding",
+        "an ac1j. text with '=' padding",
+        "ac1j." + body + "=" * (-len(body) % 4),
+        error("base64_invalid"),
+        flags=["text-form"],
+        spec=["R-5.1-2"],
+    )
+    add(
+        "jose-text-prefix-uppercase",
+        "AC1J. instead of ac1j.",
+        "AC1J." + body,
+        error("encoding_unknown"),
+        flags=["text-form"],
+        spec=["R-5.1-1"],
+    )
+    apv_token, apv_holder = chain(2, encoding="jose", label="jose-appr")
+    digest = codec.request_digest(
+        apv_token.chain_digest, AUD, "calendar/events/read", CAL + "/work/standup", {}
+    )
+    att = attest(alice, apv_holder.public_key, model="m", now=NOW, encoding="jose")
+    pres = present(apv_token, apv_holder, label="jose-appr")
+    assert pres.invocation is not None
+    add(
+        "jose-typ-attestation-as-approval",
+        "an attestation in the approvals array (cross-JWT confusion)",
+        jose_container(encoded_links(apv_token), pres.invocation.encoded, approvals=[att.encoded]),
+        error("type_mismatch"),
+        flags=["type-confusion"],
+        spec=["R-J.3-6"],
+        features=["approval"],
+    )
+    apv = approve(alice, digest, now=NOW, encoding="jose")
+    add(
+        "jose-typ-approval-as-attestation",
+        "an approval in the attestations array",
+        jose_container(
+            encoded_links(apv_token), pres.invocation.encoded, attestations=[apv.encoded]
+        ),
+        error("type_mismatch"),
+        flags=["type-confusion"],
+        spec=["R-J.3-6"],
+        features=["attestation"],
+    )
+
+
+def with_payload_text(holder: Any, text: str) -> bytes:
+    """A one-link JOSE presentation whose root payload is exactly ``text``, signed by alice."""
+    return jose_present_raw([raw_jws(HEADER, text.encode("utf-8"), KEYS("alice"))], holder)
 
 
 def _semantics(s: Suite, add: Add) -> None:
