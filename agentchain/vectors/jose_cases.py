@@ -946,6 +946,23 @@ def _mixing(add: Add) -> None:
             {},
         ),
         (
+            "jose-mix-malformed-jws-in-cbor-container",
+            "a CBOR container whose second link is a JWS compact with a trailing line break: "
+            "by its first byte a JWS, so mixed, never handed to a JOSE parser",
+            container([cl[0], jl[1] + b"\n"], cp.invocation.encoded),
+            "encoding_mixed",
+            ["R-J.1-2"],
+            {},
+        ),
+        (
+            "jose-mix-padded-jws-in-cbor-container",
+            "a CBOR container whose second link is a JWS compact with a padded signature",
+            container([cl[0], jl[1] + b"=="], cp.invocation.encoded),
+            "encoding_mixed",
+            ["R-J.1-2"],
+            {},
+        ),
+        (
             "jose-mix-jws-text-in-cbor-container",
             "a CBOR container whose only link is a JWS compact as a text string",
             enc({1: 1, 2: [jl[0].decode("ascii")], 3: cp.invocation.encoded}),
