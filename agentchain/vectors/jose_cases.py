@@ -914,6 +914,56 @@ def _limits(add: Add) -> None:
         spec=["R-J.3-1", "R-5.6-3"],
         policy={"limits": {"max_object_bytes": len(link) - 1}},
     )
+    alice = KEYS("alice")
+    payload = jose_parts(link)[1]
+    escaped = jws.dumps({**payload, "pur": "PURPOSE"}).replace(
+        b"PURPOSE", b"\\u0070" * 1024 + b"p" * 3072
+    )
+    for case_id, description, body, expected in (
+        ("jose-limit-string-4096", "a 4096-byte purpose: at the limit", "p" * 4096, allow()),
+        (
+            "jose-limit-string-4097",
+            "a 4097-byte purpose: one past",
+            "p" * 4097,
+            error("limit_exceeded"),
+        ),
+        (
+            "jose-limit-string-non-ascii-4096",
+            "a purpose of 2048 two-byte characters (4096 UTF-8 bytes): at the limit",
+            "\u00e9" * 2048,
+            allow(),
+        ),
+        (
+            "jose-limit-string-non-ascii-4098",
+            "a purpose of 2049 two-byte characters: 4098 UTF-8 bytes, over (bytes, not characters)",
+            "\u00e9" * 2049,
+            error("limit_exceeded"),
+        ),
+        (
+            "jose-limit-string-escaped-4096",
+            "a 4096-byte purpose, 1024 of its bytes spelled as \\u0070 escapes (9216 characters "
+            "of JSON): the limit is on the string, not on its spelling",
+            None,
+            allow(),
+        ),
+    ):
+        signed = raw_jws(HEADER, escaped if body is None else {**payload, "pur": body}, alice)
+        add(
+            case_id,
+            description,
+            jose_present_raw([signed], holder),
+            expected,
+            flags=["limits", "valid"] if expected == allow() else ["limits"],
+            spec=["R-5.2-10", "R-5.6-1"],
+        )
+    add(
+        "jose-limit-json-items",
+        "a link payload holding 4000 items (max_cbor_items is 2048): refused before its schema",
+        jose_present_raw([raw_jws(HEADER, {**payload, "cav": [0] * 4000}, alice)], holder),
+        error("limit_exceeded"),
+        flags=["limits", "json-strictness"],
+        spec=["R-5.2-10", "R-5.6-1"],
+    )
     junk = b"eyJ" + b"%" * 700 + b".."
     add(
         "jose-limit-object-junk",
