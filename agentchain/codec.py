@@ -1205,8 +1205,11 @@ def _item(encoding: Encoding, value: object, what: str) -> bytes:
     ``encoding_mixed``; anything else that is not an object is ``schema_invalid``.
     """
     if encoding == "cbor":
-        compact = value.encode("utf-8", "replace") if isinstance(value, str) else value
-        if isinstance(compact, bytes) and _JWS_SHAPE.fullmatch(compact):
+        # spec/jose.md J.1: a signed object whose first byte is a base64url character IS a
+        # JWS compact, well-formed or not; it is never handed to the JOSE parser from here
+        if isinstance(value, bytes) and encoding_of(value) == "jose":
+            raise DecodeError("encoding_mixed", f"{what}: a JOSE object in a CBOR container")
+        if isinstance(value, str) and _JWS_SHAPE.fullmatch(value.encode("utf-8", "replace")):
             raise DecodeError("encoding_mixed", f"{what}: a JOSE object in a CBOR container")
         if not isinstance(value, bytes) or not value:
             raise DecodeError("schema_invalid", f"{what} are byte strings holding COSE_Sign1")

@@ -485,6 +485,19 @@ def test_jose_link_in_a_cbor_container() -> None:
     assert code_of(lambda: decode_presentation_unverified(as_text)) == "encoding_mixed"
 
 
+def test_a_malformed_jws_in_a_cbor_container_is_mixed_not_parsed() -> None:
+    # R-J.1-2: by J.1's detection rule a byte string starting with a base64url character is a
+    # JWS compact; the CBOR container refuses it as mixed instead of running the JOSE parser
+    # on it (which answered base64_invalid or schema_invalid from inside a CBOR container)
+    cbor_token = standard_token()
+    jose_link = standard_token(encoding="jose").links[1].encoded
+    for bad in (jose_link + b"\n", jose_link + b"==", jose_link + b".x", b"e30"):
+        mixed = cbor.encode({1: 1, 2: [cbor_token.links[0].encoded, bad]})
+        assert code_of(lambda mixed=mixed: decode_presentation_unverified(mixed)) == (
+            "encoding_mixed"
+        )
+
+
 def test_cose_link_in_a_json_container() -> None:
     # R-J.1-2
     cose = standard_token().links[0].encoded

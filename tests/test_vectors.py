@@ -37,8 +37,11 @@ V1 = VECTORS / "v1"
 EXEMPT = VECTORS / "spec_exempt.txt"
 WRONG = Path(__file__).resolve().parent / "harnesses" / "wrong_harness.py"
 #: the exemption list may only shrink: lower this when you cite an exempted id
-#: (22, plus the four ids of spec 8.4's verified-prefix cache, which no vector can observe)
-MAX_EXEMPT = 26
+#: (22, plus the four ids of spec 8.4's verified-prefix cache, which no vector can observe,
+#: plus two issuer-side rules of spec/jose.md, R-J.1-3 and R-J.5-2: an issuer refusing to
+#: mix encodings or to put byte strings in JSON, which no verifier input can show; minus
+#: R-3.3-4, JWK validation, which the JOSE cases now exercise through holder keys in cnf)
+MAX_EXEMPT = 27
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
@@ -106,10 +109,41 @@ def test_the_suite_is_large_and_ids_are_stable_slugs() -> None:
 
 
 def test_valid_chains_cover_depths_algorithms_and_encodings() -> None:
-    valid = {c["id"] for c in CASES if c["category"] == "valid"}
+    valid = {c["id"]: c for c in CASES if c["category"] == "valid"}
     for depth in range(1, 9):
         for alg in ("eddsa", "es256"):
-            assert f"valid-depth-{depth}-{alg}-cbor" in valid
+            for encoding in ("cbor", "jose"):
+                case = valid[f"valid-depth-{depth}-{alg}-{encoding}"]
+                assert case["encoding"] == encoding
+                prefix = {"cbor": "ac1c.", "jose": "ac1j."}[encoding]
+                assert case["steps"][0]["presentation"]["text"].startswith(prefix)
+
+
+def test_jose_cases_exercise_every_rfc_8725_attack() -> None:
+    # issue 4: each RFC 8725 attack as an invalid vector, with its exact code
+    jose = {c["id"]: c for c in CASES if c["encoding"] == "jose"}
+    expected = {
+        "jose-alg-none": "alg_not_allowed",
+        "jose-alg-hs256-public-key-secret": "alg_not_allowed",
+        "jose-alg-rs256": "alg_not_allowed",
+        "jose-alg-es256-header-ed25519-key": "alg_not_allowed",
+        "jose-alg-eddsa-header-es256-key": "alg_not_allowed",
+        "jose-header-jku": "jose_header_forbidden",
+        "jose-header-x5u": "jose_header_forbidden",
+        "jose-header-x5c": "jose_header_forbidden",
+        "jose-header-jwk-embedded": "jose_header_forbidden",
+        "jose-header-crit": "jose_crit_unsupported",
+        "jose-typ-jwt": "type_mismatch",
+        "jose-json-duplicate-header-member": "json_duplicate_key",
+        "jose-json-duplicate-payload-member": "json_duplicate_key",
+        "jose-b64-stray-bits-signature": "base64_invalid",
+        "jose-mix-jws-link-in-cbor-container": "encoding_mixed",
+    }
+    for case_id, code in expected.items():
+        assert jose[case_id]["steps"][0]["expected"] == {"error": code}, case_id
+    kid = jose["jose-kid-other-key"]["steps"][0]["expected"]
+    assert kid == {"outcome": "allow", "reasons": []}  # R-J.3-5: kid is only a hint
+    assert len(jose) >= 100
 
 
 def test_expected_codes_come_from_the_registry() -> None:
@@ -142,7 +176,11 @@ def test_our_verifier_agrees_with_every_case() -> None:
 
 
 def _spec_ids() -> list[str]:
-    return re.findall(r"\[(R-\d+(?:\.\d+)*-\d+)\]", (ROOT / "spec" / "agentchain.md").read_text())
+    """Every requirement id of every spec/*.md: R-5.1-2 (agentchain.md), R-J.3-4 (jose.md)."""
+    files = sorted((ROOT / "spec").glob("*.md"))
+    assert {"agentchain.md", "jose.md", "harness.md"} <= {f.name for f in files}
+    pattern = re.compile(r"\[(R-(?:\d+|[A-Z])(?:\.\d+)*-\d+)\]")
+    return [rid for f in files for rid in pattern.findall(f.read_text(encoding="utf-8"))]
 
 
 def _exempt() -> dict[str, str]:
@@ -156,6 +194,7 @@ def _exempt() -> dict[str, str]:
 
 def test_every_requirement_is_cited_by_a_case_or_exempted() -> None:
     ids = set(_spec_ids())
+    assert any(i.startswith("R-J.") for i in ids), "spec/jose.md ids are not collected"
     cited = {r for c in CASES for r in c["spec"]}
     exempt = _exempt()
     assert sorted(cited - ids) == [], "cases cite ids the spec does not define"
@@ -189,14 +228,19 @@ def _expected_counts(predicate: Any, cases: list[dict[str, Any]]) -> int:
     return sum(1 for c in cases if all(predicate(s["expected"]) for s in c["steps"]))
 
 
+#: the deliberately wrong harnesses declare only the cbor encoding
+CBOR_CASES = [c for c in CASES if c["encoding"] == "cbor"]
+JOSE_CASES = [c for c in CASES if c["encoding"] == "jose"]
+
+
 def test_runner_reports_an_accept_all_implementation_failing() -> None:
     code, out = _run_cli("--impl", _impl(str(WRONG), "accept-all"), "--format", "json")
     report = json.loads(out)
-    passes = _expected_counts(lambda e: e == {"outcome": "allow", "reasons": []}, CASES)
-    assert 0 < passes < len(CASES)
+    passes = _expected_counts(lambda e: e == {"outcome": "allow", "reasons": []}, CBOR_CASES)
+    assert 0 < passes < len(CBOR_CASES)
     assert report["passed"] == passes
-    assert report["failed"] == len(CASES) - passes
-    assert (report["errored"], report["skipped"]) == (0, 0)
+    assert report["failed"] == len(CBOR_CASES) - passes
+    assert (report["errored"], report["skipped"]) == (0, len(JOSE_CASES))
     assert "wire-text-no-prefix" in report["failed_cases"]
     assert code == 1
 
@@ -204,8 +248,8 @@ def test_runner_reports_an_accept_all_implementation_failing() -> None:
 def test_runner_reports_a_reject_all_implementation_failing_and_counts_skips() -> None:
     code, out = _run_cli("--impl", _impl(str(WRONG), "reject-all"), "--format", "json")
     report = json.loads(out)
-    skipped = [c for c in CASES if "approval" in c["features"]]
-    ran = [c for c in CASES if "approval" not in c["features"]]
+    skipped = [c for c in CASES if "approval" in c["features"] or c["encoding"] == "jose"]
+    ran = [c for c in CBOR_CASES if "approval" not in c["features"]]
     passes = _expected_counts(lambda e: e == {"error": "signature_invalid"}, ran)
     assert skipped and passes > 0
     assert report["skipped"] == len(skipped)
@@ -220,11 +264,33 @@ def test_runner_reports_a_crash_mid_run_as_errors() -> None:
     report = json.loads(out)
     first = CASES[:10]
     passes = _expected_counts(lambda e: e == {"outcome": "allow", "reasons": []}, first)
+    assert all(c["encoding"] == "cbor" for c in first)
     assert report["passed"] == passes
     assert report["failed"] == 10 - passes
-    assert report["errored"] == len(CASES) - 10
+    assert report["errored"] == len(CBOR_CASES) - 10
+    assert report["skipped"] == len(JOSE_CASES)  # never sent, so never errored
     assert report["errored_cases"][0] == CASES[10]["id"]
     assert code == 1
+
+
+def test_runner_skips_and_counts_jose_cases_for_a_cbor_only_implementation() -> None:
+    # spec/harness.md 3.1: an undeclared encoding is skipped, counted, never passed
+    code, out = _run_cli(
+        "--impl", _impl(str(WRONG), "accept-all"), "--format", "json", "--only", "jose-"
+    )
+    report = json.loads(out)
+    jose_ids = [c["id"] for c in JOSE_CASES if c["id"].startswith("jose-")]
+    assert len(jose_ids) >= 100
+    assert (report["passed"], report["failed"], report["errored"]) == (0, 0, 0)
+    assert sorted(report["skipped_cases"]) == sorted(jose_ids)
+    assert set(report["skipped_cases"].values()) == {"encoding jose not supported"}
+    assert code == 0  # nothing failed; the skips are reported, not passed
+    code, out = _run_cli(
+        "--impl", _impl(str(WRONG), "accept-all"), "--format", "json", "--only", "valid-depth-"
+    )
+    report = json.loads(out)
+    assert report["skipped"] == 16 and report["passed"] == 16  # the jose half, the cbor half
+    assert code == 0
 
 
 def test_runner_times_out_a_hung_implementation() -> None:
@@ -273,7 +339,8 @@ def test_harness_command_speaks_the_protocol() -> None:
         check=True,
     )
     start, result = (json.loads(line) for line in proc.stdout.splitlines())
-    assert start["ready"] is True and "cbor" in start["implementation"]["encodings"]
+    assert start["ready"] is True
+    assert start["implementation"]["encodings"] == ["cbor", "jose"]
     assert result == {
         "seq": "opaque-7",
         "results": [

@@ -9,6 +9,7 @@ never computed by the verifier: the test suite then checks that the verifier agr
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -20,7 +21,7 @@ from agentchain.errors import DecodeError
 from agentchain.issuer import delegate, invoke, issue
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Descriptor
-from agentchain.wire import cbor, cose
+from agentchain.wire import cbor, cose, jws
 
 #: the fixed clock of every vector: 2027-01-15T08:00:00Z
 NOW: Final = 1_800_000_000
@@ -28,7 +29,7 @@ AUD: Final = "https://cal.example"
 CAL: Final = "https://cal.example/alice"
 ACTION: Final = "calendar/events/read"
 RESOURCE: Final = CAL + "/work/standup"
-ENCODINGS: Final = ("cbor",)
+ENCODINGS: Final = ("cbor", "jose")
 POLICY_DEFAULTS: Final[dict[str, int]] = {
     "clock_skew": 60,
     "max_ttl": 86_400,
@@ -78,7 +79,15 @@ class KeyRing:
         pending: list[tuple[object, int]] = [(data, 0)]
         while pending:
             value, depth = pending.pop()
-            if isinstance(value, bytes):
+            if isinstance(value, str):
+                carried = try_jose_bytes(value)
+                if isinstance(carried, bytes) and carried in known:
+                    self.named(known[carried])
+                elif isinstance(carried, list):
+                    pending.extend((v, depth + 1) for v in carried)
+            elif isinstance(value, bytes) and value[:1] == b"{":
+                pending.append((try_json(value), depth + 1))
+            elif isinstance(value, bytes):
                 if value in known:
                     self.named(known[value])
                 inner = try_decode(value) if depth < 6 and len(value) > 1 else None
@@ -109,6 +118,30 @@ def try_decode(data: bytes) -> object | None:
     """``data`` as deterministic CBOR, or None when it is not (mutated inputs often are not)."""
     try:
         return cbor.decode(data, max_depth=64, max_items=1 << 20, max_string_bytes=1 << 20)
+    except DecodeError:
+        return None
+
+
+def try_json(data: bytes) -> object | None:
+    """``data`` as JSON, or None when it is not (mutated inputs often are not)."""
+    try:
+        value: object = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
+def try_jose_bytes(text: str) -> object:
+    """A string of a JOSE object as what it carries: the decoded header and payload of a
+    compact, the bytes of a base64url member, or None."""
+    if text.count(".") == 2:
+        parts = text.split(".")
+        try:
+            return [try_json(jws.b64decode(p)) for p in parts[:2]]
+        except DecodeError:
+            return None
+    try:
+        return jws.b64decode(text)
     except DecodeError:
         return None
 
@@ -151,7 +184,7 @@ def chain(
 
     ``caveats[i]``, ``descriptors[i]`` and ``require_approval[i]`` go on link ``i``;
     ``holder_algs[i]`` is the algorithm of link ``i``'s holder (default ``alg``).
-    ``encoding`` names the wire encoding; only ``cbor`` exists in protocol 0.1.
+    ``encoding`` names the wire encoding of the whole chain: ``cbor`` or ``jose``.
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding {encoding!r} is not built yet")
@@ -176,6 +209,7 @@ def chain(
         require_approval=extra(require_approval, 0, ()),
         now=now,
         rng=rng,
+        encoding="jose" if encoding == "jose" else "cbor",
     )
     for i in range(1, depth):
         token = delegate(
@@ -349,10 +383,115 @@ class Built:
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, value: Presentation | bytes | str) -> Built:
+    def of(cls, value: Built | Presentation | bytes | str) -> Built:
+        """A presentation object, container bytes (a JSON object is JOSE, anything else
+        CBOR: the text form takes the matching prefix), a text given as is, or a Built."""
+        if isinstance(value, Built):
+            return value
         if isinstance(value, Presentation):
-            data = value.to_bytes()
-            return cls(codec.TEXT_PREFIX_CBOR + codec.b64encode(data), data)
+            return cls(value.to_text(), value.to_bytes())
         if isinstance(value, bytes):
-            return cls(codec.TEXT_PREFIX_CBOR + codec.b64encode(value), value)
+            prefix = codec.TEXT_PREFIX_JOSE if value[:1] == b"{" else codec.TEXT_PREFIX_CBOR
+            return cls(prefix + codec.b64encode(value), value)
         return cls(value, None)
+
+
+# ---------------------------------------------------------------------------
+# building by hand: JWS compact objects and the JSON container (spec/jose.md)
+
+
+def raw_jws(
+    header: Mapping[str, object] | bytes,
+    payload: Mapping[str, object] | bytes,
+    signer: PrivateKey | None,
+    *,
+    signature: bytes | None = None,
+) -> bytes:
+    """A JWS compact over exactly these header and payload bytes (mappings in our JSON
+    spelling), signed by ``signer`` unless ``signature`` is given."""
+    h = header if isinstance(header, bytes) else jws.dumps(dict(header))
+    p = payload if isinstance(payload, bytes) else jws.dumps(dict(payload))
+    signing_input = jws.signing_input(h, p)
+    if signature is None:
+        assert signer is not None
+        signature = signer.sign(signing_input)
+    return signing_input + b"." + jws.b64encode(signature).encode("ascii")
+
+
+def jose_parts(compact: bytes) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+    """(header, payload, signature) of an honest JWS compact."""
+    h, p, sig = compact.decode("ascii").split(".")
+    header, payload = json.loads(jws.b64decode(h)), json.loads(jws.b64decode(p))
+    assert isinstance(header, dict) and isinstance(payload, dict)
+    return header, payload, jws.b64decode(sig)
+
+
+def jose_resign(
+    compact: bytes, signer: PrivateKey, changes: Mapping[str, object], drop: Sequence[str] = ()
+) -> bytes:
+    """``compact`` with its payload members changed (or dropped), re-signed by ``signer``."""
+    header, payload, _ = jose_parts(compact)
+    payload.update(changes)
+    for name in drop:
+        payload.pop(name, None)
+    return raw_jws(header, payload, signer)
+
+
+def jose_container(
+    links: Sequence[bytes],
+    invocation: bytes | None = None,
+    attestations: Sequence[bytes] = (),
+    approvals: Sequence[bytes] = (),
+) -> bytes:
+    """The JSON container (spec/jose.md J.6) around raw compact objects."""
+    out: dict[str, object] = {"ver": 1, "links": [link.decode("ascii") for link in links]}
+    if invocation is not None:
+        out["invocation"] = invocation.decode("ascii")
+    if attestations:
+        out["attestations"] = [a.decode("ascii") for a in attestations]
+    if approvals:
+        out["approvals"] = [a.decode("ascii") for a in approvals]
+    return jws.dumps(out)
+
+
+def jose_invocation_claims(
+    chain_digest: bytes,
+    *,
+    audience: str = AUD,
+    action: str = ACTION,
+    resource: str = RESOURCE,
+    args: Mapping[str, object] | None = None,
+    iat: int = NOW,
+    nonce: bytes = b"\x07" * 16,
+) -> dict[str, object]:
+    return {
+        "ver": 1,
+        "chn": jws.b64encode(chain_digest),
+        "aud": audience,
+        "act": action,
+        "res": resource,
+        "arg": dict(args or {}),
+        "iat": iat,
+        "jti": jws.b64encode(nonce),
+    }
+
+
+def jose_present_raw(
+    links: Sequence[bytes],
+    holder: PrivateKey,
+    *,
+    invocation: bytes | None = None,
+    attestations: Sequence[bytes] = (),
+    approvals: Sequence[bytes] = (),
+    **claims: Any,
+) -> bytes:
+    """The JSON container of raw ``links`` with a JOSE invocation by ``holder`` bound to the
+    last one (its digest is over the compact text, spec/jose.md J.6)."""
+    if invocation is None:
+        digest = claims.pop("chain", None) or hashlib.sha256(links[-1]).digest()
+        invocation = raw_jws(
+            {"alg": holder.alg, "typ": codec.JWT_TYP_INVOCATION},
+            jose_invocation_claims(digest, **claims),
+            holder,
+        )
+    return jose_container(links, invocation, attestations, approvals)

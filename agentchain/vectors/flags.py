@@ -196,4 +196,35 @@ FLAGS: Final[dict[str, tuple[str, str, str]]] = {
         "errors before denials: a policy outcome must never mask a forgery",
         "8.2",
     ),
+    "jose-alg-confusion": (
+        "alg none, HMAC keyed with the public key, RSA, names outside the profile, an alg "
+        "header naming another key type than the signer's",
+        "the RFC 8725 attacks: a verifier that lets the token pick the algorithm verifies nothing",
+        "J.4",
+    ),
+    "jose-header": (
+        "key-carrying or key-locating headers (jku, jwk, x5u, x5c, x5t), crit, unknown "
+        "members, kid as a hint only",
+        "keys come from the trust policy and the chain, never from the object being verified",
+        "J.3",
+    ),
+    "jose-compact": (
+        "the JWS compact shape: exactly three strict unpadded base64url parts, no padding, "
+        "whitespace, stray bits or standard alphabet",
+        "a second spelling of a signed object re-spells its digest; lenient splitting is a "
+        "parser differential",
+        "J.3",
+    ),
+    "json-strictness": (
+        "duplicate member names, NaN, Infinity, fractions, exponents, integers beyond 2^53-1, "
+        "lone surrogates, byte order marks, trailing data, nesting past the limit",
+        "JSON parsers disagree on all of these; a disagreement is two readings of one token",
+        "J.2",
+    ),
+    "encoding-mixing": (
+        "a JWS inside a CBOR container, a COSE object inside a JSON container, a text prefix "
+        "naming the other encoding",
+        "one chain, one encoding: a mixed container is read differently by each half",
+        "J.1, J.6",
+    ),
 }

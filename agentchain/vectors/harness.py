@@ -25,7 +25,7 @@ IMPLEMENTATION: Final[dict[str, object]] = {
     "name": "agentchain-python",
     "version": __version__,
     "language": "python",
-    "encodings": ["cbor"],
+    "encodings": ["cbor", "jose"],
     "algorithms": ["EdDSA", "ES256"],
     "features": ["approval", "attestation", "replay", "revocation"],
 }

@@ -203,13 +203,15 @@ def _run_one(
     impl: _Process, case: Mapping[str, Any], seq: int, report: Report, timeout: float
 ) -> None:
     cid = case["id"]
-    if impl.dead:
-        report.errored.append(cid)
-        report.details[cid] = "the implementation had exited"
-        return
+    # a case the implementation declared it cannot run is skipped whatever happened before:
+    # it would never have been sent, so a crash must not turn it into an error
     reason = _skip_reason(case, report.implementation)
     if reason is not None:
         report.skipped[cid] = reason
+        return
+    if impl.dead:
+        report.errored.append(cid)
+        report.details[cid] = "the implementation had exited"
         return
     try:
         impl.send({"cmd": "run", "seq": seq, "case": for_implementation(case)})

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from agentchain import codec
 from agentchain.crypto import ALGORITHMS
-from agentchain.errors import REGISTRY, Kind
+from agentchain.errors import REGISTRY, DecodeError, Kind
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.vectors.build import (
     ACTION,
@@ -27,9 +27,10 @@ from agentchain.vectors.build import (
     RESOURCE,
     Built,
     try_decode,
+    try_json,
 )
 from agentchain.vectors.flags import FLAGS
-from agentchain.wire import cbor
+from agentchain.wire import cbor, jws
 
 #: version of the vector file format (and of the harness protocol, spec/harness.md)
 FORMAT_VERSION: Final = 1
@@ -96,10 +97,42 @@ def _sign1_intermediates(data: object) -> dict[str, object] | None:
     return out
 
 
+def _jws_intermediates(data: object) -> dict[str, object] | None:
+    """Signing input, digest and signature of one JWS compact, where readable."""
+    if not isinstance(data, str):
+        return None
+    encoded = data.encode("utf-8")
+    out: dict[str, object] = {"digest": hashlib.sha256(encoded).hexdigest()}
+    signing_input, dot, signature = encoded.rpartition(b".")
+    if dot and signing_input.count(b".") == 1:
+        out["to_be_signed"] = signing_input.hex()
+        try:
+            out["signature"] = jws.b64decode(signature.decode("ascii")).hex()
+        except (DecodeError, UnicodeDecodeError):
+            out["signature"] = None
+    return out
+
+
+def _jose_intermediates(data: bytes) -> dict[str, object] | None:
+    top = try_json(data)
+    if not isinstance(top, dict):
+        return None
+    out: dict[str, object] = {}
+    if isinstance(top.get("links"), list):
+        out["links"] = [_jws_intermediates(link) for link in top["links"]]
+    if "invocation" in top:
+        out["invocation"] = _jws_intermediates(top["invocation"])
+    return out or None
+
+
 def intermediates(data: bytes | None) -> dict[str, object] | None:
-    """For each link (and the invocation): the signed bytes and the digest, where readable."""
+    """For each link (and the invocation): the signed bytes and the digest, where readable.
+
+    For COSE the signed bytes are the Sig_structure; for JOSE the JWS signing input."""
     if data is None:
         return None
+    if data[:1] == b"{":
+        return _jose_intermediates(data)
     top = try_decode(data)
     if not isinstance(top, dict):
         return None
@@ -196,7 +229,10 @@ def _dump(doc: object) -> bytes:
 
 
 def _id_order(rid: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in rid[2:].replace("-", ".").split("."))
+    """R-3.4-2 < R-10.1-1 < R-J.1-1: numbered sections first, lettered ones (jose.md) after."""
+    return tuple(
+        int(n) if n.isdigit() else 1000 + ord(n) for n in rid[2:].replace("-", ".").split(".")
+    )
 
 
 def _policy(overrides: Mapping[str, Any]) -> dict[str, Any]:
