@@ -903,6 +903,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         return EXIT_DENY
+    except BrokenPipeError:
+        # the reader left early (`agentchain demo | head`): nothing more to say, and nowhere
+        # to say it; point stdout at /dev/null so the interpreter's final flush is quiet too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
     except OSError as exc:
         if debug:
             raise

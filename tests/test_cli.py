@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from agentchain import codec
+from agentchain import PrivateKey, codec, issue
 from agentchain.cli import main
 from agentchain.wire import cbor
 
@@ -680,3 +680,27 @@ def test_debug_shows_the_traceback_wherever_it_stands(env: Env) -> None:
         assert "Traceback" in proc.stderr and "base64_invalid" in proc.stderr
     proc = run_subprocess("inspect", garbage)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback_and_no_error_line(tmp_path: Path) -> None:
+    # `agentchain inspect --json T | head -3`: the pipe closes while the command still writes
+    alice, agent = PrivateKey.from_seed(b"\x01" * 32), PrivateKey.from_seed(b"\x02" * 32)
+    token = issue(alice, agent.public_key, capabilities=[("calendar/read", "*")])
+    path = tmp_path / "agent.token"
+    path.write_text(token.to_text())
+    script = (
+        "import sys\n"
+        "from agentchain.cli import main\n"
+        "class Closed:\n"
+        "    def write(self, text): raise BrokenPipeError(32, 'Broken pipe')\n"
+        "    def flush(self): pass\n"
+        "    def isatty(self): return False\n"
+        "    def fileno(self): return sys.__stdout__.fileno()\n"
+        "sys.stdout = Closed()\n"
+        f"sys.exit(main(['inspect', '--json', {str(path)!r}]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.stderr == ""
+    assert proc.returncode == 2
