@@ -702,6 +702,8 @@ class _Run:
         )
 
     def _chain_with_attestations(self) -> VerifiedChain:
+        if not self.attested:  # V2 made every principal with attested=None: nothing to add
+            return self.chain
         principals = tuple(
             Principal(p.key, p.descriptor, self.attested.get(p.key.thumbprint))
             for p in self.chain.principals
