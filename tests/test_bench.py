@@ -6,11 +6,13 @@ import json
 import numbers
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from agentchain import bench
+from agentchain import bench, codec
 from agentchain.cli import main
+from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
 
 RATIOS = (
@@ -60,6 +62,32 @@ def test_each_encoding_row_measures_tokens_in_that_encoding(encoding: str) -> No
         assert task.key.split("/")[1] == encoding
         decision = task.prepare()()
         assert getattr(decision, "outcome", None) == "allow"
+
+
+@pytest.mark.parametrize("encoding", bench.ENCODINGS)
+def test_warm_rows_exercise_the_prefix_cache(encoding: str) -> None:
+    # spec 8.4: the known prefix is neither decoded nor checked again, in either encoding:
+    # one new link decoded, two signatures (the new link and the invocation), at any depth
+    ours = bench._Agentchain(bench._keys(), encoding)
+    for depth in (2, 8):
+        call = ours.warm(depth).prepare()
+        with (
+            mock.patch.object(
+                codec, "decode_link_unverified", wraps=codec.decode_link_unverified
+            ) as decoded,
+            mock.patch.object(
+                PublicKey, "verify", autospec=True, side_effect=PublicKey.verify
+            ) as checked,
+        ):
+            decision = call()
+        assert getattr(decision, "outcome", None) == "allow"
+        assert (decoded.call_count, checked.call_count) == (1, 2)
+        cold = ours.cold(depth).prepare()
+        with mock.patch.object(
+            PublicKey, "verify", autospec=True, side_effect=PublicKey.verify
+        ) as c:
+            cold()
+        assert c.call_count == depth + 1  # the same count cold: the cache made the difference
 
 
 def test_an_unknown_encoding_is_a_usage_error() -> None:
