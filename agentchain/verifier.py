@@ -522,10 +522,18 @@ class _Run:
                     f"link {index} does not grant {inv.action} on {inv.resource}",
                 )
                 return False
-        # V8: every link's caveats hold (conjunction)
+        # V8: every link's caveats hold (conjunction). Evaluating is a pure function of the
+        # statements, the arguments and the limits, and policy.parse hands out one object per
+        # exact statement: links restating the same caveats share one evaluation (by identity;
+        # the links keep the statements alive while this runs).
+        results: dict[tuple[int, ...], policy.Result] = {}
         for index, link in enumerate(links):
             statements = [c.statement for c in link.claims.caveats if c.applies_to(inv.action)]
-            result = policy.evaluate(statements, inv.args, limits=self.policy.limits)  # type: ignore[arg-type]
+            same = tuple(map(id, statements))
+            result = results.get(same)
+            if result is None:
+                result = policy.evaluate(statements, inv.args, limits=self.policy.limits)  # type: ignore[arg-type]
+                results[same] = result
             if result.outcome != "true":
                 self._fail("context", "caveat_failed", f"link {index}: {result.detail}")
                 return False
