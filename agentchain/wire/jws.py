@@ -42,6 +42,7 @@ _B64URL: Final = re.compile(r"[A-Za-z0-9_\-]*")
 _B64_VALUE: Final = {
     c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 }
+_TO_STD: Final = bytes.maketrans(b"-_", b"+/")
 #: unused low bits of the last character when len % 4 is 2 (one byte) or 3 (two bytes)
 _TRAILING_BITS: Final = {2: 0x0F, 3: 0x03}
 _MAX_HEADER_CHARS: Final = 2048
@@ -56,7 +57,10 @@ def b64decode(text: str) -> bytes:
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise DecodeError("base64_invalid", "not unpadded base64url")
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        # the alphabet is checked above, so mapping '-_' to '+/' is all urlsafe_b64decode does
+        data = binascii.a2b_base64(
+            (text + "=" * (-len(text) % 4)).encode("ascii").translate(_TO_STD)
+        )
     except (binascii.Error, ValueError):
         raise DecodeError("base64_invalid", "not unpadded base64url") from None
     # non-zero trailing bits spell the same bytes twice: the last character's unused
@@ -137,6 +141,15 @@ def _check_values(value: object, max_items: int, max_string_bytes: int) -> None:
             stack.extend(item.values())
 
 
+#: what json.loads would build on every call with these hooks; decode() keeps no state
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates,
+    parse_float=_no_float,
+    parse_int=_bounded_int,
+    parse_constant=_no_constant,
+)
+
+
 def loads(
     data: bytes, *, max_bytes: int, max_depth: int, max_items: int, max_string_bytes: int
 ) -> object:
@@ -149,13 +162,7 @@ def loads(
         raise DecodeError("json_invalid", "JSON is not UTF-8") from None
     _check_nesting(text, max_depth)
     try:
-        value: object = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_float=_no_float,
-            parse_int=_bounded_int,
-            parse_constant=_no_constant,
-        )
+        value: object = _DECODER.decode(text)
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise DecodeError("json_invalid", "not valid JSON") from None
     # Every item (key, value, container) takes at least one byte of the text, no string is
