@@ -22,8 +22,10 @@ like each biscuit block carries one check. Per-call set-up (a fresh verifier and
 store, priming the warm cache) is outside the timed region. The garbage collector
 is off while timing and runs between rounds.
 
-The encoding is a dimension of the measurement (:data:`ENCODINGS`): another
-encoding's rows appear once :func:`agentchain.issue` can make it.
+The encoding is a dimension of the measurement (:data:`ENCODINGS`): every
+agentchain row is measured in CBOR/COSE and in JOSE, on the same claims. The
+issue's ratios are CBOR's; JOSE's carry the suffix ``_jose``. Issue and delegate
+are timed in CBOR only.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ __all__ = ["DEPTHS", "ENCODINGS", "TARGETS", "register", "run"]
 
 DEPTHS: Final = (1, 2, 4, 8, 16)
 #: wire encodings measured; each needs :func:`_chain` to be able to make it
-ENCODINGS: Final = ("cbor",)
+ENCODINGS: Final[tuple[codec.Encoding, ...]] = codec.ENCODINGS
 
 #: the issue's targets, each a ratio "ours divided by theirs" that must not exceed it
 TARGETS: Final = {
@@ -113,8 +115,9 @@ def _keys() -> list[PrivateKey]:
 
 def _chain(keys: Sequence[PrivateKey], depth: int, encoding: str, label: str) -> codec.Presentation:
     """A token of ``depth`` links, keys[0] -> keys[1] -> ... -> keys[depth]."""
-    if encoding != "cbor":
-        raise UsageError(f"encoding {encoding!r} is not available to the bench yet")
+    chosen = next((e for e in ENCODINGS if e == encoding), None)
+    if chosen is None:
+        raise UsageError(f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)}")
     rng = _Counter(label)
     token = issue(
         keys[0],
@@ -126,8 +129,9 @@ def _chain(keys: Sequence[PrivateKey], depth: int, encoding: str, label: str) ->
         ttl=3600,
         now=_NOW,
         rng=rng,
+        encoding=chosen,
     )
-    for i in range(1, depth):
+    for i in range(1, depth):  # delegate and invoke follow the token's encoding
         token = delegate(
             token,
             keys[i],
@@ -403,13 +407,20 @@ def run(
     def theirs(depth: int) -> float | None:
         return biscuit_series[str(depth)] if biscuit_series else None
 
-    ratios = {
-        "cold_per_hop_vs_floor": _ratio(per_hop[main], floor),
-        "cold_vs_biscuit_depth4": _ratio(medians[f"cold/{main}/4"], theirs(4)),
-        "cold_vs_biscuit_depth8": _ratio(medians[f"cold/{main}/8"], theirs(8)),
-        "warm_vs_biscuit_depth8": _ratio(medians[f"warm/{main}/8"], theirs(8)),
-        "bytes_per_link_vs_biscuit": _ratio(bytes_per_link[main], biscuit_bytes),
-    }
+    def ratios_for(e: str) -> dict[str, float | None]:
+        return {
+            "cold_per_hop_vs_floor": _ratio(per_hop[e], floor),
+            "cold_vs_biscuit_depth4": _ratio(medians[f"cold/{e}/4"], theirs(4)),
+            "cold_vs_biscuit_depth8": _ratio(medians[f"cold/{e}/8"], theirs(8)),
+            "warm_vs_biscuit_depth8": _ratio(medians[f"warm/{e}/8"], theirs(8)),
+            "bytes_per_link_vs_biscuit": _ratio(bytes_per_link[e], biscuit_bytes),
+        }
+
+    # the issue's keys are CBOR's; another encoding's carry its name (``..._jose``)
+    ratios: dict[str, float | None] = {}
+    for e in encodings:
+        suffix = "" if e == main else f"_{e}"
+        ratios.update({name + suffix: value for name, value in ratios_for(e).items()})
     return {
         "environment": {
             "python": platform.python_version(),
@@ -481,20 +492,27 @@ def format_table(result: dict[str, Any]) -> str:
         f"(OpenSSL via cryptography: {_cell(med['floor_openssl'])} us)",
         "agentchain cold cost per hop (slope over depth): "
         + ", ".join(f"{e} {_cell(v)} us" for e, v in result["cold_per_hop_us"].items()),
-        f"issue {_cell(med['issue'])} us, delegate {_cell(med['delegate'])} us",
+        f"issue {_cell(med['issue'])} us, delegate {_cell(med['delegate'])} us (cbor)",
         "bytes per link (slope of token size over depth 1..8): "
         + ", ".join(
             f"{name} {'not installed' if v is None else f'{v:.1f}'}"
             for name, v in sorted(result["bytes_per_link"].items(), key=lambda i: i[0] == "biscuit")
         ),
         "",
-        f"{'ratio (ours / theirs)':<32}{'measured':>10}{'target':>10}  met",
     ]
+    main = s["encoding_of_ratios"]
+    encodings = [main] + [e for e in s["encodings"] if e != main]
+    lines.append(
+        f"{'ratio (ours / theirs)':<28}{'target':>9}"
+        + "".join(f"{e:>10}{'met':>5}" for e in encodings)
+    )
     for name, target in TARGETS.items():  # the issue's order, whatever the JSON's
-        value = result["ratios"][name]
-        met = "n/a" if value is None else ("yes" if value <= target else "no")
-        shown = "null" if value is None else f"{value:.3f}"
-        lines.append(f"{name:<32}{shown:>10}{'<= ' + str(target):>10}  {met}")
+        cells = ""
+        for e in encodings:
+            value = result["ratios"][name if e == main else f"{name}_{e}"]
+            met = "n/a" if value is None else ("yes" if value <= target else "no")
+            cells += f"{'null' if value is None else f'{value:.3f}':>10}{met:>5}"
+        lines.append(f"{name:<28}{'<= ' + str(target):>9}{cells}")
     return "\n".join(lines)
 
 

@@ -526,7 +526,8 @@ class PublicKey:
         if present they must agree with the key (``kid`` must equal the thumbprint).
         """
         alg, raw, _ = _parse_jwk(jwk, private=False)
-        key = cls(alg, raw)
+        # remembered by its bytes, as from_cose_key does (a subclass gets its own object)
+        key = _imported(alg, raw) if cls is PublicKey else cls(alg, raw)
         _check_kid(jwk, key)
         return key
 

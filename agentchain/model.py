@@ -124,7 +124,13 @@ def capabilities_cover(
     return None
 
 
+#: the digest set of a descriptor that declares none: one shared read-only view
+_NO_DIGESTS: Final[Mapping[str, bytes]] = MappingProxyType({})
+
+
 def _frozen_digests(value: Mapping[str, bytes]) -> Mapping[str, bytes]:
+    if value == {}:  # an empty mapping, of any kind; not None or other falsy non-mappings
+        return _NO_DIGESTS
     for alg, digest in value.items():
         if not isinstance(alg, str) or not _DIGEST_ALG.fullmatch(alg):
             raise DecodeError("schema_invalid", f"malformed digest algorithm name {alg!r}")

@@ -69,6 +69,7 @@ from typing import Final, Literal, NamedTuple, TypeAlias, cast
 
 from agentchain.errors import DecodeError
 from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.wire import cbor
 
 __all__ = [
     "Op",
@@ -213,8 +214,57 @@ def parse(data: object, *, limits: Limits = DEFAULT_LIMITS) -> Statement:
     Raises :class:`DecodeError` with ``limit_exceeded`` (depth, node count or
     string size) or ``caveat_invalid`` (anything else: a float, an unknown
     operator, a wrong arity, a bad selector, literal or pattern).
+
+    Parsed statements are remembered by the exact encoding of their data (see
+    :func:`_cache_key`): the same caveats recur in every chain, a Statement is
+    immutable, and a refusal raises and is not remembered.
     """
-    return _build(_checked_copy(data, limits))
+    key = _cache_key(data, limits)
+    if key is not None and (known := _PARSED.get(key)) is not None:
+        return known
+    statement = _build(_checked_copy(data, limits))
+    if key is not None:
+        if len(_PARSED) >= _PARSED_MAX:
+            oldest = next(iter(_PARSED), None)  # the oldest entry goes first
+            if oldest is not None:
+                _PARSED.pop(oldest, None)
+        _PARSED[key] = statement
+    return statement
+
+
+#: statements parsed before, by (deterministic CBOR encoding of the data, limits)
+_PARSED: dict[tuple[bytes, Limits], Statement] = {}
+_PARSED_MAX: Final = 1024
+_PARSED_MAX_NODES: Final = 64
+_KEYABLE: Final = frozenset({list, str, int, bytes, bool, type(None)})
+
+
+def _cache_key(data: object, limits: Limits) -> tuple[bytes, Limits] | None:
+    """(the data's deterministic CBOR encoding, limits), or None: do not remember.
+
+    The encoding names the data exactly only for plain types (a subclass of int or str
+    encodes like its base but parses differently) and without maps (a map's key order is
+    kept in ``raw`` but not in its encoding), so anything else is parsed every time; so
+    are large statements and over-long strings, which parsing refuses before encoding.
+    """
+    stack = [data]
+    nodes = 0
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind not in _KEYABLE:
+            return None
+        if kind is list:
+            nodes += len(cast(list[object], item))
+            if nodes > _PARSED_MAX_NODES:
+                return None
+            stack.extend(cast(list[object], item))
+        elif kind is str and len(cast(str, item)) > limits.max_string_bytes:
+            return None
+    try:
+        return cbor.encode(cast(cbor.CBORValue, data)), limits
+    except ValueError:  # an int beyond CBOR's range or a lone surrogate: parsing says which
+        return None
 
 
 class _Loc(NamedTuple):

@@ -528,10 +528,18 @@ class _Run:
                     f"link {index} does not grant {inv.action} on {inv.resource}",
                 )
                 return False
-        # V8: every link's caveats hold (conjunction)
+        # V8: every link's caveats hold (conjunction). Evaluating is a pure function of the
+        # statements, the arguments and the limits, and policy.parse hands out one object per
+        # exact statement: links restating the same caveats share one evaluation (by identity;
+        # the links keep the statements alive while this runs).
+        results: dict[tuple[int, ...], policy.Result] = {}
         for index, link in enumerate(links):
             statements = [c.statement for c in link.claims.caveats if c.applies_to(inv.action)]
-            result = policy.evaluate(statements, inv.args, limits=self.policy.limits)  # type: ignore[arg-type]
+            same = tuple(map(id, statements))
+            result = results.get(same)
+            if result is None:
+                result = policy.evaluate(statements, inv.args, limits=self.policy.limits)  # type: ignore[arg-type]
+                results[same] = result
             if result.outcome != "true":
                 self._fail("context", "caveat_failed", f"link {index}: {result.detail}")
                 return False
@@ -708,6 +716,8 @@ class _Run:
         )
 
     def _chain_with_attestations(self) -> VerifiedChain:
+        if not self.attested:  # V2 made every principal with attested=None: nothing to add
+            return self.chain
         principals = tuple(
             Principal(p.key, p.descriptor, self.attested.get(p.key.thumbprint))
             for p in self.chain.principals

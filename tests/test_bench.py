@@ -6,11 +6,13 @@ import json
 import numbers
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from agentchain import bench
+from agentchain import bench, codec
 from agentchain.cli import main
+from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
 
 RATIOS = (
@@ -28,16 +30,69 @@ def test_bench_quick_json_has_every_ratio_and_numeric_medians(
     assert main(["bench", "--quick", "--json", "--rounds", "1", "--iterations", "1"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(RATIOS) <= set(result["ratios"]) and set(RATIOS) <= set(result["targets"])
-    # the peers are installed in the dev environment, so every ratio is a number
-    assert all(isinstance(result["ratios"][name], numbers.Real) for name in RATIOS)
+    assert result["settings"]["encodings"] == ["cbor", "jose"]
+    assert result["settings"]["encoding_of_ratios"] == "cbor"
+    # the peers are installed in the dev environment, so every ratio is a number,
+    # the issue's (on CBOR) and JOSE's alike
+    names = [*RATIOS, *(f"{name}_jose" for name in RATIOS)]
+    assert all(isinstance(result["ratios"][name], numbers.Real) for name in names)
     medians = result["medians_us"]
     scalars = [medians[k] for k in ("floor", "floor_openssl", "issue", "delegate")]
     depths = [str(d) for d in bench.DEPTHS]
-    series = [medians["cold"]["cbor"][d] for d in depths]
-    series += [medians["warm"]["cbor"][d] for d in depths[1:]]
-    series += [medians[peer][d] for peer in ("biscuit", "pymacaroons") for d in depths]
+    series = [medians[peer][d] for peer in ("biscuit", "pymacaroons") for d in depths]
+    for encoding in ("cbor", "jose"):
+        series += [medians["cold"][encoding][d] for d in depths]
+        series += [medians["warm"][encoding][d] for d in depths[1:]]
+        scalars.append(result["cold_per_hop_us"][encoding])
     assert all(isinstance(v, numbers.Real) and v > 0 for v in scalars + series)
-    assert result["bytes_per_link"]["cbor"] > 0 and result["bytes_per_link"]["biscuit"] > 0
+    sizes = result["bytes_per_link"]
+    assert sizes["cbor"] > 0 and sizes["jose"] > 0 and sizes["biscuit"] > 0
+    # JOSE spells the same claims in base64url JSON: more bytes per link than CBOR
+    assert sizes["jose"] > sizes["cbor"]
+
+
+@pytest.mark.parametrize("encoding", bench.ENCODINGS)
+def test_each_encoding_row_measures_tokens_in_that_encoding(encoding: str) -> None:
+    keys = bench._keys()
+    token = bench._chain(keys, 4, encoding, "test")
+    assert len(token.links) == 4
+    assert {link.encoding for link in token.links} == {encoding}
+    ours = bench._Agentchain(keys, encoding)
+    for task in (ours.cold(2), ours.warm(2)):
+        assert task.key.split("/")[1] == encoding
+        decision = task.prepare()()
+        assert getattr(decision, "outcome", None) == "allow"
+
+
+@pytest.mark.parametrize("encoding", bench.ENCODINGS)
+def test_warm_rows_exercise_the_prefix_cache(encoding: str) -> None:
+    # spec 8.4: the known prefix is neither decoded nor checked again, in either encoding:
+    # one new link decoded, two signatures (the new link and the invocation), at any depth
+    ours = bench._Agentchain(bench._keys(), encoding)
+    for depth in (2, 8):
+        call = ours.warm(depth).prepare()
+        with (
+            mock.patch.object(
+                codec, "decode_link_unverified", wraps=codec.decode_link_unverified
+            ) as decoded,
+            mock.patch.object(
+                PublicKey, "verify", autospec=True, side_effect=PublicKey.verify
+            ) as checked,
+        ):
+            decision = call()
+        assert getattr(decision, "outcome", None) == "allow"
+        assert (decoded.call_count, checked.call_count) == (1, 2)
+        cold = ours.cold(depth).prepare()
+        with mock.patch.object(
+            PublicKey, "verify", autospec=True, side_effect=PublicKey.verify
+        ) as c:
+            cold()
+        assert c.call_count == depth + 1  # the same count cold: the cache made the difference
+
+
+def test_an_unknown_encoding_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="encoding"):
+        bench._chain(bench._keys(), 1, "xml", "test")
 
 
 def test_a_missing_peer_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,8 +101,11 @@ def test_a_missing_peer_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result["medians_us"]["biscuit"] is None and result["medians_us"]["pymacaroons"] is None
     assert result["ratios"]["cold_vs_biscuit_depth8"] is None
     assert result["ratios"]["cold_per_hop_vs_floor"] is not None
+    assert result["ratios"]["cold_vs_biscuit_depth8_jose"] is None
+    assert result["ratios"]["cold_per_hop_vs_floor_jose"] is not None
     table = bench.format_table(result)
     assert "not installed" in table and "n/a" in table
+    assert "cold (jose)" in table and "warm: 1 new link (jose)" in table
 
 
 def test_plot_draws_a_png_and_a_missing_matplotlib_is_a_usage_error(

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentchain.errors import DecodeError
-from agentchain.wire.cbor import CBORValue, decode, encode
+from agentchain.wire.cbor import CBORValue, decode, encode, encode_bytes
 
 # Generous limits for the properties, whose generated values may nest or grow
 # past the protocol defaults; the limits themselves are tested separately.
@@ -450,3 +450,10 @@ def test_decoder_rejects_every_non_sorted_map(pairs: list[tuple[Any, Any]]) -> N
             decode(data, **BIG)
         equal = key_bytes[first_bad] == key_bytes[first_bad - 1]
         assert exc.value.code == ("cbor_duplicate_key" if equal else "cbor_noncanonical")
+
+
+@pytest.mark.parametrize("size", [0, 1, 23, 24, 255, 256, 65535, 65536])
+def test_encode_bytes_is_encode_for_byte_strings(size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    assert encode_bytes(data) == encode(data)
+    assert decode(encode_bytes(data), max_string_bytes=size) == data

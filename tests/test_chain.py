@@ -895,6 +895,28 @@ def test_caveat_on_a_middle_link() -> None:
     denied(run({"amount": True}), "caveat_failed")  # a bool is not an int
 
 
+def test_a_restated_caveat_is_one_evaluation_and_the_rest_still_count() -> None:
+    # R-4.6-1: the verifier evaluates a link's caveats once per distinct set of parsed
+    # statements; a link that adds a caveat to the restated one is still checked in full
+    token = three_link_token(
+        root_caveats=(AMOUNT_CAP,), mid_caveats=(AMOUNT_CAP, ["<=", ".amount", 50])
+    )
+    root, mid = token.links[0].claims.caveats, token.links[1].claims.caveats
+    assert root[0].statement is mid[0].statement  # one parsed object per exact statement
+
+    def run(args: dict[str, object]) -> Decision:
+        p = standard_presentation(token, holder=SUB2, args=args, label=repr(args))
+        return verify(p, Request(REQUEST.action, REQUEST.resource, args))
+
+    allowed(run({"amount": 50}))
+    d = run({"amount": 60})
+    denied(d, "caveat_failed")
+    assert "link 1: caveat 1" in d.reasons[0].message
+    d = run({"amount": 101})
+    denied(d, "caveat_failed")
+    assert "link 0: caveat 0" in d.reasons[0].message
+
+
 def test_caveats_are_a_conjunction_across_links() -> None:
     # R-4.6-1 R-8.2-13
     token = three_link_token(root_caveats=(WORK_CAL,), mid_caveats=(AMOUNT_CAP,))

@@ -734,3 +734,38 @@ def test_cli_approve_format_jose(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = ok(capsys, "approve", "--key", env.key("alice"), "--request", req, "--format", "jose")
     approval = decode_approval_unverified(codec.attachment_from_text(out))
     assert approval.envelope.encoding == "jose" and approval.claims.request == digest
+
+
+def test_trailing_bits_check_matches_reencoding() -> None:
+    # R-J.3-2: for every last character, b64decode accepts exactly the spellings that
+    # re-encode to themselves (one spelling per byte string)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for stem in ("", "QU", "QUJD", "QUJDRA"):
+        for extra in ("A", "AA"):
+            for last in alphabet:
+                text = stem + extra + last
+                if len(text) % 4 == 1:
+                    continue
+                canonical = jws.b64encode(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+                if canonical == text:
+                    assert jws.b64encode(jws.b64decode(text)) == text
+                else:
+                    assert code_of(lambda t=text: jws.b64decode(t)) == "base64_invalid"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("body", "caps"),
+    [
+        (b'["abcd"]', {"max_items": 64, "max_string_bytes": 3}),  # a string over the cap
+        (b'{"abcd":1}', {"max_items": 64, "max_string_bytes": 3}),  # a key over the cap
+        (b"[1,2,3]", {"max_items": 3, "max_string_bytes": 64}),  # four items
+        (b'{"a":[]}', {"max_items": 2, "max_string_bytes": 64}),  # key, value, the map
+    ],
+)
+def test_item_and_string_caps_hold_at_the_edge(body: bytes, caps: dict[str, int]) -> None:
+    # the value walk is skipped only for texts too short to break a cap: these are not
+    assert code_of(lambda: jws.loads(body, max_bytes=1000, max_depth=4, **caps)) == (
+        "limit_exceeded"
+    )
+    roomier = {name: value + 1 for name, value in caps.items()}
+    assert jws.loads(body, max_bytes=1000, max_depth=4, **roomier) is not None

@@ -879,3 +879,28 @@ def test_round_trip(raw: Any) -> None:
     assert "\n" not in text
     if "bytes" not in text:
         assert json.loads(text) == raw
+
+
+def test_remembered_statements_are_those_of_the_exact_data() -> None:
+    # parse remembers statements by the exact encoding of their data: 1 and True,
+    # "1" and 1, differ; a subclass of int is still refused; the limits are part of it
+    import enum
+
+    class Amount(enum.IntEnum):
+        LIMIT = 1000
+
+    one, true, text = parse(["==", ".a", 1]), parse(["==", ".a", True]), parse(["==", ".a", "1"])
+    assert len({to_text(one), to_text(true), to_text(text)}) == 3
+    assert one != true and true != text and text != one  # noqa: PLR1714 - three pairs
+    assert parse(["==", ".a", 1]) is one  # remembered
+    assert evaluate([true], {"a": 1}).outcome == "false"
+    assert parse(["<=", ".amount", 1000]) is parse(["<=", ".amount", 1000])
+    with pytest.raises(DecodeError, match="caveat_invalid"):
+        parse(["<=", ".amount", Amount.LIMIT])
+    many = ["in", ".a", [1, 2, 3, 4, 5, 6]]
+    assert parse(many) is parse(many)  # remembered under the default limits, not under these:
+    with pytest.raises(DecodeError, match="limit_exceeded"):
+        parse(many, limits=Limits(max_policy_nodes=4))
+    # maps keep their order in raw, which the encoding does not: never remembered
+    ab, ba = parse(["==", ".m", {"a": 1, "b": 2}]), parse(["==", ".m", {"b": 2, "a": 1}])
+    assert list(ab.raw[2]) == ["a", "b"] and list(ba.raw[2]) == ["b", "a"]  # type: ignore[index, call-overload]

@@ -47,7 +47,7 @@ def sig_structure(protected: bytes, payload: bytes) -> bytes:
     ``["Signature1", protected, h'', payload]`` in deterministic CBOR, assembled
     from its parts: it runs for every signed object a verifier checks.
     """
-    return _SIG1_PREFIX + cbor.encode(protected) + b"\x40" + cbor.encode(payload)
+    return _SIG1_PREFIX + cbor.encode_bytes(protected) + b"\x40" + cbor.encode_bytes(payload)
 
 
 def protected_header(alg: int, typ: str) -> bytes:

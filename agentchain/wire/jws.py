@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -37,6 +38,13 @@ MAX_INT: Final = 2**53 - 1
 _HEADER_REQUIRED: Final = frozenset({"alg", "typ"})
 _HEADER_OPTIONAL: Final = frozenset({"kid"})
 _B64URL: Final = re.compile(r"[A-Za-z0-9_\-]*")
+#: the value of each base64url character, for the trailing-bits check
+_B64_VALUE: Final = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
+_TO_STD: Final = bytes.maketrans(b"-_", b"+/")
+#: unused low bits of the last character when len % 4 is 2 (one byte) or 3 (two bytes)
+_TRAILING_BITS: Final = {2: 0x0F, 3: 0x03}
 _MAX_HEADER_CHARS: Final = 2048
 
 
@@ -49,10 +57,16 @@ def b64decode(text: str) -> bytes:
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise DecodeError("base64_invalid", "not unpadded base64url")
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        # the alphabet is checked above, so mapping '-_' to '+/' is all urlsafe_b64decode does
+        data = binascii.a2b_base64(
+            (text + "=" * (-len(text) % 4)).encode("ascii").translate(_TO_STD)
+        )
     except (binascii.Error, ValueError):
         raise DecodeError("base64_invalid", "not unpadded base64url") from None
-    if b64encode(data) != text:  # non-zero trailing bits spell the same bytes twice
+    # non-zero trailing bits spell the same bytes twice: the last character's unused
+    # low bits must be zero (the same test as re-encoding and comparing, without the copy)
+    mask = _TRAILING_BITS.get(len(text) % 4, 0)
+    if mask and _B64_VALUE[text[-1]] & mask:
         raise DecodeError("base64_invalid", "base64url has non-zero trailing bits")
     return data
 
@@ -68,6 +82,8 @@ _JSON_TOKEN: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL
 
 def _check_nesting(text: str, max_depth: int) -> None:
     """A cheap scan before json sees the text: nesting depth, outside strings."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return  # the depth never exceeds the number of opening brackets, in strings or not
     depth = 0
     for match in _JSON_TOKEN.finditer(text):
         char = match.group()
@@ -125,6 +141,15 @@ def _check_values(value: object, max_items: int, max_string_bytes: int) -> None:
             stack.extend(item.values())
 
 
+#: what json.loads would build on every call with these hooks; decode() keeps no state
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates,
+    parse_float=_no_float,
+    parse_int=_bounded_int,
+    parse_constant=_no_constant,
+)
+
+
 def loads(
     data: bytes, *, max_bytes: int, max_depth: int, max_items: int, max_string_bytes: int
 ) -> object:
@@ -137,16 +162,14 @@ def loads(
         raise DecodeError("json_invalid", "JSON is not UTF-8") from None
     _check_nesting(text, max_depth)
     try:
-        value: object = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_float=_no_float,
-            parse_int=_bounded_int,
-            parse_constant=_no_constant,
-        )
+        value: object = _DECODER.decode(text)
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise DecodeError("json_invalid", "not valid JSON") from None
-    _check_values(value, max_items, max_string_bytes)
+    # Every item (key, value, container) takes at least one byte of the text, no string is
+    # longer in UTF-8 than its spelling, and only a \u escape makes a lone surrogate (the text
+    # is strict UTF-8): the walk can find nothing in a short text without one, so skip it.
+    if len(data) > min(max_items, max_string_bytes) or b"\\u" in data:
+        _check_values(value, max_items, max_string_bytes)
     return value
 
 
@@ -216,6 +239,27 @@ def _check_header(header: object) -> tuple[str, str, str | None]:
     return alg, typ, kid
 
 
+@functools.lru_cache(maxsize=256)
+def _header(text: str, max_string_bytes: int) -> tuple[bytes, str, str, str | None]:
+    """(protected bytes, alg, typ, kid) of a header's exact base64url text, or DecodeError.
+
+    Remembered: a few header texts recur in every object (one per type and algorithm),
+    and the answer depends only on the text and the cap. lru_cache does not remember a
+    raise, so a refused header is refused again, with the same code, every time.
+    """
+    if len(text) > _MAX_HEADER_CHARS:
+        raise DecodeError("limit_exceeded", f"JWS header over {_MAX_HEADER_CHARS} characters")
+    protected = b64decode(text)
+    header = loads(
+        protected,
+        max_bytes=_MAX_HEADER_CHARS,
+        max_depth=4,
+        max_items=64,
+        max_string_bytes=max_string_bytes,
+    )
+    return (protected, *_check_header(header))
+
+
 def decode_compact(data: bytes, *, max_bytes: int, max_string_bytes: int) -> Compact:
     """Decode one JWS compact serialization strictly; the payload stays bytes.
 
@@ -231,18 +275,8 @@ def decode_compact(data: bytes, *, max_bytes: int, max_string_bytes: int) -> Com
         texts = [part.decode("ascii") for part in parts]
     except UnicodeDecodeError:
         raise DecodeError("base64_invalid", "JWS compact is not ASCII base64url") from None
-    if len(texts[0]) > _MAX_HEADER_CHARS:
-        raise DecodeError("limit_exceeded", f"JWS header over {_MAX_HEADER_CHARS} characters")
     # the header first: an algorithm or member we refuse is reported as such
-    protected = b64decode(texts[0])
-    header = loads(
-        protected,
-        max_bytes=_MAX_HEADER_CHARS,
-        max_depth=4,
-        max_items=64,
-        max_string_bytes=max_string_bytes,
-    )
-    alg, typ, kid = _check_header(header)
+    protected, alg, typ, kid = _header(texts[0], max_string_bytes)
     payload, signature = b64decode(texts[1]), b64decode(texts[2])
     return Compact(
         alg=alg,
