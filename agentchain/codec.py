@@ -822,8 +822,12 @@ def b64decode(text: str) -> bytes:
     return data
 
 
+#: spec 5.1: the whitespace files and terminals add; str.strip() would also drop U+00A0 and others
+_TEXT_WHITESPACE: Final = " \t\n\v\f\r"
+
+
 def from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    text = text.strip()
+    text = text.strip(_TEXT_WHITESPACE)
     # the cap is checked on the text, before any decoding work
     if len(text) > len(TEXT_PREFIX_CBOR) + (limits.max_presentation_bytes * 4 + 2) // 3:
         raise DecodeError(

@@ -931,7 +931,9 @@ def _text(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
         at = draw(st.integers(5, len(text) - 1))
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
         return text[:at] + draw(st.sampled_from(alphabet)) + text[at + 1 :], f"symbol {at} replaced"
-    return draw(st.sampled_from((" ", "\n", "\t"))) + prefix + body + "\n", "surrounding whitespace"
+    # spec 5.1: ASCII whitespace around the text is ignored, any other character refused
+    space = draw(st.sampled_from((" ", "\n", "\t", "\r\n", "\u00a0", "\u2003", "\x1c", "\x85")))
+    return space + prefix + body + space, f"surrounded by {space!r}"
 
 
 _MUTATORS: Final[dict[str, _Mutator]] = {

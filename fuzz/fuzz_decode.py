@@ -36,7 +36,8 @@ def presentation_bytes(data: bytes) -> None:
 def presentation_text(data: bytes) -> None:
     text = data.decode("utf-8", "surrogateescape")
     p = codec.decode_presentation_unverified(text)
-    _exact(p.to_text() == text.strip(), "presentation text")
+    # spec 5.1: only ASCII whitespace around the text may be ignored
+    _exact(p.to_text() == text.strip(" \t\n\v\f\r"), "presentation text")
 
 
 def link(data: bytes) -> None:
