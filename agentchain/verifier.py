@@ -258,11 +258,12 @@ class Verifier:
         self, presentation: bytes | str | codec.Presentation, request: Request, now: int
     ) -> Decision:
         limits = self._policy.limits
-        # V1: size limits and strict decoding, before any signature work
+        # V1: size limits and strict decoding, before any signature work. A decoded object
+        # is decoded again from its bytes: it may come from a decoder with looser limits
+        # than this policy's, and the form must never change the decision.
         if isinstance(presentation, codec.Presentation):
-            decoded = presentation
-        else:
-            decoded = codec.decode_presentation_unverified(presentation, limits)
+            presentation = presentation.to_bytes()
+        decoded = codec.decode_presentation_unverified(presentation, limits)
         # V2: signatures, linkage and attenuation, link by link
         chain = self._verify_links(decoded.links)
         # V3: the invocation: present, signed by the final holder, bound to this chain;

@@ -158,10 +158,10 @@ def _strings(value: object, key: str = "") -> Iterator[tuple[str, str]]:
         yield key, value
 
 
-def vector_inputs() -> list[bytes | str]:
+def vector_inputs(root: Path = ROOT / "vectors") -> list[bytes | str]:
     """Every presentation-looking string of ``vectors/**/*.json``, once each."""
     found: dict[bytes | str, None] = {}
-    for path in sorted((ROOT / "vectors").glob("**/*.json")):
+    for path in sorted(root.glob("**/*.json")):
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentchain import AgentchainError, decode_presentation_unverified
+from agentchain import AgentchainError, Limits, decode_presentation_unverified
 from tests.helpers import REQUEST, make_verifier, standard_presentation
 
 TEXT = standard_presentation().to_text()
@@ -32,3 +32,21 @@ def test_non_ascii_whitespace_around_the_text_form_is_refused(space: str) -> Non
 def test_ascii_whitespace_around_the_text_form_is_ignored(space: str) -> None:
     # R-5.1-3
     assert decode_presentation_unverified(space + TEXT + space).to_text() == TEXT
+
+
+# Found by test_forms_decide_alike_under_any_limits: verify() took a decoded Presentation
+# as it was, so the trust policy's limits (V1) never applied to it. A chain longer than
+# the policy's max_links, or with strings over its max_string_bytes, was allowed as an
+# object and refused as bytes.
+@pytest.mark.parametrize(
+    "limits", [Limits(max_links=1), Limits(max_string_bytes=8), Limits(max_object_bytes=200)]
+)
+def test_the_policy_limits_apply_to_a_decoded_presentation(limits: Limits) -> None:
+    # R-5.6-4
+    presentation = standard_presentation()
+    codes = set()
+    for form in (presentation, presentation.to_bytes(), presentation.to_text()):
+        with pytest.raises(AgentchainError) as caught:
+            make_verifier(limits=limits).verify(form, REQUEST)
+        codes.add(caught.value.code)
+    assert codes == {"limit_exceeded"}

@@ -372,6 +372,31 @@ def test_bytes_and_text_decide_alike(mutation: testing.Mutation) -> None:
     assert _decide(mutation.scenario, raw) == _decide(mutation.scenario, text)
 
 
+_small_limits = st.builds(
+    Limits,
+    max_links=st.integers(1, 5),
+    max_object_bytes=st.integers(100, 2000),
+    max_capabilities=st.integers(1, 3),
+    max_string_bytes=st.integers(8, 200),
+    max_cbor_items=st.integers(10, 200),
+    max_attachments=st.integers(1, 2),
+)
+
+
+@given(testing.scenarios(max_links=5), _small_limits)
+def test_forms_decide_alike_under_any_limits(scenario: testing.Scenario, limits: Limits) -> None:
+    p = scenario.presentation
+    decisions = set()
+    for form in (p, p.to_bytes(), p.to_text()):
+        try:
+            decision = scenario.verifier(limits=limits).verify(form, scenario.request)
+        except AgentchainError as exc:
+            decisions.add(("error", exc.code))
+        else:
+            decisions.add((decision.outcome.value,))
+    assert len(decisions) == 1, decisions
+
+
 def _rebuild(scenario: testing.Scenario, encoding: str) -> Presentation:
     """The scenario's chain and invocation made again through the API, in ``encoding``."""
     keys = scenario.chain.keys
