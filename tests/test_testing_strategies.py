@@ -202,3 +202,10 @@ def test_text_mutations_change_the_text(mutation: testing.Mutation) -> None:
     # only surrounding ASCII whitespace leaves the presentation itself unchanged (spec 5.1)
     assert str(mutation.data).strip(" \t\n\v\f\r") == mutation.scenario.presentation.to_text()
     assert decision.outcome is Outcome.ALLOW
+
+
+def test_the_ci_profile_is_derandomized_with_more_examples() -> None:
+    # CI runs the same examples on every run, and more of them than a developer's run
+    ci, dev = settings.get_profile("ci"), settings.get_profile("dev")
+    assert ci.derandomize and not dev.derandomize
+    assert ci.max_examples > dev.max_examples
