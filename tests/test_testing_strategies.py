@@ -206,6 +206,7 @@ def test_text_mutations_change_the_text(mutation: testing.Mutation) -> None:
 
 def test_the_ci_profile_is_derandomized_with_more_examples() -> None:
     # CI runs the same examples on every run, and more of them than a developer's run
+    # (dev inherits hypothesis' defaults, which are derandomized too when CI is set)
     ci, dev = settings.get_profile("ci"), settings.get_profile("dev")
-    assert ci.derandomize and not dev.derandomize
+    assert ci.derandomize
     assert ci.max_examples > dev.max_examples
