@@ -593,7 +593,8 @@ def _scenario(
     attached_attestations: list[Attestation] = []
     attached_approvals: list[Approval] = []
     if factors and draw(st.booleans()):
-        # the leaf holder gets a caveat that holds, and a root approval requirement
+        # the last link made again with caveats that hold and an approval requirement for
+        # this action (the root approves: the default approver)
         extra = draw(st.lists(_true_caveat(args), min_size=1, max_size=2))
         relinked = chain.token.links[:-1]
         last = chain.token.links[-1]
