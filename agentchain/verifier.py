@@ -277,14 +277,15 @@ class Verifier:
         self, presentation: bytes | str | codec.Presentation, request: Request, now: int
     ) -> Decision:
         limits = self._policy.limits
-        # V1: size limits and strict decoding, before any signature work
-        # spec 8.4: the prefix cache serves only presentations decoded here, from bytes
-        cache = None if isinstance(presentation, codec.Presentation) else self._prefix_cache
+        # V1: size limits and strict decoding, before any signature work. A decoded object
+        # is decoded again from its bytes: it may come from a decoder with looser limits
+        # than this policy's, and the form must never change the decision. The prefix
+        # cache (spec 8.4) is keyed by exact bytes, so it serves both forms.
         if isinstance(presentation, codec.Presentation):
-            decoded = presentation
-        else:
-            known = self._known_link if cache is not None else None
-            decoded = codec.decode_presentation_unverified(presentation, limits, known=known)
+            presentation = presentation.to_bytes()
+        cache = self._prefix_cache
+        known = self._known_link if cache is not None else None
+        decoded = codec.decode_presentation_unverified(presentation, limits, known=known)
         # V2: signatures, linkage and attenuation, link by link
         chain = self._verify_links(decoded.links, cache)
         # V3: the invocation: present, signed by the final holder, bound to this chain;

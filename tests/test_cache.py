@@ -186,14 +186,17 @@ def test_the_bound_holds_and_old_entries_go_first() -> None:
         Verifier(make_policy(), prefix_cache=None)  # type: ignore[arg-type]
 
 
-def test_a_presentation_object_neither_reads_nor_fills_the_cache() -> None:
-    # spec 8.4: only bytes decoded by the verifier itself are cached
+def test_a_presentation_object_is_verified_from_its_bytes_cache_and_all() -> None:
+    # spec 8.4 with 8.2 V1: an object is decoded again from its bytes under the policy's
+    # limits, so it meets the same cache (keyed by exact bytes) as the bytes themselves
     cache = PrefixCache()
     assert outcome(verifier(cache), fan_out("o1")) == ("allow",)
     entries = len(cache)
     obj = decode_presentation_unverified(fan_out("o2"))
     assert verifier(cache).verify(obj, REQUEST).outcome.value == "allow"
-    assert len(cache) == entries
+    assert len(cache) == entries + 1  # the shared prefix was known: one new link recorded
+    assert verifier(cache).verify(obj, REQUEST).outcome.value == "allow"  # now fully known
+    assert len(cache) == entries + 1
 
 
 def test_concurrent_use_keeps_the_cache_consistent() -> None:

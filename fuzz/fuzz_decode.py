@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Fuzz the decoders: a presentation in binary and text form, and each signed object.
+
+The first byte of an input picks the decoder (an index into DECODERS; out of range:
+ignored), the rest is its input. Besides refusing only with AgentchainError, every
+decoder must be exact: what it accepts re-encodes to the very same bytes (spec 5.2).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import atheris
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+with atheris.instrument_imports(include=["agentchain"]):
+    import common
+
+    from agentchain import codec, policy
+    from agentchain.limits import DEFAULT_LIMITS
+    from agentchain.wire import cbor, cose
+
+
+def _exact(ok: bool, what: str) -> None:
+    if not ok:
+        raise AssertionError(f"{what}: accepted bytes do not re-encode to themselves")
+
+
+def _signed_parts(p: codec.Presentation) -> tuple[object, ...]:
+    inv = p.invocation.encoded if p.invocation is not None else None
+    return (
+        tuple(link.encoded for link in p.links),
+        inv,
+        tuple(a.encoded for a in p.attestations),
+        tuple(a.encoded for a in p.approvals),
+    )
+
+
+def _same_again(p: codec.Presentation, what: str) -> None:
+    """JOSE's JSON container is not canonical (spec/jose.md): whitespace and member order may
+    vary, the signed objects inside may not. Re-encoding keeps every signed object exactly."""
+    again = codec.decode_presentation_unverified(p.to_bytes())
+    _exact(_signed_parts(again) == _signed_parts(p), what)
+
+
+def presentation_bytes(data: bytes) -> None:
+    p = codec.decode_presentation_unverified(data)
+    if p.encoding == "cbor":
+        _exact(p.to_bytes() == data, "presentation")
+    else:
+        _same_again(p, "JOSE presentation")
+
+
+def presentation_text(data: bytes) -> None:
+    text = data.decode("utf-8", "surrogateescape")
+    p = codec.decode_presentation_unverified(text)
+    if p.encoding == "cbor":
+        # spec 5.1: only ASCII whitespace around the text may be ignored
+        _exact(p.to_text() == text.strip(codec.ASCII_WHITESPACE), "presentation text")
+    else:
+        _same_again(p, "JOSE presentation text")
+
+
+def _claims_exact(
+    decoded: codec.Link | codec.Invocation | codec.Attestation | codec.Approval,
+    decode: Callable[[object, codec.Encoding], object],
+    what: str,
+) -> None:
+    """CBOR claims re-encode to the very payload bytes (spec 5.2); JOSE claims, whose JSON is
+    not canonical, map back to the same claims (spec/jose.md)."""
+    env = decoded.envelope
+    if env.encoding == "cbor":
+        _exact(cbor.encode(decoded.claims.to_cbor()) == env.payload, what)  # type: ignore[arg-type]
+    else:
+        again = decode(decoded.claims.to_claims("jose"), "jose")
+        _exact(again == decoded.claims, what)
+
+
+def link(data: bytes) -> None:
+    decoded = codec.decode_link_unverified(data)
+    _claims_exact(
+        decoded, lambda c, e: codec.decode_link_claims(c, DEFAULT_LIMITS, e), "link claims"
+    )
+
+
+def invocation(data: bytes) -> None:
+    decoded = codec.decode_invocation_unverified(data)
+    _claims_exact(decoded, codec.decode_invocation_claims, "invocation claims")
+
+
+def attestation(data: bytes) -> None:
+    decoded = codec.decode_attestation_unverified(data)
+    _claims_exact(decoded, codec.decode_attestation_claims, "attestation claims")
+
+
+def approval(data: bytes) -> None:
+    decoded = codec.decode_approval_unverified(data)
+    _claims_exact(decoded, codec.decode_approval_claims, "approval claims")
+
+
+def cbor_item(data: bytes) -> None:
+    value = cbor.decode(data, max_depth=16, max_items=2048, max_string_bytes=4096)
+    _exact(cbor.encode(value) == data, "cbor")
+
+
+def sign1(data: bytes) -> None:
+    decoded = cose.decode_sign1(data, max_depth=16, max_items=2048, max_string_bytes=16_384)
+    _exact(decoded.encoded == data, "COSE_Sign1")
+
+
+def caveat(data: bytes) -> None:
+    value = cbor.decode(data, max_depth=16, max_items=2048, max_string_bytes=4096)
+    statement = policy.parse(value, limits=DEFAULT_LIMITS)
+    _exact(cbor.encode(statement.raw) == data, "caveat")
+
+
+#: selector byte -> decoder. Append only, so that saved inputs keep their meaning.
+DECODERS: tuple[Callable[[bytes], None], ...] = (
+    presentation_bytes,  # 0
+    presentation_text,  # 1: "ac1c." text form
+    link,  # 2
+    invocation,  # 3
+    attestation,  # 4
+    approval,  # 5
+    cbor_item,  # 6
+    sign1,  # 7
+    caveat,  # 8
+    # JOSE goes here when it lands: the "ac1j." text form and each JWS object decoder,
+    # as entries 9 and on (and their seeds in seeds() below).
+)
+
+
+@common.accept_only_agentchain_errors
+def test_one_input(data: bytes) -> None:
+    if data and data[0] < len(DECODERS):
+        DECODERS[data[0]](data[1:])
+
+
+def seeds() -> list[bytes]:
+    out: list[bytes] = []
+    for p in common.seed_presentations():
+        out.append(b"\x00" + p.to_bytes())
+        out.append(b"\x01" + p.to_text().encode())
+        out.extend(b"\x02" + link.encoded for link in p.links)
+        out.extend(b"\x07" + link.encoded for link in p.links[:1])
+        out.extend(b"\x06" + link.envelope.payload for link in p.links[:1])
+        out.extend(
+            b"\x08" + cbor.encode(c.statement.raw) for link in p.links for c in link.claims.caveats
+        )
+        if p.invocation is not None:
+            out.append(b"\x03" + p.invocation.encoded)
+        out.extend(b"\x04" + a.encoded for a in p.attestations)
+        out.extend(b"\x05" + a.encoded for a in p.approvals)
+    for item in common.vector_inputs():
+        out.append((b"\x01" if isinstance(item, str) else b"\x00") + common.as_bytes(item))
+    return out
+
+
+if __name__ == "__main__":
+    common.main(test_one_input, seeds)
