@@ -285,9 +285,13 @@ def _short(detail: object) -> str:
 
 
 def default_vectors() -> Path:
-    """vectors/v1 of the source tree this package sits in, else the working directory's."""
-    here = Path(__file__).resolve().parent.parent.parent / "vectors" / "v1"
-    return here if here.is_dir() else Path(os.getcwd()) / "vectors" / "v1"
+    """vectors/v1 of the source tree this package sits in, else the copy an installed wheel
+    carries (agentchain/_vectors), else the working directory's."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "vectors" / "v1", package / "_vectors" / "v1"):
+        if candidate.is_dir():
+            return candidate
+    return Path(os.getcwd()) / "vectors" / "v1"
 
 
 def iter_ids(cases: Sequence[Mapping[str, Any]]) -> Iterator[str]:
