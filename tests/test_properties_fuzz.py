@@ -22,7 +22,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from agentchain import (
@@ -84,6 +84,15 @@ from tests.test_properties import (
 
 ENCODINGS = testing.ENCODINGS
 
+
+def _share(parts: int) -> settings:
+    """The profile's examples split across ``parts`` parametrized cases: adding an encoding
+    widens what a property covers without multiplying the suite's time (CI budget)."""
+    return settings(max_examples=max(10, settings.default.max_examples // parts))
+
+
+PER_ENCODING = _share(len(ENCODINGS))
+
 # --------------------------------------------------------------------------
 # (a) round trip of every object
 
@@ -105,6 +114,7 @@ def _exact(obj: Link | Invocation | Attestation | Approval) -> None:
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(data=st.data())
 def test_links_roundtrip(encoding: str, data: st.DataObject) -> None:
     link: Link = data.draw(testing.links(encodings=(encoding,)))
@@ -116,6 +126,7 @@ def test_links_roundtrip(encoding: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(data=st.data())
 def test_invocations_roundtrip(encoding: str, data: st.DataObject) -> None:
     invocation: Invocation = data.draw(testing.invocations(encodings=(encoding,)))
@@ -126,6 +137,7 @@ def test_invocations_roundtrip(encoding: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(data=st.data())
 def test_attachments_roundtrip(encoding: str, data: st.DataObject) -> None:
     attestation = data.draw(testing.attestations(encodings=(encoding,)))
@@ -138,6 +150,7 @@ def test_attachments_roundtrip(encoding: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(data=st.data())
 def test_presentations_roundtrip(encoding: str, data: st.DataObject) -> None:
     p: Presentation = data.draw(testing.presentations(encodings=(encoding,)))
@@ -314,6 +327,7 @@ def forge_and_verify(c: Chooser, encoding: str = "cbor") -> str:
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(st.data())
 def test_authority_never_grows_with_raw_signed_links(encoding: str, data: st.DataObject) -> None:
     forge_and_verify(hypothesis_chooser(data), encoding)
@@ -390,6 +404,7 @@ def test_every_mutation_is_refused_or_is_the_same_presentation(mutation: testing
 
 
 @pytest.mark.parametrize("accepted", [True, False])
+@_share(2)
 @given(data=st.data())
 def test_json_spellings_of_a_jose_container_hold_the_same_objects(
     accepted: bool, data: st.DataObject
@@ -506,6 +521,7 @@ def _rebuild(scenario: testing.Scenario, encoding: str) -> Presentation:
 
 
 @pytest.mark.parametrize(("first", "second"), list(itertools.product(ENCODINGS, repeat=2)))
+@_share(len(ENCODINGS) ** 2)
 @given(data=st.data())
 def test_encodings_decide_alike(first: str, second: str, data: st.DataObject) -> None:
     scenario: testing.Scenario = data.draw(testing.scenarios(encodings=(first,), factors=False))
