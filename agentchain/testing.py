@@ -12,15 +12,17 @@ When hypothesis is installed together with agentchain, its entry point calls
 :func:`_hypothesis_setup_hook`, which registers these strategies so that
 ``st.from_type(Presentation)`` and the like work. ``docs/testing.md`` shows how.
 
-The ``encodings`` argument names the wire encodings to draw from. Only ``"cbor"``
-exists today; any other name is passed to :func:`~agentchain.issuer.issue` as
-``encoding=``, so a new encoding joins by being listed.
+The ``encodings`` argument names the wire encodings to draw from: ``"cbor"`` and
+``"jose"`` (spec/jose.md), both by default. Data drawn for a JOSE chain stays inside
+what JSON can carry (no byte strings, integers within +-(2^53-1)); the issuer refuses
+anything else (spec/jose.md J.5).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json as _json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -42,8 +44,9 @@ from agentchain.codec import (
 from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
 from agentchain.issuer import approve, attest, delegate, invoke, issue
 from agentchain.model import Capability, Descriptor
+from agentchain.vectors.build import jose_container, raw_jws
 from agentchain.verifier import Request, TrustPolicy, Verifier
-from agentchain.wire import cbor, cose
+from agentchain.wire import cbor, cose, jws
 
 __all__ = [
     "AUDIENCE",
@@ -63,6 +66,7 @@ __all__ = [
     "chains",
     "descriptors",
     "invocations",
+    "json_spellings",
     "links",
     "mutations",
     "noncanonical_encodings",
@@ -84,7 +88,7 @@ NOW: Final = 1_800_000_000
 #: the audience of every scenario (the verifier's own name)
 AUDIENCE: Final = "https://api.example"
 #: the encodings this implementation can produce
-ENCODINGS: Final = ("cbor",)
+ENCODINGS: Final = ("cbor", "jose")
 #: the kinds of :class:`Mutation`
 MUTATIONS: Final = (
     "bit_flip",
@@ -94,6 +98,7 @@ MUTATIONS: Final = (
     "noncanonical",
     "noncanonical_signed",
     "text",
+    "reserialized",
 )
 
 _ALGORITHMS: Final = (EDDSA, ES256)
@@ -207,16 +212,25 @@ def _within(cap: Capability) -> SearchStrategy[tuple[str, str]]:
 # data and the policy language
 
 
-def values(*, max_leaves: int = 10) -> SearchStrategy[Any]:
-    """Protocol data (spec 5.2): ints, text, bytes, bools, null, arrays, text-keyed maps."""
-    scalars = (
+#: spec/jose.md J.2: the integers JSON carries exactly
+_JSON_INT: Final = 2**53 - 1
+
+
+def values(*, max_leaves: int = 10, json: bool = False) -> SearchStrategy[Any]:
+    """Protocol data (spec 5.2): ints, text, bytes, bools, null, arrays, text-keyed maps.
+
+    With ``json``, only what the JOSE encoding carries: no byte strings, and integers
+    within +-(2^53-1) (spec/jose.md J.2, J.5)."""
+    big = _JSON_INT if json else 2**64 - 1
+    scalars: SearchStrategy[Any] = (
         st.none()
         | st.booleans()
-        | st.integers(-(2**64), 2**64 - 1)
+        | st.integers(-big - (0 if json else 1), big)
         | st.integers(-1000, 1000)
         | st.text(max_size=12)
-        | st.binary(max_size=12)
     )
+    if not json:
+        scalars = scalars | st.binary(max_size=12)
     return st.recursive(
         scalars,
         lambda inner: (
@@ -227,10 +241,12 @@ def values(*, max_leaves: int = 10) -> SearchStrategy[Any]:
     )
 
 
-def arguments(*, max_leaves: int = 10) -> SearchStrategy[dict[str, Any]]:
+def arguments(*, max_leaves: int = 10, json: bool = False) -> SearchStrategy[dict[str, Any]]:
     """Invocation arguments: a map with text keys, the keys statements select mostly."""
     return st.dictionaries(
-        st.sampled_from(_ARG_KEYS) | st.text(max_size=6), values(max_leaves=max_leaves), max_size=5
+        st.sampled_from(_ARG_KEYS) | st.text(max_size=6),
+        values(max_leaves=max_leaves, json=json),
+        max_size=5,
     )
 
 
@@ -245,17 +261,20 @@ def _selectors() -> SearchStrategy[str]:
     )
 
 
-def _statement_data(max_leaves: int) -> SearchStrategy[Any]:
+def _statement_data(max_leaves: int, json: bool = False) -> SearchStrategy[Any]:
     sel = _selectors()
+    big = _JSON_INT if json else 2**64 - 1
     leaf = st.one_of(
-        st.tuples(st.sampled_from(("==", "!=")), sel, values(max_leaves=3)).map(list),
+        st.tuples(st.sampled_from(("==", "!=")), sel, values(max_leaves=3, json=json)).map(list),
         st.tuples(
-            st.sampled_from(("<", "<=", ">", ">=")), sel, st.integers(-(2**64), 2**64 - 1)
+            st.sampled_from(("<", "<=", ">", ">=")), sel, st.integers(-big - (not json), big)
         ).map(list),
         st.tuples(
             st.just("like"), sel, st.from_regex(r"(\*|[a-z]|\\\*|\\\\){0,6}", fullmatch=True)
         ).map(list),
-        st.tuples(st.just("in"), sel, st.lists(values(max_leaves=2), max_size=4)).map(list),
+        st.tuples(st.just("in"), sel, st.lists(values(max_leaves=2, json=json), max_size=4)).map(
+            list
+        ),
     )
     return st.recursive(
         leaf,
@@ -268,9 +287,10 @@ def _statement_data(max_leaves: int) -> SearchStrategy[Any]:
     )
 
 
-def statements(*, max_leaves: int = 6) -> SearchStrategy[policy.Statement]:
-    """Well-formed policy statements (spec 6) over the argument keys :func:`arguments` uses."""
-    return _statement_data(max_leaves).map(policy.parse)
+def statements(*, max_leaves: int = 6, json: bool = False) -> SearchStrategy[policy.Statement]:
+    """Well-formed policy statements (spec 6) over the argument keys :func:`arguments` uses;
+    with ``json``, only literals the JOSE encoding carries."""
+    return _statement_data(max_leaves, json).map(policy.parse)
 
 
 def policy_inputs(*, max_leaves: int = 12) -> SearchStrategy[Any]:
@@ -292,10 +312,10 @@ def policy_inputs(*, max_leaves: int = 12) -> SearchStrategy[Any]:
     return st.one_of(_statement_data(max_leaves), junk, deep, wide)
 
 
-def caveats() -> SearchStrategy[Caveat]:
+def caveats(*, json: bool = False) -> SearchStrategy[Caveat]:
     """Caveats: a statement, unscoped or scoped to one or two action patterns."""
     scope = st.just(()) | st.lists(actions(pattern=True), min_size=1, max_size=2).map(tuple)
-    return st.builds(Caveat, statements(), scope)
+    return st.builds(Caveat, statements(json=json), scope)
 
 
 def approval_requirements() -> SearchStrategy[ApprovalRequirement]:
@@ -396,7 +416,8 @@ def _chain(
     caps = draw(st.lists(capabilities(), min_size=1, max_size=3))
     start = now + draw(st.integers(-60, 0))
     ttl = draw(st.integers(300 * length + 60, 3600))
-    cavs = draw(st.lists(caveats(), max_size=2)) if with_caveats else []
+    json = encoding == "jose"
+    cavs = draw(st.lists(caveats(json=json), max_size=2)) if with_caveats else []
     token = issue(
         keys[0],
         keys[1].public_key,
@@ -416,7 +437,7 @@ def _chain(
             draw(_narrowing(draw(st.sampled_from(parent.capabilities))))
             for _ in range(draw(st.integers(1, 2)))
         ]
-        cavs = draw(st.lists(caveats(), max_size=1)) if with_caveats else []
+        cavs = draw(st.lists(caveats(json=json), max_size=1)) if with_caveats else []
         hop_ttl = draw(st.none() | st.integers(120, 300))
         token = delegate(
             token,
@@ -471,13 +492,15 @@ def links(*, encodings: Sequence[str] = ENCODINGS) -> SearchStrategy[Link]:
     return tokens(encodings=encodings).flatmap(lambda t: st.sampled_from(t.links))
 
 
-def attestations(*, now: int = NOW) -> SearchStrategy[Attestation]:
+def attestations(
+    *, encodings: Sequence[str] = ENCODINGS, now: int = NOW
+) -> SearchStrategy[Attestation]:
     """Signed attestations (spec 9.1) by a drawn attester about a drawn subject."""
     return st.builds(
-        lambda k, s, code, model, ttl, at: (
-            attest(k, s, code=code or None, model=model, config=None, ttl=ttl, now=at)
+        lambda k, s, code, model, ttl, at, enc: (
+            attest(k, s, code=code or None, model=model, config=None, ttl=ttl, now=at, **enc)
             if code or model
-            else attest(k, s, model="m", ttl=ttl, now=at)
+            else attest(k, s, model="m", ttl=ttl, now=at, **enc)
         ),
         private_keys(),
         public_keys(),
@@ -485,17 +508,19 @@ def attestations(*, now: int = NOW) -> SearchStrategy[Attestation]:
         st.none() | st.text(min_size=1, max_size=20),
         st.integers(1, 3600),
         st.integers(now - 3600, now + 60),
+        st.sampled_from(_nonempty(encodings, "encodings")).map(_encoding_args),
     )
 
 
-def approvals(*, now: int = NOW) -> SearchStrategy[Approval]:
+def approvals(*, encodings: Sequence[str] = ENCODINGS, now: int = NOW) -> SearchStrategy[Approval]:
     """Signed approvals (spec 9.2) of a drawn request digest."""
     return st.builds(
-        lambda k, d, ttl, at: approve(k, d, ttl=ttl, now=at),
+        lambda k, d, ttl, at, enc: approve(k, d, ttl=ttl, now=at, **enc),
         private_keys(),
         st.binary(min_size=32, max_size=32),
         st.integers(1, 3600),
         st.integers(now - 3600, now + 60),
+        st.sampled_from(_nonempty(encodings, "encodings")).map(_encoding_args),
     )
 
 
@@ -565,14 +590,14 @@ class Scenario:
         }
 
 
-def _true_caveat(args: Mapping[str, Any]) -> SearchStrategy[Any]:
+def _true_caveat(args: Mapping[str, Any], top: int = 2**64 - 1) -> SearchStrategy[Any]:
     """Statement data that holds for ``args``."""
     options: list[SearchStrategy[Any]] = [st.just(["and", []]), st.just(["not", ["or", []]])]
     for k, v in args.items():
         if k in _ARG_KEYS:
             options.append(st.just(["==", "." + k, v]))
             options.append(st.just(["in", "." + k, [0, v]]))
-            if isinstance(v, int) and not isinstance(v, bool) and v < 2**64 - 1:
+            if isinstance(v, int) and not isinstance(v, bool) and v < top:
                 options.append(st.just(["<", "." + k, v + 1]))
     return st.one_of(options)
 
@@ -585,7 +610,10 @@ def _scenario(
     leaf = chain.token.links[-1].claims.capabilities
     # a request every link permits: the leaf's capabilities are covered by every parent's
     action, resource = draw(_within(draw(st.sampled_from(leaf))))
-    args = draw(st.dictionaries(st.sampled_from(_ARG_KEYS), values(max_leaves=4), max_size=3))
+    json = chain.encoding == "jose"
+    args = draw(
+        st.dictionaries(st.sampled_from(_ARG_KEYS), values(max_leaves=4, json=json), max_size=3)
+    )
     token = chain.token
     holder = chain.holder
     attesters: tuple[PublicKey, ...] = ()
@@ -595,7 +623,9 @@ def _scenario(
     if factors and draw(st.booleans()):
         # the last link made again with caveats that hold and an approval requirement for
         # this action (the root approves: the default approver)
-        extra = draw(st.lists(_true_caveat(args), min_size=1, max_size=2))
+        extra = draw(
+            st.lists(_true_caveat(args, _JSON_INT if json else 2**64 - 1), min_size=1, max_size=2)
+        )
         relinked = chain.token.links[:-1]
         last = chain.token.links[-1]
         if relinked:
@@ -628,12 +658,13 @@ def _scenario(
                 **_encoding_args(chain.encoding),  # type: ignore[arg-type]
             )
         wanted = codec.request_digest(token.chain_digest, AUDIENCE, action, resource, args)
-        attached_approvals.append(approve(chain.root, wanted, now=now - 5))
+        encoding = _encoding_args(chain.encoding)
+        attached_approvals.append(approve(chain.root, wanted, now=now - 5, **encoding))  # type: ignore[arg-type]
         attester = draw(private_keys())
         attesters = (attester.public_key,)
         required = (action,)
         attached_attestations.append(
-            attest(attester, holder.public_key, code={"sha256": _DIGEST}, now=now - 5)
+            attest(attester, holder.public_key, code={"sha256": _DIGEST}, now=now - 5, **encoding)  # type: ignore[arg-type]
         )
         chain = Chain(token=token, keys=chain.keys, encoding=chain.encoding, now=now)
     presentation = invoke(
@@ -813,6 +844,86 @@ def noncanonical_encodings(value: Any) -> SearchStrategy[bytes]:
 
 
 # ---------------------------------------------------------------------------
+# other spellings of JSON (spec/jose.md J.2)
+
+#: spellings a strict reader accepts: J.2 allows whitespace, JSON has no member order,
+#: and an escape is JSON; over signed bytes they change the bytes, not the meaning
+JSON_ACCEPTED: Final = ("spaced", "reordered", "escaped")
+#: spellings J.2 refuses: a repeated member, a fraction, an integer beyond 2^53-1,
+#: a byte order mark, something after the value
+JSON_REFUSED: Final = ("duplicate", "fraction", "big_int", "bom", "trailing")
+
+
+def _spell(value: dict[str, Any], style: str) -> bytes:
+    canonical = jws.dumps(value).decode("utf-8")
+    first = sorted(value)[0]
+    if style == "spaced":
+        text = _json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False) + " \n\t\r"
+    elif style == "reordered":
+        text = _json.dumps(dict(sorted(value.items(), reverse=True)), ensure_ascii=False)
+    elif style == "escaped":
+        # the first member name's first character, and every "A" (only ever inside a string)
+        text = _json.dumps(value, sort_keys=True, separators=(",", ":"))
+        text = f'{{"\\u{ord(text[2]):04x}' + text[3:].replace("A", "\\u0041")
+    elif style == "duplicate":
+        text = canonical[:-1] + "," + _json.dumps(first) + ":" + _json.dumps(value[first]) + "}"
+    elif style in ("fraction", "big_int"):
+        name = next(k for k in sorted(value) if type(value[k]) is int)
+        number = f"{value[name]}.0" if style == "fraction" else str(2**53 + abs(value[name]))
+        text = _json.dumps({**value, name: "@"}, sort_keys=True, separators=(",", ":"))
+        text = text.replace('"@"', number, 1)
+    elif style == "bom":
+        text = "\ufeff" + canonical
+    elif style == "trailing":
+        text = canonical + "{}"
+    else:
+        raise InvalidArgument(f"unknown JSON spelling {style!r}")
+    return text.encode("utf-8")
+
+
+def json_spellings(value: Mapping[str, Any], *, accepted: bool = True) -> SearchStrategy[bytes]:
+    """Other spellings of the JSON object ``value``: with ``accepted``, ones a strict
+    reader takes as the same object (whitespace, member order, escapes); without,
+    ones spec/jose.md J.2 refuses (a repeated member, a fraction, an integer beyond
+    2^53-1, a byte order mark, trailing data). None equals :func:`jws.dumps`'s."""
+    obj = dict(value)
+    if not obj:
+        raise InvalidArgument("needs a JSON object with at least one member")
+    styles = [
+        style
+        for style in (JSON_ACCEPTED if accepted else JSON_REFUSED)
+        if style not in ("fraction", "big_int") or any(type(v) is int for v in obj.values())
+    ]
+    canonical = jws.dumps(obj)
+    return (
+        st.sampled_from(styles)
+        .map(lambda style: _spell(obj, style))
+        .filter(lambda b: b != canonical)
+    )
+
+
+def _loads(data: bytes) -> dict[str, Any]:
+    value = _json.loads(data)
+    if not isinstance(value, dict):
+        raise AssertionError("a JOSE header, payload or container is a JSON object")
+    return value
+
+
+def _respelled(draw: st.DrawFn, compact: bytes, signer: PrivateKey, accepted: bool) -> bytes:
+    """``compact`` with its header or payload spelled otherwise and signed again by ``signer``;
+    or, refused too, with its signature's base64url padded (spec 5.1)."""
+    h, p, _ = compact.split(b".")
+    header, payload = jws.b64decode(h.decode()), jws.b64decode(p.decode())
+    if not accepted and draw(st.integers(0, 5)) == 0:
+        return compact + b"=="  # 64 signature bytes: 86 characters, two padding symbols
+    if draw(st.booleans()):
+        header = draw(json_spellings(_loads(header), accepted=accepted))
+    else:
+        payload = draw(json_spellings(_loads(payload), accepted=accepted))
+    return raw_jws(header, payload, signer)
+
+
+# ---------------------------------------------------------------------------
 # mutations
 
 
@@ -821,13 +932,17 @@ class Mutation:
     """A changed presentation (``data``: bytes or text form) and what it was made from.
 
     A verifier must refuse it (a typed error, or a decision other than allow)
-    unless it decodes to exactly the original presentation.
+    unless it decodes to exactly the original presentation, or, when
+    ``equivalent``, decide exactly as on the original: a JOSE object whose JSON
+    was spelled otherwise and signed again by its signer says the same thing
+    (spec/jose.md J.2: the signature covers the bytes as received).
     """
 
     kind: str
     scenario: Scenario
     data: bytes | str
     note: str = field(default="")
+    equivalent: bool = field(default=False)
 
 
 def _container(
@@ -836,6 +951,8 @@ def _container(
     attestations_: Sequence[bytes],
     approvals_: Sequence[bytes],
 ) -> bytes:
+    if links_ and links_[0][:1] != b"\x84":  # a JWS compact: the JSON container
+        return jose_container(links_, invocation, attestations_, approvals_)
     out: dict[int, object] = {codec.P_VERSION: codec.VERSION, codec.P_LINKS: list(links_)}
     if invocation is not None:
         out[codec.P_INVOCATION] = invocation
@@ -865,6 +982,12 @@ def _bit_flip(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
     objects = [*links_, *([inv] if inv is not None else []), *att, *appr]
     target = draw(st.none() | st.sampled_from(objects))
     start, size = (0, len(data)) if target is None else (bytes(data).find(target), len(target))
+    if s.chain.encoding == "jose" and target is not None and draw(st.booleans()):
+        # a JWS compact is text: one base64url symbol (or a dot) for another
+        at = start + draw(st.integers(0, size - 1))
+        symbol = draw(st.sampled_from(_B64URL + ".").filter(lambda c: ord(c) != data[at]))
+        data[at] = ord(symbol)
+        return bytes(data), f"character {at} -> {symbol!r}"
     at = start * 8 + draw(st.integers(0, size * 8 - 1))
     data[at // 8] ^= 1 << (at % 8)
     return bytes(data), f"bit {at}"
@@ -897,6 +1020,11 @@ def _reorder(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
 
 
 def _noncanonical(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
+    if s.chain.encoding == "jose":
+        # the JSON container is not signed: any spelling J.2 accepts holds the same objects
+        container = _loads(s.presentation.to_bytes())
+        spelled = draw(json_spellings(container, accepted=draw(st.booleans())))
+        return spelled, "container spelled otherwise"
     top = cbor.decode(s.presentation.to_bytes())
     return draw(noncanonical_encodings(top)), "container re-encoded non-canonically"
 
@@ -908,6 +1036,11 @@ def _noncanonical_signed(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str
     i = draw(st.integers(0, len(links_) - 1))
     link = s.presentation.links[i]
     signer = s.chain.keys[i]
+    if s.chain.encoding == "jose":
+        # refused spellings fail decoding; accepted ones change the link's digest (J.6),
+        # which its child or the invocation names: the chain breaks either way
+        links_[i] = _respelled(draw, link.encoded, signer, accepted=draw(st.booleans()))
+        return _container(links_, inv, att, appr), f"link {i} spelled otherwise, re-signed"
     payload = draw(noncanonical_encodings(cbor.decode(link.envelope.payload)))
     protected = cose.protected_header(COSE_ALG[signer.alg], codec.TYP_LINK)
     signature = signer.sign(cose.sig_structure(protected, payload))
@@ -915,12 +1048,18 @@ def _noncanonical_signed(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str
     return _container(links_, inv, att, appr), f"link {i} payload non-canonical, re-signed"
 
 
+_B64URL: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 def _text(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
     text = s.presentation.to_text()
     prefix, body = text[:5], text[5:]
     choice = draw(st.integers(0, 4))
     if choice == 0:
-        return draw(st.sampled_from(("ac1j.", "ac2c.", "AC1C.", "ac1c", ""))) + body, "prefix"
+        others = [
+            p for p in ("ac1j.", "ac1c.", "ac2c.", "AC1C.", "AC1J.", "ac1j", "") if p != prefix
+        ]
+        return draw(st.sampled_from(others)) + body, "prefix"
     if choice == 1:
         return text + draw(st.sampled_from(("=", "==", "A", "AA"))), "padding or extra symbols"
     if choice == 2:
@@ -937,6 +1076,22 @@ def _text(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
     return space + prefix + body + space, f"surrounded by {space!r}"
 
 
+def _reserialized(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
+    """The invocation spelled otherwise and correctly signed again by the holder: in JOSE
+    with a spelling J.2 accepts (nothing names the invocation's bytes, so it must be
+    decided as before); in CBOR non-canonically, which spec 5.2 refuses."""
+    links_, _, att, appr = _parts(s.presentation)
+    invocation = _present(s.presentation.invocation)
+    holder = s.chain.holder
+    if s.chain.encoding == "jose":
+        inv = _respelled(draw, invocation.encoded, holder, accepted=True)
+    else:
+        payload = draw(noncanonical_encodings(cbor.decode(invocation.envelope.payload)))
+        protected = cose.protected_header(COSE_ALG[holder.alg], codec.TYP_INVOCATION)
+        inv = cose.assemble(protected, payload, holder.sign(cose.sig_structure(protected, payload)))
+    return _container(links_, inv, att, appr), "invocation spelled otherwise, re-signed"
+
+
 _MUTATORS: Final[dict[str, _Mutator]] = {
     "bit_flip": _bit_flip,
     "truncate": _truncate,
@@ -945,6 +1100,7 @@ _MUTATORS: Final[dict[str, _Mutator]] = {
     "noncanonical": _noncanonical,
     "noncanonical_signed": _noncanonical_signed,
     "text": _text,
+    "reserialized": _reserialized,
 }
 
 
@@ -955,15 +1111,17 @@ def _mutation(
     s = draw(base)
     kind = draw(st.sampled_from(kinds))
     data, note = _MUTATORS[kind](draw, s)
-    return Mutation(kind=kind, scenario=s, data=data, note=note)
+    equivalent = kind == "reserialized" and s.chain.encoding == "jose"
+    return Mutation(kind=kind, scenario=s, data=data, note=note, equivalent=equivalent)
 
 
 def mutations(
     *, scenarios: SearchStrategy[Scenario] | None = None, kinds: Sequence[str] = MUTATIONS
 ) -> SearchStrategy[Mutation]:
-    """Mutations of allowed scenarios: bit flips, truncation, a link spliced in from
-    another chain, reordering, non-canonical re-encodings (also correctly re-signed
-    ones) and changes to the text form."""
+    """Mutations of allowed scenarios: bit flips (in JOSE also one symbol of a compact for
+    another), truncation, a link spliced in from another chain, reordering, non-canonical
+    re-encodings (also correctly re-signed ones; in JOSE, the container or a signed
+    object's JSON spelled otherwise) and changes to the text form."""
     chosen = _nonempty(kinds, "kinds")
     unknown = set(chosen) - set(MUTATIONS)
     if unknown:

@@ -30,7 +30,7 @@ from agentchain import (
     invoke,
     issue,
 )
-from agentchain.codec import request_digest
+from agentchain.codec import Encoding, request_digest
 from agentchain.policy import parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,8 +69,13 @@ class _Rng:
 
 
 def seed_presentations() -> list[Presentation]:
-    """Tokens and presentations that exercise every part of the format and every factor."""
-    rng = _Rng("seeds")
+    """Tokens and presentations that exercise every part of the format and every factor,
+    in both encodings (CBOR first, then JOSE: spec/jose.md)."""
+    return [*_seeds("cbor"), *_seeds("jose")]
+
+
+def _seeds(encoding: Encoding) -> list[Presentation]:
+    rng = _Rng("seeds" if encoding == "cbor" else f"seeds/{encoding}")
     root, a0, a1, a2, a3 = ROOT_KEYS[0], *AGENTS
     token = issue(
         root,
@@ -86,6 +91,7 @@ def seed_presentations() -> list[Presentation]:
         purpose="fuzz seed",
         now=NOW - 60,
         rng=rng,
+        encoding=encoding,
     )
     sub = delegate(
         token,
@@ -112,7 +118,10 @@ def seed_presentations() -> list[Presentation]:
         now=NOW - 10,
         rng=rng,
     )
-    es_token = issue(ROOT_KEYS[1], a2.public_key, capabilities=[("*", "*")], now=NOW - 5, rng=rng)
+    es_token = issue(ROOT_KEYS[1], a2.public_key, capabilities=[("*", "*")], now=NOW - 5, rng=rng,
+                     encoding=encoding)  # fmt: skip
+    # JSON has no byte strings (spec/jose.md J.5): the JOSE seed carries text instead
+    blob: object = b"\x00\xff" if encoding == "cbor" else "\u0000\u00ff"
     out = [token, sub, deep, es_token]
     out.append(
         invoke(sub, a1, audience=AUDIENCE, action="calendar/read", resource=f"{AUDIENCE}/cal/x",
@@ -125,7 +134,7 @@ def seed_presentations() -> list[Presentation]:
     )  # fmt: skip
     out.append(
         invoke(es_token, a2, audience=AUDIENCE, action="x/y", resource="urn:x:y",
-               args={"b": b"\x00\xff", "n": -5, "t": True, "z": None}, now=NOW, rng=rng)
+               args={"b": blob, "n": -5, "t": True, "z": None}, now=NOW, rng=rng)
     )  # fmt: skip
     # payments: an attestation of the holder and the root's approval of this very request
     args = {"amount": 300, "to": "shop@example.com", "items": [3]}
@@ -133,8 +142,10 @@ def seed_presentations() -> list[Presentation]:
     wanted = request_digest(sub.chain_digest, AUDIENCE, action, resource, args)
     out.append(
         invoke(sub, a1, audience=AUDIENCE, action=action, resource=resource, args=args,
-               attestations=[attest(ATTESTER, a1.public_key, code=CODE, now=NOW - 5)],
-               approvals=[approve(root, wanted, now=NOW - 5)], now=NOW, rng=rng)
+               attestations=[attest(ATTESTER, a1.public_key, code=CODE, now=NOW - 5,
+                                    encoding=encoding)],
+               approvals=[approve(root, wanted, now=NOW - 5, encoding=encoding)], now=NOW,
+               rng=rng)
     )  # fmt: skip
     return out
 

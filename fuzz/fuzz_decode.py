@@ -20,7 +20,7 @@ with atheris.instrument_imports(include=["agentchain"]):
 
     from agentchain import codec, policy
     from agentchain.limits import DEFAULT_LIMITS
-    from agentchain.wire import cbor, cose
+    from agentchain.wire import cbor, cose, jws
 
 
 def _exact(ok: bool, what: str) -> None:
@@ -116,6 +116,37 @@ def caveat(data: bytes) -> None:
     _exact(cbor.encode(statement.raw) == data, "caveat")
 
 
+_JSON_CAPS = {"max_bytes": 65_536, "max_depth": 16, "max_items": 2048, "max_string_bytes": 4096}
+
+
+def json_value(data: bytes) -> None:
+    """Strict JSON (spec/jose.md J.2). Not canonical, so exact means: what it accepts,
+    written our one way, is accepted again as the same value."""
+    value = jws.loads(data, **_JSON_CAPS)
+    _exact(jws.loads(jws.dumps(value), **_JSON_CAPS) == value, "JSON")
+
+
+def compact(data: bytes) -> None:
+    """One JWS compact (spec/jose.md J.3): strict base64url has one spelling per byte string."""
+    decoded = jws.decode_compact(data, max_bytes=16_384, max_string_bytes=4096)
+    _exact(jws.assemble(decoded.protected, decoded.payload, decoded.signature) == data, "JWS")
+
+
+def jwk(data: bytes) -> None:
+    """A holder or approver key as JOSE claims carry it: exactly kty, crv, x (and y)."""
+    value = jws.loads(data, **_JSON_CAPS)
+    key = codec.decode_public_jwk(value, "fuzzed JWK")
+    _exact(codec.public_key_jwk(key) == value, "JWK")
+
+
+def caveat_json(data: bytes) -> None:
+    """A caveat as a JOSE link carries it (plain or {"when", "actions"})."""
+    value = jws.loads(data, **_JSON_CAPS)
+    decoded = codec.decode_caveat(value, DEFAULT_LIMITS, "jose")
+    again = codec.decode_caveat(decoded.to_claims("jose"), DEFAULT_LIMITS, "jose")
+    _exact(again == decoded, "JOSE caveat")
+
+
 #: selector byte -> decoder. Append only, so that saved inputs keep their meaning.
 DECODERS: tuple[Callable[[bytes], None], ...] = (
     presentation_bytes,  # 0
@@ -127,8 +158,11 @@ DECODERS: tuple[Callable[[bytes], None], ...] = (
     cbor_item,  # 6
     sign1,  # 7
     caveat,  # 8
-    # JOSE goes here when it lands: the "ac1j." text form and each JWS object decoder,
-    # as entries 9 and on (and their seeds in seeds() below).
+    # JOSE (spec/jose.md); the entries above detect the encoding and take JOSE too
+    json_value,  # 9
+    compact,  # 10
+    jwk,  # 11
+    caveat_json,  # 12
 )
 
 
@@ -144,11 +178,26 @@ def seeds() -> list[bytes]:
         out.append(b"\x00" + p.to_bytes())
         out.append(b"\x01" + p.to_text().encode())
         out.extend(b"\x02" + link.encoded for link in p.links)
-        out.extend(b"\x07" + link.encoded for link in p.links[:1])
-        out.extend(b"\x06" + link.envelope.payload for link in p.links[:1])
-        out.extend(
-            b"\x08" + cbor.encode(c.statement.raw) for link in p.links for c in link.claims.caveats
-        )
+        if p.encoding == "cbor":
+            out.extend(b"\x07" + link.encoded for link in p.links[:1])
+            out.extend(b"\x06" + link.envelope.payload for link in p.links[:1])
+            out.extend(
+                b"\x08" + cbor.encode(c.statement.raw)
+                for link in p.links
+                for c in link.claims.caveats
+            )
+        else:
+            out.extend(b"\x0a" + link.encoded for link in p.links[:1])
+            out.extend(b"\x09" + link.envelope.payload for link in p.links[:1])
+            out.extend(b"\x09" + link.envelope.protected for link in p.links[:1])
+            out.extend(
+                b"\x0b" + jws.dumps(codec.public_key_jwk(link.claims.holder)) for link in p.links
+            )
+            out.extend(
+                b"\x0c" + jws.dumps(c.to_claims("jose"))
+                for link in p.links
+                for c in link.claims.caveats
+            )
         if p.invocation is not None:
             out.append(b"\x03" + p.invocation.encoded)
         out.extend(b"\x04" + a.encoded for a in p.attestations)

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import random
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from agentchain import (
@@ -59,15 +60,17 @@ from agentchain.codec import (
     decode_caveat,
     decode_descriptor,
     decode_invocation_unverified,
+    decode_link_claims,
     decode_link_unverified,
     encode_descriptor,
     from_text,
+    sign_claims,
     sign_object,
 )
 from agentchain.errors import REGISTRY, Kind
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.policy import Statement, evaluate, parse
-from agentchain.wire import cbor
+from agentchain.wire import cbor, jws
 from tests.helpers import ALICE, AUD, NOW, Rng, claims_of, link_claims, make_verifier
 from tests.test_properties import (
     _HOLDERS,
@@ -81,6 +84,15 @@ from tests.test_properties import (
 
 ENCODINGS = testing.ENCODINGS
 
+
+def _share(parts: int) -> settings:
+    """The profile's examples split across ``parts`` parametrized cases: adding an encoding
+    widens what a property covers without multiplying the suite's time (CI budget)."""
+    return settings(max_examples=max(10, settings.default.max_examples // parts))
+
+
+PER_ENCODING = _share(len(ENCODINGS))
+
 # --------------------------------------------------------------------------
 # (a) round trip of every object
 
@@ -90,37 +102,59 @@ def _wire(value: object) -> object:
     return cbor.decode(cbor.encode(value))  # type: ignore[arg-type]
 
 
+def _exact(obj: Link | Invocation | Attestation | Approval) -> None:
+    """The claims re-encode to the very signed object: CBOR byte for byte (spec 5.2); JOSE
+    to the same payload and compact string (the emitter's one spelling, spec/jose.md J.2)."""
+    env = obj.envelope
+    if env.encoding == "cbor":
+        assert cbor.encode(obj.claims.to_cbor()) == env.payload  # type: ignore[arg-type]
+    else:
+        assert jws.dumps(obj.claims.to_claims("jose")) == env.payload
+        assert jws.assemble(env.protected, env.payload, env.signature) == obj.encoded
+
+
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(data=st.data())
 def test_links_roundtrip(encoding: str, data: st.DataObject) -> None:
     link: Link = data.draw(testing.links(encodings=(encoding,)))
+    assert link.encoding == encoding
     again = decode_link_unverified(link.encoded)
     assert again.claims == link.claims
     assert again.digest == link.digest
-    assert cbor.encode(link.claims.to_cbor()) == link.envelope.payload  # type: ignore[arg-type]
+    _exact(link)
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(data=st.data())
 def test_invocations_roundtrip(encoding: str, data: st.DataObject) -> None:
     invocation: Invocation = data.draw(testing.invocations(encodings=(encoding,)))
+    assert invocation.envelope.encoding == encoding
     again = decode_invocation_unverified(invocation.encoded)
     assert again.claims == invocation.claims
-    assert cbor.encode(invocation.claims.to_cbor()) == invocation.envelope.payload  # type: ignore[arg-type]
-
-
-@given(testing.attestations(), testing.approvals())
-def test_attachments_roundtrip(attestation: Attestation, approval: Approval) -> None:
-    assert decode_attestation_unverified(attestation.encoded).claims == attestation.claims
-    assert decode_approval_unverified(approval.encoded).claims == approval.claims
-    assert cbor.encode(attestation.claims.to_cbor()) == attestation.envelope.payload  # type: ignore[arg-type]
-    assert cbor.encode(approval.claims.to_cbor()) == approval.envelope.payload  # type: ignore[arg-type]
+    _exact(invocation)
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
+@given(data=st.data())
+def test_attachments_roundtrip(encoding: str, data: st.DataObject) -> None:
+    attestation = data.draw(testing.attestations(encodings=(encoding,)))
+    approval = data.draw(testing.approvals(encodings=(encoding,)))
+    assert attestation.envelope.encoding == approval.envelope.encoding == encoding
+    assert decode_attestation_unverified(attestation.encoded).claims == attestation.claims
+    assert decode_approval_unverified(approval.encoded).claims == approval.claims
+    _exact(attestation)
+    _exact(approval)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(data=st.data())
 def test_presentations_roundtrip(encoding: str, data: st.DataObject) -> None:
     p: Presentation = data.draw(testing.presentations(encodings=(encoding,)))
+    assert p.encoding == encoding
     raw, text = p.to_bytes(), p.to_text()
     for form in (raw, text):
         again = decode_presentation_unverified(form)
@@ -166,7 +200,7 @@ def _caveat_limit(c: Chooser) -> list[object]:
 
 
 def _raw_link(
-    c: Chooser, signer_index: int, parent: Link | None, to_index: int, label: int
+    c: Chooser, signer_index: int, parent: Link | None, to_index: int, label: int, *, encoding: str
 ) -> Link:
     """A link signed directly, bypassing the issuer's refusals, usually wider than its parent."""
     signer = ALICE if parent is None else _HOLDERS[signer_index]
@@ -186,7 +220,8 @@ def _raw_link(
             link_id=bytes([label]) * 16,
         )
     else:
-        claims = claims_of(parent)
+        # the parent's claims in the model's CBOR keys, whatever its encoding
+        claims = claims_of(parent) if encoding == "cbor" else dict(parent.claims.to_cbor())
         claims.update(
             link_claims(
                 signer.public_key,
@@ -212,10 +247,14 @@ def _raw_link(
             claims[L_DEPTH] = depth + c.integer(0, 3)
         else:  # an honest-looking link that drops the parent's caveats
             claims[L_CAPS] = [list(cap) for cap in c.caps(parent.claims.capabilities)]
+    if encoding == "jose":
+        # the same claims, signed raw as a JWS (the model only checks structure, not narrowing)
+        model = decode_link_claims(claims, DEFAULT_LIMITS)
+        return decode_link_unverified(sign_claims(signer, model, "jose"))
     return decode_link_unverified(sign_object(signer, TYP_LINK, claims))
 
 
-def forge_and_verify(c: Chooser) -> str:
+def forge_and_verify(c: Chooser, encoding: str = "cbor") -> str:
     """Honest API calls and raw-signed links in any order; returns the outcome code."""
     holder = 0
     if c.integer(0, 2):
@@ -228,9 +267,10 @@ def forge_and_verify(c: Chooser) -> str:
             caveats=_caveat_limit(c),
             now=NOW + c.integer(-200, 50),
             rng=Rng("root"),
+            encoding=encoding,  # type: ignore[arg-type]
         )
     else:
-        token = Presentation((_raw_link(c, 0, None, 0, 0),))
+        token = Presentation((_raw_link(c, 0, None, 0, 0, encoding=encoding),))
     for i in range(c.integer(0, 5)):
         parent = token.links[-1]
         if c.integer(0, 2):
@@ -247,7 +287,8 @@ def forge_and_verify(c: Chooser) -> str:
                 )
                 holder += 1
         else:
-            token = Presentation((*token.links, _raw_link(c, holder, parent, holder + 1, i + 1)))
+            raw = _raw_link(c, holder, parent, holder + 1, i + 1, encoding=encoding)
+            token = Presentation((*token.links, raw))
             holder += 1
     leaf = token.links[-1].claims.capabilities
     if c.integer(0, 2):
@@ -261,6 +302,7 @@ def forge_and_verify(c: Chooser) -> str:
         token, _HOLDERS[holder], audience=AUD, action=action, resource=resource, args=args,
         now=t, rng=Rng("inv"),
     )  # fmt: skip
+    assert p.encoding == encoding
     try:
         decision = make_verifier(now=t, clock_skew=0).verify(
             p.to_bytes(), Request(action, resource, args)
@@ -284,17 +326,20 @@ def forge_and_verify(c: Chooser) -> str:
     return "allow"
 
 
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@PER_ENCODING
 @given(st.data())
-def test_authority_never_grows_with_raw_signed_links(data: st.DataObject) -> None:
-    forge_and_verify(hypothesis_chooser(data))
+def test_authority_never_grows_with_raw_signed_links(encoding: str, data: st.DataObject) -> None:
+    forge_and_verify(hypothesis_chooser(data), encoding)
 
 
-def test_raw_signed_widenings_are_all_reached_and_refused() -> None:
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_raw_signed_widenings_are_all_reached_and_refused(encoding: str) -> None:
     # the generator is not vacuous: it allows, and it reaches every widening refusal
     r = random.Random(4321)
     seen: dict[str, int] = {}
     for _ in range(300):
-        outcome = forge_and_verify(random_chooser(r))
+        outcome = forge_and_verify(random_chooser(r), encoding)
         seen[outcome] = seen.get(outcome, 0) + 1
     assert seen.get("allow", 0) >= 20, seen
     for code in (
@@ -315,31 +360,70 @@ def _binary(data: bytes | str) -> bytes:
     return data if isinstance(data, bytes) else from_text(data)
 
 
+def _signed_objects(p: Presentation) -> tuple[object, ...]:
+    """What a presentation says: its signed objects, exactly (JOSE's container is not
+    canonical, spec/jose.md J.2; the objects inside are)."""
+    inv = p.invocation.encoded if p.invocation is not None else None
+    return (
+        tuple(link.encoded for link in p.links),
+        inv,
+        tuple(a.encoded for a in p.attestations),
+        tuple(a.encoded for a in p.approvals),
+    )
+
+
 @given(testing.mutations())
 def test_every_mutation_is_refused_or_is_the_same_presentation(mutation: testing.Mutation) -> None:
     scenario = mutation.scenario
-    original = scenario.presentation.to_bytes()
+    original = _signed_objects(scenario.presentation)
     decoded: Presentation | None = None
     with contextlib.suppress(AgentchainError):
         decoded = decode_presentation_unverified(mutation.data)
-    if decoded is not None:
+    if decoded is not None and decoded.encoding == "cbor":
         # strict decoding is exact: one accepted encoding per presentation
         assert decoded.to_bytes() == _binary(mutation.data)
     try:
         decision = scenario.verifier().verify(mutation.data, scenario.request)
     except AgentchainError as exc:
+        assert not mutation.equivalent, (mutation.note, exc.code)
         assert REGISTRY[exc.code].kind is Kind.ERROR, exc.code
         return
-    if decision.outcome is Outcome.ALLOW:
-        assert decoded is not None and decoded.to_bytes() == original, mutation.note
+    if mutation.equivalent:
+        # JOSE JSON spelled otherwise and signed again: the same claims, the same decision
+        assert decision.outcome is Outcome.ALLOW, mutation.note
+        assert decoded is not None and decoded.invocation is not None
+        assert scenario.presentation.invocation is not None
+        assert decoded.invocation.claims == scenario.presentation.invocation.claims
+    elif decision.outcome is Outcome.ALLOW:
+        assert decoded is not None and _signed_objects(decoded) == original, mutation.note
     else:
         # a structural mutation never passes as a mere policy outcome: only attachments,
         # which count only when they verify, can change a decision without an error
         assert decoded is not None
-        assert [link.encoded for link in decoded.links] == [
-            link.encoded for link in scenario.presentation.links
-        ]
-        assert decoded.invocation == scenario.presentation.invocation
+        assert _signed_objects(decoded)[:2] == original[:2]
+
+
+@pytest.mark.parametrize("accepted", [True, False])
+@_share(2)
+@given(data=st.data())
+def test_json_spellings_of_a_jose_container_hold_the_same_objects(
+    accepted: bool, data: st.DataObject
+) -> None:
+    # spec/jose.md J.2: whitespace, member order and escapes are allowed in the container
+    # and change nothing; a repeated member, a fraction, a BOM or trailing data are refused
+    scenario = data.draw(testing.scenarios(encodings=("jose",), max_links=2, factors=False))
+    container = json.loads(scenario.presentation.to_bytes())
+    spelled = data.draw(testing.json_spellings(container, accepted=accepted))
+    if accepted:
+        again = decode_presentation_unverified(spelled)
+        assert _signed_objects(again) == _signed_objects(scenario.presentation)
+        assert again.to_bytes() == scenario.presentation.to_bytes()
+    else:
+        with pytest.raises(DecodeError) as caught:
+            decode_presentation_unverified(spelled)
+        if spelled.startswith(b"{"):
+            assert caught.value.code in {"json_duplicate_key", "json_invalid"}  # R-J.2-1, R-J.2-2
+        # else a BOM: not "{", so by spec/jose.md J.1 not JSON, and refused as CBOR
 
 
 @given(testing.mutations(kinds=("splice_link", "reorder", "noncanonical_signed")))
@@ -368,7 +452,10 @@ def test_bytes_and_text_decide_alike(mutation: testing.Mutation) -> None:
     raw = mutation.data
     if isinstance(raw, str):
         return  # the text mutations are judged as text only
-    text = "ac1c." + b64encode(raw)
+    # the prefix names the encoding the bytes hold (spec/jose.md J.1: "{" is JSON); a
+    # mismatched prefix is its own refusal, encoding_unknown (R-J.6-2)
+    prefix = "ac1j." if raw.startswith(b"{") else "ac1c."
+    text = prefix + b64encode(raw)
     assert _decide(mutation.scenario, raw) == _decide(mutation.scenario, text)
 
 
@@ -434,10 +521,16 @@ def _rebuild(scenario: testing.Scenario, encoding: str) -> Presentation:
 
 
 @pytest.mark.parametrize(("first", "second"), list(itertools.product(ENCODINGS, repeat=2)))
+@_share(len(ENCODINGS) ** 2)
 @given(data=st.data())
 def test_encodings_decide_alike(first: str, second: str, data: st.DataObject) -> None:
     scenario: testing.Scenario = data.draw(testing.scenarios(encodings=(first,), factors=False))
-    again = _rebuild(scenario, second)
+    try:
+        again = _rebuild(scenario, second)
+    except IssueError as exc:
+        # spec/jose.md J.5: JSON has no byte strings nor integers beyond 2^53-1
+        assert (first, second, exc.code) == ("cbor", "jose", "schema_invalid")
+        assume(False)
     if first == second:
         # the issuer is deterministic given its inputs: the same bytes again
         assert again.to_bytes() == scenario.presentation.to_bytes()

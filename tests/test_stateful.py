@@ -39,7 +39,7 @@ from agentchain import (
 )
 from agentchain.codec import Approval, Attestation, Link, decode_link_unverified, request_digest
 from agentchain.policy import parse
-from agentchain.testing import seeded_key
+from agentchain.testing import ENCODINGS, seeded_key
 from tests.helpers import NOW, Rng
 
 API = "https://api.example"
@@ -327,9 +327,14 @@ class VerifierMachine(RuleBasedStateMachine):
         code = decision.reasons[0].code if decision.reasons else ""
         return (decision.outcome.value, code)
 
-    def _attached(self, links: list[MLink]) -> list[MAttestation]:
+    def _attached(self, links: list[MLink], encoding: str) -> list[MAttestation]:
+        # one presentation, one encoding (spec/jose.md J.1): attestations in the chain's
         names = {link.holder for link in links}
-        return [a for a in self.attestations if a.subject in names][-8:]
+        return [
+            a
+            for a in self.attestations
+            if a.subject in names and a.obj.envelope.encoding == encoding
+        ][-8:]
 
     def _invoke(
         self,
@@ -348,7 +353,8 @@ class VerifierMachine(RuleBasedStateMachine):
         token = token if token is not None else t.token
         holder = t.links[-1].holder
         signer = signer or holder
-        attached = self._attached(links)
+        encoding = t.token.encoding
+        attached = self._attached(links, encoding)
         nonce = self.rng(16)
         p = invoke(
             t.token,
@@ -365,7 +371,7 @@ class VerifierMachine(RuleBasedStateMachine):
         inv = p.invocation
         assert inv is not None
         if signer != holder:
-            signed = codec.sign_object(KEYS[signer], codec.TYP_INVOCATION, inv.claims.to_cbor())
+            signed = codec.sign_claims(KEYS[signer], inv.claims, encoding)
             inv = codec.decode_invocation_unverified(signed)
         presented = Presentation(token.links, inv, p.attestations, p.approvals)
         error = m_structure(links, signer, t.links[-1].ident)
@@ -397,10 +403,12 @@ class VerifierMachine(RuleBasedStateMachine):
         max_amount=st.none() | st.integers(50, 500),
         over=st.none() | st.integers(100, 300),
         code=st.sampled_from((None, GOOD)),
+        encoding=st.sampled_from(ENCODINGS),
     )
     def issue_token(
         self,
         *,
+        encoding: codec.Encoding,
         to: str,
         caps: list[tuple[str, str]],
         ttl: int,
@@ -422,6 +430,7 @@ class VerifierMachine(RuleBasedStateMachine):
             descriptor=Descriptor(code={"sha256": code}) if code else None,
             now=self.now,
             rng=self.rng,
+            encoding=encoding,
         )
         self.tokens.append(Token(token, [_mlink(token.links[0], max_amount, over, code)]))
 
@@ -495,11 +504,17 @@ class VerifierMachine(RuleBasedStateMachine):
         subject=st.sampled_from(AGENTS),
         good=st.booleans(),
         ttl=st.integers(60, 1200),
+        encoding=st.sampled_from(ENCODINGS),
     )
-    def attest_agent(self, subject: str, good: bool, ttl: int) -> None:
+    def attest_agent(self, subject: str, good: bool, ttl: int, encoding: codec.Encoding) -> None:
         code = GOOD if good else BAD
         obj = attest(
-            KEYS["attester"], KEYS[subject].public_key, code={"sha256": code}, ttl=ttl, now=self.now
+            KEYS["attester"],
+            KEYS[subject].public_key,
+            code={"sha256": code},
+            ttl=ttl,
+            now=self.now,
+            encoding=encoding,
         )
         self.attestations.append(MAttestation(subject, code, self.now, self.now + ttl, obj))
 
@@ -511,7 +526,7 @@ class VerifierMachine(RuleBasedStateMachine):
         amount += int(other_amount)  # sometimes an approval of another request
         chain = t.links[-1].ident
         digest = request_digest(chain, API, action, resource, {"amount": amount})
-        obj = approve(KEYS["root"], digest, ttl=ttl, now=self.now)
+        obj = approve(KEYS["root"], digest, ttl=ttl, now=self.now, encoding=t.token.encoding)
         self.approvals.append(
             MApproval(chain, action, resource, amount, self.now, self.now + ttl, obj)
         )
@@ -539,7 +554,8 @@ class VerifierMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.tokens)
     @rule(pick=_pick, good=st.booleans(), ttl=st.integers(60, 1200))
     def attest_holder(self, pick: int, good: bool, ttl: int) -> None:
-        self.attest_agent(self.tokens[pick % len(self.tokens)].links[-1].holder, good, ttl)
+        t = self.tokens[pick % len(self.tokens)]
+        self.attest_agent(t.links[-1].holder, good, ttl, t.token.encoding)
 
     @precondition(lambda self: self.approvals)
     @rule(pick=_pick, same_request=st.booleans())
@@ -600,8 +616,8 @@ class VerifierMachine(RuleBasedStateMachine):
             links, mlinks = links[1:], mlinks[1:]
         elif kind == "splice":
             u = self.tokens[other % len(self.tokens)]
-            if u.links[-1].ident == t.links[-1].ident:
-                return
+            if u.links[-1].ident == t.links[-1].ident or u.token.encoding != t.token.encoding:
+                return  # nothing changed, or a mix refused on construction (J.1)
             links[-1], mlinks[-1] = u.token.links[-1], u.links[-1]
         else:
             if signer == t.links[-1].holder:
@@ -622,10 +638,18 @@ class VerifierMachine(RuleBasedStateMachine):
                 assert stored == (link.ident in self.model.revoked)
 
 
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 def _flip_signature(link: Link) -> Link:
-    """The link with the lowest bit of its signature's S flipped: well formed, and wrong."""
+    """The link with a low bit of its signature's S flipped: well formed, and wrong."""
     data = bytearray(link.encoded)
-    data[-32] ^= 1
+    if link.encoding == "cbor":
+        data[-32] ^= 1
+    else:
+        # JWS: the 86 base64url symbols of r || s; symbol 43 holds the low bits of s[0]
+        at = len(data) - 86 + 43
+        data[at] = ord(_B64URL[_B64URL.index(chr(data[at])) ^ 1])
     return decode_link_unverified(bytes(data))
 
 

@@ -36,11 +36,12 @@ from agentchain import (
     Request,
     TrustPolicy,
     Verifier,
+    codec,
     testing,
 )
 from agentchain.codec import Approval, Attestation, Invocation, Link
 from agentchain.policy import Statement
-from agentchain.wire import cbor
+from agentchain.wire import cbor, jws
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -210,3 +211,52 @@ def test_the_ci_profile_is_derandomized_with_more_examples() -> None:
     ci, dev = settings.get_profile("ci"), settings.get_profile("dev")
     assert ci.derandomize
     assert ci.max_examples > dev.max_examples
+
+
+def test_json_spellings_cover_every_style() -> None:
+    # spec/jose.md J.2: whitespace, member order and escapes read as the same object; a
+    # repeated member (R-J.2-1), a fraction or a too-large integer (R-J.2-2), a byte order
+    # mark and trailing data are refused
+    value = {"ver": 1, "links": ["Ab.cD.ef"], "name": "caf\u00e9"}
+    canonical = jws.dumps(value)
+    caps = {"max_bytes": 1000, "max_depth": 4, "max_items": 50, "max_string_bytes": 100}
+    for style in testing.JSON_ACCEPTED:
+        spelled = testing._spell(value, style)
+        assert spelled != canonical, style
+        assert jws.loads(spelled, **caps) == value, style
+    codes = {}
+    for style in testing.JSON_REFUSED:
+        with pytest.raises(DecodeError) as caught:
+            jws.loads(testing._spell(value, style), **caps)
+        codes[style] = caught.value.code
+    assert codes == {
+        "duplicate": "json_duplicate_key",
+        "fraction": "json_invalid",
+        "big_int": "json_invalid",
+        "bom": "json_invalid",
+        "trailing": "json_invalid",
+    }
+
+
+@given(testing.values(json=True), testing.statements(json=True))
+def test_json_data_is_what_jose_carries(value: object, statement: Any) -> None:
+    # spec/jose.md J.5: no byte strings, integers within +-(2^53-1): the issuer takes them
+    caps = {"max_bytes": 10**6, "max_depth": 64, "max_items": 10**4, "max_string_bytes": 10**4}
+    for data in (value, statement.raw):
+        codec.json_data(data, "data")
+        assert jws.loads(jws.dumps(data), **caps) == data
+
+
+@given(testing.mutations(kinds=("reserialized",)))
+def test_a_respelled_invocation_is_the_same_only_in_jose(mutation: testing.Mutation) -> None:
+    # JWS signs the bytes as received (J.4): a JOSE invocation spelled otherwise and signed
+    # again by the holder says the same; CBOR has one spelling (spec 5.2)
+    scenario = mutation.scenario
+    assert mutation.equivalent == (scenario.chain.encoding == "jose")
+    assert mutation.data != scenario.presentation.to_bytes()
+    if mutation.equivalent:
+        decision = scenario.verifier().verify(mutation.data, scenario.request)
+        assert decision.outcome is Outcome.ALLOW
+    else:
+        with pytest.raises(DecodeError):
+            scenario.verifier().verify(mutation.data, scenario.request)
