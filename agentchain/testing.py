@@ -628,35 +628,22 @@ def _scenario(
         )
         relinked = chain.token.links[:-1]
         last = chain.token.links[-1]
+        # the last link again, now asking for approval of ``action``
+        again: dict[str, Any] = {
+            "capabilities": last.claims.capabilities,
+            "ttl": last.claims.window.exp - last.claims.window.nbf,
+            "depth": last.claims.depth,
+            "caveats": extra,
+            "descriptor": last.claims.descriptor,
+            "require_approval": [ApprovalRequirement(actions=(action,))],
+            "now": last.claims.window.nbf,
+            "rng": _Rng(last.claims.id),
+        }
         if relinked:
-            parent_token = Presentation(relinked)
-            token = delegate(
-                parent_token,
-                chain.keys[-2],
-                holder.public_key,
-                capabilities=last.claims.capabilities,
-                ttl=last.claims.window.exp - last.claims.window.nbf,
-                depth=last.claims.depth,
-                caveats=extra,
-                descriptor=last.claims.descriptor,
-                require_approval=[ApprovalRequirement(actions=(action,))],
-                now=last.claims.window.nbf,
-                rng=_Rng(last.claims.id),
-            )
+            token = delegate(Presentation(relinked), chain.keys[-2], holder.public_key, **again)
         else:
-            token = issue(
-                chain.root,
-                holder.public_key,
-                capabilities=last.claims.capabilities,
-                ttl=last.claims.window.exp - last.claims.window.nbf,
-                depth=last.claims.depth,
-                caveats=extra,
-                descriptor=last.claims.descriptor,
-                require_approval=[ApprovalRequirement(actions=(action,))],
-                now=last.claims.window.nbf,
-                rng=_Rng(last.claims.id),
-                **_encoding_args(chain.encoding),  # type: ignore[arg-type]
-            )
+            again.update(_encoding_args(chain.encoding))
+            token = issue(chain.root, holder.public_key, **again)
         wanted = codec.request_digest(token.chain_digest, AUDIENCE, action, resource, args)
         encoding = _encoding_args(chain.encoding)
         attached_approvals.append(approve(chain.root, wanted, now=now - 5, **encoding))  # type: ignore[arg-type]
