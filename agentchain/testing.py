@@ -44,7 +44,7 @@ from agentchain.codec import (
 from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
 from agentchain.issuer import approve, attest, delegate, invoke, issue
 from agentchain.model import Capability, Descriptor
-from agentchain.vectors.build import jose_container, raw_jws
+from agentchain.vectors.build import Rng, jose_container, raw_jws
 from agentchain.verifier import Request, TrustPolicy, Verifier
 from agentchain.wire import cbor, cose, jws
 
@@ -353,21 +353,6 @@ def descriptors() -> SearchStrategy[Descriptor]:
 # signed objects and chains
 
 
-class _Rng:
-    """Counter-mode SHA-256 bytes: link ids and nonces that a seed fixes."""
-
-    def __init__(self, seed: bytes) -> None:
-        self._seed = seed
-        self._counter = 0
-
-    def __call__(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            self._counter += 1
-            out += hashlib.sha256(self._seed + self._counter.to_bytes(8, "big")).digest()
-        return out[:n]
-
-
 def _nonempty(items: Sequence[str], what: str) -> tuple[str, ...]:
     out = tuple(items)
     if not out or not all(isinstance(i, str) for i in out):
@@ -412,7 +397,7 @@ def _chain(
     encoding = draw(st.sampled_from(encodings))
     length = draw(st.integers(min_links, max_links))
     keys = tuple(draw(private_keys(algorithms=algorithms)) for _ in range(length + 1))
-    rng = _Rng(draw(st.binary(min_size=8, max_size=8)))
+    rng = Rng(draw(st.binary(min_size=8, max_size=8)))
     caps = draw(st.lists(capabilities(), min_size=1, max_size=3))
     start = now + draw(st.integers(-60, 0))
     ttl = draw(st.integers(300 * length + 60, 3600))
@@ -637,7 +622,7 @@ def _scenario(
             "descriptor": last.claims.descriptor,
             "require_approval": [ApprovalRequirement(actions=(action,))],
             "now": last.claims.window.nbf,
-            "rng": _Rng(last.claims.id),
+            "rng": Rng(last.claims.id),
         }
         if relinked:
             token = delegate(Presentation(relinked), chain.keys[-2], holder.public_key, **again)
@@ -664,7 +649,7 @@ def _scenario(
         attestations=attached_attestations,
         approvals=attached_approvals,
         now=now - draw(st.integers(0, 60)),
-        rng=_Rng(draw(st.binary(min_size=8, max_size=8))),
+        rng=Rng(draw(st.binary(min_size=8, max_size=8))),
     )
     return Scenario(
         presentation=presentation,

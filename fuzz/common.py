@@ -32,6 +32,7 @@ from agentchain import (
 )
 from agentchain.codec import Encoding, request_digest
 from agentchain.policy import parse
+from agentchain.vectors.build import Rng
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_800_000_000
@@ -56,18 +57,6 @@ POLICY = TrustPolicy(
 )
 
 
-class _Rng:
-    def __init__(self, label: str) -> None:
-        self._label, self._n = label.encode(), 0
-
-    def __call__(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            self._n += 1
-            out += hashlib.sha256(self._label + self._n.to_bytes(4, "big")).digest()
-        return out[:n]
-
-
 def seed_presentations() -> list[Presentation]:
     """Tokens and presentations that exercise every part of the format and every factor,
     in both encodings (CBOR first, then JOSE: spec/jose.md)."""
@@ -75,7 +64,7 @@ def seed_presentations() -> list[Presentation]:
 
 
 def _seeds(encoding: Encoding) -> list[Presentation]:
-    rng = _Rng("seeds" if encoding == "cbor" else f"seeds/{encoding}")
+    rng = Rng("seeds" if encoding == "cbor" else f"seeds/{encoding}")
     root, a0, a1, a2, a3 = ROOT_KEYS[0], *AGENTS
     token = issue(
         root,

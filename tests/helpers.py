@@ -64,6 +64,7 @@ from agentchain.codec import (
     sign_object_jose,
 )
 from agentchain.crypto import EDDSA, ES256
+from agentchain.vectors.build import Rng
 from agentchain.wire import cbor, jws
 
 __all__ = [
@@ -127,21 +128,6 @@ MALLORY = key("mallory")  # never trusted, never a holder
 
 # ---------------------------------------------------------------------------
 # randomness
-
-
-class Rng:
-    """Counter-based deterministic bytes: SHA-256(label || counter), as long as asked."""
-
-    def __init__(self, label: str = "rng") -> None:
-        self._label = label.encode()
-        self._counter = 0
-
-    def __call__(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            self._counter += 1
-            out += hashlib.sha256(self._label + self._counter.to_bytes(8, "big")).digest()
-        return out[:n]
 
 
 # ---------------------------------------------------------------------------

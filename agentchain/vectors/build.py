@@ -147,10 +147,14 @@ def try_jose_bytes(text: str) -> object:
 
 
 class Rng:
-    """Counter-based deterministic bytes: SHA-256(label || counter), as many as asked."""
+    """Counter-based deterministic bytes: SHA-256(label || counter), as many as asked.
 
-    def __init__(self, label: str) -> None:
-        self._label = label.encode()
+    The one source of fixed link ids and nonces for the vectors, the public strategies
+    (agentchain.testing), the fuzz seeds and the tests; a text label is its UTF-8 bytes.
+    """
+
+    def __init__(self, label: str | bytes = "rng") -> None:
+        self._label = label.encode() if isinstance(label, str) else label
         self._counter = 0
 
     def __call__(self, n: int) -> bytes:
