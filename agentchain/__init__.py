@@ -13,13 +13,7 @@ decides::
                    .verify(presentation, Request("calendar/read", "https://cal.example/alice"))
 """
 
-from agentchain.codec import (
-    ApprovalRequirement,
-    Caveat,
-    Presentation,
-    decode_presentation_unverified,
-    request_digest,
-)
+from agentchain.codec import Presentation, decode_presentation_unverified, request_digest
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import (
     AgentchainError,
@@ -32,7 +26,7 @@ from agentchain.errors import (
 )
 from agentchain.issuer import approve, attest, delegate, invoke, issue
 from agentchain.limits import Limits
-from agentchain.model import Capability, Descriptor
+from agentchain.model import ApprovalRequirement, Capability, Caveat, Descriptor
 from agentchain.store import MemoryStore, Store
 from agentchain.verifier import (
     ApprovalRequest,

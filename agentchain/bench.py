@@ -48,13 +48,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from nacl.bindings import crypto_sign_open
 
 from agentchain import codec
-from agentchain.cache import PrefixCache
 from agentchain.crypto import PrivateKey
 from agentchain.errors import UsageError
 from agentchain.issuer import delegate, invoke, issue
 from agentchain.model import Descriptor
 from agentchain.store import MemoryStore
-from agentchain.verifier import Outcome, Request, TrustPolicy, Verifier
+from agentchain.verifier import Outcome, PrefixCache, Request, TrustPolicy, Verifier
 
 __all__ = ["DEPTHS", "ENCODINGS", "TARGETS", "register", "run"]
 

@@ -22,12 +22,12 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from agentchain import bench, codec, demo, inspection, issuer, policy
+from agentchain import bench, codec, demo, inspection, issuer, model
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, KeyFileExposed, StoreError, UsageError
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Capability, Descriptor
-from agentchain.sqlite_store import SQLiteStore
+from agentchain.store import SQLiteStore
 from agentchain.vectors import cli as vectors_cli
 from agentchain.verifier import AuditSink, JsonLinesAuditLog, Request, TrustPolicy, Verifier
 from agentchain.wire import cbor
@@ -216,16 +216,16 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _caveat(value: Any) -> codec.Caveat:
+def _caveat(value: Any) -> model.Caveat:
     """A statement, or {"when": STATEMENT, "actions": [PATTERN, ...]} for a scoped caveat."""
     if isinstance(value, dict):
         if set(value) != {"when", "actions"} or not isinstance(value["actions"], list):
             raise _UsageError('a scoped caveat is {"when": STATEMENT, "actions": [ACTION, ...]}')
-        return codec.Caveat(policy.parse(value["when"]), tuple(value["actions"]))
-    return codec.Caveat(policy.parse(value))
+        return model.Caveat(model.parse_statement(value["when"]), tuple(value["actions"]))
+    return model.Caveat(model.parse_statement(value))
 
 
-def _approval_requirements(args: argparse.Namespace) -> list[codec.ApprovalRequirement]:
+def _approval_requirements(args: argparse.Namespace) -> list[model.ApprovalRequirement]:
     """--require-approval STATEMENT (null: always), scoped by --approval-actions, --approver."""
     statements = args.require_approval or ()
     if not statements:
@@ -237,8 +237,8 @@ def _approval_requirements(args: argparse.Namespace) -> list[codec.ApprovalRequi
     out = []
     for text in statements:
         value = _json_arg(text, "--require-approval")
-        when = None if value is None else policy.parse(value)
-        out.append(codec.ApprovalRequirement(when=when, actions=actions, approver=approver))
+        when = None if value is None else model.parse_statement(value)
+        out.append(model.ApprovalRequirement(when=when, actions=actions, approver=approver))
     return out
 
 
@@ -304,11 +304,11 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     _format(args, token)
     key, _ = _private_key(args.key)
     attestations = [
-        codec.decode_attestation_unverified(_read_attachment_bytes(name))
+        codec.decode_unverified(model.AttestationClaims, _read_attachment_bytes(name))
         for name in args.attestation or ()
     ]
     approvals = [
-        codec.decode_approval_unverified(_read_attachment_bytes(name))
+        codec.decode_unverified(model.ApprovalClaims, _read_attachment_bytes(name))
         for name in args.approval or ()
     ]
     presentation = issuer.invoke(
@@ -536,13 +536,13 @@ def _describe(
                 "config": {k: v.hex() for k, v in d.config.items()},
                 "capabilities": [[cap.action, cap.resource] for cap in c.capabilities],
                 "caveats": [
-                    policy.to_text(cav.statement)
+                    model.statement_text(cav.statement)
                     + (f" (for {', '.join(cav.actions)})" if cav.actions else "")
                     for cav in c.caveats
                 ],
                 "approvals": [
                     {
-                        "when": policy.to_text(req.when) if req.when is not None else None,
+                        "when": model.statement_text(req.when) if req.when is not None else None,
                         "actions": list(req.actions),
                         "approver": req.approver.kid if req.approver is not None else None,
                     }

@@ -41,12 +41,12 @@ from agentchain import (
     delegate,
     invoke,
     issue,
+    model,
 )
-from agentchain.codec import Caveat
 from agentchain.errors import AgentchainError, UsageError
 from agentchain.inspection import safe, tree
-from agentchain.policy import parse
-from agentchain.sqlite_store import SQLiteStore
+from agentchain.model import Caveat, parse_statement
+from agentchain.store import SQLiteStore
 
 API = "https://api.travel.example"
 #: every file the demo writes; a rerun in the same --dir replaces exactly these
@@ -155,11 +155,11 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
             Capability("payments/create", f"{API}/payments/*"),
         ],
         caveats=[
-            Caveat(parse(["<=", ".amount", 500]), ("payments",)),
-            Caveat(parse(["==", ".currency", "EUR"]), ("payments",)),
+            Caveat(parse_statement(["<=", ".amount", 500]), ("payments",)),
+            Caveat(parse_statement(["==", ".currency", "EUR"]), ("payments",)),
         ],
         require_approval=[
-            ApprovalRequirement(when=parse([">", ".amount", 200]), actions=("payments",))
+            ApprovalRequirement(when=parse_statement([">", ".amount", 200]), actions=("payments",))
         ],
         ttl=30 * 60,
         depth=1,
@@ -279,7 +279,7 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
     # the thief copied the sub-agent's token but has no private key: invoke() refuses a
     # key that is not the holder's, so it signs an invocation by hand with its own key
     clock.now += 7
-    stolen = codec.InvocationClaims(
+    stolen = model.InvocationClaims(
         chain=search_token.chain_digest,
         audience=API,
         action=search_at[0],
@@ -288,8 +288,9 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
         iat=clock.now,
         nonce=os.urandom(16),
     )
-    forged = codec.decode_invocation_unverified(
-        codec.sign_object(thief, codec.TYP_INVOCATION, stolen.to_cbor())
+    forged = codec.decode_unverified(
+        model.InvocationClaims,
+        codec.sign_object(thief, codec.TYP_INVOCATION, codec.encode_claims(stolen)),
     )
     step = Step(
         "a thief holding the sub-agent's token, but not its key, searches",

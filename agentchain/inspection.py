@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from rich.markup import escape
 from rich.tree import Tree
 
-from agentchain import codec, policy
+from agentchain import codec, model
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError
 from agentchain.model import capabilities_cover
@@ -237,14 +237,14 @@ def tree(
             node.add(f"[green]may[/] {safe(cap.action)} on {safe(cap.resource)}")
         for cav in c.caveats:
             scope = f" for {safe(', '.join(cav.actions))}" if cav.actions else ""
-            node.add(f"[yellow]if[/] {safe(policy.to_text(cav.statement))}{scope}")
+            node.add(f"[yellow]if[/] {safe(model.statement_text(cav.statement))}{scope}")
         for req in c.approvals:
             by = (
                 names.get(req.approver.thumbprint) or req.approver.kid
                 if req.approver is not None
                 else root_name or "the root signer"
             )
-            when = safe(policy.to_text(req.when)) if req.when is not None else "always"
+            when = safe(model.statement_text(req.when)) if req.when is not None else "always"
             scope = f" for {safe(', '.join(req.actions))}" if req.actions else ""
             node.add(f"[magenta]approval[/] by {by}{scope} when {when}")
         for line in _digests("code", d.code, "declared") + _digests("config", d.config, "declared"):

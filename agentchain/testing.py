@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json as _json
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -31,19 +32,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from agentchain import codec, policy
-from agentchain.codec import (
-    Approval,
-    ApprovalRequirement,
-    Attestation,
-    Caveat,
-    Invocation,
-    Link,
-    Presentation,
-)
+from agentchain import codec, model
+from agentchain.codec import Approval, Attestation, Invocation, Link, Presentation
 from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
 from agentchain.issuer import approve, attest, delegate, invoke, issue
-from agentchain.model import Capability, Descriptor
+from agentchain.model import ApprovalRequirement, Capability, Caveat, Descriptor
 from agentchain.vectors.build import Rng, jose_container, raw_jws
 from agentchain.verifier import Request, TrustPolicy, Verifier
 from agentchain.wire import cbor, cose, jws
@@ -287,16 +280,16 @@ def _statement_data(max_leaves: int, json: bool = False) -> SearchStrategy[Any]:
     )
 
 
-def statements(*, max_leaves: int = 6, json: bool = False) -> SearchStrategy[policy.Statement]:
+def statements(*, max_leaves: int = 6, json: bool = False) -> SearchStrategy[model.Statement]:
     """Well-formed policy statements (spec 6) over the argument keys :func:`arguments` uses;
     with ``json``, only literals the JOSE encoding carries."""
-    return _statement_data(max_leaves, json).map(policy.parse)
+    return _statement_data(max_leaves, json).map(model.parse_statement)
 
 
 def policy_inputs(*, max_leaves: int = 12) -> SearchStrategy[Any]:
     """Adversarial statement data: well-formed statements, near misses and arbitrary data.
 
-    For totality properties: ``policy.parse`` must either raise a typed error or
+    For totality properties: ``model.parse_statement`` must either raise a typed error or
     return a statement whose evaluation is a :class:`~agentchain.policy.Result`.
     """
     ops = st.sampled_from(_OPERATORS)
@@ -1119,11 +1112,7 @@ def _hypothesis_setup_hook() -> None:
         Caveat: caveats(),
         Descriptor: descriptors(),
         ApprovalRequirement: approval_requirements(),
-        policy.Statement: statements(),
-        Link: links(),
-        Invocation: invocations(),
-        Attestation: attestations(),
-        Approval: approvals(),
+        model.Statement: statements(),
         Presentation: presentations(),
         Request: requests(),
         Chain: chains(),
@@ -1132,3 +1121,16 @@ def _hypothesis_setup_hook() -> None:
     }
     for cls, strategy in registered.items():
         st.register_type_strategy(cls, strategy)
+    # one generic type for the four signed objects: the claims type picks the strategy
+    signed: dict[object, SearchStrategy[Any]] = {
+        model.LinkClaims: links(),
+        model.InvocationClaims: invocations(),
+        model.AttestationClaims: attestations(),
+        model.ApprovalClaims: approvals(),
+    }
+
+    def signed_objects(kind: type[Any]) -> SearchStrategy[Any]:
+        args = typing.get_args(kind)
+        return signed[args[0]] if args else st.one_of(*signed.values())
+
+    st.register_type_strategy(codec.Signed, signed_objects)

@@ -31,7 +31,7 @@ from agentchain import (
     issue,
 )
 from agentchain.codec import Encoding, request_digest
-from agentchain.policy import parse
+from agentchain.model import parse_statement
 from agentchain.vectors.build import Rng
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def _seeds(encoding: Encoding) -> list[Presentation]:
         depth=3,
         caveats=[["<=", ".amount", 500], ["like", ".to", "*@example.com"]],
         require_approval=[
-            ApprovalRequirement(when=parse([">", ".amount", 100]), actions=("payments",))
+            ApprovalRequirement(when=parse_statement([">", ".amount", 100]), actions=("payments",))
         ],
         descriptor=Descriptor(kind="agent", name="assistant", code=CODE, model="m-1"),
         purpose="fuzz seed",

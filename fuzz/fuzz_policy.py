@@ -17,6 +17,8 @@ from pathlib import Path
 
 import atheris
 
+from agentchain import model
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 with atheris.instrument_imports(include=["agentchain"]):
     import common
@@ -36,13 +38,13 @@ def test_one_input(data: bytes) -> None:
     args: object = {}
     if isinstance(value, list) and len(value) == 2 and isinstance(value[1], dict):
         value, args = value
-    statement = policy.parse(value, limits=LIMITS)
-    if policy.parse(statement.raw, limits=LIMITS) != statement:
+    statement = model.parse_statement(value, limits=LIMITS)
+    if model.parse_statement(statement.raw, limits=LIMITS) != statement:
         raise AssertionError("a parsed statement does not re-parse to itself")
     result = policy.evaluate([statement], args, limits=LIMITS)  # type: ignore[arg-type]
     if result.outcome not in ("true", "false", "error"):
         raise AssertionError(f"evaluate returned {result.outcome!r}")
-    policy.to_text(statement)
+    model.statement_text(statement)
 
 
 STATEMENTS = [

@@ -30,6 +30,7 @@ from agentchain import (
     Request,
     TrustPolicy,
     Verifier,
+    codec,
     delegate,
     invoke,
     issue,
@@ -58,12 +59,12 @@ from agentchain.codec import (
     TYP_INVOCATION,
     TYP_LINK,
     Encoding,
-    InvocationClaims,
     Link,
     sign_object,
     sign_object_jose,
 )
 from agentchain.crypto import EDDSA, ES256
+from agentchain.model import InvocationClaims
 from agentchain.vectors.build import Rng
 from agentchain.wire import cbor, jws
 
@@ -446,5 +447,7 @@ def jose_present(
         iat=iat,
         nonce=b"\x07" * 16,
     )
-    invocation = sign_object_jose(holder, "agentchain-invocation+jwt", claims.to_claims("jose"))
+    invocation = sign_object_jose(
+        holder, "agentchain-invocation+jwt", codec.encode_claims(claims, "jose")
+    )
     return jose_container(links, invocation)

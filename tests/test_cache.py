@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentchain import AgentchainError, Limits, MemoryStore, Request, Verifier, delegate
-from agentchain.cache import PrefixCache, policy_fingerprint
 from agentchain.codec import L_EXP, decode_presentation_unverified
 from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
 from agentchain.model import Descriptor
+from agentchain.verifier import PrefixCache, policy_fingerprint
 from tests.helpers import (
     AGENT,
     ALICE,

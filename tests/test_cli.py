@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from agentchain import PrivateKey, codec, issue
+from agentchain import PrivateKey, codec, issue, model
 from agentchain.cli import main
 from agentchain.wire import cbor
 
@@ -448,7 +448,7 @@ def test_approval_flow(env: Env) -> None:
     assert code == 0
     assert approval.startswith("ac1c.")
     assert "payments/create" in err and '"amount": 450' in err and PAY in err
-    decoded = codec.decode_approval_unverified(codec.from_text(approval))
+    decoded = codec.decode_unverified(model.ApprovalClaims, codec.from_text(approval))
     assert decoded.claims.request.hex() == request["digest"]
     # just the approval_request object is accepted as well, from stdin too
     code, _, _ = run(

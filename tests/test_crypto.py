@@ -29,8 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from agentchain import crypto
-from agentchain.crypto import ALGORITHMS, COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
+from agentchain.crypto import ALGORITHMS, COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey, _ed25519
 from agentchain.errors import InvalidKey, SignatureError
 
 # --------------------------------------------------------------------------
@@ -219,23 +218,23 @@ def test_algorithm_tables() -> None:
 def test_order8_y_values_are_derived() -> None:
     assert len(ORDER8) == 4
     derived_y = {y for _, y in ORDER8}
-    assert derived_y == {crypto._ED_Y_ORDER8_A, crypto._ED_Y_ORDER8_B}
+    assert derived_y == {_ed25519.Y_ORDER8_A, _ed25519.Y_ORDER8_B}
     for point in ORDER8:
         assert ed_mul(8, point) == IDENTITY
         assert ed_mul(4, point) != IDENTITY  # order exactly 8
     # The encodings are those of libsodium's blocklist.
-    assert enc_y(crypto._ED_Y_ORDER8_A).hex() == (
+    assert enc_y(_ed25519.Y_ORDER8_A).hex() == (
         "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"
     )
-    assert enc_y(crypto._ED_Y_ORDER8_B).hex() == (
+    assert enc_y(_ed25519.Y_ORDER8_B).hex() == (
         "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"
     )
 
 
 def test_small_order_y_set_is_exactly_the_torsion_subgroup() -> None:
     assert len(set(TORSION)) == 8
-    assert {y for _, y in TORSION} == crypto._ED_SMALL_ORDER_Y
-    for y in crypto._ED_SMALL_ORDER_Y:
+    assert {y for _, y in TORSION} == _ed25519.SMALL_ORDER_Y
+    for y in _ed25519.SMALL_ORDER_Y:
         for sign in (0, 1):
             point = ed_decode(enc_y(y, sign))
             if point is None:  # x = 0 with the sign bit: no such encoding
@@ -253,7 +252,7 @@ def test_torsion_components_of_random_points_are_in_the_set() -> None:
             pass
         t = ed_mul(L, q)
         assert ed_mul(8, t) == IDENTITY
-        assert t[1] in crypto._ED_SMALL_ORDER_Y
+        assert t[1] in _ed25519.SMALL_ORDER_Y
 
 
 def test_random_prime_order_points_are_not_small_order() -> None:
@@ -261,11 +260,11 @@ def test_random_prime_order_points_are_not_small_order() -> None:
     for _ in range(5):
         point = ed_mul(rng.randrange(1, L), BASE)
         assert ed_mul(8, point) != IDENTITY
-        assert point[1] not in crypto._ED_SMALL_ORDER_Y
+        assert point[1] not in _ed25519.SMALL_ORDER_Y
         PublicKey(EDDSA, ed_encode(point))  # imports fine
         # The same point plus a torsion point of order 8 is not of small order either.
         mixed = ed_add(point, ORDER8[0])
-        assert mixed[1] not in crypto._ED_SMALL_ORDER_Y
+        assert mixed[1] not in _ed25519.SMALL_ORDER_Y
 
 
 @given(st.binary(min_size=32, max_size=32))
@@ -273,7 +272,7 @@ def test_small_order_test_agrees_with_point_arithmetic(enc: bytes) -> None:
     point = ed_decode(enc)
     assume(point is not None)
     assert point is not None
-    assert (point[1] in crypto._ED_SMALL_ORDER_Y) == (ed_mul(8, point) == IDENTITY)
+    assert (point[1] in _ed25519.SMALL_ORDER_Y) == (ed_mul(8, point) == IDENTITY)
 
 
 # --------------------------------------------------------------------------
@@ -1208,7 +1207,7 @@ def test_pem_import_raises_only_invalid_key(body: bytes) -> None:
 
 
 def test_backend_accepts_a_valid_signature_and_refuses_a_wrong_one() -> None:
-    backend = crypto._ed25519_verifier(ED_KEY.public_key.raw())
+    backend = _ed25519.verifier(ED_KEY.public_key.raw())
     sig = ED_KEY.sign(MSG)
     assert backend(sig, MSG) is True
     assert backend(sig, MSG + b"!") is False
@@ -1217,7 +1216,7 @@ def test_backend_accepts_a_valid_signature_and_refuses_a_wrong_one() -> None:
 def test_backend_refuses_s_plus_l() -> None:
     sig = ED_KEY.sign(MSG)
     s = int.from_bytes(sig[32:], "little")
-    backend = crypto._ed25519_verifier(ED_KEY.public_key.raw())
+    backend = _ed25519.verifier(ED_KEY.public_key.raw())
     assert backend(sig[:32] + (s + L).to_bytes(32, "little"), MSG) is False
 
 
@@ -1225,6 +1224,6 @@ def test_backend_refuses_s_plus_l() -> None:
 def test_backend_refuses_small_order_keys(a_enc: bytes) -> None:
     # under the identity key, R = identity and S = 0 satisfy [S]B = R + [k]A for every
     # message; a backend that accepted small-order A would let anyone sign
-    backend = crypto._ed25519_verifier(a_enc)
+    backend = _ed25519.verifier(a_enc)
     for r_enc in (enc_y(1), a_enc):
         assert backend(r_enc + bytes(32), MSG) is False

@@ -22,7 +22,7 @@ from agentchain import (
     invoke,
 )
 from agentchain.cli import main
-from agentchain.sqlite_store import SQLiteStore
+from agentchain.store import SQLiteStore
 
 NOW = 1_800_000_000
 

@@ -34,11 +34,12 @@ from agentchain import (
     delegate,
     invoke,
     issue,
+    model,
     request_digest,
 )
-from agentchain.codec import Caveat
-from agentchain.policy import parse
-from agentchain.sqlite_store import SQLiteStore
+from agentchain.model import Caveat, parse_statement
+from agentchain.store import SQLiteStore
+from agentchain.wire import cbor, cose
 
 NOW = 1_800_000_000
 API = "https://api.example"
@@ -186,8 +187,8 @@ def test_forged_attestation_from_trusted_attester_is_an_error() -> None:
     att = attest(BUILDER, SUB.public_key, code=CODE, now=NOW)
     sign1 = att.envelope
     bad_sig = bytes([sign1.signature[0] ^ 1]) + sign1.signature[1:]
-    forged = codec.decode_attestation_unverified(
-        codec.cose.assemble(sign1.protected, sign1.payload, bad_sig)
+    forged = codec.decode_unverified(
+        model.AttestationClaims, cose.assemble(sign1.protected, sign1.payload, bad_sig)
     )
     p, req = _search(sub)
     p = Presentation(p.links, p.invocation, (forged,))
@@ -198,7 +199,7 @@ def test_forged_attestation_from_trusted_attester_is_an_error() -> None:
 
 # -- oversight --------------------------------------------------------------
 
-OVER_200 = ApprovalRequirement(when=parse([">", ".amount", 200]), actions=("payments",))
+OVER_200 = ApprovalRequirement(when=parse_statement([">", ".amount", 200]), actions=("payments",))
 
 
 def test_approval_flow_counts_once() -> None:
@@ -275,7 +276,7 @@ def test_approval_does_not_apply_to_other_actions() -> None:
 
 def test_scoped_caveat_only_binds_its_actions() -> None:
     # R-4.6-2
-    agent, sub = _chain(caveats=[Caveat(parse(["<=", ".amount", 500]), ("payments",))])
+    agent, sub = _chain(caveats=[Caveat(parse_statement(["<=", ".amount", 500]), ("payments",))])
     assert _verifier().verify(*_search(sub)).outcome is Outcome.ALLOW  # no .amount: not in scope
     assert _verifier().verify(*_pay(agent, 500)).outcome is Outcome.ALLOW
     assert _verifier().verify(*_pay(agent, 501)).reasons[0].code == "caveat_failed"
@@ -304,7 +305,7 @@ def test_property_stolen_chain_without_key_never_allows(seed: bytes) -> None:
     # R-7.2-1
     thief = PrivateKey.from_seed(seed)
     _, sub = _chain()
-    claims = codec.InvocationClaims(
+    claims = model.InvocationClaims(
         chain=sub.chain_digest,
         audience=API,
         action="flights/search",
@@ -313,8 +314,9 @@ def test_property_stolen_chain_without_key_never_allows(seed: bytes) -> None:
         iat=NOW,
         nonce=bytes(16),
     )
-    inv = codec.decode_invocation_unverified(
-        codec.sign_object(thief, codec.TYP_INVOCATION, claims.to_cbor())
+    inv = codec.decode_unverified(
+        model.InvocationClaims,
+        codec.sign_object(thief, codec.TYP_INVOCATION, codec.encode_claims(claims)),
     )
     p = Presentation(sub.links, inv)
     request = Request("flights/search", f"{API}/flights/x")
@@ -382,7 +384,7 @@ import sys
 sys.path.insert(0, {tests!r})
 import test_factors as t
 from agentchain import Request
-from agentchain.sqlite_store import SQLiteStore
+from agentchain.store import SQLiteStore
 request = Request("flights/search", t.API + "/flights/x", {{"to": "LIS"}})
 with SQLiteStore(sys.argv[2]) as store:
     print(t._verifier(store).verify(bytes.fromhex(sys.argv[1]), request).outcome.value)
@@ -437,7 +439,7 @@ def test_audit_record_names_every_principal_and_factor(tmp_path: Path) -> None:
         "oversight",
     }
     assert record["factors"]["context"] == "pass"
-    assert record["args_digest"] == hashlib.sha256(codec.cbor.encode({"to": "LIS"})).hexdigest()
+    assert record["args_digest"] == hashlib.sha256(cbor.encode({"to": "LIS"})).hexdigest()
     assert lines[1]["outcome"] == "invalid" and lines[1]["reasons"] == ["invocation_missing"]
 
 
@@ -487,7 +489,7 @@ def test_approval_request_json_has_exactly_the_spec_members() -> None:
     assert data["chain"] == presentation.chain_digest.hex()
     assert (data["audience"], data["action"], data["resource"]) == (API, *PAY)
     # args_cbor is authoritative: the deterministic CBOR of the arguments, base64url
-    assert codec.b64decode(str(data["args_cbor"])) == codec.cbor.encode({"amount": 450})
+    assert codec.b64decode(str(data["args_cbor"])) == cbor.encode({"amount": 450})
     assert data["args"] == {"amount": 450}
     summary = str(data["summary"])
     assert "450" in summary and PAY[0] in summary and "once" in summary

@@ -28,8 +28,10 @@ def no_decoding(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(cbor, "decode", forbidden)
     monkeypatch.setattr(cose, "decode_sign1", forbidden)
-    monkeypatch.setattr(codec, "b64decode", forbidden)
-    monkeypatch.setattr(codec, "decode_link_unverified", forbidden)
+    # where the codec looks them up (its private modules bind them by name)
+    monkeypatch.setattr("agentchain.codec._text.b64decode", forbidden)
+    monkeypatch.setattr("agentchain.codec._presentation.b64decode", forbidden)
+    monkeypatch.setattr("agentchain.codec._presentation.decode_unverified", forbidden)
     monkeypatch.setattr("agentchain.crypto.PublicKey.verify", forbidden)
     yield
 

@@ -22,12 +22,8 @@ from pycose.keys.okp import OKPKey
 from pycose.messages.sign1message import Sign1Message
 
 from agentchain import DecodeError, Presentation, PrivateKey, SignatureError
-from agentchain.codec import (
-    TYP_INVOCATION,
-    TYP_LINK,
-    decode_invocation_unverified,
-    decode_link_unverified,
-)
+from agentchain.codec import TYP_INVOCATION, TYP_LINK, decode_unverified
+from agentchain.model import InvocationClaims, LinkClaims
 from tests.helpers import (
     AGENT,
     ALICE,
@@ -138,15 +134,16 @@ def test_we_verify_pycose_eddsa_link_and_it_is_ours_byte_for_byte() -> None:
     token = standard_token()
     root = token.links[0]
     theirs = pycose_sign(ALICE, TYP_LINK, root.envelope.payload)
-    link = decode_link_unverified(theirs)
+    link = decode_unverified(LinkClaims, theirs)
     ALICE.public_key.verify(link.envelope.signature, link.envelope.signed)
     assert link.envelope.protected == root.envelope.protected  # {1: -8, 16: typ}, canonical
     assert link.claims == root.claims
     # Ed25519 is deterministic, so the whole object is the one we made
     assert theirs == root.encoded
     # and a pycose signature over another payload does not verify as ours
-    other = decode_link_unverified(
-        pycose_sign(ALICE, TYP_LINK, standard_token(label="x").links[0].envelope.payload)
+    other = decode_unverified(
+        LinkClaims,
+        pycose_sign(ALICE, TYP_LINK, standard_token(label="x").links[0].envelope.payload),
     )
     with pytest.raises(SignatureError) as exc:
         ALICE.public_key.verify(other.envelope.signature, link.envelope.signed)
@@ -163,8 +160,8 @@ def test_a_chain_signed_by_pycose_verifies_end_to_end() -> None:
     ]
     invocation = pycose_sign(SUB, TYP_INVOCATION, p.invocation.envelope.payload)
     theirs = Presentation(
-        tuple(decode_link_unverified(data) for data in links),
-        decode_invocation_unverified(invocation),
+        tuple(decode_unverified(LinkClaims, data) for data in links),
+        decode_unverified(InvocationClaims, invocation),
     )
     decision = make_verifier().verify(theirs.to_bytes(), REQUEST)
     assert decision.outcome.value == "allow"
@@ -177,7 +174,7 @@ def test_we_verify_pycose_es256_link() -> None:
     alice = key("alice", ES256)
     payload = chain(ES256).links[0].envelope.payload
     for _ in range(8):
-        link = decode_link_unverified(pycose_sign(alice, TYP_LINK, payload))
+        link = decode_unverified(LinkClaims, pycose_sign(alice, TYP_LINK, payload))
         signature, message = link.envelope.signature, link.envelope.signed
         if low_s(signature) == signature:
             alice.public_key.verify(signature, message)
@@ -197,5 +194,5 @@ def test_pycose_tagged_output_is_refused_as_is() -> None:
     # we accept only the untagged form (spec 5.4): the tag must be stripped
     data = TAG_SIGN1 + standard_token().links[0].encoded
     with pytest.raises(DecodeError) as exc:
-        decode_link_unverified(data)
+        decode_unverified(LinkClaims, data)
     assert exc.value.code == "cbor_tag"

@@ -28,18 +28,11 @@ from agentchain import (
     invoke,
     issue,
 )
-from agentchain.codec import (
-    JWT_TYP_INVOCATION,
-    JWT_TYP_LINK,
-    decode_approval_unverified,
-    decode_attestation_unverified,
-    decode_invocation_unverified,
-    decode_link_unverified,
-    request_digest,
-)
+from agentchain.codec import JWT_TYP_INVOCATION, JWT_TYP_LINK, decode_unverified, request_digest
 from agentchain.errors import DecodeError
 from agentchain.issuer import approve
 from agentchain.limits import Limits
+from agentchain.model import ApprovalClaims, AttestationClaims, InvocationClaims, LinkClaims
 from agentchain.wire import cbor, jws
 from tests.helpers import (
     AGENT,
@@ -131,11 +124,11 @@ def test_every_kind_round_trips_and_verifies(alg: str) -> None:
     assert p.encoding == "jose"
     for link in p.links:
         assert link.encoded.count(b".") == 2 and link.encoding == "jose"
-        assert decode_link_unverified(link.encoded) == link
+        assert decode_unverified(LinkClaims, link.encoded) == link
     assert p.invocation is not None
-    assert decode_invocation_unverified(p.invocation.encoded) == p.invocation
-    assert decode_attestation_unverified(att.encoded) == att
-    assert decode_approval_unverified(apv.encoded) == apv
+    assert decode_unverified(InvocationClaims, p.invocation.encoded) == p.invocation
+    assert decode_unverified(AttestationClaims, att.encoded) == att
+    assert decode_unverified(ApprovalClaims, apv.encoded) == apv
     for form in (p.to_bytes(), p.to_text()):
         again = decode_presentation_unverified(form)
         assert again == p and again.to_bytes() == p.to_bytes()
@@ -186,13 +179,15 @@ def test_link_digest_is_over_the_compact_text() -> None:
 def test_unknown_claim_is_refused() -> None:
     # R-J.5-1
     link = raw_jws(HEADER, root_payload(admin=True), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "unknown_field"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "unknown_field"
     link = raw_jws(HEADER, root_payload(cnf={"jwk": ALICE.public_key.to_jwk()}), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "unknown_field"  # alg, kid in jwk
+    assert (
+        code_of(lambda: decode_unverified(LinkClaims, link)) == "unknown_field"
+    )  # alg, kid in jwk
     link = raw_jws(HEADER, root_payload(cnf={"kid": "x"}), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "schema_invalid"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "schema_invalid"
     link = raw_jws(HEADER, root_payload(exp="soon"), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "schema_invalid"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "schema_invalid"
 
 
 def test_bytes_cannot_be_expressed_in_jose() -> None:
@@ -240,7 +235,7 @@ def test_json_args_keep_their_meaning() -> None:
 def test_algorithms_outside_the_allowlist(alg: str) -> None:
     # R-J.4-1
     link = raw_jws({"alg": alg, "typ": JWT_TYP_LINK}, root_payload(), None, signature=b"")
-    assert code_of(lambda: decode_link_unverified(link)) == "alg_not_allowed"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "alg_not_allowed"
 
 
 def test_alg_none_with_empty_signature_is_refused_in_a_presentation() -> None:
@@ -290,7 +285,7 @@ def test_small_order_holder_key_in_cnf_is_refused() -> None:
     # R-J.4-3
     jwk = {"kty": "OKP", "crv": "Ed25519", "x": jws.b64encode(SMALL_ORDER[1])}
     link = raw_jws(HEADER, root_payload(cnf={"jwk": jwk}), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "key_invalid"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "key_invalid"
 
 
 def test_wrong_signer_is_refused() -> None:
@@ -309,7 +304,7 @@ def test_forbidden_header_members(member: str) -> None:
     # R-J.3-4
     value: object = {"kty": "OKP"} if member == "jwk" else ["x"] if member == "x5c" else "x"
     link = raw_jws({**HEADER, member: value}, root_payload(), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "jose_header_forbidden"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "jose_header_forbidden"
 
 
 def test_embedded_jwk_of_the_attacker_is_never_trusted() -> None:
@@ -334,9 +329,9 @@ def test_kid_is_only_a_hint() -> None:
     header = {**HEADER, "kid": ALICE.public_key.kid}
     assert verify_root(raw_jws(header, root_payload(), MALLORY)) == "signature_invalid"
     header = {**HEADER, "kid": 7}
-    assert code_of(lambda: decode_link_unverified(raw_jws(header, root_payload(), ALICE))) == (
-        "schema_invalid"
-    )
+    assert code_of(
+        lambda: decode_unverified(LinkClaims, raw_jws(header, root_payload(), ALICE))
+    ) == ("schema_invalid")
 
 
 @pytest.mark.parametrize(
@@ -345,7 +340,7 @@ def test_kid_is_only_a_hint() -> None:
 def test_explicit_typ(typ: str) -> None:
     # R-J.3-6
     link = raw_jws({"alg": "EdDSA", "typ": typ}, root_payload(), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "type_mismatch"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "type_mismatch"
 
 
 def test_a_link_cannot_stand_in_for_an_invocation() -> None:
@@ -358,9 +353,9 @@ def test_a_link_cannot_stand_in_for_an_invocation() -> None:
 def test_header_must_name_alg_and_typ() -> None:
     for header in ({"alg": "EdDSA"}, {"typ": JWT_TYP_LINK}, {"alg": 1, "typ": JWT_TYP_LINK}):
         link = raw_jws(header, root_payload(), ALICE)
-        assert code_of(lambda link=link: decode_link_unverified(link)) == "schema_invalid"
+        assert code_of(lambda link=link: decode_unverified(LinkClaims, link)) == "schema_invalid"
     link = raw_jws(b"[]", json.dumps(root_payload()).encode(), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "schema_invalid"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "schema_invalid"
 
 
 # ---------------------------------------------------------------------------
@@ -372,10 +367,10 @@ def test_duplicate_member_names() -> None:
     body = json.dumps(root_payload())
     dup_payload = body[:-1] + ',"exp":99999999999}'
     link = raw_jws(HEADER, dup_payload.encode(), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "json_duplicate_key"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "json_duplicate_key"
     dup_header = b'{"alg":"EdDSA","typ":"agentchain-link+jwt","alg":"none"}'
     link = raw_jws(dup_header, body.encode(), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "json_duplicate_key"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "json_duplicate_key"
     good = raw_jws(HEADER, root_payload(), ALICE).decode()
     container = f'{{"ver":1,"links":["{good}"],"links":["{good}"]}}'.encode()
     assert code_of(lambda: decode_presentation_unverified(container)) == "json_duplicate_key"
@@ -389,28 +384,28 @@ def test_floats_and_big_integers(number: str) -> None:
     body = json.dumps(root_payload(dep=0)).replace('"dep": 0', f'"dep": {number}')
     assert number in body
     link = raw_jws(HEADER, body.encode(), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "json_invalid"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "json_invalid"
 
 
 def test_malformed_json_and_encodings() -> None:
     for body in (b"{", b'{"a":1}x', b"\xff\xfe", b'\xef\xbb\xbf{"ver":1}', b'{"a":"\\ud800"}'):
         link = raw_jws(HEADER, body, ALICE)
-        assert code_of(lambda link=link: decode_link_unverified(link)) == "json_invalid"
+        assert code_of(lambda link=link: decode_unverified(LinkClaims, link)) == "json_invalid"
 
 
 def test_nesting_is_capped_before_parsing() -> None:
     # R-J.2-3: unbalanced and far too deep: the scan answers before json could
     body = b"[" * 100_000
     link = raw_jws(HEADER, body, ALICE)
-    assert code_of(lambda: decode_link_unverified(link, Limits(max_object_bytes=200_000))) == (
-        "limit_exceeded"
-    )
+    assert code_of(
+        lambda: decode_unverified(LinkClaims, link, Limits(max_object_bytes=200_000))
+    ) == ("limit_exceeded")
     deep = json.dumps(root_payload(pur=None)).replace("null", "[" * 20 + "]" * 20)
     link = raw_jws(HEADER, deep.encode(), ALICE)
-    assert code_of(lambda: decode_link_unverified(link)) == "limit_exceeded"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "limit_exceeded"
     # brackets inside strings do not count
     fine = root_payload(pur='[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"')
-    assert decode_link_unverified(raw_jws(HEADER, fine, ALICE)).claims.purpose is not None
+    assert decode_unverified(LinkClaims, raw_jws(HEADER, fine, ALICE)).claims.purpose is not None
 
 
 # ---------------------------------------------------------------------------
@@ -438,7 +433,7 @@ def test_noncanonical_base64url(part: int, mangle: Callable[[str], str]) -> None
     parts = _parts(raw_jws(HEADER, root_payload(), ALICE))
     parts[part] = mangle(parts[part])
     link = ".".join(parts).encode()
-    assert code_of(lambda: decode_link_unverified(link)) == "base64_invalid"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "base64_invalid"
 
 
 def test_stray_bits_in_the_signature() -> None:
@@ -450,21 +445,21 @@ def test_stray_bits_in_the_signature() -> None:
     assert parts[2] != _parts(raw_jws(HEADER, root_payload(), ALICE))[2]
     assert base64.urlsafe_b64decode(parts[2] + "==")  # lenient decoders accept it
     link = ".".join(parts).encode()
-    assert code_of(lambda: decode_link_unverified(link)) == "base64_invalid"
+    assert code_of(lambda: decode_unverified(LinkClaims, link)) == "base64_invalid"
 
 
 def test_not_three_parts() -> None:
     link = raw_jws(HEADER, root_payload(), ALICE)
     for bad in (link + b".", link.rsplit(b".", 1)[0], link + b".AAAA.AAAA"):
-        assert code_of(lambda bad=bad: decode_link_unverified(bad)) == "schema_invalid"
+        assert code_of(lambda bad=bad: decode_unverified(LinkClaims, bad)) == "schema_invalid"
 
 
 def test_size_cap_is_checked_before_parsing() -> None:
     # R-J.3-1: an oversized object is refused whatever it holds (here: not even base64)
     junk = b"e" + b"!" * 20_000
-    assert code_of(lambda: decode_link_unverified(junk)) == "limit_exceeded"
+    assert code_of(lambda: decode_unverified(LinkClaims, junk)) == "limit_exceeded"
     link = raw_jws(HEADER, root_payload(pur="x" * 3000), ALICE)
-    assert code_of(lambda: decode_link_unverified(link, Limits(max_object_bytes=2000))) == (
+    assert code_of(lambda: decode_unverified(LinkClaims, link, Limits(max_object_bytes=2000))) == (
         "limit_exceeded"
     )
     huge = jose_container([link] * 40)
@@ -732,7 +727,7 @@ def test_cli_approve_format_jose(tmp_path: Path, capsys: pytest.CaptureFixture[s
     }
     req = env.file("request.json", json.dumps(request))
     out = ok(capsys, "approve", "--key", env.key("alice"), "--request", req, "--format", "jose")
-    approval = decode_approval_unverified(codec.attachment_from_text(out))
+    approval = decode_unverified(ApprovalClaims, codec.attachment_from_text(out))
     assert approval.envelope.encoding == "jose" and approval.claims.request == digest
 
 

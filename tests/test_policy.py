@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from agentchain.errors import DecodeError
 from agentchain.limits import Limits
-from agentchain.policy import Result, Statement, Value, evaluate, parse, to_text
+from agentchain.model import Statement, Value, parse_statement, statement_text
+from agentchain.policy import Result, evaluate
 
 OUTCOMES = {"true", "false", "error"}
 OPS = ["==", "!=", "<", "<=", ">", ">=", "like", "in", "and", "or", "not", "all", "any"]
@@ -24,7 +25,7 @@ ROOMY = Limits(max_policy_depth=200, max_policy_nodes=100_000, max_policy_steps=
 
 def run(statement: Any, args: Value, *, limits: Limits | None = None) -> Result:
     """Parse one statement (raw data) and evaluate it alone."""
-    parsed = parse(statement, limits=limits or ROOMY)
+    parsed = parse_statement(statement, limits=limits or ROOMY)
     return evaluate([parsed], args, limits=limits or ROOMY)
 
 
@@ -35,9 +36,9 @@ def outcome(statement: Any, args: Value) -> str:
 def rejects(data: object, code: str = "caveat_invalid", *, limits: Limits | None = None) -> str:
     with pytest.raises(DecodeError) as info:
         if limits is None:
-            parse(data)
+            parse_statement(data)
         else:
-            parse(data, limits=limits)
+            parse_statement(data, limits=limits)
     assert info.value.code == code, info.value
     return info.value.message
 
@@ -479,8 +480,8 @@ def test_malformed_statements_are_rejected(data: object) -> None:
 
 
 def test_cbor_integer_range_is_accepted() -> None:
-    parse(["==", ".a", 2**64 - 1])
-    parse(["<", ".a", -(2**64)])
+    parse_statement(["==", ".a", 2**64 - 1])
+    parse_statement(["<", ".a", -(2**64)])
 
 
 def test_depth_limit() -> None:
@@ -488,21 +489,21 @@ def test_depth_limit() -> None:
     statement: list[Any] = ["==", ".a", 1]
     for _ in range(11):
         statement = ["not", statement]
-    parse(statement)  # depth 12 exactly
-    assert evaluate([parse(statement)], {"a": 1}).outcome == "false"
+    parse_statement(statement)  # depth 12 exactly
+    assert evaluate([parse_statement(statement)], {"a": 1}).outcome == "false"
     rejects(["not", statement], "limit_exceeded")
     literal: Any = 1
     for _ in range(11):
         literal = [literal]
-    parse(["==", ".a", literal])  # the literal's 11 arrays sit inside the statement's
+    parse_statement(["==", ".a", literal])  # the literal's 11 arrays sit inside the statement's
     rejects(["==", ".a", [literal]], "limit_exceeded")  # literals count
     rejects(["and", [T]], "limit_exceeded", limits=Limits(max_policy_depth=2))
-    parse(["and", [T]], limits=Limits(max_policy_depth=3))
+    parse_statement(["and", [T]], limits=Limits(max_policy_depth=3))
 
 
 def test_node_limit() -> None:
     # R-6.3-1
-    parse(["in", ".a", list(range(252))])  # 1 + 3 + 252 = 256 nodes
+    parse_statement(["in", ".a", list(range(252))])  # 1 + 3 + 252 = 256 nodes
     rejects(["in", ".a", list(range(253))], "limit_exceeded")
     rejects(["and", [T] * 100], "limit_exceeded")
     rejects(["==", ".a", {str(k): k for k in range(300)}], "limit_exceeded")
@@ -510,7 +511,7 @@ def test_node_limit() -> None:
 
 def test_string_limits() -> None:
     # R-6.3-1
-    parse(["like", ".a", "x" * 4096])
+    parse_statement(["like", ".a", "x" * 4096])
     rejects(["like", ".a", "x" * 4097], "limit_exceeded")
     rejects(["like", ".a", "ä" * 2049], "limit_exceeded")  # 4098 UTF-8 bytes
     rejects(["==", "." + "a" * 5000, 1], "limit_exceeded")
@@ -542,16 +543,16 @@ def test_deep_statements_under_huge_limits_never_recurse() -> None:
     data: list[Any] = ["==", ".a", 1]
     for _ in range(10_000):  # ten times Python's recursion limit
         data = ["not", data]
-    statement = parse(data, limits=huge)
+    statement = parse_statement(data, limits=huge)
     assert evaluate([statement], {"a": 1}, limits=huge).outcome == "true"
     assert evaluate([statement], {}, limits=huge).outcome == "error"
     # the default budget runs out long before the bottom, and says so
     result = evaluate([statement], {"a": 1})
     assert result.outcome == "error" and "budget" in result.detail
-    text = to_text(statement)
+    text = statement_text(statement)
     assert text.startswith('["not",["not",') and text.endswith("]" * 10_000)
-    assert statement == parse(statement.raw, limits=huge)
-    assert hash(statement) == hash(parse(data, limits=huge))
+    assert statement == parse_statement(statement.raw, limits=huge)
+    assert hash(statement) == hash(parse_statement(data, limits=huge))
 
 
 def test_deep_and_cyclic_args_never_recurse() -> None:
@@ -595,7 +596,7 @@ def test_step_budget() -> None:
 def test_budget_is_shared_by_a_links_caveats() -> None:
     # R-6.3-3
     tight = Limits(max_policy_steps=3)
-    one = parse(["and", [T]])  # 2 steps
+    one = parse_statement(["and", [T]])  # 2 steps
     assert evaluate([one], ARGS, limits=tight).outcome == "true"
     result = evaluate([one, one], ARGS, limits=tight)
     assert result.outcome == "error" and result.detail.startswith("caveat 1:")
@@ -612,7 +613,7 @@ def test_a_huge_list_under_a_quantifier_stops_at_the_budget() -> None:
 
 
 def test_evaluate_is_a_conjunction() -> None:
-    t, f, e = parse(T), parse(F), parse(E)
+    t, f, e = parse_statement(T), parse_statement(F), parse_statement(E)
     assert evaluate([], ARGS) == Result("true", "")
     assert evaluate([], ARGS).holds
     assert evaluate([t, t], ARGS).outcome == "true"
@@ -650,23 +651,32 @@ def test_evaluate_is_total_even_beyond_its_declared_types() -> None:
         def __eq__(self, other: object) -> bool:
             raise RuntimeError("boom")
 
-    result = evaluate([parse(["==", ".k", 1])], {Hostile(): 1})  # type: ignore[dict-item]
+    result = evaluate([parse_statement(["==", ".k", 1])], {Hostile(): 1})  # type: ignore[dict-item]
     assert result.outcome == "error" and result.detail.startswith("internal error")
     # objects outside the data model are errors, not silently unequal
-    assert evaluate([parse(["!=", ".", 1])], object()).outcome == "error"  # type: ignore[arg-type]
+    assert evaluate([parse_statement(["!=", ".", 1])], object()).outcome == "error"  # type: ignore[arg-type]
     assert evaluate(["not a statement"], {}).outcome == "error"  # type: ignore[list-item]
 
 
 def test_statement_identity_and_raw() -> None:
     data: list[Any] = ["in", ".a", [1, {"k": [b"\x01"]}]]
-    statement = parse(data)
+    statement = parse_statement(data)
     assert statement.op == "in"
     assert statement.selector is not None and statement.selector.path == ("a",)
     assert statement.raw == data
-    assert statement == parse(data) and hash(statement) == hash(parse(data))
-    assert statement != parse(["in", ".a", [True, {"k": [b"\x01"]}]])  # 1 is not True
-    assert parse(["==", ".a", 1]) != parse(["==", ".a", True])
-    assert len({parse(["==", ".a", 1]), parse(["==", ".a", True]), parse(["==", ".a", 1])}) == 2
+    assert statement == parse_statement(data) and hash(statement) == hash(parse_statement(data))
+    assert statement != parse_statement(["in", ".a", [True, {"k": [b"\x01"]}]])  # 1 is not True
+    assert parse_statement(["==", ".a", 1]) != parse_statement(["==", ".a", True])
+    assert (
+        len(
+            {
+                parse_statement(["==", ".a", 1]),
+                parse_statement(["==", ".a", True]),
+                parse_statement(["==", ".a", 1]),
+            }
+        )
+        == 2
+    )
     # neither the caller's data nor .raw can be used to change a parsed statement
     data[2][0] = 2
     assert evaluate([statement], {"a": 1}).outcome == "true"
@@ -679,7 +689,7 @@ def test_statement_identity_and_raw() -> None:
 
 
 def test_children() -> None:
-    statement = parse(["and", [T, ["not", F], ["all", ".xs", T]]])
+    statement = parse_statement(["and", [T, ["not", F], ["all", ".xs", T]]])
     assert [child.op for child in statement.children] == ["==", "not", "all"]
     assert statement.children[1].children[0].raw == F
     assert statement.children[2].children[0].raw == T
@@ -687,14 +697,22 @@ def test_children() -> None:
 
 
 def test_to_text() -> None:
-    assert to_text(parse(["==", ".a", {"k": [1, None, True]}])) == (
+    assert statement_text(parse_statement(["==", ".a", {"k": [1, None, True]}])) == (
         '["==",".a",{"k":[1,null,true]}]'
     )
-    assert to_text(parse(["like", ".to", "*@exämple.com"])) == '["like",".to","*@exämple.com"]'
-    assert to_text(parse(["==", '.["q\\"k"]', "a\nb"])) == '["==",".[\\"q\\\\\\"k\\"]","a\\nb"]'
-    assert to_text(parse(["==", ".b", b"hi"])) == '["==",".b",{"/":{"bytes":"aGk"}}]'
-    assert to_text(parse(["and", []])) == '["and",[]]'
-    assert to_text(parse(["==", ".", {}])) == '["==",".",{}]'
+    assert (
+        statement_text(parse_statement(["like", ".to", "*@exämple.com"]))
+        == '["like",".to","*@exämple.com"]'
+    )
+    assert (
+        statement_text(parse_statement(["==", '.["q\\"k"]', "a\nb"]))
+        == '["==",".[\\"q\\\\\\"k\\"]","a\\nb"]'
+    )
+    assert (
+        statement_text(parse_statement(["==", ".b", b"hi"])) == '["==",".b",{"/":{"bytes":"aGk"}}]'
+    )
+    assert statement_text(parse_statement(["and", []])) == '["and",[]]'
+    assert statement_text(parse_statement(["==", ".", {}])) == '["==",".",{}]'
 
 
 # --------------------------------------------------------------------------- strategies
@@ -751,7 +769,9 @@ def _extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 #: raw well-formed statements (JSON-like data)
 RAW_STATEMENTS: st.SearchStrategy[Any] = st.recursive(LEAVES, _extend, max_leaves=6)
 #: parsed statements
-STATEMENTS: st.SearchStrategy[Statement] = RAW_STATEMENTS.map(lambda raw: parse(raw, limits=ROOMY))
+STATEMENTS: st.SearchStrategy[Statement] = RAW_STATEMENTS.map(
+    lambda raw: parse_statement(raw, limits=ROOMY)
+)
 
 #: anything a lax decoder might produce, biased towards almost-statements
 JUNK: st.SearchStrategy[Any] = st.recursive(
@@ -798,8 +818,8 @@ def test_evaluate_is_total(statements: list[Statement], args: Value, steps: int)
 @given(STATEMENTS, ARGS_STRATEGY)
 def test_not_is_an_involution_on_non_errors(statement: Statement, args: Value) -> None:
     plain = outcome_of([statement], args)
-    once = outcome_of([parse(["not", statement.raw], limits=ROOMY)], args)
-    twice = outcome_of([parse(["not", ["not", statement.raw]], limits=ROOMY)], args)
+    once = outcome_of([parse_statement(["not", statement.raw], limits=ROOMY)], args)
+    twice = outcome_of([parse_statement(["not", ["not", statement.raw]], limits=ROOMY)], args)
     if plain == "error":
         assert once == twice == "error"
     else:
@@ -811,8 +831,8 @@ def test_not_is_an_involution_on_non_errors(statement: Statement, args: Value) -
 def test_and_or_agree_with_all_any(statements: list[Statement], args: Value) -> None:
     children = [outcome_of([statement], args) for statement in statements]
     raws = [statement.raw for statement in statements]
-    both = outcome_of([parse(["and", raws], limits=ROOMY)], args)
-    either = outcome_of([parse(["or", raws], limits=ROOMY)], args)
+    both = outcome_of([parse_statement(["and", raws], limits=ROOMY)], args)
+    either = outcome_of([parse_statement(["or", raws], limits=ROOMY)], args)
     conjunction = outcome_of(statements, args)  # a link's caveat list is an "and"
     if "error" in children:
         assert both == either == conjunction == "error"
@@ -824,8 +844,8 @@ def test_and_or_agree_with_all_any(statements: list[Statement], args: Value) -> 
 @given(STATEMENTS, st.lists(VALUES, max_size=4))
 def test_quantifiers_agree_with_all_any(statement: Statement, elements: list[Value]) -> None:
     per_element = [outcome_of([statement], element) for element in elements]
-    every = outcome_of([parse(["all", ".", statement.raw], limits=ROOMY)], elements)
-    some = outcome_of([parse(["any", ".", statement.raw], limits=ROOMY)], elements)
+    every = outcome_of([parse_statement(["all", ".", statement.raw], limits=ROOMY)], elements)
+    some = outcome_of([parse_statement(["any", ".", statement.raw], limits=ROOMY)], elements)
     if "error" in per_element:
         assert every == some == "error"
     else:
@@ -840,8 +860,8 @@ def test_outcome_does_not_depend_on_order(statements: list[Statement], args: Val
     assert outcome_of(statements[::-1], args) == forward
     raws = [statement.raw for statement in statements]
     for op in ("and", "or"):
-        assert outcome_of([parse([op, raws], limits=ROOMY)], args) == outcome_of(
-            [parse([op, raws[::-1]], limits=ROOMY)], args
+        assert outcome_of([parse_statement([op, raws], limits=ROOMY)], args) == outcome_of(
+            [parse_statement([op, raws[::-1]], limits=ROOMY)], args
         )
 
 
@@ -861,21 +881,21 @@ def test_adding_a_caveat_never_grants(
 @given(JUNK)
 def test_parse_is_total(data: Any) -> None:
     try:
-        statement = parse(data)
+        statement = parse_statement(data)
     except DecodeError as error:
         assert error.code in {"caveat_invalid", "limit_exceeded"}
         return
     assert isinstance(statement, Statement)
-    assert parse(statement.raw) == statement
+    assert parse_statement(statement.raw) == statement
     outcome_of([statement], data)
 
 
 @given(RAW_STATEMENTS)
 def test_round_trip(raw: Any) -> None:
-    statement = parse(raw, limits=ROOMY)
+    statement = parse_statement(raw, limits=ROOMY)
     assert statement.raw == raw
-    assert parse(statement.raw, limits=ROOMY) == statement
-    text = to_text(statement)
+    assert parse_statement(statement.raw, limits=ROOMY) == statement
+    text = statement_text(statement)
     assert "\n" not in text
     if "bytes" not in text:
         assert json.loads(text) == raw
@@ -889,18 +909,27 @@ def test_remembered_statements_are_those_of_the_exact_data() -> None:
     class Amount(enum.IntEnum):
         LIMIT = 1000
 
-    one, true, text = parse(["==", ".a", 1]), parse(["==", ".a", True]), parse(["==", ".a", "1"])
-    assert len({to_text(one), to_text(true), to_text(text)}) == 3
+    one, true, text = (
+        parse_statement(["==", ".a", 1]),
+        parse_statement(["==", ".a", True]),
+        parse_statement(["==", ".a", "1"]),
+    )
+    assert len({statement_text(one), statement_text(true), statement_text(text)}) == 3
     assert one != true and true != text and text != one  # noqa: PLR1714 - three pairs
-    assert parse(["==", ".a", 1]) is one  # remembered
+    assert parse_statement(["==", ".a", 1]) is one  # remembered
     assert evaluate([true], {"a": 1}).outcome == "false"
-    assert parse(["<=", ".amount", 1000]) is parse(["<=", ".amount", 1000])
+    assert parse_statement(["<=", ".amount", 1000]) is parse_statement(["<=", ".amount", 1000])
     with pytest.raises(DecodeError, match="caveat_invalid"):
-        parse(["<=", ".amount", Amount.LIMIT])
+        parse_statement(["<=", ".amount", Amount.LIMIT])
     many = ["in", ".a", [1, 2, 3, 4, 5, 6]]
-    assert parse(many) is parse(many)  # remembered under the default limits, not under these:
+    assert parse_statement(many) is parse_statement(
+        many
+    )  # remembered under the default limits, not under these:
     with pytest.raises(DecodeError, match="limit_exceeded"):
-        parse(many, limits=Limits(max_policy_nodes=4))
+        parse_statement(many, limits=Limits(max_policy_nodes=4))
     # maps keep their order in raw, which the encoding does not: never remembered
-    ab, ba = parse(["==", ".m", {"a": 1, "b": 2}]), parse(["==", ".m", {"b": 2, "a": 1}])
+    ab, ba = (
+        parse_statement(["==", ".m", {"a": 1, "b": 2}]),
+        parse_statement(["==", ".m", {"b": 2, "a": 1}]),
+    )
     assert list(ab.raw[2]) == ["a", "b"] and list(ba.raw[2]) == ["b", "a"]  # type: ignore[index, call-overload]

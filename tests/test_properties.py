@@ -35,7 +35,8 @@ from agentchain import (
     invoke,
     issue,
 )
-from agentchain.codec import decode_link_unverified
+from agentchain.codec import decode_unverified
+from agentchain.model import LinkClaims
 from tests.helpers import (
     ALICE,
     AUD,
@@ -278,7 +279,7 @@ def build_and_verify(c: Chooser) -> Run:
                 depth=c.integer(0, 6),
                 link_id=bytes([i]) * 16,
             )
-            forged = decode_link_unverified(sign_link(holder, claims))
+            forged = decode_unverified(LinkClaims, sign_link(holder, claims))
             token = Presentation((*token.links, forged))
     leaf = token.links[-1].claims.capabilities
     if c.integer(0, 2):

@@ -36,6 +36,7 @@ from agentchain import (
     Outcome,
     Presentation,
     Request,
+    codec,
     decode_presentation_unverified,
     delegate,
     invoke,
@@ -54,14 +55,13 @@ from agentchain.codec import (
     Link,
     b64encode,
     decode_approval_requirement,
-    decode_approval_unverified,
-    decode_attestation_unverified,
     decode_capability,
     decode_caveat,
     decode_descriptor,
-    decode_invocation_unverified,
     decode_link_claims,
-    decode_link_unverified,
+    decode_unverified,
+    encode_approval_requirement,
+    encode_caveat,
     encode_descriptor,
     from_text,
     sign_claims,
@@ -69,7 +69,15 @@ from agentchain.codec import (
 )
 from agentchain.errors import REGISTRY, Kind
 from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.policy import Statement, evaluate, parse
+from agentchain.model import (
+    ApprovalClaims,
+    AttestationClaims,
+    InvocationClaims,
+    LinkClaims,
+    Statement,
+    parse_statement,
+)
+from agentchain.policy import evaluate
 from agentchain.wire import cbor, jws
 from tests.helpers import ALICE, AUD, NOW, Rng, claims_of, link_claims, make_verifier
 from tests.test_properties import (
@@ -107,9 +115,9 @@ def _exact(obj: Link | Invocation | Attestation | Approval) -> None:
     to the same payload and compact string (the emitter's one spelling, spec/jose.md J.2)."""
     env = obj.envelope
     if env.encoding == "cbor":
-        assert cbor.encode(obj.claims.to_cbor()) == env.payload  # type: ignore[arg-type]
+        assert cbor.encode(codec.encode_claims(obj.claims)) == env.payload  # type: ignore[arg-type]
     else:
-        assert jws.dumps(obj.claims.to_claims("jose")) == env.payload
+        assert jws.dumps(codec.encode_claims(obj.claims, "jose")) == env.payload
         assert jws.assemble(env.protected, env.payload, env.signature) == obj.encoded
 
 
@@ -119,7 +127,7 @@ def _exact(obj: Link | Invocation | Attestation | Approval) -> None:
 def test_links_roundtrip(encoding: str, data: st.DataObject) -> None:
     link: Link = data.draw(testing.links(encodings=(encoding,)))
     assert link.encoding == encoding
-    again = decode_link_unverified(link.encoded)
+    again = decode_unverified(LinkClaims, link.encoded)
     assert again.claims == link.claims
     assert again.digest == link.digest
     _exact(link)
@@ -131,7 +139,7 @@ def test_links_roundtrip(encoding: str, data: st.DataObject) -> None:
 def test_invocations_roundtrip(encoding: str, data: st.DataObject) -> None:
     invocation: Invocation = data.draw(testing.invocations(encodings=(encoding,)))
     assert invocation.envelope.encoding == encoding
-    again = decode_invocation_unverified(invocation.encoded)
+    again = decode_unverified(InvocationClaims, invocation.encoded)
     assert again.claims == invocation.claims
     _exact(invocation)
 
@@ -143,8 +151,8 @@ def test_attachments_roundtrip(encoding: str, data: st.DataObject) -> None:
     attestation = data.draw(testing.attestations(encodings=(encoding,)))
     approval = data.draw(testing.approvals(encodings=(encoding,)))
     assert attestation.envelope.encoding == approval.envelope.encoding == encoding
-    assert decode_attestation_unverified(attestation.encoded).claims == attestation.claims
-    assert decode_approval_unverified(approval.encoded).claims == approval.claims
+    assert decode_unverified(AttestationClaims, attestation.encoded).claims == attestation.claims
+    assert decode_unverified(ApprovalClaims, approval.encoded).claims == approval.claims
     _exact(attestation)
     _exact(approval)
 
@@ -183,10 +191,13 @@ def test_parts_roundtrip(
     statement: Statement,
 ) -> None:
     assert decode_capability(_wire([cap.action, cap.resource]), DEFAULT_LIMITS) == cap
-    assert decode_caveat(_wire(caveat.to_cbor()), DEFAULT_LIMITS) == caveat
+    assert decode_caveat(_wire(encode_caveat(caveat)), DEFAULT_LIMITS) == caveat
     assert decode_descriptor(_wire(encode_descriptor(descriptor))) == descriptor
-    assert decode_approval_requirement(_wire(requirement.to_cbor()), DEFAULT_LIMITS) == requirement
-    again = parse(_wire(statement.raw))
+    assert (
+        decode_approval_requirement(_wire(encode_approval_requirement(requirement)), DEFAULT_LIMITS)
+        == requirement
+    )
+    again = parse_statement(_wire(statement.raw))
     assert again == statement
     assert cbor.encode(again.raw) == cbor.encode(statement.raw)
 
@@ -221,7 +232,9 @@ def _raw_link(
         )
     else:
         # the parent's claims in the model's CBOR keys, whatever its encoding
-        claims = claims_of(parent) if encoding == "cbor" else dict(parent.claims.to_cbor())
+        claims = (
+            claims_of(parent) if encoding == "cbor" else dict(codec.encode_claims(parent.claims))
+        )
         claims.update(
             link_claims(
                 signer.public_key,
@@ -250,8 +263,8 @@ def _raw_link(
     if encoding == "jose":
         # the same claims, signed raw as a JWS (the model only checks structure, not narrowing)
         model = decode_link_claims(claims, DEFAULT_LIMITS)
-        return decode_link_unverified(sign_claims(signer, model, "jose"))
-    return decode_link_unverified(sign_object(signer, TYP_LINK, claims))
+        return decode_unverified(LinkClaims, sign_claims(signer, model, "jose"))
+    return decode_unverified(LinkClaims, sign_object(signer, TYP_LINK, claims))
 
 
 def forge_and_verify(c: Chooser, encoding: str = "cbor") -> str:
@@ -575,7 +588,7 @@ def _measure(data: object) -> tuple[int, int]:
 def test_the_policy_language_is_total_and_bounded(data: object, args: dict[str, Any]) -> None:
     depth, nodes = _measure(data)
     try:
-        statement = parse(data, limits=TIGHT)
+        statement = parse_statement(data, limits=TIGHT)
     except DecodeError as exc:
         assert exc.code in {"caveat_invalid", "limit_exceeded"}
         return
@@ -592,20 +605,20 @@ def test_oversized_statements_are_refused_as_over_the_limit(data: object) -> Non
     if depth <= TIGHT.max_policy_depth and nodes <= TIGHT.max_policy_nodes:
         return
     with pytest.raises(DecodeError) as caught:
-        parse(data, limits=TIGHT)
+        parse_statement(data, limits=TIGHT)
     assert caught.value.code in {"caveat_invalid", "limit_exceeded"}
 
 
 @given(testing.statements(), testing.statements(), testing.arguments())
 def test_the_order_of_caveats_never_matters(a: Statement, b: Statement, args: Any) -> None:
     assert evaluate([a, b], args).outcome == evaluate([b, a], args).outcome
-    both = parse(["and", [a.raw, b.raw]]), parse(["and", [b.raw, a.raw]])
+    both = parse_statement(["and", [a.raw, b.raw]]), parse_statement(["and", [b.raw, a.raw]])
     assert evaluate([both[0]], args).outcome == evaluate([both[1]], args).outcome
 
 
 @given(st.integers(0, 200))
 def test_the_step_budget_bounds_quantifiers(size: int) -> None:
-    statement = parse(["all", ".items", ["==", ".", 1]])
+    statement = parse_statement(["all", ".items", ["==", ".", 1]])
     result = evaluate([statement], {"items": [1] * size}, limits=TIGHT)
     # spec 6.3: one step for the statement, one per element visited, one per inner statement
     if 1 + 2 * size <= TIGHT.max_policy_steps:

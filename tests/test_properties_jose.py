@@ -26,9 +26,11 @@ from agentchain import (
     delegate,
     invoke,
     issue,
+    model,
 )
-from agentchain.codec import ApprovalRequirement, decode_link_unverified, request_digest
+from agentchain.codec import decode_unverified, request_digest
 from agentchain.issuer import approve
+from agentchain.model import ApprovalRequirement, LinkClaims
 from tests.helpers import (
     ALICE,
     AUD,
@@ -107,7 +109,9 @@ def build(c: Chooser) -> tuple[Presentation, Request, int]:
                 depth=c.integer(0, 6),
                 link_id=bytes([i]) * 16,
             )
-            token = Presentation((*token.links, decode_link_unverified(sign_link(holder, claims))))
+            token = Presentation(
+                (*token.links, decode_unverified(LinkClaims, sign_link(holder, claims)))
+            )
     if c.integer(0, 2):
         cap = c.choice(token.links[-1].claims.capabilities)
         action, resource = _concrete(c, cap.action, cap.resource)
@@ -146,14 +150,14 @@ def to_jose(p: Presentation) -> Presentation:
         if claims.parent is not None:
             claims = replace(claims, parent=digests.get(claims.parent, claims.parent))
         signer = ALICE if index == 0 else _KEYS[claims.issuer]
-        new = decode_link_unverified(codec.sign_claims(signer, claims, "jose"))
+        new = decode_unverified(LinkClaims, codec.sign_claims(signer, claims, "jose"))
         digests[link.digest] = new.digest
         links.append(new)
     assert p.invocation is not None
     inv = p.invocation.claims
     inv = replace(inv, chain=digests.get(inv.chain, inv.chain))
-    invocation = codec.decode_invocation_unverified(
-        codec.sign_claims(_KEYS[p.holder.thumbprint], inv, "jose")
+    invocation = codec.decode_unverified(
+        model.InvocationClaims, codec.sign_claims(_KEYS[p.holder.thumbprint], inv, "jose")
     )
     approvals = []
     for a in p.approvals:
@@ -167,7 +171,9 @@ def to_jose(p: Presentation) -> Presentation:
             old_chain_digest, inv.audience, inv.action, inv.resource, dict(inv.args)
         )
         c = replace(c, request=new_request if same else c.request)
-        approvals.append(codec.decode_approval_unverified(codec.sign_claims(ALICE, c, "jose")))
+        approvals.append(
+            codec.decode_unverified(model.ApprovalClaims, codec.sign_claims(ALICE, c, "jose"))
+        )
     return Presentation(tuple(links), invocation, (), tuple(approvals))
 
 
@@ -251,7 +257,7 @@ def test_any_jose_byte_set_to_any_value(position: int, value: int) -> None:
 def test_random_jose_text_raises_agentchain_error(text: str) -> None:
     for data in ("{" + text, "eyJ" + text, text):
         with contextlib.suppress(AgentchainError):
-            decode_link_unverified(data.encode("utf-8", "surrogatepass"))
+            decode_unverified(LinkClaims, data.encode("utf-8", "surrogatepass"))
         with contextlib.suppress(AgentchainError):
             codec.decode_presentation_unverified(data.encode("utf-8", "surrogatepass"))
 

@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from agentchain.errors import REGISTRY, Kind, StoreError, UsageError
-from agentchain.sqlite_store import SCHEMA_VERSION, SQLiteStore
-from agentchain.store import MemoryStore, NonceStatus, Store
+from agentchain.store import SCHEMA_VERSION, MemoryStore, NonceStatus, SQLiteStore, Store
 
 FRESH, REPLAYED = NonceStatus.FRESH, NonceStatus.REPLAYED
 GRACE = SQLiteStore.PRUNE_GRACE
@@ -204,7 +203,7 @@ def test_threads_see_fresh_exactly_once(db: Path) -> None:
 
 _RACER = """
 import random, sys
-from agentchain.sqlite_store import SQLiteStore
+from agentchain.store import SQLiteStore
 from agentchain.store import NonceStatus
 
 path, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

@@ -36,9 +36,10 @@ from agentchain import (
     delegate,
     invoke,
     issue,
+    model,
 )
-from agentchain.codec import Approval, Attestation, Link, decode_link_unverified, request_digest
-from agentchain.policy import parse
+from agentchain.codec import Approval, Attestation, Link, decode_unverified, request_digest
+from agentchain.model import LinkClaims, parse_statement
 from agentchain.testing import ENCODINGS, seeded_key
 from tests.helpers import NOW, Rng
 
@@ -372,7 +373,7 @@ class VerifierMachine(RuleBasedStateMachine):
         assert inv is not None
         if signer != holder:
             signed = codec.sign_claims(KEYS[signer], inv.claims, encoding)
-            inv = codec.decode_invocation_unverified(signed)
+            inv = codec.decode_unverified(model.InvocationClaims, signed)
         presented = Presentation(token.links, inv, p.attestations, p.approvals)
         error = m_structure(links, signer, t.links[-1].ident)
         if error is not None:
@@ -424,7 +425,7 @@ class VerifierMachine(RuleBasedStateMachine):
             ttl=ttl,
             depth=depth,
             caveats=[["<=", ".amount", max_amount]] if max_amount is not None else [],
-            require_approval=[ApprovalRequirement(when=parse([">", ".amount", over]))]
+            require_approval=[ApprovalRequirement(when=parse_statement([">", ".amount", over]))]
             if over is not None
             else [],
             descriptor=Descriptor(code={"sha256": code}) if code else None,
@@ -650,7 +651,7 @@ def _flip_signature(link: Link) -> Link:
         # JWS: the 86 base64url symbols of r || s; symbol 43 holds the low bits of s[0]
         at = len(data) - 86 + 43
         data[at] = ord(_B64URL[_B64URL.index(chr(data[at])) ^ 1])
-    return decode_link_unverified(bytes(data))
+    return decode_unverified(LinkClaims, bytes(data))
 
 
 TestVerifierMachine = VerifierMachine.TestCase

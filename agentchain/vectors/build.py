@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from agentchain import codec
+from agentchain import codec, model
 from agentchain.codec import Presentation
 from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
 from agentchain.errors import DecodeError
@@ -182,7 +182,7 @@ def chain(
     label: str = "chain",
     holder_algs: Sequence[str] | None = None,
     descriptors: Sequence[Descriptor] = (),
-    require_approval: Sequence[Sequence[codec.ApprovalRequirement]] = (),
+    require_approval: Sequence[Sequence[model.ApprovalRequirement]] = (),
 ) -> tuple[Presentation, PrivateKey]:
     """alice -> h1 -> ... -> h{depth}: a token of ``depth`` links and its final holder.
 

@@ -13,11 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from agentchain import codec
-from agentchain.codec import ApprovalRequirement
 from agentchain.crypto import EDDSA, ES256
 from agentchain.issuer import approve, attest, delegate, issue
-from agentchain.model import Descriptor
-from agentchain.policy import parse
+from agentchain.model import ApprovalRequirement, Descriptor, parse_statement
 from agentchain.vectors.build import (
     ACTION,
     AUD,
@@ -3328,7 +3326,7 @@ def approval(s: Suite) -> None:
         features=feats,
     )
     # conditional requirements
-    cond = ApprovalRequirement(when=parse([">", ".amount", 100]))
+    cond = ApprovalRequirement(when=parse_statement([">", ".amount", 100]))
     ctok, ch = chain(1, require_approval=[[cond]], label="appr-cond")
     for case_id, description, args, expected in (
         (

@@ -16,10 +16,9 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from agentchain import codec
-from agentchain.codec import ApprovalRequirement
 from agentchain.crypto import EDDSA, ES256
 from agentchain.issuer import approve, attest
-from agentchain.model import Descriptor
+from agentchain.model import ApprovalRequirement, Descriptor
 from agentchain.vectors.build import (
     AUD,
     CAL,

@@ -10,8 +10,9 @@ one object has one spelling and no header can steer verification (RFC 8725):
   a key); key-carrying or key-locating headers (``jku``, ``jwk``, ``x5u``,
   ``x5c``, ...) and any other member are refused, ``crit`` included: we
   understand no extension;
-- ``alg`` is ``EdDSA`` or ``ES256``; binding it to the signer's key type is
-  the verifier's step, with the key it chose;
+- ``alg`` is one of the caller's allowlist (the crypto registry's names);
+  binding it to the signer's key type is the verifier's step, with the key it
+  chose;
 - strict JSON everywhere: duplicate member names, NaN/Infinity, floats,
   oversized integers and deep nesting are refused (nesting before parsing).
 
@@ -30,8 +31,6 @@ from typing import Final
 
 from agentchain.errors import DecodeError
 
-#: spec/jose.md: the only algorithms; anything else (none, HS*, RS*, PS*, ...) is refused
-ALGORITHMS: Final = frozenset({"EdDSA", "ES256"})
 #: integers on the JSON wire stay exact in every language (spec/jose.md)
 MAX_INT: Final = 2**53 - 1
 
@@ -216,7 +215,7 @@ def assemble(protected: bytes, payload: bytes, signature: bytes) -> bytes:
     return signing_input(protected, payload) + b"." + b64encode(signature).encode("ascii")
 
 
-def _check_header(header: object) -> tuple[str, str, str | None]:
+def _check_header(header: object, algorithms: frozenset[str]) -> tuple[str, str, str | None]:
     if not isinstance(header, dict):
         raise DecodeError("schema_invalid", "JWS protected header must be a JSON object")
     if "crit" in header:
@@ -230,7 +229,7 @@ def _check_header(header: object) -> tuple[str, str, str | None]:
     alg, typ, kid = header.get("alg"), header.get("typ"), header.get("kid")
     if not isinstance(alg, str):
         raise DecodeError("schema_invalid", "JWS header 'alg' is missing or not a string")
-    if alg not in ALGORITHMS:
+    if alg not in algorithms:
         raise DecodeError("alg_not_allowed", f"JWS algorithm {alg[:20]!r} is not allowed")
     if not isinstance(typ, str):
         raise DecodeError("schema_invalid", "JWS header 'typ' is missing or not a string")
@@ -240,12 +239,14 @@ def _check_header(header: object) -> tuple[str, str, str | None]:
 
 
 @functools.lru_cache(maxsize=256)
-def _header(text: str, max_string_bytes: int) -> tuple[bytes, str, str, str | None]:
+def _header(
+    text: str, max_string_bytes: int, algorithms: frozenset[str]
+) -> tuple[bytes, str, str, str | None]:
     """(protected bytes, alg, typ, kid) of a header's exact base64url text, or DecodeError.
 
     Remembered: a few header texts recur in every object (one per type and algorithm),
-    and the answer depends only on the text and the cap. lru_cache does not remember a
-    raise, so a refused header is refused again, with the same code, every time.
+    and the answer depends only on the text, the cap and the allowlist. lru_cache does
+    not remember a raise, so a refused header is refused again, with the same code.
     """
     if len(text) > _MAX_HEADER_CHARS:
         raise DecodeError("limit_exceeded", f"JWS header over {_MAX_HEADER_CHARS} characters")
@@ -257,13 +258,17 @@ def _header(text: str, max_string_bytes: int) -> tuple[bytes, str, str, str | No
         max_items=64,
         max_string_bytes=max_string_bytes,
     )
-    return (protected, *_check_header(header))
+    return (protected, *_check_header(header, algorithms))
 
 
-def decode_compact(data: bytes, *, max_bytes: int, max_string_bytes: int) -> Compact:
+def decode_compact(
+    data: bytes, *, algorithms: frozenset[str], max_bytes: int, max_string_bytes: int
+) -> Compact:
     """Decode one JWS compact serialization strictly; the payload stays bytes.
 
     The payload is parsed by the caller with :func:`loads` and the same caps.
+    ``algorithms`` is the allowlist of ``alg`` names (the crypto registry's, which
+    this layer does not import); any other ``alg`` is ``alg_not_allowed``.
     """
     # the cap is checked on the text, before any base64 or JSON work
     if len(data) > max_bytes:
@@ -276,7 +281,7 @@ def decode_compact(data: bytes, *, max_bytes: int, max_string_bytes: int) -> Com
     except UnicodeDecodeError:
         raise DecodeError("base64_invalid", "JWS compact is not ASCII base64url") from None
     # the header first: an algorithm or member we refuse is reported as such
-    protected, alg, typ, kid = _header(texts[0], max_string_bytes)
+    protected, alg, typ, kid = _header(texts[0], max_string_bytes, algorithms)
     payload, signature = b64decode(texts[1]), b64decode(texts[2])
     return Compact(
         alg=alg,

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import ClassVar, Final
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store import NonceStatus
+from agentchain.store._base import NonceStatus
 
 #: The schema this code writes, in ``PRAGMA user_version``. A newer file is refused:
 #: an older library cannot know what a newer schema's rows mean.

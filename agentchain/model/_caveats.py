@@ -13,7 +13,7 @@ Statements
     ``["==", SEL, V]`` ``["!=", SEL, V]``  deep, type-strict equality.
     ``["<", SEL, INT]`` (and ``<=``, ``>``, ``>=``)  both sides ints, not bools.
     ``["like", SEL, PATTERN]``  glob over a string: ``*`` matches any run of code
-    points (also empty), ``\\*`` is a literal star, ``\\\\`` a literal backslash;
+    points (also empty), ``\\*`` is a literal star, ``\\`` a literal backslash;
     any other escape is invalid.
     ``["in", SEL, [V, ...]]``  the selected value equals one of the elements.
     ``["and", [S, ...]]`` ``["or", [S, ...]]`` ``["not", S]``.
@@ -23,7 +23,7 @@ Statements
 Selectors
     ``.`` is the root; then segments chained freely: ``.name`` (identifier
     ``[A-Za-z_][A-Za-z0-9_-]*``), ``[N]`` (a non-negative decimal index without
-    leading zeros), ``["key"]`` (JSON-style quoted key; only ``\\"`` and ``\\\\``
+    leading zeros), ``["key"]`` (JSON-style quoted key; only ``\"`` and ``\\``
     escapes). The first segment follows the leading dot directly (``.a``,
     ``.[0]``, ``.["k"]``); later ones are ``.name`` or a bracket (``.a[0].b``),
     so ``.a.[0]`` is invalid: one spelling per path. Negative indices are NOT
@@ -63,31 +63,29 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple, TypeAlias, cast
 
 from agentchain.errors import DecodeError
 from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.wire import cbor
 
 __all__ = [
     "Op",
-    "Outcome",
-    "Result",
     "Selector",
     "Statement",
     "Value",
-    "evaluate",
-    "parse",
-    "to_text",
+    "parse_statement",
+    "statement_text",
 ]
 
+
 Value: TypeAlias = "int | str | bytes | bool | list[Value] | dict[str, Value] | None"
+
+
 Op: TypeAlias = Literal[
     "==", "!=", "<", "<=", ">", ">=", "like", "in", "and", "or", "not", "all", "any"
 ]
-Outcome: TypeAlias = Literal["true", "false", "error"]
+
 
 #: operator -> array length (operator included)
 _ARITY: Final[dict[str, int]] = {
@@ -105,21 +103,33 @@ _ARITY: Final[dict[str, int]] = {
     "all": 3,
     "any": 3,
 }
-_ORDERING: Final = frozenset({"<", "<=", ">", ">="})
-_QUANTIFIERS: Final = frozenset({"all", "any"})
-_CONNECTIVES: Final = frozenset({"and", "or", "not"})
+
+
+ORDERING: Final = frozenset({"<", "<=", ">", ">="})
+
+
+QUANTIFIERS: Final = frozenset({"all", "any"})
+
+
+CONNECTIVES: Final = frozenset({"and", "or", "not"})
+
 
 # CBOR's major types 0 and 1 reach exactly this far; a JSON decoder could hand us
 # a 100 000-digit int whose every comparison and rendering would be costly.
 _INT_MIN: Final = -(2**64)
+
+
 _INT_MAX: Final = 2**64 - 1
+
+
 # An index beyond this could never be in range of a decodable list; the bound
 # also keeps int() far from CPython's digit limit.
 _MAX_INDEX_DIGITS: Final = 18
-#: ``like`` charges one step per this many code points of the subject
-_LIKE_CHARS_PER_STEP: Final = 64
+
+
 #: longest statement or value excerpt quoted in messages
 _EXCERPT: Final = 80
+
 
 _KINDS: Final[dict[type, str]] = {
     bool: "bool",
@@ -130,8 +140,14 @@ _KINDS: Final[dict[type, str]] = {
     list: "list",
     dict: "map",
 }
+
+
 _IDENT_START: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+
+
 _IDENT_REST: Final = _IDENT_START | frozenset("0123456789-")
+
+
 _DIGITS: Final = frozenset("0123456789")
 
 
@@ -141,9 +157,6 @@ def _invalid(message: str) -> DecodeError:
 
 def _too_big(message: str) -> DecodeError:
     return DecodeError("limit_exceeded", message)
-
-
-# --------------------------------------------------------------------------- model
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +169,7 @@ class Selector:
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Statement:
-    """A parsed, validated statement. Build it with :func:`parse` only.
+    """A parsed, validated statement. Build it with :func:`parse_statement` only.
 
     ``op`` is the operator, ``selector`` is set for every operator but
     ``and``/``or``/``not``, ``children`` holds sub-statements (``and``/``or``: all
@@ -183,39 +196,23 @@ class Statement:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Statement):
             return NotImplemented
-        return _deep_equal(self._raw, other._raw) is True
+        return deep_equal(self._raw, other._raw) is True
 
     def __hash__(self) -> int:
-        return hash(to_text(self))
+        return hash(statement_text(self))
 
     def __repr__(self) -> str:
-        return f"Statement({_excerpt(to_text(self))})"
+        return f"Statement({excerpt(statement_text(self))})"
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
-    """Outcome of evaluating caveats; ``detail`` names what failed and why (no argument values)."""
-
-    outcome: Outcome
-    detail: str
-
-    @property
-    def holds(self) -> bool:
-        """Whether the caveats authorize the request: only a TRUE outcome does."""
-        return self.outcome == "true"
-
-
-# --------------------------------------------------------------------------- parsing
-
-
-def parse(data: object, *, limits: Limits = DEFAULT_LIMITS) -> Statement:
+def parse_statement(data: object, *, limits: Limits = DEFAULT_LIMITS) -> Statement:
     """Validate ``data`` (as produced by a strict CBOR/JSON decoder) as one statement.
 
     Raises :class:`DecodeError` with ``limit_exceeded`` (depth, node count or
     string size) or ``caveat_invalid`` (anything else: a float, an unknown
     operator, a wrong arity, a bad selector, literal or pattern).
 
-    Parsed statements are remembered by the exact encoding of their data (see
+    Parsed statements are remembered by their exact data (see
     :func:`_cache_key`): the same caveats recur in every chain, a Statement is
     immutable, and a refusal raises and is not remembered.
     """
@@ -232,20 +229,27 @@ def parse(data: object, *, limits: Limits = DEFAULT_LIMITS) -> Statement:
     return statement
 
 
-#: statements parsed before, by (deterministic CBOR encoding of the data, limits)
-_PARSED: dict[tuple[bytes, Limits], Statement] = {}
+#: statements parsed before, by (the repr of the plain data, limits)
+_PARSED: dict[tuple[str, Limits], Statement] = {}
+
+
 _PARSED_MAX: Final = 1024
+
+
 _PARSED_MAX_NODES: Final = 64
+
+
 _KEYABLE: Final = frozenset({list, str, int, bytes, bool, type(None)})
 
 
-def _cache_key(data: object, limits: Limits) -> tuple[bytes, Limits] | None:
-    """(the data's deterministic CBOR encoding, limits), or None: do not remember.
+def _cache_key(data: object, limits: Limits) -> tuple[str, Limits] | None:
+    """(the data's ``repr``, limits), or None: do not remember.
 
-    The encoding names the data exactly only for plain types (a subclass of int or str
-    encodes like its base but parses differently) and without maps (a map's key order is
-    kept in ``raw`` but not in its encoding), so anything else is parsed every time; so
-    are large statements and over-long strings, which parsing refuses before encoding.
+    The ``repr`` names the data exactly only for plain types (a subclass of int or str
+    prints like its base but parses differently) and without maps (two maps with the same
+    items in another order are equal but keep their order in ``raw``), so anything else
+    is parsed every time; so are large statements and over-long strings, which parsing
+    refuses anyway. ``repr`` tells ``True`` from ``1`` and ``b"a"`` from ``"a"``.
     """
     stack = [data]
     nodes = 0
@@ -261,10 +265,7 @@ def _cache_key(data: object, limits: Limits) -> tuple[bytes, Limits] | None:
             stack.extend(cast(list[object], item))
         elif kind is str and len(cast(str, item)) > limits.max_string_bytes:
             return None
-    try:
-        return cbor.encode(cast(cbor.CBORValue, data)), limits
-    except ValueError:  # an int beyond CBOR's range or a lone surrogate: parsing says which
-        return None
+    return repr(data), limits
 
 
 class _Loc(NamedTuple):
@@ -283,7 +284,7 @@ def _where(loc: _Loc | None) -> str:
     steps: list[str] = []
     while loc is not None and len(steps) < _LOC_STEPS:
         step = loc.step
-        steps.append(f"[{step}]" if type(step) is int else f"[{_excerpt(_render(step), 24)}]")
+        steps.append(f"[{step}]" if type(step) is int else f"[{excerpt(_render(step), 24)}]")
         loc = loc.parent
     return ("$" if loc is None else "$…") + "".join(reversed(steps))
 
@@ -403,11 +404,11 @@ def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc
     """Check one statement's operator and operands; return its sub-statement data."""
     if type(raw) is not list or not raw:
         raise _invalid(
-            f"{_where(loc)}: a statement is a non-empty array, got {_render_excerpt(raw)}"
+            f"{_where(loc)}: a statement is a non-empty array, got {render_excerpt(raw)}"
         )
     head = raw[0]
     if type(head) is not str or head not in _ARITY:
-        raise _invalid(f"{_where(loc)}: unknown operator {_render_excerpt(head)}")
+        raise _invalid(f"{_where(loc)}: unknown operator {render_excerpt(head)}")
     op = cast(Op, head)
     if len(raw) != _ARITY[op]:
         raise _invalid(
@@ -424,25 +425,27 @@ def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc
         return _Shape(op, None, None, (), 1), [(raw[1], _Loc(loc, 1))]
     selector = _parse_selector(raw[1], _Loc(loc, 1))
     operand = raw[2]
-    if op in _QUANTIFIERS:
+    if op in QUANTIFIERS:
         return _Shape(op, selector, None, (), 1), [(operand, _Loc(loc, 2))]
     pattern: tuple[str, ...] = ()
-    if op in _ORDERING and type(operand) is not int:
-        raise _invalid(f"{_where(loc)}[2]: {op!r} compares with an int, got {_kind(operand)}")
+    if op in ORDERING and type(operand) is not int:
+        raise _invalid(f"{_where(loc)}[2]: {op!r} compares with an int, got {kind_of(operand)}")
     if op == "in" and type(operand) is not list:
-        raise _invalid(f"{_where(loc)}[2]: 'in' takes an array, got {_kind(operand)}")
+        raise _invalid(f"{_where(loc)}[2]: 'in' takes an array, got {kind_of(operand)}")
     if op == "like":
         if type(operand) is not str:
-            raise _invalid(f"{_where(loc)}[2]: 'like' takes a string pattern, got {_kind(operand)}")
+            raise _invalid(
+                f"{_where(loc)}[2]: 'like' takes a string pattern, got {kind_of(operand)}"
+            )
         pattern = _parse_pattern(operand, _Loc(loc, 2))
     return _Shape(op, selector, operand, pattern, 0), []
 
 
 def _parse_selector(text: Value, loc: _Loc | None) -> Selector:
     if type(text) is not str:
-        raise _invalid(f"{_where(loc)}: a selector is a string, got {_kind(text)}")
+        raise _invalid(f"{_where(loc)}: a selector is a string, got {kind_of(text)}")
     if not text.startswith("."):
-        raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r} does not start with '.'")
+        raise _invalid(f"{_where(loc)}: selector {excerpt(text)!r} does not start with '.'")
     path: list[str | int] = []
     end = len(text)
     pos = 1
@@ -453,7 +456,7 @@ def _parse_selector(text: Value, loc: _Loc | None) -> Selector:
         if path:  # not the first segment: it must be ".name"
             if text[pos] != ".":
                 raise _invalid(
-                    f"{_where(loc)}: selector {_excerpt(text)!r}: unexpected {text[pos]!r}"
+                    f"{_where(loc)}: selector {excerpt(text)!r}: unexpected {text[pos]!r}"
                 )
             pos += 1
         start = pos
@@ -462,9 +465,7 @@ def _parse_selector(text: Value, loc: _Loc | None) -> Selector:
             while pos < end and text[pos] in _IDENT_REST:
                 pos += 1
         if pos == start:
-            raise _invalid(
-                f"{_where(loc)}: selector {_excerpt(text)!r}: expected a name at {start}"
-            )
+            raise _invalid(f"{_where(loc)}: selector {excerpt(text)!r}: expected a name at {start}")
         path.append(text[start:pos])
     return Selector(text, tuple(path))
 
@@ -477,7 +478,7 @@ def _parse_bracket(text: str, pos: int, path: list[str | int], loc: _Loc | None)
         cur = pos + 2
         while True:
             if cur >= end:
-                raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: unterminated key")
+                raise _invalid(f"{_where(loc)}: selector {excerpt(text)!r}: unterminated key")
             char = text[cur]
             if char == '"':
                 break
@@ -486,20 +487,20 @@ def _parse_bracket(text: str, pos: int, path: list[str | int], loc: _Loc | None)
                     chars.append(text[cur + 1])
                     cur += 2
                     continue
-                raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: bad escape at {cur}")
+                raise _invalid(f"{_where(loc)}: selector {excerpt(text)!r}: bad escape at {cur}")
             chars.append(char)
             cur += 1
         if cur + 1 >= end or text[cur + 1] != "]":
-            raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: expected ']' at {cur + 1}")
+            raise _invalid(f"{_where(loc)}: selector {excerpt(text)!r}: expected ']' at {cur + 1}")
         path.append("".join(chars))
         return cur + 2
     close = text.find("]", pos + 1)
     digits = text[pos + 1 : close] if close >= 0 else text[pos + 1 :]
     if close < 0 or not digits or not set(digits) <= _DIGITS:
         what = "negative indices are not supported" if digits[:1] == "-" else "bad index"
-        raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: {what}")
+        raise _invalid(f"{_where(loc)}: selector {excerpt(text)!r}: {what}")
     if (len(digits) > 1 and digits[0] == "0") or len(digits) > _MAX_INDEX_DIGITS:
-        raise _invalid(f"{_where(loc)}: selector {_excerpt(text)!r}: non-canonical or huge index")
+        raise _invalid(f"{_where(loc)}: selector {excerpt(text)!r}: non-canonical or huge index")
     path.append(int(digits))
     return close + 1
 
@@ -516,7 +517,7 @@ def _parse_pattern(pattern: str, loc: _Loc | None) -> tuple[str, ...]:
                 chars.append(pattern[pos + 1])
                 pos += 2
                 continue
-            raise _invalid(f"{_where(loc)}: pattern {_excerpt(pattern)!r}: bad escape at {pos}")
+            raise _invalid(f"{_where(loc)}: pattern {excerpt(pattern)!r}: bad escape at {pos}")
         if char == "*":
             segments.append("".join(chars))
             chars = []
@@ -527,228 +528,7 @@ def _parse_pattern(pattern: str, loc: _Loc | None) -> tuple[str, ...]:
     return tuple(segments)
 
 
-# --------------------------------------------------------------------------- evaluation
-
-
-def evaluate(
-    statements: Sequence[Statement], args: Value, *, limits: Limits = DEFAULT_LIMITS
-) -> Result:
-    """Evaluate the conjunction of ``statements`` (one link's caveats) over ``args``.
-
-    Total: always returns a :class:`Result`, never raises. The outcome is "error"
-    if any statement is ERROR, else "false" if any is FALSE, else "true" (so also
-    for no statements). All statements share one budget of ``max_policy_steps``.
-    ``detail`` reports the first statement with the final outcome.
-    """
-    budget = _Budget(limits.max_policy_steps)
-    first_false = ""
-    try:
-        for index, statement in enumerate(statements):
-            outcome, detail = _run(statement, args, budget)
-            if outcome == "error":  # absorbing: nothing later can change the outcome
-                return Result("error", f"caveat {index}: {detail}")
-            if outcome == "false" and not first_false:
-                first_false = f"caveat {index}: {_excerpt(to_text(statement))} is false"
-    except Exception as exc:
-        # Backstop for values outside the declared types (a caller's objects
-        # whose __eq__ or __hash__ raises); the tests assert it is never reached
-        # with well-typed input. Failing closed keeps `evaluate` total.
-        return Result("error", f"internal error evaluating caveats ({type(exc).__name__})")
-    if first_false:
-        return Result("false", first_false)
-    return Result("true", "")
-
-
-class _Budget:
-    __slots__ = ("left", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.left = limit
-
-    def take(self, steps: int) -> bool:
-        """Charge ``steps``; False once the budget is exhausted (and ever after)."""
-        self.left -= steps
-        return self.left >= 0
-
-    def message(self) -> str:
-        return f"step budget of {self.limit} exhausted"
-
-
-_Answer: TypeAlias = tuple[Outcome, str]
-
-
-@dataclass(slots=True)
-class _Frame:
-    """A connective or quantifier whose children are being evaluated."""
-
-    statement: Statement
-    root: object
-    items: Sequence[object]  # and/or/not: the sub-statements; all/any: the list elements
-    index: int = 0
-    seen_true: bool = False
-    seen_false: bool = False
-
-    def where(self) -> str:
-        op = self.statement.op
-        if op == "not":
-            return "not > "
-        if op in ("and", "or"):
-            return f"{op}[{self.index}] > "
-        return f"{op} {cast(Selector, self.statement.selector).text}[{self.index}] > "
-
-    def finish(self) -> _Answer:
-        op = self.statement.op
-        if op in ("and", "all"):
-            return ("false" if self.seen_false else "true"), ""
-        if op in ("or", "any"):
-            return ("true" if self.seen_true else "false"), ""
-        return ("false" if self.seen_true else "true"), ""  # not
-
-
-def _run(statement: Statement, args: object, budget: _Budget) -> _Answer:
-    """Evaluate one statement with an explicit stack (no recursion, whatever the depth)."""
-    stack: list[_Frame] = []
-    answer = _enter(statement, args, budget, stack)
-    while stack:
-        frame = stack[-1]
-        if answer is not None:  # a child of `frame` finished
-            outcome, detail = answer
-            answer = None
-            if outcome == "error":
-                stack.pop()
-                answer = ("error", frame.where() + detail)
-                continue
-            if outcome == "true":
-                frame.seen_true = True
-            else:
-                frame.seen_false = True
-            frame.index += 1
-        if frame.index == len(frame.items):
-            stack.pop()
-            answer = frame.finish()
-            continue
-        if frame.statement.op in _QUANTIFIERS:
-            if not budget.take(1):
-                stack.pop()
-                answer = ("error", frame.where() + budget.message())
-                continue
-            answer = _enter(frame.statement.children[0], frame.items[frame.index], budget, stack)
-        else:
-            child = cast(Statement, frame.items[frame.index])
-            answer = _enter(child, frame.root, budget, stack)
-    assert answer is not None  # the loop only ends after the outermost answer
-    return answer
-
-
-def _enter(
-    statement: Statement, root: object, budget: _Budget, stack: list[_Frame]
-) -> _Answer | None:
-    """Start evaluating ``statement``: an answer for a leaf, or None after pushing a frame."""
-    op = statement.op
-    if not budget.take(1):
-        return "error", f"{_describe(statement)}: {budget.message()}"
-    if op in _CONNECTIVES:
-        stack.append(_Frame(statement, root, statement.children))
-        return None
-    selector = cast(Selector, statement.selector)
-    value, missing = _select(root, selector)
-    if missing:
-        return "error", f"{op} {selector.text}: {missing}"
-    if op in _QUANTIFIERS:
-        if type(value) is not list:
-            return "error", f"{op} {selector.text}: selects a {_kind(value)}, not a list"
-        stack.append(_Frame(statement, root, value))
-        return None
-    return _leaf(statement, selector, value, budget)
-
-
-def _leaf(statement: Statement, selector: Selector, value: object, budget: _Budget) -> _Answer:
-    op = statement.op
-    literal = statement._literal
-    where = f"{op} {selector.text}"
-    if op in ("==", "!="):
-        equal = _deep_equal(value, literal)
-        if equal is None:
-            return "error", f"{where}: value outside the data model"
-        return ("true" if equal == (op == "==") else "false"), ""
-    if op in _ORDERING:
-        if type(value) is not int:
-            return "error", f"{where}: selects a {_kind(value)}, not an int"
-        bound = cast(int, literal)
-        if op == "<":
-            holds = value < bound
-        elif op == "<=":
-            holds = value <= bound
-        elif op == ">":
-            holds = value > bound
-        else:
-            holds = value >= bound
-        return ("true" if holds else "false"), ""
-    if op == "like":
-        if type(value) is not str:
-            return "error", f"{where}: selects a {_kind(value)}, not a string"
-        if not budget.take(len(value) // _LIKE_CHARS_PER_STEP):
-            return "error", f"{where}: {budget.message()}"
-        return ("true" if _glob(statement._pattern, value) else "false"), ""
-    # "in": charged for every element up front, so the cost does not depend on
-    # where (or whether) a match sits in the list
-    choices = cast(list[Value], literal)
-    if not budget.take(len(choices)):
-        return "error", f"{where}: {budget.message()}"
-    for choice in choices:
-        equal = _deep_equal(value, choice)
-        if equal is None:
-            return "error", f"{where}: value outside the data model"
-        if equal:
-            return "true", ""
-    return "false", ""
-
-
-def _select(root: object, selector: Selector) -> tuple[object, str]:
-    """Follow ``selector`` from ``root``: (value, "") or (None, why it is missing)."""
-    value = root
-    for step in selector.path:
-        if type(step) is str:
-            if type(value) is not dict:
-                return None, f"cannot take key {_excerpt(step, 32)!r} of a {_kind(value)}"
-            if step not in value:
-                return None, f"key {_excerpt(step, 32)!r} is missing"
-            value = value[step]
-        else:
-            index = cast(int, step)
-            if type(value) is not list:
-                return None, f"cannot take index {index} of a {_kind(value)}"
-            if index >= len(value):
-                return None, f"index {index} is out of range"
-            value = value[index]
-    return value, ""
-
-
-def _glob(segments: tuple[str, ...], text: str) -> bool:
-    """Whether ``text`` matches the glob whose literal parts between stars are ``segments``.
-
-    Greedy with backtracking only to the last star, done segment-wise: the first
-    and last segments anchor the ends, and each middle segment is matched at its
-    leftmost occurrence after the previous one (leftmost is optimal because a
-    star can absorb anything). ``str.find`` does the scanning in C, so the cost
-    is about O(len(text) + len(pattern)), never exponential.
-    """
-    if len(segments) == 1:
-        return text == segments[0]
-    head, tail = segments[0], segments[-1]
-    if len(head) + len(tail) > len(text) or not text.startswith(head) or not text.endswith(tail):
-        return False
-    pos, stop = len(head), len(text) - len(tail)
-    for segment in segments[1:-1]:
-        found = text.find(segment, pos, stop)
-        if found < 0:
-            return False
-        pos = found + len(segment)
-    return True
-
-
-def _deep_equal(left: object, right: object) -> bool | None:
+def deep_equal(left: object, right: object) -> bool | None:
     """Type-strict deep equality; None if a value outside the data model is met.
 
     Iterative, and stops at the first difference: with ``right`` a literal, the
@@ -780,10 +560,7 @@ def _deep_equal(left: object, right: object) -> bool | None:
     return True
 
 
-# --------------------------------------------------------------------------- rendering
-
-
-def to_text(statement: Statement) -> str:
+def statement_text(statement: Statement) -> str:
     """Compact JSON for humans (``inspect``); bytes render as DAG-JSON ``{"/":{"bytes":…}}``."""
     return _render(statement._raw)
 
@@ -823,7 +600,7 @@ def _render(value: Value) -> str:
         elif type(item) is str:
             out.append(json.dumps(item, ensure_ascii=False))
         else:
-            out.append(str(item))  # int: parse admits nothing else
+            out.append(str(item))  # int: parse_statement admits nothing else
     return "".join(out)
 
 
@@ -849,19 +626,19 @@ def _copy(value: Value) -> Value:
     return holder[0]
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
     return _KINDS.get(type(value), "unsupported value")
 
 
-def _excerpt(text: str, size: int = _EXCERPT) -> str:
+def excerpt(text: str, size: int = _EXCERPT) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def _render_excerpt(value: Value) -> str:
-    return _excerpt(_render(value))
+def render_excerpt(value: Value) -> str:
+    return excerpt(_render(value))
 
 
-def _describe(statement: Statement) -> str:
+def describe(statement: Statement) -> str:
     if statement.selector is None:
         return statement.op
     return f"{statement.op} {statement.selector.text}"

@@ -17,8 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from agentchain import codec, policy
-from agentchain.cache import PrefixCache, policy_fingerprint
+from agentchain import codec, model, policy
 from agentchain.crypto import ALGORITHMS, PublicKey
 from agentchain.errors import REGISTRY, AgentchainError, ChainError, InvalidKey, Kind, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -31,6 +30,7 @@ from agentchain.model import (
     digests_agree,
 )
 from agentchain.store import MemoryStore, NonceStatus, Store
+from agentchain.verifier._cache import PrefixCache, policy_fingerprint
 from agentchain.wire import cbor
 
 
@@ -188,7 +188,7 @@ class Decision:
     outcome: Outcome
     reasons: tuple[Reason, ...]
     chain: VerifiedChain
-    invocation: codec.InvocationClaims
+    invocation: model.InvocationClaims
     #: spec 10: one JSON object naming every principal and factor
     audit: Mapping[str, object]
     #: set exactly when ``outcome`` is needs_approval
@@ -381,7 +381,7 @@ class Verifier:
 
     def _verify_invocation(
         self, presentation: codec.Presentation, chain: VerifiedChain
-    ) -> codec.InvocationClaims:
+    ) -> model.InvocationClaims:
         invocation = presentation.invocation
         if invocation is None:
             raise ChainError("invocation_missing", "a chain alone never authorizes: no invocation")
@@ -394,7 +394,7 @@ class Verifier:
 
     def _verify_attestations(
         self, attestations: tuple[codec.Attestation, ...]
-    ) -> tuple[codec.AttestationClaims, ...]:
+    ) -> tuple[model.AttestationClaims, ...]:
         """V3.4: attestations by trusted attesters must verify; others are ignored."""
         trusted = []
         for index, attestation in enumerate(attestations):
@@ -409,7 +409,7 @@ class Verifier:
 
     def _verify_approvals(
         self, approvals: tuple[codec.Approval, ...], chain: VerifiedChain
-    ) -> tuple[tuple[codec.ApprovalClaims, bytes], ...]:
+    ) -> tuple[tuple[model.ApprovalClaims, bytes], ...]:
         """V3.5: approvals by a principal the chain names as approver must verify."""
         approvers = {p.thumbprint: p for p in _approvers(chain)}
         out = []
@@ -444,7 +444,7 @@ class _Run:
         policy_: TrustPolicy,
         store: Store,
         chain: VerifiedChain,
-        inv: codec.InvocationClaims,
+        inv: model.InvocationClaims,
         request: Request,
         now: int,
     ) -> None:
@@ -469,8 +469,8 @@ class _Run:
 
     def evaluate(
         self,
-        attestations: tuple[codec.AttestationClaims, ...],
-        approvals: tuple[tuple[codec.ApprovalClaims, bytes], ...],
+        attestations: tuple[model.AttestationClaims, ...],
+        approvals: tuple[tuple[model.ApprovalClaims, bytes], ...],
         *,
         attached_approvals: int,
     ) -> None:
@@ -530,9 +530,9 @@ class _Run:
                 )
                 return False
         # V8: every link's caveats hold (conjunction). Evaluating is a pure function of the
-        # statements, the arguments and the limits, and policy.parse hands out one object per
-        # exact statement: links restating the same caveats share one evaluation (by identity;
-        # the links keep the statements alive while this runs).
+        # statements, the arguments and the limits, and model.parse_statement hands out one
+        # object per exact statement: links restating the same caveats share one evaluation
+        # (by identity; the links keep the statements alive while this runs).
         results: dict[tuple[int, ...], policy.Result] = {}
         for index, link in enumerate(links):
             statements = [c.statement for c in link.claims.caveats if c.applies_to(inv.action)]
@@ -551,8 +551,8 @@ class _Run:
         return iat - skew <= self.now < exp + skew and exp - iat <= self.policy.max_attachment_ttl
 
     # V9: the integrity factor (spec 9.1)
-    def _integrity(self, attestations: tuple[codec.AttestationClaims, ...]) -> bool:
-        by_subject: dict[bytes, list[codec.AttestationClaims]] = {}
+    def _integrity(self, attestations: tuple[model.AttestationClaims, ...]) -> bool:
+        by_subject: dict[bytes, list[model.AttestationClaims]] = {}
         for claims in attestations:
             by_subject.setdefault(claims.subject, []).append(claims)
         # any current attestation that contradicts what a link declared is a disagreement
@@ -608,7 +608,7 @@ class _Run:
 
     # V10: the oversight factor (spec 9.2)
     def _oversight(
-        self, approvals: tuple[tuple[codec.ApprovalClaims, bytes], ...], *, attached: int
+        self, approvals: tuple[tuple[model.ApprovalClaims, bytes], ...], *, attached: int
     ) -> None:
         """``approvals`` are those by some approver the chain names, signatures checked;
         ``attached`` counts every approval the presentation carried, by anyone."""
@@ -620,7 +620,7 @@ class _Run:
         wanted = codec.request_digest(
             self.chain.digest, inv.audience, inv.action, inv.resource, inv.args
         )
-        to_use: list[tuple[codec.ApprovalClaims, bytes]] = []
+        to_use: list[tuple[model.ApprovalClaims, bytes]] = []
         for approver in needed:
             mine = [a for a in approvals if a[0].issuer == approver.thumbprint]
             matching = [a for a in mine if a[0].request == wanted]
@@ -745,7 +745,7 @@ class _Run:
         }
 
 
-def _contradicts(declared: Descriptor, claims: codec.AttestationClaims) -> bool:
+def _contradicts(declared: Descriptor, claims: model.AttestationClaims) -> bool:
     """spec 9.1: an attestation contradicts a link where both speak and disagree.
 
     Digest sets disagree when they share no algorithm or differ on a shared one
@@ -757,7 +757,7 @@ def _contradicts(declared: Descriptor, claims: codec.AttestationClaims) -> bool:
     return bool(declared.model and claims.model and declared.model != claims.model)
 
 
-def _proves(declared: Descriptor, claims: codec.AttestationClaims) -> bool:
+def _proves(declared: Descriptor, claims: model.AttestationClaims) -> bool:
     """spec 9.1: where attestation is required, it must prove everything the link declared."""
     pairs = ((declared.code, claims.code), (declared.config, claims.config))
     if any(mine and digests_agree(mine, theirs) is not True for mine, theirs in pairs):
@@ -805,7 +805,7 @@ def _error_record(
     }
 
 
-def _request_mismatch(inv: codec.InvocationClaims, request: Request) -> str | None:
+def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | None:
     if inv.action != request.action:
         return "action"
     if inv.resource != request.resource:

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
-from agentchain import codec, policy
+from agentchain import codec, model
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, IssueError, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.model import Capability, Descriptor, Window, capabilities_cover
+from agentchain.model import AttestationClaims, Capability, Descriptor, Window, capabilities_cover
 
 DEFAULT_TTL: Final = 900  # seconds: links are short-lived unless asked otherwise
 MAX_DEPTH: Final = 255
@@ -39,15 +39,15 @@ def _capabilities(caps: Iterable[CapabilityLike], limits: Limits) -> tuple[Capab
     return out
 
 
-def _caveat(value: object, limits: Limits) -> codec.Caveat:
-    if isinstance(value, codec.Caveat):
+def _caveat(value: object, limits: Limits) -> model.Caveat:
+    if isinstance(value, model.Caveat):
         return value
-    if isinstance(value, policy.Statement):
-        return codec.Caveat(value)
-    return codec.Caveat(policy.parse(value, limits=limits))
+    if isinstance(value, model.Statement):
+        return model.Caveat(value)
+    return model.Caveat(model.parse_statement(value, limits=limits))
 
 
-def _caveats(caveats: Iterable[object], limits: Limits) -> tuple[codec.Caveat, ...]:
+def _caveats(caveats: Iterable[object], limits: Limits) -> tuple[model.Caveat, ...]:
     """Caveat objects, parsed statements, or raw statement data (unscoped)."""
     out = tuple(_caveat(c, limits) for c in caveats)
     if len(out) > limits.max_caveats:
@@ -56,11 +56,11 @@ def _caveats(caveats: Iterable[object], limits: Limits) -> tuple[codec.Caveat, .
 
 
 def _sign_link(
-    key: PrivateKey, claims: codec.LinkClaims, limits: Limits, encoding: codec.Encoding
+    key: PrivateKey, claims: model.LinkClaims, limits: Limits, encoding: codec.Encoding
 ) -> codec.Link:
     encoded = codec.sign_claims(key, claims, _encoding(encoding))
     # decode what we made: the issuer never hands out what the verifier would refuse to parse
-    return codec.decode_link_unverified(encoded, limits)
+    return codec.decode_unverified(model.LinkClaims, encoded, limits)
 
 
 def _encoding(encoding: str) -> codec.Encoding:
@@ -91,7 +91,7 @@ def issue(
     caveats: Iterable[object] = (),
     descriptor: Descriptor | None = None,
     purpose: str | None = None,
-    require_approval: Iterable[codec.ApprovalRequirement] = (),
+    require_approval: Iterable[model.ApprovalRequirement] = (),
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
@@ -108,7 +108,7 @@ def issue(
     if ttl <= 0:
         raise UsageError("ttl must be positive")
     start = _now(now)
-    claims = codec.LinkClaims(
+    claims = model.LinkClaims(
         issuer=key.public_key.thumbprint,
         holder=to,
         parent=None,
@@ -136,7 +136,7 @@ def delegate(
     caveats: Iterable[object] = (),
     descriptor: Descriptor | None = None,
     purpose: str | None = None,
-    require_approval: Iterable[codec.ApprovalRequirement] = (),
+    require_approval: Iterable[model.ApprovalRequirement] = (),
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
@@ -182,7 +182,7 @@ def delegate(
         raise IssueError(
             "scope_widened", f"{wider.action} on {wider.resource} is not covered by the parent"
         )
-    claims = codec.LinkClaims(
+    claims = model.LinkClaims(
         issuer=key.public_key.thumbprint,
         holder=to,
         parent=parent.digest,
@@ -224,7 +224,7 @@ def invoke(
         raise UsageError("only the token's holder can invoke it: key does not match")
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
-    claims = codec.InvocationClaims(
+    claims = model.InvocationClaims(
         chain=token.chain_digest,
         audience=audience,
         action=action,
@@ -235,7 +235,7 @@ def invoke(
     )
     try:
         encoded = codec.sign_claims(key, claims, token.encoding)
-        invocation = codec.decode_invocation_unverified(encoded, limits)
+        invocation = codec.decode_unverified(model.InvocationClaims, encoded, limits)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"invocation args are not protocol data: {exc}") from None
     except IssueError:
@@ -270,7 +270,7 @@ def attest(
         raise UsageError("an attestation attests code, model or config")
     start = _now(now)
     checked = Descriptor(code=code or {}, model=model, config=config or {})
-    claims = codec.AttestationClaims(
+    claims = AttestationClaims(
         issuer=key.public_key.thumbprint,
         subject=subject.thumbprint,
         iat=start,
@@ -280,7 +280,7 @@ def attest(
         config=checked.config,
     )
     encoded = codec.sign_claims(key, claims, _encoding(encoding))
-    return codec.decode_attestation_unverified(encoded, limits)
+    return codec.decode_unverified(AttestationClaims, encoded, limits)
 
 
 def approve(
@@ -302,8 +302,8 @@ def approve(
     if len(request_digest) != 32:
         raise UsageError("a request digest is 32 bytes")
     start = _now(now)
-    claims = codec.ApprovalClaims(
+    claims = model.ApprovalClaims(
         issuer=key.public_key.thumbprint, request=request_digest, iat=start, exp=start + ttl
     )
     encoded = codec.sign_claims(key, claims, _encoding(encoding))
-    return codec.decode_approval_unverified(encoded, limits)
+    return codec.decode_unverified(model.ApprovalClaims, encoded, limits)

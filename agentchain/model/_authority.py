@@ -22,7 +22,7 @@ _FORBIDDEN_IN_RESOURCE: Final = re.compile(r"[\x00-\x20\x7f\\]|%2[eEfF]|%5[cC]")
 _DIGEST_ALG: Final = re.compile(r"[a-z0-9][a-z0-9\-]{0,31}")
 MAX_NAME_CHARS: Final = 256
 
-Kind = Literal["human", "agent", "tool"]
+DescriptorKind = Literal["human", "agent", "tool"]
 KINDS: Final = ("human", "agent", "tool")
 
 
@@ -148,7 +148,7 @@ class Descriptor:
     Declared digests are claims of the delegator; only an attestation proves them.
     """
 
-    kind: Kind = "agent"
+    kind: DescriptorKind = "agent"
     name: str | None = None
     code: Mapping[str, bytes] = field(default_factory=dict)
     model: str | None = None

@@ -1,0 +1,429 @@
+"""Claims <-> claim maps, for both encodings (spec 5.5, 5.7, 9.1, 9.2).
+
+Decoding checks structure, never trust.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
+
+from agentchain.codec._fields import (
+    _bytes_out,
+    _decode_digests,
+    _decode_key,
+    _digests_out,
+    _fields,
+    _key_out,
+    _statement_out,
+    decode_descriptor,
+    digest,
+    encode_descriptor,
+    json_data,
+)
+from agentchain.codec._keys import (
+    A_CODE,
+    A_CONFIG,
+    A_EXP,
+    A_IAT,
+    A_ISSUER,
+    A_MODEL,
+    A_SUBJECT,
+    A_VERSION,
+    I_ACTION,
+    I_ARGS,
+    I_AUDIENCE,
+    I_CHAIN,
+    I_IAT,
+    I_NONCE,
+    I_RESOURCE,
+    I_VERSION,
+    L_APPROVALS,
+    L_CAPS,
+    L_CAVEATS,
+    L_DEPTH,
+    L_DESCRIPTOR,
+    L_EXP,
+    L_HOLDER,
+    L_IAT,
+    L_ID,
+    L_ISSUER,
+    L_NBF,
+    L_PARENT,
+    L_PURPOSE,
+    L_VERSION,
+    R_ACTIONS,
+    R_APPROVER,
+    R_WHEN,
+    V_EXP,
+    V_IAT,
+    V_ISSUER,
+    V_REQUEST,
+    V_VERSION,
+    VERSION,
+    Encoding,
+    _keys,
+)
+from agentchain.crypto import PublicKey
+from agentchain.errors import DecodeError
+from agentchain.limits import Limits
+from agentchain.model._authority import (
+    Capability,
+    Descriptor,
+    Window,
+    check_action,
+    check_resource,
+)
+from agentchain.model._caveats import parse_statement
+from agentchain.model._claims import (
+    ApprovalClaims,
+    ApprovalRequirement,
+    AttestationClaims,
+    Caveat,
+    Claims,
+    InvocationClaims,
+    LinkClaims,
+    ObjectKind,
+)
+from agentchain.wire import cbor
+
+C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims)
+
+
+def decode_caveat(value: object, limits: Limits, encoding: Encoding = "cbor") -> Caveat:
+    if not isinstance(value, dict):
+        return Caveat(parse_statement(value, limits=limits))
+    k = _keys(encoding, "requirement")
+    f = _fields(encoding, value, "scoped caveat", frozenset({k[R_WHEN], k[R_ACTIONS]}))
+    actions = f.array(k[R_ACTIONS])
+    if not actions or len(actions) > limits.max_capabilities:
+        raise DecodeError("schema_invalid", "a scoped caveat names 1..max_capabilities actions")
+    names = _texts(actions, "a scoped caveat's actions are text")
+    when = f.raw(k[R_WHEN])
+    if when is None:
+        raise DecodeError("schema_invalid", "a scoped caveat lacks its statement")
+    return Caveat(parse_statement(when, limits=limits), names)
+
+
+def _texts(values: list[object], message: str) -> tuple[str, ...]:
+    """``values`` as a tuple of text, or DecodeError(schema_invalid, message)."""
+    names = tuple(v for v in values if isinstance(v, str))
+    if len(names) != len(values):
+        raise DecodeError("schema_invalid", message)
+    return names
+
+
+def decode_approval_requirement(
+    value: object, limits: Limits, encoding: Encoding = "cbor"
+) -> ApprovalRequirement:
+    k = _keys(encoding, "requirement")
+    f = _fields(encoding, value, "approval requirement", frozenset(k.values()))
+    when = f.raw(k[R_WHEN])
+    actions = f.array(k[R_ACTIONS], required=False)
+    approver = f.raw(k[R_APPROVER])
+    if actions is not None and not actions:
+        raise DecodeError(
+            "schema_invalid", "approval requirement actions, when present, are non-empty"
+        )
+    if actions is not None and len(actions) > limits.max_capabilities:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_capabilities} actions")
+    names = _texts(actions or [], "approval requirement actions are text")
+    return ApprovalRequirement(
+        when=parse_statement(when, limits=limits) if when is not None else None,
+        actions=names,
+        approver=_decode_key(encoding, approver, "approver") if approver is not None else None,
+    )
+
+
+def decode_capability(value: object, limits: Limits) -> Capability:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], str)
+        or not isinstance(value[1], str)
+    ):
+        raise DecodeError("schema_invalid", "a capability is an array [action, resource]")
+    return _capability(value[0], value[1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _capability(action: str, resource: str) -> Capability:
+    """A checked Capability, remembered: the same grants recur in every chain, and the
+    syntax checks depend only on the two strings. Capability is immutable: safe to share."""
+    return Capability(action, resource)
+
+
+def _decode_holder(encoding: Encoding, value: object) -> PublicKey:
+    if encoding == "jose":
+        # RFC 7800 section 3.2: {"jwk": key}; no other confirmation method
+        if not isinstance(value, dict) or set(value) != {"jwk"}:
+            raise DecodeError("schema_invalid", "link cnf must be exactly {'jwk': public JWK}")
+        value = value["jwk"]
+    return _decode_key(encoding, value, "link holder")
+
+
+def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cbor") -> LinkClaims:
+    k = _keys(encoding, "link")
+    f = _fields(encoding, payload, "link", frozenset(k.values()), k[L_VERSION])
+    caps_raw = f.array(k[L_CAPS])
+    caveats_raw = f.array(k[L_CAVEATS])
+    if not caps_raw:
+        raise DecodeError("schema_invalid", "a link grants at least one capability")
+    if len(caps_raw) > limits.max_capabilities:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_capabilities} capabilities")
+    if len(caveats_raw) > limits.max_caveats:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_caveats} caveats")
+    nbf, exp = f.uint(k[L_NBF]), f.uint(k[L_EXP])
+    iat = f.uint(k[L_IAT])
+    depth = f.uint(k[L_DEPTH], upper=255)
+    issuer = f.bstr(k[L_ISSUER], size=(32, 32))
+    link_id = f.bstr(k[L_ID], size=(16, 64))
+    return LinkClaims(
+        issuer=issuer,
+        holder=_decode_holder(encoding, f.raw(k[L_HOLDER])),
+        parent=f.bstr(k[L_PARENT], size=(32, 32), required=False),
+        id=link_id,
+        iat=iat,
+        window=Window(nbf, exp),
+        capabilities=tuple(decode_capability(c, limits) for c in caps_raw),
+        caveats=tuple(decode_caveat(c, limits, encoding) for c in caveats_raw),
+        depth=depth,
+        purpose=f.text(k[L_PURPOSE], required=False),
+        descriptor=decode_descriptor(f.raw(k[L_DESCRIPTOR]), encoding),
+        approvals=_decode_requirements(f.array(k[L_APPROVALS], required=False), limits, encoding),
+    )
+
+
+def _decode_requirements(
+    raw: list[object] | None, limits: Limits, encoding: Encoding
+) -> tuple[ApprovalRequirement, ...]:
+    if raw is None:
+        return ()
+    if not raw:
+        raise DecodeError("schema_invalid", "approval requirements, when present, are non-empty")
+    if len(raw) > limits.max_caveats:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_caveats} approval requirements")
+    return tuple(decode_approval_requirement(r, limits, encoding) for r in raw)
+
+
+def check_args(args: object) -> dict[str, object]:
+    """Arguments are a map with text keys (spec 5.7); values are CBOR data without floats."""
+    if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+        raise DecodeError("schema_invalid", "invocation arguments must be a map with text keys")
+    return args
+
+
+def decode_invocation_claims(payload: object, encoding: Encoding = "cbor") -> InvocationClaims:
+    k = _keys(encoding, "invocation")
+    f = _fields(encoding, payload, "invocation", frozenset(k.values()), k[I_VERSION])
+    action, resource = f.text(k[I_ACTION]), f.text(k[I_RESOURCE])
+    check_action(action, pattern=False)
+    check_resource(resource, pattern=False)
+    chain, nonce = f.bstr(k[I_CHAIN], size=(32, 32)), f.bstr(k[I_NONCE], size=(16, 64))
+    audience, iat = f.text(k[I_AUDIENCE]), f.uint(k[I_IAT])
+    return InvocationClaims(
+        chain=chain,
+        audience=audience,
+        action=action,
+        resource=resource,
+        args=check_args(f.raw(k[I_ARGS])),
+        iat=iat,
+        nonce=nonce,
+    )
+
+
+def decode_attestation_claims(payload: object, encoding: Encoding = "cbor") -> AttestationClaims:
+    k = _keys(encoding, "attestation")
+    f = _fields(encoding, payload, "attestation", frozenset(k.values()), k[A_VERSION])
+    issuer, subject = f.bstr(k[A_ISSUER], size=(32, 32)), f.bstr(k[A_SUBJECT], size=(32, 32))
+    iat, exp = f.uint(k[A_IAT]), f.uint(k[A_EXP])
+    if exp <= iat:
+        raise DecodeError("time_invalid", "an attestation's exp must follow its iat")
+    code, config = f.raw(k[A_CODE]), f.raw(k[A_CONFIG])
+    model = f.text(k[A_MODEL], required=False)
+    if code is None and config is None and model is None:
+        raise DecodeError("schema_invalid", "an attestation attests code, model or config")
+    # Descriptor validates digest names and sizes with the same rules as links
+    checked = Descriptor(
+        code=_decode_digests(code, "attestation code", encoding) if code is not None else {},
+        model=model,
+        config=(
+            _decode_digests(config, "attestation config", encoding) if config is not None else {}
+        ),
+    )
+    return AttestationClaims(
+        issuer=issuer,
+        subject=subject,
+        iat=iat,
+        exp=exp,
+        code=checked.code,
+        model=checked.model,
+        config=checked.config,
+    )
+
+
+def decode_approval_claims(payload: object, encoding: Encoding = "cbor") -> ApprovalClaims:
+    k = _keys(encoding, "approval")
+    f = _fields(encoding, payload, "approval", frozenset(k.values()), k[V_VERSION])
+    issuer, request = f.bstr(k[V_ISSUER], size=(32, 32)), f.bstr(k[V_REQUEST], size=(32, 32))
+    iat, exp = f.uint(k[V_IAT]), f.uint(k[V_EXP])
+    if exp <= iat:
+        raise DecodeError("time_invalid", "an approval's exp must follow its iat")
+    return ApprovalClaims(issuer=issuer, request=request, iat=iat, exp=exp)
+
+
+def request_digest(
+    chain: bytes, audience: str, action: str, resource: str, args: Mapping[str, object]
+) -> bytes:
+    """spec 9.2: what an approval signs: one exact request on one exact chain.
+
+    Encoding-neutral: the logical values, in deterministic CBOR, whatever the
+    encoding of the chain and of the approval.
+    """
+    return digest(
+        cbor.encode(
+            ["agentchain/approval/v1", chain, audience, action, resource, dict(args)]  # type: ignore[list-item]
+        )
+    )
+
+
+# ---------------------------------------------------------------------------
+# encoding
+
+
+def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
+    k = _keys(encoding, "link")
+    holder = _key_out(encoding, claims.holder)
+    out: dict[Any, object] = {
+        k[L_VERSION]: VERSION,
+        k[L_ISSUER]: _bytes_out(encoding, claims.issuer),
+        # RFC 7800: the holder key is the confirmation key
+        k[L_HOLDER]: {"jwk": holder} if encoding == "jose" else holder,
+        k[L_ID]: _bytes_out(encoding, claims.id),
+        k[L_IAT]: claims.iat,
+        k[L_NBF]: claims.window.nbf,
+        k[L_EXP]: claims.window.exp,
+        k[L_CAPS]: [[c.action, c.resource] for c in claims.capabilities],
+        k[L_CAVEATS]: [encode_caveat(c, encoding) for c in claims.caveats],
+        k[L_DEPTH]: claims.depth,
+        k[L_DESCRIPTOR]: encode_descriptor(claims.descriptor, encoding),
+    }
+    if claims.parent is not None:
+        out[k[L_PARENT]] = _bytes_out(encoding, claims.parent)
+    if claims.purpose is not None:
+        out[k[L_PURPOSE]] = claims.purpose
+    if claims.approvals:
+        out[k[L_APPROVALS]] = [encode_approval_requirement(r, encoding) for r in claims.approvals]
+    return out
+
+
+def encode_caveat(caveat: Caveat, encoding: Encoding = "cbor") -> object:
+    statement = _statement_out(encoding, caveat.statement)
+    if not caveat.actions:
+        return statement
+    k = _keys(encoding, "requirement")
+    return {k[R_WHEN]: statement, k[R_ACTIONS]: list(caveat.actions)}
+
+
+def encode_approval_requirement(
+    requirement: ApprovalRequirement, encoding: Encoding = "cbor"
+) -> dict[Any, object]:
+    k = _keys(encoding, "requirement")
+    out: dict[Any, object] = {}
+    if requirement.when is not None:
+        out[k[R_WHEN]] = _statement_out(encoding, requirement.when)
+    if requirement.actions:
+        out[k[R_ACTIONS]] = list(requirement.actions)
+    if requirement.approver is not None:
+        out[k[R_APPROVER]] = _key_out(encoding, requirement.approver)
+    return out
+
+
+def _invocation_out(claims: InvocationClaims, encoding: Encoding) -> dict[Any, object]:
+    k = _keys(encoding, "invocation")
+    args = dict(claims.args)
+    return {
+        k[I_VERSION]: VERSION,
+        k[I_CHAIN]: _bytes_out(encoding, claims.chain),
+        k[I_AUDIENCE]: claims.audience,
+        k[I_ACTION]: claims.action,
+        k[I_RESOURCE]: claims.resource,
+        k[I_ARGS]: json_data(args, "the arguments") if encoding == "jose" else args,
+        k[I_IAT]: claims.iat,
+        k[I_NONCE]: _bytes_out(encoding, claims.nonce),
+    }
+
+
+def _attestation_out(claims: AttestationClaims, encoding: Encoding) -> dict[Any, object]:
+    k = _keys(encoding, "attestation")
+    out: dict[Any, object] = {
+        k[A_VERSION]: VERSION,
+        k[A_ISSUER]: _bytes_out(encoding, claims.issuer),
+        k[A_SUBJECT]: _bytes_out(encoding, claims.subject),
+        k[A_IAT]: claims.iat,
+        k[A_EXP]: claims.exp,
+    }
+    if claims.code:
+        out[k[A_CODE]] = _digests_out(encoding, claims.code)
+    if claims.model is not None:
+        out[k[A_MODEL]] = claims.model
+    if claims.config:
+        out[k[A_CONFIG]] = _digests_out(encoding, claims.config)
+    return out
+
+
+def _approval_out(claims: ApprovalClaims, encoding: Encoding) -> dict[Any, object]:
+    k = _keys(encoding, "approval")
+    return {
+        k[V_VERSION]: VERSION,
+        k[V_ISSUER]: _bytes_out(encoding, claims.issuer),
+        k[V_REQUEST]: _bytes_out(encoding, claims.request),
+        k[V_IAT]: claims.iat,
+        k[V_EXP]: claims.exp,
+    }
+
+
+_ENCODERS: Final[Mapping[ObjectKind, Callable[[Any, Encoding], dict[Any, object]]]] = {
+    "link": _link_out,
+    "invocation": _invocation_out,
+    "attestation": _attestation_out,
+    "approval": _approval_out,
+}
+
+
+def encode_claims(claims: Claims, encoding: Encoding = "cbor") -> dict[Any, object]:
+    """The claim map of ``claims`` in ``encoding`` (CBOR: integer keys; JOSE: names)."""
+    return _ENCODERS[claims.KIND](claims, encoding)
+
+
+def _decode_link(payload: object, limits: Limits, encoding: Encoding) -> LinkClaims:
+    return decode_link_claims(payload, limits, encoding)
+
+
+def _decode_invocation(payload: object, limits: Limits, encoding: Encoding) -> InvocationClaims:
+    return decode_invocation_claims(payload, encoding)
+
+
+def _decode_attestation(payload: object, limits: Limits, encoding: Encoding) -> AttestationClaims:
+    return decode_attestation_claims(payload, encoding)
+
+
+def _decode_approval(payload: object, limits: Limits, encoding: Encoding) -> ApprovalClaims:
+    return decode_approval_claims(payload, encoding)
+
+
+_DECODERS: Final[Mapping[ObjectKind, Callable[[object, Limits, Encoding], Claims]]] = {
+    "link": _decode_link,
+    "invocation": _decode_invocation,
+    "attestation": _decode_attestation,
+    "approval": _decode_approval,
+}
+
+
+def decode_claims(kind: type[C], payload: object, limits: Limits, encoding: Encoding) -> C:
+    """The claims of one object of ``kind`` from its decoded payload (schema checked)."""
+    claims = _DECODERS[kind.KIND](payload, limits, encoding)
+    if not isinstance(claims, kind):  # pragma: no cover - the table maps each kind to its class
+        raise TypeError(kind)
+    return claims

@@ -1,0 +1,216 @@
+"""The signed wrapper of one object (COSE_Sign1 or JWS compact): one generic type for all four.
+
+
+Decoding here checks structure, never trust: every object it returns keeps the
+exact bytes it came from, and its signature is still unchecked; the names say
+so (``decode_unverified``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Generic, TypeAlias, TypeVar
+
+from agentchain.codec._claims import (
+    decode_claims,
+    encode_claims,
+)
+from agentchain.codec._fields import digest
+from agentchain.codec._keys import (
+    JWT_TYP_APPROVAL,
+    JWT_TYP_ATTESTATION,
+    JWT_TYP_INVOCATION,
+    JWT_TYP_LINK,
+    TYP_APPROVAL,
+    TYP_ATTESTATION,
+    TYP_INVOCATION,
+    TYP_LINK,
+    Encoding,
+)
+from agentchain.crypto import ALGORITHMS, PrivateKey, by_cose_id
+from agentchain.errors import DecodeError, IssueError
+from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.model._claims import (
+    ApprovalClaims,
+    AttestationClaims,
+    Claims,
+    InvocationClaims,
+    LinkClaims,
+    ObjectKind,
+)
+from agentchain.wire import cbor, cose, jws
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The signed wrapper of one object, in either encoding; its signature is NOT checked.
+
+    The verifier reads only ``alg``, ``signature`` and ``signed`` (the exact
+    bytes the signature covers), so its steps are the same for both encodings.
+    """
+
+    encoding: Encoding
+    #: the algorithm name from the protected header ("EdDSA" or "ES256")
+    alg: str
+    typ: str
+    #: the protected header and the payload, as the bytes they were signed as
+    protected: bytes
+    payload: bytes
+    signature: bytes
+    #: what the signature covers: the COSE Sig_structure, or the JWS signing input
+    signed: bytes
+    #: the exact bytes this object was decoded from (for JOSE: the ASCII compact form)
+    encoded: bytes
+
+
+#: kind -> (CBOR typ, JOSE typ)
+_TYPS: Final[Mapping[ObjectKind, tuple[str, str]]] = {
+    "link": (TYP_LINK, JWT_TYP_LINK),
+    "invocation": (TYP_INVOCATION, JWT_TYP_INVOCATION),
+    "attestation": (TYP_ATTESTATION, JWT_TYP_ATTESTATION),
+    "approval": (TYP_APPROVAL, JWT_TYP_APPROVAL),
+}
+
+
+_JWS_FIRST: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def encoding_of(data: bytes) -> Encoding:
+    """Which encoding a signed object's bytes are in: a JWS compact is ASCII base64url."""
+    return "jose" if data[:1] and data[0] in _JWS_FIRST else "cbor"
+
+
+def _open(data: bytes, kind: ObjectKind, limits: Limits) -> tuple[Envelope, object]:
+    """Decode the envelope of one signed object of ``kind`` and parse its payload."""
+    if len(data) > limits.max_object_bytes:
+        raise DecodeError("limit_exceeded", f"signed object over {limits.max_object_bytes} bytes")
+    encoding = encoding_of(data)
+    typ = _TYPS[kind][encoding == "jose"]
+    if encoding == "jose":
+        compact = jws.decode_compact(
+            data,
+            algorithms=ALGORITHMS,
+            max_bytes=limits.max_object_bytes,
+            max_string_bytes=limits.max_string_bytes,
+        )
+        if compact.typ != typ:
+            raise DecodeError("type_mismatch", f"expected {typ}, found {compact.typ[:60]}")
+        payload = jws.loads(
+            compact.payload,
+            max_bytes=limits.max_object_bytes,
+            max_depth=limits.max_cbor_depth,
+            max_items=limits.max_cbor_items,
+            max_string_bytes=limits.max_string_bytes,
+        )
+        envelope = Envelope(
+            encoding="jose",
+            alg=compact.alg,
+            typ=compact.typ,
+            protected=compact.protected,
+            payload=compact.payload,
+            signature=compact.signature,
+            signed=compact.to_be_signed(),
+            encoded=data,
+        )
+        return envelope, payload
+    sign1 = cose.decode_sign1(
+        data,
+        max_depth=limits.max_cbor_depth,
+        max_items=limits.max_cbor_items,
+        max_string_bytes=limits.max_object_bytes,
+    )
+    if sign1.typ != typ:
+        raise DecodeError("type_mismatch", f"expected {typ}, found {sign1.typ[:60]}")
+    alg = by_cose_id(sign1.alg).name
+    payload = cbor.decode(
+        sign1.payload,
+        max_depth=limits.max_cbor_depth,
+        max_items=limits.max_cbor_items,
+        max_string_bytes=limits.max_string_bytes,
+    )
+    envelope = Envelope(
+        encoding="cbor",
+        alg=alg,
+        typ=sign1.typ,
+        protected=sign1.protected,
+        payload=sign1.payload,
+        signature=sign1.signature,
+        signed=sign1.to_be_signed(),
+        encoded=data,
+    )
+    return envelope, payload
+
+
+C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed(Generic[C]):
+    """A decoded signed object whose signature is NOT yet checked (the verifier checks it).
+
+    One type for the four kinds (spec 5.3): ``Signed[LinkClaims]`` is a link,
+    and so on; the aliases below name them.
+    """
+
+    claims: C
+    envelope: Envelope
+    #: SHA-256 of the exact signed bytes: a link's child names it as ``parent`` and
+    #: revocations name it; an invocation names its approvals by it (spec 5.5, 9.2)
+    digest: bytes
+
+    @property
+    def encoded(self) -> bytes:
+        return self.envelope.encoded
+
+    @property
+    def alg(self) -> str:
+        return self.envelope.alg
+
+    @property
+    def encoding(self) -> Encoding:
+        return self.envelope.encoding
+
+
+Link: TypeAlias = Signed[LinkClaims]
+Invocation: TypeAlias = Signed[InvocationClaims]
+Attestation: TypeAlias = Signed[AttestationClaims]
+Approval: TypeAlias = Signed[ApprovalClaims]
+
+
+def decode_unverified(kind: type[C], data: bytes, limits: Limits = DEFAULT_LIMITS) -> Signed[C]:
+    """One signed object of ``kind`` in either encoding (detected from its first byte),
+    structure checked only: its typ must be the kind's, its claims the kind's schema."""
+    envelope, payload = _open(data, kind.KIND, limits)
+    claims = decode_claims(kind, payload, limits, envelope.encoding)
+    return Signed(claims=claims, envelope=envelope, digest=digest(data))
+
+
+def sign_object(key: PrivateKey, typ: str, payload: object) -> bytes:
+    """Encode ``payload`` deterministically and wrap it in a COSE_Sign1 signed by ``key``."""
+    payload_bytes = cbor.encode(payload)  # type: ignore[arg-type]
+    protected = cose.protected_header(key.algorithm.cose_id, typ)
+    signature = key.sign(cose.sig_structure(protected, payload_bytes))
+    return cose.assemble(protected, payload_bytes, signature)
+
+
+def sign_object_jose(key: PrivateKey, typ: str, payload: object) -> bytes:
+    """Serialize ``payload`` as JSON and wrap it in a JWS compact signed by ``key``.
+
+    Signing is ours, not a JOSE library's: ES256 stays deterministic (RFC 6979)
+    and the header stays exactly ``{"alg", "typ"}`` (spec/jose.md).
+    """
+    payload_bytes = jws.dumps(payload)
+    protected = jws.protected_header(key.alg, typ)
+    signature = key.sign(jws.signing_input(protected, payload_bytes))
+    return jws.assemble(protected, payload_bytes, signature)
+
+
+def sign_claims(key: PrivateKey, claims: Claims, encoding: Encoding = "cbor") -> bytes:
+    """Sign one object's claims in ``encoding``; the typ follows the claims' ``KIND``."""
+    cbor_typ, jose_typ = _TYPS[claims.KIND]
+    if encoding == "jose":
+        return sign_object_jose(key, jose_typ, encode_claims(claims, "jose"))
+    if encoding != "cbor":
+        raise IssueError("encoding_unknown", f"no encoding {encoding!r}: use cbor or jose")
+    return sign_object(key, cbor_typ, encode_claims(claims, "cbor"))

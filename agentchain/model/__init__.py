@@ -1,0 +1,68 @@
+"""The protocol's data model (layer 3): pure data and the attenuation rules of spec 4.
+
+Capabilities, descriptors and time windows (spec 4); the caveat language's
+syntax (spec 6.1); the claims of links, invocations, attestations and approvals
+(spec 5.5, 5.7, 9.1, 9.2). No bytes, no encodings, no signatures, no evaluation.
+"""
+
+from agentchain.model._authority import (
+    KINDS,
+    MAX_NAME_CHARS,
+    Capability,
+    Descriptor,
+    DescriptorKind,
+    Window,
+    action_covers,
+    capabilities_cover,
+    check_action,
+    check_resource,
+    digests_agree,
+    resource_covers,
+)
+from agentchain.model._caveats import (
+    Op,
+    Selector,
+    Statement,
+    Value,
+    parse_statement,
+    statement_text,
+)
+from agentchain.model._claims import (
+    ApprovalClaims,
+    ApprovalRequirement,
+    AttestationClaims,
+    Caveat,
+    Claims,
+    InvocationClaims,
+    LinkClaims,
+    ObjectKind,
+)
+
+__all__ = [
+    "KINDS",
+    "MAX_NAME_CHARS",
+    "ApprovalClaims",
+    "ApprovalRequirement",
+    "AttestationClaims",
+    "Capability",
+    "Caveat",
+    "Claims",
+    "Descriptor",
+    "DescriptorKind",
+    "InvocationClaims",
+    "LinkClaims",
+    "ObjectKind",
+    "Op",
+    "Selector",
+    "Statement",
+    "Value",
+    "Window",
+    "action_covers",
+    "capabilities_cover",
+    "check_action",
+    "check_resource",
+    "digests_agree",
+    "parse_statement",
+    "resource_covers",
+    "statement_text",
+]

@@ -1,0 +1,13 @@
+"""Caveat evaluation (layer 5): judges a verified model's caveats over a request, never bytes."""
+
+from agentchain.policy._evaluate import (
+    Result,
+    Truth,
+    evaluate,
+)
+
+__all__ = [
+    "Result",
+    "Truth",
+    "evaluate",
+]

@@ -1,0 +1,212 @@
+"""The package's layering, enforced: every import points down, none sideways, no cycles.
+
+ARCHITECTURE.md describes the layers; this test is their contract. Every import
+statement of every module counts, wherever it sits: at the top, inside a
+function, or under ``if TYPE_CHECKING:``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "agentchain"
+
+#: unit (first component under agentchain, or "agentchain" for the package's own
+#: __init__: the public API) -> layer. A unit imports only from lower layers, or
+#: from itself; units of one layer never import each other.
+LAYERS: Mapping[str, int] = {
+    "errors": 0,
+    "limits": 0,
+    "crypto": 1,
+    "wire": 1,
+    "store": 1,
+    "model": 2,
+    "codec": 3,
+    "policy": 4,
+    "issuer": 5,
+    "verifier": 5,
+    "agentchain": 6,
+    "inspection": 7,
+    "vectors": 7,
+    "bench": 7,
+    "demo": 8,
+    "testing": 8,
+    "cli": 9,
+    "__main__": 10,
+}
+
+Graph = Mapping[str, frozenset[str]]
+
+
+def module_name(path: Path) -> str:
+    parts = ["agentchain", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports_of(source: str, module: str, *, is_package: bool, known: Iterable[str]) -> set[str]:
+    """Every agentchain module ``source`` imports, by its dotted name.
+
+    ``from agentchain import codec`` names the module ``agentchain.codec``;
+    ``from agentchain import PrivateKey`` names ``agentchain`` (the public API).
+    """
+    known = set(known)
+    package = module if is_package else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "agentchain")
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base.split(".")[0] != "agentchain":
+                continue
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.add(candidate if candidate in known else base)
+    found.discard(module)
+    return found
+
+
+def package_graph() -> dict[str, frozenset[str]]:
+    modules = _modules()
+    return {
+        name: frozenset(
+            imports_of(path.read_text(), name, is_package=path.name == "__init__.py", known=modules)
+        )
+        for name, path in modules.items()
+    }
+
+
+def unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "agentchain"
+
+
+def violations(graph: Graph, layers: Mapping[str, int] = LAYERS) -> list[str]:
+    """Each import that points up or sideways, and each module of no known layer."""
+    found = []
+    for module, targets in sorted(graph.items()):
+        here = unit(module)
+        if here not in layers:
+            found.append(f"{module}: unit {here!r} has no layer in LAYERS")
+            continue
+        for target in sorted(targets):
+            there = unit(target)
+            if there == here:
+                continue
+            if there not in layers:
+                found.append(f"{module} -> {target}: unit {there!r} has no layer")
+            elif layers[there] > layers[here]:
+                found.append(f"{module} -> {target}: points up ({here} {layers[here]} < {there})")
+            elif layers[there] == layers[here]:
+                found.append(f"{module} -> {target}: points sideways within layer {layers[here]}")
+    return found
+
+
+def cycles(graph: Graph) -> list[list[str]]:
+    """Every cycle of imports between modules (one representative path per cycle found)."""
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        path: list[str] = [start]
+        stack = [iter(sorted(graph.get(start, ())))]
+        state[start] = 1
+        while stack:
+            target = next(stack[-1], None)
+            if target is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(target) == 1:
+                found.append([*path[path.index(target) :], target])
+            elif not state.get(target):
+                state[target] = 1
+                path.append(target)
+                stack.append(iter(sorted(graph.get(target, ()))))
+    return found
+
+
+def test_every_unit_has_a_layer() -> None:
+    units = {unit(m) for m in _modules()}
+    assert units <= set(LAYERS), sorted(units - set(LAYERS))
+    assert set(LAYERS) <= units, f"LAYERS names units that no longer exist: {set(LAYERS) - units}"
+
+
+def test_every_import_points_down() -> None:
+    assert violations(package_graph()) == []
+
+
+def test_no_import_cycles() -> None:
+    assert cycles(package_graph()) == []
+
+
+def test_the_graph_sees_imports_in_functions_and_type_checking_blocks() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from agentchain.verifier import Verifier\n"
+        "def f():\n"
+        "    import agentchain.cli\n"
+        "    from . import _keys\n"
+    )
+    known = {"agentchain.codec._keys", "agentchain.cli", "agentchain.verifier"}
+    found = imports_of(source, "agentchain.codec._x", is_package=False, known=known)
+    assert found == {"agentchain.verifier", "agentchain.cli", "agentchain.codec._keys"}
+
+
+def test_the_check_fails_on_the_codec_to_policy_edge_of_0_1_0() -> None:
+    # 0.1.0's codec.py began with `from agentchain import policy` (for the caveat
+    # syntax); fed that module, the checker must refuse it.
+    known = set(_modules())
+    edges = imports_of(
+        "from agentchain import policy\n", "agentchain.codec._claims", is_package=False, known=known
+    )
+    graph = {**package_graph(), "agentchain.codec._claims": frozenset(edges)}
+    assert violations(graph) == [
+        "agentchain.codec._claims -> agentchain.policy: points up (codec 3 < policy)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("module", "target", "message"),
+    [
+        ("agentchain.model._claims", "agentchain.codec", "points up"),
+        ("agentchain.wire.cbor", "agentchain.crypto", "points sideways"),
+        ("agentchain.issuer._issuer", "agentchain.verifier", "points sideways"),
+        ("agentchain.verifier._verifier", "agentchain", "points up"),
+        ("agentchain.errors", "agentchain.cli", "points up"),
+    ],
+)
+def test_the_check_fails_on_an_added_upward_or_sideways_import(
+    module: str, target: str, message: str
+) -> None:
+    graph = dict(package_graph())
+    graph[module] = graph[module] | {target}
+    [found] = violations(graph)
+    assert found.startswith(f"{module} -> {target}: {message}")
+
+
+def test_the_check_fails_on_a_cycle_inside_a_package() -> None:
+    graph = dict(package_graph())
+    graph["agentchain.codec._keys"] = graph["agentchain.codec._keys"] | {"agentchain.codec"}
+    assert violations(graph) == []  # same unit: only the cycle check can see it
+    found = cycles(graph)
+    assert found, "the cycle codec -> codec._keys -> codec went unseen"
+    assert all(c[0] == c[-1] for c in found)
+    assert any({"agentchain.codec", "agentchain.codec._keys"} <= set(c) for c in found)
+
+
+def test_a_module_outside_every_layer_is_refused() -> None:
+    graph = {**package_graph(), "agentchain.plugins": frozenset({"agentchain.errors"})}
+    assert violations(graph) == ["agentchain.plugins: unit 'plugins' has no layer in LAYERS"]
