@@ -1,6 +1,6 @@
 """``agentchain demo``: the whole story with real keys, tokens, stores and the real verifier.
 
-Layer 7 (with the CLI): it prints through rich; the library never imports it.
+A surface (layer 9, with the CLI): it prints through rich; the library never imports it.
 Alice delegates to a travel agent, the agent delegates flight search to a
 sub-agent whose code is pinned and attested, and a verifier decides nine
 requests. Nothing is simulated: every decision comes from ``Verifier.verify``

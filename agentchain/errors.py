@@ -4,7 +4,7 @@ Every code in :data:`REGISTRY` is either an *error* (the bytes are not a valid
 token, or the caller asked for something impossible: an exception is raised)
 or a *deny* reason (a valid token that does not authorize this request now: it
 appears in a :class:`~agentchain.verifier.Decision`). The same strings appear in
-spec/agentchain.md section 9, in the conformance vectors and in the CLI's JSON.
+spec/agentchain.md section 10, in the conformance vectors and in the CLI's JSON.
 
 This module imports nothing of the package (layer 1).
 """
@@ -13,7 +13,66 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
+
+#: every registered code, as a type: a typo in a literal code is a type error (a test
+#: checks that this and REGISTRY name the same codes)
+Code = Literal[
+    "encoding_unknown",
+    "base64_invalid",
+    "limit_exceeded",
+    "cbor_malformed",
+    "cbor_noncanonical",
+    "cbor_duplicate_key",
+    "cbor_indefinite",
+    "cbor_tag",
+    "cbor_unsupported",
+    "cbor_trailing",
+    "encoding_mixed",
+    "json_invalid",
+    "json_duplicate_key",
+    "jose_header_forbidden",
+    "jose_crit_unsupported",
+    "schema_invalid",
+    "unknown_field",
+    "version_unsupported",
+    "type_mismatch",
+    "caveat_invalid",
+    "alg_not_allowed",
+    "key_invalid",
+    "signature_malformed",
+    "signature_invalid",
+    "chain_empty",
+    "root_untrusted",
+    "chain_broken",
+    "issuer_mismatch",
+    "scope_widened",
+    "time_widened",
+    "depth_exceeded",
+    "time_invalid",
+    "invocation_missing",
+    "chain_digest_mismatch",
+    "not_yet_valid",
+    "expired",
+    "revoked",
+    "audience_mismatch",
+    "invocation_stale",
+    "invocation_future",
+    "replay",
+    "request_mismatch",
+    "capability_missing",
+    "caveat_failed",
+    "attestation_missing",
+    "attestation_mismatch",
+    "attestation_expired",
+    "approval_required",
+    "approval_mismatch",
+    "approval_expired",
+    "approval_replayed",
+    "usage",
+    "store_error",
+    "key_file_exposed",
+]
 
 
 class Kind(enum.Enum):
@@ -68,7 +127,7 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     ),
     "type_mismatch": CodeInfo(_E, "a signed object of one kind appears where another is expected"),
     "caveat_invalid": CodeInfo(_E, "a caveat is not a well-formed policy statement"),
-    # -- keys and signatures (spec 3, 6)
+    # -- keys and signatures (spec 3)
     "alg_not_allowed": CodeInfo(
         _E, "the algorithm is unknown, not allowed, or not bound to the key"
     ),
@@ -125,9 +184,9 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
 class AgentchainError(Exception):
     """Base of every error the library raises. ``code`` is a key of REGISTRY."""
 
-    code: str
+    code: Code
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         if code not in REGISTRY:  # a typo here would leak an unregistered code
             raise ValueError(f"unregistered error code {code!r}")
         super().__init__(f"{code}: {message}")
@@ -153,14 +212,6 @@ class ChainError(AgentchainError):
 
 class IssueError(AgentchainError):
     """The issuer refused to sign: the new link would widen authority."""
-
-
-def info(code: str) -> CodeInfo:
-    """The registry entry of ``code``; raises ValueError for an unknown code."""
-    try:
-        return REGISTRY[code]
-    except KeyError:
-        raise ValueError(f"unregistered code {code!r}") from None
 
 
 class UsageError(AgentchainError):

@@ -4,12 +4,13 @@
 without trusting anything and runs the checks that need no trust policy: each
 non-root link's signature under the key its parent names, the linkage, the
 attenuation of scope, window and depth (spec 4.3 to 4.5), the windows at one
-time, and the invocation's binding. The rules are the model's and the keys' own
-(``capabilities_cover``, ``Window.inside``, ``PublicKey.verify``); this module
+time, and the invocation's binding. Each rule is the very function the verifier
+calls (``agentchain.verifier._checks``), so the two cannot disagree; this module
 only collects every finding instead of stopping at the first one. It is never
 a decision: only :class:`~agentchain.verifier.Verifier` decides.
 
-Layer 7 (with the CLI and the demo): it prints through rich.
+A surface (with the CLI and the demo): it draws through rich, and returns the
+drawing; the CLI prints it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.markup import escape
 from rich.tree import Tree
@@ -24,14 +26,27 @@ from rich.tree import Tree
 from agentchain import codec, model
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError
-from agentchain.model import capabilities_cover
 from agentchain.verifier import TrustPolicy
+from agentchain.verifier._checks import (
+    Violation,
+    check_alg,
+    check_binding,
+    check_depth,
+    check_fresh,
+    check_linkage,
+    check_scope,
+    check_signer,
+    check_time_nesting,
+    check_valid_at,
+    check_window,
+)
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrustPolicy)}
 #: the verifier's defaults (spec 8.1), which inspect assumes
 CLOCK_SKEW: int = _DEFAULTS["clock_skew"]  # type: ignore[assignment]
 MAX_TTL: int = _DEFAULTS["max_ttl"]  # type: ignore[assignment]
 INVOCATION_WINDOW: int = _DEFAULTS["invocation_window"]  # type: ignore[assignment]
+ALGORITHMS: frozenset[str] = _DEFAULTS["algorithms"]  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +61,15 @@ class Finding:
         return {"code": self.code, "where": self.where, "message": self.message}
 
 
-def _signature(
-    key: PublicKey, alg: str, signature: bytes, signed: bytes, where: str
-) -> Finding | None:
-    if alg != key.alg:
-        return Finding("alg_not_allowed", where, f"signed with {alg} but the key is {key.alg}")
+def _finding(violation: Violation | None, where: str) -> Finding | None:
+    return None if violation is None else Finding(violation.code, where, violation.detail)
+
+
+def _signature(key: PublicKey, signed: codec.Signed[Any], where: str) -> Finding | None:
+    if (wrong := _finding(check_alg(signed.alg, key, ALGORITHMS), where)) is not None:
+        return wrong
     try:
-        key.verify(signature, signed)
+        key.verify(signed.envelope.signature, signed.envelope.signed)
     except AgentchainError as exc:
         return Finding(exc.code, where, f"the signature does not verify: {exc.message}")
     return None
@@ -66,58 +83,27 @@ def _link_findings(
     anchors: Sequence[PublicKey],
 ) -> list[Finding]:
     where = f"link {index}"
-    claims, window = link.claims, link.claims.window
     out: list[Finding | None] = []
     # the signer: a trust anchor at the root (checked only when some are given)
-    if parent is None:
-        anchor = next((a for a in anchors if a.thumbprint == claims.issuer), None)
-        if anchor is not None:
-            out.append(_signature(anchor, link.alg, link.envelope.signature, _tbs(link), where))
-        elif anchors:
-            out.append(Finding("root_untrusted", where, "the root's signer is not a given anchor"))
-        if claims.parent is not None:
-            out.append(Finding("chain_broken", where, "the root link names a parent"))
-    else:
-        holder = parent.claims.holder
-        if claims.issuer != holder.thumbprint:
-            out.append(Finding("issuer_mismatch", where, "not issued by its parent's holder"))
+    if parent is not None or anchors:
+        signer = check_signer(
+            link, parent, lambda issuer: next((a for a in anchors if a.thumbprint == issuer), None)
+        )
+        if isinstance(signer, Violation):
+            out.append(_finding(signer, where))
         else:
-            out.append(_signature(holder, link.alg, link.envelope.signature, _tbs(link), where))
-        if claims.parent != parent.digest:
-            out.append(Finding("chain_broken", where, "does not hash its parent's signed bytes"))
-    if window.exp <= window.nbf or window.exp - window.nbf > MAX_TTL:
-        out.append(Finding("time_invalid", where, f"window empty or longer than {MAX_TTL}s"))
+            out.append(_signature(signer, link, where))
+    out.append(_finding(check_linkage(link, parent), where))
+    out.append(_finding(check_window(link, MAX_TTL), where))
     # spec 4.3 to 4.5: authority only narrows
     if parent is not None:
-        wider = capabilities_cover(parent.claims.capabilities, claims.capabilities)
-        if wider is not None:
-            out.append(
-                Finding(
-                    "scope_widened",
-                    where,
-                    f"grants {wider.action} on {wider.resource}, beyond its parent",
-                )
-            )
-        if not window.inside(parent.claims.window):
-            out.append(Finding("time_widened", where, "its window is not inside its parent's"))
-        if claims.depth >= parent.claims.depth:
-            out.append(
-                Finding(
-                    "depth_exceeded",
-                    where,
-                    f"depth {claims.depth} is not below its parent's {parent.claims.depth}",
-                )
-            )
+        out.extend(
+            _finding(check(link, parent), where)
+            for check in (check_scope, check_time_nesting, check_depth)
+        )
     # spec 8.2 V4, at the given time
-    if now < window.nbf - CLOCK_SKEW:
-        out.append(Finding("not_yet_valid", where, f"not valid before {codec.rfc3339(window.nbf)}"))
-    elif now >= window.exp + CLOCK_SKEW:
-        out.append(Finding("expired", where, f"expired at {codec.rfc3339(window.exp)}"))
+    out.append(_finding(check_valid_at(link, now, CLOCK_SKEW), where))
     return [finding for finding in out if finding is not None]
-
-
-def _tbs(link: codec.Link) -> bytes:
-    return link.envelope.signed
 
 
 def findings(
@@ -138,26 +124,18 @@ def findings(
     if invocation is not None:
         where = "the invocation"
         holder = presentation.links[-1].claims.holder
-        bad = _signature(
-            holder,
-            invocation.envelope.alg,
-            invocation.envelope.signature,
-            invocation.envelope.signed,
-            where,
-        )
+        bad = _signature(holder, invocation, where)
         if bad is not None:
             out.append(
                 Finding(bad.code, where, "not signed by the last holder's key: " + bad.message)
             )
-        if invocation.claims.chain != presentation.chain_digest:
-            out.append(Finding("chain_digest_mismatch", where, "bound to another chain"))
         iat = invocation.claims.iat
-        if iat > now + CLOCK_SKEW:
-            out.append(Finding("invocation_future", where, f"dated {codec.rfc3339(iat)}"))
-        elif now - iat > INVOCATION_WINDOW + CLOCK_SKEW:
-            out.append(
-                Finding("invocation_stale", where, f"signed at {codec.rfc3339(iat)}, too old")
-            )
+        for violation in (
+            check_binding(invocation, presentation.chain_digest),
+            check_fresh(iat, now, CLOCK_SKEW, INVOCATION_WINDOW),
+        ):
+            if (finding := _finding(violation, where)) is not None:
+                out.append(finding)
     return out
 
 

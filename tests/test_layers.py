@@ -19,24 +19,25 @@ PACKAGE = Path(__file__).resolve().parent.parent / "agentchain"
 #: __init__: the public API) -> layer. A unit imports only from lower layers, or
 #: from itself; units of one layer never import each other.
 LAYERS: Mapping[str, int] = {
-    "errors": 0,
-    "limits": 0,
-    "crypto": 1,
-    "wire": 1,
-    "store": 1,
-    "model": 2,
-    "codec": 3,
-    "policy": 4,
-    "issuer": 5,
-    "verifier": 5,
-    "agentchain": 6,
-    "inspection": 7,
-    "vectors": 7,
-    "bench": 7,
-    "demo": 8,
-    "testing": 8,
-    "cli": 9,
-    "__main__": 10,
+    "errors": 1,
+    "limits": 1,
+    "crypto": 2,
+    "wire": 2,
+    "store": 2,
+    "model": 3,
+    "codec": 4,
+    "policy": 5,
+    "issuer": 6,
+    "verifier": 6,
+    "agentchain": 7,  # the public API: agentchain/__init__.py
+    # the surfaces, in the order they may import each other
+    "inspection": 8,
+    "vectors": 8,
+    "bench": 8,
+    "demo": 9,
+    "testing": 9,
+    "cli": 10,
+    "__main__": 11,
 }
 
 Graph = Mapping[str, frozenset[str]]
@@ -174,7 +175,7 @@ def test_the_check_fails_on_the_codec_to_policy_edge_of_0_1_0() -> None:
     )
     graph = {**package_graph(), "agentchain.codec._claims": frozenset(edges)}
     assert violations(graph) == [
-        "agentchain.codec._claims -> agentchain.policy: points up (codec 3 < policy)"
+        "agentchain.codec._claims -> agentchain.policy: points up (codec 4 < policy)"
     ]
 
 
@@ -210,3 +211,36 @@ def test_the_check_fails_on_a_cycle_inside_a_package() -> None:
 def test_a_module_outside_every_layer_is_refused() -> None:
     graph = {**package_graph(), "agentchain.plugins": frozenset({"agentchain.errors"})}
     assert violations(graph) == ["agentchain.plugins: unit 'plugins' has no layer in LAYERS"]
+
+
+def test_inspect_and_verify_share_one_function_per_check() -> None:
+    # spec 11.1: inspect reports what verify would reject; it must never re-implement a
+    # rule. Every check inspect runs is the verifier's own function object...
+    from agentchain import inspection
+    from agentchain.verifier import _checks, _verifier
+
+    shared = [name for name in vars(_checks) if name.startswith("check_")]
+    assert len(shared) >= 10
+    for name in shared:
+        assert getattr(inspection, name) is getattr(_checks, name), name
+        assert getattr(_verifier, name) is getattr(_checks, name), name
+    # ...and neither calls the model's rules around them
+    for module in (inspection, _verifier):
+        source = Path(str(module.__file__)).read_text()
+        called = {
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call)
+        }
+        assert not called & {"capabilities_cover", "inside"}, module.__name__
+
+
+def test_the_code_type_names_exactly_the_registry() -> None:
+    # spec 10: one registry of codes; errors.Code lets mypy refuse a misspelt literal code
+    import typing
+
+    from agentchain.errors import REGISTRY, Code
+
+    codes = typing.get_args(Code)
+    assert len(codes) == len(set(codes))
+    assert set(codes) == set(REGISTRY)

@@ -118,9 +118,6 @@ class Presentation:
         prefix = TEXT_PREFIX_JOSE if self.encoding == "jose" else TEXT_PREFIX_CBOR
         return prefix + b64encode(self.to_bytes())
 
-    def without_invocation(self) -> Presentation:
-        return Presentation(self.links)
-
 
 def container_encoding(data: bytes) -> Encoding:
     """A JOSE container is a JSON object (starts with '{'); a CBOR container is a map."""

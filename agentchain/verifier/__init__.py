@@ -1,24 +1,23 @@
-"""The verifier (layer 6, spec 8): from a presentation and a request to one Decision."""
+"""The verifier (layer 6, spec 8): from a presentation and a request to one Decision.
 
-from agentchain.verifier._cache import (
-    DEFAULT_PREFIX_CACHE_SIZE,
-    PrefixCache,
-    policy_fingerprint,
-)
-from agentchain.verifier._verifier import (
+:class:`Verifier` is the only way from untrusted bytes to a verified chain; its
+checks are one function each (``_checks``), shared with ``inspect``.
+"""
+
+from agentchain.verifier._audit import AuditSink, JsonLinesAuditLog
+from agentchain.verifier._cache import DEFAULT_PREFIX_CACHE_SIZE, PrefixCache, policy_fingerprint
+from agentchain.verifier._types import (
     FACTORS,
     ApprovalRequest,
-    AuditSink,
     Decision,
-    JsonLinesAuditLog,
     Outcome,
     Principal,
     Reason,
     Request,
     TrustPolicy,
     VerifiedChain,
-    Verifier,
 )
+from agentchain.verifier._verifier import Verifier
 
 __all__ = [
     "DEFAULT_PREFIX_CACHE_SIZE",

@@ -31,6 +31,7 @@ from typing import Final
 from agentchain.codec import Link
 from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
+from agentchain.verifier._types import TrustPolicy
 from agentchain.wire import cbor
 
 __all__ = ["DEFAULT_PREFIX_CACHE_SIZE", "PrefixCache", "policy_fingerprint"]
@@ -56,14 +57,14 @@ def _canonical(value: object) -> cbor.CBORValue:
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")
 
 
-def policy_fingerprint(policy: object) -> bytes:
+def policy_fingerprint(policy: TrustPolicy) -> bytes:
     """SHA-256 over a deterministic encoding of every field of a trust policy.
 
     Two policies share a fingerprint exactly when all their fields are equal
     (anchors and attesters by algorithm and key bytes, in order; the algorithm
     set sorted; the limits field by field).
     """
-    if not dataclasses.is_dataclass(policy) or isinstance(policy, type):
+    if not isinstance(policy, TrustPolicy):  # for untyped callers
         raise UsageError("a trust policy fingerprint needs a TrustPolicy")
     encoded = cbor.encode([_FINGERPRINT_DOMAIN, _canonical(policy)])
     return hashlib.sha256(encoded).digest()

@@ -9,214 +9,56 @@ a policy outcome can never mask a forgery.
 
 from __future__ import annotations
 
-import enum
 import json
-import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Final
 
 from agentchain import codec, model, policy
-from agentchain.crypto import ALGORITHMS, PublicKey
-from agentchain.errors import REGISTRY, AgentchainError, ChainError, InvalidKey, Kind, UsageError
-from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.crypto import PublicKey
+from agentchain.errors import AgentchainError, ChainError, UsageError
 from agentchain.model import (
     Descriptor,
     action_covers,
-    capabilities_cover,
-    check_action,
-    check_resource,
     digests_agree,
 )
 from agentchain.store import MemoryStore, NonceStatus, Store
+from agentchain.verifier._audit import (
+    AuditSink,
+    _error_record,
+    _principal_record,
+)
 from agentchain.verifier._cache import PrefixCache, policy_fingerprint
+from agentchain.verifier._checks import (
+    Violation,
+    check_alg,
+    check_binding,
+    check_depth,
+    check_fresh,
+    check_linkage,
+    check_scope,
+    check_signer,
+    check_time_nesting,
+    check_valid_at,
+    check_window,
+)
+from agentchain.verifier._types import (
+    FACTORS,
+    ApprovalRequest,
+    Decision,
+    Outcome,
+    Principal,
+    Reason,
+    Request,
+    TrustPolicy,
+    VerifiedChain,
+)
 from agentchain.wire import cbor
 
-
-class Outcome(enum.StrEnum):
-    ALLOW = "allow"
-    DENY = "deny"
-    NEEDS_APPROVAL = "needs_approval"
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    code: str
-    message: str
-
-    def __post_init__(self) -> None:
-        if REGISTRY.get(self.code, None) is None or REGISTRY[self.code].kind is not Kind.DENY:
-            raise ValueError(f"{self.code!r} is not a registered deny code")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TrustPolicy:
-    """What the verifier trusts and how strict it is. Immutable; checked when built.
-
-    ``anchors`` are the keys allowed to sign a root link; ``audience`` is this
-    verifier's own name, which invocations must carry.
-    """
-
-    anchors: tuple[PublicKey, ...]
-    audience: str
-    algorithms: frozenset[str] = ALGORITHMS
-    limits: Limits = DEFAULT_LIMITS
-    #: seconds of tolerated clock difference, applied to every time comparison
-    clock_skew: int = 60
-    #: longest validity window any link may have, in seconds
-    max_ttl: int = 86_400
-    #: how old an invocation may be, in seconds (plus skew)
-    invocation_window: int = 300
-    #: keys whose attestations count (spec 9.1); attestations by others are ignored
-    attesters: tuple[PublicKey, ...] = ()
-    #: action patterns whose requests need an attestation of the holder (spec 9.1)
-    attestation_required: tuple[str, ...] = ()
-    #: longest lifetime an attestation or approval may have to count, in seconds
-    max_attachment_ttl: int = 3_600
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "anchors", tuple(self.anchors))
-        object.__setattr__(self, "attesters", tuple(self.attesters))
-        object.__setattr__(self, "attestation_required", tuple(self.attestation_required))
-        if not all(isinstance(a, PublicKey) for a in self.attesters):
-            raise UsageError("attesters must be PublicKey objects")
-        for pattern in self.attestation_required:
-            check_action(pattern, pattern=True)
-        if not self.anchors:
-            raise UsageError("a trust policy needs at least one anchor")
-        if not all(isinstance(a, PublicKey) for a in self.anchors):
-            raise UsageError("anchors must be PublicKey objects")
-        if not isinstance(self.audience, str) or not self.audience:
-            raise UsageError("a trust policy needs the verifier's audience, as text")
-        if not isinstance(self.limits, Limits):
-            raise UsageError("limits must be a Limits object")
-        try:
-            object.__setattr__(self, "algorithms", frozenset(self.algorithms))
-        except TypeError:
-            raise UsageError("algorithms must be a set of algorithm names") from None
-        if not self.algorithms or not self.algorithms <= ALGORITHMS:
-            raise UsageError(f"algorithms must be a non-empty subset of {sorted(ALGORITHMS)}")
-        for name in ("clock_skew", "max_ttl", "invocation_window", "max_attachment_ttl"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise UsageError(f"{name} must be a non-negative int")
-
-    def anchor(self, thumbprint: bytes) -> PublicKey | None:
-        return next((a for a in self.anchors if a.thumbprint == thumbprint), None)
-
-    def attester(self, thumbprint: bytes) -> PublicKey | None:
-        return next((a for a in self.attesters if a.thumbprint == thumbprint), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """The request as the resource server sees it; the invocation must match it exactly."""
-
-    action: str
-    resource: str
-    args: Mapping[str, object] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        check_action(self.action, pattern=False)
-        check_resource(self.resource, pattern=False)
-        codec.check_args(dict(self.args))
-        try:
-            cbor.encode(dict(self.args))  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            raise UsageError(f"request args are not protocol data: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """One key of a verified chain, with what the link naming it declared."""
-
-    key: PublicKey
-    descriptor: Descriptor | None  # None for the root signer, which no link describes
-    #: digests a trusted, currently valid attestation proved (empty when none did)
-    attested: Descriptor | None = None
-
-    @property
-    def kid(self) -> str:
-        return self.key.kid
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedChain:
-    """Links whose signatures, linkage and attenuation have been checked (only V2 makes one)."""
-
-    links: tuple[codec.Link, ...]
-    principals: tuple[Principal, ...]
-
-    @property
-    def digest(self) -> bytes:
-        return self.links[-1].digest
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRequest:
-    """What a needs_approval decision asks for: the approver signs ``digest`` (spec 9.2)."""
-
-    digest: bytes
-    approver: PublicKey
-    chain: bytes
-    audience: str
-    action: str
-    resource: str
-    args: Mapping[str, object]
-    summary: str
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "digest": self.digest.hex(),
-            "approver": self.approver.kid,
-            "chain": self.chain.hex(),
-            "audience": self.audience,
-            "action": self.action,
-            "resource": self.resource,
-            # the authoritative arguments; 'args' is for people and may lose byte strings
-            "args_cbor": codec.b64encode(cbor.encode(dict(self.args))),  # type: ignore[arg-type]
-            "args": codec.args_to_json(self.args),
-            "summary": self.summary,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The verifier's answer for a valid presentation. ``reasons`` is empty on allow."""
-
-    outcome: Outcome
-    reasons: tuple[Reason, ...]
-    chain: VerifiedChain
-    invocation: model.InvocationClaims
-    #: spec 10: one JSON object naming every principal and factor
-    audit: Mapping[str, object]
-    #: set exactly when ``outcome`` is needs_approval
-    approval_request: ApprovalRequest | None = None
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "outcome": self.outcome.value,
-            "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
-            "chain": [
-                {
-                    "kid": p.kid,
-                    "name": p.descriptor.name if p.descriptor else None,
-                    "kind": p.descriptor.kind if p.descriptor else None,
-                }
-                for p in self.chain.principals
-            ],
-        }
-        if self.approval_request is not None:
-            out["approval_request"] = self.approval_request.to_json()
-        return out
-
-
 _NONCE_DOMAIN: Final = b"agentchain/nonce/v1"
-_APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
-FACTORS: Final = ("signatures", "possession", "context", "integrity", "oversight")
 
-AuditSink = Callable[[Mapping[str, object]], None]
+
+_APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
 
 
 class Verifier:
@@ -300,11 +142,9 @@ class Verifier:
 
     # -- errors -----------------------------------------------------------
 
-    def _check_alg(self, link_alg: str, key: PublicKey, what: str) -> None:
-        if link_alg not in self._policy.algorithms:
-            raise InvalidKey("alg_not_allowed", f"{what} uses {link_alg}, not allowed here")
-        if link_alg != key.alg:
-            raise InvalidKey("alg_not_allowed", f"{what} uses {link_alg} but its key is {key.alg}")
+    def _check_alg(self, alg: str, key: PublicKey, what: str) -> None:
+        if (violation := check_alg(alg, key, self._policy.algorithms)) is not None:
+            violation.raise_for(what)
 
     def _known_link(self, digest: bytes) -> codec.Link | None:
         assert self._prefix_cache is not None
@@ -332,47 +172,23 @@ class Verifier:
             claims = link.claims
             what = f"link {index}"
             # V2.1: the signer: a trust anchor at the root, the parent's holder below it
+            signer = check_signer(link, parent, policy_.anchor)
+            if isinstance(signer, Violation):
+                signer.raise_for("the root link's" if parent is None else what)
             if parent is None:
-                signer = policy_.anchor(claims.issuer)
-                if signer is None:
-                    raise ChainError(
-                        "root_untrusted", "the root link's issuer is not a trust anchor"
-                    )
                 principals.append(Principal(signer, None))
-            else:
-                signer = parent.claims.holder
-                if claims.issuer != signer.thumbprint:
-                    raise ChainError(
-                        "issuer_mismatch", f"{what} is not issued by its parent's holder"
-                    )
             # V2.2, V2.3: algorithm bound to the key, then the signature over the stored bytes
             self._check_alg(link.alg, signer, what)
             signer.verify(link.envelope.signature, link.envelope.signed)
-            # V2.4: linkage to the exact signed bytes of the parent
-            expected_parent = parent.digest if parent is not None else None
-            if claims.parent != expected_parent:
-                raise ChainError("chain_broken", f"{what} does not hash its parent's signed bytes")
-            # V2.5: the window itself
-            window = claims.window
-            if window.exp <= window.nbf or window.exp - window.nbf > policy_.max_ttl:
-                raise ChainError(
-                    "time_invalid", f"{what} window is empty or longer than {policy_.max_ttl}s"
-                )
+            # V2.4: linkage to the exact signed bytes of the parent; V2.5: the window itself
+            for violation in (check_linkage(link, parent), check_window(link, policy_.max_ttl)):
+                if violation is not None:
+                    violation.raise_for(what)
             # V2.6: authority only narrows (spec 4.3 to 4.5)
             if parent is not None:
-                wider = capabilities_cover(parent.claims.capabilities, claims.capabilities)
-                if wider is not None:
-                    raise ChainError(
-                        "scope_widened",
-                        f"{what} grants {wider.action} on {wider.resource}, beyond its parent",
-                    )
-                if not window.inside(parent.claims.window):
-                    raise ChainError("time_widened", f"{what} outlives or predates its parent")
-                if claims.depth >= parent.claims.depth:
-                    raise ChainError(
-                        "depth_exceeded",
-                        f"{what} depth {claims.depth} is not below {parent.claims.depth}",
-                    )
+                for check in (check_scope, check_time_nesting, check_depth):
+                    if (violation := check(link, parent)) is not None:
+                        violation.raise_for(what)
             principals.append(Principal(claims.holder, claims.descriptor))
             parent = link
             if cache is not None:
@@ -388,8 +204,8 @@ class Verifier:
         holder = chain.principals[-1].key
         self._check_alg(invocation.envelope.alg, holder, "the invocation")
         holder.verify(invocation.envelope.signature, invocation.envelope.signed)
-        if invocation.claims.chain != chain.digest:
-            raise ChainError("chain_digest_mismatch", "the invocation is bound to another chain")
+        if (violation := check_binding(invocation, chain.digest)) is not None:
+            violation.raise_for("the invocation")
         return invocation.claims
 
     def _verify_attestations(
@@ -486,12 +302,8 @@ class _Run:
         skew, now, inv, links = self.policy.clock_skew, self.now, self.inv, self.chain.links
         # V4: time, on every link (valid for nbf - skew <= now < exp + skew)
         for index, link in enumerate(links):
-            window = link.claims.window
-            if now < window.nbf - skew:
-                self._fail("context", "not_yet_valid", f"link {index} is valid from {window.nbf}")
-                return False
-            if now >= window.exp + skew:
-                self._fail("context", "expired", f"link {index} expired at {window.exp}")
+            if (violation := check_valid_at(link, now, skew)) is not None:
+                self._fail("context", violation.code, f"link {index} {violation.detail}")
                 return False
         # V5: revocation, on every request
         revoked = self.store.first_revoked(link.digest for link in links)
@@ -503,11 +315,9 @@ class _Run:
         if inv.audience != self.policy.audience:
             self._fail("context", "audience_mismatch", f"invocation is for {inv.audience!r}")
             return False
-        if inv.iat > now + skew:
-            self._fail("context", "invocation_future", f"invocation dated {inv.iat}, now {now}")
-            return False
-        if now - inv.iat > self.policy.invocation_window + skew:
-            self._fail("context", "invocation_stale", f"invocation dated {inv.iat}, now {now}")
+        stale = check_fresh(inv.iat, now, skew, self.policy.invocation_window)
+        if stale is not None:
+            self._fail("context", stale.code, f"invocation {stale.detail}")
             return False
         mismatch = _request_mismatch(inv, self.request)
         if mismatch:
@@ -765,46 +575,6 @@ def _proves(declared: Descriptor, claims: model.AttestationClaims) -> bool:
     return declared.model is None or declared.model == claims.model
 
 
-def _digests_json(digests: Mapping[str, bytes]) -> dict[str, str]:
-    return {alg: value.hex() for alg, value in digests.items()}
-
-
-def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
-    if d is None:
-        return None
-    return {"code": _digests_json(d.code), "model": d.model, "config": _digests_json(d.config)}
-
-
-def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, object]:
-    d = p.descriptor
-    return {
-        "kid": p.kid,
-        "name": d.name if d else None,
-        "kind": d.kind if d else None,
-        "role": "root" if d is None else "delegate",
-        "declared": _descriptor_json(d),
-        "attested": _descriptor_json(attested),
-    }
-
-
-def _error_record(
-    exc: AgentchainError, request: Request, audience: str, now: int
-) -> dict[str, object]:
-    return {
-        "version": 1,
-        "time": codec.rfc3339(now),
-        "chain_id": None,
-        "outcome": "invalid",
-        "reasons": [exc.code],
-        "principals": [],
-        "audience": audience,
-        "action": request.action,
-        "resource": request.resource,
-        "args_digest": codec.digest(cbor.encode(dict(request.args))).hex(),  # type: ignore[arg-type]
-        "factors": {"signatures": "error", **dict.fromkeys(FACTORS[1:], "not_evaluated")},
-    }
-
-
 def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | None:
     if inv.action != request.action:
         return "action"
@@ -814,16 +584,3 @@ def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | No
     if cbor.encode(dict(inv.args)) != cbor.encode(dict(request.args)):  # type: ignore[arg-type]
         return "args"
     return None
-
-
-class JsonLinesAuditLog:
-    """An audit sink appending one JSON object per line to a file (spec 10)."""
-
-    def __init__(self, path: str) -> None:
-        self._path = path
-        self._lock = threading.Lock()
-
-    def __call__(self, record: Mapping[str, object]) -> None:
-        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
-        with self._lock, open(self._path, "a", encoding="utf-8") as handle:
-            handle.write(line)

@@ -1,1 +1,4 @@
-"""Wire layer: deterministic CBOR and COSE_Sign1 (layer 2; imports only errors and limits)."""
+"""Wire layer (layer 2): deterministic CBOR, COSE_Sign1 and JWS compact; bytes only.
+
+Imports only :mod:`agentchain.errors`: never crypto, never the model.
+"""

@@ -47,7 +47,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Final, TypeAlias
 
-from agentchain.errors import DecodeError
+from agentchain.errors import Code, DecodeError
 
 __all__ = ["CBORValue", "decode", "encode", "encode_bytes"]
 
@@ -199,7 +199,7 @@ _Suspended: TypeAlias = (
 )
 
 
-def _fail(code: str, message: str, pos: int) -> DecodeError:
+def _fail(code: Code, message: str, pos: int) -> DecodeError:
     return DecodeError(code, f"{message} (at byte {pos})")
 
 

@@ -1,0 +1,70 @@
+"""The audit record (spec 9.3): one JSON object per decision, and a JSON Lines sink for it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+
+from agentchain import codec
+from agentchain.errors import AgentchainError
+from agentchain.model import (
+    Descriptor,
+)
+from agentchain.verifier._types import FACTORS, Principal, Request
+from agentchain.wire import cbor
+
+AuditSink = Callable[[Mapping[str, object]], None]
+
+
+def _digests_json(digests: Mapping[str, bytes]) -> dict[str, str]:
+    return {alg: value.hex() for alg, value in digests.items()}
+
+
+def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
+    if d is None:
+        return None
+    return {"code": _digests_json(d.code), "model": d.model, "config": _digests_json(d.config)}
+
+
+def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, object]:
+    d = p.descriptor
+    return {
+        "kid": p.kid,
+        "name": d.name if d else None,
+        "kind": d.kind if d else None,
+        "role": "root" if d is None else "delegate",
+        "declared": _descriptor_json(d),
+        "attested": _descriptor_json(attested),
+    }
+
+
+def _error_record(
+    exc: AgentchainError, request: Request, audience: str, now: int
+) -> dict[str, object]:
+    return {
+        "version": 1,
+        "time": codec.rfc3339(now),
+        "chain_id": None,
+        "outcome": "invalid",
+        "reasons": [exc.code],
+        "principals": [],
+        "audience": audience,
+        "action": request.action,
+        "resource": request.resource,
+        "args_digest": codec.digest(cbor.encode(dict(request.args))).hex(),  # type: ignore[arg-type]
+        "factors": {"signatures": "error", **dict.fromkeys(FACTORS[1:], "not_evaluated")},
+    }
+
+
+class JsonLinesAuditLog:
+    """An audit sink appending one JSON object per line to a file (spec 9.3)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+
+    def __call__(self, record: Mapping[str, object]) -> None:
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        with self._lock, open(self._path, "a", encoding="utf-8") as handle:
+            handle.write(line)

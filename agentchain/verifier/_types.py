@@ -1,0 +1,200 @@
+"""The verifier's inputs and outputs (spec 8.1, 9.3): trust policy, request, decision."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from agentchain import codec, model
+from agentchain.crypto import ALGORITHMS, PublicKey
+from agentchain.errors import REGISTRY, Kind, UsageError
+from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.model import (
+    Descriptor,
+    check_action,
+    check_resource,
+)
+from agentchain.wire import cbor
+
+#: the factors a decision reports on, in the order they are checked (spec 9.3)
+FACTORS: Final = ("signatures", "possession", "context", "integrity", "oversight")
+
+
+class Outcome(enum.StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    NEEDS_APPROVAL = "needs_approval"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    message: str
+
+    def __post_init__(self) -> None:
+        if REGISTRY.get(self.code, None) is None or REGISTRY[self.code].kind is not Kind.DENY:
+            raise ValueError(f"{self.code!r} is not a registered deny code")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustPolicy:
+    """What the verifier trusts and how strict it is. Immutable; checked when built.
+
+    ``anchors`` are the keys allowed to sign a root link; ``audience`` is this
+    verifier's own name, which invocations must carry.
+    """
+
+    anchors: tuple[PublicKey, ...]
+    audience: str
+    algorithms: frozenset[str] = ALGORITHMS
+    limits: Limits = DEFAULT_LIMITS
+    #: seconds of tolerated clock difference, applied to every time comparison
+    clock_skew: int = 60
+    #: longest validity window any link may have, in seconds
+    max_ttl: int = 86_400
+    #: how old an invocation may be, in seconds (plus skew)
+    invocation_window: int = 300
+    #: keys whose attestations count (spec 9.1); attestations by others are ignored
+    attesters: tuple[PublicKey, ...] = ()
+    #: action patterns whose requests need an attestation of the holder (spec 9.1)
+    attestation_required: tuple[str, ...] = ()
+    #: longest lifetime an attestation or approval may have to count, in seconds
+    max_attachment_ttl: int = 3_600
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "anchors", tuple(self.anchors))
+        object.__setattr__(self, "attesters", tuple(self.attesters))
+        object.__setattr__(self, "attestation_required", tuple(self.attestation_required))
+        if not all(isinstance(a, PublicKey) for a in self.attesters):
+            raise UsageError("attesters must be PublicKey objects")
+        for pattern in self.attestation_required:
+            check_action(pattern, pattern=True)
+        if not self.anchors:
+            raise UsageError("a trust policy needs at least one anchor")
+        if not all(isinstance(a, PublicKey) for a in self.anchors):
+            raise UsageError("anchors must be PublicKey objects")
+        if not isinstance(self.audience, str) or not self.audience:
+            raise UsageError("a trust policy needs the verifier's audience, as text")
+        if not isinstance(self.limits, Limits):
+            raise UsageError("limits must be a Limits object")
+        try:
+            object.__setattr__(self, "algorithms", frozenset(self.algorithms))
+        except TypeError:
+            raise UsageError("algorithms must be a set of algorithm names") from None
+        if not self.algorithms or not self.algorithms <= ALGORITHMS:
+            raise UsageError(f"algorithms must be a non-empty subset of {sorted(ALGORITHMS)}")
+        for name in ("clock_skew", "max_ttl", "invocation_window", "max_attachment_ttl"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise UsageError(f"{name} must be a non-negative int")
+
+    def anchor(self, thumbprint: bytes) -> PublicKey | None:
+        return next((a for a in self.anchors if a.thumbprint == thumbprint), None)
+
+    def attester(self, thumbprint: bytes) -> PublicKey | None:
+        return next((a for a in self.attesters if a.thumbprint == thumbprint), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """The request as the resource server sees it; the invocation must match it exactly."""
+
+    action: str
+    resource: str
+    args: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_action(self.action, pattern=False)
+        check_resource(self.resource, pattern=False)
+        codec.check_args(dict(self.args))
+        try:
+            cbor.encode(dict(self.args))  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"request args are not protocol data: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """One key of a verified chain, with what the link naming it declared."""
+
+    key: PublicKey
+    descriptor: Descriptor | None  # None for the root signer, which no link describes
+    #: digests a trusted, currently valid attestation proved (empty when none did)
+    attested: Descriptor | None = None
+
+    @property
+    def kid(self) -> str:
+        return self.key.kid
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedChain:
+    """Links whose signatures, linkage and attenuation have been checked (only V2 makes one)."""
+
+    links: tuple[codec.Link, ...]
+    principals: tuple[Principal, ...]
+
+    @property
+    def digest(self) -> bytes:
+        return self.links[-1].digest
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """What a needs_approval decision asks for: the approver signs ``digest`` (spec 9.2)."""
+
+    digest: bytes
+    approver: PublicKey
+    chain: bytes
+    audience: str
+    action: str
+    resource: str
+    args: Mapping[str, object]
+    summary: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "digest": self.digest.hex(),
+            "approver": self.approver.kid,
+            "chain": self.chain.hex(),
+            "audience": self.audience,
+            "action": self.action,
+            "resource": self.resource,
+            # the authoritative arguments; 'args' is for people and may lose byte strings
+            "args_cbor": codec.b64encode(cbor.encode(dict(self.args))),  # type: ignore[arg-type]
+            "args": codec.args_to_json(self.args),
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The verifier's answer for a valid presentation. ``reasons`` is empty on allow."""
+
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    chain: VerifiedChain
+    invocation: model.InvocationClaims
+    #: spec 9.3: one JSON object naming every principal and factor
+    audit: Mapping[str, object]
+    #: set exactly when ``outcome`` is needs_approval
+    approval_request: ApprovalRequest | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "outcome": self.outcome.value,
+            "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
+            "chain": [
+                {
+                    "kid": p.kid,
+                    "name": p.descriptor.name if p.descriptor else None,
+                    "kind": p.descriptor.kind if p.descriptor else None,
+                }
+                for p in self.chain.principals
+            ],
+        }
+        if self.approval_request is not None:
+            out["approval_request"] = self.approval_request.to_json()
+        return out
