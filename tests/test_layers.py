@@ -244,3 +244,22 @@ def test_the_code_type_names_exactly_the_registry() -> None:
     codes = typing.get_args(Code)
     assert len(codes) == len(set(codes))
     assert set(codes) == set(REGISTRY)
+
+
+def test_every_spec_citation_names_a_section_of_the_spec() -> None:
+    # a comment says why and cites the section it implements: the section must exist
+    import re
+
+    root = PACKAGE.parent
+    spec = (root / "spec" / "agentchain.md").read_text()
+    sections = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?) ", spec, re.MULTILINE))
+    assert {"5.5", "8.2", "9.3", "11"} <= sections
+    docs = [root / name for name in ("ARCHITECTURE.md", "CONTRIBUTING.md", "VERSIONING.md")]
+    stale = []
+    for path in [*sorted(PACKAGE.rglob("*.py")), *docs]:
+        for cited in re.finditer(
+            r"\bspec (\d[\d.]*)((?:(?:, | and | to )\d[\d.]*)*)", path.read_text()
+        ):
+            numbers = re.findall(r"\d+(?:\.\d+)*", cited.group(0))
+            stale += [(path.name, n) for n in numbers if n not in sections]
+    assert stale == []

@@ -68,6 +68,7 @@ from agentchain.codec._keys import (
 from agentchain.crypto import PublicKey
 from agentchain.errors import DecodeError
 from agentchain.limits import Limits
+from agentchain.model import Arguments
 from agentchain.model._authority import (
     Capability,
     Descriptor,
@@ -274,7 +275,7 @@ def decode_approval_claims(payload: object, encoding: Encoding = "cbor") -> Appr
 
 
 def request_digest(
-    chain: bytes, audience: str, action: str, resource: str, args: Mapping[str, object]
+    chain: bytes, audience: str, action: str, resource: str, args: Arguments
 ) -> bytes:
     """spec 9.2: what an approval signs: one exact request on one exact chain.
 

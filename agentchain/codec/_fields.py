@@ -114,6 +114,10 @@ class _Fields:
         value = self._get(key, required)
         if value is None and not required:
             return None
+        return self._bytes(key, value, size)
+
+    def _bytes(self, key: int | str, value: object, size: tuple[int, int]) -> bytes:
+        """A byte string claim: CBOR carries it as a byte string."""
         if not isinstance(value, bytes) or not size[0] <= len(value) <= size[1]:
             raise DecodeError(
                 "schema_invalid", f"{self._where} key {key} must be {size[0]}..{size[1]} bytes"
@@ -139,18 +143,7 @@ class _Fields:
 class _JoseFields(_Fields):
     """The same strict reading over a JOSE claims object: byte strings are base64url text."""
 
-    @overload
-    def bstr(
-        self, key: int | str, *, size: tuple[int, int], required: Literal[True] = True
-    ) -> bytes: ...
-    @overload
-    def bstr(
-        self, key: int | str, *, size: tuple[int, int], required: Literal[False]
-    ) -> bytes | None: ...
-    def bstr(self, key: int | str, *, size: tuple[int, int], required: bool = True) -> bytes | None:
-        value = self._get(key, required)
-        if value is None and not required:
-            return None
+    def _bytes(self, key: int | str, value: object, size: tuple[int, int]) -> bytes:
         if not isinstance(value, str):
             raise DecodeError("schema_invalid", f"{self._where} {key} must be base64url text")
         data = jws.b64decode(value)

@@ -17,7 +17,14 @@ from agentchain import codec, model
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, IssueError, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.model import AttestationClaims, Capability, Descriptor, Window, capabilities_cover
+from agentchain.model import (
+    Arguments,
+    AttestationClaims,
+    Capability,
+    Descriptor,
+    Window,
+    capabilities_cover,
+)
 
 DEFAULT_TTL: Final = 900  # seconds: links are short-lived unless asked otherwise
 MAX_DEPTH: Final = 255
@@ -206,7 +213,7 @@ def invoke(
     audience: str,
     action: str,
     resource: str,
-    args: Mapping[str, object] | None = None,
+    args: Arguments | None = None,
     attestations: Iterable[codec.Attestation] = (),
     approvals: Iterable[codec.Approval] = (),
     now: int | None = None,

@@ -30,6 +30,7 @@ from agentchain.model._caveats import (
 from agentchain.model._claims import (
     ApprovalClaims,
     ApprovalRequirement,
+    Arguments,
     AttestationClaims,
     Caveat,
     Claims,
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_NAME_CHARS",
     "ApprovalClaims",
     "ApprovalRequirement",
+    "Arguments",
     "AttestationClaims",
     "Capability",
     "Caveat",

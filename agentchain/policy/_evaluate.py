@@ -46,7 +46,7 @@ class Result:
 
 
 def evaluate(
-    statements: Sequence[Statement], args: Value, *, limits: Limits = DEFAULT_LIMITS
+    statements: Sequence[Statement], args: object, *, limits: Limits = DEFAULT_LIMITS
 ) -> Result:
     """Evaluate the conjunction of ``statements`` (one link's caveats) over ``args``.
 

@@ -12,6 +12,7 @@ from agentchain.crypto import ALGORITHMS, PublicKey
 from agentchain.errors import REGISTRY, Kind, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import (
+    Arguments,
     Descriptor,
     check_action,
     check_resource,
@@ -103,7 +104,7 @@ class Request:
 
     action: str
     resource: str
-    args: Mapping[str, object] = field(default_factory=dict)
+    args: Arguments = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_action(self.action, pattern=False)
@@ -151,7 +152,7 @@ class ApprovalRequest:
     audience: str
     action: str
     resource: str
-    args: Mapping[str, object]
+    args: Arguments
     summary: str
 
     def to_json(self) -> dict[str, object]:

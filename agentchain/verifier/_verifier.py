@@ -349,7 +349,7 @@ class _Run:
             same = tuple(map(id, statements))
             result = results.get(same)
             if result is None:
-                result = policy.evaluate(statements, inv.args, limits=self.policy.limits)  # type: ignore[arg-type]
+                result = policy.evaluate(statements, inv.args, limits=self.policy.limits)
                 results[same] = result
             if result.outcome != "true":
                 self._fail("context", "caveat_failed", f"link {index}: {result.detail}")
@@ -479,7 +479,7 @@ class _Run:
                 if requirement.when is not None:
                     result = policy.evaluate(
                         (requirement.when,),
-                        inv.args,  # type: ignore[arg-type]
+                        inv.args,
                         limits=self.policy.limits,
                     )
                     if result.outcome == "false":  # true, and error too: fail towards oversight
