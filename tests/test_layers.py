@@ -263,3 +263,41 @@ def test_every_spec_citation_names_a_section_of_the_spec() -> None:
             numbers = re.findall(r"\d+(?:\.\d+)*", cited.group(0))
             stale += [(path.name, n) for n in numbers if n not in sections]
     assert stale == []
+
+
+def test_the_algorithm_registry_is_the_only_allowlist() -> None:
+    # spec 3.1: one object per algorithm; everything else derives from the registry
+    from agentchain import crypto
+
+    assert crypto.ALGORITHMS == frozenset(crypto.REGISTRY) == {crypto.EDDSA, crypto.ES256}
+    assert dict(crypto.COSE_ALG) == {a.name: a.cose_id for a in crypto.REGISTRY.values()}
+    for name, algorithm in crypto.REGISTRY.items():
+        assert crypto.algorithm(name) is algorithm is crypto.by_cose_id(algorithm.cose_id)
+        key = crypto.PrivateKey.generate(name)
+        assert key.algorithm is key.public_key.algorithm is algorithm
+        assert len(key.sign(b"m")) == algorithm.signature_size
+    # no algorithm name is spelt out (compared, mapped, branched on) outside its own module
+    owners = {PACKAGE / "crypto" / "_ed25519.py", PACKAGE / "crypto" / "_es256.py"}
+    library = [p for p in _modules().values() if unit(module_name(p)) in _LIBRARY]
+    spelt = []
+    for path in library:
+        tree = ast.parse(path.read_text())
+        exported = {  # "ES256" in __all__ names the constant, not the algorithm
+            id(element)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "__all__"
+            for element in ast.walk(node.value)
+        }
+        spelt += [
+            (path.name, node.lineno)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and node.value in crypto.ALGORITHMS
+            and id(node) not in exported
+            and path not in owners
+        ]
+    assert spelt == []
+
+
+#: the units below the public API: the library proper
+_LIBRARY = frozenset(u for u, layer in LAYERS.items() if layer < LAYERS["agentchain"])

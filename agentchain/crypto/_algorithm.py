@@ -13,7 +13,7 @@ import base64
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Final
+from typing import Final, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -29,6 +29,16 @@ BackendPrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 BACKEND_PRIVATE_TYPES: Final = (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey)
 #: the ``cryptography`` public key types of the allowed algorithms
 BackendPublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+
+class Adopted(NamedTuple):
+    """A ``cryptography`` private key taken on by its algorithm."""
+
+    #: the raw public key (spec 3.3)
+    public: bytes
+    sign: Sign
+    #: the JWK ``d`` member (RFC 8037 section 2, RFC 7518 section 6.2.2.1): secret material
+    private_bytes: Callable[[], bytes]
 
 
 class Algorithm(ABC):
@@ -78,8 +88,8 @@ class Algorithm(ABC):
         """The raw public key of a ``cryptography`` public key of this type, else None."""
 
     @abstractmethod
-    def adopt(self, key: object) -> tuple[bytes, Sign] | None:
-        """(raw public key, signer) of a ``cryptography`` private key of this type, else None."""
+    def adopt(self, key: object) -> Adopted | None:
+        """What a private key of this type needs, from a ``cryptography`` key, else None."""
 
     @abstractmethod
     def generate(self) -> BackendPrivateKey:
@@ -92,10 +102,6 @@ class Algorithm(ABC):
     @abstractmethod
     def from_private_bytes(self, d: bytes) -> BackendPrivateKey:
         """The key of a JWK ``d`` member (32 bytes), or InvalidKey."""
-
-    @abstractmethod
-    def private_bytes(self, key: BackendPrivateKey) -> bytes:
-        """The JWK ``d`` member of a key (RFC 8037 section 2, RFC 7518 section 6.2.2.1)."""
 
     def __repr__(self) -> str:
         return f"Algorithm({self.name!r})"

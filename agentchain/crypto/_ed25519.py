@@ -22,10 +22,10 @@ from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
 from agentchain.crypto._algorithm import (
+    Adopted,
     Algorithm,
     BackendPrivateKey,
     BackendPublicKey,
-    Sign,
     Verify,
 )
 from agentchain.errors import InvalidKey, SignatureError
@@ -159,11 +159,11 @@ class Ed25519(Algorithm):
     def raw_of_backend(self, key: object) -> bytes | None:
         return key.public_bytes_raw() if isinstance(key, ed25519.Ed25519PublicKey) else None
 
-    def adopt(self, key: object) -> tuple[bytes, Sign] | None:
+    def adopt(self, key: object) -> Adopted | None:
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             return None
         # RFC 8032 signatures are deterministic already
-        return key.public_key().public_bytes_raw(), key.sign
+        return Adopted(key.public_key().public_bytes_raw(), key.sign, key.private_bytes_raw)
 
     def generate(self) -> BackendPrivateKey:
         return ed25519.Ed25519PrivateKey.generate()
@@ -176,7 +176,3 @@ class Ed25519(Algorithm):
 
     def from_private_bytes(self, d: bytes) -> BackendPrivateKey:
         return ed25519.Ed25519PrivateKey.from_private_bytes(d)
-
-    def private_bytes(self, key: BackendPrivateKey) -> bytes:
-        assert isinstance(key, ed25519.Ed25519PrivateKey)  # a key is bound to its algorithm
-        return key.private_bytes_raw()

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from agentchain.crypto._algorithm import (
+    Adopted,
     Algorithm,
     BackendPrivateKey,
     BackendPublicKey,
@@ -137,10 +138,16 @@ class ES256(Algorithm):
             return _uncompressed(key)
         return None
 
-    def adopt(self, key: object) -> tuple[bytes, Sign] | None:
-        if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
-            return _uncompressed(key.public_key()), signer(key)
-        return None
+    def adopt(self, key: object) -> Adopted | None:
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
+            key.curve, ec.SECP256R1
+        ):
+            return None
+
+        def private_bytes() -> bytes:
+            return key.private_numbers().private_value.to_bytes(32, "big")
+
+        return Adopted(_uncompressed(key.public_key()), signer(key), private_bytes)
 
     def generate(self) -> BackendPrivateKey:
         return ec.generate_private_key(ec.SECP256R1())
@@ -158,7 +165,3 @@ class ES256(Algorithm):
         if not 0 < scalar < N:
             raise InvalidKey("key_invalid", "P-256 private scalar not in [1, n-1]")
         return ec.derive_private_key(scalar, ec.SECP256R1())
-
-    def private_bytes(self, key: BackendPrivateKey) -> bytes:
-        assert isinstance(key, ec.EllipticCurvePrivateKey)  # a key is bound to its algorithm
-        return key.private_numbers().private_value.to_bytes(32, "big")

@@ -348,13 +348,14 @@ class PrivateKey:
     pickled: export it with :meth:`to_pem` or :meth:`to_jwk` on purpose.
     """
 
-    __slots__ = ("_algorithm", "_key", "_sign", "alg", "public_key")
+    __slots__ = ("_algorithm", "_key", "_private_bytes", "_sign", "alg", "public_key")
 
     alg: str
     public_key: PublicKey
     _algorithm: Algorithm
     _key: BackendPrivateKey
     _sign: Callable[[bytes], bytes]
+    _private_bytes: Callable[[], bytes]
 
     def __init__(self, key: BackendPrivateKey) -> None:
         for algo in REGISTRY.values():
@@ -362,7 +363,7 @@ class PrivateKey:
                 break
         else:
             raise InvalidKey("alg_not_allowed", f"key type {type(key).__name__} is not allowed")
-        raw, sign = adopted
+        raw, sign, private_bytes = adopted
         alg = algo.name
         public = PublicKey(alg, raw)
         object.__setattr__(self, "_algorithm", algo)
@@ -370,6 +371,7 @@ class PrivateKey:
         object.__setattr__(self, "public_key", public)
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_sign", sign)
+        object.__setattr__(self, "_private_bytes", private_bytes)
 
     @property
     def algorithm(self) -> Algorithm:
@@ -445,7 +447,7 @@ class PrivateKey:
         """The private JWK: :meth:`PublicKey.to_jwk` plus ``d`` (RFC 8037 section 2,
         RFC 7518 section 6.2.2.1: the full 32 bytes, big-endian for P-256)."""
         jwk = self.public_key.to_jwk()
-        jwk["d"] = b64u_encode(self._algorithm.private_bytes(self._key))
+        jwk["d"] = b64u_encode(self._private_bytes())
         return jwk
 
     def to_pem(self) -> bytes:

@@ -23,8 +23,9 @@ REGISTRY: Final[Mapping[str, Algorithm]] = MappingProxyType(
     {a.name: a for a in (Ed25519(), _ES256())}
 )
 
-EDDSA: Final = "EdDSA"
-ES256: Final = "ES256"
+#: the names of the two algorithms, for callers that pick one (spec 3.1)
+EDDSA: Final = Ed25519.name
+ES256: Final = _ES256.name
 
 #: The only algorithm names the library accepts, anywhere.
 ALGORITHMS: Final[frozenset[str]] = frozenset(REGISTRY)
@@ -34,6 +35,7 @@ COSE_ALG: Final[Mapping[str, int]] = MappingProxyType(
     {a.name: a.cose_id for a in REGISTRY.values()}
 )
 
+_NAMES: Final = " and ".join(REGISTRY)
 _BY_COSE_ID: Final = {a.cose_id: a for a in REGISTRY.values()}
 _BY_JWK: Final = {(a.jwk_kty, a.jwk_crv): a for a in REGISTRY.values()}
 _BY_COSE_KEY: Final = {(a.cose_kty, a.cose_crv): a for a in REGISTRY.values()}
@@ -47,9 +49,7 @@ def algorithm(name: object) -> Algorithm:
         for found in REGISTRY.values():
             if name == found.name:
                 return found
-    raise InvalidKey(
-        "alg_not_allowed", f"algorithm {show(name)} is not allowed (only EdDSA and ES256)"
-    )
+    raise InvalidKey("alg_not_allowed", f"algorithm {show(name)} is not allowed (only {_NAMES})")
 
 
 def by_cose_id(cose_id: int) -> Algorithm:

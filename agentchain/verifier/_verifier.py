@@ -9,6 +9,7 @@ a policy outcome can never mask a forgery.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -126,7 +127,7 @@ class Verifier:
         if isinstance(presentation, codec.Presentation):
             presentation = presentation.to_bytes()
         cache = self._prefix_cache
-        known = self._known_link if cache is not None else None
+        known = functools.partial(cache.link, self._policy_id) if cache is not None else None
         decoded = codec.decode_presentation_unverified(presentation, limits, known=known)
         # V2: signatures, linkage and attenuation, link by link
         chain = self._verify_links(decoded.links, cache)
@@ -145,10 +146,6 @@ class Verifier:
     def _check_alg(self, alg: str, key: PublicKey, what: str) -> None:
         if (violation := check_alg(alg, key, self._policy.algorithms)) is not None:
             violation.raise_for(what)
-
-    def _known_link(self, digest: bytes) -> codec.Link | None:
-        assert self._prefix_cache is not None
-        return self._prefix_cache.link(self._policy_id, digest)
 
     def _verify_links(
         self, links: tuple[codec.Link, ...], cache: PrefixCache | None = None
