@@ -86,57 +86,43 @@ def _open(data: bytes, kind: ObjectKind, limits: Limits) -> tuple[Envelope, obje
     if len(data) > limits.max_object_bytes:
         raise DecodeError("limit_exceeded", f"signed object over {limits.max_object_bytes} bytes")
     encoding = encoding_of(data)
-    typ = _TYPS[kind][encoding == "jose"]
+    signed: jws.Compact | cose.Sign1
     if encoding == "jose":
-        compact = jws.decode_compact(
+        signed = jws.decode_compact(
             data,
             algorithms=ALGORITHMS,
             max_bytes=limits.max_object_bytes,
             max_string_bytes=limits.max_string_bytes,
         )
-        if compact.typ != typ:
-            raise DecodeError("type_mismatch", f"expected {typ}, found {compact.typ[:60]}")
-        payload = jws.loads(
-            compact.payload,
-            max_bytes=limits.max_object_bytes,
+    else:
+        signed = cose.decode_sign1(
+            data,
             max_depth=limits.max_cbor_depth,
             max_items=limits.max_cbor_items,
-            max_string_bytes=limits.max_string_bytes,
+            max_string_bytes=limits.max_object_bytes,
         )
-        envelope = Envelope(
-            encoding="jose",
-            alg=compact.alg,
-            typ=compact.typ,
-            protected=compact.protected,
-            payload=compact.payload,
-            signature=compact.signature,
-            signed=compact.to_be_signed(),
-            encoded=data,
-        )
-        return envelope, payload
-    sign1 = cose.decode_sign1(
-        data,
-        max_depth=limits.max_cbor_depth,
-        max_items=limits.max_cbor_items,
-        max_string_bytes=limits.max_object_bytes,
-    )
-    if sign1.typ != typ:
-        raise DecodeError("type_mismatch", f"expected {typ}, found {sign1.typ[:60]}")
-    alg = by_cose_id(sign1.alg).name
-    payload = cbor.decode(
-        sign1.payload,
-        max_depth=limits.max_cbor_depth,
-        max_items=limits.max_cbor_items,
-        max_string_bytes=limits.max_string_bytes,
-    )
+    typ = _TYPS[kind][encoding == "jose"]
+    if signed.typ != typ:
+        raise DecodeError("type_mismatch", f"expected {typ}, found {signed.typ[:60]}")
+    caps = {
+        "max_depth": limits.max_cbor_depth,
+        "max_items": limits.max_cbor_items,
+        "max_string_bytes": limits.max_string_bytes,
+    }
+    if isinstance(signed, jws.Compact):
+        alg = signed.alg
+        payload = jws.loads(signed.payload, max_bytes=limits.max_object_bytes, **caps)
+    else:
+        alg = by_cose_id(signed.alg).name
+        payload = cbor.decode(signed.payload, **caps)
     envelope = Envelope(
-        encoding="cbor",
+        encoding=encoding,
         alg=alg,
-        typ=sign1.typ,
-        protected=sign1.protected,
-        payload=sign1.payload,
-        signature=sign1.signature,
-        signed=sign1.to_be_signed(),
+        typ=signed.typ,
+        protected=signed.protected,
+        payload=signed.payload,
+        signature=signed.signature,
+        signed=signed.to_be_signed(),
         encoded=data,
     )
     return envelope, payload
