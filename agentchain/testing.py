@@ -32,6 +32,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from agentchain import codec, policy
+from agentchain._build import Rng, container, head, jose_container, raw_jws
 from agentchain.codec import (
     Approval,
     ApprovalRequirement,
@@ -44,7 +45,6 @@ from agentchain.codec import (
 from agentchain.crypto import COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey
 from agentchain.issuer import approve, attest, delegate, invoke, issue
 from agentchain.model import Capability, Descriptor
-from agentchain.vectors.build import Rng, jose_container, raw_jws
 from agentchain.verifier import Request, TrustPolicy, Verifier
 from agentchain.wire import cbor, cose, jws
 
@@ -721,18 +721,6 @@ def _items(value: object) -> list[object]:
     return out
 
 
-_HEAD_SIZES: Final = ((0, 24), (1, 1 << 8), (2, 1 << 16), (4, 1 << 32), (8, 1 << 64))
-
-
-def _head(major: int, arg: int, *, wide: bool = False) -> bytes:
-    """A CBOR head; with ``wide``, one size longer than the shortest form (spec 5.2 refuses it)."""
-    index = next(i for i, (_, limit) in enumerate(_HEAD_SIZES) if arg < limit) + int(wide)
-    size = _HEAD_SIZES[index][0]
-    if size == 0:
-        return bytes([(major << 5) | arg])
-    return bytes([(major << 5) | (23 + index)]) + arg.to_bytes(size, "big")
-
-
 def _head_of(value: object) -> tuple[int, int]:
     if isinstance(value, bool) or value is None:
         return 7, {False: 20, True: 21, None: 22}[value]
@@ -760,17 +748,17 @@ def _loose(value: object, target: int, style: str, counter: list[int]) -> bytes:
     if here and style == "bignum" and major in (0, 1):
         # a tagged bignum (RFC 8949 3.4.3): another spelling of the integer, refused as a tag
         magnitude = arg.to_bytes(max(1, (arg.bit_length() + 7) // 8), "big")
-        return bytes([0xC2 + major]) + _head(2, len(magnitude)) + magnitude
+        return bytes([0xC2 + major]) + head(2, len(magnitude)) + magnitude
     if indefinite:
-        head = bytes([(major << 5) | 31])
+        lead = bytes([(major << 5) | 31])
     else:
-        head = _head(major, count, wide=here and style == "wide_head")
+        lead = head(major, count, wide=here and style == "wide_head")
     body = b""
     if isinstance(value, bytes):
-        body = _head(2, arg) + value if indefinite else value
+        body = head(2, arg) + value if indefinite else value
     elif isinstance(value, str):
         raw = value.encode()
-        body = _head(3, arg) + raw if indefinite else raw
+        body = head(3, arg) + raw if indefinite else raw
     elif isinstance(value, list):
         body = b"".join(_loose(v, target, style, counter) for v in value)
     elif isinstance(value, dict):
@@ -783,7 +771,7 @@ def _loose(value: object, target: int, style: str, counter: list[int]) -> bytes:
         if duplicate:
             parts.append(parts[0])
         body = b"".join(parts)
-    return head + body + (b"\xff" if indefinite else b"")
+    return lead + body + (b"\xff" if indefinite else b"")
 
 
 def noncanonical_encodings(value: Any) -> SearchStrategy[bytes]:
@@ -925,14 +913,7 @@ def _container(
 ) -> bytes:
     if links_ and links_[0][:1] != b"\x84":  # a JWS compact: the JSON container
         return jose_container(links_, invocation, attestations_, approvals_)
-    out: dict[int, object] = {codec.P_VERSION: codec.VERSION, codec.P_LINKS: list(links_)}
-    if invocation is not None:
-        out[codec.P_INVOCATION] = invocation
-    if attestations_:
-        out[codec.P_ATTESTATIONS] = list(attestations_)
-    if approvals_:
-        out[codec.P_APPROVALS] = list(approvals_)
-    return cbor.encode(out)  # type: ignore[arg-type]
+    return container(links_, invocation, attestations_, approvals_)
 
 
 def _parts(p: Presentation) -> tuple[list[bytes], bytes | None, list[bytes], list[bytes]]:

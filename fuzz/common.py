@@ -30,9 +30,9 @@ from agentchain import (
     invoke,
     issue,
 )
+from agentchain._build import Rng, seeded
 from agentchain.codec import Encoding, request_digest
 from agentchain.policy import parse
-from agentchain.vectors.build import Rng
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_800_000_000
@@ -41,7 +41,7 @@ CODE = {"sha256": b"\x5a" * 32}
 
 
 def key(label: str, alg: str = "EdDSA") -> PrivateKey:
-    return PrivateKey.from_seed(hashlib.sha256(f"fuzz/{label}".encode()).digest(), alg)
+    return seeded(f"fuzz/{label}", alg)
 
 
 ROOT_KEYS = (key("root"), key("root", "ES256"))

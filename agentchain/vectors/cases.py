@@ -13,6 +13,18 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from agentchain import codec
+from agentchain._build import (
+    Rng,
+    claims_of,
+    container,
+    enc,
+    head,
+    pairs,
+    raw_map,
+    sign1_parts,
+    sign_raw,
+    with_signature,
+)
 from agentchain.codec import ApprovalRequirement
 from agentchain.crypto import EDDSA, ES256
 from agentchain.issuer import approve, attest, delegate, issue
@@ -26,22 +38,12 @@ from agentchain.vectors.build import (
     KEYS,
     NOW,
     RESOURCE,
-    Rng,
     chain,
-    claims_of,
-    container,
-    enc,
     encoded_links,
-    head,
     invocation_claims,
-    pairs,
     present,
     present_raw,
-    raw_map,
-    sign1_parts,
     sign_invocation,
-    sign_raw,
-    with_signature,
 )
 from agentchain.vectors.suite import (
     Suite,

@@ -16,6 +16,15 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from agentchain import codec
+from agentchain._build import (
+    Rng,
+    container,
+    enc,
+    jose_container,
+    jose_parts,
+    jose_resign,
+    raw_jws,
+)
 from agentchain.codec import ApprovalRequirement
 from agentchain.crypto import EDDSA, ES256
 from agentchain.issuer import approve, attest
@@ -26,17 +35,10 @@ from agentchain.vectors.build import (
     KEYS,
     NOW,
     Built,
-    Rng,
     chain,
-    container,
-    enc,
     encoded_links,
-    jose_container,
-    jose_parts,
     jose_present_raw,
-    jose_resign,
     present,
-    raw_jws,
 )
 from agentchain.vectors.cases import N256, SMALL_ORDER, L
 from agentchain.vectors.suite import Suite, allow, deny, error, needs_approval, step

@@ -15,6 +15,10 @@ from importlib import resources
 from typing import Any, Final
 
 from agentchain import codec
+from agentchain._build import (
+    try_decode,
+    try_json,
+)
 from agentchain.crypto import ALGORITHMS
 from agentchain.errors import REGISTRY, DecodeError, Kind
 from agentchain.limits import DEFAULT_LIMITS
@@ -26,8 +30,6 @@ from agentchain.vectors.build import (
     POLICY_DEFAULTS,
     RESOURCE,
     Built,
-    try_decode,
-    try_json,
 )
 from agentchain.vectors.flags import FLAGS
 from agentchain.wire import cbor, jws
