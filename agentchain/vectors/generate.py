@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentchain.vectors import cases, jose_cases
+from agentchain.vectors.cases import CATEGORIES
 from agentchain.vectors.suite import Suite
 
 
 def build_suite() -> Suite:
     suite = Suite()
-    for category, make in (*cases.CATEGORIES, *jose_cases.CATEGORIES):
+    for category, make in CATEGORIES:
         suite.category = category
         make(suite)
     return suite
