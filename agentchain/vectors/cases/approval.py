@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain import codec
@@ -24,6 +25,38 @@ from agentchain.vectors.cases._common import alice
 from agentchain.vectors.suite import Suite, allow, deny, error, needs_approval, step
 
 
+@dataclass(frozen=True)
+class ApprovalRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    p: Any
+    expected: dict[str, object]
+    spec: list[str]
+    kw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApprovalArgsRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    args: Any
+    expected: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ApprovalClaimsRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    claims: Any
+    code: str
+
+
 def add_cases(s: Suite) -> None:
     req = ApprovalRequirement(actions=("calendar/events",))
     token, holder = chain(2, require_approval=[[req]], label="appr")
@@ -42,63 +75,63 @@ def add_cases(s: Suite) -> None:
         codec.request_digest(token.chain_digest, AUD, ACTION, RESOURCE, {"x": 1}),
         now=NOW,
     )
-    rows: list[tuple[str, str, Any, dict[str, object], list[str], dict[str, Any]]] = [
-        (
-            "appr-needed-none",
-            "approval required, none attached: needs_approval",
-            pres(),
-            needs_approval(),
-            ["R-9.2-1", "R-9.2-3", "R-9.2-9"],
-            {},
+    rows: list[ApprovalRow] = [
+        ApprovalRow(
+            case_id="appr-needed-none",
+            description="approval required, none attached: needs_approval",
+            p=pres(),
+            expected=needs_approval(),
+            spec=["R-9.2-1", "R-9.2-3", "R-9.2-9"],
+            kw={},
         ),
-        (
-            "appr-granted",
-            "approval required and attached for this exact request",
-            pres(good),
-            allow(),
-            ["R-9.2-5", "R-9.2-6"],
-            {},
+        ApprovalRow(
+            case_id="appr-granted",
+            description="approval required and attached for this exact request",
+            p=pres(good),
+            expected=allow(),
+            spec=["R-9.2-5", "R-9.2-6"],
+            kw={},
         ),
-        (
-            "appr-for-another-invocation",
-            "an approval for the same action with other arguments",
-            pres(other),
-            deny("approval_mismatch"),
-            ["R-9.2-5", "R-9.2-8"],
-            {},
+        ApprovalRow(
+            case_id="appr-for-another-invocation",
+            description="an approval for the same action with other arguments",
+            p=pres(other),
+            expected=deny("approval_mismatch"),
+            spec=["R-9.2-5", "R-9.2-8"],
+            kw={},
         ),
-        (
-            "appr-by-someone-else",
-            "an approval by mallory",
-            pres(approve(KEYS("mallory"), digest, now=NOW)),
-            deny("approval_mismatch"),
-            ["R-9.2-8", "R-8.2-18"],
-            {},
+        ApprovalRow(
+            case_id="appr-by-someone-else",
+            description="an approval by mallory",
+            p=pres(approve(KEYS("mallory"), digest, now=NOW)),
+            expected=deny("approval_mismatch"),
+            spec=["R-9.2-8", "R-8.2-18"],
+            kw={},
         ),
-        (
-            "appr-expired",
-            "the approval expired beyond the skew",
-            pres(approve(alice_key, digest, now=NOW - 400)),
-            deny("approval_expired"),
-            ["R-9.2-7"],
-            {},
+        ApprovalRow(
+            case_id="appr-expired",
+            description="the approval expired beyond the skew",
+            p=pres(approve(alice_key, digest, now=NOW - 400)),
+            expected=deny("approval_expired"),
+            spec=["R-9.2-7"],
+            kw={},
         ),
-        (
-            "appr-too-long",
-            "an approval lasting longer than max_attachment_ttl",
-            pres(approve(alice_key, digest, ttl=3601, now=NOW)),
-            deny("approval_expired"),
-            ["R-9.2-6", "R-9.2-7"],
-            {},
+        ApprovalRow(
+            case_id="appr-too-long",
+            description="an approval lasting longer than max_attachment_ttl",
+            p=pres(approve(alice_key, digest, ttl=3601, now=NOW)),
+            expected=deny("approval_expired"),
+            spec=["R-9.2-6", "R-9.2-7"],
+            kw={},
         ),
     ]
-    for case_id, description, p, expected, rids, kw in rows:
+    for row in rows:
         s.add(
-            case_id,
-            description,
+            row.case_id,
+            row.description,
             flags=["approval"],
-            spec=[*rids, "R-8.2-20"],
-            steps=[step(p, expected, **kw)],
+            spec=[*row.spec, "R-8.2-20"],
+            steps=[step(row.p, row.expected, **row.kw)],
             features=feats,
         )
     g2 = present(token, holder, approvals=[good], label="appr-2")
@@ -142,32 +175,34 @@ def add_cases(s: Suite) -> None:
     # conditional requirements
     cond = ApprovalRequirement(when=parse([">", ".amount", 100]))
     ctok, ch = chain(1, require_approval=[[cond]], label="appr-cond")
-    for case_id, description, args, expected in (
-        (
-            "appr-when-false",
-            "when amount > 100 and amount is 50: not required",
-            {"amount": 50},
-            allow(),
+    for args_row in (
+        ApprovalArgsRow(
+            case_id="appr-when-false",
+            description="when amount > 100 and amount is 50: not required",
+            args={"amount": 50},
+            expected=allow(),
         ),
-        (
-            "appr-when-true",
-            "when amount > 100 and amount is 500: required",
-            {"amount": 500},
-            needs_approval(),
+        ApprovalArgsRow(
+            case_id="appr-when-true",
+            description="when amount > 100 and amount is 500: required",
+            args={"amount": 500},
+            expected=needs_approval(),
         ),
-        (
-            "appr-when-error",
-            "when amount > 100 and amount is missing: ERROR applies the requirement",
-            {},
-            needs_approval(),
+        ApprovalArgsRow(
+            case_id="appr-when-error",
+            description="when amount > 100 and amount is missing: ERROR applies the requirement",
+            args={},
+            expected=needs_approval(),
         ),
     ):
         s.add(
-            case_id,
-            description,
+            args_row.case_id,
+            args_row.description,
             flags=["approval"],
             spec=["R-9.2-1", "R-9.2-2"],
-            steps=[step(present(ctok, ch, args=args), expected, args=args)],
+            steps=[
+                step(present(ctok, ch, args=args_row.args), args_row.expected, args=args_row.args)
+            ],
             features=feats,
         )
     named = ApprovalRequirement(approver=KEYS("approver").public_key, actions=("calendar",))
@@ -197,17 +232,37 @@ def add_cases(s: Suite) -> None:
         features=feats,
     )
     base = claims_of(good.encoded)
-    for case_id, description, claims, code_ in (
-        ("appr-claims-version-2", "approval version 2", {**base, 1: 2}, "version_unsupported"),
-        ("appr-claims-empty-window", "approval exp = iat", {**base, 5: base[4]}, "time_invalid"),
-        ("appr-claims-unknown-key", "approval claim 6", {**base, 6: 0}, "unknown_field"),
+    for claims_row in (
+        ApprovalClaimsRow(
+            case_id="appr-claims-version-2",
+            description="approval version 2",
+            claims={**base, 1: 2},
+            code="version_unsupported",
+        ),
+        ApprovalClaimsRow(
+            case_id="appr-claims-empty-window",
+            description="approval exp = iat",
+            claims={**base, 5: base[4]},
+            code="time_invalid",
+        ),
+        ApprovalClaimsRow(
+            case_id="appr-claims-unknown-key",
+            description="approval claim 6",
+            claims={**base, 6: 0},
+            code="unknown_field",
+        ),
     ):
-        data = codec.sign_object(alice_key, codec.TYP_APPROVAL, claims)
+        data = codec.sign_object(alice_key, codec.TYP_APPROVAL, claims_row.claims)
         s.add(
-            case_id,
-            description,
+            claims_row.case_id,
+            claims_row.description,
             flags=["approval", "claims-schema"],
             spec=["R-9.2-4"],
-            steps=[step(present_raw(encoded_links(token), holder, approvals=[data]), error(code_))],
+            steps=[
+                step(
+                    present_raw(encoded_links(token), holder, approvals=[data]),
+                    error(claims_row.code),
+                )
+            ],
             features=feats,
         )

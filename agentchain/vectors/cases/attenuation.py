@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain import codec
@@ -11,6 +12,29 @@ from agentchain.issuer import issue
 from agentchain.vectors.build import CAL, KEYS, NOW, RESOURCE, chain, present, present_raw
 from agentchain.vectors.cases._common import TYP_LINK, alice
 from agentchain.vectors.suite import Suite, allow, deny, error, step
+
+
+@dataclass(frozen=True)
+class AttenuationRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    changes: dict[str, Any]
+    code: Any
+    spec: list[str]
+    flag: str
+
+
+@dataclass(frozen=True)
+class AttenuationCapRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    action: str
+    resource: Any
+    code: str
 
 
 def add_cases(s: Suite) -> None:
@@ -47,251 +71,253 @@ def add_cases(s: Suite) -> None:
             base[int(k[1:])] = v
         return present_raw([root, codec.sign_object(h1, TYP_LINK, base)], h2)
 
-    rows: list[tuple[str, str, dict[str, Any], Any, list[str], str]] = [
-        (
-            "att-narrower-action-ok",
-            "a child narrowing the action by a segment",
-            {},
-            None,
-            ["R-4.3-1", "R-4.1-2"],
-            "attenuation",
+    rows: list[AttenuationRow] = [
+        AttenuationRow(
+            case_id="att-narrower-action-ok",
+            description="a child narrowing the action by a segment",
+            changes={},
+            code=None,
+            spec=["R-4.3-1", "R-4.1-2"],
+            flag="attenuation",
         ),
-        (
-            "att-same-capability-ok",
-            "a child with its parent's exact capability",
-            {"k9": [["calendar/events", CAL + "/work/*"]]},
-            "",
-            ["R-4.3-1"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-same-capability-ok",
+            description="a child with its parent's exact capability",
+            changes={"k9": [["calendar/events", CAL + "/work/*"]]},
+            code="",
+            spec=["R-4.3-1"],
+            flag="attenuation",
         ),
-        (
-            "att-subpattern-ok",
-            "x:/a/* covers x:/a/b/* (beside the request's own pattern)",
-            {
+        AttenuationRow(
+            case_id="att-subpattern-ok",
+            description="x:/a/* covers x:/a/b/* (beside the request's own pattern)",
+            changes={
                 "k9": [
                     ["calendar/events", CAL + "/work/*"],
                     ["calendar/events", CAL + "/work/team/*"],
                 ]
             },
-            "",
-            ["R-4.3-1"],
-            "attenuation",
+            code="",
+            spec=["R-4.3-1"],
+            flag="attenuation",
         ),
-        (
-            "att-action-wider",
-            "child action calendar, parent calendar/events",
-            {"k9": [["calendar", CAL + "/work/*"]]},
-            "scope_widened",
-            ["R-4.3-2"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-action-wider",
+            description="child action calendar, parent calendar/events",
+            changes={"k9": [["calendar", CAL + "/work/*"]]},
+            code="scope_widened",
+            spec=["R-4.3-2"],
+            flag="attenuation",
         ),
-        (
-            "att-action-star",
-            "child action * under a concrete parent",
-            {"k9": [["*", CAL + "/work/*"]]},
-            "scope_widened",
-            ["R-4.3-1", "R-4.3-2"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-action-star",
+            description="child action * under a concrete parent",
+            changes={"k9": [["*", CAL + "/work/*"]]},
+            code="scope_widened",
+            spec=["R-4.3-1", "R-4.3-2"],
+            flag="attenuation",
         ),
-        (
-            "att-action-sibling-prefix",
-            "child calendar/eventsX under calendar/events",
-            {"k9": [["calendar/eventsX", CAL + "/work/*"]]},
-            "scope_widened",
-            ["R-4.1-2", "R-4.3-2"],
-            "capability-match",
+        AttenuationRow(
+            case_id="att-action-sibling-prefix",
+            description="child calendar/eventsX under calendar/events",
+            changes={"k9": [["calendar/eventsX", CAL + "/work/*"]]},
+            code="scope_widened",
+            spec=["R-4.1-2", "R-4.3-2"],
+            flag="capability-match",
         ),
-        (
-            "att-resource-wider",
-            "child resource /alice/* under /alice/work/*",
-            {"k9": [["calendar/events", CAL + "/*"]]},
-            "scope_widened",
-            ["R-4.3-2"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-resource-wider",
+            description="child resource /alice/* under /alice/work/*",
+            changes={"k9": [["calendar/events", CAL + "/*"]]},
+            code="scope_widened",
+            spec=["R-4.3-2"],
+            flag="attenuation",
         ),
-        (
-            "att-resource-star",
-            "child resource * under a concrete parent",
-            {"k9": [["calendar/events", "*"]]},
-            "scope_widened",
-            ["R-4.3-1"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-resource-star",
+            description="child resource * under a concrete parent",
+            changes={"k9": [["calendar/events", "*"]]},
+            code="scope_widened",
+            spec=["R-4.3-1"],
+            flag="attenuation",
         ),
-        (
-            "att-resource-prefix-not-segment",
-            "child /alice/workshop/* under /alice/work/*",
-            {"k9": [["calendar/events", CAL + "/workshop/*"]]},
-            "scope_widened",
-            ["R-4.2-5", "R-4.3-1"],
-            "capability-match",
+        AttenuationRow(
+            case_id="att-resource-prefix-not-segment",
+            description="child /alice/workshop/* under /alice/work/*",
+            changes={"k9": [["calendar/events", CAL + "/workshop/*"]]},
+            code="scope_widened",
+            spec=["R-4.2-5", "R-4.3-1"],
+            flag="capability-match",
         ),
-        (
-            "att-resource-parent-itself",
-            "child /alice/work under /alice/work/*",
-            {"k9": [["calendar/events", CAL + "/work"]]},
-            "scope_widened",
-            ["R-4.2-5", "R-4.3-1"],
-            "capability-match",
+        AttenuationRow(
+            case_id="att-resource-parent-itself",
+            description="child /alice/work under /alice/work/*",
+            changes={"k9": [["calendar/events", CAL + "/work"]]},
+            code="scope_widened",
+            spec=["R-4.2-5", "R-4.3-1"],
+            flag="capability-match",
         ),
-        (
-            "att-one-of-two-wider",
-            "two capabilities, the second wider",
-            {"k9": [["calendar/events/read", CAL + "/work/*"], ["mail/send", "*"]]},
-            "scope_widened",
-            ["R-4.3-2"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-one-of-two-wider",
+            description="two capabilities, the second wider",
+            changes={"k9": [["calendar/events/read", CAL + "/work/*"], ["mail/send", "*"]]},
+            code="scope_widened",
+            spec=["R-4.3-2"],
+            flag="attenuation",
         ),
-        (
-            "att-time-nbf-before-parent",
-            "child nbf one second before its parent's",
-            {"k7": NOW - 1},
-            "time_widened",
-            ["R-4.4-2"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-time-nbf-before-parent",
+            description="child nbf one second before its parent's",
+            changes={"k7": NOW - 1},
+            code="time_widened",
+            spec=["R-4.4-2"],
+            flag="attenuation",
         ),
-        (
-            "att-time-exp-after-parent",
-            "child exp one second after its parent's",
-            {"k8": NOW + 3601},
-            "time_widened",
-            ["R-4.4-2"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-time-exp-after-parent",
+            description="child exp one second after its parent's",
+            changes={"k8": NOW + 3601},
+            code="time_widened",
+            spec=["R-4.4-2"],
+            flag="attenuation",
         ),
-        (
-            "att-time-exp-equal-parent-ok",
-            "child exp equal to its parent's",
-            {"k8": NOW + 3600},
-            "",
-            ["R-4.4-2"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-time-exp-equal-parent-ok",
+            description="child exp equal to its parent's",
+            changes={"k8": NOW + 3600},
+            code="",
+            spec=["R-4.4-2"],
+            flag="attenuation",
         ),
-        (
-            "att-depth-equal",
-            "child depth equal to its parent's",
-            {"k11": 2},
-            "depth_exceeded",
-            ["R-4.5-1"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-depth-equal",
+            description="child depth equal to its parent's",
+            changes={"k11": 2},
+            code="depth_exceeded",
+            spec=["R-4.5-1"],
+            flag="attenuation",
         ),
-        (
-            "att-depth-greater",
-            "child depth above its parent's",
-            {"k11": 3},
-            "depth_exceeded",
-            ["R-4.5-1"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-depth-greater",
+            description="child depth above its parent's",
+            changes={"k11": 3},
+            code="depth_exceeded",
+            spec=["R-4.5-1"],
+            flag="attenuation",
         ),
-        (
-            "att-window-empty",
-            "child window with exp = nbf",
-            {"k8": NOW},
-            "time_invalid",
-            ["R-4.4-1"],
-            "attenuation",
+        AttenuationRow(
+            case_id="att-window-empty",
+            description="child window with exp = nbf",
+            changes={"k8": NOW},
+            code="time_invalid",
+            spec=["R-4.4-1"],
+            flag="attenuation",
         ),
-        (
-            "att-caveat-scoped-other-action",
-            "a scoped caveat for mail does not apply to calendar",
-            {"k10": [{1: ["==", ".x", 1], 2: ["mail"]}]},
-            "",
-            ["R-4.6-2"],
-            "caveat-semantics",
+        AttenuationRow(
+            case_id="att-caveat-scoped-other-action",
+            description="a scoped caveat for mail does not apply to calendar",
+            changes={"k10": [{1: ["==", ".x", 1], 2: ["mail"]}]},
+            code="",
+            spec=["R-4.6-2"],
+            flag="caveat-semantics",
         ),
-        (
-            "att-caveat-scoped-applies",
-            "a scoped caveat for calendar/events applies and fails on a missing selector",
-            {"k10": [{1: ["==", ".x", 1], 2: ["calendar/events"]}]},
-            "caveat_failed",
-            ["R-4.6-2", "R-8.2-13"],
-            "caveat-semantics",
+        AttenuationRow(
+            case_id="att-caveat-scoped-applies",
+            description=(
+                "a scoped caveat for calendar/events applies and fails on a missing selector"
+            ),
+            changes={"k10": [{1: ["==", ".x", 1], 2: ["calendar/events"]}]},
+            code="caveat_failed",
+            spec=["R-4.6-2", "R-8.2-13"],
+            flag="caveat-semantics",
         ),
     ]
-    for case_id, desc, changes, code, rids, flag in rows:
-        if code is None or code == "":
+    for row in rows:
+        if row.code is None or row.code == "":
             expected = allow()
-        elif code == "caveat_failed":
-            expected = deny(code)
+        elif row.code == "caveat_failed":
+            expected = deny(row.code)
         else:
-            expected = error(code)
+            expected = error(row.code)
         s.add(
-            case_id,
-            desc,
-            flags=[flag],
-            spec=[*rids, "R-8.2-3"],
-            steps=[step(child(**changes), expected)],
+            row.case_id,
+            row.description,
+            flags=[row.flag],
+            spec=[*row.spec, "R-8.2-3"],
+            steps=[step(child(**row.changes), expected)],
         )
     # capability matching at request time (V7)
     cap_rows = [
-        (
-            "cap-request-action-prefix",
-            "calendar/events covers calendar/events/read/all",
-            "calendar/events/read/all",
-            RESOURCE,
-            "",
+        AttenuationCapRow(
+            case_id="cap-request-action-prefix",
+            description="calendar/events covers calendar/events/read/all",
+            action="calendar/events/read/all",
+            resource=RESOURCE,
+            code="",
         ),
-        (
-            "cap-request-action-sibling",
-            "calendar/events does not cover calendar/eventsX",
-            "calendar/eventsX",
-            RESOURCE,
-            "capability_missing",
+        AttenuationCapRow(
+            case_id="cap-request-action-sibling",
+            description="calendar/events does not cover calendar/eventsX",
+            action="calendar/eventsX",
+            resource=RESOURCE,
+            code="capability_missing",
         ),
-        (
-            "cap-request-resource-prefix-itself",
-            "/alice/* does not cover /alice",
-            "calendar/events/read",
-            CAL,
-            "capability_missing",
+        AttenuationCapRow(
+            case_id="cap-request-resource-prefix-itself",
+            description="/alice/* does not cover /alice",
+            action="calendar/events/read",
+            resource=CAL,
+            code="capability_missing",
         ),
-        (
-            "cap-request-resource-trailing-slash",
-            "/alice/* does not cover /alice/",
-            "calendar/events/read",
-            CAL + "/",
-            "capability_missing",
+        AttenuationCapRow(
+            case_id="cap-request-resource-trailing-slash",
+            description="/alice/* does not cover /alice/",
+            action="calendar/events/read",
+            resource=CAL + "/",
+            code="capability_missing",
         ),
-        (
-            "cap-request-resource-longer-name",
-            "/alice/* does not cover /alicex",
-            "calendar/events/read",
-            CAL + "x",
-            "capability_missing",
+        AttenuationCapRow(
+            case_id="cap-request-resource-longer-name",
+            description="/alice/* does not cover /alicex",
+            action="calendar/events/read",
+            resource=CAL + "x",
+            code="capability_missing",
         ),
-        (
-            "cap-request-resource-case",
-            "resources compare without case folding",
-            "calendar/events/read",
-            CAL.upper().replace("HTTPS", "https") + "/x",
-            "capability_missing",
+        AttenuationCapRow(
+            case_id="cap-request-resource-case",
+            description="resources compare without case folding",
+            action="calendar/events/read",
+            resource=CAL.upper().replace("HTTPS", "https") + "/x",
+            code="capability_missing",
         ),
-        (
-            "cap-request-resource-deep",
-            "/alice/* covers /alice/a/b/c",
-            "calendar/events/read",
-            CAL + "/a/b/c",
-            "",
+        AttenuationCapRow(
+            case_id="cap-request-resource-deep",
+            description="/alice/* covers /alice/a/b/c",
+            action="calendar/events/read",
+            resource=CAL + "/a/b/c",
+            code="",
         ),
-        (
-            "cap-request-other-action",
-            "mail/send is not granted at all",
-            "mail/send",
-            RESOURCE,
-            "capability_missing",
+        AttenuationCapRow(
+            case_id="cap-request-other-action",
+            description="mail/send is not granted at all",
+            action="mail/send",
+            resource=RESOURCE,
+            code="capability_missing",
         ),
     ]
     tok, hold = chain(2, caps=(("calendar/events", CAL + "/*"),), label="cap")
-    for case_id, desc, action, resource, code in cap_rows:
+    for cap_row in cap_rows:
         s.add(
-            case_id,
-            desc,
+            cap_row.case_id,
+            cap_row.description,
             flags=["capability-match"],
             spec=["R-4.1-2", "R-4.2-5", "R-8.2-12"],
             steps=[
                 step(
-                    present(tok, hold, action=action, resource=resource),
-                    deny(code) if code else allow(),
-                    action=action,
-                    resource=resource,
+                    present(tok, hold, action=cap_row.action, resource=cap_row.resource),
+                    deny(cap_row.code) if cap_row.code else allow(),
+                    action=cap_row.action,
+                    resource=cap_row.resource,
                 )
             ],
         )

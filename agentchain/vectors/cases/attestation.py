@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain import codec
@@ -10,6 +11,28 @@ from agentchain.issuer import attest
 from agentchain.model import Descriptor
 from agentchain.vectors.build import KEYS, NOW, chain, encoded_links, present, present_raw
 from agentchain.vectors.suite import Suite, allow, deny, error, step
+
+
+@dataclass(frozen=True)
+class AttestationRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    p: Any
+    expected: dict[str, object]
+    policy: dict[str, Any]
+    spec: list[str]
+
+
+@dataclass(frozen=True)
+class AttestationClaimsRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    claims: Any
+    code: str
 
 
 def add_cases(s: Suite) -> None:
@@ -30,112 +53,112 @@ def add_cases(s: Suite) -> None:
         return present(token, holder, attestations=atts, label=label)
 
     feats = ["attestation"]
-    rows: list[tuple[str, str, Any, dict[str, object], dict[str, Any], list[str]]] = [
-        (
-            "attest-required-proven",
-            "required, and a current trusted attestation proves code and model",
-            pres(att()),
-            allow(),
-            pol,
-            ["R-9.1-6"],
+    rows: list[AttestationRow] = [
+        AttestationRow(
+            case_id="attest-required-proven",
+            description="required, and a current trusted attestation proves code and model",
+            p=pres(att()),
+            expected=allow(),
+            policy=pol,
+            spec=["R-9.1-6"],
         ),
-        (
-            "attest-required-missing",
-            "required, none attached",
-            pres(),
-            deny("attestation_missing"),
-            pol,
-            ["R-9.1-7"],
+        AttestationRow(
+            case_id="attest-required-missing",
+            description="required, none attached",
+            p=pres(),
+            expected=deny("attestation_missing"),
+            policy=pol,
+            spec=["R-9.1-7"],
         ),
-        (
-            "attest-required-expired",
-            "required, the only attestation expired",
-            pres(att(now=NOW - 700)),
-            deny("attestation_expired"),
-            pol,
-            ["R-9.1-4", "R-9.1-7"],
+        AttestationRow(
+            case_id="attest-required-expired",
+            description="required, the only attestation expired",
+            p=pres(att(now=NOW - 700)),
+            expected=deny("attestation_expired"),
+            policy=pol,
+            spec=["R-9.1-4", "R-9.1-7"],
         ),
-        (
-            "attest-required-too-long",
-            "required, an attestation lasting longer than max_attachment_ttl",
-            pres(att(ttl=3601)),
-            deny("attestation_expired"),
-            pol,
-            ["R-9.1-4"],
+        AttestationRow(
+            case_id="attest-required-too-long",
+            description="required, an attestation lasting longer than max_attachment_ttl",
+            p=pres(att(ttl=3601)),
+            expected=deny("attestation_expired"),
+            policy=pol,
+            spec=["R-9.1-4"],
         ),
-        (
-            "attest-required-partial",
-            "required, the attestation lacks the declared model",
-            pres(att(model=None)),
-            deny("attestation_mismatch"),
-            pol,
-            ["R-9.1-6", "R-9.1-7"],
+        AttestationRow(
+            case_id="attest-required-partial",
+            description="required, the attestation lacks the declared model",
+            p=pres(att(model=None)),
+            expected=deny("attestation_mismatch"),
+            policy=pol,
+            spec=["R-9.1-6", "R-9.1-7"],
         ),
-        (
-            "attest-contradiction-not-required",
-            "not required, but a trusted attestation contradicts the code",
-            pres(att(code={"sha256": b"\xba" * 32})),
-            deny("attestation_mismatch"),
-            {"attesters": ["attester"]},
-            ["R-9.1-5"],
+        AttestationRow(
+            case_id="attest-contradiction-not-required",
+            description="not required, but a trusted attestation contradicts the code",
+            p=pres(att(code={"sha256": b"\xba" * 32})),
+            expected=deny("attestation_mismatch"),
+            policy={"attesters": ["attester"]},
+            spec=["R-9.1-5"],
         ),
-        (
-            "attest-model-contradiction",
-            "a trusted attestation names another model",
-            pres(att(model="m-2")),
-            deny("attestation_mismatch"),
-            {"attesters": ["attester"]},
-            ["R-9.1-5"],
+        AttestationRow(
+            case_id="attest-model-contradiction",
+            description="a trusted attestation names another model",
+            p=pres(att(model="m-2")),
+            expected=deny("attestation_mismatch"),
+            policy={"attesters": ["attester"]},
+            spec=["R-9.1-5"],
         ),
-        (
-            "attest-untrusted-ignored",
-            "an untrusted attester contradicting: ignored",
-            pres(att(signer=KEYS("mallory"), code={"sha256": b"\xbb" * 32})),
-            allow(),
-            {"attesters": ["attester"]},
-            ["R-9.1-2", "R-8.2-17"],
+        AttestationRow(
+            case_id="attest-untrusted-ignored",
+            description="an untrusted attester contradicting: ignored",
+            p=pres(att(signer=KEYS("mallory"), code={"sha256": b"\xbb" * 32})),
+            expected=allow(),
+            policy={"attesters": ["attester"]},
+            spec=["R-9.1-2", "R-8.2-17"],
         ),
-        (
-            "attest-untrusted-does-not-prove",
-            "required, only an untrusted attester's attestation",
-            pres(att(signer=KEYS("mallory"))),
-            deny("attestation_missing"),
-            pol,
-            ["R-9.1-2"],
+        AttestationRow(
+            case_id="attest-untrusted-does-not-prove",
+            description="required, only an untrusted attester's attestation",
+            p=pres(att(signer=KEYS("mallory"))),
+            expected=deny("attestation_missing"),
+            policy=pol,
+            spec=["R-9.1-2"],
         ),
-        (
-            "attest-other-subject",
-            "required, the attestation is of another key",
-            pres(att(subject=KEYS("mallory").public_key)),
-            deny("attestation_missing"),
-            pol,
-            ["R-9.1-3"],
+        AttestationRow(
+            case_id="attest-other-subject",
+            description="required, the attestation is of another key",
+            p=pres(att(subject=KEYS("mallory").public_key)),
+            expected=deny("attestation_missing"),
+            policy=pol,
+            spec=["R-9.1-3"],
         ),
-        (
-            "attest-not-required-none",
-            "not required, none attached",
-            pres(),
-            allow(),
-            {"attesters": ["attester"]},
-            ["R-8.2-19"],
+        AttestationRow(
+            case_id="attest-not-required-none",
+            description="not required, none attached",
+            p=pres(),
+            expected=allow(),
+            policy={"attesters": ["attester"]},
+            spec=["R-8.2-19"],
         ),
-        (
-            "attest-required-pattern-other",
-            "required for mail only: calendar passes",
-            pres(),
-            allow(),
-            {"attesters": ["attester"], "attestation_required": ["mail"]},
-            ["R-9.1-6"],
+        AttestationRow(
+            case_id="attest-required-pattern-other",
+            description="required for mail only: calendar passes",
+            p=pres(),
+            expected=allow(),
+            policy={"attesters": ["attester"], "attestation_required": ["mail"]},
+            spec=["R-9.1-6"],
         ),
     ]
-    for case_id, description, p, expected, policy_, rids in rows:
+    for row in rows:
         s.add(
-            case_id,
-            description,
+            row.case_id,
+            row.description,
             flags=["attestation"],
-            spec=[*rids, "R-8.2-19"],
-            steps=[step(p, expected)],
-            policy=policy_,
+            spec=[*row.spec, "R-8.2-19"],
+            steps=[step(row.p, row.expected)],
+            policy=row.policy,
             features=feats,
         )
     good = att()
@@ -159,29 +182,39 @@ def add_cases(s: Suite) -> None:
     link = encoded_links(token)
     base = claims_of(good.encoded)
     crow = [
-        ("attest-claims-unknown-key", "attestation claim 9", {**base, 9: 0}, "unknown_field"),
-        (
-            "attest-claims-empty-window",
-            "attestation exp = iat",
-            {**base, 5: base[4]},
-            "time_invalid",
+        AttestationClaimsRow(
+            case_id="attest-claims-unknown-key",
+            description="attestation claim 9",
+            claims={**base, 9: 0},
+            code="unknown_field",
         ),
-        (
-            "attest-claims-nothing-attested",
-            "attestation without code, model or config",
-            {k: v for k, v in base.items() if k not in (6, 7, 8)},
-            "schema_invalid",
+        AttestationClaimsRow(
+            case_id="attest-claims-empty-window",
+            description="attestation exp = iat",
+            claims={**base, 5: base[4]},
+            code="time_invalid",
         ),
-        ("attest-claims-version-2", "attestation version 2", {**base, 1: 2}, "version_unsupported"),
+        AttestationClaimsRow(
+            case_id="attest-claims-nothing-attested",
+            description="attestation without code, model or config",
+            claims={k: v for k, v in base.items() if k not in (6, 7, 8)},
+            code="schema_invalid",
+        ),
+        AttestationClaimsRow(
+            case_id="attest-claims-version-2",
+            description="attestation version 2",
+            claims={**base, 1: 2},
+            code="version_unsupported",
+        ),
     ]
-    for case_id, description, claims, code_ in crow:
-        data = codec.sign_object(att_key, codec.TYP_ATTESTATION, claims)
+    for claims_row in crow:
+        data = codec.sign_object(att_key, codec.TYP_ATTESTATION, claims_row.claims)
         s.add(
-            case_id,
-            description,
+            claims_row.case_id,
+            claims_row.description,
             flags=["attestation", "claims-schema"],
             spec=["R-9.1-1", "R-5.8-4"],
-            steps=[step(present_raw(link, holder, attestations=[data]), error(code_))],
+            steps=[step(present_raw(link, holder, attestations=[data]), error(claims_row.code))],
             policy=pol,
             features=feats,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from agentchain import codec
 from agentchain._build import claims_of, container, enc, sign1_parts
@@ -12,105 +13,123 @@ from agentchain.vectors.suite import Suite, allow, error, step
 from agentchain.wire import cose
 
 
+@dataclass(frozen=True)
+class ChainRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    data: bytes
+    code: str
+    spec: list[str]
+    flag: str
+
+
 def add_cases(s: Suite) -> None:
     token, _ = chain(3, label="chain")
     links = encoded_links(token)
     other, _ = chain(3, label="other-chain", caps=(("calendar", CAL + "/*"),))
     other_links = encoded_links(other)
     h = {i: KEYS(f"h{i}") for i in (1, 2, 3)}
-    rows: list[tuple[str, str, bytes, str, list[str], str]] = [
-        (
-            "chain-reordered",
-            "links 0, 2, 1",
-            present_raw([links[0], links[2], links[1]], h[2]),
-            "issuer_mismatch",
-            ["R-7.1-2"],
-            "chain-splice",
+    rows: list[ChainRow] = [
+        ChainRow(
+            case_id="chain-reordered",
+            description="links 0, 2, 1",
+            data=present_raw([links[0], links[2], links[1]], h[2]),
+            code="issuer_mismatch",
+            spec=["R-7.1-2"],
+            flag="chain-splice",
         ),
-        (
-            "chain-drop-middle",
-            "link 1 dropped",
-            present_raw([links[0], links[2]], h[3]),
-            "issuer_mismatch",
-            ["R-7.1-2"],
-            "chain-splice",
+        ChainRow(
+            case_id="chain-drop-middle",
+            description="link 1 dropped",
+            data=present_raw([links[0], links[2]], h[3]),
+            code="issuer_mismatch",
+            spec=["R-7.1-2"],
+            flag="chain-splice",
         ),
-        (
-            "chain-drop-root",
-            "the root dropped",
-            present_raw(links[1:], h[3]),
-            "root_untrusted",
-            ["R-7.1-1"],
-            "chain-splice",
+        ChainRow(
+            case_id="chain-drop-root",
+            description="the root dropped",
+            data=present_raw(links[1:], h[3]),
+            code="root_untrusted",
+            spec=["R-7.1-1"],
+            flag="chain-splice",
         ),
-        (
-            "chain-truncated-end",
-            "the last link dropped, invocation still by its holder",
-            present_raw(links[:2], h[3]),
-            "signature_invalid",
-            ["R-7.2-1"],
-            "chain-splice",
+        ChainRow(
+            case_id="chain-truncated-end",
+            description="the last link dropped, invocation still by its holder",
+            data=present_raw(links[:2], h[3]),
+            code="signature_invalid",
+            spec=["R-7.2-1"],
+            flag="chain-splice",
         ),
-        (
-            "chain-truncated-end-resigned",
-            "the last link dropped, invoked by the new last holder: valid",
-            present_raw(links[:2], h[2]),
-            "",
-            ["R-7.1-3"],
-            "chain-splice",
+        ChainRow(
+            case_id="chain-truncated-end-resigned",
+            description="the last link dropped, invoked by the new last holder: valid",
+            data=present_raw(links[:2], h[2]),
+            code="",
+            spec=["R-7.1-3"],
+            flag="chain-splice",
         ),
-        (
-            "chain-spliced-link",
-            "link 2 taken from another chain of the same keys",
-            present_raw([links[0], links[1], other_links[2]], h[3]),
-            "chain_broken",
-            ["R-7.1-3"],
-            "chain-splice",
+        ChainRow(
+            case_id="chain-spliced-link",
+            description="link 2 taken from another chain of the same keys",
+            data=present_raw([links[0], links[1], other_links[2]], h[3]),
+            code="chain_broken",
+            spec=["R-7.1-3"],
+            flag="chain-splice",
         ),
-        (
-            "chain-duplicated-link",
-            "link 1 repeated",
-            present_raw([links[0], links[1], links[1]], h[2]),
-            "issuer_mismatch",
-            ["R-7.1-2"],
-            "chain-splice",
+        ChainRow(
+            case_id="chain-duplicated-link",
+            description="link 1 repeated",
+            data=present_raw([links[0], links[1], links[1]], h[2]),
+            code="issuer_mismatch",
+            spec=["R-7.1-2"],
+            flag="chain-splice",
         ),
-        (
-            "chain-invocation-other-chain",
-            "an invocation bound to the other chain's last link",
-            present_raw(links, h[3], chain=hashlib.sha256(other_links[2]).digest()),
-            "chain_digest_mismatch",
-            ["R-7.2-2"],
-            "holder-binding",
+        ChainRow(
+            case_id="chain-invocation-other-chain",
+            description="an invocation bound to the other chain's last link",
+            data=present_raw(links, h[3], chain=hashlib.sha256(other_links[2]).digest()),
+            code="chain_digest_mismatch",
+            spec=["R-7.2-2"],
+            flag="holder-binding",
         ),
-        (
-            "chain-invocation-wrong-signer",
-            "the invocation signed by mallory",
-            present_raw(links, KEYS("mallory")),
-            "signature_invalid",
-            ["R-7.2-1"],
-            "holder-binding",
+        ChainRow(
+            case_id="chain-invocation-wrong-signer",
+            description="the invocation signed by mallory",
+            data=present_raw(links, KEYS("mallory")),
+            code="signature_invalid",
+            spec=["R-7.2-1"],
+            flag="holder-binding",
         ),
-        (
-            "chain-invocation-by-middle-holder",
-            "the invocation signed by link 0's holder",
-            present_raw(links, h[1]),
-            "signature_invalid",
-            ["R-7.2-1"],
-            "holder-binding",
+        ChainRow(
+            case_id="chain-invocation-by-middle-holder",
+            description="the invocation signed by link 0's holder",
+            data=present_raw(links, h[1]),
+            code="signature_invalid",
+            spec=["R-7.2-1"],
+            flag="holder-binding",
         ),
-        (
-            "chain-token-only",
-            "a token without invocation",
-            container(links),
-            "invocation_missing",
-            ["R-5.8-3", "R-8.2-4"],
-            "holder-binding",
+        ChainRow(
+            case_id="chain-token-only",
+            description="a token without invocation",
+            data=container(links),
+            code="invocation_missing",
+            spec=["R-5.8-3", "R-8.2-4"],
+            flag="holder-binding",
         ),
     ]
-    for case_id, desc, data, code, rids, flag in rows:
-        expected = error(code) if code else allow()
-        s.add(case_id, desc, flags=[flag], spec=[*rids, "R-8.2-3"], steps=[step(data, expected)])
+    for row in rows:
+        expected = error(row.code) if row.code else allow()
+        s.add(
+            row.case_id,
+            row.description,
+            flags=[row.flag],
+            spec=[*row.spec, "R-8.2-3"],
+            steps=[step(row.data, expected)],
+        )
     root = claims_of(links[0])
     mallory_root = codec.sign_object(
         KEYS("mallory"), TYP_LINK, {**root, 2: KEYS("mallory").public_key.thumbprint}

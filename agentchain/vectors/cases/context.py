@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain.vectors.build import AUD, KEYS, NOW, RESOURCE, chain, present
 from agentchain.vectors.suite import Suite, allow, deny, step
+
+
+@dataclass(frozen=True)
+class ContextMismatchRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    req: Any
+    code: str
 
 
 def add_cases(s: Suite) -> None:
@@ -36,52 +47,54 @@ def add_cases(s: Suite) -> None:
     )
     p = present(token, holder, args={"n": 1, "flag": True})
     mism = [
-        (
-            "ctx-request-other-action",
-            "the request names another action",
-            {"action": "calendar/events/readx"},
-            "request_mismatch",
+        ContextMismatchRow(
+            case_id="ctx-request-other-action",
+            description="the request names another action",
+            req={"action": "calendar/events/readx"},
+            code="request_mismatch",
         ),
-        (
-            "ctx-request-other-resource",
-            "the request names another resource",
-            {"resource": RESOURCE + "x"},
-            "request_mismatch",
+        ContextMismatchRow(
+            case_id="ctx-request-other-resource",
+            description="the request names another resource",
+            req={"resource": RESOURCE + "x"},
+            code="request_mismatch",
         ),
-        (
-            "ctx-request-args-true-vs-1",
-            "signed flag true, request flag 1",
-            {"args": {"n": 1, "flag": 1}},
-            "request_mismatch",
+        ContextMismatchRow(
+            case_id="ctx-request-args-true-vs-1",
+            description="signed flag true, request flag 1",
+            req={"args": {"n": 1, "flag": 1}},
+            code="request_mismatch",
         ),
-        (
-            "ctx-request-args-extra",
-            "the request has one more argument",
-            {"args": {"n": 1, "flag": True, "x": 0}},
-            "request_mismatch",
+        ContextMismatchRow(
+            case_id="ctx-request-args-extra",
+            description="the request has one more argument",
+            req={"args": {"n": 1, "flag": True, "x": 0}},
+            code="request_mismatch",
         ),
-        (
-            "ctx-request-args-text-vs-bytes",
-            'signed n 1, request n "1"',
-            {"args": {"n": "1", "flag": True}},
-            "request_mismatch",
+        ContextMismatchRow(
+            case_id="ctx-request-args-text-vs-bytes",
+            description='signed n 1, request n "1"',
+            req={"args": {"n": "1", "flag": True}},
+            code="request_mismatch",
         ),
-        (
-            "ctx-request-args-reordered",
-            "the same arguments in another map order: equal",
-            {"args": {"flag": True, "n": 1}},
-            "",
+        ContextMismatchRow(
+            case_id="ctx-request-args-reordered",
+            description="the same arguments in another map order: equal",
+            req={"args": {"flag": True, "n": 1}},
+            code="",
         ),
     ]
-    for case_id, desc, req, code in mism:
-        assert isinstance(req, dict)
-        kw: dict[str, Any] = {"args": {"n": 1, "flag": True}, **req}
+    for row in mism:
+        assert isinstance(row.req, dict)
+        kw: dict[str, Any] = {"args": {"n": 1, "flag": True}, **row.req}
         s.add(
-            case_id,
-            desc,
-            flags=["request-binding", "type-strictness"] if "args" in req else ["request-binding"],
+            row.case_id,
+            row.description,
+            flags=["request-binding", "type-strictness"]
+            if "args" in row.req
+            else ["request-binding"],
             spec=["R-8.2-9"],
-            steps=[step(p, deny(code) if code else allow(), **kw)],
+            steps=[step(p, deny(row.code) if row.code else allow(), **kw)],
         )
     q = present(token, holder, label="replay")
     assert q.invocation is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain import codec
@@ -19,6 +20,18 @@ from agentchain.vectors.build import (
 )
 from agentchain.vectors.cases._common import TYP_LINK, alice, attestation_bytes, one_link, relink
 from agentchain.vectors.suite import Suite, allow, deny, error, step
+
+
+@dataclass(frozen=True)
+class LimitsRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    data: bytes
+    expected: dict[str, object]
+    spec: list[str]
+    kw: dict[str, Any]
 
 
 def add_cases(s: Suite) -> None:
@@ -40,78 +53,78 @@ def add_cases(s: Suite) -> None:
     deeper = ["not", deep]
     wide = ["in", ".a", list(range(254))]  # 1 + 1 + 1 + 1 + 254 = 258 nodes > 256
     ok_wide = ["in", ".a", list(range(252))]  # 256 nodes
-    rows: list[tuple[str, str, bytes, dict[str, object], list[str], dict[str, Any]]] = [
-        (
-            "limit-capabilities-33",
-            "33 capabilities in one link",
-            with_claims(k9=caps33),
-            error("limit_exceeded"),
-            ["R-5.6-4"],
-            {},
+    rows: list[LimitsRow] = [
+        LimitsRow(
+            case_id="limit-capabilities-33",
+            description="33 capabilities in one link",
+            data=with_claims(k9=caps33),
+            expected=error("limit_exceeded"),
+            spec=["R-5.6-4"],
+            kw={},
         ),
-        (
-            "limit-capabilities-32",
-            "32 capabilities: at the limit",
-            with_claims(k9=caps33[:32]),
-            allow(),
-            ["R-5.6-4", "R-5.6-1"],
-            {},
+        LimitsRow(
+            case_id="limit-capabilities-32",
+            description="32 capabilities: at the limit",
+            data=with_claims(k9=caps33[:32]),
+            expected=allow(),
+            spec=["R-5.6-4", "R-5.6-1"],
+            kw={},
         ),
-        (
-            "limit-caveats-33",
-            "33 caveats in one link",
-            with_claims(k10=cav33),
-            error("limit_exceeded"),
-            ["R-5.6-4"],
-            {},
+        LimitsRow(
+            case_id="limit-caveats-33",
+            description="33 caveats in one link",
+            data=with_claims(k10=cav33),
+            expected=error("limit_exceeded"),
+            spec=["R-5.6-4"],
+            kw={},
         ),
-        (
-            "limit-policy-depth-13",
-            "a caveat nested 13 deep",
-            with_claims(k10=[deeper]),
-            error("limit_exceeded"),
-            ["R-6.3-1"],
-            {},
+        LimitsRow(
+            case_id="limit-policy-depth-13",
+            description="a caveat nested 13 deep",
+            data=with_claims(k10=[deeper]),
+            expected=error("limit_exceeded"),
+            spec=["R-6.3-1"],
+            kw={},
         ),
-        (
-            "limit-policy-depth-12",
-            "a caveat nested 12 deep: at the limit",
-            with_claims(k10=[deep]),
-            deny("caveat_failed"),
-            ["R-6.3-1"],
-            {},
+        LimitsRow(
+            case_id="limit-policy-depth-12",
+            description="a caveat nested 12 deep: at the limit",
+            data=with_claims(k10=[deep]),
+            expected=deny("caveat_failed"),
+            spec=["R-6.3-1"],
+            kw={},
         ),
-        (
-            "limit-policy-nodes-258",
-            "a caveat of 258 nodes",
-            with_claims(k10=[wide]),
-            error("limit_exceeded"),
-            ["R-6.3-1"],
-            {},
+        LimitsRow(
+            case_id="limit-policy-nodes-258",
+            description="a caveat of 258 nodes",
+            data=with_claims(k10=[wide]),
+            expected=error("limit_exceeded"),
+            spec=["R-6.3-1"],
+            kw={},
         ),
-        (
-            "limit-policy-nodes-256",
-            "a caveat of 256 nodes: at the limit",
-            with_claims(k10=[ok_wide]),
-            deny("caveat_failed"),
-            ["R-6.3-1"],
-            {},
+        LimitsRow(
+            case_id="limit-policy-nodes-256",
+            description="a caveat of 256 nodes: at the limit",
+            data=with_claims(k10=[ok_wide]),
+            expected=deny("caveat_failed"),
+            spec=["R-6.3-1"],
+            kw={},
         ),
-        (
-            "limit-string-4097",
-            "a purpose of 4097 bytes",
-            with_claims(k12="p" * 4097),
-            error("limit_exceeded"),
-            ["R-5.2-10"],
-            {},
+        LimitsRow(
+            case_id="limit-string-4097",
+            description="a purpose of 4097 bytes",
+            data=with_claims(k12="p" * 4097),
+            expected=error("limit_exceeded"),
+            spec=["R-5.2-10"],
+            kw={},
         ),
-        (
-            "limit-string-4096",
-            "a purpose of 4096 bytes: at the limit",
-            with_claims(k12="p" * 4096),
-            allow(),
-            ["R-5.2-10"],
-            {},
+        LimitsRow(
+            case_id="limit-string-4096",
+            description="a purpose of 4096 bytes: at the limit",
+            data=with_claims(k12="p" * 4096),
+            expected=allow(),
+            spec=["R-5.2-10"],
+            kw={},
         ),
     ]
     # CBOR depth: args nested 16 deep inside the invocation payload (payload map is depth 1)
@@ -122,43 +135,43 @@ def add_cases(s: Suite) -> None:
     for _ in range(14):
         nested_ok = [nested_ok]
     rows.append(
-        (
-            "limit-cbor-depth-17",
-            "an invocation payload nested 17 deep",
-            present_raw([link], holder, args={"a": nested}),
-            error("limit_exceeded"),
-            ["R-5.2-10"],
-            {},
+        LimitsRow(
+            case_id="limit-cbor-depth-17",
+            description="an invocation payload nested 17 deep",
+            data=present_raw([link], holder, args={"a": nested}),
+            expected=error("limit_exceeded"),
+            spec=["R-5.2-10"],
+            kw={},
         )
     )
     rows.append(
-        (
-            "limit-cbor-depth-16",
-            "an invocation payload nested 16 deep: at the limit",
-            present_raw([link], holder, args={"a": nested_ok}),
-            allow(),
-            ["R-5.2-10"],
-            {"args": {"a": nested_ok}},
+        LimitsRow(
+            case_id="limit-cbor-depth-16",
+            description="an invocation payload nested 16 deep: at the limit",
+            data=present_raw([link], holder, args={"a": nested_ok}),
+            expected=allow(),
+            spec=["R-5.2-10"],
+            kw={"args": {"a": nested_ok}},
         )
     )
     many = {f"k{i:04}": 0 for i in range(2041)}  # payload 8 pairs + args 2041 pairs = 2049 items
     rows.append(
-        (
-            "limit-cbor-items-2049",
-            "an invocation payload of 2049 items",
-            present_raw([link], holder, args=many),
-            error("limit_exceeded"),
-            ["R-5.2-10"],
-            {},
+        LimitsRow(
+            case_id="limit-cbor-items-2049",
+            description="an invocation payload of 2049 items",
+            data=present_raw([link], holder, args=many),
+            expected=error("limit_exceeded"),
+            spec=["R-5.2-10"],
+            kw={},
         )
     )
-    for case_id, description, data, expected, rids, kw in rows:
+    for row in rows:
         s.add(
-            case_id,
-            description,
+            row.case_id,
+            row.description,
             flags=lim,
-            spec=[*rids, "R-5.6-1"],
-            steps=[step(data, expected, **kw)],
+            spec=[*row.spec, "R-5.6-1"],
+            steps=[step(row.data, row.expected, **row.kw)],
         )
     # object and presentation sizes
     big_purpose = with_claims(

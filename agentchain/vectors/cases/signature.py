@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 from agentchain import codec
 from agentchain._build import sign1_parts, sign_raw, with_signature
@@ -21,6 +23,40 @@ from agentchain.vectors.cases._common import (
 )
 from agentchain.vectors.suite import Suite, allow, error, step
 from agentchain.wire import cose
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    new: bytes
+    code: str
+    spec: list[str]
+    flag: str
+
+
+@dataclass(frozen=True)
+class SignatureKeyRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    raw: Any
+    spec: str
+
+
+@dataclass(frozen=True)
+class SignatureEs256Row:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    new: bytes
+    code: str
+    spec: str
+    flag: str
 
 
 def _ed_off_curve() -> bytes:
@@ -44,167 +80,167 @@ def add_cases(s: Suite) -> None:
 
     flip = bytes([sig[0]]) + sig[1:40] + bytes([sig[40] ^ 1]) + sig[41:]
     noncanon_r = (P + 1).to_bytes(32, "little")  # y = p + 1 >= p: non-canonical (not y = 1)
-    rows: list[tuple[str, str, bytes, str, list[str], str]] = [
-        (
-            "sig-ed25519-length-63",
-            "a 63-byte signature",
-            sig[:63],
-            "signature_malformed",
-            ["R-3.4-1"],
-            "signature-length",
+    rows: list[SignatureRow] = [
+        SignatureRow(
+            case_id="sig-ed25519-length-63",
+            description="a 63-byte signature",
+            new=sig[:63],
+            code="signature_malformed",
+            spec=["R-3.4-1"],
+            flag="signature-length",
         ),
-        (
-            "sig-ed25519-length-65",
-            "a 65-byte signature",
-            sig + b"\x00",
-            "signature_malformed",
-            ["R-3.4-1"],
-            "signature-length",
+        SignatureRow(
+            case_id="sig-ed25519-length-65",
+            description="a 65-byte signature",
+            new=sig + b"\x00",
+            code="signature_malformed",
+            spec=["R-3.4-1"],
+            flag="signature-length",
         ),
-        (
-            "sig-ed25519-empty",
-            "an empty signature",
-            b"",
-            "signature_malformed",
-            ["R-3.4-1"],
-            "signature-length",
+        SignatureRow(
+            case_id="sig-ed25519-empty",
+            description="an empty signature",
+            new=b"",
+            code="signature_malformed",
+            spec=["R-3.4-1"],
+            flag="signature-length",
         ),
-        (
-            "sig-ed25519-s-plus-l",
-            "S + L: the same signature, re-spelled (malleability)",
-            r + (s_int + L).to_bytes(32, "little"),
-            "signature_malformed",
-            ["R-3.4-2"],
-            "ed25519-strict",
+        SignatureRow(
+            case_id="sig-ed25519-s-plus-l",
+            description="S + L: the same signature, re-spelled (malleability)",
+            new=r + (s_int + L).to_bytes(32, "little"),
+            code="signature_malformed",
+            spec=["R-3.4-2"],
+            flag="ed25519-strict",
         ),
-        (
-            "sig-ed25519-s-equals-l",
-            "S = L",
-            r + L.to_bytes(32, "little"),
-            "signature_malformed",
-            ["R-3.4-2"],
-            "ed25519-strict",
+        SignatureRow(
+            case_id="sig-ed25519-s-equals-l",
+            description="S = L",
+            new=r + L.to_bytes(32, "little"),
+            code="signature_malformed",
+            spec=["R-3.4-2"],
+            flag="ed25519-strict",
         ),
-        (
-            "sig-ed25519-s-all-ones",
-            "S = 2^256 - 1",
-            r + b"\xff" * 32,
-            "signature_malformed",
-            ["R-3.4-2"],
-            "ed25519-strict",
+        SignatureRow(
+            case_id="sig-ed25519-s-all-ones",
+            description="S = 2^256 - 1",
+            new=r + b"\xff" * 32,
+            code="signature_malformed",
+            spec=["R-3.4-2"],
+            flag="ed25519-strict",
         ),
-        (
-            "sig-ed25519-r-noncanonical-y",
-            "R with y = p + 1 (non-canonical)",
-            noncanon_r + s_bytes,
-            "signature_malformed",
-            ["R-3.4-3"],
-            "ed25519-strict",
+        SignatureRow(
+            case_id="sig-ed25519-r-noncanonical-y",
+            description="R with y = p + 1 (non-canonical)",
+            new=noncanon_r + s_bytes,
+            code="signature_malformed",
+            spec=["R-3.4-3"],
+            flag="ed25519-strict",
         ),
-        (
-            "sig-ed25519-r-noncanonical-sign",
-            "R = y 1 with the sign bit set (x = 0)",
-            bytes.fromhex(SMALL_ORDER["identity"])[:31] + b"\x80" + s_bytes,
-            "signature_malformed",
-            ["R-3.4-3"],
-            "ed25519-strict",
+        SignatureRow(
+            case_id="sig-ed25519-r-noncanonical-sign",
+            description="R = y 1 with the sign bit set (x = 0)",
+            new=bytes.fromhex(SMALL_ORDER["identity"])[:31] + b"\x80" + s_bytes,
+            code="signature_malformed",
+            spec=["R-3.4-3"],
+            flag="ed25519-strict",
         ),
-        (
-            "sig-ed25519-r-off-curve",
-            "R not a curve point: fails the equation",
-            _ed_off_curve() + s_bytes,
-            "signature_invalid",
-            ["R-3.4-6"],
-            "signature-forgery",
+        SignatureRow(
+            case_id="sig-ed25519-r-off-curve",
+            description="R not a curve point: fails the equation",
+            new=_ed_off_curve() + s_bytes,
+            code="signature_invalid",
+            spec=["R-3.4-6"],
+            flag="signature-forgery",
         ),
-        (
-            "sig-ed25519-bit-flip",
-            "one bit of S flipped",
-            flip,
-            "signature_invalid",
-            ["R-3.4-6", "R-7.1-4"],
-            "signature-forgery",
+        SignatureRow(
+            case_id="sig-ed25519-bit-flip",
+            description="one bit of S flipped",
+            new=flip,
+            code="signature_invalid",
+            spec=["R-3.4-6", "R-7.1-4"],
+            flag="signature-forgery",
         ),
-        (
-            "sig-ed25519-identity-zero",
-            "R = identity, S = 0 (verifies under OpenSSL for small-order keys)",
-            bytes.fromhex(SMALL_ORDER["identity"]) + bytes(32),
-            "signature_malformed",
-            ["R-3.4-4"],
-            "ed25519-strict",
+        SignatureRow(
+            case_id="sig-ed25519-identity-zero",
+            description="R = identity, S = 0 (verifies under OpenSSL for small-order keys)",
+            new=bytes.fromhex(SMALL_ORDER["identity"]) + bytes(32),
+            code="signature_malformed",
+            spec=["R-3.4-4"],
+            flag="ed25519-strict",
         ),
     ]
     for name, enc_hex in SMALL_ORDER.items():
         rows.append(
-            (
-                f"sig-ed25519-r-small-order-{name}",
-                f"R of small order ({name})",
-                bytes.fromhex(enc_hex) + s_bytes,
-                "signature_malformed",
-                ["R-3.4-4"],
-                "ed25519-strict",
+            SignatureRow(
+                case_id=f"sig-ed25519-r-small-order-{name}",
+                description=f"R of small order ({name})",
+                new=bytes.fromhex(enc_hex) + s_bytes,
+                code="signature_malformed",
+                spec=["R-3.4-4"],
+                flag="ed25519-strict",
             )
         )
     with_sign = bytes.fromhex(SMALL_ORDER["order8a"])[:31] + bytes(
         [bytes.fromhex(SMALL_ORDER["order8a"])[31] | 0x80]
     )
     rows.append(
-        (
-            "sig-ed25519-r-small-order-order8a-neg",
-            "R of order 8, the other sign of x",
-            with_sign + s_bytes,
-            "signature_malformed",
-            ["R-3.4-4"],
-            "ed25519-strict",
+        SignatureRow(
+            case_id="sig-ed25519-r-small-order-order8a-neg",
+            description="R of order 8, the other sign of x",
+            new=with_sign + s_bytes,
+            code="signature_malformed",
+            spec=["R-3.4-4"],
+            flag="ed25519-strict",
         )
     )
-    for case_id, desc, new, code, rids, flag in rows:
+    for row in rows:
         s.add(
-            case_id,
-            desc,
-            flags=[flag],
-            spec=[*rids, "R-7.1-4", "R-8.2-3"],
-            steps=[step(with_sig(new), error(code))],
+            row.case_id,
+            row.description,
+            flags=[row.flag],
+            spec=[*row.spec, "R-7.1-4", "R-8.2-3"],
+            steps=[step(with_sig(row.new), error(row.code))],
         )
 
     # small-order and non-canonical public keys A (the holder key a link names)
     okp = {1: 1, -1: 6}
     keys_rows = [
-        (
-            f"key-ed25519-small-order-{n}",
-            f"holder key of small order ({n})",
-            bytes.fromhex(h),
-            "R-3.4-4",
+        SignatureKeyRow(
+            case_id=f"key-ed25519-small-order-{n}",
+            description=f"holder key of small order ({n})",
+            raw=bytes.fromhex(h),
+            spec="R-3.4-4",
         )
         for n, h in SMALL_ORDER.items()
     ]
     keys_rows += [
-        (
-            "key-ed25519-noncanonical-y",
-            "holder key with y = p (non-canonical)",
-            P.to_bytes(32, "little"),
-            "R-3.4-3",
+        SignatureKeyRow(
+            case_id="key-ed25519-noncanonical-y",
+            description="holder key with y = p (non-canonical)",
+            raw=P.to_bytes(32, "little"),
+            spec="R-3.4-3",
         ),
-        (
-            "key-ed25519-noncanonical-sign",
-            "holder key y = p - 1 with the sign bit set (x = 0)",
-            bytes.fromhex(SMALL_ORDER["p-minus-1"])[:31] + b"\xff",
-            "R-3.4-3",
+        SignatureKeyRow(
+            case_id="key-ed25519-noncanonical-sign",
+            description="holder key y = p - 1 with the sign bit set (x = 0)",
+            raw=bytes.fromhex(SMALL_ORDER["p-minus-1"])[:31] + b"\xff",
+            spec="R-3.4-3",
         ),
-        (
-            "key-ed25519-off-curve",
-            "holder key that is not a curve point",
-            _ed_off_curve(),
-            "R-3.4-5",
+        SignatureKeyRow(
+            case_id="key-ed25519-off-curve",
+            description="holder key that is not a curve point",
+            raw=_ed_off_curve(),
+            spec="R-3.4-5",
         ),
     ]
-    for case_id, desc, raw, rid in keys_rows:
+    for key_row in keys_rows:
         s.add(
-            case_id,
-            desc,
+            key_row.case_id,
+            key_row.description,
             flags=["key-validation", "ed25519-strict"],
-            spec=[rid, "R-8.2-2"],
-            steps=[step(mutated_link({3: {**okp, -2: raw}}), error("key_invalid"))],
+            spec=[key_row.spec, "R-8.2-2"],
+            steps=[step(mutated_link({3: {**okp, -2: key_row.raw}}), error("key_invalid"))],
         )
 
     # ES256
@@ -219,81 +255,81 @@ def add_cases(s: Suite) -> None:
         return r_.to_bytes(32, "big") + s_.to_bytes(32, "big")
 
     der = bytes([0x30, 0x44, 0x02, 0x20]) + esig[:32] + bytes([0x02, 0x20]) + esig[32:]
-    erows: list[tuple[str, str, bytes, str, str, str]] = [
-        (
-            "sig-es256-high-s",
-            "(r, n - s): mathematically valid, refused by the low-S rule",
-            rs(er, N256 - es),
-            "signature_malformed",
-            "R-3.5-3",
-            "ecdsa-malleability",
+    erows: list[SignatureEs256Row] = [
+        SignatureEs256Row(
+            case_id="sig-es256-high-s",
+            description="(r, n - s): mathematically valid, refused by the low-S rule",
+            new=rs(er, N256 - es),
+            code="signature_malformed",
+            spec="R-3.5-3",
+            flag="ecdsa-malleability",
         ),
-        (
-            "sig-es256-r-zero",
-            "r = 0",
-            rs(0, es),
-            "signature_malformed",
-            "R-3.5-2",
-            "ecdsa-malleability",
+        SignatureEs256Row(
+            case_id="sig-es256-r-zero",
+            description="r = 0",
+            new=rs(0, es),
+            code="signature_malformed",
+            spec="R-3.5-2",
+            flag="ecdsa-malleability",
         ),
-        (
-            "sig-es256-s-zero",
-            "s = 0",
-            rs(er, 0),
-            "signature_malformed",
-            "R-3.5-2",
-            "ecdsa-malleability",
+        SignatureEs256Row(
+            case_id="sig-es256-s-zero",
+            description="s = 0",
+            new=rs(er, 0),
+            code="signature_malformed",
+            spec="R-3.5-2",
+            flag="ecdsa-malleability",
         ),
-        (
-            "sig-es256-r-equals-n",
-            "r = n",
-            rs(N256, es),
-            "signature_malformed",
-            "R-3.5-2",
-            "ecdsa-malleability",
+        SignatureEs256Row(
+            case_id="sig-es256-r-equals-n",
+            description="r = n",
+            new=rs(N256, es),
+            code="signature_malformed",
+            spec="R-3.5-2",
+            flag="ecdsa-malleability",
         ),
-        (
-            "sig-es256-s-equals-n",
-            "s = n",
-            rs(er, N256),
-            "signature_malformed",
-            "R-3.5-2",
-            "ecdsa-malleability",
+        SignatureEs256Row(
+            case_id="sig-es256-s-equals-n",
+            description="s = n",
+            new=rs(er, N256),
+            code="signature_malformed",
+            spec="R-3.5-2",
+            flag="ecdsa-malleability",
         ),
-        (
-            "sig-es256-der",
-            "the signature in DER (70 bytes)",
-            der,
-            "signature_malformed",
-            "R-3.5-1",
-            "signature-length",
+        SignatureEs256Row(
+            case_id="sig-es256-der",
+            description="the signature in DER (70 bytes)",
+            new=der,
+            code="signature_malformed",
+            spec="R-3.5-1",
+            flag="signature-length",
         ),
-        (
-            "sig-es256-length-63",
-            "a 63-byte r || s",
-            esig[:63],
-            "signature_malformed",
-            "R-3.4-1",
-            "signature-length",
+        SignatureEs256Row(
+            case_id="sig-es256-length-63",
+            description="a 63-byte r || s",
+            new=esig[:63],
+            code="signature_malformed",
+            spec="R-3.4-1",
+            flag="signature-length",
         ),
-        (
-            "sig-es256-bit-flip",
-            "one bit of s flipped",
-            esig[:40] + bytes([esig[40] ^ 1]) + esig[41:],
-            "signature_invalid",
-            "R-7.1-4",
-            "signature-forgery",
+        SignatureEs256Row(
+            case_id="sig-es256-bit-flip",
+            description="one bit of s flipped",
+            new=esig[:40] + bytes([esig[40] ^ 1]) + esig[41:],
+            code="signature_invalid",
+            spec="R-7.1-4",
+            flag="signature-forgery",
         ),
     ]
     # keep the flip inside the low half so that only the equation fails
     assert es < (N256 - 1) // 2 and es ^ (1 << 8 * 23) <= (N256 - 1) // 2
-    for case_id, desc, new, code, rid, flag in erows:
+    for es256_row in erows:
         s.add(
-            case_id,
-            desc,
-            flags=[flag],
-            spec=[rid, "R-8.2-3"],
-            steps=[step(ewith(new), error(code))],
+            es256_row.case_id,
+            es256_row.description,
+            flags=[es256_row.flag],
+            spec=[es256_row.spec, "R-8.2-3"],
+            steps=[step(ewith(es256_row.new), error(es256_row.code))],
             policy={"anchors": ["alice-es256"]},
         )
     s.add(

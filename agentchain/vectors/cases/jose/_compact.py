@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from agentchain import codec
 from agentchain._build import jose_container, jose_parts, raw_jws
 from agentchain.codec import ApprovalRequirement
@@ -36,6 +39,27 @@ from agentchain.vectors.suite import allow, error
 from agentchain.wire import jws
 
 
+@dataclass(frozen=True)
+class CompactRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    parts: list[str]
+    expected: dict[str, object]
+    spec: list[str]
+
+
+@dataclass(frozen=True)
+class LimitRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    body: Any
+    expected: dict[str, object]
+
+
 def compact_cases(add: Add) -> None:
     link, _, holder = root_link()
     header, payload, signature = split(link)
@@ -46,87 +70,97 @@ def compact_cases(add: Add) -> None:
 
     sig_std = signature.replace("-", "+", 1) if "-" in signature else signature.replace("_", "/", 1)
     assert sig_std != signature
-    rows: list[tuple[str, str, list[str], dict[str, object], list[str]]] = [
-        (
-            "jose-b64-padding-header",
-            "the header part with '=' padding",
-            [header + "=" * (-len(header) % 4), payload, signature],
-            error("base64_invalid"),
-            ["R-J.3-2"],
+    rows: list[CompactRow] = [
+        CompactRow(
+            case_id="jose-b64-padding-header",
+            description="the header part with '=' padding",
+            parts=[header + "=" * (-len(header) % 4), payload, signature],
+            expected=error("base64_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-b64-padding-signature",
-            "the signature part with '==' padding",
-            [header, payload, signature + "=="],
-            error("base64_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-b64-padding-signature",
+            description="the signature part with '==' padding",
+            parts=[header, payload, signature + "=="],
+            expected=error("base64_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-b64-stray-bits-signature",
-            "the signature's last character with non-zero unused bits (same bytes, 2nd spelling)",
-            [header, payload, signature[:-1] + flip_low_bits(signature[-1])],
-            error("base64_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-b64-stray-bits-signature",
+            description=(
+                "the signature's last character with non-zero "
+                "unused bits (same bytes, 2nd spelling)"
+            ),
+            parts=[header, payload, signature[:-1] + flip_low_bits(signature[-1])],
+            expected=error("base64_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-b64-space-in-payload",
-            "a space inside the payload part",
-            [header, payload[:10] + " " + payload[10:], signature],
-            error("base64_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-b64-space-in-payload",
+            description="a space inside the payload part",
+            parts=[header, payload[:10] + " " + payload[10:], signature],
+            expected=error("base64_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-b64-newline-in-signature",
-            "a line break inside the signature part",
-            [header, payload, signature[:40] + "\n" + signature[40:]],
-            error("base64_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-b64-newline-in-signature",
+            description="a line break inside the signature part",
+            parts=[header, payload, signature[:40] + "\n" + signature[40:]],
+            expected=error("base64_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-b64-standard-alphabet",
-            "the signature spelled with the standard alphabet ('+' or '/')",
-            [header, payload, sig_std],
-            error("base64_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-b64-standard-alphabet",
+            description="the signature spelled with the standard alphabet ('+' or '/')",
+            parts=[header, payload, sig_std],
+            expected=error("base64_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-compact-two-parts",
-            "a compact of two parts (header and payload)",
-            [header, payload],
-            error("schema_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-compact-two-parts",
+            description="a compact of two parts (header and payload)",
+            parts=[header, payload],
+            expected=error("schema_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-compact-four-parts",
-            "a compact of four parts",
-            [header, payload, signature, signature],
-            error("schema_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-compact-four-parts",
+            description="a compact of four parts",
+            parts=[header, payload, signature, signature],
+            expected=error("schema_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-compact-five-parts",
-            "a JWE-shaped compact of five parts",
-            [header, "", payload, payload, signature],
-            error("schema_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-compact-five-parts",
+            description="a JWE-shaped compact of five parts",
+            parts=[header, "", payload, payload, signature],
+            expected=error("schema_invalid"),
+            spec=["R-J.3-2"],
         ),
-        (
-            "jose-compact-empty-signature",
-            "an EdDSA link whose signature part is empty",
-            [header, payload, ""],
-            error("signature_malformed"),
-            ["R-3.4-1", "R-J.4-3"],
+        CompactRow(
+            case_id="jose-compact-empty-signature",
+            description="an EdDSA link whose signature part is empty",
+            parts=[header, payload, ""],
+            expected=error("signature_malformed"),
+            spec=["R-3.4-1", "R-J.4-3"],
         ),
-        (
-            "jose-compact-detached-payload",
-            "an empty payload part (RFC 7515 appendix F detached content)",
-            [header, "", signature],
-            error("json_invalid"),
-            ["R-J.3-2"],
+        CompactRow(
+            case_id="jose-compact-detached-payload",
+            description="an empty payload part (RFC 7515 appendix F detached content)",
+            parts=[header, "", signature],
+            expected=error("json_invalid"),
+            spec=["R-J.3-2"],
         ),
     ]
-    for case_id, description, parts, expected, rids in rows:
-        add(case_id, description, with_parts(parts), expected, flags=["jose-compact"], spec=rids)
+    for row in rows:
+        add(
+            row.case_id,
+            row.description,
+            with_parts(row.parts),
+            row.expected,
+            flags=["jose-compact"],
+            spec=row.spec,
+        )
     flattened = jws.dumps({"protected": header, "payload": payload, "signature": signature})
     add(
         "jose-compact-json-serialization",
@@ -322,41 +356,54 @@ def limit_cases(add: Add) -> None:
     escaped = jws.dumps({**payload, "pur": "PURPOSE"}).replace(
         b"PURPOSE", b"\\u0070" * 1024 + b"p" * 3072
     )
-    for case_id, description, body, expected in (
-        ("jose-limit-string-4096", "a 4096-byte purpose: at the limit", "p" * 4096, allow()),
-        (
-            "jose-limit-string-4097",
-            "a 4097-byte purpose: one past",
-            "p" * 4097,
-            error("limit_exceeded"),
+    for row in (
+        LimitRow(
+            case_id="jose-limit-string-4096",
+            description="a 4096-byte purpose: at the limit",
+            body="p" * 4096,
+            expected=allow(),
         ),
-        (
-            "jose-limit-string-non-ascii-4096",
-            "a purpose of 2048 two-byte characters (4096 UTF-8 bytes): at the limit",
-            "\u00e9" * 2048,
-            allow(),
+        LimitRow(
+            case_id="jose-limit-string-4097",
+            description="a 4097-byte purpose: one past",
+            body="p" * 4097,
+            expected=error("limit_exceeded"),
         ),
-        (
-            "jose-limit-string-non-ascii-4098",
-            "a purpose of 2049 two-byte characters: 4098 UTF-8 bytes, over (bytes, not characters)",
-            "\u00e9" * 2049,
-            error("limit_exceeded"),
+        LimitRow(
+            case_id="jose-limit-string-non-ascii-4096",
+            description="a purpose of 2048 two-byte characters (4096 UTF-8 bytes): at the limit",
+            body="\u00e9" * 2048,
+            expected=allow(),
         ),
-        (
-            "jose-limit-string-escaped-4096",
-            "a 4096-byte purpose, 1024 of its bytes spelled as \\u0070 escapes (9216 characters "
-            "of JSON): the limit is on the string, not on its spelling",
-            None,
-            allow(),
+        LimitRow(
+            case_id="jose-limit-string-non-ascii-4098",
+            description=(
+                "a purpose of 2049 two-byte characters: 4098 UTF-8 "
+                "bytes, over (bytes, not characters)"
+            ),
+            body="\u00e9" * 2049,
+            expected=error("limit_exceeded"),
+        ),
+        LimitRow(
+            case_id="jose-limit-string-escaped-4096",
+            description=(
+                "a 4096-byte purpose, 1024 of its bytes spelled as "
+                "\\u0070 escapes (9216 characters "
+                "of JSON): the limit is on the string, not on its spelling"
+            ),
+            body=None,
+            expected=allow(),
         ),
     ):
-        signed = raw_jws(HEADER, escaped if body is None else {**payload, "pur": body}, alice)
+        signed = raw_jws(
+            HEADER, escaped if row.body is None else {**payload, "pur": row.body}, alice
+        )
         add(
-            case_id,
-            description,
+            row.case_id,
+            row.description,
             jose_present_raw([signed], holder),
-            expected,
-            flags=["limits", "valid"] if expected == allow() else ["limits"],
+            row.expected,
+            flags=["limits", "valid"] if row.expected == allow() else ["limits"],
             spec=["R-5.2-10", "R-5.6-1"],
         )
     add(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain import codec
@@ -25,6 +26,26 @@ from agentchain.vectors.suite import allow, error
 from agentchain.wire import jws
 
 
+@dataclass(frozen=True)
+class EnvelopeRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    data: bytes
+    code: str
+    spec: list[str]
+
+
+@dataclass(frozen=True)
+class JsonRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    header_text: Any
+
+
 def envelope_cases(add: Add) -> None:
     link, payload, holder = root_link()
     alice = KEYS("alice")
@@ -34,203 +55,209 @@ def envelope_cases(add: Add) -> None:
         return jose_present_raw([raw_jws(header, payload, signer, signature=signature)], holder)
 
     signing_input = jws.signing_input(jws.dumps({"alg": "HS256", "typ": LINK}), jws.dumps(payload))
-    rows: list[tuple[str, str, bytes, str, list[str]]] = [
-        (
-            "jose-alg-none",
-            "alg none and an empty signature (RFC 8725 2.1)",
-            root({"alg": "none", "typ": LINK}, None, b""),
-            "alg_not_allowed",
-            ["R-J.4-1"],
+    rows: list[EnvelopeRow] = [
+        EnvelopeRow(
+            case_id="jose-alg-none",
+            description="alg none and an empty signature (RFC 8725 2.1)",
+            data=root({"alg": "none", "typ": LINK}, None, b""),
+            code="alg_not_allowed",
+            spec=["R-J.4-1"],
         ),
-        (
-            "jose-alg-hs256-public-key-secret",
-            "HS256 keyed with the anchor's raw public key as the HMAC secret (RFC 8725 2.2)",
-            root(
+        EnvelopeRow(
+            case_id="jose-alg-hs256-public-key-secret",
+            description=(
+                "HS256 keyed with the anchor's raw public key as the HMAC secret (RFC 8725 2.2)"
+            ),
+            data=root(
                 {"alg": "HS256", "typ": LINK},
                 None,
                 hmac.new(alice.public_key.raw(), signing_input, hashlib.sha256).digest(),
             ),
-            "alg_not_allowed",
-            ["R-J.4-1"],
+            code="alg_not_allowed",
+            spec=["R-J.4-1"],
         ),
-        (
-            "jose-alg-hs256-jwk-secret",
-            "HS256 keyed with the anchor's public JWK text as the HMAC secret",
-            root(
+        EnvelopeRow(
+            case_id="jose-alg-hs256-jwk-secret",
+            description="HS256 keyed with the anchor's public JWK text as the HMAC secret",
+            data=root(
                 {"alg": "HS256", "typ": LINK},
                 None,
                 hmac.new(
                     jws.dumps(alice.public_key.to_jwk()), signing_input, hashlib.sha256
                 ).digest(),
             ),
-            "alg_not_allowed",
-            ["R-J.4-1"],
+            code="alg_not_allowed",
+            spec=["R-J.4-1"],
         ),
-        (
-            "jose-alg-rs256",
-            "RS256 with a 256-byte signature (RFC 8725 2.3)",
-            root({"alg": "RS256", "typ": LINK}, None, Rng("jose-rs256")(256)),
-            "alg_not_allowed",
-            ["R-J.4-1"],
+        EnvelopeRow(
+            case_id="jose-alg-rs256",
+            description="RS256 with a 256-byte signature (RFC 8725 2.3)",
+            data=root({"alg": "RS256", "typ": LINK}, None, Rng("jose-rs256")(256)),
+            code="alg_not_allowed",
+            spec=["R-J.4-1"],
         ),
-        (
-            "jose-alg-ps256",
-            "PS256 with a 256-byte signature",
-            root({"alg": "PS256", "typ": LINK}, None, Rng("jose-ps256")(256)),
-            "alg_not_allowed",
-            ["R-J.4-1"],
+        EnvelopeRow(
+            case_id="jose-alg-ps256",
+            description="PS256 with a 256-byte signature",
+            data=root({"alg": "PS256", "typ": LINK}, None, Rng("jose-ps256")(256)),
+            code="alg_not_allowed",
+            spec=["R-J.4-1"],
         ),
-        (
-            "jose-alg-lowercase",
-            "alg 'eddsa': names are case-sensitive",
-            root({"alg": "eddsa", "typ": LINK}),
-            "alg_not_allowed",
-            ["R-J.4-1"],
+        EnvelopeRow(
+            case_id="jose-alg-lowercase",
+            description="alg 'eddsa': names are case-sensitive",
+            data=root({"alg": "eddsa", "typ": LINK}),
+            code="alg_not_allowed",
+            spec=["R-J.4-1"],
         ),
-        (
-            "jose-alg-ed25519-name",
-            "alg 'Ed25519' (a fully-specified name outside this profile), signed with Ed25519",
-            root({"alg": "Ed25519", "typ": LINK}),
-            "alg_not_allowed",
-            ["R-J.4-1"],
+        EnvelopeRow(
+            case_id="jose-alg-ed25519-name",
+            description=(
+                "alg 'Ed25519' (a fully-specified name outside this profile), signed with Ed25519"
+            ),
+            data=root({"alg": "Ed25519", "typ": LINK}),
+            code="alg_not_allowed",
+            spec=["R-J.4-1"],
         ),
-        (
-            "jose-alg-es256-header-ed25519-key",
-            "an ES256 header over the Ed25519 anchor's honest Ed25519 signature",
-            root({"alg": ES256, "typ": LINK}),
-            "alg_not_allowed",
-            ["R-J.4-2", "R-3.1-2"],
+        EnvelopeRow(
+            case_id="jose-alg-es256-header-ed25519-key",
+            description="an ES256 header over the Ed25519 anchor's honest Ed25519 signature",
+            data=root({"alg": ES256, "typ": LINK}),
+            code="alg_not_allowed",
+            spec=["R-J.4-2", "R-3.1-2"],
         ),
-        (
-            "jose-header-jku",
-            "a jku header naming mallory's key set, signed by mallory (RFC 8725 3.10)",
-            root({**HEADER, "jku": "https://mallory.example/keys.json"}, mallory),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-jku",
+            description="a jku header naming mallory's key set, signed by mallory (RFC 8725 3.10)",
+            data=root({**HEADER, "jku": "https://mallory.example/keys.json"}, mallory),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-x5u",
-            "an x5u header, signed by alice",
-            root({**HEADER, "x5u": "https://mallory.example/cert.pem"}),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-x5u",
+            description="an x5u header, signed by alice",
+            data=root({**HEADER, "x5u": "https://mallory.example/cert.pem"}),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-x5c",
-            "an x5c header, signed by alice",
-            root({**HEADER, "x5c": [b64(b"\x30\x82\x01\x00")]}),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-x5c",
+            description="an x5c header, signed by alice",
+            data=root({**HEADER, "x5c": [b64(b"\x30\x82\x01\x00")]}),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-jwk-embedded",
-            "mallory signs and embeds her own public JWK in the header (CVE-2018-0114 style)",
-            root({**HEADER, "jwk": mallory.public_key.to_jwk()}, mallory),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-jwk-embedded",
+            description=(
+                "mallory signs and embeds her own public JWK in the header (CVE-2018-0114 style)"
+            ),
+            data=root({**HEADER, "jwk": mallory.public_key.to_jwk()}, mallory),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-x5t",
-            "an x5t header, signed by alice",
-            root({**HEADER, "x5t": b64(b"\x01" * 20)}),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-x5t",
+            description="an x5t header, signed by alice",
+            data=root({**HEADER, "x5t": b64(b"\x01" * 20)}),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-x5t-s256",
-            "an x5t#S256 header, signed by alice",
-            root({**HEADER, "x5t#S256": b64(b"\x01" * 32)}),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-x5t-s256",
+            description="an x5t#S256 header, signed by alice",
+            data=root({**HEADER, "x5t#S256": b64(b"\x01" * 32)}),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-b64-false",
-            "b64 false (RFC 7797 unencoded payload), signed by alice",
-            root({**HEADER, "b64": False}),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-b64-false",
+            description="b64 false (RFC 7797 unencoded payload), signed by alice",
+            data=root({**HEADER, "b64": False}),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-cty",
-            "a cty header, signed by alice",
-            root({**HEADER, "cty": "JWT"}),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-cty",
+            description="a cty header, signed by alice",
+            data=root({**HEADER, "cty": "JWT"}),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-unknown-member",
-            "an unregistered header member, signed by alice",
-            root({**HEADER, "x-trace": "1"}),
-            "jose_header_forbidden",
-            ["R-J.3-4"],
+        EnvelopeRow(
+            case_id="jose-header-unknown-member",
+            description="an unregistered header member, signed by alice",
+            data=root({**HEADER, "x-trace": "1"}),
+            code="jose_header_forbidden",
+            spec=["R-J.3-4"],
         ),
-        (
-            "jose-header-crit",
-            "crit naming exp, signed by alice: no extension is understood",
-            root({**HEADER, "crit": ["exp"]}),
-            "jose_crit_unsupported",
-            ["R-J.3-3"],
+        EnvelopeRow(
+            case_id="jose-header-crit",
+            description="crit naming exp, signed by alice: no extension is understood",
+            data=root({**HEADER, "crit": ["exp"]}),
+            code="jose_crit_unsupported",
+            spec=["R-J.3-3"],
         ),
-        (
-            "jose-header-crit-empty",
-            "crit as an empty list (itself invalid in RFC 7515): still refused as crit",
-            root({**HEADER, "crit": []}),
-            "jose_crit_unsupported",
-            ["R-J.3-3"],
+        EnvelopeRow(
+            case_id="jose-header-crit-empty",
+            description="crit as an empty list (itself invalid in RFC 7515): still refused as crit",
+            data=root({**HEADER, "crit": []}),
+            code="jose_crit_unsupported",
+            spec=["R-J.3-3"],
         ),
-        (
-            "jose-kid-anchor-signed-by-mallory",
-            "a kid naming the anchor on a link mallory signed: kid helps no forger",
-            root({**HEADER, "kid": alice.public_key.kid}, mallory),
-            "signature_invalid",
-            ["R-J.3-5", "R-7.1-4"],
+        EnvelopeRow(
+            case_id="jose-kid-anchor-signed-by-mallory",
+            description="a kid naming the anchor on a link mallory signed: kid helps no forger",
+            data=root({**HEADER, "kid": alice.public_key.kid}, mallory),
+            code="signature_invalid",
+            spec=["R-J.3-5", "R-7.1-4"],
         ),
-        (
-            "jose-typ-missing",
-            "a header without typ",
-            root({"alg": EDDSA}),
-            "schema_invalid",
-            ["R-J.3-6"],
+        EnvelopeRow(
+            case_id="jose-typ-missing",
+            description="a header without typ",
+            data=root({"alg": EDDSA}),
+            code="schema_invalid",
+            spec=["R-J.3-6"],
         ),
-        (
-            "jose-typ-jwt",
-            "typ JWT instead of the link type (RFC 8725 3.11)",
-            root({**HEADER, "typ": "JWT"}),
-            "type_mismatch",
-            ["R-J.3-6"],
+        EnvelopeRow(
+            case_id="jose-typ-jwt",
+            description="typ JWT instead of the link type (RFC 8725 3.11)",
+            data=root({**HEADER, "typ": "JWT"}),
+            code="type_mismatch",
+            spec=["R-J.3-6"],
         ),
-        (
-            "jose-typ-invocation-on-link",
-            "a link typed as an invocation",
-            root({**HEADER, "typ": INVOCATION}),
-            "type_mismatch",
-            ["R-J.3-6"],
+        EnvelopeRow(
+            case_id="jose-typ-invocation-on-link",
+            description="a link typed as an invocation",
+            data=root({**HEADER, "typ": INVOCATION}),
+            code="type_mismatch",
+            spec=["R-J.3-6"],
         ),
-        (
-            "jose-typ-cbor-media-type",
-            "a JOSE link typed with the COSE link's media type",
-            root({**HEADER, "typ": codec.TYP_LINK}),
-            "type_mismatch",
-            ["R-J.3-6"],
+        EnvelopeRow(
+            case_id="jose-typ-cbor-media-type",
+            description="a JOSE link typed with the COSE link's media type",
+            data=root({**HEADER, "typ": codec.TYP_LINK}),
+            code="type_mismatch",
+            spec=["R-J.3-6"],
         ),
-        (
-            "jose-typ-other-case",
-            "the link type in other letter case: typ is compared exactly",
-            root({**HEADER, "typ": LINK.upper()}),
-            "type_mismatch",
-            ["R-J.3-6"],
+        EnvelopeRow(
+            case_id="jose-typ-other-case",
+            description="the link type in other letter case: typ is compared exactly",
+            data=root({**HEADER, "typ": LINK.upper()}),
+            code="type_mismatch",
+            spec=["R-J.3-6"],
         ),
-        (
-            "jose-typ-link-as-invocation",
-            "the root link itself in the invocation's place (cross-JWT confusion)",
-            jose_container([link], link),
-            "type_mismatch",
-            ["R-J.3-6"],
+        EnvelopeRow(
+            case_id="jose-typ-link-as-invocation",
+            description="the root link itself in the invocation's place (cross-JWT confusion)",
+            data=jose_container([link], link),
+            code="type_mismatch",
+            spec=["R-J.3-6"],
         ),
-        (
-            "jose-alg-none-invocation",
-            "an invocation with alg none and an empty signature",
-            jose_container(
+        EnvelopeRow(
+            case_id="jose-alg-none-invocation",
+            description="an invocation with alg none and an empty signature",
+            data=jose_container(
                 [link],
                 raw_jws(
                     {"alg": "none", "typ": INVOCATION},
@@ -239,16 +266,16 @@ def envelope_cases(add: Add) -> None:
                     signature=b"",
                 ),
             ),
-            "alg_not_allowed",
-            ["R-J.4-1", "R-8.2-4"],
+            code="alg_not_allowed",
+            spec=["R-J.4-1", "R-8.2-4"],
         ),
     ]
-    for case_id, description, data, code, rids in rows:
-        if case_id.startswith(("jose-header", "jose-kid")):
+    for row in rows:
+        if row.case_id.startswith(("jose-header", "jose-kid")):
             flags = ["jose-header"]
         else:
-            flags = ["type-confusion" if "-typ-" in case_id else "jose-alg-confusion"]
-        add(case_id, description, data, error(code), flags=flags, spec=rids)
+            flags = ["type-confusion" if "-typ-" in row.case_id else "jose-alg-confusion"]
+        add(row.case_id, row.description, row.data, error(row.code), flags=flags, spec=row.spec)
     add(
         "jose-kid-other-key",
         "a kid naming mallory's key on alice's honest root: a hint only, verification unchanged",
@@ -427,27 +454,29 @@ def json_cases(add: Add) -> None:
         flags=["json-strictness", "valid"],
         spec=["R-5.3-2", "R-J.6-1"],
     )
-    for case_id, description, header_text in (
-        (
-            "jose-json-header-whitespace-ok",
-            "a protected header with whitespace between tokens, signed as is: allowed",
-            f'{{ "alg" : "EdDSA" , "typ" : "{LINK}" }}',
+    for row in (
+        JsonRow(
+            case_id="jose-json-header-whitespace-ok",
+            description="a protected header with whitespace between tokens, signed as is: allowed",
+            header_text=f'{{ "alg" : "EdDSA" , "typ" : "{LINK}" }}',
         ),
-        (
-            "jose-json-header-member-order-ok",
-            "a protected header with typ before alg, signed as is: allowed",
-            f'{{"typ":"{LINK}","alg":"EdDSA"}}',
+        JsonRow(
+            case_id="jose-json-header-member-order-ok",
+            description="a protected header with typ before alg, signed as is: allowed",
+            header_text=f'{{"typ":"{LINK}","alg":"EdDSA"}}',
         ),
-        (
-            "jose-json-header-escaped-typ-ok",
-            "typ spelled with a JSON escape (\\u002b for '+'): the same string, allowed",
-            '{"alg":"EdDSA","typ":"agentchain-link\\u002bjwt"}',
+        JsonRow(
+            case_id="jose-json-header-escaped-typ-ok",
+            description=(
+                "typ spelled with a JSON escape (\\u002b for '+'): the same string, allowed"
+            ),
+            header_text='{"alg":"EdDSA","typ":"agentchain-link\\u002bjwt"}',
         ),
     ):
         add(
-            case_id,
-            description,
-            jose_present_raw([raw_jws(header_text.encode(), payload, alice)], holder),
+            row.case_id,
+            row.description,
+            jose_present_raw([raw_jws(row.header_text.encode(), payload, alice)], holder),
             allow(),
             flags=["json-strictness", "valid"],
             spec=["R-J.3-6", "R-J.6-1"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain import codec
@@ -33,6 +34,60 @@ from agentchain.vectors.suite import allow, error
 from agentchain.wire import jws
 
 
+@dataclass(frozen=True)
+class MixingRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    value: Any
+    code: str
+    spec: list[str]
+    policy: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    data: bytes
+    code: str
+    spec: list[str]
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    data: bytes
+    code: str
+    spec: list[str]
+
+
+@dataclass(frozen=True)
+class SchemaRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    changes: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ContainerRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    data: bytes
+    expected: dict[str, object]
+    spec: list[str]
+
+
 def mixing_cases(add: Add) -> None:
     jose_token, jose_holder = chain(2, encoding="jose", label="jose-mix")
     cbor_token, cbor_holder = chain(2, label="jose-mix")
@@ -43,94 +98,101 @@ def mixing_cases(add: Add) -> None:
     att_j = attest(KEYS("attester"), cbor_holder.public_key, model="m", now=NOW, encoding="jose")
     att_c = attest(KEYS("attester"), jose_holder.public_key, model="m", now=NOW)
     pol = {"attesters": ["attester"]}
-    rows: list[tuple[str, str, Any, str, list[str], dict[str, Any]]] = [
-        (
-            "jose-mix-jws-link-in-cbor-container",
-            "a CBOR container whose second link is a JWS compact (as a byte string)",
-            container([cl[0], jl[1]], cp.invocation.encoded),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            {},
+    rows: list[MixingRow] = [
+        MixingRow(
+            case_id="jose-mix-jws-link-in-cbor-container",
+            description="a CBOR container whose second link is a JWS compact (as a byte string)",
+            value=container([cl[0], jl[1]], cp.invocation.encoded),
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy={},
         ),
-        (
-            "jose-mix-malformed-jws-in-cbor-container",
-            "a CBOR container whose second link is a JWS compact with a trailing line break: "
-            "by its first byte a JWS, so mixed, never handed to a JOSE parser",
-            container([cl[0], jl[1] + b"\n"], cp.invocation.encoded),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            {},
+        MixingRow(
+            case_id="jose-mix-malformed-jws-in-cbor-container",
+            description=(
+                "a CBOR container whose second link is a JWS "
+                "compact with a trailing line break: "
+                "by its first byte a JWS, so mixed, never handed to a JOSE parser"
+            ),
+            value=container([cl[0], jl[1] + b"\n"], cp.invocation.encoded),
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy={},
         ),
-        (
-            "jose-mix-padded-jws-in-cbor-container",
-            "a CBOR container whose second link is a JWS compact with a padded signature",
-            container([cl[0], jl[1] + b"=="], cp.invocation.encoded),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            {},
+        MixingRow(
+            case_id="jose-mix-padded-jws-in-cbor-container",
+            description=(
+                "a CBOR container whose second link is a JWS compact with a padded signature"
+            ),
+            value=container([cl[0], jl[1] + b"=="], cp.invocation.encoded),
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy={},
         ),
-        (
-            "jose-mix-jws-text-in-cbor-container",
-            "a CBOR container whose only link is a JWS compact as a text string",
-            enc({1: 1, 2: [jl[0].decode("ascii")], 3: cp.invocation.encoded}),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            {},
+        MixingRow(
+            case_id="jose-mix-jws-text-in-cbor-container",
+            description="a CBOR container whose only link is a JWS compact as a text string",
+            value=enc({1: 1, 2: [jl[0].decode("ascii")], 3: cp.invocation.encoded}),
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy={},
         ),
-        (
-            "jose-mix-cose-link-in-json-container",
-            "a JSON container whose second link is a COSE_Sign1 in base64url",
-            jws.dumps(
+        MixingRow(
+            case_id="jose-mix-cose-link-in-json-container",
+            description="a JSON container whose second link is a COSE_Sign1 in base64url",
+            value=jws.dumps(
                 {
                     "ver": 1,
                     "links": [jl[0].decode(), b64(cl[1])],
                     "invocation": jp.invocation.encoded.decode(),
                 }
             ),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            {},
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy={},
         ),
-        (
-            "jose-mix-cose-text-link-in-json-container",
-            "a JSON container whose second link is a COSE_Sign1 in its ac1c. text form",
-            jws.dumps(
+        MixingRow(
+            case_id="jose-mix-cose-text-link-in-json-container",
+            description="a JSON container whose second link is a COSE_Sign1 in its ac1c. text form",
+            value=jws.dumps(
                 {
                     "ver": 1,
                     "links": [jl[0].decode(), "ac1c." + b64(cl[1])],
                     "invocation": jp.invocation.encoded.decode(),
                 }
             ),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            {},
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy={},
         ),
-        (
-            "jose-mix-cose-invocation-in-json-container",
-            "JOSE links with a COSE invocation (base64url) in a JSON container",
-            jws.dumps(
+        MixingRow(
+            case_id="jose-mix-cose-invocation-in-json-container",
+            description="JOSE links with a COSE invocation (base64url) in a JSON container",
+            value=jws.dumps(
                 {
                     "ver": 1,
                     "links": [link.decode() for link in jl],
                     "invocation": b64(cp.invocation.encoded),
                 }
             ),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            {},
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy={},
         ),
-        (
-            "jose-mix-jose-attestation-in-cbor-presentation",
-            "an honest CBOR presentation carrying a JOSE attestation (a trusted attester's)",
-            container(cl, cp.invocation.encoded, attestations=[att_j.encoded]),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            pol,
+        MixingRow(
+            case_id="jose-mix-jose-attestation-in-cbor-presentation",
+            description=(
+                "an honest CBOR presentation carrying a JOSE attestation (a trusted attester's)"
+            ),
+            value=container(cl, cp.invocation.encoded, attestations=[att_j.encoded]),
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy=pol,
         ),
-        (
-            "jose-mix-cose-attestation-in-json-presentation",
-            "an honest JOSE presentation carrying a COSE attestation (base64url)",
-            jws.dumps(
+        MixingRow(
+            case_id="jose-mix-cose-attestation-in-json-presentation",
+            description="an honest JOSE presentation carrying a COSE attestation (base64url)",
+            value=jws.dumps(
                 {
                     "ver": 1,
                     "links": [link.decode() for link in jl],
@@ -138,37 +200,37 @@ def mixing_cases(add: Add) -> None:
                     "attestations": [b64(att_c.encoded)],
                 }
             ),
-            "encoding_mixed",
-            ["R-J.1-2"],
-            pol,
+            code="encoding_mixed",
+            spec=["R-J.1-2"],
+            policy=pol,
         ),
-        (
-            "jose-text-prefix-cbor-holding-json",
-            "ac1c. followed by a JSON container",
-            "ac1c." + b64(jp.to_bytes()),
-            "encoding_unknown",
-            ["R-J.6-2"],
-            {},
+        MixingRow(
+            case_id="jose-text-prefix-cbor-holding-json",
+            description="ac1c. followed by a JSON container",
+            value="ac1c." + b64(jp.to_bytes()),
+            code="encoding_unknown",
+            spec=["R-J.6-2"],
+            policy={},
         ),
-        (
-            "jose-text-prefix-jose-holding-cbor",
-            "ac1j. followed by a CBOR container",
-            "ac1j." + b64(cp.to_bytes()),
-            "encoding_unknown",
-            ["R-J.6-2"],
-            {},
+        MixingRow(
+            case_id="jose-text-prefix-jose-holding-cbor",
+            description="ac1j. followed by a CBOR container",
+            value="ac1j." + b64(cp.to_bytes()),
+            code="encoding_unknown",
+            spec=["R-J.6-2"],
+            policy={},
         ),
     ]
-    for case_id, description, value, code, rids, pol_kw in rows:
-        feats = ["attestation"] if pol_kw else []
+    for row in rows:
+        feats = ["attestation"] if row.policy else []
         add(
-            case_id,
-            description,
-            value,
-            error(code),
+            row.case_id,
+            row.description,
+            row.value,
+            error(row.code),
             flags=["encoding-mixing"],
-            spec=rids,
-            policy=pol_kw or None,
+            spec=row.spec,
+            policy=row.policy or None,
             features=feats,
         )
 
@@ -182,66 +244,75 @@ def claim_cases(add: Add) -> None:
         return jose_present_raw([raw_jws(HEADER, p, alice)], holder)
 
     thumb = alice.public_key.thumbprint
-    rows: list[tuple[str, str, bytes, str, list[str]]] = [
-        (
-            "jose-claims-unknown-member",
-            "the root payload carries an extra member admin: true",
-            with_payload({"admin": True}),
-            "unknown_field",
-            ["R-J.5-1"],
+    rows: list[ClaimRow] = [
+        ClaimRow(
+            case_id="jose-claims-unknown-member",
+            description="the root payload carries an extra member admin: true",
+            data=with_payload({"admin": True}),
+            code="unknown_field",
+            spec=["R-J.5-1"],
         ),
-        (
-            "jose-claims-cbor-key-name",
-            'the root payload names exp by its CBOR key "8"',
-            with_payload({"8": payload["exp"]}, ("exp",)),
-            "unknown_field",
-            ["R-J.5-1"],
+        ClaimRow(
+            case_id="jose-claims-cbor-key-name",
+            description='the root payload names exp by its CBOR key "8"',
+            data=with_payload({"8": payload["exp"]}, ("exp",)),
+            code="unknown_field",
+            spec=["R-J.5-1"],
         ),
-        (
-            "jose-claims-cnf-jwk-with-alg-and-kid",
-            "the holder's JWK in cnf carries alg and kid: only kty, crv, x (and y) are allowed",
-            with_payload({"cnf": {"jwk": holder.public_key.to_jwk()}}),
-            "unknown_field",
-            ["R-J.5-1"],
+        ClaimRow(
+            case_id="jose-claims-cnf-jwk-with-alg-and-kid",
+            description=(
+                "the holder's JWK in cnf carries alg and kid: only kty, crv, x (and y) are allowed"
+            ),
+            data=with_payload({"cnf": {"jwk": holder.public_key.to_jwk()}}),
+            code="unknown_field",
+            spec=["R-J.5-1"],
         ),
-        (
-            "jose-claims-missing-exp",
-            "the root payload without exp",
-            with_payload({}, ("exp",)),
-            "schema_invalid",
-            ["R-J.5-1"],
+        ClaimRow(
+            case_id="jose-claims-missing-exp",
+            description="the root payload without exp",
+            data=with_payload({}, ("exp",)),
+            code="schema_invalid",
+            spec=["R-J.5-1"],
         ),
-        (
-            "jose-claims-exp-string",
-            "exp as a decimal string",
-            with_payload({"exp": str(payload["exp"])}),
-            "schema_invalid",
-            ["R-J.5-1"],
+        ClaimRow(
+            case_id="jose-claims-exp-string",
+            description="exp as a decimal string",
+            data=with_payload({"exp": str(payload["exp"])}),
+            code="schema_invalid",
+            spec=["R-J.5-1"],
         ),
-        (
-            "jose-claims-iss-hex",
-            "iss as the hex of the thumbprint (valid base64url characters, 48 bytes)",
-            with_payload({"iss": thumb.hex()}),
-            "schema_invalid",
-            ["R-J.5-1"],
+        ClaimRow(
+            case_id="jose-claims-iss-hex",
+            description="iss as the hex of the thumbprint (valid base64url characters, 48 bytes)",
+            data=with_payload({"iss": thumb.hex()}),
+            code="schema_invalid",
+            spec=["R-J.5-1"],
         ),
-        (
-            "jose-claims-jti-padded",
-            "the link id in base64url with '=' padding",
-            with_payload({"jti": payload["jti"] + "=" * (-len(payload["jti"]) % 4 or 4)}),
-            "base64_invalid",
-            ["R-J.5-1", "R-5.1-2"],
+        ClaimRow(
+            case_id="jose-claims-jti-padded",
+            description="the link id in base64url with '=' padding",
+            data=with_payload({"jti": payload["jti"] + "=" * (-len(payload["jti"]) % 4 or 4)}),
+            code="base64_invalid",
+            spec=["R-J.5-1", "R-5.1-2"],
         ),
-        (
-            "jose-claims-version-2",
-            "ver 2",
-            with_payload({"ver": 2}),
-            "version_unsupported",
-            ["R-J.5-1"],
+        ClaimRow(
+            case_id="jose-claims-version-2",
+            description="ver 2",
+            data=with_payload({"ver": 2}),
+            code="version_unsupported",
+            spec=["R-J.5-1"],
         ),
     ]
-    for case_id, description, data, code, rids in rows:
-        add(case_id, description, data, error(code), flags=["claims-schema"], spec=rids)
+    for row in rows:
+        add(
+            row.case_id,
+            row.description,
+            row.data,
+            error(row.code),
+            flags=["claims-schema"],
+            spec=row.spec,
+        )
     inv = raw_jws({"alg": EDDSA, "typ": INVOCATION}, invocation_payload(link, aud=[AUD]), holder)
     add(
         "jose-claims-aud-array",
@@ -269,44 +340,44 @@ def key_and_container_cases(add: Add) -> None:
     def cnf(jwk: dict[str, object]) -> bytes:
         return with_payload({"cnf": {"jwk": jwk}})
 
-    key_rows: list[tuple[str, str, bytes, str, list[str]]] = [
-        (
-            "jose-key-cnf-p256-off-curve",
-            "the holder's P-256 JWK with a y that puts the point off the curve",
-            cnf({**es_jwk, "y": b64(b"\x01" * 32)}),
-            "key_invalid",
-            ["R-3.3-3"],
+    key_rows: list[KeyRow] = [
+        KeyRow(
+            case_id="jose-key-cnf-p256-off-curve",
+            description="the holder's P-256 JWK with a y that puts the point off the curve",
+            data=cnf({**es_jwk, "y": b64(b"\x01" * 32)}),
+            code="key_invalid",
+            spec=["R-3.3-3"],
         ),
-        (
-            "jose-key-cnf-kty-crv-mismatch",
-            "a holder JWK of kty EC with crv Ed25519",
-            cnf({**es_jwk, "crv": "Ed25519"}),
-            "alg_not_allowed",
-            ["R-3.3-4"],
+        KeyRow(
+            case_id="jose-key-cnf-kty-crv-mismatch",
+            description="a holder JWK of kty EC with crv Ed25519",
+            data=cnf({**es_jwk, "crv": "Ed25519"}),
+            code="alg_not_allowed",
+            spec=["R-3.3-4"],
         ),
-        (
-            "jose-key-cnf-okp-with-y",
-            "the holder's Ed25519 JWK with a y coordinate",
-            cnf({**ed_jwk, "y": es_jwk["y"]}),
-            "key_invalid",
-            ["R-3.3-4"],
+        KeyRow(
+            case_id="jose-key-cnf-okp-with-y",
+            description="the holder's Ed25519 JWK with a y coordinate",
+            data=cnf({**ed_jwk, "y": es_jwk["y"]}),
+            code="key_invalid",
+            spec=["R-3.3-4"],
         ),
-        (
-            "jose-key-cnf-x-31-bytes",
-            "the holder's Ed25519 JWK with a 31-byte x",
-            cnf({**ed_jwk, "x": b64(b"\x01" * 31)}),
-            "key_invalid",
-            ["R-3.3-4"],
+        KeyRow(
+            case_id="jose-key-cnf-x-31-bytes",
+            description="the holder's Ed25519 JWK with a 31-byte x",
+            data=cnf({**ed_jwk, "x": b64(b"\x01" * 31)}),
+            code="key_invalid",
+            spec=["R-3.3-4"],
         ),
     ]
-    for case_id, description, data, code, rids in key_rows:
+    for row in key_rows:
         add(
-            case_id,
-            description,
-            data,
-            error(code),
+            row.case_id,
+            row.description,
+            row.data,
+            error(row.code),
             flags=["key-validation"],
-            spec=[*rids, "R-J.5-1"],
+            spec=[*row.spec, "R-J.5-1"],
         )
     add(
         "jose-json-duplicate-escaped-member",
@@ -324,21 +395,33 @@ def key_and_container_cases(add: Add) -> None:
         flags=["json-strictness", "valid"],
         spec=["R-J.5-1", "R-J.6-1"],
     )
-    schema_rows: list[tuple[str, str, dict[str, object]]] = [
-        ("jose-claims-version-true", "ver true (1 in languages where true == 1)", {"ver": True}),
-        ("jose-claims-depth-false", "dep false (0 in languages where false == 0)", {"dep": False}),
-        ("jose-claims-iat-string", "iat as a decimal string", {"iat": str(NOW)}),
-        (
-            "jose-claims-cap-object",
-            "cap as an object instead of an array of pairs",
-            {"cap": {"calendar": CAL + "/*"}},
+    schema_rows: list[SchemaRow] = [
+        SchemaRow(
+            case_id="jose-claims-version-true",
+            description="ver true (1 in languages where true == 1)",
+            changes={"ver": True},
+        ),
+        SchemaRow(
+            case_id="jose-claims-depth-false",
+            description="dep false (0 in languages where false == 0)",
+            changes={"dep": False},
+        ),
+        SchemaRow(
+            case_id="jose-claims-iat-string",
+            description="iat as a decimal string",
+            changes={"iat": str(NOW)},
+        ),
+        SchemaRow(
+            case_id="jose-claims-cap-object",
+            description="cap as an object instead of an array of pairs",
+            changes={"cap": {"calendar": CAL + "/*"}},
         ),
     ]
-    for case_id, description, changes in schema_rows:
+    for schema_row in schema_rows:
         add(
-            case_id,
-            description,
-            with_payload(changes),
+            schema_row.case_id,
+            schema_row.description,
+            with_payload(schema_row.changes),
             error("schema_invalid"),
             flags=["claims-schema", "type-strictness"],
             spec=["R-J.5-1"],
@@ -353,67 +436,76 @@ def key_and_container_cases(add: Add) -> None:
     )
     honest = jose_present_raw([link], holder)
     doc = json.loads(honest)
-    container_rows: list[tuple[str, str, bytes, dict[str, object], list[str]]] = [
-        (
-            "jose-container-version-true",
-            "the container's ver is true",
-            jws.dumps({**doc, "ver": True}),
-            error("schema_invalid"),
-            ["R-5.8-1"],
+    container_rows: list[ContainerRow] = [
+        ContainerRow(
+            case_id="jose-container-version-true",
+            description="the container's ver is true",
+            data=jws.dumps({**doc, "ver": True}),
+            expected=error("schema_invalid"),
+            spec=["R-5.8-1"],
         ),
-        (
-            "jose-container-version-2",
-            "the container's ver is 2",
-            jws.dumps({**doc, "ver": 2}),
-            error("version_unsupported"),
-            ["R-5.8-1"],
+        ContainerRow(
+            case_id="jose-container-version-2",
+            description="the container's ver is 2",
+            data=jws.dumps({**doc, "ver": 2}),
+            expected=error("version_unsupported"),
+            spec=["R-5.8-1"],
         ),
-        (
-            "jose-container-unknown-member",
-            "the container carries an unknown member",
-            jws.dumps({**doc, "extra": 1}),
-            error("unknown_field"),
-            ["R-5.8-1", "R-J.5-1"],
+        ContainerRow(
+            case_id="jose-container-unknown-member",
+            description="the container carries an unknown member",
+            data=jws.dumps({**doc, "extra": 1}),
+            expected=error("unknown_field"),
+            spec=["R-5.8-1", "R-J.5-1"],
         ),
-        (
-            "jose-container-link-not-string",
-            "a link given as a number",
-            jws.dumps({**doc, "links": [7]}),
-            error("schema_invalid"),
-            ["R-5.8-1"],
+        ContainerRow(
+            case_id="jose-container-link-not-string",
+            description="a link given as a number",
+            data=jws.dumps({**doc, "links": [7]}),
+            expected=error("schema_invalid"),
+            spec=["R-5.8-1"],
         ),
-        (
-            "jose-container-links-empty",
-            "an empty links array",
-            jws.dumps({**doc, "links": []}),
-            error("chain_empty"),
-            ["R-5.8-2"],
+        ContainerRow(
+            case_id="jose-container-links-empty",
+            description="an empty links array",
+            data=jws.dumps({**doc, "links": []}),
+            expected=error("chain_empty"),
+            spec=["R-5.8-2"],
         ),
-        (
-            "jose-container-attestations-empty",
-            "attestations present and empty",
-            jws.dumps({**doc, "attestations": []}),
-            error("schema_invalid"),
-            ["R-5.8-4"],
+        ContainerRow(
+            case_id="jose-container-attestations-empty",
+            description="attestations present and empty",
+            data=jws.dumps({**doc, "attestations": []}),
+            expected=error("schema_invalid"),
+            spec=["R-5.8-4"],
         ),
-        (
-            "jose-container-token-only",
-            "links without an invocation",
-            jws.dumps({"ver": 1, "links": doc["links"]}),
-            error("invocation_missing"),
-            ["R-5.8-3", "R-8.2-4"],
+        ContainerRow(
+            case_id="jose-container-token-only",
+            description="links without an invocation",
+            data=jws.dumps({"ver": 1, "links": doc["links"]}),
+            expected=error("invocation_missing"),
+            spec=["R-5.8-3", "R-8.2-4"],
         ),
-        (
-            "jose-container-not-object",
-            "ac1j. over a JSON array: not a JOSE container",
-            b'["' + link + b'"]',  # bytes not starting with '{': the text is built below
-            error("encoding_unknown"),
-            ["R-J.6-2"],
+        ContainerRow(
+            case_id="jose-container-not-object",
+            description="ac1j. over a JSON array: not a JOSE container",
+            data=b'["' + link + b'"]',  # bytes not starting with '{': the text is built below
+            expected=error("encoding_unknown"),
+            spec=["R-J.6-2"],
         ),
     ]
-    for case_id, description, data, expected, rids in container_rows:
-        value = Built("ac1j." + b64(data), data)  # the JOSE prefix whatever the bytes hold
-        add(case_id, description, value, expected, flags=["claims-schema"], spec=rids)
+    for container_row in container_rows:
+        value = Built(
+            "ac1j." + b64(container_row.data), container_row.data
+        )  # the JOSE prefix whatever the bytes hold
+        add(
+            container_row.case_id,
+            container_row.description,
+            value,
+            container_row.expected,
+            flags=["claims-schema"],
+            spec=container_row.spec,
+        )
     body = b64(honest)
     assert len(body) % 4 != 0
     add(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from agentchain import codec
@@ -24,6 +25,52 @@ from agentchain.vectors.cases.jose._common import Add, b64
 from agentchain.vectors.suite import Suite, allow, deny, error, needs_approval, step
 
 
+@dataclass(frozen=True)
+class SemanticRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    changes: Any
+    code: str
+    spec: list[str]
+
+
+@dataclass(frozen=True)
+class SemanticDataRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    data: bytes
+    code: str
+    spec: list[str]
+    flag: str
+    policy: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FactorsRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    approvals: Any
+    expected: dict[str, object]
+    spec: list[str]
+
+
+@dataclass(frozen=True)
+class FactorsModelRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    model: str
+    expected: dict[str, object]
+    spec: list[str]
+
+
 def semantic_cases(s: Suite, add: Add) -> None:
     """A representative handful of the spec's semantic checks, in the JOSE encoding."""
     token, h3 = chain(3, encoding="jose", label="jose-chain")
@@ -31,29 +78,29 @@ def semantic_cases(s: Suite, add: Add) -> None:
     other, _ = chain(3, encoding="jose", label="jose-other-chain")
     other_links = encoded_links(other)
     h = {i: KEYS(f"h{i}") for i in (1, 2, 3)}
-    rows: list[tuple[str, str, bytes, str, list[str], str, dict[str, Any]]] = [
-        (
-            "jose-chain-reordered",
-            "links 0, 2, 1",
-            jose_present_raw([links[0], links[2], links[1]], h[2]),
-            "issuer_mismatch",
-            ["R-7.1-2"],
-            "chain-splice",
-            {},
+    rows: list[SemanticDataRow] = [
+        SemanticDataRow(
+            case_id="jose-chain-reordered",
+            description="links 0, 2, 1",
+            data=jose_present_raw([links[0], links[2], links[1]], h[2]),
+            code="issuer_mismatch",
+            spec=["R-7.1-2"],
+            flag="chain-splice",
+            policy={},
         ),
-        (
-            "jose-chain-spliced-link",
-            "the middle link taken from another chain with the same keys",
-            jose_present_raw([links[0], other_links[1], links[2]], h3),
-            "chain_broken",
-            ["R-7.1-3", "R-J.6-1"],
-            "chain-splice",
-            {},
+        SemanticDataRow(
+            case_id="jose-chain-spliced-link",
+            description="the middle link taken from another chain with the same keys",
+            data=jose_present_raw([links[0], other_links[1], links[2]], h3),
+            code="chain_broken",
+            spec=["R-7.1-3", "R-J.6-1"],
+            flag="chain-splice",
+            policy={},
         ),
-        (
-            "jose-chain-parent-rewritten",
-            "the last link's prt changed to the root's digest, re-signed by its issuer",
-            jose_present_raw(
+        SemanticDataRow(
+            case_id="jose-chain-parent-rewritten",
+            description="the last link's prt changed to the root's digest, re-signed by its issuer",
+            data=jose_present_raw(
                 [
                     links[0],
                     links[1],
@@ -61,37 +108,37 @@ def semantic_cases(s: Suite, add: Add) -> None:
                 ],
                 h3,
             ),
-            "chain_broken",
-            ["R-7.1-3", "R-J.6-1"],
-            "chain-splice",
-            {},
+            code="chain_broken",
+            spec=["R-7.1-3", "R-J.6-1"],
+            flag="chain-splice",
+            policy={},
         ),
-        (
-            "jose-chain-root-untrusted",
-            "an honest chain under a policy whose only anchor is mallory",
-            jose_present_raw(links, h3),
-            "root_untrusted",
-            ["R-7.1-1"],
-            "trust-anchor",
-            {"anchors": ["mallory"]},
+        SemanticDataRow(
+            case_id="jose-chain-root-untrusted",
+            description="an honest chain under a policy whose only anchor is mallory",
+            data=jose_present_raw(links, h3),
+            code="root_untrusted",
+            spec=["R-7.1-1"],
+            flag="trust-anchor",
+            policy={"anchors": ["mallory"]},
         ),
-        (
-            "jose-chain-invocation-wrong-signer",
-            "the invocation signed by the middle holder",
-            jose_present_raw(links, h[2]),
-            "signature_invalid",
-            ["R-7.2-1"],
-            "holder-binding",
-            {},
+        SemanticDataRow(
+            case_id="jose-chain-invocation-wrong-signer",
+            description="the invocation signed by the middle holder",
+            data=jose_present_raw(links, h[2]),
+            code="signature_invalid",
+            spec=["R-7.2-1"],
+            flag="holder-binding",
+            policy={},
         ),
-        (
-            "jose-chain-invocation-other-chain",
-            "the invocation's chn is the digest of another chain's last link",
-            jose_present_raw(links, h3, chain=hashlib.sha256(other_links[2]).digest()),
-            "chain_digest_mismatch",
-            ["R-7.2-2", "R-J.6-1"],
-            "holder-binding",
-            {},
+        SemanticDataRow(
+            case_id="jose-chain-invocation-other-chain",
+            description="the invocation's chn is the digest of another chain's last link",
+            data=jose_present_raw(links, h3, chain=hashlib.sha256(other_links[2]).digest()),
+            code="chain_digest_mismatch",
+            spec=["R-7.2-2", "R-J.6-1"],
+            flag="holder-binding",
+            policy={},
         ),
     ]
     # attenuation: a root of depth 1 on calendar/events /work/*; the child re-signed by h1
@@ -100,43 +147,51 @@ def semantic_cases(s: Suite, add: Add) -> None:
     )
     root, child = encoded_links(att_token)
     root_exp = jose_parts(root)[1]["exp"]
-    for case_id, description, changes, code, rids in (
-        (
-            "jose-att-scope-widened",
-            "the child grants calendar on /* under a calendar/events /work/* root",
-            {"cap": [["calendar", CAL + "/*"]]},
-            "scope_widened",
-            ["R-4.3-2"],
+    for row in (
+        SemanticRow(
+            case_id="jose-att-scope-widened",
+            description="the child grants calendar on /* under a calendar/events /work/* root",
+            changes={"cap": [["calendar", CAL + "/*"]]},
+            code="scope_widened",
+            spec=["R-4.3-2"],
         ),
-        (
-            "jose-att-time-widened",
-            "the child expires one second after its parent",
-            {"exp": root_exp + 1},
-            "time_widened",
-            ["R-4.4-2"],
+        SemanticRow(
+            case_id="jose-att-time-widened",
+            description="the child expires one second after its parent",
+            changes={"exp": root_exp + 1},
+            code="time_widened",
+            spec=["R-4.4-2"],
         ),
-        (
-            "jose-att-depth-not-decreasing",
-            "the child's dep equals its parent's",
-            {"dep": 1},
-            "depth_exceeded",
-            ["R-4.5-1"],
+        SemanticRow(
+            case_id="jose-att-depth-not-decreasing",
+            description="the child's dep equals its parent's",
+            changes={"dep": 1},
+            code="depth_exceeded",
+            spec=["R-4.5-1"],
         ),
     ):
-        bad = jose_resign(child, h[1], changes)
+        bad = jose_resign(child, h[1], row.changes)
         rows.append(
-            (
-                case_id,
-                description,
-                jose_present_raw([root, bad], att_holder),
-                code,
-                [*rids, "R-8.2-3"],
-                "attenuation",
-                {},
+            SemanticDataRow(
+                case_id=row.case_id,
+                description=row.description,
+                data=jose_present_raw([root, bad], att_holder),
+                code=row.code,
+                spec=[*row.spec, "R-8.2-3"],
+                flag="attenuation",
+                policy={},
             )
         )
-    for case_id, description, data, code, rids, flag, pol in rows:
-        add(case_id, description, data, error(code), flags=[flag], spec=rids, policy=pol or None)
+    for data_row in rows:
+        add(
+            data_row.case_id,
+            data_row.description,
+            data_row.data,
+            error(data_row.code),
+            flags=[data_row.flag],
+            spec=data_row.spec,
+            policy=data_row.policy or None,
+        )
 
     p = present(token, h3, label="jose-sem")
     exp = min(jose_parts(link)[1]["exp"] for link in links)
@@ -248,36 +303,36 @@ def _factors(add: Add) -> None:
         token.chain_digest, AUD, "calendar/events/read", CAL + "/work/standup", {"x": 1}
     )
     alice = KEYS("alice")
-    for case_id, description, approvals, expected, rids in (
-        (
-            "jose-appr-needed-none",
-            "approval required, none attached: needs_approval",
-            (),
-            needs_approval(),
-            ["R-9.2-1", "R-9.2-9"],
+    for row in (
+        FactorsRow(
+            case_id="jose-appr-needed-none",
+            description="approval required, none attached: needs_approval",
+            approvals=(),
+            expected=needs_approval(),
+            spec=["R-9.2-1", "R-9.2-9"],
         ),
-        (
-            "jose-appr-granted",
-            "a JOSE approval for this exact request",
-            (approve(alice, digest, now=NOW, encoding="jose"),),
-            allow(),
-            ["R-9.2-5", "R-9.2-6"],
+        FactorsRow(
+            case_id="jose-appr-granted",
+            description="a JOSE approval for this exact request",
+            approvals=(approve(alice, digest, now=NOW, encoding="jose"),),
+            expected=allow(),
+            spec=["R-9.2-5", "R-9.2-6"],
         ),
-        (
-            "jose-appr-for-another-invocation",
-            "a JOSE approval of the same action with other arguments",
-            (approve(alice, other, now=NOW, encoding="jose"),),
-            deny("approval_mismatch"),
-            ["R-9.2-5", "R-9.2-8"],
+        FactorsRow(
+            case_id="jose-appr-for-another-invocation",
+            description="a JOSE approval of the same action with other arguments",
+            approvals=(approve(alice, other, now=NOW, encoding="jose"),),
+            expected=deny("approval_mismatch"),
+            spec=["R-9.2-5", "R-9.2-8"],
         ),
     ):
         add(
-            case_id,
-            description,
-            present(token, holder, approvals=approvals, label="jose-appr"),
-            expected,
+            row.case_id,
+            row.description,
+            present(token, holder, approvals=row.approvals, label="jose-appr"),
+            row.expected,
             flags=["approval"],
-            spec=[*rids, "R-8.2-20"],
+            spec=[*row.spec, "R-8.2-20"],
             features=["approval"],
         )
     code = {"sha256": b"\xc0" * 32}
@@ -285,30 +340,32 @@ def _factors(add: Add) -> None:
     token, h1 = chain(1, encoding="jose", descriptors=[desc], label="jose-att-x")
     attester = KEYS("attester")
     pol = {"attesters": ["attester"], "attestation_required": ["calendar"]}
-    for case_id, description, model, expected, rids in (
-        (
-            "jose-attest-required-proven",
-            "a trusted JOSE attestation proves the declared code and model",
-            "m-1",
-            allow(),
-            ["R-9.1-6"],
+    for model_row in (
+        FactorsModelRow(
+            case_id="jose-attest-required-proven",
+            description="a trusted JOSE attestation proves the declared code and model",
+            model="m-1",
+            expected=allow(),
+            spec=["R-9.1-6"],
         ),
-        (
-            "jose-attest-model-contradiction",
-            "a trusted JOSE attestation names another model than the descriptor",
-            "m-2",
-            deny("attestation_mismatch"),
-            ["R-9.1-5"],
+        FactorsModelRow(
+            case_id="jose-attest-model-contradiction",
+            description="a trusted JOSE attestation names another model than the descriptor",
+            model="m-2",
+            expected=deny("attestation_mismatch"),
+            spec=["R-9.1-5"],
         ),
     ):
-        att = attest(attester, h1.public_key, code=code, model=model, now=NOW, encoding="jose")
+        att = attest(
+            attester, h1.public_key, code=code, model=model_row.model, now=NOW, encoding="jose"
+        )
         add(
-            case_id,
-            description,
+            model_row.case_id,
+            model_row.description,
             present(token, h1, attestations=[att], label="jose-att"),
-            expected,
+            model_row.expected,
             flags=["attestation"],
-            spec=[*rids, "R-8.2-19"],
+            spec=[*model_row.spec, "R-8.2-19"],
             policy=pol,
             features=["attestation"],
         )
