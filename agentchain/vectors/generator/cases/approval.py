@@ -10,7 +10,7 @@ from agentchain._build import claims_of, sign1_parts, with_signature
 from agentchain.codec import ApprovalRequirement
 from agentchain.issuer import approve
 from agentchain.policy import parse
-from agentchain.vectors.build import (
+from agentchain.vectors.generator.build import (
     ACTION,
     AUD,
     KEYS,
@@ -21,8 +21,8 @@ from agentchain.vectors.build import (
     present,
     present_raw,
 )
-from agentchain.vectors.cases._common import alice
-from agentchain.vectors.suite import Suite, allow, deny, error, needs_approval, step
+from agentchain.vectors.generator.cases._common import alice
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, needs_approval, step
 
 
 @dataclass(frozen=True)

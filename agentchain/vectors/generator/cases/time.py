@@ -7,9 +7,9 @@ from typing import Any
 
 from agentchain._build import Rng
 from agentchain.issuer import delegate, issue
-from agentchain.vectors.build import CAL, KEYS, NOW, chain, present
-from agentchain.vectors.cases._common import alice
-from agentchain.vectors.suite import Suite, allow, deny, step
+from agentchain.vectors.generator.build import CAL, KEYS, NOW, chain, present
+from agentchain.vectors.generator.cases._common import alice
+from agentchain.vectors.generator.suite import Suite, allow, deny, step
 
 
 @dataclass(frozen=True)

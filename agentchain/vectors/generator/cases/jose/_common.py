@@ -9,7 +9,7 @@ from typing import Any, Final
 from agentchain import codec
 from agentchain._build import jose_parts, raw_jws
 from agentchain.crypto import EDDSA
-from agentchain.vectors.build import AUD, CAL, KEYS, NOW, chain, jose_present_raw
+from agentchain.vectors.generator.build import AUD, CAL, KEYS, NOW, chain, jose_present_raw
 from agentchain.wire import jws
 
 LINK: Final = codec.JWT_TYP_LINK

@@ -8,7 +8,7 @@ from typing import Any
 
 from agentchain import codec
 from agentchain._build import claims_of, enc
-from agentchain.vectors.build import (
+from agentchain.vectors.generator.build import (
     CAL,
     KEYS,
     NOW,
@@ -18,8 +18,14 @@ from agentchain.vectors.build import (
     present_raw,
     sign_invocation,
 )
-from agentchain.vectors.cases._common import TYP_LINK, alice, attestation_bytes, one_link, relink
-from agentchain.vectors.suite import Suite, allow, deny, error, step
+from agentchain.vectors.generator.cases._common import (
+    TYP_LINK,
+    alice,
+    attestation_bytes,
+    one_link,
+    relink,
+)
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
 
 @dataclass(frozen=True)

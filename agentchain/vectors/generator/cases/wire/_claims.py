@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentchain.crypto import ES256
-from agentchain.vectors.build import CAL, KEYS, invocation_claims, present_raw, sign_invocation
-from agentchain.vectors.cases._common import mutated_link, one_link
-from agentchain.vectors.suite import Suite, error, step
+from agentchain.vectors.generator.build import (
+    CAL,
+    KEYS,
+    invocation_claims,
+    present_raw,
+    sign_invocation,
+)
+from agentchain.vectors.generator.cases._common import mutated_link, one_link
+from agentchain.vectors.generator.suite import Suite, error, step
 
 
 @dataclass(frozen=True)

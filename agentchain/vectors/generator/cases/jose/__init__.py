@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentchain.vectors.cases.jose._compact import (
+from agentchain.vectors.generator.cases.jose._compact import (
     compact_cases,
     limit_cases,
     signature_cases,
     tampered_cases,
 )
-from agentchain.vectors.cases.jose._envelope import envelope_cases, json_cases
-from agentchain.vectors.cases.jose._mixing import claim_cases, key_and_container_cases, mixing_cases
-from agentchain.vectors.cases.jose._semantics import semantic_cases
-from agentchain.vectors.suite import Suite, step
+from agentchain.vectors.generator.cases.jose._envelope import envelope_cases, json_cases
+from agentchain.vectors.generator.cases.jose._mixing import (
+    claim_cases,
+    key_and_container_cases,
+    mixing_cases,
+)
+from agentchain.vectors.generator.cases.jose._semantics import semantic_cases
+from agentchain.vectors.generator.suite import Suite, step
 
 
 def add_cases(s: Suite) -> None:

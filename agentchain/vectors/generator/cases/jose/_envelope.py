@@ -11,8 +11,8 @@ from typing import Any
 from agentchain import codec
 from agentchain._build import Rng, jose_container, jose_parts, raw_jws
 from agentchain.crypto import EDDSA, ES256
-from agentchain.vectors.build import KEYS, NOW, chain, jose_present_raw, present
-from agentchain.vectors.cases.jose._common import (
+from agentchain.vectors.generator.build import KEYS, NOW, chain, jose_present_raw, present
+from agentchain.vectors.generator.cases.jose._common import (
     ES_POLICY,
     HEADER,
     INVOCATION,
@@ -22,7 +22,7 @@ from agentchain.vectors.cases.jose._common import (
     invocation_payload,
     root_link,
 )
-from agentchain.vectors.suite import allow, error
+from agentchain.vectors.generator.suite import allow, error
 from agentchain.wire import jws
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from agentchain import codec
 from agentchain._build import sign1_parts, sign_raw, with_signature
 from agentchain.crypto import EDDSA, ES256
-from agentchain.vectors.build import chain, invocation_claims, present, present_raw
-from agentchain.vectors.cases._common import (
+from agentchain.vectors.generator.build import chain, invocation_claims, present, present_raw
+from agentchain.vectors.generator.cases._common import (
     ED_D,
     N256,
     SMALL_ORDER,
@@ -21,7 +21,7 @@ from agentchain.vectors.cases._common import (
     mutated_link,
     one_link,
 )
-from agentchain.vectors.suite import Suite, allow, error, step
+from agentchain.vectors.generator.suite import Suite, allow, error, step
 from agentchain.wire import cose
 
 

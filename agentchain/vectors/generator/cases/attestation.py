@@ -9,8 +9,8 @@ from agentchain import codec
 from agentchain._build import claims_of, sign1_parts, with_signature
 from agentchain.issuer import attest
 from agentchain.model import Descriptor
-from agentchain.vectors.build import KEYS, NOW, chain, encoded_links, present, present_raw
-from agentchain.vectors.suite import Suite, allow, deny, error, step
+from agentchain.vectors.generator.build import KEYS, NOW, chain, encoded_links, present, present_raw
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from typing import Any
 from agentchain import codec
 from agentchain._build import Rng
 from agentchain.issuer import issue
-from agentchain.vectors.build import CAL, KEYS, NOW, RESOURCE, chain, present, present_raw
-from agentchain.vectors.cases._common import TYP_LINK, alice
-from agentchain.vectors.suite import Suite, allow, deny, error, step
+from agentchain.vectors.generator.build import CAL, KEYS, NOW, RESOURCE, chain, present, present_raw
+from agentchain.vectors.generator.cases._common import TYP_LINK, alice
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from agentchain.vectors.build import AUD, KEYS, NOW, RESOURCE, chain, present
-from agentchain.vectors.suite import Suite, allow, deny, step
+from agentchain.vectors.generator.build import AUD, KEYS, NOW, RESOURCE, chain, present
+from agentchain.vectors.generator.suite import Suite, allow, deny, step
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from agentchain.vectors.cases import (
+from agentchain.vectors.generator.cases import (
     approval,
     attenuation,
     attestation,
@@ -30,7 +30,7 @@ from agentchain.vectors.cases import (
     valid,
     wire,
 )
-from agentchain.vectors.suite import Suite
+from agentchain.vectors.generator.suite import Suite
 
 CATEGORIES: Final[tuple[tuple[str, Callable[[Suite], None]], ...]] = (
     ("valid", valid.add_cases),

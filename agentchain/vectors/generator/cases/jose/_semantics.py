@@ -11,7 +11,7 @@ from agentchain._build import jose_parts, jose_resign
 from agentchain.codec import ApprovalRequirement
 from agentchain.issuer import approve, attest
 from agentchain.model import Descriptor
-from agentchain.vectors.build import (
+from agentchain.vectors.generator.build import (
     AUD,
     CAL,
     KEYS,
@@ -21,8 +21,8 @@ from agentchain.vectors.build import (
     jose_present_raw,
     present,
 )
-from agentchain.vectors.cases.jose._common import Add, b64
-from agentchain.vectors.suite import Suite, allow, deny, error, needs_approval, step
+from agentchain.vectors.generator.cases.jose._common import Add, b64
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, needs_approval, step
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from agentchain import codec
 from agentchain._build import enc, head, pairs, raw_map
-from agentchain.vectors.cases._common import attestation_bytes, valid_presentation
-from agentchain.vectors.suite import Suite, error, step
+from agentchain.vectors.generator.cases._common import attestation_bytes, valid_presentation
+from agentchain.vectors.generator.suite import Suite, error, step
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from agentchain import codec
 from agentchain._build import container, enc, jose_container, raw_jws
 from agentchain.crypto import EDDSA, ES256
 from agentchain.issuer import approve, attest
-from agentchain.vectors.build import (
+from agentchain.vectors.generator.build import (
     AUD,
     CAL,
     KEYS,
@@ -21,7 +21,7 @@ from agentchain.vectors.build import (
     jose_present_raw,
     present,
 )
-from agentchain.vectors.cases.jose._common import (
+from agentchain.vectors.generator.cases.jose._common import (
     HEADER,
     INVOCATION,
     Add,
@@ -30,7 +30,7 @@ from agentchain.vectors.cases.jose._common import (
     root_link,
     with_payload_text,
 )
-from agentchain.vectors.suite import allow, error
+from agentchain.vectors.generator.suite import allow, error
 from agentchain.wire import jws
 
 

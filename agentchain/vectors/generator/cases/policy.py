@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentchain._build import claims_of, enc, head, pairs, raw_map, sign_raw
-from agentchain.vectors.build import chain, present, present_raw
-from agentchain.vectors.cases._common import TYP_LINK, alice, one_link, relink
-from agentchain.vectors.suite import Suite, allow, deny, error, step
+from agentchain.vectors.generator.build import chain, present, present_raw
+from agentchain.vectors.generator.cases._common import TYP_LINK, alice, one_link, relink
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
 
 @dataclass(frozen=True)

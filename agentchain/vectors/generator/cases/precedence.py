@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from agentchain._build import container, sign1_parts, with_signature
-from agentchain.vectors.build import KEYS, NOW, chain, encoded_links, present, present_raw
-from agentchain.vectors.suite import Suite, deny, error, step
+from agentchain.vectors.generator.build import KEYS, NOW, chain, encoded_links, present, present_raw
+from agentchain.vectors.generator.suite import Suite, deny, error, step
 
 
 def add_cases(s: Suite) -> None:

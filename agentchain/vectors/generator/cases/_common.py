@@ -9,7 +9,7 @@ from agentchain import codec
 from agentchain._build import claims_of, pairs, sign_raw
 from agentchain.crypto import EDDSA
 from agentchain.issuer import attest
-from agentchain.vectors.build import KEYS, NOW, chain, present, present_raw
+from agentchain.vectors.generator.build import KEYS, NOW, chain, present, present_raw
 
 P: Final = 2**255 - 19
 

@@ -8,9 +8,21 @@ from dataclasses import dataclass
 from agentchain import codec
 from agentchain._build import claims_of, container, enc, head, pairs, raw_map, sign1_parts, sign_raw
 from agentchain.issuer import attest
-from agentchain.vectors.build import KEYS, NOW, invocation_claims, present_raw, sign_invocation
-from agentchain.vectors.cases._common import TYP_LINK, alice, link_items, one_link, raw_payload_link
-from agentchain.vectors.suite import Suite, error, step
+from agentchain.vectors.generator.build import (
+    KEYS,
+    NOW,
+    invocation_claims,
+    present_raw,
+    sign_invocation,
+)
+from agentchain.vectors.generator.cases._common import (
+    TYP_LINK,
+    alice,
+    link_items,
+    one_link,
+    raw_payload_link,
+)
+from agentchain.vectors.generator.suite import Suite, error, step
 
 
 @dataclass(frozen=True)

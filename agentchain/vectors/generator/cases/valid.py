@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from agentchain.crypto import EDDSA, ES256
-from agentchain.vectors.build import ENCODINGS, chain, present
-from agentchain.vectors.cases._common import valid_presentation
-from agentchain.vectors.suite import Suite, allow, step
+from agentchain.vectors.generator.build import ENCODINGS, chain, present
+from agentchain.vectors.generator.cases._common import valid_presentation
+from agentchain.vectors.generator.suite import Suite, allow, step
 
 
 def add_cases(s: Suite) -> None:

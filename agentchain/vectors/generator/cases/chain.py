@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from agentchain import codec
 from agentchain._build import claims_of, container, enc, sign1_parts
-from agentchain.vectors.build import CAL, KEYS, chain, encoded_links, present_raw
-from agentchain.vectors.cases._common import TYP_LINK, relink
-from agentchain.vectors.suite import Suite, allow, error, step
+from agentchain.vectors.generator.build import CAL, KEYS, chain, encoded_links, present_raw
+from agentchain.vectors.generator.cases._common import TYP_LINK, relink
+from agentchain.vectors.generator.suite import Suite, allow, error, step
 from agentchain.wire import cose
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agentchain.vectors.build import KEYS, NOW, chain, encoded_links, present, present_raw
-from agentchain.vectors.suite import Suite, allow, deny, error, step
+from agentchain.vectors.generator.build import KEYS, NOW, chain, encoded_links, present, present_raw
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
 
 def add_cases(s: Suite) -> None:

@@ -11,7 +11,7 @@ from agentchain.codec import ApprovalRequirement
 from agentchain.crypto import EDDSA, ES256
 from agentchain.issuer import approve, attest
 from agentchain.model import Descriptor
-from agentchain.vectors.build import (
+from agentchain.vectors.generator.build import (
     AUD,
     CAL,
     KEYS,
@@ -21,8 +21,8 @@ from agentchain.vectors.build import (
     jose_present_raw,
     present,
 )
-from agentchain.vectors.cases._common import N256, SMALL_ORDER, L
-from agentchain.vectors.cases.jose._common import (
+from agentchain.vectors.generator.cases._common import N256, SMALL_ORDER, L
+from agentchain.vectors.generator.cases.jose._common import (
     ES_POLICY,
     HEADER,
     INVOCATION,
@@ -35,7 +35,7 @@ from agentchain.vectors.cases.jose._common import (
     root_link,
     split,
 )
-from agentchain.vectors.suite import allow, error
+from agentchain.vectors.generator.suite import allow, error
 from agentchain.wire import jws
 
 
