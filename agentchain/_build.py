@@ -127,11 +127,8 @@ def head(major: int, arg: int, width: int | None = None, *, wide: bool = False) 
     makes it one size longer than the shortest form. Both are non-canonical (spec 5.2)
     unless ``width`` happens to be the shortest."""
     if width is None:
-        sizes = (0, 1, 2, 4, 8)
-        index = next(
-            i for i, size in enumerate(sizes) if arg < (24 if size == 0 else 1 << 8 * size)
-        )
-        width = sizes[min(index + int(wide), 4)]
+        index = next(i for i, limit in enumerate(_HEAD_LIMITS) if arg < limit)
+        width = _HEAD_SIZES[min(index + int(wide), len(_HEAD_SIZES) - 1)]
         if width == 0:
             return bytes([major << 5 | arg])
     return bytes([major << 5 | _HEAD_WIDTHS[width]]) + arg.to_bytes(width, "big")
