@@ -8,6 +8,7 @@ assembles by hand is accepted, and each deliberate defect is refused with its ow
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def _code(data: bytes) -> str:
         decision = make_verifier().verify(data, REQUEST)
     except AgentchainError as exc:
         return exc.code
-    return decision.outcome if decision.outcome != "deny" else decision.reasons[0]
+    return str(decision.outcome if decision.outcome != "deny" else decision.reasons[0])
 
 
 def _links(encoding: Encoding = "cbor") -> list[bytes]:
@@ -126,7 +127,7 @@ def test_raw_jws_spells_json_the_one_way_jws_dumps_does() -> None:
 def test_jose_objects_by_hand_verify_and_their_defects_do_not() -> None:
 
     links = _links("jose")
-    kw = {"audience": AUD, "action": REQUEST.action, "resource": REQUEST.resource, "iat": NOW}
+    kw: dict[str, Any] = {"audience": AUD, "action": REQUEST.action, "resource": REQUEST.resource, "iat": NOW}
     assert _code(_build.jose_present_raw(links, SUB, **kw)) == "allow"
     moved = _build.jose_resign(links[1], AGENT, {"exp": NOW + 10**6})
     assert _code(_build.jose_present_raw([links[0], moved], SUB, **kw)) != "allow"
