@@ -127,7 +127,12 @@ def test_raw_jws_spells_json_the_one_way_jws_dumps_does() -> None:
 def test_jose_objects_by_hand_verify_and_their_defects_do_not() -> None:
 
     links = _links("jose")
-    kw: dict[str, Any] = {"audience": AUD, "action": REQUEST.action, "resource": REQUEST.resource, "iat": NOW}
+    kw: dict[str, Any] = {
+        "audience": AUD,
+        "action": REQUEST.action,
+        "resource": REQUEST.resource,
+        "iat": NOW,
+    }
     assert _code(_build.jose_present_raw(links, SUB, **kw)) == "allow"
     moved = _build.jose_resign(links[1], AGENT, {"exp": NOW + 10**6})
     assert _code(_build.jose_present_raw([links[0], moved], SUB, **kw)) != "allow"
