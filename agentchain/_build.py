@@ -32,9 +32,7 @@ __all__ = [
     "invocation_claims",
     "jose_claims_of",
     "jose_container",
-    "jose_invocation_claims",
     "jose_parts",
-    "jose_present_raw",
     "jose_resign",
     "pairs",
     "present_raw",
@@ -222,8 +220,21 @@ def invocation_claims(
     args: Mapping[str, object] | None = None,
     iat: int,
     nonce: bytes = NONCE,
-) -> dict[int, object]:
-    """An invocation's claim map (spec 5.7) exactly as the codec writes it."""
+    encoding: str = "cbor",
+) -> dict[Any, object]:
+    """An invocation's claims exactly as the codec writes them: the CBOR claim map (spec
+    5.7), or with ``encoding="jose"`` the JSON claims object (spec/jose.md J.4)."""
+    if encoding == "jose":
+        return {
+            "ver": 1,
+            "chn": jws.b64encode(chain_digest),
+            "aud": audience,
+            "act": action,
+            "res": resource,
+            "arg": dict(args or {}),
+            "iat": iat,
+            "jti": jws.b64encode(nonce),
+        }
     return {
         codec.I_VERSION: 1,
         codec.I_CHAIN: chain_digest,
@@ -240,20 +251,27 @@ def present_raw(
     links: Sequence[bytes],
     holder: PrivateKey,
     *,
+    encoding: str = "cbor",
     chain: bytes | None = None,
     invocation: bytes | None = None,
     attestations: Sequence[bytes] = (),
     approvals: Sequence[bytes] = (),
-    typ: str = codec.TYP_INVOCATION,
     **claims: Any,
 ) -> bytes:
-    """The container of raw ``links`` with an invocation by ``holder`` bound to the last
-    one (or to ``chain``), unless ``invocation`` is given; ``claims`` go to
-    :func:`invocation_claims`."""
+    """The container of raw ``links`` (``encoding``: ``cbor``, or ``jose`` for JWS compacts in
+    the JSON container) with an invocation by ``holder`` bound to the last one (or to
+    ``chain``; a JOSE digest is over the compact text, spec/jose.md J.6), unless
+    ``invocation`` is given. ``claims`` go to :func:`invocation_claims`."""
     if invocation is None:
         digest = chain or hashlib.sha256(links[-1]).digest()
-        invocation = codec.sign_object(holder, typ, invocation_claims(digest, **claims))
-    return container(links, invocation, attestations, approvals)
+        body = invocation_claims(digest, encoding=encoding, **claims)
+        if encoding == "jose":
+            header = {"alg": holder.alg, "typ": codec.JWT_TYP_INVOCATION}
+            invocation = raw_jws(header, body, holder)
+        else:
+            invocation = codec.sign_object(holder, codec.TYP_INVOCATION, body)
+    wrap = jose_container if encoding == "jose" else container
+    return wrap(links, invocation, attestations, approvals)
 
 
 # ---------------------------------------------------------------------------
@@ -326,48 +344,3 @@ def jose_container(
         out["approvals"] = [a.decode("ascii") for a in approvals]
     out.update(extra or {})
     return jws.dumps(out)
-
-
-def jose_invocation_claims(
-    chain_digest: bytes,
-    *,
-    audience: str,
-    action: str,
-    resource: str,
-    args: Mapping[str, object] | None = None,
-    iat: int,
-    nonce: bytes = NONCE,
-) -> dict[str, object]:
-    """A JOSE invocation's claims object (spec/jose.md J.4)."""
-    return {
-        "ver": 1,
-        "chn": jws.b64encode(chain_digest),
-        "aud": audience,
-        "act": action,
-        "res": resource,
-        "arg": dict(args or {}),
-        "iat": iat,
-        "jti": jws.b64encode(nonce),
-    }
-
-
-def jose_present_raw(
-    links: Sequence[bytes],
-    holder: PrivateKey,
-    *,
-    chain: bytes | None = None,
-    invocation: bytes | None = None,
-    attestations: Sequence[bytes] = (),
-    approvals: Sequence[bytes] = (),
-    **claims: Any,
-) -> bytes:
-    """The JSON container of raw ``links`` with a JOSE invocation by ``holder`` bound to the
-    last one (its digest is over the compact text, spec/jose.md J.6)."""
-    if invocation is None:
-        digest = chain or hashlib.sha256(links[-1]).digest()
-        invocation = raw_jws(
-            {"alg": holder.alg, "typ": codec.JWT_TYP_INVOCATION},
-            jose_invocation_claims(digest, **claims),
-            holder,
-        )
-    return jose_container(links, invocation, attestations, approvals)

@@ -372,6 +372,6 @@ def jose_present(
     iat: int = NOW,
 ) -> bytes:
     """A JOSE presentation: ``links`` and an invocation by ``holder`` bound to the last one."""
-    return _build.jose_present_raw(
-        links, holder, audience=AUD, action=action, resource=resource, args=args, iat=iat
+    return invoke_raw(
+        links, holder, encoding="jose", action=action, resource=resource, args=args, iat=iat
     )

@@ -133,9 +133,9 @@ def test_jose_objects_by_hand_verify_and_their_defects_do_not() -> None:
         "resource": REQUEST.resource,
         "iat": NOW,
     }
-    assert _code(_build.jose_present_raw(links, SUB, **kw)) == "allow"
+    assert _code(_build.present_raw(links, SUB, encoding="jose", **kw)) == "allow"
     moved = _build.jose_resign(links[1], AGENT, {"exp": NOW + 10**6})
-    assert _code(_build.jose_present_raw([links[0], moved], SUB, **kw)) != "allow"
+    assert _code(_build.present_raw([links[0], moved], SUB, encoding="jose", **kw)) != "allow"
     unknown = _build.jose_container(links, extra={"zzz": 1})
     with pytest.raises(AgentchainError):
         decode_presentation_unverified(unknown)

@@ -228,13 +228,9 @@ def present_raw(links: Sequence[bytes], holder: PrivateKey, **kw: Any) -> bytes:
     return _build.present_raw(links, holder, **(REQUEST_DEFAULTS | kw))
 
 
-def jose_invocation_claims(chain_digest: bytes, **claims: Any) -> dict[str, object]:
-    return _build.jose_invocation_claims(chain_digest, **(REQUEST_DEFAULTS | claims))
-
-
 def jose_present_raw(links: Sequence[bytes], holder: PrivateKey, **kw: Any) -> bytes:
     """The JSON container of raw ``links`` with a JOSE invocation by ``holder``."""
-    return _build.jose_present_raw(links, holder, **(REQUEST_DEFAULTS | kw))
+    return present_raw(links, holder, encoding="jose", **kw)
 
 
 def encoded_links(token: Presentation) -> list[bytes]:
