@@ -12,12 +12,12 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from agentchain import codec
-from agentchain._build import container, head, jose_container, raw_jws
+from agentchain._build import container, head, jose_container, raw_jws, sign_raw
 from agentchain.codec import Presentation
-from agentchain.crypto import COSE_ALG, PrivateKey
+from agentchain.crypto import PrivateKey
 from agentchain.testing._chains import Scenario, _present, _scenario, chains
 from agentchain.testing._data import ENCODINGS, NOW, _nonempty
-from agentchain.wire import cbor, cose, jws
+from agentchain.wire import cbor, jws
 
 #: the kinds of :class:`Mutation`
 MUTATIONS: Final = (
@@ -323,9 +323,7 @@ def _noncanonical_signed(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str
         links_[i] = _respelled(draw, link.encoded, signer, accepted=draw(st.booleans()))
         return _container(links_, inv, att, appr), f"link {i} spelled otherwise, re-signed"
     payload = draw(noncanonical_encodings(cbor.decode(link.envelope.payload)))
-    protected = cose.protected_header(COSE_ALG[signer.alg], codec.TYP_LINK)
-    signature = signer.sign(cose.sig_structure(protected, payload))
-    links_[i] = cose.assemble(protected, payload, signature)
+    links_[i] = sign_raw(signer, codec.TYP_LINK, payload)
     return _container(links_, inv, att, appr), f"link {i} payload non-canonical, re-signed"
 
 
@@ -368,8 +366,7 @@ def _reserialized(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
         inv = _respelled(draw, invocation.encoded, holder, accepted=True)
     else:
         payload = draw(noncanonical_encodings(cbor.decode(invocation.envelope.payload)))
-        protected = cose.protected_header(COSE_ALG[holder.alg], codec.TYP_INVOCATION)
-        inv = cose.assemble(protected, payload, holder.sign(cose.sig_structure(protected, payload)))
+        inv = sign_raw(holder, codec.TYP_INVOCATION, payload)
     return _container(links_, inv, att, appr), "invocation spelled otherwise, re-signed"
 
 
