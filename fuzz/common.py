@@ -30,9 +30,9 @@ from agentchain import (
     invoke,
     issue,
 )
+from agentchain._build import Rng, seeded
 from agentchain.codec import Encoding, request_digest
-from agentchain.model import parse_statement
-from agentchain.vectors.build import Rng
+from agentchain.model import parse_statement as parse
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_800_000_000
@@ -41,7 +41,7 @@ CODE = {"sha256": b"\x5a" * 32}
 
 
 def key(label: str, alg: str = "EdDSA") -> PrivateKey:
-    return PrivateKey.from_seed(hashlib.sha256(f"fuzz/{label}".encode()).digest(), alg)
+    return seeded(f"fuzz/{label}", alg)
 
 
 ROOT_KEYS = (key("root"), key("root", "ES256"))
@@ -74,7 +74,7 @@ def _seeds(encoding: Encoding) -> list[Presentation]:
         depth=3,
         caveats=[["<=", ".amount", 500], ["like", ".to", "*@example.com"]],
         require_approval=[
-            ApprovalRequirement(when=parse_statement([">", ".amount", 100]), actions=("payments",))
+            ApprovalRequirement(when=parse([">", ".amount", 100]), actions=("payments",))
         ],
         descriptor=Descriptor(kind="agent", name="assistant", code=CODE, model="m-1"),
         purpose="fuzz seed",

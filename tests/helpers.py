@@ -16,8 +16,6 @@ Two levels of building are offered:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,20 +28,13 @@ from agentchain import (
     Request,
     TrustPolicy,
     Verifier,
-    codec,
+    _build,
     delegate,
     invoke,
     issue,
 )
+from agentchain._build import Rng, jose_container, raw_jws
 from agentchain.codec import (
-    I_ACTION,
-    I_ARGS,
-    I_AUDIENCE,
-    I_CHAIN,
-    I_IAT,
-    I_NONCE,
-    I_RESOURCE,
-    I_VERSION,
     L_CAPS,
     L_CAVEATS,
     L_DEPTH,
@@ -61,12 +52,8 @@ from agentchain.codec import (
     Encoding,
     Link,
     sign_object,
-    sign_object_jose,
 )
 from agentchain.crypto import EDDSA, ES256
-from agentchain.model import InvocationClaims
-from agentchain.vectors.build import Rng
-from agentchain.wire import cbor, jws
 
 __all__ = [
     "AGENT",
@@ -117,7 +104,7 @@ MAIL = "https://mail.example/alice"
 
 def key(name: str, alg: str = EDDSA) -> PrivateKey:
     """A fixed key per (name, alg): the seed is SHA-256 of the name."""
-    return PrivateKey.from_seed(hashlib.sha256(name.encode()).digest(), alg)
+    return _build.seeded(name, alg)
 
 
 ALICE = key("alice")  # the person: the trust anchor
@@ -125,10 +112,6 @@ AGENT = key("agent")
 SUB = key("sub")
 SUB2 = key("sub2")
 MALLORY = key("mallory")  # never trusted, never a holder
-
-
-# ---------------------------------------------------------------------------
-# randomness
 
 
 # ---------------------------------------------------------------------------
@@ -307,11 +290,9 @@ def link_claims(
     return claims
 
 
-def claims_of(link: Link) -> dict[int, Any]:
+def claims_of(link: Link) -> dict[Any, Any]:
     """The exact claim map a link carries (decoded from its signed payload)."""
-    payload = cbor.decode(link.envelope.payload)
-    assert isinstance(payload, dict)
-    return dict(payload)  # type: ignore[arg-type]
+    return _build.claims_of(link.encoded)
 
 
 def sign_link(signer: PrivateKey, claims: Mapping[Any, object], typ: str = TYP_LINK) -> bytes:
@@ -330,34 +311,21 @@ def resign(
 
     ``resign(link, AGENT, {L_EXP: NOW + 10**6})`` moves exp; ``drop=[L_PARENT]`` orphans it.
     """
-    claims: dict[Any, object] = claims_of(link)
-    claims.update(changes or {})
-    for k in drop:
-        claims.pop(k, None)
-    return sign_link(signer, claims)
+    return _build.resign(link.encoded, signer, changes, drop=drop)
 
 
-def invocation_claims(
-    chain: bytes,
-    *,
-    audience: str = AUD,
-    action: str = REQUEST.action,
-    resource: str = REQUEST.resource,
-    args: Mapping[str, object] | None = None,
-    iat: int = NOW,
-    nonce: bytes = b"\x07" * 16,
-) -> dict[int, object]:
+#: the invocation claims of every hand-made test invocation unless a test says otherwise
+REQUEST_CLAIMS: dict[str, Any] = {
+    "audience": AUD,
+    "action": REQUEST.action,
+    "resource": REQUEST.resource,
+    "iat": NOW,
+}
+
+
+def invocation_claims(chain: bytes, **claims: Any) -> dict[int, object]:
     """An invocation's claim map (spec 5.7) exactly as the codec writes it."""
-    return {
-        I_VERSION: 1,
-        I_CHAIN: chain,
-        I_AUDIENCE: audience,
-        I_ACTION: action,
-        I_RESOURCE: resource,
-        I_ARGS: dict(args or {}),
-        I_IAT: iat,
-        I_NONCE: nonce,
-    }
+    return _build.invocation_claims(chain, **(REQUEST_CLAIMS | claims))
 
 
 def sign_invocation(
@@ -368,10 +336,7 @@ def sign_invocation(
 
 def assemble(links: Sequence[bytes], invocation: bytes | None = None) -> bytes:
     """The presentation container (spec 5.8) around raw link and invocation bytes."""
-    out: dict[int, object] = {1: 1, 2: list(links)}
-    if invocation is not None:
-        out[3] = invocation
-    return cbor.encode(out)  # type: ignore[arg-type]
+    return _build.container(links, invocation)
 
 
 def invoke_raw(
@@ -385,8 +350,7 @@ def invoke_raw(
 
     The invocation binds to the last link's digest unless ``chain`` says otherwise.
     """
-    digest = hashlib.sha256(links[-1]).digest() if chain is None else chain
-    return assemble(links, sign_invocation(holder, invocation_claims(digest, **claims)))
+    return _build.present_raw(links, holder, chain=chain, **(REQUEST_CLAIMS | claims))
 
 
 # ---------------------------------------------------------------------------
@@ -395,37 +359,7 @@ def invoke_raw(
 
 def jose_payload(link: Link) -> dict[str, Any]:
     """The JSON claims object a JOSE link carries."""
-    payload = json.loads(link.envelope.payload)
-    assert isinstance(payload, dict)
-    return payload
-
-
-def raw_jws(
-    header: Mapping[str, object] | bytes,
-    payload: Mapping[str, object] | bytes,
-    signer: PrivateKey | None,
-    *,
-    signature: bytes | None = None,
-) -> bytes:
-    """A JWS compact over exactly these header and payload bytes (dicts are JSON-encoded)."""
-    h = header if isinstance(header, bytes) else json.dumps(header).encode()
-    p = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    signing_input = jws.signing_input(h, p)
-    if signature is None:
-        assert signer is not None
-        signature = signer.sign(signing_input)
-    return signing_input + b"." + jws.b64encode(signature).encode()
-
-
-def jose_container(
-    links: Sequence[bytes], invocation: bytes | None = None, **extra: object
-) -> bytes:
-    """The JOSE presentation container (spec/jose.md J.6) around raw compact objects."""
-    out: dict[str, object] = {"ver": 1, "links": [link.decode() for link in links]}
-    if invocation is not None:
-        out["invocation"] = invocation.decode()
-    out.update(extra)
-    return json.dumps(out).encode()
+    return _build.jose_claims_of(link.encoded)
 
 
 def jose_present(
@@ -438,16 +372,6 @@ def jose_present(
     iat: int = NOW,
 ) -> bytes:
     """A JOSE presentation: ``links`` and an invocation by ``holder`` bound to the last one."""
-    claims = InvocationClaims(
-        chain=hashlib.sha256(links[-1]).digest(),
-        audience=AUD,
-        action=action,
-        resource=resource,
-        args=dict(args or {}),
-        iat=iat,
-        nonce=b"\x07" * 16,
+    return invoke_raw(
+        links, holder, encoding="jose", action=action, resource=resource, args=args, iat=iat
     )
-    invocation = sign_object_jose(
-        holder, "agentchain-invocation+jwt", codec.encode_claims(claims, "jose")
-    )
-    return jose_container(links, invocation)

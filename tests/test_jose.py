@@ -513,7 +513,7 @@ def test_attachments_in_another_encoding() -> None:
     data = jose_container(
         [link.encoded for link in jose_p.links],
         jose_p.invocation.encoded,
-        attestations=[jws.b64encode(cbor_att.encoded)],
+        extra={"attestations": [jws.b64encode(cbor_att.encoded)]},
     )
     assert code_of(lambda: decode_presentation_unverified(data)) == "encoding_mixed"
     with pytest.raises(IssueError) as info:

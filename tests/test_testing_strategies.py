@@ -155,9 +155,9 @@ def test_noncanonical_encodings_cover_every_style() -> None:
     value = {1: [b"ab", "c"], 2: {"x": True}}
     canonical = cbor.encode(value)  # type: ignore[arg-type]
     codes = set()
-    for index in range(len(testing._items(value))):
+    for index in range(len(testing._mutations._items(value))):
         for style in ("wide_head", "indefinite", "unsorted", "duplicate_key", "bignum"):
-            encoded = testing._loose(value, index, style, [0])
+            encoded = testing._mutations._loose(value, index, style, [0])
             if encoded == canonical:
                 continue
             with pytest.raises(DecodeError) as caught:
@@ -230,13 +230,13 @@ def test_json_spellings_cover_every_style() -> None:
     canonical = jws.dumps(value)
     caps = {"max_bytes": 1000, "max_depth": 4, "max_items": 50, "max_string_bytes": 100}
     for style in testing.JSON_ACCEPTED:
-        spelled = testing._spell(value, style)
+        spelled = testing._mutations._spell(value, style)
         assert spelled != canonical, style
         assert jws.loads(spelled, **caps) == value, style
     codes = {}
     for style in testing.JSON_REFUSED:
         with pytest.raises(DecodeError) as caught:
-            jws.loads(testing._spell(value, style), **caps)
+            jws.loads(testing._mutations._spell(value, style), **caps)
         codes[style] = caught.value.code
     assert codes == {
         "duplicate": "json_duplicate_key",

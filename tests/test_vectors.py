@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -27,8 +28,8 @@ import pytest
 from agentchain.cli import main
 from agentchain.errors import REGISTRY, Kind
 from agentchain.vectors import runner
-from agentchain.vectors.flags import FLAGS
-from agentchain.vectors.generate import generate
+from agentchain.vectors.generator.flags import FLAGS
+from agentchain.vectors.generator.generate import generate
 from agentchain.vectors.harness import run_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,43 @@ def test_generation_is_deterministic_and_committed(tmp_path: Path) -> None:
         assert committed.is_file(), f"{rel} is not committed: run agentchain vectors generate"
         assert path.read_bytes() == committed.read_bytes(), f"{rel} differs: regenerate"
     assert {p.name for p in V1.glob("*.json")} == {p.name for p in (tmp_path / "v1").iterdir()}
+
+
+def test_every_vector_file_has_its_own_case_module() -> None:
+    # one module (or package of parts) per vector file, in the order the files are built
+    from agentchain.vectors.generator.cases import CATEGORIES
+
+    names = [name for name, _ in CATEGORIES]
+    assert sorted(names) == sorted(p.stem for p in V1.glob("*.json") if p.stem != "flags")
+    for name, add_cases in CATEGORIES:
+        assert add_cases.__module__ == f"agentchain.vectors.generator.cases.{name}"
+
+
+def test_the_wheel_ships_the_vectors_runner_and_harness_but_not_the_generator(
+    tmp_path: Path,
+) -> None:
+    from hatchling.builders.wheel import WheelBuilder
+
+    (wheel,) = WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"])
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert not [n for n in names if n.startswith("agentchain/vectors/generator/")]
+    for shipped in ("runner.py", "harness.py", "cli.py", "schema.json"):
+        assert f"agentchain/vectors/{shipped}" in names
+    assert {f"agentchain/_vectors/v1/{p.name}" for p in V1.glob("*.json")} <= names
+    # what agentchain.testing stands on ships with it
+    assert {"agentchain/_build.py", "agentchain/testing/__init__.py"} <= names
+
+
+def test_generate_without_the_generator_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # what an installed wheel looks like: the generator package is absent
+    monkeypatch.setitem(sys.modules, "agentchain.vectors.generator.generate", None)
+    assert main(["vectors", "generate", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: usage: the vector generator is not installed")
+    assert "from a checkout" in err
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_suite_is_large_and_ids_are_stable_slugs() -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from rich.progress import Progress
 
+from agentchain.errors import UsageError
 from agentchain.vectors import runner
+
+#: the checkout-only package the wheel leaves out (pyproject.toml)
+GENERATOR: Final = "agentchain.vectors.generator"
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +36,17 @@ def register(subparsers: Any) -> None:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     # the generator builds the whole suite: imported only when asked for, not on every command
-    from agentchain.vectors.generate import generate  # noqa: PLC0415
+    try:
+        from agentchain.vectors.generator.generate import generate  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(GENERATOR):
+            raise
+        # the wheel leaves the generator out (vectors/README.md, "Packaging")
+        raise UsageError(
+            "the vector generator is not installed (the wheel ships the vectors, the runner"
+            " and the harness): run `agentchain vectors generate` from a checkout of the"
+            " repository after `pip install -e .`"
+        ) from None
 
     written = generate(Path(args.out))
     print(f"wrote {len(written)} files under {args.out}")

@@ -15,7 +15,7 @@ import queue
 import shlex
 import subprocess
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
@@ -292,7 +292,3 @@ def default_vectors() -> Path:
         if candidate.is_dir():
             return candidate
     return Path(os.getcwd()) / "vectors" / "v1"
-
-
-def iter_ids(cases: Sequence[Mapping[str, Any]]) -> Iterator[str]:
-    return (c["id"] for c in cases)

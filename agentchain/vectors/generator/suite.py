@@ -15,10 +15,11 @@ from importlib import resources
 from typing import Any, Final
 
 from agentchain import codec
+from agentchain._build import try_decode, try_json
 from agentchain.crypto import ALGORITHMS
 from agentchain.errors import REGISTRY, DecodeError, Kind
 from agentchain.limits import DEFAULT_LIMITS
-from agentchain.vectors.build import (
+from agentchain.vectors.generator.build import (
     ACTION,
     AUD,
     KEYS,
@@ -26,10 +27,8 @@ from agentchain.vectors.build import (
     POLICY_DEFAULTS,
     RESOURCE,
     Built,
-    try_decode,
-    try_json,
 )
-from agentchain.vectors.flags import FLAGS
+from agentchain.vectors.generator.flags import FLAGS
 from agentchain.wire import cbor, jws
 
 #: version of the vector file format (and of the harness protocol, spec/harness.md)

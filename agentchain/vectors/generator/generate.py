@@ -2,20 +2,20 @@
 
 Deterministic: fixed seeds, a fixed clock and counter-based randomness, so two runs write
 byte-identical files. Each case's expected result is stated by hand where the case is
-built (:mod:`agentchain.vectors.cases`); the verifier is never asked what to expect.
+built (:mod:`agentchain.vectors.generator.cases`); the verifier is never asked what to expect.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from agentchain.vectors import cases, jose_cases
-from agentchain.vectors.suite import Suite
+from agentchain.vectors.generator.cases import CATEGORIES
+from agentchain.vectors.generator.suite import Suite
 
 
 def build_suite() -> Suite:
     suite = Suite()
-    for category, make in (*cases.CATEGORIES, *jose_cases.CATEGORIES):
+    for category, make in CATEGORIES:
         suite.category = category
         make(suite)
     return suite

@@ -1,0 +1,157 @@
+"""context.json: audience, request binding and replay."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from agentchain.vectors.generator.build import AUD, KEYS, NOW, RESOURCE, chain, present
+from agentchain.vectors.generator.suite import Suite, allow, deny, step
+
+
+@dataclass(frozen=True)
+class ContextMismatchRow:
+    """One case of a table in this module: its id, description, input and expected result."""
+
+    case_id: str
+    description: str
+    req: Any
+    code: str
+
+
+def add_cases(s: Suite) -> None:
+    token, holder = chain(2, label="ctx")
+    s.add(
+        "ctx-audience-other-service",
+        "an invocation for https://mail.example",
+        flags=["audience"],
+        spec=["R-8.2-7"],
+        steps=[
+            step(present(token, holder, audience="https://mail.example"), deny("audience_mismatch"))
+        ],
+    )
+    s.add(
+        "ctx-audience-trailing-slash",
+        "audience https://cal.example/ (exact strings)",
+        flags=["audience"],
+        spec=["R-8.2-7"],
+        steps=[step(present(token, holder, audience=AUD + "/"), deny("audience_mismatch"))],
+    )
+    s.add(
+        "ctx-audience-case",
+        "audience in upper case",
+        flags=["audience"],
+        spec=["R-8.2-7"],
+        steps=[step(present(token, holder, audience=AUD.upper()), deny("audience_mismatch"))],
+    )
+    p = present(token, holder, args={"n": 1, "flag": True})
+    mism = [
+        ContextMismatchRow(
+            case_id="ctx-request-other-action",
+            description="the request names another action",
+            req={"action": "calendar/events/readx"},
+            code="request_mismatch",
+        ),
+        ContextMismatchRow(
+            case_id="ctx-request-other-resource",
+            description="the request names another resource",
+            req={"resource": RESOURCE + "x"},
+            code="request_mismatch",
+        ),
+        ContextMismatchRow(
+            case_id="ctx-request-args-true-vs-1",
+            description="signed flag true, request flag 1",
+            req={"args": {"n": 1, "flag": 1}},
+            code="request_mismatch",
+        ),
+        ContextMismatchRow(
+            case_id="ctx-request-args-extra",
+            description="the request has one more argument",
+            req={"args": {"n": 1, "flag": True, "x": 0}},
+            code="request_mismatch",
+        ),
+        ContextMismatchRow(
+            case_id="ctx-request-args-text-vs-bytes",
+            description='signed n 1, request n "1"',
+            req={"args": {"n": "1", "flag": True}},
+            code="request_mismatch",
+        ),
+        ContextMismatchRow(
+            case_id="ctx-request-args-reordered",
+            description="the same arguments in another map order: equal",
+            req={"args": {"flag": True, "n": 1}},
+            code="",
+        ),
+    ]
+    for row in mism:
+        assert isinstance(row.req, dict)
+        kw: dict[str, Any] = {"args": {"n": 1, "flag": True}, **row.req}
+        s.add(
+            row.case_id,
+            row.description,
+            flags=["request-binding", "type-strictness"]
+            if "args" in row.req
+            else ["request-binding"],
+            spec=["R-8.2-9"],
+            steps=[step(p, deny(row.code) if row.code else allow(), **kw)],
+        )
+    q = present(token, holder, label="replay")
+    assert q.invocation is not None
+    nonce = q.invocation.claims.nonce
+    s.add(
+        "ctx-replay-same-presentation",
+        "the same presentation verified twice",
+        flags=["replay"],
+        spec=["R-8.2-10"],
+        steps=[step(q, allow()), step(q, deny("replay"))],
+    )
+    s.add(
+        "ctx-replay-not-burnt-by-mismatch",
+        "first against another request (denied), then the right one: the nonce was not burnt",
+        flags=["replay", "request-binding"],
+        spec=["R-8.2-11"],
+        steps=[step(q, deny("request_mismatch"), action="calendar/events/write"), step(q, allow())],
+    )
+    cav, ch = chain(1, caveats=[[["<=", ".amount", 10]]], label="ctx-cav")
+    r = present(cav, ch, args={"amount": 11})
+    s.add(
+        "ctx-replay-burnt-after-caveat-denial",
+        "denied by a caveat, then replayed: the nonce stays used",
+        flags=["replay"],
+        spec=["R-8.2-11"],
+        steps=[
+            step(r, deny("caveat_failed"), args={"amount": 11}),
+            step(r, deny("replay"), args={"amount": 11}),
+        ],
+    )
+    nonce_key = hashlib.sha256(
+        b"agentchain/nonce/v1" + holder.public_key.thumbprint + nonce
+    ).digest()
+    s.add(
+        "ctx-replay-nonce-in-store",
+        "the store already holds this invocation's nonce key",
+        flags=["replay"],
+        spec=["R-8.2-10"],
+        steps=[step(q, deny("replay"))],
+        store={"used": [{"key": nonce_key.hex(), "expires_at": NOW + 361}]},
+    )
+    s.add(
+        "ctx-replay-nonce-expired-in-store",
+        "the store's entry for this nonce has expired: fresh again",
+        flags=["replay"],
+        spec=["R-8.2-10"],
+        steps=[step(q, allow())],
+        store={"used": [{"key": nonce_key.hex(), "expires_at": NOW}]},
+    )
+    other_holder_key = hashlib.sha256(
+        b"agentchain/nonce/v1" + KEYS("mallory").public_key.thumbprint + nonce
+    ).digest()
+    s.add(
+        "ctx-replay-nonce-scoped-to-holder",
+        "the same nonce used by another holder does not count",
+        flags=["replay"],
+        spec=["R-8.2-10"],
+        steps=[step(q, allow())],
+        store={"used": [{"key": other_holder_key.hex(), "expires_at": NOW + 361}]},
+    )
