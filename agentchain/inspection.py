@@ -110,9 +110,9 @@ def _link_findings(
             )
     # spec 8.2 V4, at the given time
     if now < window.nbf - CLOCK_SKEW:
-        out.append(Finding("not_yet_valid", where, f"not valid before {codec.rfc3339(window.nbf)}"))
+        out.append(Finding("not_yet_valid", where, f"not valid before {rfc3339(window.nbf)}"))
     elif now >= window.exp + CLOCK_SKEW:
-        out.append(Finding("expired", where, f"expired at {codec.rfc3339(window.exp)}"))
+        out.append(Finding("expired", where, f"expired at {rfc3339(window.exp)}"))
     return [finding for finding in out if finding is not None]
 
 
@@ -153,24 +153,43 @@ def findings(
             out.append(Finding("chain_digest_mismatch", where, "bound to another chain"))
         iat = invocation.claims.iat
         if iat > now + CLOCK_SKEW:
-            out.append(Finding("invocation_future", where, f"dated {codec.rfc3339(iat)}"))
+            out.append(Finding("invocation_future", where, f"dated {rfc3339(iat)}"))
         elif now - iat > INVOCATION_WINDOW + CLOCK_SKEW:
-            out.append(
-                Finding("invocation_stale", where, f"signed at {codec.rfc3339(iat)}, too old")
-            )
+            out.append(Finding("invocation_stale", where, f"signed at {rfc3339(iat)}, too old"))
     return out
 
 
 # -- drawing ------------------------------------------------------------------
 
 
-def safe(text: str) -> str:
-    """``text`` for a terminal: control characters shown as escapes, rich markup escaped.
+def safe(text: str, *, markup: bool = True) -> str:
+    """``text`` for a terminal: what is not printable shown as an escape, rich markup escaped.
 
-    A token is attacker-made; its names must not move the cursor or restyle the screen.
+    A token, an argument or a file is attacker-made; its strings must not move the cursor,
+    restyle the screen or reorder what is shown. Escaped: C0, DEL, C1 (U+0085 too), the bidi
+    controls (U+061C, U+200E/200F, U+202A-202E, U+2066-2069) and the line and paragraph
+    separators U+2028/2029, with every other character Python does not call printable.
+    The one escaping function of every human-readable output; ``markup=False`` for output
+    that does not go through rich.
     """
-    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
-    return escape(shown)
+    shown = "".join(c if c.isprintable() else _escaped(c) for c in text)
+    return escape(shown) if markup else shown
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def rfc3339(seconds: int) -> str:
+    """A time as RFC 3339 UTC; one RFC 3339 cannot write (before year 1 or after 9999, which
+    a valid token may carry: exp up to 2^53-1) as seconds since the epoch, never an error."""
+    try:
+        return codec.rfc3339(seconds)
+    except (OverflowError, ValueError, OSError):
+        return f"{seconds} seconds after 1970-01-01T00:00:00Z (beyond RFC 3339)"
 
 
 def _duration(seconds: int) -> str:
@@ -227,7 +246,7 @@ def tree(
         )
         window = c.window
         node.add(
-            f"window {codec.rfc3339(window.nbf)} .. {codec.rfc3339(window.exp)}"
+            f"window {rfc3339(window.nbf)} .. {rfc3339(window.exp)}"
             f" ({_duration(window.exp - window.nbf)})"
         )
         node.add(_depth(c.depth))
@@ -246,7 +265,7 @@ def tree(
             )
             when = safe(policy.to_text(req.when)) if req.when is not None else "always"
             scope = f" for {safe(', '.join(req.actions))}" if req.actions else ""
-            node.add(f"[magenta]approval[/] by {by}{scope} when {when}")
+            node.add(f"[magenta]approval[/] by {safe(by)}{scope} when {when}")
         for line in _digests("code", d.code, "declared") + _digests("config", d.config, "declared"):
             node.add(line)
         if d.model:
@@ -268,7 +287,7 @@ def invocation_lines(presentation: codec.Presentation, found: Sequence[Finding])
         i = invocation.claims
         lines.append(
             f"invocation: {safe(i.action)} on {safe(i.resource)} for {safe(i.audience)}, "
-            f"signed {codec.rfc3339(i.iat)}"
+            f"signed {rfc3339(i.iat)}"
         )
         for finding in found:
             if finding.where == "the invocation":
@@ -277,14 +296,14 @@ def invocation_lines(presentation: codec.Presentation, found: Sequence[Finding])
         digests = ", ".join(f"{alg}:{v.hex()[:16]}" for alg, v in a.claims.code.items())
         lines.append(
             f"attached attestation by {codec.b64encode(a.claims.issuer)} of "
-            f"{codec.b64encode(a.claims.subject)}: {digests or 'no code'}"
+            f"{codec.b64encode(a.claims.subject)}: {safe(digests) or 'no code'}"
             f"{', model ' + safe(a.claims.model) if a.claims.model else ''}, "
-            f"{codec.rfc3339(a.claims.iat)} .. {codec.rfc3339(a.claims.exp)}"
+            f"{rfc3339(a.claims.iat)} .. {rfc3339(a.claims.exp)}"
         )
     for p in presentation.approvals:
         lines.append(
             f"attached approval by {codec.b64encode(p.claims.issuer)} of request "
-            f"{p.claims.request.hex()[:16]}, {codec.rfc3339(p.claims.iat)} .. "
-            f"{codec.rfc3339(p.claims.exp)}"
+            f"{p.claims.request.hex()[:16]}, {rfc3339(p.claims.iat)} .. "
+            f"{rfc3339(p.claims.exp)}"
         )
     return lines
