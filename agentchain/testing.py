@@ -8,8 +8,8 @@ and nonces from a drawn seed run through SHA-256. So a shrunk example is reprodu
 and a :class:`Scenario` can be written out (:meth:`Scenario.to_json`) and replayed
 against another implementation.
 
-When hypothesis is installed together with agentchain, its entry point calls
-:func:`_hypothesis_setup_hook`, which registers these strategies so that
+When hypothesis is installed together with agentchain, its entry point
+(:mod:`agentchain._hypothesis`) imports this module, which registers these strategies so that
 ``st.from_type(Presentation)`` and the like work. ``docs/testing.md`` shows how.
 
 The ``encodings`` argument names the wire encodings to draw from: ``"cbor"`` and
@@ -1111,7 +1111,8 @@ def mutations(
 
 
 def _hypothesis_setup_hook() -> None:
-    """Register the strategies for ``st.from_type`` (called by hypothesis' entry point)."""
+    """Register the strategies for ``st.from_type`` (run when this module is imported, which
+    hypothesis' entry point, :mod:`agentchain._hypothesis`, does when hypothesis is)."""
     registered: dict[type, SearchStrategy[Any]] = {
         PrivateKey: private_keys(),
         PublicKey: public_keys(),
@@ -1132,3 +1133,6 @@ def _hypothesis_setup_hook() -> None:
     }
     for cls, strategy in registered.items():
         st.register_type_strategy(cls, strategy)
+
+
+_hypothesis_setup_hook()

@@ -824,6 +824,8 @@ class JsonLinesAuditLog:
         self._lock = threading.Lock()
 
     def __call__(self, record: Mapping[str, object]) -> None:
-        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        # ASCII only: U+2028, U+0085 and the like written raw split a line for readers that
+        # split the way str.splitlines() does; escaped, one line is one record
+        line = json.dumps(record, sort_keys=True, ensure_ascii=True) + "\n"
         with self._lock, open(self._path, "a", encoding="utf-8") as handle:
             handle.write(line)
