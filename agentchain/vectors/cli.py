@@ -14,14 +14,24 @@ from agentchain.vectors import runner
 
 def register(subparsers: Any) -> None:
     """Add ``vectors generate|run|harness`` to the CLI's subparsers."""
-    p = subparsers.add_parser("vectors", help="conformance vectors: generate, run, harness")
+    p = subparsers.add_parser(
+        "vectors",
+        help="conformance vectors: generate, run, harness",
+        description="conformance vectors: generate them, run an implementation over them, "
+        "or serve this implementation behind the harness protocol (spec/harness.md)",
+    )
     sub = p.add_subparsers(dest="vectors_command", required=True, parser_class=type(p))
     g = sub.add_parser("generate", help="write the vector files (deterministic)")
     g.add_argument("--out", default="vectors", help="directory to write (default: vectors)")
     g.set_defaults(func=_cmd_generate)
     r = sub.add_parser("run", help="run an implementation over the vectors (spec/harness.md)")
     r.add_argument("--impl", required=True, metavar="COMMAND", help="the harness command line")
-    r.add_argument("--format", choices=("human", "markdown", "json"), default="human")
+    r.add_argument(
+        "--format",
+        choices=("human", "markdown", "json"),
+        default="human",
+        help="report as a table for people (default), markdown, or JSON",
+    )
     r.add_argument("--vectors", metavar="DIR", help="vectors/v1 directory (default: the repo's)")
     r.add_argument("--timeout", type=float, default=runner.DEFAULT_TIMEOUT, help="seconds per case")
     r.add_argument("--only", metavar="PREFIX", help="run only cases whose id starts with PREFIX")
@@ -51,6 +61,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         report = _run_with_progress(args.impl, cases, args.timeout)
     else:
         report = runner.run(args.impl, cases, timeout=args.timeout)
+    if "start" in report.details:
+        # no case ran: one line saying why, not one per case
+        print(
+            f"error: usage: cannot start the harness {args.impl!r}: "
+            + report.details["start"].removeprefix("cannot start the implementation: "),
+            file=sys.stderr,
+        )
+        return 2
     print(runner.render(report, args.format))
     return 0 if report.ok else 1
 
