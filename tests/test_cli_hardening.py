@@ -26,9 +26,14 @@ from tests.test_cli import (
     Env,
     Result,
     _pending_approval,
-    env,  # noqa: F401 - the fixture
     run,
 )
+
+
+@pytest.fixture(name="env")
+def _env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Env:
+    return Env(tmp_path, capsys)
+
 
 #: every kind of character R-11.2-3 names, and markup rich would interpret
 HOSTILE = (
@@ -238,8 +243,10 @@ def test_a_deep_or_huge_key_or_request_file_is_a_usage_error(env: Env) -> None:
 
 
 def test_a_duration_of_thousands_of_digits_is_a_usage_error(env: Env) -> None:
-    code, _, err = run(env.capsys, "issue", "--key", env.key("alice"), "--to",
-                       env.pub("agent"), "--cap", "a", "https://x/b", "--ttl", f"{_HUGE_INT}s")  # fmt: skip
+    code, _, err = run(
+        env.capsys, "issue", "--key", env.key("alice"), "--to", env.pub("agent"),
+        "--cap", "a", "https://x/b", "--ttl", f"{_HUGE_INT}s",
+    )  # fmt: skip
     assert code == 2 and "duration" in err
 
 
@@ -250,8 +257,14 @@ def test_inspect_renders_an_exp_of_2_to_the_53_minus_1(
     # issue 14 finding 5: a valid token whose exp is 2^53-1 made the date rendering raise
     alice, agent = PrivateKey.from_seed(b"\x01" * 32), PrivateKey.from_seed(b"\x02" * 32)
     now = 1_800_000_000
-    token = issue(alice, agent.public_key, capabilities=[("calendar/read", "*")],
-                  ttl=2**53 - 1 - now, now=now, encoding=encoding)  # type: ignore[arg-type]  # fmt: skip
+    token = issue(
+        alice,
+        agent.public_key,
+        capabilities=[("calendar/read", "*")],
+        ttl=2**53 - 1 - now,
+        now=now,
+        encoding=encoding,  # type: ignore[arg-type]
+    )
     path = tmp_path / "far.token"
     path.write_text(token.to_text())
     code, out, err = run(capsys, "inspect", path, "--at", "2027-01-15T08:00:00Z")

@@ -65,7 +65,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # no case ran: one line saying why, not one per case
         print(
             f"error: usage: cannot start the harness {args.impl!r}: "
-            + report.details["start"].removeprefix("cannot start the implementation: "),
+            + str(report.details["start"]).removeprefix("cannot start the implementation: "),
             file=sys.stderr,
         )
         return 2
