@@ -31,7 +31,7 @@ def _common() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", ["decode", "verify", "policy"])
+@pytest.mark.parametrize("name", ["decode", "verify", "policy", "cli"])
 def test_seeds_build_and_replay_cleanly(name: str, tmp_path: Path) -> None:
     harness = str(FUZZ / f"fuzz_{name}.py")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
