@@ -175,6 +175,7 @@ def seeds() -> list[bytes]:
         seed(1, '["all", ".items", ["like", ".", "a*"]]', "null"),
         seed(1, "[" * 80 + "]" * 80, "9" * 60),
         seed(2, "30m", "sha256:" + "ab" * 32),
+        seed(2, "999999999999999999999999999999d", "sha256:"),
         seed(3, hostile, content=MADE["private"]),
         seed(3, "p", content=MADE["public"]),
         seed(4, T, content=MADE["public"]),

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 
 from agentchain import PrivateKey, codec, issue
 from agentchain.cli import build_parser, main
+from agentchain.vectors import runner
 from agentchain.wire import cbor
 from tests.test_cli import (
     API,
@@ -242,12 +245,19 @@ def test_a_deep_or_huge_key_or_request_file_is_a_usage_error(env: Env) -> None:
             assert code == 2 and err.count("\n") == 1, err[:300]
 
 
-def test_a_duration_of_thousands_of_digits_is_a_usage_error(env: Env) -> None:
-    code, _, err = run(
-        env.capsys, "issue", "--key", env.key("alice"), "--to", env.pub("agent"),
-        "--cap", "a", "https://x/b", "--ttl", f"{_HUGE_INT}s",
-    )  # fmt: skip
-    assert code == 2 and "duration" in err
+@pytest.mark.parametrize("ttl", [f"{_HUGE_INT}s", "999999999999999999999999999999d", f"{2**53}s"])
+def test_a_duration_beyond_any_token_time_is_a_usage_error(env: Env, ttl: str) -> None:
+    # R-11.2-4: a TTL of 10^30 days reached the CBOR encoder, which raised ValueError
+    token = env.issue()
+    for argv in (
+        ("issue", "--key", env.key("alice"), "--to", env.pub("agent"), "--cap", "a", "https://x/b"),
+        ("delegate", "--token", token, "--key", env.key("agent"), "--to", env.pub("sub"),
+         "--cap", "flights/search", SEARCH),
+        ("attest", "--key", env.key("builder"), "--subject", env.pub("sub"),
+         "--code-digest", "sha256:" + "ab" * 32),
+    ):  # fmt: skip
+        code, _, err = run(env.capsys, *argv, "--ttl", ttl)
+        assert code == 2 and "duration" in err and err.count("\n") == 1, (argv[0], err[:200])
 
 
 @pytest.mark.parametrize("encoding", ["cbor", "jose"])
@@ -409,3 +419,39 @@ def test_vectors_run_with_a_missing_harness_says_so_once(
     code, out, err = result
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "cannot start the harness" in err
+
+
+_HOSTILE_HARNESS = """
+import json, sys
+hostile, features = sys.argv[1], json.loads(sys.argv[2])
+for line in sys.stdin:
+    message = json.loads(line)
+    if message["cmd"] == "start":
+        answer = {"ready": True, "version": 1,
+                  "implementation": {"name": hostile, "version": hostile, "language": hostile,
+                                     "encodings": ["cbor", "jose"],
+                                     "algorithms": ["EdDSA", "ES256"], "features": features}}
+    elif message["seq"] % 2:
+        answer = {"seq": message["seq"], "errored": True, "context": hostile}
+    else:
+        answer = {"seq": message["seq"], "skipped": True, "reason": hostile}
+    print(json.dumps(answer), flush=True)
+"""
+
+
+def test_vectors_run_escapes_what_the_harness_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # R-11.2-3: the harness's name, its errors and its skip reasons reached the terminal raw
+    harness = tmp_path / "hostile_harness.py"
+    harness.write_text(_HOSTILE_HARNESS, encoding="utf-8")
+    cases = runner.load_cases(runner.default_vectors())
+    features = json.dumps(sorted({f for case in cases for f in case["features"]}))
+    command = f"{sys.executable} {harness} {shlex.quote(HOSTILE)} {shlex.quote(features)}"
+    for fmt in ("human", "markdown"):
+        code, out, err = run(
+            capsys, "vectors", "run", "--impl", command, "--only", "appr-", "--format", fmt
+        )
+        assert code == 1, err
+        assert_terminal_safe(out + err)
+        assert "\\x1b[3A" in out

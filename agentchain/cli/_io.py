@@ -31,6 +31,8 @@ _PUBLIC_NAME = re.compile(r"\.pub(\.[^./]*)?$")
 MAX_JSON_DEPTH = 64
 #: a CBOR integer has at most 20 digits; a longer number is a mistake, not a value
 _MAX_NUMBER_DIGITS = 40
+#: the latest time a token carries (2^53 - 1 seconds, spec 5.5), so also the longest duration
+_MAX_SECONDS = 2**53 - 1
 
 
 class CommandLineError(Exception):
@@ -184,11 +186,13 @@ def public_key(name: str) -> tuple[PublicKey, str | None]:
 
 def duration(text: str) -> int:
     match = _DURATION.fullmatch(text.strip())
-    if match and len(match.group(1)) > _MAX_NUMBER_DIGITS:
-        raise CommandLineError(f"bad duration: more than {_MAX_NUMBER_DIGITS} digits")
-    if not match:
-        raise CommandLineError(f"bad duration {text!r}: use e.g. 30s, 15m, 2h, 1d")
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    if not match or len(match.group(1)) > _MAX_NUMBER_DIGITS:
+        raise CommandLineError(f"bad duration {text[:40]!r}: use e.g. 30s, 15m, 2h, 1d")
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > _MAX_SECONDS:
+        # no token time goes beyond 2^53 - 1 (spec 5.5); a longer lifetime is a mistake
+        raise CommandLineError(f"duration {text[:40]!r} is longer than any token can carry")
+    return seconds
 
 
 def parse_time(text: str | None) -> int | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from agentchain.inspection import safe
 from agentchain.vectors import runner
 
 
@@ -69,8 +70,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    print(runner.render(report, args.format))
+    shown = report if args.format == "json" else _for_terminal(report)
+    print(runner.render(shown, args.format))
     return 0 if report.ok else 1
+
+
+def _for_terminal(report: runner.Report) -> runner.Report:
+    """The report with every string the implementation or the vector files gave escaped
+    (spec 11.2, R-11.2-3): a harness's name or answer must not draw over the table."""
+
+    def esc(value: object) -> object:
+        return safe(value, markup=False) if isinstance(value, str) else value
+
+    return runner.Report(
+        implementation={k: esc(v) for k, v in report.implementation.items()},
+        passed=list(report.passed),
+        failed=[safe(cid, markup=False) for cid in report.failed],
+        errored=[safe(cid, markup=False) for cid in report.errored],
+        skipped={safe(k, markup=False): safe(v, markup=False) for k, v in report.skipped.items()},
+        details={safe(k, markup=False): esc(v) for k, v in report.details.items()},
+    )
 
 
 def _run_with_progress(command: str, cases: list[dict[str, Any]], timeout: float) -> runner.Report:
