@@ -63,12 +63,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         report = runner.run(args.impl, cases, timeout=args.timeout)
     if "start" in report.details:
-        # no case ran: one line saying why, not one per case
-        print(
-            f"error: usage: cannot start the harness {args.impl!r}: "
-            + str(report.details["start"]).removeprefix("cannot start the implementation: "),
-            file=sys.stderr,
-        )
+        # no case ran: one line saying why, not one line per case (JSON keeps its report,
+        # which counts every case as errored, for the tools that read it)
+        if args.format == "json":
+            print(runner.render(report, args.format))
+        why = str(report.details["start"]).removeprefix("cannot start the implementation: ")
+        print(f"error: usage: cannot start the harness {args.impl!r}: {safe(why)}", file=sys.stderr)
         return 2
     shown = report if args.format == "json" else _for_terminal(report)
     print(runner.render(shown, args.format))
