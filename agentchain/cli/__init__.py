@@ -142,7 +142,8 @@ exit codes:
   2  usage error: a bad command line, an unreadable file, a key file others can read
   3  verify decided needs_approval
 
-errors are one line on stderr, "error: CODE: message"; --debug shows the traceback.
+errors are one line on stderr, "error: CODE: message"; --debug adds the traceback
+(the exit code stays). Every string a token, an argument or a file gave is shown escaped.
 """
 
 
