@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from agentchain import PrivateKey, codec, issue
+from agentchain import PrivateKey, codec, demo, issue
 from agentchain.cli import build_parser, main
 from agentchain.vectors import runner
 from agentchain.wire import cbor
@@ -455,3 +455,24 @@ def test_vectors_run_escapes_what_the_harness_says(
         assert code == 1, err
         assert_terminal_safe(out + err)
         assert "\\x1b[3A" in out
+
+
+def test_demo_never_writes_through_a_symlink_planted_after_the_old_file_went(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # R-11.1-3, the demo's sibling of finding 6: it removed the old file, then wrote by name
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    target = tmp_path / "alice.pub.jwk"
+    target.write_text("an earlier run's")
+    real_unlink = Path.unlink
+
+    def unlink_then_plant(self: Path, missing_ok: bool = False) -> None:
+        real_unlink(self, missing_ok=missing_ok)
+        if self == target:
+            self.symlink_to(victim)  # the race: a link appears between removal and creation
+
+    monkeypatch.setattr(Path, "unlink", unlink_then_plant)
+    with pytest.raises(FileExistsError):
+        demo._fresh(target, "{}")
+    assert victim.read_text() == "keep me"
