@@ -43,8 +43,9 @@ from agentchain import (
     issue,
     model,
 )
+from agentchain._display import safe
 from agentchain.errors import AgentchainError, UsageError
-from agentchain.inspection import safe, tree
+from agentchain.inspection import tree
 from agentchain.model import Caveat, parse_statement
 from agentchain.store import SQLiteStore
 
@@ -85,20 +86,21 @@ class Step:
         return out
 
 
-def _fresh(path: Path) -> Path:
-    """Remove what an earlier run left at ``path``, so every file is this run's own."""
+def _fresh(path: Path, text: str, mode: int = 0o644) -> None:
+    """Replace what an earlier run left at ``path`` with ``text``, so every file is this run's
+    own: the old entry is removed, and the new file is created in the call that opens it,
+    never through a symbolic link planted in between (spec 11.1, R-11.1-3)."""
     path.unlink(missing_ok=True)
-    return path
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _write_key(directory: Path, name: str, key: PrivateKey) -> None:
     # created 0600 in one step (spec 11.1), never widened then narrowed
-    fd = os.open(_fresh(directory / f"{name}.jwk"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({**key.to_jwk(), "name": name}, handle, indent=2)
-    _fresh(directory / f"{name}.pub.jwk").write_text(
-        json.dumps({**key.public_key.to_jwk(), "name": name}, indent=2), encoding="utf-8"
-    )
+    _fresh(directory / f"{name}.jwk", json.dumps({**key.to_jwk(), "name": name}, indent=2), 0o600)
+    public = {**key.public_key.to_jwk(), "name": name}
+    _fresh(directory / f"{name}.pub.jwk", json.dumps(public, indent=2))
 
 
 @dataclass
@@ -134,7 +136,7 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
     clock = _Clock(int(time.time()) if now is None else now)
     store_path, audit_path = directory / STORE, directory / AUDIT_LOG
     for stale in (store_path, Path(f"{store_path}-wal"), Path(f"{store_path}-shm"), audit_path):
-        _fresh(stale)
+        stale.unlink(missing_ok=True)
     store = SQLiteStore(store_path)
     trust = TrustPolicy(
         anchors=(alice.public_key,),
@@ -179,7 +181,7 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
         now=clock.now,
     )
     for name, token in zip(TOKENS, (agent_token, search_token), strict=True):
-        _fresh(directory / name).write_text(token.to_text() + "\n", encoding="utf-8")
+        _fresh(directory / name, token.to_text() + "\n")
     # the CI builder that built the sub-agent attests the code it runs
     attestation = attest(builder, search.public_key, code=search_code, now=clock.now)
 

@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.markup import escape
 from rich.tree import Tree
 
 from agentchain import codec, model
+from agentchain._display import rfc3339, safe
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError
 from agentchain.verifier import TrustPolicy
@@ -142,15 +142,6 @@ def findings(
 # -- drawing ------------------------------------------------------------------
 
 
-def safe(text: str) -> str:
-    """``text`` for a terminal: control characters shown as escapes, rich markup escaped.
-
-    A token is attacker-made; its names must not move the cursor or restyle the screen.
-    """
-    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
-    return escape(shown)
-
-
 def _duration(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
@@ -205,7 +196,7 @@ def tree(
         )
         window = c.window
         node.add(
-            f"window {codec.rfc3339(window.nbf)} .. {codec.rfc3339(window.exp)}"
+            f"window {rfc3339(window.nbf)} .. {rfc3339(window.exp)}"
             f" ({_duration(window.exp - window.nbf)})"
         )
         node.add(_depth(c.depth))
@@ -224,7 +215,7 @@ def tree(
             )
             when = safe(model.statement_text(req.when)) if req.when is not None else "always"
             scope = f" for {safe(', '.join(req.actions))}" if req.actions else ""
-            node.add(f"[magenta]approval[/] by {by}{scope} when {when}")
+            node.add(f"[magenta]approval[/] by {safe(by)}{scope} when {when}")
         for line in _digests("code", d.code, "declared") + _digests("config", d.config, "declared"):
             node.add(line)
         if d.model:
@@ -246,7 +237,7 @@ def invocation_lines(presentation: codec.Presentation, found: Sequence[Finding])
         i = invocation.claims
         lines.append(
             f"invocation: {safe(i.action)} on {safe(i.resource)} for {safe(i.audience)}, "
-            f"signed {codec.rfc3339(i.iat)}"
+            f"signed {rfc3339(i.iat)}"
         )
         for finding in found:
             if finding.where == "the invocation":
@@ -255,14 +246,14 @@ def invocation_lines(presentation: codec.Presentation, found: Sequence[Finding])
         digests = ", ".join(f"{alg}:{v.hex()[:16]}" for alg, v in a.claims.code.items())
         lines.append(
             f"attached attestation by {codec.b64encode(a.claims.issuer)} of "
-            f"{codec.b64encode(a.claims.subject)}: {digests or 'no code'}"
+            f"{codec.b64encode(a.claims.subject)}: {safe(digests) or 'no code'}"
             f"{', model ' + safe(a.claims.model) if a.claims.model else ''}, "
-            f"{codec.rfc3339(a.claims.iat)} .. {codec.rfc3339(a.claims.exp)}"
+            f"{rfc3339(a.claims.iat)} .. {rfc3339(a.claims.exp)}"
         )
     for p in presentation.approvals:
         lines.append(
             f"attached approval by {codec.b64encode(p.claims.issuer)} of request "
-            f"{p.claims.request.hex()[:16]}, {codec.rfc3339(p.claims.iat)} .. "
-            f"{codec.rfc3339(p.claims.exp)}"
+            f"{p.claims.request.hex()[:16]}, {rfc3339(p.claims.iat)} .. "
+            f"{rfc3339(p.claims.exp)}"
         )
     return lines

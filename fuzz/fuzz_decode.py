@@ -14,14 +14,12 @@ from pathlib import Path
 
 import atheris
 
-from agentchain import model
-from agentchain.crypto import ALGORITHMS
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 with atheris.instrument_imports(include=["agentchain"]):
     import common
 
-    from agentchain import codec
+    from agentchain import codec, model
+    from agentchain.crypto import ALGORITHMS
     from agentchain.limits import DEFAULT_LIMITS
     from agentchain.wire import cbor, cose, jws
 

@@ -17,13 +17,11 @@ from pathlib import Path
 
 import atheris
 
-from agentchain import model
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 with atheris.instrument_imports(include=["agentchain"]):
     import common
 
-    from agentchain import policy
+    from agentchain import model, policy
     from agentchain.limits import Limits
 
 LIMITS = Limits(max_policy_steps=2_000)

@@ -31,7 +31,7 @@ def _common() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", ["decode", "verify", "policy"])
+@pytest.mark.parametrize("name", ["decode", "verify", "policy", "cli"])
 def test_seeds_build_and_replay_cleanly(name: str, tmp_path: Path) -> None:
     harness = str(FUZZ / f"fuzz_{name}.py")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -80,3 +80,23 @@ def test_the_harness_contract_lets_only_agentchain_errors_through() -> None:
 def test_ci_runs_every_harness() -> None:
     assert os.access(FUZZ / "run", os.X_OK)
     assert "fuzz/run --seconds" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("harness", sorted(p.name for p in FUZZ.glob("fuzz_*.py")))
+def test_agentchain_is_imported_only_under_instrumentation(harness: str) -> None:
+    # atheris instruments only what is first imported inside instrument_imports(): one
+    # `from agentchain import x` above the block imports the whole package uninstrumented,
+    # and libFuzzer then runs blind (exec/s soars, the corpus stays empty, nothing is found)
+    import ast
+
+    tree = ast.parse((FUZZ / harness).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            assert not any(
+                n and (n == "agentchain" or n.startswith("agentchain.")) for n in names
+            ), f"{harness}: line {node.lineno} imports agentchain outside instrument_imports()"
+    assert any(
+        isinstance(node, ast.With) and "instrument_imports" in ast.unparse(node.items[0])
+        for node in tree.body
+    ), f"{harness}: no `with atheris.instrument_imports(...)` block"

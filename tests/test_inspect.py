@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from agentchain import Outcome, PrivateKey, codec
+from agentchain._display import rfc3339
 from agentchain.cli import main
 from agentchain.codec import L_DEPTH, L_EXP, L_NBF, L_PARENT, TEXT_PREFIX_CBOR
 from agentchain.errors import AgentchainError
@@ -159,7 +160,7 @@ def _save(tmp_path: Path, data: bytes) -> Path:
     return path
 
 
-AT = codec.rfc3339(NOW + 60)
+AT = rfc3339(NOW + 60)
 
 
 def test_inspect_draws_a_widened_chain_with_the_flag(
@@ -175,7 +176,7 @@ def test_inspect_draws_a_widened_chain_with_the_flag(
     # the tree: the root signer, then each holder with its window, depth and grants
     assert "root signer (trust anchor)" in out
     assert f"kid {SUB.public_key.kid}" in out and f"kid {AGENT.public_key.kid}" in out
-    assert f"window {codec.rfc3339(NOW)} .. {codec.rfc3339(NOW + 900)} (15m)" in out
+    assert f"window {rfc3339(NOW)} .. {rfc3339(NOW + 900)} (15m)" in out
     assert "depth 1: may delegate 1 more hop" in out and "depth 0: may not delegate" in out
     assert "may calendar on https://cal.example/alice/*" in out
     # the JSON says the same, as data
@@ -189,7 +190,7 @@ def test_inspect_draws_a_widened_chain_with_the_flag(
             "message": "grants mail/send on https://mail.example/x, beyond its parent",
         }
     ]
-    assert data["links"][1]["window"] == [codec.rfc3339(NOW), codec.rfc3339(NOW + 900)]
+    assert data["links"][1]["window"] == [rfc3339(NOW), rfc3339(NOW + 900)]
 
 
 def test_inspect_with_trust_names_the_root_and_checks_its_signature(

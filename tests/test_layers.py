@@ -21,6 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "agentchain"
 LAYERS: Mapping[str, int] = {
     "errors": 1,
     "limits": 1,
+    "_display": 1,  # what a person is shown: escaping and times
     "crypto": 2,
     "wire": 2,
     "store": 2,
@@ -38,6 +39,7 @@ LAYERS: Mapping[str, int] = {
     "demo": 9,
     "testing": 9,
     "cli": 10,
+    "_hypothesis": 10,  # hypothesis' entry point: loads agentchain.testing by name
     "__main__": 11,
 }
 

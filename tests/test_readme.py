@@ -80,3 +80,19 @@ def test_docs_cite_only_requirements_the_spec_has() -> None:
     # the documents the README points to exist
     for name in re.findall(r"`((?:docs|spec)/[\w./-]+)`", README.read_text(encoding="utf-8")):
         assert (root / name).is_file(), name
+
+
+def test_both_tutorials_grant_the_same_capabilities() -> None:
+    # issue 14: one tutorial granted payments, the other payments/create, for the same story
+    text = README.read_text(encoding="utf-8")
+    python = "".join(re.findall(r"```python\n(.*?)```", text, re.S))
+    api_caps = set(re.findall(r'Capability\("([^"]+)", f"\{API\}([^"]+)"\)', python))
+    cli_caps = set(re.findall(r'--cap (\S+) "\$API([^"]+)"', _cli_tutorial()))
+    assert (
+        api_caps
+        == cli_caps
+        == {
+            ("payments/create", "/payments/*"),
+            ("flights/search", "/flights/*"),
+        }
+    )

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import subprocess
 import sys
@@ -56,8 +57,9 @@ def test_pyproject_declares_the_entry_point_and_the_extra() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     target = project["entry-points"]["hypothesis"]["agentchain"]
     module, _, name = target.partition(":")
-    assert module == "agentchain.testing"
-    assert getattr(testing, name) is testing._hypothesis_setup_hook
+    # a module of its own: hypothesis calls it while agentchain.testing may be half imported
+    assert module == "agentchain._hypothesis"
+    assert callable(getattr(importlib.import_module(module), name))
     assert any(req.startswith("hypothesis") for req in project["optional-dependencies"]["testing"])
 
 
@@ -79,6 +81,37 @@ _REGISTERED: list[type[Any]] = [
     testing.Scenario,
     testing.Mutation,
 ]
+
+
+def test_importing_agentchain_testing_first_in_a_fresh_interpreter_works() -> None:
+    # issue 14 finding 7: hypothesis, imported by agentchain.testing, ran the entry point on
+    # the half-initialised module (AttributeError); the strategies must still be registered
+    code = (
+        "import agentchain.testing\n"
+        "from hypothesis import strategies as st\n"
+        "from agentchain.testing import Scenario\n"
+        "from agentchain.codec import Presentation\n"
+        "assert 'scenario' in repr(st.from_type(Scenario))\n"
+        "assert 'scenario' in repr(st.from_type(Presentation))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_entry_point_hook_works_before_and_after_the_module_is_imported() -> None:
+    code = (
+        "from agentchain._hypothesis import _hypothesis_setup_hook\n"
+        "_hypothesis_setup_hook()\n"
+        "import sys\n"
+        "assert 'agentchain.testing' in sys.modules\n"
+        "_hypothesis_setup_hook()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def _name(cls: object) -> str:

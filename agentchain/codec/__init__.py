@@ -121,7 +121,6 @@ from agentchain.codec._text import (
     b64decode,
     b64encode,
     from_text,
-    rfc3339,
 )
 
 __all__ = [
@@ -225,7 +224,6 @@ __all__ = [
     "json_data",
     "public_key_jwk",
     "request_digest",
-    "rfc3339",
     "sign_claims",
     "sign_object",
     "sign_object_jose",

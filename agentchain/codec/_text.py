@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from agentchain.codec._keys import ASCII_WHITESPACE, TEXT_PREFIX_CBOR, TEXT_PREFIX_JOSE
@@ -21,11 +20,6 @@ def args_to_json(value: object) -> Any:
     if isinstance(value, list):
         return [args_to_json(v) for v in value]
     return value
-
-
-def rfc3339(seconds: int) -> str:
-    """A time in whole seconds since the epoch as RFC 3339 UTC, e.g. 2027-01-15T08:00:00Z."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def b64encode(data: bytes) -> str:

@@ -8,8 +8,8 @@ and nonces from a drawn seed run through SHA-256. So a shrunk example is reprodu
 and a :class:`Scenario` can be written out (:meth:`Scenario.to_json`) and replayed
 against another implementation.
 
-When hypothesis is installed together with agentchain, its entry point calls
-:func:`_hypothesis_setup_hook`, which registers these strategies so that
+When hypothesis is installed together with agentchain, its entry point
+(:mod:`agentchain._hypothesis`) imports this module, which registers these strategies so that
 ``st.from_type(Presentation)`` and the like work. ``docs/testing.md`` shows how.
 
 The ``encodings`` argument names the wire encodings to draw from: ``"cbor"`` and
@@ -115,7 +115,8 @@ __all__ = [
 
 
 def _hypothesis_setup_hook() -> None:
-    """Register the strategies for ``st.from_type`` (called by hypothesis' entry point)."""
+    """Register the strategies for ``st.from_type`` (run when this module is imported, which
+    hypothesis' entry point, :mod:`agentchain._hypothesis`, does when hypothesis is)."""
     registered: dict[type, SearchStrategy[Any]] = {
         PrivateKey: private_keys(),
         PublicKey: public_keys(),
@@ -145,3 +146,6 @@ def _hypothesis_setup_hook() -> None:
         return signed[args[0]] if args else st.one_of(*signed.values())
 
     st.register_type_strategy(codec.Signed, signed_objects)
+
+
+_hypothesis_setup_hook()

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from agentchain import codec
+from agentchain._display import rfc3339
 from agentchain.errors import AgentchainError
 from agentchain.model import (
     Descriptor,
@@ -44,7 +45,7 @@ def _error_record(
 ) -> dict[str, object]:
     return {
         "version": 1,
-        "time": codec.rfc3339(now),
+        "time": rfc3339(now),
         "chain_id": None,
         "outcome": "invalid",
         "reasons": [exc.code],
@@ -65,6 +66,8 @@ class JsonLinesAuditLog:
         self._lock = threading.Lock()
 
     def __call__(self, record: Mapping[str, object]) -> None:
-        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+        # ASCII only: U+2028, U+0085 and the like written raw split a line for readers that
+        # split the way str.splitlines() does; escaped, one line is one record
+        line = json.dumps(record, sort_keys=True, ensure_ascii=True) + "\n"
         with self._lock, open(self._path, "a", encoding="utf-8") as handle:
             handle.write(line)

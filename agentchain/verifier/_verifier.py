@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Final
 
 from agentchain import codec, model, policy
+from agentchain._display import rfc3339
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError, ChainError, UsageError
 from agentchain.model import (
@@ -536,7 +537,7 @@ class _Run:
         inv = self.inv
         return {
             "version": 1,
-            "time": codec.rfc3339(self.now),
+            "time": rfc3339(self.now),
             "chain_id": self.chain.digest.hex(),
             "outcome": self.outcome.value,
             "reasons": [r.code for r in self.reasons],
