@@ -19,6 +19,8 @@ from agentchain.errors import AgentchainError, UsageError
 from agentchain.verifier import Decision, Outcome, Request
 
 LOGGER = logging.getLogger("agentchain.decision")
+# a library's records go where the application sends them, and nowhere by default
+logging.getLogger("agentchain").addHandler(logging.NullHandler())
 
 
 def _otel_tracer(enabled: bool | None, tracer_provider: object | None) -> Any:
