@@ -54,6 +54,18 @@ class Observer:
     ) -> None:
         self._logger = logger if logger is not None else LOGGER
         self._tracer = _otel_tracer(otel, tracer_provider)
+        # without a provider of its own, the tracer follows the global one, which is a
+        # proxy until an SDK is configured: no span is made (nor paid for) until then
+        self._unconfigured: Any = None
+        if self._tracer is not None and tracer_provider is None:
+            trace = importlib.import_module("opentelemetry.trace")
+            self._unconfigured = (trace.get_tracer_provider, trace.ProxyTracerProvider)
+
+    def _tracing_off(self) -> bool:
+        if self._unconfigured is None:
+            return False
+        get_provider, proxy = self._unconfigured
+        return isinstance(get_provider(), proxy)
 
     @staticmethod
     def clock() -> int:
@@ -68,32 +80,41 @@ class Observer:
         surface: str,
         started: int,
     ) -> None:
-        """Log ``result`` and record its span (started at ``started``, ended now)."""
+        """Log ``result`` and record its span (started at ``started``, ended now).
+
+        The attributes are computed only when someone listens: a log level that is
+        enabled, or a span that records (not the API's no-op span).
+        """
+        invalid = isinstance(result, AgentchainError)
+        allowed = isinstance(result, Decision) and result.outcome is Outcome.ALLOW
+        level = logging.INFO if allowed else logging.WARNING
+        log = self._logger.isEnabledFor(level)
+        span = None
+        if self._tracer is not None and not self._tracing_off():
+            span = self._tracer.start_span("agentchain.verify", start_time=started)
+            if not span.is_recording():
+                span.end()
+                span = None
+        if not log and span is None:
+            return
         attributes = attributes_of(result, request, surface=surface)
-        outcome = attributes["agentchain.outcome"]
-        level = logging.INFO if outcome == Outcome.ALLOW.value else logging.WARNING
-        if self._logger.isEnabledFor(level):
+        if log:
             self._logger.log(
                 level,
                 "agentchain %s %s: %s %s (%s)",
                 surface,
-                outcome,
+                attributes["agentchain.outcome"],
                 attributes.get("agentchain.action", "-"),
                 attributes.get("agentchain.resource", "-"),
                 attributes.get("agentchain.code", "ok"),
                 extra={"agentchain": attributes},
             )
-        if self._tracer is not None:
-            self._span(attributes, started, failed=outcome == "invalid")
-
-    def _span(self, attributes: Mapping[str, Any], started: int, *, failed: bool) -> None:
-        span = self._tracer.start_span(
-            "agentchain.verify", start_time=started, attributes=dict(attributes)
-        )
-        if failed:
-            status = importlib.import_module("opentelemetry.trace").StatusCode.ERROR
-            span.set_status(status, str(attributes.get("agentchain.code")))
-        span.end()
+        if span is not None:
+            span.set_attributes(attributes)
+            if invalid:
+                status = importlib.import_module("opentelemetry.trace").StatusCode.ERROR
+                span.set_status(status, str(attributes.get("agentchain.code")))
+            span.end()
 
 
 def attributes_of(

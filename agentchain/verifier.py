@@ -268,6 +268,8 @@ class Verifier:
         chosen: Store | AsyncStore = store if store is not None else MemoryStore()
         self._store: Store | None = None if is_async_store(chosen) else cast(Store, chosen)
         self._async_store: AsyncStore = as_async_store(chosen)
+        # a store whose calls never wait on I/O is called directly, even from verify_async
+        self._inline_store = chosen if isinstance(chosen, MemoryStore) else None
         self._clock = clock
         self._audit = audit
 
@@ -310,14 +312,14 @@ class Verifier:
         worker thread (it may write a file).
         """
         now = int(self._clock())
-        store = self._async_store
+        store, inline = self._async_store, self._inline_store
         try:
             run, steps = self._prepare(presentation, request, now)
             reply: object = None
             try:
                 while True:
                     call = steps.send(reply)
-                    reply = await call.run_async(store)
+                    reply = call.run(inline) if inline is not None else await call.run_async(store)
             except StopIteration:
                 pass
             decision = run.decision()

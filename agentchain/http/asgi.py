@@ -8,7 +8,7 @@ invocation binds it (spec/http.md H.4). The verification is
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -114,7 +114,10 @@ class AgentChainMiddleware:
         self.observer = observer if observer is not None else Observer()
 
     def rule_for(self, method: str, path: str) -> Rule:
-        return next((r for r in self.rules if r.matches(method, path)), self.default)
+        for rule in self.rules:
+            if rule.matches(method, path):
+                return rule
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -131,15 +134,23 @@ class AgentChainMiddleware:
         started = self.observer.clock()
         request: Request | None = None
         verifier = self._verifier()
+        authorization: list[str] = []
+        content_type: str | None = None
+        for raw_name, value in scope.get("headers", ()):
+            name = raw_name.lower()  # ASGI servers send lower case; a test client may not
+            if name == b"authorization":
+                authorization.append(value.decode("latin-1"))
+            elif name == b"content-type" and content_type is None:
+                content_type = value.decode("latin-1")
         try:
-            text = presentation_from_headers(_header_values(scope, b"authorization"))
+            text = presentation_from_headers(authorization)
             body, receive = await _read_body(receive, self.max_body_bytes)
             request = build_request(
                 method=method,
                 origin=self.origin,
                 target=_target(scope),
                 body=body,
-                content_type=next(iter(_header_values(scope, b"content-type")), None),
+                content_type=content_type,
                 action=rule.action,
                 binding=rule.binding,
                 limits=verifier.policy.limits,
@@ -157,9 +168,9 @@ class AgentChainMiddleware:
         await self.app({**scope, SCOPE_KEY: decision}, receive, send)
 
 
-def _required_factors(decision: Decision, factors: Iterable[str]) -> Decision:
+def _required_factors(decision: Decision, factors: frozenset[str]) -> Decision:
     """A rule's factors must pass; where one does not, an allow becomes that factor's deny."""
-    if decision.outcome is not Outcome.ALLOW:
+    if not factors or decision.outcome is not Outcome.ALLOW:
         return decision
     states = decision.audit.get("factors", {})
     for factor in sorted(factors):
@@ -174,10 +185,6 @@ class _FactorMissingError(BindingError):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message, status=403)
-
-
-def _header_values(scope: Scope, name: bytes) -> list[str]:
-    return [v.decode("latin-1") for k, v in scope.get("headers", ()) if k.lower() == name]
 
 
 def _target(scope: Scope) -> str:

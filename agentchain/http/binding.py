@@ -8,6 +8,7 @@ here imports a web framework.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -89,6 +90,7 @@ def authorization_value(text_form: str) -> str:
 # H.3: audience and resource
 
 
+@functools.lru_cache(maxsize=64)
 def normal_origin(origin: str) -> str:
     """spec/http.md H.3: ``scheme://host[:port]`` in lower case, without a default port."""
     parts = urlsplit(origin)
@@ -108,6 +110,8 @@ def normal_origin(origin: str) -> str:
 
 def _normal_component(raw: str) -> str:
     """RFC 3986 6.2.2.1 and 6.2.2.2: upper-case hex, unreserved characters decoded."""
+    if "%" not in raw:
+        return raw
 
     def one(match: re.Match[str]) -> str:
         byte = int(match.group(1), 16)
@@ -223,9 +227,18 @@ def build_request(
     args = body_args(body, content_type, binding=binding, limits=limits)
     resource = normal_resource(origin, target)
     try:
+        if not args:  # most reads: one checked Request per (action, resource), reused
+            return _request_without_args(action or default_action(method), resource)
         return Request(action or default_action(method), resource, args)
     except AgentchainError as exc:
         raise BindingError(exc.code, exc.message, status=400) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _request_without_args(action: str, resource: str) -> Request:
+    # Request is frozen and its checks are pure: sharing one is safe (a failed
+    # check raises and is not cached)
+    return Request(action, resource)
 
 
 # ---------------------------------------------------------------------------
