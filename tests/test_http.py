@@ -589,3 +589,27 @@ def test_denied_request_never_reaches_the_handler() -> None:
     assert statuses[0] == 200 and statuses[1] == 403
     assert statuses[2] == 403  # http/post on /transfers is not granted: no rule here
     assert reached == ["/accounts/a"]
+
+
+def test_verifier_provider_swaps_trust_without_restart() -> None:
+    # docs/integrations.md section 4: rotation hands the middleware a function
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    origin = "https://bank.example"
+    old = Verifier(TrustPolicy(anchors=(ALICE.public_key,), audience=origin))
+    new = Verifier(TrustPolicy(anchors=(MALLORY.public_key,), audience=origin))
+    current = [old]
+    wrapped = AgentChainMiddleware(app, verifier=lambda: current[0])
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=wrapped)
+        async with httpx.AsyncClient(transport=transport, base_url=origin) as client:
+            auth = AgentChainAuth(token_for(origin), SUB)
+            before = await client.get("/accounts/a", auth=auth)
+            current[0] = new
+            after = await client.get("/accounts/a", auth=auth)
+            return [before.status_code, after.status_code]
+
+    assert asyncio.run(main()) == [200, 401]
