@@ -613,3 +613,17 @@ def test_verifier_provider_swaps_trust_without_restart() -> None:
             return [before.status_code, after.status_code]
 
     assert asyncio.run(main()) == [200, 401]
+
+
+def test_jose_chain_over_http(service: str) -> None:
+    # R-H.4-3: the digest binding is text, so a JOSE chain (no byte strings) binds bodies too
+    caps = capabilities(service)
+    link = issue(ALICE, AGENT.public_key, capabilities=caps, depth=1, encoding="jose")
+    jose = delegate(link, AGENT, SUB.public_key, capabilities=caps)
+    auth = AgentChainAuth(jose, SUB, rules=RULES)
+    with httpx.Client(base_url=service, auth=auth, timeout=10) as client:
+        upload = client.post("/upload", content=b"\x01\x02", headers={"content-type": "x/y"})
+        read = client.get("/accounts/alice")
+    assert upload.status_code == 200, upload.text
+    assert read.status_code == 200, read.text
+    assert read.request.headers["authorization"].startswith("AgentChain ac1j.")

@@ -226,3 +226,41 @@ def test_mcp_over_stdio(anchors: Path) -> None:
 def test_mcp_over_streamable_http(anchors: Path) -> None:
     with http_server(anchors) as url:
         _run(lambda: http_session(url), scenario_core, scenario_refusals)
+
+
+def test_tools_outside_the_guard_are_guarded_and_public_ones_are_not() -> None:
+    """M.2: every tools/call is verified, tools registered without the guard included,
+    except tools configured as public. In process (the SDK's in-memory transport)."""
+    from mcp import Client
+    from mcp.server.mcpserver import MCPServer
+
+    from agentchain import TrustPolicy, Verifier
+    from agentchain.mcp import McpGuard
+
+    server = MCPServer("in-process")
+    McpGuard(
+        server,
+        Verifier(TrustPolicy(anchors=(ALICE.public_key,), audience=AUD)),
+        public=("ping",),
+    )
+
+    @server.tool()
+    def unguarded(x: int) -> int:
+        return x
+
+    @server.tool()
+    def ping() -> str:
+        return "pong"
+
+    async def main() -> tuple[CallToolResult, CallToolResult, CallToolResult]:
+        async with Client(server) as client:
+            refused = await client.call_tool("unguarded", {"x": 1})
+            public = await client.call_tool("ping", {})
+            tok = token(tools=("unguarded",))
+            signed = await call_tool_signed(client, tok, SUB, "unguarded", {"x": 1}, audience=AUD)
+            return refused, public, signed
+
+    refused, public, signed = asyncio.run(main())
+    assert refusal(refused)["code"] == "presentation_missing"
+    assert not public.is_error and public.content[0].text == "pong"  # type: ignore[union-attr]
+    assert not signed.is_error and signed.structured_content == {"result": 1}
