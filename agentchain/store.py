@@ -109,6 +109,9 @@ def as_async_store(store: Store | AsyncStore) -> AsyncStore:
     return ThreadedStore(store)  # type: ignore[arg-type]
 
 
+_PRUNE_AT = 4096
+
+
 class MemoryStore:
     """A :class:`Store` in this process's memory: for tests and single-process verifiers."""
 
@@ -116,6 +119,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._revoked: set[bytes] = set()
         self._nonces: dict[bytes, int] = {}
+        self._prune_at = _PRUNE_AT
 
     def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
         # kept for good: memory is per process and short-lived, pruning buys nothing here
@@ -131,7 +135,11 @@ class MemoryStore:
             seen = self._nonces.get(key)
             if seen is not None and seen > now:
                 return NonceStatus.REPLAYED
-            if len(self._nonces) > 4096:  # bounded memory: drop what has expired
+            if len(self._nonces) > self._prune_at:  # bounded memory: drop what has expired
                 self._nonces = {k: v for k, v in self._nonces.items() if v > now}
+                # amortized: with more live nonces than the mark (a busy service keeps
+                # thousands within one invocation window), pruning again at the next
+                # call would copy them all on every request
+                self._prune_at = max(_PRUNE_AT, 2 * len(self._nonces))
             self._nonces[key] = expires_at
             return NonceStatus.FRESH

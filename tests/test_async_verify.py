@@ -202,3 +202,23 @@ def test_adapters(tmp_path: Path) -> None:
     assert as_async_store(async_store) is async_store
     assert isinstance(as_async_store(SQLiteStore(str(tmp_path / "s.sqlite"))), ThreadedStore)
     assert not isinstance(as_async_store(MemoryStore()), ThreadedStore)  # inline: no I/O
+
+
+def test_memory_store_prunes_in_amortized_time() -> None:
+    """A busy service holds thousands of live nonces: each call must not copy them all."""
+    store = MemoryStore()
+    live = 10_000
+    for i in range(live):
+        assert (
+            store.use_nonce(i.to_bytes(4, "big"), expires_at=2_000, now=1_000) is NonceStatus.FRESH
+        )
+    copies = 0
+    for i in range(live, live + 2_000):
+        before = id(store._nonces)
+        store.use_nonce(i.to_bytes(4, "big"), expires_at=2_000, now=1_000)
+        copies += id(store._nonces) != before
+    assert copies <= 1, "pruned (copied every live nonce) on more than one call"
+    # expired entries still go at the next prune
+    for i in range(30_000):
+        store.use_nonce(b"x" + i.to_bytes(4, "big"), expires_at=5_000, now=3_000)
+    assert len(store._nonces) == 30_000  # the 12 000 expired ones were dropped
