@@ -30,9 +30,19 @@ from dataclasses import dataclass
 
 import httpx
 
-from agentchain import codec
-from agentchain.crypto import PrivateKey
-from agentchain.errors import AgentchainError, DecodeError, UsageError
+from agentchain import (
+    AgentchainError,
+    DecodeError,
+    Limits,
+    Presentation,
+    PrivateKey,
+    Request,
+    UsageError,
+    codec,
+    decode_presentation_unverified,
+    invoke,
+    request_digest,
+)
 from agentchain.http.asgi import Rule
 from agentchain.http.binding import (
     BodyBinding,
@@ -40,9 +50,7 @@ from agentchain.http.binding import (
     build_request,
     normal_origin,
 )
-from agentchain.issuer import invoke
-from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.verifier import Request
+from agentchain.limits import DEFAULT_LIMITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +106,7 @@ class AgentChainAuth(httpx.Auth):
 
     def __init__(
         self,
-        token: codec.Presentation | str,
+        token: Presentation | str,
         key: PrivateKey,
         *,
         action: str | Callable[[httpx.Request], str] | None = None,
@@ -111,8 +119,8 @@ class AgentChainAuth(httpx.Auth):
         now: Callable[[], int] | None = None,
     ) -> None:
         if isinstance(token, str):
-            token = codec.decode_presentation_unverified(token, limits)
-        if not isinstance(token, codec.Presentation) or token.invocation is not None:
+            token = decode_presentation_unverified(token, limits)
+        if not isinstance(token, Presentation) or token.invocation is not None:
             raise UsageError("AgentChainAuth needs a token (links without an invocation)")
         if key.public_key != token.holder:
             raise UsageError("the key is not the token's holder")
@@ -195,7 +203,7 @@ class AgentChainAuth(httpx.Auth):
             return None
         server = problem.get("approval_request")
         audience, mapped = self._mapped(request)
-        digest = codec.request_digest(
+        digest = request_digest(
             self.token.chain_digest, audience, mapped.action, mapped.resource, mapped.args
         )
         # spec 9.2: the digest to approve is computed here; a service that asks for

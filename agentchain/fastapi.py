@@ -17,8 +17,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from agentchain import Decision
 from agentchain.http.asgi import SCOPE_KEY
-from agentchain.verifier import Decision
 
 
 def agentchain_decision(request: Request) -> Decision:

@@ -27,13 +27,22 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Final, ParamSpec, TypeVar, cast
 from urllib.parse import quote
 
-from agentchain import codec
-from agentchain.crypto import PrivateKey
-from agentchain.errors import AgentchainError, DecodeError, UsageError
-from agentchain.issuer import invoke
-from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain import (
+    AgentchainError,
+    Decision,
+    DecodeError,
+    Limits,
+    Outcome,
+    Presentation,
+    PrivateKey,
+    Request,
+    UsageError,
+    Verifier,
+    codec,
+    invoke,
+)
+from agentchain.limits import DEFAULT_LIMITS
 from agentchain.observe import Observer
-from agentchain.verifier import Decision, Outcome, Request, Verifier
 from agentchain.wire import jws
 
 #: spec/mcp.md M.3: the default action of a tool call
@@ -90,7 +99,7 @@ def tool_request(
 
 
 def sign_tool_call(
-    token: codec.Presentation,
+    token: Presentation,
     key: PrivateKey,
     *,
     audience: str,
@@ -270,10 +279,10 @@ class ToolGuard:
         return decorate
 
 
-def _presentation_text(presentation: object) -> str | codec.Presentation:
+def _presentation_text(presentation: object) -> str | Presentation:
     """spec/mcp.md M.2: a call without a presentation is refused, not run."""
     if presentation is None or presentation == "":
         raise AgentchainError("presentation_missing", "the call carries no presentation")
-    if isinstance(presentation, str | codec.Presentation):
+    if isinstance(presentation, str | Presentation):
         return presentation
     raise AgentchainError("header_invalid", "the presentation is not a text form")

@@ -21,9 +21,8 @@ import stat
 from collections.abc import Mapping
 from typing import Any, Final
 
-from agentchain.crypto import PrivateKey, PublicKey
-from agentchain.errors import InvalidKey, KeyFileExposed, UsageError
-from agentchain.verifier import TrustPolicy
+from agentchain import InvalidKey, PrivateKey, PublicKey, TrustPolicy, UsageError
+from agentchain.errors import KeyFileExposed
 
 #: the environment variable :func:`private_key_from_env` reads by default
 KEY_ENV: Final = "AGENTCHAIN_PRIVATE_KEY"

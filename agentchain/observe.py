@@ -15,8 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agentchain.errors import AgentchainError, UsageError
-from agentchain.verifier import Decision, Outcome, Request
+from agentchain import AgentchainError, Decision, Outcome, Request, UsageError
 
 LOGGER = logging.getLogger("agentchain.decision")
 # a library's records go where the application sends them, and nowhere by default

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
-from agentchain.errors import AgentchainError, UsageError
+from agentchain import AgentchainError, Decision, Outcome, Request, UsageError, Verifier
 from agentchain.http.binding import (
     BindingError,
     BodyBinding,
@@ -25,7 +25,6 @@ from agentchain.http.binding import (
     problem_for_error,
 )
 from agentchain.observe import Observer
-from agentchain.verifier import Decision, Outcome, Request, Verifier
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

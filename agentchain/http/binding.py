@@ -17,9 +17,9 @@ from http import HTTPStatus
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
-from agentchain.errors import REGISTRY, AgentchainError, DecodeError, UsageError
-from agentchain.limits import DEFAULT_LIMITS, Limits
-from agentchain.verifier import Decision, Outcome, Request
+from agentchain import AgentchainError, Decision, DecodeError, Limits, Outcome, Request, UsageError
+from agentchain.errors import REGISTRY
+from agentchain.limits import DEFAULT_LIMITS
 from agentchain.wire import jws
 
 #: spec/http.md H.1: the authentication scheme (compared case-insensitively, RFC 9110 11.1)

@@ -33,13 +33,21 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent
 
-from agentchain import codec
-from agentchain.crypto import PrivateKey
-from agentchain.errors import AgentchainError, UsageError
+from agentchain import (
+    AgentchainError,
+    Decision,
+    Limits,
+    Presentation,
+    PrivateKey,
+    Request,
+    UsageError,
+    Verifier,
+    codec,
+    request_digest,
+)
 from agentchain.guard import TOOL_ACTION, refusal, sign_tool_call, tool_request
-from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.limits import DEFAULT_LIMITS
 from agentchain.observe import Observer
-from agentchain.verifier import Decision, Request, Verifier
 
 #: spec/mcp.md M.2: the ``_meta`` member of a tools/call request carrying the presentation
 META_KEY: Final = "agentchain/presentation"
@@ -147,7 +155,7 @@ def presentation_from_meta(meta: object) -> str:
 
 
 def signed_meta(
-    token: codec.Presentation,
+    token: Presentation,
     key: PrivateKey,
     *,
     audience: str,
@@ -175,7 +183,7 @@ def signed_meta(
 
 async def call_tool_signed(
     session: Any,
-    token: codec.Presentation,
+    token: Presentation,
     key: PrivateKey,
     name: str,
     arguments: Mapping[str, object] | None = None,
@@ -216,7 +224,7 @@ def approval_request_of(result: CallToolResult) -> dict[str, Any] | None:
 
 def approval_digest(
     result: CallToolResult,
-    token: codec.Presentation,
+    token: Presentation,
     *,
     audience: str,
     name: str,
@@ -233,7 +241,7 @@ def approval_digest(
     if server is None:
         return None
     request = tool_request(audience, name, arguments, action=action, limits=limits)
-    digest = codec.request_digest(
+    digest = request_digest(
         token.chain_digest, audience, request.action, request.resource, request.args
     )
     if server.get("digest") != digest.hex():
