@@ -627,3 +627,36 @@ def test_jose_chain_over_http(service: str) -> None:
     assert upload.status_code == 200, upload.text
     assert read.status_code == 200, read.text
     assert read.request.headers["authorization"].startswith("AgentChain ac1j.")
+
+
+def test_client_gone_mid_body_gets_no_answer_and_no_app() -> None:
+    reached: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(True)
+
+    origin = "https://bank.example"
+    wrapped = AgentChainMiddleware(
+        app, verifier=Verifier(TrustPolicy(anchors=(ALICE.public_key,), audience=origin))
+    )
+    messages = [
+        {"type": "http.request", "body": b"{", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/upload",
+        "query_string": b"",
+        "headers": [(b"authorization", b"AgentChain ac1c.AAAA")],
+    }
+    asyncio.run(wrapped(scope, receive, send))
+    assert sent == [] and reached == []

@@ -159,6 +159,8 @@ class AgentChainMiddleware:
             self.observer.report(exc, request, surface="http", started=started)
             await _send_problem(send, problem_for_error(exc))
             return
+        except _ClientGone:
+            return
         self.observer.report(decision, request, surface="http", started=started)
         problem = problem_for_decision(decision)
         if problem is not None:
@@ -197,6 +199,10 @@ def _target(scope: Scope) -> str:
     return path + ("?" + query.decode("latin-1") if query else "")
 
 
+class _ClientGone(Exception):  # noqa: N818 - control flow, never leaves this module
+    """The client disconnected before its body arrived: nobody to answer."""
+
+
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
     """The whole body (at most ``limit`` bytes), and a receive that replays it once."""
     chunks: list[bytes] = []
@@ -204,7 +210,7 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, Receive]:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise BindingError("limit_exceeded", "the client went away mid-body", status=400)
+            raise _ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
