@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rich.console import Console
 
@@ -31,6 +31,9 @@ from agentchain.sqlite_store import SQLiteStore
 from agentchain.vectors import cli as vectors_cli
 from agentchain.verifier import AuditSink, JsonLinesAuditLog, Request, TrustPolicy, Verifier
 from agentchain.wire import cbor
+
+if TYPE_CHECKING:
+    from agentchain.redis_store import RedisStore
 
 EXIT_OK, EXIT_DENY, EXIT_USAGE, EXIT_NEEDS_APPROVAL = 0, 1, 2, 3
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -434,13 +437,24 @@ def _cmd_approve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _open_store(location: str) -> SQLiteStore | RedisStore:
+    """--store: a SQLite file, or redis://host:port/db for verifiers sharing one Redis."""
+    if not location.startswith(("redis://", "rediss://", "unix://")):
+        return SQLiteStore(location)
+    try:
+        from agentchain.redis_store import RedisStore  # noqa: PLC0415 -- optional extra
+    except ImportError as exc:
+        raise _UsageError(f"--store {location}: pip install 'agentchain[redis]' ({exc})") from exc
+    return RedisStore.from_url(location)
+
+
 def _cmd_revoke(args: argparse.Namespace) -> int:
     token = _read_token(args.token)
     index = len(token.links) - 1 if args.link is None else args.link
     if not 0 <= index < len(token.links):
         raise _UsageError(f"--link {index}: the token has links 0..{len(token.links) - 1}")
     link = token.links[index]
-    with SQLiteStore(args.store) as store:
+    with _open_store(args.store) as store:
         store.revoke(link.digest, until=link.claims.window.exp + _REVOCATION_GRACE)
     print(link.digest.hex())
     return EXIT_OK
@@ -468,7 +482,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     audit: AuditSink | None = JsonLinesAuditLog(args.audit_log) if args.audit_log else None
     request = Request(args.action, args.resource, _request_args(args.args))
     text = _read_input(args.presentation, "the presentation")
-    store = SQLiteStore(args.store) if args.store else None
+    store = _open_store(args.store) if args.store else None
     try:
         verifier = Verifier(trust, store=store, clock=clock, audit=audit)
         try:
@@ -819,8 +833,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--store",
-        metavar="PATH",
-        help="SQLite file of revocations and used nonces (default: in memory, forgotten)",
+        metavar="PATH|URL",
+        help="revocations and used nonces: a SQLite file, or redis://host:port/db for a fleet "
+        "(default: in memory, forgotten)",
     )
     p.add_argument("--audit-log", metavar="PATH", help="append one JSON line per verification")
     p.add_argument(
@@ -854,8 +869,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_format(p)
     p.set_defaults(func=_cmd_approve)
 
-    p = command("revoke", "revoke a link in a verifier's SQLite store")
-    p.add_argument("--store", required=True, metavar="PATH")
+    p = command("revoke", "revoke a link in a verifier's store (SQLite file or redis:// URL)")
+    p.add_argument("--store", required=True, metavar="PATH|URL")
     p.add_argument("--token", required=True, metavar="FILE", help="token or presentation; - stdin")
     p.add_argument("--link", type=int, metavar="N", help="0-based link index (default: the last)")
     p.set_defaults(func=_cmd_revoke)
