@@ -45,10 +45,13 @@ def free_port() -> int:
 class RedisServer:
     """One redis-server process on 127.0.0.1; ``restart`` reuses its port and directory."""
 
-    def __init__(self, directory: Path, *, appendfsync: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, appendfsync: str | None = None, extra: tuple[str, ...] = ()
+    ) -> None:
         self.executable = require_redis_server()
         self.directory = directory
         self.appendfsync = appendfsync  # None: no persistence at all; else appendonly + this
+        self.extra = extra  # more redis-server options
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -83,6 +86,7 @@ class RedisServer:
                 "--daemonize", "no",
                 "--logfile", str(self.directory / "redis.log"),
                 *persistence,
+                *self.extra,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
