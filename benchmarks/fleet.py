@@ -129,20 +129,20 @@ def _race(spec: StoreSpec, processes: int, count: int) -> float:
 
 
 def throughput(url: str, tmp: Path, count: int, rounds: int) -> dict[tuple[str, int], float]:
-    rates: dict[tuple[str, int], float] = {}
-    for processes in (1, 2):
-        for kind in ("memory", "sqlite", "redis"):
-            runs = []
-            for round_ in range(rounds):
+    """Median decisions/s per (store, processes). Rounds interleave the cells, so that a
+    change in the machine's other load during the run falls on every store alike."""
+    runs: dict[tuple[str, int], list[float]] = {}
+    for round_ in range(rounds):
+        for processes in (1, 2):
+            for kind in ("memory", "sqlite", "redis"):
                 if kind == "memory":  # per process: not shared, the ceiling
                     spec = StoreSpec("memory")
                 elif kind == "sqlite":
                     spec = StoreSpec("sqlite", str(tmp / f"bench-{processes}-{round_}.db"))
                 else:
                     spec = StoreSpec("redis", url, unique_prefix())
-                runs.append(_race(spec, processes, count))
-            rates[kind, processes] = statistics.median(runs)
-    return rates
+                runs.setdefault((kind, processes), []).append(_race(spec, processes, count))
+    return {cell: statistics.median(rates) for cell, rates in runs.items()}
 
 
 # -- 2. the store's share of a decision ----------------------------------------------
@@ -289,8 +289,8 @@ def crash(tmp: Path, appendfsync: str, load_seconds: float) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--decisions", type=int, default=3000, help="per process and run")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per cell; the median")
+    parser.add_argument("--decisions", type=int, default=2000, help="per process and run")
+    parser.add_argument("--rounds", type=int, default=5, help="runs per cell; the median")
     parser.add_argument("--no-restart", action="store_true", help="skip the kill -9 test")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_:

@@ -195,7 +195,7 @@ def test_killed_server_raises_then_recovers(own_server: RedisServer) -> None:
 
 def test_hung_server_times_out(own_server: RedisServer) -> None:
     # R-9.4-4: SIGSTOP: connected, but no answer: StoreError after the timeout, not a hang
-    with RedisStore.from_url(own_server.url, timeout=0.3) as s:
+    with RedisStore.from_url(own_server.url, timeout=1) as s:
         assert s.use_nonce(b"warm", expires_at=2000, now=1000) is FRESH
         own_server.pause()
         started = time.monotonic()
@@ -204,13 +204,13 @@ def test_hung_server_times_out(own_server: RedisServer) -> None:
                 s.use_nonce(b"k", expires_at=2000, now=1000)
         finally:
             own_server.resume()
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 10  # two tries of 1 s, not a hang
 
 
 def test_hung_server_times_out_async(own_server: RedisServer) -> None:
     # R-9.4-4
     async def call() -> None:
-        async with AsyncRedisStore.from_url(own_server.url, timeout=0.3) as s:
+        async with AsyncRedisStore.from_url(own_server.url, timeout=1) as s:
             assert await s.use_nonce(b"warm", expires_at=2000, now=1000) is FRESH
             own_server.pause()
             try:
