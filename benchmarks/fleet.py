@@ -194,6 +194,26 @@ def decision_without_store(count: int) -> float:
     return (time.perf_counter() - started) / count * 1e6
 
 
+def round_trips_per_decision(url: str, count: int) -> float:
+    """Commands Redis received per decision (each script call is one round trip)."""
+    client = redis.Redis.from_url(url)
+    store = RedisStore.from_url(url, prefix=unique_prefix())
+    verifier = _verifier(store)
+    items = _presentations(count + 1)
+    verifier.verify(items[0], REQUEST)  # loads the scripts
+    client.config_resetstat()
+    for p in items[1:]:
+        verifier.verify(p, REQUEST)
+    stats = client.info("commandstats")
+    store.close()
+    client.close()
+    # commands the scripts run inside Redis are counted too (GET, SET, EXISTS): only
+    # the script calls, and anything else a client sent, are round trips
+    sent = {"cmdstat_evalsha", "cmdstat_eval", "cmdstat_script|load", "cmdstat_ping"}
+    calls = sum(int(v["calls"]) for k, v in stats.items() if k in sent)
+    return calls / count
+
+
 def server_script_cost(url: str) -> dict[str, float]:
     client = redis.Redis.from_url(url)
     stats = client.info("commandstats")
@@ -313,6 +333,8 @@ def main() -> None:
             for kind, nonce_us, revoked_us in per_call(server.url, tmp, args.decisions):
                 print(f"| {kind} | {nonce_us:.1f} us | {revoked_us:.1f} us |")
             print(f"\nRedis's own time per script call: {server_script_cost(server.url)} us")
+            trips = round_trips_per_decision(server.url, 500)
+            print(f"round trips to Redis per decision: {trips:.2f}")
             per_nonce, per_revocation = bytes_per_entry(server.url, 50_000)
             print(
                 f"\nRedis memory: {per_nonce:.0f} bytes per nonce entry, "
