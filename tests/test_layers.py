@@ -26,6 +26,7 @@ LAYERS: Mapping[str, int] = {
     "wire": 2,
     "store": 2,
     "model": 3,
+    "redis_store": 3,  # the fleet store, on the store protocol; an optional extra
     "codec": 4,
     "policy": 5,
     "_build": 5,  # hand-made (and broken) objects for tests, vectors, strategies and fuzzers
