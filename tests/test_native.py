@@ -467,3 +467,25 @@ def test_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(AgentchainError) as err:
         _native.backend("rust")  # type: ignore[arg-type]
     assert err.value.code == "usage"
+
+
+def test_differential_fuzz_harness_seeds_replay(native: _native.Backend, tmp_path: Path) -> None:
+    # fuzz/fuzz_native.py (run by fuzz/run in CI) builds its seeds and replays them without a
+    # difference between the paths
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    harness = str(root / "fuzz" / "fuzz_native.py")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, harness, "--seeds", str(tmp_path)], check=True, env=env)
+    assert len(list(tmp_path.iterdir())) >= 100
+    done = subprocess.run(
+        [sys.executable, harness, "--replay", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "replayed" in done.stderr
