@@ -67,7 +67,11 @@ impl<'py> FromPyObject<'py> for Bound128 {
 fn as_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     match data.downcast::<PyBytes>() {
         Ok(bytes) => Ok(bytes.clone()),
-        Err(_) => Ok(data.py().get_type::<PyBytes>().call1((data,))?.downcast_into::<PyBytes>()?),
+        Err(_) => Ok(data
+            .py()
+            .get_type::<PyBytes>()
+            .call1((data,))?
+            .downcast_into::<PyBytes>()?),
     }
 }
 
@@ -170,11 +174,7 @@ fn sign1_decode<'py>(
 
 /// The COSE Sig_structure with empty external_aad (spec 5.4, RFC 9052 section 4.4).
 #[pyfunction]
-fn sig_structure<'py>(
-    py: Python<'py>,
-    protected: &[u8],
-    payload: &[u8],
-) -> Bound<'py, PyBytes> {
+fn sig_structure<'py>(py: Python<'py>, protected: &[u8], payload: &[u8]) -> Bound<'py, PyBytes> {
     PyBytes::new(py, &cose::sig_structure(protected, payload))
 }
 
@@ -191,7 +191,12 @@ fn b64decode<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> 
     // a str with a lone surrogate is no base64url either
     let raw = match text.to_str() {
         Ok(s) => s.as_bytes(),
-        Err(_) => return Err(raise(py, Error::decode("base64_invalid", "not unpadded base64url"))),
+        Err(_) => {
+            return Err(raise(
+                py,
+                Error::decode("base64_invalid", "not unpadded base64url"),
+            ))
+        }
     };
     let data = agentchain_core::b64::decode(raw).map_err(|e| raise(py, e))?;
     Ok(PyBytes::new(py, &data))
@@ -214,10 +219,21 @@ fn jws_decode_compact<'py>(
     // ASCII was checked by split, so this is never lossy
     let text = String::from_utf8_lossy(parts.header);
     let judged = header.call1((text, max_string_bytes))?;
-    let (protected, alg, typ, kid): (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>) =
-        judged.extract()?;
+    let (protected, alg, typ, kid): (
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+    ) = judged.extract()?;
     let (payload, signature) = jws::decode_parts(&parts).map_err(|e| raise(py, e))?;
-    (protected, alg, typ, kid, PyBytes::new(py, &payload), PyBytes::new(py, &signature))
+    (
+        protected,
+        alg,
+        typ,
+        kid,
+        PyBytes::new(py, &payload),
+        PyBytes::new(py, &signature),
+    )
         .into_pyobject(py)
 }
 
@@ -235,12 +251,17 @@ impl PublicKey {
     #[new]
     fn new(py: Python<'_>, alg: &str, raw: &[u8]) -> PyResult<Self> {
         let (key, algorithm) = link::PublicKey::import(alg, raw).map_err(|e| raise(py, e))?;
-        Ok(PublicKey { key, alg: algorithm.name })
+        Ok(PublicKey {
+            key,
+            alg: algorithm.name,
+        })
     }
 
     /// Return None if `signature` is valid for `message`, else raise `SignatureError`.
     fn verify(&self, py: Python<'_>, signature: &[u8], message: &[u8]) -> PyResult<()> {
-        self.key.verify(signature, message).map_err(|e| raise(py, e))
+        self.key
+            .verify(signature, message)
+            .map_err(|e| raise(py, e))
     }
 }
 
@@ -311,7 +332,11 @@ fn verify_cose<'py>(
     let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
     let (opened, digest) =
         link::open_and_verify(data.as_bytes(), typ, &key.key, &lim).map_err(|e| raise(py, e))?;
-    (opened.algorithm.name, to_python(py, &opened.payload)?, PyBytes::new(py, &digest))
+    (
+        opened.algorithm.name,
+        to_python(py, &opened.payload)?,
+        PyBytes::new(py, &digest),
+    )
         .into_pyobject(py)
 }
 

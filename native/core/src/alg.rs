@@ -27,8 +27,18 @@ pub struct Algorithm {
 
 /// The allowlist of protocol 0.1 (RFC 9053 sections 2.1, 2.2; RFC 7518 3.4, RFC 8037).
 pub const ALGORITHMS: &[Algorithm] = &[
-    Algorithm { name: "EdDSA", cose: -8, jose: "EdDSA", scheme: Scheme::Ed25519 },
-    Algorithm { name: "ES256", cose: -7, jose: "ES256", scheme: Scheme::Es256 },
+    Algorithm {
+        name: "EdDSA",
+        cose: -8,
+        jose: "EdDSA",
+        scheme: Scheme::Ed25519,
+    },
+    Algorithm {
+        name: "ES256",
+        cose: -7,
+        jose: "ES256",
+        scheme: Scheme::Es256,
+    },
 ];
 
 /// The algorithm of a COSE alg id, or `alg_not_allowed` (as `codec.alg_name` raises it).
@@ -36,13 +46,21 @@ pub fn by_cose(id: i128) -> Result<&'static Algorithm> {
     ALGORITHMS
         .iter()
         .find(|a| i128::from(a.cose) == id)
-        .ok_or_else(|| Error::key("alg_not_allowed", format!("COSE algorithm {id} is not allowed")))
+        .ok_or_else(|| {
+            Error::key(
+                "alg_not_allowed",
+                format!("COSE algorithm {id} is not allowed"),
+            )
+        })
 }
 
 /// The algorithm of a library name, or `alg_not_allowed`.
 pub fn by_name(name: &str) -> Result<&'static Algorithm> {
     ALGORITHMS.iter().find(|a| a.name == name).ok_or_else(|| {
-        Error::key("alg_not_allowed", "algorithm is not allowed (only EdDSA and ES256)")
+        Error::key(
+            "alg_not_allowed",
+            "algorithm is not allowed (only EdDSA and ES256)",
+        )
     })
 }
 

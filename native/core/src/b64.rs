@@ -47,7 +47,10 @@ pub fn decode(text: &[u8]) -> Result<Vec<u8>> {
         _ => 0,
     };
     if last & mask != 0 {
-        return Err(Error::decode("base64_invalid", "base64url has non-zero trailing bits"));
+        return Err(Error::decode(
+            "base64_invalid",
+            "base64url has non-zero trailing bits",
+        ));
     }
     Ok(out)
 }
@@ -74,8 +77,14 @@ mod tests {
 
     #[test]
     fn refusals() {
-        for text in ["Zg==", "Z", "Zh", "Zm9", "Zm+v", "Zm/v", "Zm v", "Zm9v\n", "é"] {
-            assert_eq!(decode(text.as_bytes()).unwrap_err().code, "base64_invalid", "{text}");
+        for text in [
+            "Zg==", "Z", "Zh", "Zm9", "Zm+v", "Zm/v", "Zm v", "Zm9v\n", "é",
+        ] {
+            assert_eq!(
+                decode(text.as_bytes()).unwrap_err().code,
+                "base64_invalid",
+                "{text}"
+            );
         }
     }
 }

@@ -62,7 +62,9 @@ impl Drop for Value<'_> {
         while let Some(mut value) = pending.pop() {
             match &mut value {
                 Value::Array(items) => pending.append(items),
-                Value::Map(pairs) => pending.extend(std::mem::take(pairs).into_iter().map(|(_, v)| v)),
+                Value::Map(pairs) => {
+                    pending.extend(std::mem::take(pairs).into_iter().map(|(_, v)| v))
+                }
                 _ => {}
             }
             // `value` drops here without children
@@ -82,7 +84,11 @@ pub struct Limits {
 impl Default for Limits {
     /// the reference decoder's defaults
     fn default() -> Self {
-        Limits { max_depth: 16, max_items: 2048, max_string_bytes: 4096 }
+        Limits {
+            max_depth: 16,
+            max_items: 2048,
+            max_string_bytes: 4096,
+        }
     }
 }
 
@@ -110,7 +116,10 @@ fn fail(code: &'static str, message: impl std::fmt::Display, pos: usize) -> Erro
 
 /// A container being filled.
 enum Frame<'a> {
-    Array { items: Vec<Value<'a>>, remaining: u64 },
+    Array {
+        items: Vec<Value<'a>>,
+        remaining: u64,
+    },
     Map {
         pairs: Vec<(Value<'a>, Value<'a>)>,
         remaining: u64,
@@ -179,7 +188,11 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                         ));
                     }
                     let what = if info >= 25 { "float" } else { "simple value" };
-                    return Err(fail("cbor_unsupported", format!("{what} 0x{initial:02x}"), start));
+                    return Err(fail(
+                        "cbor_unsupported",
+                        format!("{what} 0x{initial:02x}"),
+                        start,
+                    ));
                 }
             };
         } else {
@@ -194,7 +207,11 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                 pos += width;
                 let arg = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
                 if arg < ARG_MIN[usize::from(info - 24)] {
-                    return Err(fail("cbor_noncanonical", "argument not in shortest form", start));
+                    return Err(fail(
+                        "cbor_noncanonical",
+                        "argument not in shortest form",
+                        start,
+                    ));
                 }
                 arg
             };
@@ -206,7 +223,11 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                 BYTES | TEXT => {
                     // limit and truncation before slicing: a head may claim 2**64 bytes
                     if i128::from(arg) > limits.max_string_bytes {
-                        return Err(fail("limit_exceeded", format!("string of {arg} bytes"), start));
+                        return Err(fail(
+                            "limit_exceeded",
+                            format!("string of {arg} bytes"),
+                            start,
+                        ));
                     }
                     if arg > left {
                         return Err(fail("cbor_malformed", "truncated string", start));
@@ -243,19 +264,35 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                     }
                     // every element takes at least one byte (a pair two): refuse a count the
                     // rest of the input cannot hold before building anything for it
-                    let needed = if major == MAP { u128::from(arg) << 1 } else { u128::from(arg) };
+                    let needed = if major == MAP {
+                        u128::from(arg) << 1
+                    } else {
+                        u128::from(arg)
+                    };
                     if needed > u128::from(left) {
                         return Err(fail("cbor_malformed", "truncated array or map", start));
                     }
                     if arg == 0 {
-                        value = if major == MAP { Value::Map(Vec::new()) } else { Value::Array(Vec::new()) };
+                        value = if major == MAP {
+                            Value::Map(Vec::new())
+                        } else {
+                            Value::Array(Vec::new())
+                        };
                     } else {
                         // arg <= bytes left, so the reservation is bounded by the input
                         let n = arg as usize;
                         stack.push(if major == MAP {
-                            Frame::Map { pairs: Vec::with_capacity(n), remaining: arg, key: None, prev_key: &[] }
+                            Frame::Map {
+                                pairs: Vec::with_capacity(n),
+                                remaining: arg,
+                                key: None,
+                                prev_key: &[],
+                            }
                         } else {
-                            Frame::Array { items: Vec::with_capacity(n), remaining: arg }
+                            Frame::Array {
+                                items: Vec::with_capacity(n),
+                                remaining: arg,
+                            }
                         });
                         continue;
                     }
@@ -276,7 +313,11 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                     return Err(fail("cbor_duplicate_key", "map key repeated", start));
                 }
                 if encoded_key < *prev_key {
-                    return Err(fail("cbor_noncanonical", "map keys not in bytewise order", start));
+                    return Err(fail(
+                        "cbor_noncanonical",
+                        "map keys not in bytewise order",
+                        start,
+                    ));
                 }
                 *prev_key = encoded_key;
                 *key = Some(value);
@@ -303,7 +344,12 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                     *remaining -= 1;
                     *remaining == 0
                 }
-                Some(Frame::Map { pairs, remaining, key, .. }) => {
+                Some(Frame::Map {
+                    pairs,
+                    remaining,
+                    key,
+                    ..
+                }) => {
                     // a value is only read after its key, so the key is there
                     let k = key.take().unwrap_or(Value::Null);
                     pairs.push((k, value));
@@ -348,7 +394,10 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     fn ok(s: &str) -> Value<'static> {
@@ -409,13 +458,19 @@ mod tests {
         assert_eq!(ok("a0"), Value::Map(vec![]));
         assert_eq!(
             ok("a201020304"),
-            Value::Map(vec![(Value::Uint(1), Value::Uint(2)), (Value::Uint(3), Value::Uint(4))])
+            Value::Map(vec![
+                (Value::Uint(1), Value::Uint(2)),
+                (Value::Uint(3), Value::Uint(4))
+            ])
         );
         assert_eq!(
             ok("a26161016162820203"),
             Value::Map(vec![
                 (Value::Text("a"), Value::Uint(1)),
-                (Value::Text("b"), Value::Array(vec![Value::Uint(2), Value::Uint(3)])),
+                (
+                    Value::Text("b"),
+                    Value::Array(vec![Value::Uint(2), Value::Uint(3)])
+                ),
             ])
         );
         assert_eq!(
@@ -443,14 +498,32 @@ mod tests {
         // bignums are tags (R-5.2-3)
         assert_eq!(code("c249010000000000000000"), "cbor_tag");
         assert_eq!(code("c349010000000000000000"), "cbor_tag");
-        assert_eq!(code("c074323031332d30332d32315432303a30343a30305a"), "cbor_tag");
+        assert_eq!(
+            code("c074323031332d30332d32315432303a30343a30305a"),
+            "cbor_tag"
+        );
         assert_eq!(code("d74401020304"), "cbor_tag");
         // floats and other simple values (R-5.2-2)
-        for s in ["f90000", "f93c00", "fa47c35000", "fb3ff199999999999a", "f97c00", "f7", "f0", "f818", "f8ff"] {
+        for s in [
+            "f90000",
+            "f93c00",
+            "fa47c35000",
+            "fb3ff199999999999a",
+            "f97c00",
+            "f7",
+            "f0",
+            "f818",
+            "f8ff",
+        ] {
             assert_eq!(code(s), "cbor_unsupported", "{s}");
         }
         // indefinite lengths (R-5.2-4)
-        for s in ["5f42010243030405ff", "7f657374726561646d696e67ff", "9fff", "bf61610161629f0203ffff"] {
+        for s in [
+            "5f42010243030405ff",
+            "7f657374726561646d696e67ff",
+            "9fff",
+            "bf61610161629f0203ffff",
+        ] {
             assert_eq!(code(s), "cbor_indefinite", "{s}");
         }
         // maps with non-text, non-integer keys are refused where a key is read
@@ -486,16 +559,34 @@ mod tests {
         // far deeper than any stack would allow recursively: decoded and dropped iteratively
         let mut abyss = vec![0x81u8; 1 << 20];
         abyss.push(0);
-        let lim = Limits { max_depth: 1 << 21, max_items: 1 << 21, max_string_bytes: 0 };
+        let lim = Limits {
+            max_depth: 1 << 21,
+            max_items: 1 << 21,
+            max_string_bytes: 0,
+        };
         drop(decode(&abyss, &lim).unwrap());
         let mut too_deep = hex(&"81".repeat(17));
         too_deep.push(0);
-        assert_eq!(decode(&too_deep, &Limits::default()).unwrap_err().code, "limit_exceeded");
-        let lim = Limits { max_depth: 0, max_items: 0, max_string_bytes: 0 };
+        assert_eq!(
+            decode(&too_deep, &Limits::default()).unwrap_err().code,
+            "limit_exceeded"
+        );
+        let lim = Limits {
+            max_depth: 0,
+            max_items: 0,
+            max_string_bytes: 0,
+        };
         assert_eq!(decode(&hex("80"), &lim).unwrap_err().code, "limit_exceeded");
-        assert_eq!(decode(&hex("41ff"), &lim).unwrap_err().code, "limit_exceeded");
+        assert_eq!(
+            decode(&hex("41ff"), &lim).unwrap_err().code,
+            "limit_exceeded"
+        );
         assert_eq!(decode(&hex("40"), &lim), Ok(Value::Bytes(b"")));
-        let neg = Limits { max_depth: 1, max_items: -1, max_string_bytes: -1 };
+        let neg = Limits {
+            max_depth: 1,
+            max_items: -1,
+            max_string_bytes: -1,
+        };
         assert_eq!(decode(&hex("80"), &neg).unwrap_err().code, "limit_exceeded");
         assert_eq!(decode(&hex("40"), &neg).unwrap_err().code, "limit_exceeded");
     }
@@ -507,5 +598,115 @@ mod tests {
         assert_eq!(err.message, "map keys not in bytewise order (at byte 4)");
         let err = decode(&hex("0102"), &Limits::default()).unwrap_err();
         assert_eq!(err.message, "1 bytes after the item (at byte 1)");
+    }
+}
+
+/// The deterministic encoding of `value` (RFC 8949 section 4.2.1), for tests and fuzzing: the
+/// decoder accepts exactly what this produces, so `encode(decode(b)) == b` whenever `decode(b)`
+/// returns. Map pairs are written in their stored order (a decoded map is already sorted).
+pub fn encode(value: &Value<'_>) -> Vec<u8> {
+    fn head(major: u8, arg: u64, out: &mut Vec<u8>) {
+        let mt = major << 5;
+        if arg < 24 {
+            out.push(mt | arg as u8);
+        } else if arg < 0x100 {
+            out.extend_from_slice(&[mt | 24, arg as u8]);
+        } else if arg < 0x1_0000 {
+            out.push(mt | 25);
+            out.extend_from_slice(&(arg as u16).to_be_bytes());
+        } else if arg < 0x1_0000_0000 {
+            out.push(mt | 26);
+            out.extend_from_slice(&(arg as u32).to_be_bytes());
+        } else {
+            out.push(mt | 27);
+            out.extend_from_slice(&arg.to_be_bytes());
+        }
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![value];
+    while let Some(item) = todo.pop() {
+        match item {
+            Value::Uint(n) => head(UINT, *n, &mut out),
+            Value::Nint(n) => head(NINT, *n, &mut out),
+            Value::Bytes(b) => {
+                head(BYTES, b.len() as u64, &mut out);
+                out.extend_from_slice(b);
+            }
+            Value::Text(t) => {
+                head(TEXT, t.len() as u64, &mut out);
+                out.extend_from_slice(t.as_bytes());
+            }
+            Value::Bool(false) => out.push(FALSE),
+            Value::Bool(true) => out.push(TRUE),
+            Value::Null => out.push(NULL),
+            Value::Array(items) => {
+                head(ARRAY, items.len() as u64, &mut out);
+                todo.extend(items.iter().rev());
+            }
+            Value::Map(pairs) => {
+                head(MAP, pairs.len() as u64, &mut out);
+                for (k, v) in pairs.iter().rev() {
+                    todo.push(v);
+                    todo.push(k);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn limits() -> Limits {
+        Limits {
+            max_depth: 64,
+            max_items: 1 << 20,
+            max_string_bytes: 1 << 20,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+        /// Any bytes: a value that re-encodes to exactly those bytes (one encoding per value,
+        /// spec 5.2), or a refusal with a CBOR or limit code; never a panic.
+        #[test]
+        fn accepted_means_canonical(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let result = decode(&data, &limits());
+            match &result {
+                Ok(value) => prop_assert!(encode(value) == data),
+                Err(e) => prop_assert!(e.code.starts_with("cbor_") || e.code == "limit_exceeded"),
+            }
+        }
+
+        /// Canonical encodings with one byte changed: the same two outcomes.
+        #[test]
+        fn one_byte_changed(
+            items in proptest::collection::vec((any::<u64>(), ".{0,8}", any::<bool>()), 1..8),
+            at in any::<prop::sample::Index>(),
+            to in any::<u8>(),
+        ) {
+            let owned: Vec<Vec<u8>> = items.iter().map(|(n, t, _)| {
+                encode(&Value::Array(vec![Value::Uint(*n), Value::Text(t)]))
+            }).collect();
+            let mut pairs: Vec<(Value<'_>, Value<'_>)> = Vec::new();
+            for (i, (n, _, b)) in items.iter().enumerate() {
+                pairs.push((Value::Uint(i as u64), Value::Array(vec![
+                    Value::Bytes(&owned[i]), Value::Nint(*n), Value::Bool(*b), Value::Null,
+                ])));
+            }
+            let mut data = encode(&Value::Map(pairs));
+            prop_assert!(decode(&data, &limits()).is_ok());
+            let i = at.index(data.len());
+            data[i] = to;
+            let result = decode(&data, &limits());
+            match &result {
+                Ok(value) => prop_assert!(encode(value) == data),
+                Err(e) => prop_assert!(e.code.starts_with("cbor_") || e.code == "limit_exceeded"),
+            }
+        }
     }
 }

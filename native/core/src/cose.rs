@@ -39,8 +39,9 @@ pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
 
 /// The Sig_structure with `external_aad` (RFC 9052 section 4.4).
 pub fn sig_structure_aad(protected: &[u8], external_aad: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut out =
-        Vec::with_capacity(SIG1_PREFIX.len() + 27 + protected.len() + external_aad.len() + payload.len());
+    let mut out = Vec::with_capacity(
+        SIG1_PREFIX.len() + 27 + protected.len() + external_aad.len() + payload.len(),
+    );
     out.extend_from_slice(SIG1_PREFIX);
     cbor::bytes_head(protected.len(), &mut out);
     out.extend_from_slice(protected);
@@ -72,15 +73,28 @@ pub fn decode_sign1<'a>(data: &'a [u8], limits: &Limits) -> Result<Sign1<'a>> {
     };
     if !matches!(unprotected, Value::Map(pairs) if pairs.is_empty()) {
         // spec 5.4: nothing unauthenticated rides along (no kid hints, no x5chain)
-        return Err(Error::decode("unknown_field", "COSE_Sign1 unprotected header must be empty"));
+        return Err(Error::decode(
+            "unknown_field",
+            "COSE_Sign1 unprotected header must be empty",
+        ));
     }
     let (alg, typ) = protected_header(protected, limits.max_string_bytes)?;
-    Ok(Sign1 { alg, typ, protected, payload, signature })
+    Ok(Sign1 {
+        alg,
+        typ,
+        protected,
+        payload,
+        signature,
+    })
 }
 
 /// (alg, typ) of a protected header (R-5.4-2).
 pub fn protected_header(protected: &[u8], max_string_bytes: i128) -> Result<(i128, &str)> {
-    let header_limits = Limits { max_depth: 2, max_items: 8, max_string_bytes };
+    let header_limits = Limits {
+        max_depth: 2,
+        max_items: 8,
+        max_string_bytes,
+    };
     let header = cbor::decode(protected, &header_limits)?;
     let Value::Map(pairs) = &header else {
         return Err(schema("COSE protected header must be a map"));
@@ -120,7 +134,10 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     // protected {1: -8, 16: "t"} = a2 01 27 10 61 74
@@ -135,7 +152,10 @@ mod tests {
         let limits = Limits::default();
         let data = sign1(PROT, "a0");
         let s = decode_sign1(&data, &limits).unwrap();
-        assert_eq!((s.alg, s.typ, s.payload, s.signature), (-8, "t", &b"a"[..], &[0u8, 0][..]));
+        assert_eq!(
+            (s.alg, s.typ, s.payload, s.signature),
+            (-8, "t", &b"a"[..], &[0u8, 0][..])
+        );
         let code = |d: &[u8]| decode_sign1(d, &limits).unwrap_err().code;
         assert_eq!(code(&sign1(PROT, "a10100")), "unknown_field");
         assert_eq!(code(&sign1(PROT, "80")), "unknown_field");
@@ -154,6 +174,9 @@ mod tests {
     #[test]
     fn sig_structure_bytes() {
         let tbs = sig_structure(&[0xa0], b"xy");
-        assert_eq!(tbs, [&b"\x84\x6aSignature1"[..], &[0x41, 0xa0, 0x40, 0x42], b"xy"].concat());
+        assert_eq!(
+            tbs,
+            [&b"\x84\x6aSignature1"[..], &[0x41, 0xa0, 0x40, 0x42], b"xy"].concat()
+        );
     }
 }

@@ -72,13 +72,23 @@ pub fn public_key(raw: &[u8]) -> Result<VerifyingKey> {
         ));
     };
     if let Some(problem) = encoding_problem(&bytes) {
-        return Err(Error::key("key_invalid", format!("Ed25519 public key: {problem}")));
+        return Err(Error::key(
+            "key_invalid",
+            format!("Ed25519 public key: {problem}"),
+        ));
     }
     if CompressedEdwardsY(bytes).decompress().is_none() {
-        return Err(Error::key("key_invalid", "Ed25519 public key: not a point on the curve"));
+        return Err(Error::key(
+            "key_invalid",
+            "Ed25519 public key: not a point on the curve",
+        ));
     }
-    VerifyingKey::from_bytes(&bytes)
-        .map_err(|_| Error::key("key_invalid", "Ed25519 public key: not a point on the curve"))
+    VerifyingKey::from_bytes(&bytes).map_err(|_| {
+        Error::key(
+            "key_invalid",
+            "Ed25519 public key: not a point on the curve",
+        )
+    })
 }
 
 /// Check `signature` over `message` under an imported key (spec 3.4 rules 1, 2, 3, 4, 6).
@@ -92,7 +102,10 @@ pub fn verify(key: &VerifyingKey, signature: &[u8], message: &[u8]) -> Result<()
     let mut s = [0u8; 32];
     s.copy_from_slice(&sig[32..]);
     if bool::from(Scalar::from_canonical_bytes(s).is_none()) {
-        return Err(Error::signature("signature_malformed", "Ed25519 signature: S >= L"));
+        return Err(Error::signature(
+            "signature_malformed",
+            "Ed25519 signature: S >= L",
+        ));
     }
     let mut r = [0u8; 32];
     r.copy_from_slice(&sig[..32]);
@@ -111,7 +124,10 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     // RFC 8032 section 7.1, test 2
@@ -123,14 +139,20 @@ mod tests {
     fn rfc8032_test2() {
         let key = public_key(&hex(PK)).unwrap();
         verify(&key, &hex(SIG), &[0x72]).unwrap();
-        assert_eq!(verify(&key, &hex(SIG), &[0x73]).unwrap_err().code, "signature_invalid");
+        assert_eq!(
+            verify(&key, &hex(SIG), &[0x73]).unwrap_err().code,
+            "signature_invalid"
+        );
     }
 
     #[test]
     fn strict_rules() {
         let key = public_key(&hex(PK)).unwrap();
         let sig = hex(SIG);
-        assert_eq!(verify(&key, &sig[..63], b"r").unwrap_err().code, "signature_malformed");
+        assert_eq!(
+            verify(&key, &sig[..63], b"r").unwrap_err().code,
+            "signature_malformed"
+        );
         // S + L: the malleated twin (R-3.4-2)
         let l = hex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
         let mut twin = sig.clone();
@@ -140,23 +162,35 @@ mod tests {
             twin[32 + i] = v as u8;
             carry = v >> 8;
         }
-        assert_eq!(verify(&key, &twin, &[0x72]).unwrap_err().code, "signature_malformed");
+        assert_eq!(
+            verify(&key, &twin, &[0x72]).unwrap_err().code,
+            "signature_malformed"
+        );
         // R of small order, or non-canonical (R-3.4-3, R-3.4-4)
         for r in SMALL_ORDER_Y {
             let mut bad = sig.clone();
             bad[..32].copy_from_slice(&r);
-            assert_eq!(verify(&key, &bad, &[0x72]).unwrap_err().code, "signature_malformed");
+            assert_eq!(
+                verify(&key, &bad, &[0x72]).unwrap_err().code,
+                "signature_malformed"
+            );
         }
         let mut bad = sig.clone();
         bad[..32].copy_from_slice(&[0xff; 32]);
-        assert_eq!(verify(&key, &bad, &[0x72]).unwrap_err().code, "signature_malformed");
+        assert_eq!(
+            verify(&key, &bad, &[0x72]).unwrap_err().code,
+            "signature_malformed"
+        );
         // keys: small order, non-canonical, off the curve (R-3.4-3 to R-3.4-5)
         for a in SMALL_ORDER_Y {
             assert_eq!(public_key(&a).unwrap_err().code, "key_invalid");
         }
         let mut one_signed = SMALL_ORDER_Y[1];
         one_signed[31] |= 0x80;
-        assert!(public_key(&one_signed).unwrap_err().message.contains("sign bit"));
+        assert!(public_key(&one_signed)
+            .unwrap_err()
+            .message
+            .contains("sign bit"));
         // y = p + 1 (non-canonical 1): dalek's from_bytes alone would take it
         let mut p_plus_1 = [0xffu8; 32];
         p_plus_1[0] = 0xee;
@@ -165,7 +199,10 @@ mod tests {
         assert_eq!(public_key(&p_plus_1).unwrap_err().code, "key_invalid");
         let mut off = [0u8; 32];
         off[0] = 2; // y = 2 has no x on edwards25519
-        assert_eq!(public_key(&off).unwrap_err().message, "Ed25519 public key: not a point on the curve");
+        assert_eq!(
+            public_key(&off).unwrap_err().message,
+            "Ed25519 public key: not a point on the curve"
+        );
         assert_eq!(public_key(&[0; 31]).unwrap_err().code, "key_invalid");
     }
 }

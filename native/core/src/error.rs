@@ -24,15 +24,27 @@ pub struct Error {
 
 impl Error {
     pub fn decode(code: &'static str, message: impl Into<String>) -> Self {
-        Error { kind: Kind::Decode, code, message: message.into() }
+        Error {
+            kind: Kind::Decode,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn key(code: &'static str, message: impl Into<String>) -> Self {
-        Error { kind: Kind::Key, code, message: message.into() }
+        Error {
+            kind: Kind::Key,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn signature(code: &'static str, message: impl Into<String>) -> Self {
-        Error { kind: Kind::Signature, code, message: message.into() }
+        Error {
+            kind: Kind::Signature,
+            code,
+            message: message.into(),
+        }
     }
 }
 

@@ -32,7 +32,10 @@ pub fn public_key(raw: &[u8]) -> Result<VerifyingKey> {
     }
     // big-endian byte arrays of equal length compare as the integers they spell
     if raw[1..33] >= P[..] || raw[33..] >= P[..] {
-        return Err(Error::key("key_invalid", "P-256 public key: coordinate not below p"));
+        return Err(Error::key(
+            "key_invalid",
+            "P-256 public key: coordinate not below p",
+        ));
     }
     VerifyingKey::from_sec1_bytes(raw)
         .map_err(|_| Error::key("key_invalid", "P-256 public key: not a point on the curve"))
@@ -49,13 +52,22 @@ pub fn verify(key: &VerifyingKey, signature: &[u8], message: &[u8]) -> Result<()
     let (r, s) = signature.split_at(32);
     let zero = [0u8; 32];
     if r == zero || r >= &N[..] {
-        return Err(Error::signature("signature_malformed", "ES256 signature: r not in [1, n-1]"));
+        return Err(Error::signature(
+            "signature_malformed",
+            "ES256 signature: r not in [1, n-1]",
+        ));
     }
     if s == zero || s >= &N[..] {
-        return Err(Error::signature("signature_malformed", "ES256 signature: s not in [1, n-1]"));
+        return Err(Error::signature(
+            "signature_malformed",
+            "ES256 signature: s not in [1, n-1]",
+        ));
     }
     if s > &HALF_N[..] {
-        return Err(Error::signature("signature_malformed", "ES256 signature: s is high (> n/2)"));
+        return Err(Error::signature(
+            "signature_malformed",
+            "ES256 signature: s is high (> n/2)",
+        ));
     }
     let invalid = || Error::signature("signature_invalid", "ES256 signature does not verify");
     let sig = Signature::from_slice(signature).map_err(|_| invalid())?;
@@ -77,21 +89,42 @@ mod tests {
         let sig = sig.normalize_s().unwrap_or(sig);
         let bytes = sig.to_bytes();
         verify(&key, &bytes, b"m").unwrap();
-        assert_eq!(verify(&key, &bytes, b"x").unwrap_err().code, "signature_invalid");
+        assert_eq!(
+            verify(&key, &bytes, b"x").unwrap_err().code,
+            "signature_invalid"
+        );
         // (r, n - s) is the high twin: valid mathematically, refused (R-3.5-3)
         let high = Signature::from_scalars(sig.r(), -*sig.s()).unwrap();
         let err = verify(&key, &high.to_bytes(), b"m").unwrap_err();
-        assert_eq!((err.code, err.message.as_str()), ("signature_malformed", "ES256 signature: s is high (> n/2)"));
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            ("signature_malformed", "ES256 signature: s is high (> n/2)")
+        );
         let mut zero_r = bytes.to_vec();
         zero_r[..32].fill(0);
-        assert!(verify(&key, &zero_r, b"m").unwrap_err().message.contains("r not in"));
+        assert!(verify(&key, &zero_r, b"m")
+            .unwrap_err()
+            .message
+            .contains("r not in"));
         let mut n_s = bytes.to_vec();
         n_s[32..].copy_from_slice(&N);
-        assert!(verify(&key, &n_s, b"m").unwrap_err().message.contains("s not in"));
-        assert_eq!(verify(&key, &bytes[..63], b"m").unwrap_err().code, "signature_malformed");
-        assert_eq!(public_key(&raw.as_bytes()[..64]).unwrap_err().code, "key_invalid");
+        assert!(verify(&key, &n_s, b"m")
+            .unwrap_err()
+            .message
+            .contains("s not in"));
+        assert_eq!(
+            verify(&key, &bytes[..63], b"m").unwrap_err().code,
+            "signature_malformed"
+        );
+        assert_eq!(
+            public_key(&raw.as_bytes()[..64]).unwrap_err().code,
+            "key_invalid"
+        );
         let mut off = raw.as_bytes().to_vec();
         off[64] ^= 1;
-        assert_eq!(public_key(&off).unwrap_err().message, "P-256 public key: not a point on the curve");
+        assert_eq!(
+            public_key(&off).unwrap_err().message,
+            "P-256 public key: not a point on the curve"
+        );
     }
 }

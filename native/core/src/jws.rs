@@ -20,18 +20,31 @@ pub struct Parts<'a> {
 /// Split `data` after the checks that precede the header's (size cap, three parts, ASCII).
 pub fn split(data: &[u8], max_bytes: i128) -> Result<Parts<'_>> {
     if data.len() as i128 > max_bytes {
-        return Err(Error::decode("limit_exceeded", format!("JWS over {max_bytes} bytes")));
+        return Err(Error::decode(
+            "limit_exceeded",
+            format!("JWS over {max_bytes} bytes"),
+        ));
     }
     let mut it = data.split(|&b| b == b'.');
     let (Some(header), Some(payload), Some(signature), None) =
         (it.next(), it.next(), it.next(), it.next())
     else {
-        return Err(Error::decode("schema_invalid", "JWS compact has exactly three parts"));
+        return Err(Error::decode(
+            "schema_invalid",
+            "JWS compact has exactly three parts",
+        ));
     };
     if !data.is_ascii() {
-        return Err(Error::decode("base64_invalid", "JWS compact is not ASCII base64url"));
+        return Err(Error::decode(
+            "base64_invalid",
+            "JWS compact is not ASCII base64url",
+        ));
     }
-    Ok(Parts { header, payload, signature })
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+    })
 }
 
 /// The payload and signature bytes, once the header passed.
@@ -56,10 +69,16 @@ mod tests {
         assert_eq!(split(b"a.b.c", 4).err().unwrap().code, "limit_exceeded");
         assert_eq!(split(b"a.b", 100).err().unwrap().code, "schema_invalid");
         assert_eq!(split(b"a.b.c.d", 100).err().unwrap().code, "schema_invalid");
-        assert_eq!(split("é.b.c".as_bytes(), 100).err().unwrap().code, "base64_invalid");
+        assert_eq!(
+            split("é.b.c".as_bytes(), 100).err().unwrap().code,
+            "base64_invalid"
+        );
         let parts = split(b"e30.Zg.Zm8", 100).unwrap();
         assert_eq!(parts.header, b"e30");
-        assert_eq!(decode_parts(&parts).unwrap(), (b"f".to_vec(), b"fo".to_vec()));
+        assert_eq!(
+            decode_parts(&parts).unwrap(),
+            (b"f".to_vec(), b"fo".to_vec())
+        );
         assert_eq!(signing_input(b"e30.Zg.Zm8"), b"e30.Zg");
     }
 }

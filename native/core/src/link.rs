@@ -33,15 +33,25 @@ pub fn open<'a>(data: &'a [u8], typ: &str, limits: &ObjectLimits) -> Result<Open
         ));
     }
     // the payload is a byte string of the array: it may be as long as the object
-    let envelope_limits = Limits { max_string_bytes: limits.max_object_bytes, ..limits.cbor };
+    let envelope_limits = Limits {
+        max_string_bytes: limits.max_object_bytes,
+        ..limits.cbor
+    };
     let sign1 = cose::decode_sign1(data, &envelope_limits)?;
     if sign1.typ != typ {
         let found: String = sign1.typ.chars().take(60).collect();
-        return Err(Error::decode("type_mismatch", format!("expected {typ}, found {found}")));
+        return Err(Error::decode(
+            "type_mismatch",
+            format!("expected {typ}, found {found}"),
+        ));
     }
     let algorithm = alg::by_cose(sign1.alg)?;
     let payload = cbor::decode(sign1.payload, &limits.cbor)?;
-    Ok(Opened { algorithm, sign1, payload })
+    Ok(Opened {
+        algorithm,
+        sign1,
+        payload,
+    })
 }
 
 /// A public key imported under the rules of its scheme (spec 3.4, 3.5).
@@ -90,7 +100,10 @@ pub fn open_and_verify<'a>(
     if opened.algorithm.scheme != key.scheme() {
         return Err(Error::key(
             "alg_not_allowed",
-            format!("object uses {}, but its key is another algorithm", opened.algorithm.name),
+            format!(
+                "object uses {}, but its key is another algorithm",
+                opened.algorithm.name
+            ),
         ));
     }
     key.verify(opened.sign1.signature, &opened.sign1.to_be_signed())?;
