@@ -16,6 +16,7 @@ where a missing core is a failure: CI must prove both paths.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -451,6 +452,90 @@ def _ed_key_raw() -> bytes:
     from agentchain.testing import seeded_key
 
     return seeded_key("native").public_key.raw()
+
+
+def test_mixed_order_keys(native: _native.Backend) -> None:
+    # R-3.4-6: a key with a small-order component (A + T, T of order 8) is accepted, and the
+    # cofactorless equation holds under it exactly when 8 divides k: both paths agree
+    from tests.test_crypto import BASE, ORDER8, L, ed_add, ed_encode, ed_mul
+
+    secret, nonce = 0x1234567 * 8 + 3, 0xABCDEF
+    mixed = ed_encode(ed_add(ed_mul(secret, BASE), ORDER8[0]))
+    keys = _same_key(native, "EdDSA", mixed)
+    r_enc = ed_encode(ed_mul(nonce, BASE))
+    verdicts = set()
+    for i in range(24):
+        message = b"mixed %d" % i
+        k = int.from_bytes(hashlib.sha512(r_enc + mixed + message).digest(), "little") % L
+        signature = r_enc + ((nonce + k * secret) % L).to_bytes(32, "little")
+        want = outcome(keys[0].verify, signature, message)
+        assert outcome(keys[1].verify, signature, message) == want
+        assert (want[0] == "ok") == (k % 8 == 0)
+        verdicts.add(want[0])
+    assert verdicts == {"ok", "error"}
+
+
+def test_vector_chains_one_call(native: _native.Backend) -> None:
+    # R-3.4-1 R-3.4-2 R-3.4-3 R-3.4-4 R-3.5-2 R-3.5-3 R-5.3-2 R-5.4-4: every link and
+    # invocation of the vectors, checked under its signer's key in one native call
+    # (verify_cose) and by the reference (codec._open, SHA-256, PublicKey.verify)
+    from agentchain.crypto import PrivateKey
+
+    core: Any = getattr(native, "_core")  # noqa: B009
+    kw = {
+        "max_object_bytes": LIMITS.max_object_bytes,
+        "max_depth": LIMITS.max_cbor_depth,
+        "max_items": LIMITS.max_cbor_items,
+        "max_string_bytes": LIMITS.max_string_bytes,
+    }
+    checked: dict[str, int] = {}
+    for path in sorted(VECTORS.glob("*.json")):
+        for case in json.loads(path.read_text(encoding="utf-8")).get("cases", []):
+            if case.get("encoding") != "cbor":
+                continue
+            anchors = {}
+            for spec in case.get("keys", {}).values():
+                if "seed" in spec:
+                    public = PrivateKey.from_seed(
+                        bytes.fromhex(spec["seed"]), spec["alg"]
+                    ).public_key
+                    anchors[public.thumbprint] = public
+            for step in case.get("steps", []):
+                text = step.get("presentation", {}).get("text")
+                try:
+                    p = codec.decode_presentation_unverified(text)
+                except (AgentchainError, TypeError):
+                    continue
+                signers = [anchors.get(p.links[0].claims.issuer)]
+                signers += [link.claims.holder for link in p.links[:-1]]
+                objects = [(link.encoded, codec.TYP_LINK) for link in p.links]
+                if p.invocation is not None:
+                    signers.append(p.links[-1].claims.holder)
+                    objects.append((p.invocation.encoded, codec.TYP_INVOCATION))
+                for signer, (data, typ) in zip(signers, objects, strict=True):
+                    if signer is None:
+                        continue
+                    kind = "link" if typ == codec.TYP_LINK else "invocation"
+
+                    def reference(d: bytes = data, k: str = kind, key: Any = signer) -> Any:
+                        envelope, claims = codec._open(d, k, LIMITS)
+                        if envelope.alg != key.alg:
+                            raise InvalidKey("alg_not_allowed", "not the key's algorithm")
+                        key.verify(envelope.signature, envelope.signed)
+                        return (envelope.alg, strict(claims), hashlib.sha256(d).digest())
+
+                    def candidate(d: bytes = data, t: str = typ, key: Any = signer) -> Any:
+                        native_key = core.PublicKey(key.alg, key.raw())
+                        alg, claims, digest = core.verify_cose(d, t, native_key, **kw)
+                        return (alg, strict(claims), digest)
+
+                    want = _open_outcome(reference)
+                    assert _open_outcome(candidate) == want, (case["id"], kind)
+                    checked[want[2] if want[0] == "error" else "ok"] = 1 + checked.get(
+                        want[2] if want[0] == "error" else "ok", 0
+                    )
+    assert checked.get("ok", 0) > 100
+    assert {"signature_malformed", "signature_invalid"} <= set(checked), checked
 
 
 # --------------------------------------------------------------------------
