@@ -12,7 +12,7 @@ Rows (per row, the median of timed batches, in five interleaved rounds; the best
 - signature floors: Ed25519 through libsodium (PyNaCl, crypto_sign_open, the Python path's
   backend), the reference's PublicKey.verify (its strict checks, then libsodium), and
   ed25519-dalek with the same strict checks (agentchain_native.PublicKey.verify); ES256 through
-  OpenSSL (the reference) and the p256 crate;
+  OpenSSL (the reference) and ring (keys validated by the p256 crate);
 - one hop: the reference's decode, digest and verify of the link (codec._open, SHA-256,
   PublicKey.verify) against agentchain_native.verify_cose (the same in one call), each over
   its own signature floor. The claims layer (codec.decode_link_claims) is shown apart: it is
@@ -125,7 +125,7 @@ def measure() -> dict[str, Any]:
             "EdDSA", raw, signature, signed
         ),
         "ES256 pure (OpenSSL)": lambda: es_key.public_key.verify(es_sig, signed),
-        "ES256 native (p256)": lambda: es_native.verify(es_sig, signed),
+        "ES256 native (ring)": lambda: es_native.verify(es_sig, signed),
         "hop pure (open + digest + verify)": pure_hop,
         "hop native (verify_cose, one call)": lambda: native.verify_cose(
             data, typ, native_key, **limits

@@ -57,7 +57,7 @@ pub fn open<'a>(data: &'a [u8], typ: &str, limits: &ObjectLimits) -> Result<Open
 /// A public key imported under the rules of its scheme (spec 3.4, 3.5).
 pub enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
-    Es256(p256::ecdsa::VerifyingKey),
+    Es256(es256::VerifyingKey),
 }
 
 impl PublicKey {
