@@ -538,6 +538,22 @@ def test_vector_chains_one_call(native: _native.Backend) -> None:
     assert {"signature_malformed", "signature_invalid"} <= set(checked), checked
 
 
+def test_input_types(native: _native.Backend) -> None:
+    # the reference takes any bytes-like input (it snapshots it with bytes()) and refuses
+    # others with the TypeError of bytes(); the native core does the same
+    data = cbor.encode({1: [b"x", "y", -(2**64), 2**64 - 1, None, True]})
+    for form in (bytearray(data), memoryview(data)):
+        same_cbor(native, form)  # type: ignore[arg-type]
+        same(native, "decode_sign1", form, **SIGN1)
+    for backend in (PURE, native):
+        with pytest.raises(TypeError):
+            backend.cbor_decode("a string")  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            backend.b64decode(b"Zm9v")  # type: ignore[arg-type]
+    # a str with a lone surrogate is no base64url on either path
+    same(native, "b64decode", "Zm\udc80v")
+
+
 # --------------------------------------------------------------------------
 # selection
 
