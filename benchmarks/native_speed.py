@@ -4,7 +4,7 @@
     python benchmarks/native_speed.py            # medians in microseconds, and the ratios
     python benchmarks/native_speed.py --json
 
-Rows (per row, the median of timed batches, in five interleaved rounds; the best round):
+Rows (per row, the median of timed batches, in interleaved rounds (9 by default); the best round):
 
 - decode: the link's payload through cbor.decode, the link through decode_sign1, and the CBOR
   branch of codec._open (size, COSE_Sign1, typ, alg, payload, Sig_structure) against
@@ -66,7 +66,7 @@ def median_us(fn: Callable[[], object], batch: int = 200, batches: int = 41) -> 
     return statistics.median(samples)
 
 
-def measure() -> dict[str, Any]:
+def measure(rounds: int = 9) -> dict[str, Any]:
     import agentchain_native as native  # noqa: PLC0415  (needs pip install ./native)
 
     data, signer, case_id = real_link()
@@ -137,7 +137,7 @@ def measure() -> dict[str, Any]:
     }
     # interleave: every row once per round, so drift hits them alike
     results: dict[str, list[float]] = {name: [] for name in rows}
-    for _ in range(5):
+    for _ in range(rounds):
         for name, fn in rows.items():
             results[name].append(median_us(fn, batch=100, batches=15))
     # the best round: on a shared machine, other load only ever adds time
@@ -165,8 +165,10 @@ def measure() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON")
-    result = measure()
-    if parser.parse_args().json:
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (best kept)")
+    options = parser.parse_args()
+    result = measure(options.rounds)
+    if options.json:
         print(json.dumps(result, indent=2))
         return
     print(f"link: {result['link']['case']}, {result['link']['bytes']} bytes")
