@@ -554,6 +554,32 @@ def test_input_types(native: _native.Backend) -> None:
     same(native, "b64decode", "Zm\udc80v")
 
 
+def test_verify_from_threads(native: _native.Backend) -> None:
+    # native verification releases the GIL during the curve arithmetic: from several threads
+    # at once, every answer is still the reference's
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agentchain.testing import seeded_key
+
+    keys = [
+        seeded_key(f"threads{i}", algorithm=alg) for i in range(4) for alg in ("EdDSA", "ES256")
+    ]
+    jobs = []
+    for i, key in enumerate(keys):
+        message = b"thread %d" % i
+        signature = key.sign(message)
+        jobs += [(key, signature, message), (key, signature, message + b"!")]
+
+    def answer(job: tuple[Any, bytes, bytes]) -> Outcome:
+        key, signature, message = job
+        return outcome(native.public_key(key.alg, key.public_key.raw()).verify, signature, message)
+
+    expected = [outcome(key.public_key.verify, sig, msg) for key, sig, msg in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            assert list(pool.map(answer, jobs)) == expected
+
+
 # --------------------------------------------------------------------------
 # selection
 

@@ -258,9 +258,10 @@ impl PublicKey {
     }
 
     /// Return None if `signature` is valid for `message`, else raise `SignatureError`.
+    /// The GIL is released while the curve arithmetic runs, as PyNaCl does for libsodium.
     fn verify(&self, py: Python<'_>, signature: &[u8], message: &[u8]) -> PyResult<()> {
-        self.key
-            .verify(signature, message)
+        let key = &self.key;
+        py.allow_threads(|| key.verify(signature, message))
             .map_err(|e| raise(py, e))
     }
 }
@@ -268,8 +269,11 @@ impl PublicKey {
 /// Import and verify in one call: `PublicKey(alg, raw).verify(signature, message)`.
 #[pyfunction]
 fn verify(py: Python<'_>, alg: &str, raw: &[u8], signature: &[u8], message: &[u8]) -> PyResult<()> {
-    let (key, _) = link::PublicKey::import(alg, raw).map_err(|e| raise(py, e))?;
-    key.verify(signature, message).map_err(|e| raise(py, e))
+    py.allow_threads(|| {
+        let (key, _) = link::PublicKey::import(alg, raw)?;
+        key.verify(signature, message)
+    })
+    .map_err(|e| raise(py, e))
 }
 
 fn object_limits(
@@ -315,7 +319,8 @@ fn open_cose<'py>(
 }
 
 /// One hop's native work in one call: `open_cose`, the algorithm bound to `key`, the
-/// signature over the Sig_structure, and the digest. Returns `(alg, claims, digest)`.
+/// signature over the Sig_structure, and the digest, without the GIL until the claims are
+/// built. Returns `(alg, claims, digest)`.
 #[pyfunction]
 #[pyo3(signature = (data, typ, key, *, max_object_bytes, max_depth, max_items, max_string_bytes))]
 fn verify_cose<'py>(
@@ -330,8 +335,11 @@ fn verify_cose<'py>(
     let py = data.py();
     let data = as_bytes(data)?;
     let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
-    let (opened, digest) =
-        link::open_and_verify(data.as_bytes(), typ, &key.key, &lim).map_err(|e| raise(py, e))?;
+    // `data` is an immutable bytes object: its buffer may be read without the GIL
+    let bytes = data.as_bytes();
+    let (opened, digest) = py
+        .allow_threads(|| link::open_and_verify(bytes, typ, &key.key, &lim))
+        .map_err(|e| raise(py, e))?;
     (
         opened.algorithm.name,
         to_python(py, &opened.payload)?,
