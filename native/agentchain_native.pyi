@@ -48,5 +48,6 @@ def verify_cose(
 
 class PublicKey:
     alg: str
+    thumbprint: bytes
     def __init__(self, alg: str, raw: bytes) -> None: ...
     def verify(self, signature: bytes, message: bytes) -> None: ...

@@ -394,6 +394,17 @@ def test_edge_keys(native: _native.Backend) -> None:
             _same_key(native, alg, raw)
 
 
+def test_thumbprints(native: _native.Backend) -> None:
+    # spec 3.2: the native key's RFC 7638 thumbprint is the reference's, for both algorithms
+    from agentchain.testing import seeded_key
+
+    for i in range(6):
+        for alg in ("EdDSA", "ES256"):
+            public = seeded_key(f"thumb{i}", algorithm=alg).public_key
+            native_key: Any = native.public_key(alg, public.raw())
+            assert native_key.thumbprint == public.thumbprint
+
+
 def _same_verify(native: _native.Backend, keys: tuple[Any, Any], sig: bytes, msg: bytes) -> None:
     pure_key, native_key = keys
     assert (pure_key is None) == (native_key is None)

@@ -257,6 +257,12 @@ impl PublicKey {
         })
     }
 
+    /// The RFC 7638 thumbprint (spec 3.2), as `agentchain.crypto.PublicKey.thumbprint`.
+    #[getter]
+    fn thumbprint<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.key.thumbprint())
+    }
+
     /// Return None if `signature` is valid for `message`, else raise `SignatureError`.
     /// The GIL is released while the curve arithmetic runs, as PyNaCl does for libsodium.
     fn verify(&self, py: Python<'_>, signature: &[u8], message: &[u8]) -> PyResult<()> {

@@ -15,6 +15,23 @@ fn value(c: u8) -> Option<u8> {
     }
 }
 
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The one unpadded base64url spelling of `data`.
+pub fn encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
 fn invalid() -> Error {
     Error::decode("base64_invalid", "not unpadded base64url")
 }
@@ -57,7 +74,7 @@ pub fn decode(text: &[u8]) -> Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use super::{decode, encode};
 
     #[test]
     fn rfc4648_vectors_unpadded() {
@@ -71,6 +88,7 @@ mod tests {
             ("Zm9vYmFy", "foobar"),
         ] {
             assert_eq!(decode(text.as_bytes()).unwrap(), data.as_bytes());
+            assert_eq!(encode(data.as_bytes()), text);
         }
         assert_eq!(decode(b"-_8").unwrap(), vec![0xfb, 0xff]);
     }

@@ -27,6 +27,13 @@ const HALF_N: [u8; 32] = [
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyingKey([u8; 65]);
 
+impl VerifyingKey {
+    /// The 65-byte uncompressed point.
+    pub fn raw(&self) -> &[u8; 65] {
+        &self.0
+    }
+}
+
 /// Import the 65-byte uncompressed point `04 || x || y`, or `key_invalid`.
 pub fn public_key(raw: &[u8]) -> Result<VerifyingKey> {
     if raw.len() != 65 || raw[0] != 0x04 {

@@ -8,7 +8,7 @@ use crate::alg::{self, Algorithm, Scheme};
 use crate::cbor::{self, Limits, Value};
 use crate::cose::{self, Sign1};
 use crate::error::{Error, Result};
-use crate::{ed25519, es256};
+use crate::{b64, ed25519, es256};
 
 /// The limits `codec._open` applies to one signed object (spec 5.6).
 #[derive(Clone, Copy, Debug)]
@@ -76,6 +76,26 @@ impl PublicKey {
             PublicKey::Ed25519(_) => Scheme::Ed25519,
             PublicKey::Es256(_) => Scheme::Es256,
         }
+    }
+
+    /// The RFC 7638 thumbprint: SHA-256 of the required JWK members, sorted, no whitespace
+    /// (spec 3.2: a principal's identifier, what a link's issuer names).
+    pub fn thumbprint(&self) -> [u8; 32] {
+        let jwk = match self {
+            PublicKey::Ed25519(key) => format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                b64::encode(key.as_bytes())
+            ),
+            PublicKey::Es256(key) => {
+                let raw = key.raw();
+                format!(
+                    r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+                    b64::encode(&raw[1..33]),
+                    b64::encode(&raw[33..])
+                )
+            }
+        };
+        crate::sha256(jwk.as_bytes())
     }
 
     /// Check `signature` over `message` (raises the reference's codes).
