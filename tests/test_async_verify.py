@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from servers import AGENT, ALICE, SUB
+from tests.servers import AGENT, ALICE, SUB
 
 from agentchain import (
     ApprovalRequirement,

@@ -13,7 +13,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from servers import AGENT, ALICE, MALLORY, SUB
+from tests.servers import AGENT, ALICE, MALLORY, SUB
 
 from agentchain import (
     ApprovalRequirement,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from servers import AGENT, ALICE, MALLORY, SUB, uvicorn_server
+from tests.servers import AGENT, ALICE, MALLORY, SUB, uvicorn_server
 
 from agentchain import (
     ApprovalRequirement,

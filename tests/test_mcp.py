@@ -19,7 +19,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
-from servers import AGENT, ALICE, MALLORY, SUB
+from tests.servers import AGENT, ALICE, MALLORY, SUB
 
 from agentchain import ApprovalRequirement, Caveat, Presentation, approve, delegate, issue
 from agentchain.errors import AgentchainError
