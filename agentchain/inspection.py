@@ -216,6 +216,27 @@ def tree(
             when = safe(model.statement_text(req.when)) if req.when is not None else "always"
             scope = f" for {safe(', '.join(req.actions))}" if req.actions else ""
             node.add(f"[magenta]approval[/] by {safe(by)}{scope} when {when}")
+        usage = c.usage
+        for limit in usage.limits if usage is not None else ():
+            what = f"sum of {safe(limit.selector.text)}" if limit.selector else "requests"
+            scope = f" for {safe(', '.join(limit.actions))}" if limit.actions else ""
+            if limit.on_exceed == "deny":
+                then = "deny"
+            else:
+                who = limit.approver
+                by = (names.get(who.thumbprint) or who.kid) if who else root_name
+                then = f"approval by {safe(by or 'the root signer')}"
+            node.add(
+                f"[magenta]limit[/] {what} at most {limit.max} per "
+                f"{_duration(limit.period)}{scope}, then {then}"
+            )
+        if usage is not None and usage.novelty is not None:
+            who = usage.novelty.approver
+            by = (names.get(who.thumbprint) or who.kid) if who else root_name
+            node.add(
+                f"[magenta]novelty[/] after {usage.novelty.learn} requests, a new action or "
+                f"host needs approval by {safe(by or 'the root signer')}"
+            )
         for line in _digests("code", d.code, "declared") + _digests("config", d.config, "declared"):
             node.add(line)
         if d.model:
