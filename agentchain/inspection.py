@@ -223,19 +223,16 @@ def tree(
             if limit.on_exceed == "deny":
                 then = "deny"
             else:
-                who = limit.approver
-                by = (names.get(who.thumbprint) or who.kid) if who else root_name
-                then = f"approval by {safe(by or 'the root signer')}"
+                then = f"approval by {_approver_name(limit.approver, names, root_name)}"
             node.add(
                 f"[magenta]limit[/] {what} at most {limit.max} per "
                 f"{_duration(limit.period)}{scope}, then {then}"
             )
         if usage is not None and usage.novelty is not None:
-            who = usage.novelty.approver
-            by = (names.get(who.thumbprint) or who.kid) if who else root_name
+            who = _approver_name(usage.novelty.approver, names, root_name)
             node.add(
                 f"[magenta]novelty[/] after {usage.novelty.learn} requests, a new action or "
-                f"host needs approval by {safe(by or 'the root signer')}"
+                f"host needs approval by {who}"
             )
         for line in _digests("code", d.code, "declared") + _digests("config", d.config, "declared"):
             node.add(line)
@@ -244,6 +241,13 @@ def tree(
         for finding in by_where.get(f"link {index}", ()):
             node.add(_flag(finding))
     return top
+
+
+def _approver_name(key: PublicKey | None, names: Mapping[bytes, str], root_name: str | None) -> str:
+    """A limit's or a novelty rule's approver as shown: its name, its kid, or the root's."""
+    if key is None:
+        return safe(root_name or "the root signer")
+    return safe(names.get(key.thumbprint) or key.kid)
 
 
 def _flag(finding: Finding) -> str:
