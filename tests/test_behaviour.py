@@ -34,7 +34,7 @@ from agentchain import (
 )
 from agentchain.errors import REGISTRY, Kind
 from agentchain.model import parse_selector
-from agentchain.store import SQLiteStore
+from tests.store_conformance import make_spec
 
 NOW = 1_800_000_000  # a multiple of 3,600: an hour's window starts here
 DAY = 86_400
@@ -462,13 +462,12 @@ VERIFIER_PROCESS = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from agentchain import Request, TrustPolicy, Verifier, PrivateKey
-from agentchain.store import SQLiteStore
-from agentchain.codec import decode_presentation_unverified
+from tests.store_conformance import StoreSpec
 
-store_path, now = sys.argv[2], int(sys.argv[3])
+spec, now = StoreSpec(*sys.argv[2:5]), int(sys.argv[5])
 alice = PrivateKey.from_seed(bytes([1]) * 32)
 policy = TrustPolicy(anchors=(alice.public_key,), audience="https://bank.example", max_ttl=604800)
-verifier = Verifier(policy, store=SQLiteStore(store_path, busy_timeout=20), clock=lambda: now)
+verifier = Verifier(policy, store=spec.open(), clock=lambda: now)
 print("ready", flush=True)
 sys.stdin.readline()
 outcomes = []
@@ -480,17 +479,19 @@ print(json.dumps(outcomes), flush=True)
 """
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
 def test_concurrent_300_eur_payments_in_separate_processes_allow_exactly_three(
-    tmp_path: Path,
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    # issue 18's done-when, on one SQLite store shared by four verifier processes
+    # issue 18's done-when: one store shared by four verifier processes, 1,000 EUR a day
+    url = request.getfixturevalue("redis_server").url if kind == "redis" else None
+    spec = make_spec(kind, tmp_path, url)
+    spec.open().close()  # the SQLite file exists before the race
     token = _token(Usage(limits=(EUR_1000_A_DAY,)))
-    store = tmp_path / "store.db"
-    SQLiteStore(store).close()
     root = str(Path(__file__).resolve().parent.parent)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", VERIFIER_PROCESS, root, str(store), str(NOW + 10)],
+            [sys.executable, "-c", VERIFIER_PROCESS, root, *spec.argv(), str(NOW + 10)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
