@@ -463,10 +463,11 @@ def test_sqlite_schema_1_is_upgraded(tmp_path: Path) -> None:
 # -- model-based: each persistent store agrees with MemoryStore ------------------
 
 _IDS = [bytes([i]) * 4 for i in range(6)]
+_MARKS = [bytes([i]) * MARK_BYTES for i in range(3)]
 
 
 class StoreAgreesWithMemory(RuleBasedStateMachine):
-    """Random revoke / first_revoked / use_nonce / prune / reopen, time moving forward.
+    """Random revoke / first_revoked / use_nonce / consume / prune / reopen, time moving forward.
 
     Nonce answers must be identical. Revocations must be identical except that one
     whose ``until`` is more than the grace period past may be forgotten by a store
@@ -522,6 +523,54 @@ class StoreAgreesWithMemory(RuleBasedStateMachine):
         self.now += step
         expected = self.memory.use_nonce(key, expires_at=self.now + ttl, now=self.now)
         assert self.store.use_nonce(key, expires_at=self.now + ttl, now=self.now) is expected
+
+    @rule(
+        keys=st.lists(st.sampled_from(_IDS[:3]), max_size=2, unique=True),
+        charges=st.lists(
+            st.tuples(
+                st.sampled_from(_IDS[3:5]),
+                st.integers(0, 40),
+                st.integers(0, 100),
+                st.integers(-5, 900),
+                st.booleans(),
+            ),
+            max_size=2,
+        ),
+        departures=st.lists(
+            st.tuples(
+                st.integers(0, 3),
+                st.lists(st.sampled_from(_MARKS), max_size=2),
+                st.integers(-5, 900),
+                st.booleans(),
+            ),
+            max_size=1,
+        ),
+        step=st.integers(0, 400),
+    )
+    def consume(
+        self,
+        keys: list[bytes],
+        charges: list[tuple[bytes, int, int, int, bool]],
+        departures: list[tuple[int, list[bytes], int, bool]],
+        step: int,
+    ) -> None:
+        # R-9.4-5: the same answers as MemoryStore, and no enforced counter past its limit
+        self.now += step
+        use = Use(
+            tuple((k, self.now + 300) for k in keys),
+            tuple(
+                Charge(k, a, lim, self.now + ttl, enforce) for k, a, lim, ttl, enforce in charges
+            ),
+            tuple(
+                Departure(_IDS[5], learn, tuple(marks), self.now + ttl, enforce)
+                for learn, marks, ttl, enforce in departures
+            ),
+        )
+        expected = self.memory.consume(use, now=self.now)
+        assert self.store.consume(use, now=self.now) == expected
+        if expected.status is UsageStatus.RECORDED:
+            for charge, total in zip(use.charges, expected.totals, strict=True):
+                assert not charge.enforce or total <= charge.limit
 
     @rule()
     def prune(self) -> None:
