@@ -427,6 +427,24 @@ def test_async_verifier_gives_the_same_answers() -> None:
     assert outcomes == [Outcome.ALLOW] * 3 + [Outcome.DENY]
 
 
+def test_async_redis_store_gives_the_same_answers(redis_server: Any) -> None:
+    import asyncio
+
+    from agentchain.redis_store import AsyncRedisStore
+    from tests.store_conformance import unique_prefix
+
+    token = _token(Usage(limits=(EUR_1000_A_DAY,), novelty=Novelty(learn=5)))
+
+    async def four() -> list[Outcome]:
+        async with AsyncRedisStore.from_url(redis_server.url, prefix=unique_prefix()) as store:
+            verifier = _verifier(store)
+            return [
+                (await verifier.verify_async(*_pay(token, AGENT, 300))).outcome for _ in range(4)
+            ]
+
+    assert asyncio.run(four()) == [Outcome.ALLOW] * 3 + [Outcome.DENY]
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     limits=st.lists(st.integers(0, 50), min_size=1, max_size=3),
