@@ -455,6 +455,8 @@ def test_sqlite_schema_1_is_upgraded(tmp_path: Path) -> None:
         conn.execute(statement)
     conn.commit()
     conn.close()
+    with pytest.raises(StoreError, match="schema 2"):  # read-only: cannot upgrade, fails closed
+        SQLiteStore(path, readonly=True)
     with SQLiteStore(path) as upgraded:
         assert upgraded.use_nonce(b"k", expires_at=500, now=100) is REPLAYED
         assert upgraded.consume(Use((), (_charge(5),)), now=100).totals == (5,)

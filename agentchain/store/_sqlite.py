@@ -260,7 +260,11 @@ class SQLiteStore:
         if self._schema_ok(conn):
             return
         if self._readonly:
-            raise StoreError("store_error", f"{self._path} holds no current agentchain store")
+            raise StoreError(
+                "store_error",
+                f"{self._path} holds no agentchain store of schema {SCHEMA_VERSION} "
+                "(an older one is upgraded when first opened writable)",
+            )
         # IMMEDIATE: two processes creating (or upgrading) the same file serialize here
         # and the second sees the first's schema on its re-check.
         conn.execute("BEGIN IMMEDIATE")
