@@ -158,8 +158,10 @@ def _capability(action: str, resource: str) -> Capability:
 def _decode_holder(encoding: Encoding, value: object) -> PublicKey:
     if encoding == "jose":
         # RFC 7800 section 3.2: {"jwk": key}; no other confirmation method
-        if not isinstance(value, dict) or set(value) != {"jwk"}:
+        if not isinstance(value, dict) or "jwk" not in value:
             raise DecodeError("schema_invalid", "link cnf must be exactly {'jwk': public JWK}")
+        if len(value) > 1:  # jose.md J.5: a member outside the tables
+            raise DecodeError("unknown_field", "link cnf has members besides 'jwk'")
         value = value["jwk"]
     return _decode_key(encoding, value, "link holder")
 

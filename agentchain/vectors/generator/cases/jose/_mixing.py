@@ -265,6 +265,14 @@ def claim_cases(add: Add) -> None:
                 "the holder's JWK in cnf carries alg and kid: only kty, crv, x (and y) are allowed"
             ),
             data=with_payload({"cnf": {"jwk": holder.public_key.to_jwk()}}),
+            code="key_invalid",
+            spec=["R-J.5-1", "R-3.3-5"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-cnf-extra-member",
+            description="cnf holds a member besides jwk: unknown_field (J.5), while a member "
+            "beyond kty, crv, x, y inside the JWK is key_invalid (R-3.3-5)",
+            data=with_payload({"cnf": {"jwk": payload["cnf"]["jwk"], "kid": "h1"}}),
             code="unknown_field",
             spec=["R-J.5-1"],
         ),
@@ -361,6 +369,14 @@ def key_and_container_cases(add: Add) -> None:
             data=cnf({**ed_jwk, "y": es_jwk["y"]}),
             code="key_invalid",
             spec=["R-3.3-4"],
+        ),
+        KeyRow(
+            case_id="jose-key-cnf-x25519-with-alg",
+            description="a holder JWK on X25519 with an alg member: the curve is judged before "
+            "the member set (alg_not_allowed, not key_invalid), as for a COSE_Key",
+            data=cnf({**ed_jwk, "crv": "X25519", "alg": "EdDSA"}),
+            code="alg_not_allowed",
+            spec=["R-3.3-5"],
         ),
         KeyRow(
             case_id="jose-key-cnf-x-31-bytes",

@@ -415,6 +415,15 @@ def claim_cases(s: Suite) -> None:
             spec=["R-3.3-2"],
         ),
         ClaimRow(
+            case_id="claims-holder-x25519-with-alg-label",
+            description="holder OKP key on X25519 (crv 4) with an alg label: kty and crv are "
+            "judged before the label set (alg_not_allowed, not key_invalid)",
+            changes={3: {**okp, -1: 4, 3: -8, -2: KEYS("h1").public_key.raw()}},
+            drop=(),
+            code="alg_not_allowed",
+            spec=["R-3.3-5"],
+        ),
+        ClaimRow(
             case_id="claims-holder-x25519",
             description="holder OKP key on X25519 (crv 4)",
             changes={3: {**okp, -1: 4, -2: KEYS("h1").public_key.raw()}},
