@@ -106,6 +106,16 @@ def add_cases(s: Suite) -> None:
         spec=["R-8.2-10"],
         steps=[step(q, allow()), step(q, deny("replay"))],
     )
+    # the nonce is remembered until iat + invocation_window + skew + 1: the replay at the
+    # last second V6 still accepts (now - iat = 300 + 60) is caught
+    s.add(
+        "ctx-replay-at-window-plus-skew",
+        "the same presentation again at iat + invocation_window + clock_skew (NOW + 360), the "
+        "last second it is fresh: still a replay (retention + skew + 1, not the window alone)",
+        flags=["replay"],
+        spec=["R-8.2-10", "R-9.4-3"],
+        steps=[step(q, allow()), step(q, deny("replay"), now=NOW + 360)],
+    )
     s.add(
         "ctx-replay-not-burnt-by-mismatch",
         "first against another request (denied), then the right one: the nonce was not burnt",

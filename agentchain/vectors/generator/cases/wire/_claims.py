@@ -351,6 +351,23 @@ def claim_cases(s: Suite) -> None:
             spec=["R-5.5-8"],
         ),
         ClaimRow(
+            case_id="claims-scoped-caveat-too-many-actions",
+            description="a scoped caveat naming max_capabilities + 1 = 33 actions: "
+            "limit_exceeded, as in an approval requirement (not schema_invalid)",
+            changes={10: [{1: ["==", ".a", 1], 2: [f"a{i}" for i in range(33)]}]},
+            drop=(),
+            code="limit_exceeded",
+            spec=["R-5.5-8"],
+        ),
+        ClaimRow(
+            case_id="claims-approval-requirement-too-many-actions",
+            description="an approval requirement naming 33 actions: limit_exceeded",
+            changes={14: [{2: [f"a{i}" for i in range(33)]}]},
+            drop=(),
+            code="limit_exceeded",
+            spec=["R-5.5-9"],
+        ),
+        ClaimRow(
             case_id="claims-scoped-caveat-bad-action",
             description="a scoped caveat naming action a//b",
             changes={10: [{1: ["==", ".a", 1], 2: ["a//b"]}]},
