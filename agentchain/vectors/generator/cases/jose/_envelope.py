@@ -46,6 +46,15 @@ class JsonRow:
     header_text: Any
 
 
+def _json_items(value: object) -> int:
+    """Items of a JSON value as J.2 counts them: every value and member name."""
+    if isinstance(value, list):
+        return 1 + sum(map(_json_items, value))
+    if isinstance(value, dict):
+        return 1 + len(value) + sum(map(_json_items, value.values()))
+    return 1
+
+
 def _bad_payload_part(compact: bytes) -> bytes:
     """``compact`` with a '+' (standard alphabet, not base64url) in its payload part."""
     header, body, signature = compact.split(b".")
@@ -567,6 +576,29 @@ def json_cases(add: Add) -> None:
         "jose-json-nesting-one-past",
         "an argument nested one level past max_cbor_depth",
         invocation_text(inv_text.replace('"arg":{}', '"arg":{"n":' + "[" * 16 + "]" * 16 + "}")),
+        error("limit_exceeded"),
+        flags=["json-strictness", "limits"],
+        spec=["R-J.2-3"],
+    )
+    # J.2 table: the container's items are max_links + 2 * max_attachments + 16 = 48, counting
+    # every value, member names and the outermost object included; the honest container
+    # {"invocation", "links": [1 link], "ver"} holds 8, and each extra member adds 2
+    top = json.loads(honest)
+    assert _json_items(top) == 8
+    add(
+        "jose-json-items-container-at-cap",
+        "a JSON container of exactly 48 items (20 unknown members): within the cap, so "
+        "unknown_field",
+        jws.dumps({**top, **{f"x{i:02}": 0 for i in range(20)}}),
+        error("unknown_field"),
+        flags=["json-strictness", "limits"],
+        spec=["R-J.2-3", "R-5.8-1"],
+    )
+    add(
+        "jose-json-items-container-cap-plus-one",
+        "a JSON container of 50 items (21 unknown members): limit_exceeded before any "
+        "member is looked at",
+        jws.dumps({**top, **{f"x{i:02}": 0 for i in range(21)}}),
         error("limit_exceeded"),
         flags=["json-strictness", "limits"],
         spec=["R-J.2-3"],

@@ -138,6 +138,27 @@ def mixing_cases(add: Add) -> None:
             policy={},
         ),
         MixingRow(
+            case_id="jose-mix-jws-text-no-signature-in-cbor-container",
+            description="a CBOR container whose link is the text 'x.y.' (a JWS compact shape "
+            "with an empty signature): encoding_mixed by the J.1 table, before R-5.8-1's "
+            "schema_invalid for a link that is not a byte string",
+            value=enc({1: 1, 2: ["eyJh.eyJi."], 3: cp.invocation.encoded}),
+            code="encoding_mixed",
+            spec=["R-J.1-2", "R-5.8-1"],
+            policy={},
+        ),
+        MixingRow(
+            case_id="jose-mix-brace-string-in-json-container",
+            description="a JSON container whose link is the string '{}' (first character not "
+            "base64url): schema_invalid by the J.1 table, not encoding_mixed",
+            value=jws.dumps(
+                {"ver": 1, "links": ["{}"], "invocation": jp.invocation.encoded.decode()}
+            ),
+            code="schema_invalid",
+            spec=["R-J.1-2", "R-5.8-1"],
+            policy={},
+        ),
+        MixingRow(
             case_id="jose-mix-cose-link-in-json-container",
             description="a JSON container whose second link is a COSE_Sign1 in base64url",
             value=jws.dumps(

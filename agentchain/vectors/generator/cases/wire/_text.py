@@ -365,7 +365,7 @@ def container_cases(s: Suite) -> None:
             "items (limit_exceeded, not schema_invalid)",
             data=enc({1: 1, 2: ["link", *links[:1] * 16], 3: inv}),
             code="limit_exceeded",
-            spec="R-5.6-4",
+            spec="R-5.8-6",
             flag="limits",
         ),
         ContainerRow(
