@@ -5,6 +5,7 @@ names, factors and join keys in the output, expired links, one time format)."""
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from pathlib import Path
 
@@ -187,6 +188,14 @@ def test_error_audit_records_carry_the_request_id(tmp_path: Path) -> None:
         verifier.verify(standard_token(), Request(REQUEST.action, REQUEST.resource, id="e-1"))
     record = json.loads(log.read_text())
     assert record["request_id"] == "e-1" and record["nonce"] is None
+
+
+def test_a_trust_policy_with_names_stays_immutable_and_picklable() -> None:
+    policy = make_policy(names={ALICE.public_key.kid: "alice"})
+    assert pickle.loads(pickle.dumps(policy)) == policy
+    assert hash(policy) == hash(make_policy(names={ALICE.public_key.kid: "alice"}))
+    with pytest.raises(TypeError):
+        policy.names["x"] = "y"  # type: ignore[index]
 
 
 def test_trust_policy_names_are_checked() -> None:

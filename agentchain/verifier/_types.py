@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -38,6 +37,30 @@ class Reason:
     def __post_init__(self) -> None:
         if REGISTRY.get(self.code, None) is None or REGISTRY[self.code].kind is not Kind.DENY:
             raise ValueError(f"{self.code!r} is not a registered deny code")
+
+
+class _Names(Mapping[str, str]):
+    """An immutable kid -> name map that pickles like the rest of a trust policy."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._items = dict(sorted(names.items()))
+
+    def __getitem__(self, kid: str) -> str:
+        return self._items[kid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __reduce__(self) -> tuple[type[_Names], tuple[dict[str, str]]]:
+        return (_Names, (self._items,))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +99,7 @@ class TrustPolicy:
             raise UsageError("names maps a kid to a name") from None
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
             raise UsageError("names maps a kid (text) to a name (text)")
-        object.__setattr__(self, "names", types.MappingProxyType(dict(sorted(names.items()))))
+        object.__setattr__(self, "names", _Names(names))
         object.__setattr__(self, "attesters", tuple(self.attesters))
         object.__setattr__(self, "attestation_required", tuple(self.attestation_required))
         if not all(isinstance(a, PublicKey) for a in self.attesters):
