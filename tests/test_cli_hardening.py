@@ -430,7 +430,7 @@ for line in sys.stdin:
         answer = {"ready": True, "version": 1,
                   "implementation": {"name": hostile, "version": hostile, "language": hostile,
                                      "encodings": ["cbor", "jose"],
-                                     "algorithms": ["EdDSA", "ES256"], "features": features}}
+                                     "algorithms": ["Ed25519", "ES256"], "features": features}}
     elif message["seq"] % 2:
         answer = {"seq": message["seq"], "errored": True, "context": hostile}
     else:

@@ -58,7 +58,7 @@ from tests.helpers import (
 from tests.test_cli import API, T0, T1, Env, ok, run
 from tests.test_crypto import SMALL_ORDER, L
 
-HEADER = {"alg": "EdDSA", "typ": JWT_TYP_LINK}
+HEADER = {"alg": "Ed25519", "typ": JWT_TYP_LINK}
 
 
 def code_of(fn: Callable[[], object]) -> str:
@@ -102,7 +102,7 @@ def test_honest_hand_built_root_is_allowed() -> None:
     assert verify_root(raw_jws(HEADER, root_payload(), ALICE)) == "allow"
 
 
-@pytest.mark.parametrize("alg", ["EdDSA", ES256])
+@pytest.mark.parametrize("alg", ["Ed25519", ES256])
 def test_every_kind_round_trips_and_verifies(alg: str) -> None:
     # R-J.1-1
     root, agent, sub = key("jr", alg), key("ja", alg), key("js", alg)
@@ -155,7 +155,7 @@ def test_link_claim_names_and_header() -> None:
     # R-J.5-1: registered names where they fit, cnf per RFC 7800
     token = standard_token(encoding="jose")
     root, sub = token.links
-    assert json.loads(root.envelope.protected) == {"alg": "EdDSA", "typ": "agentchain-link+jwt"}
+    assert json.loads(root.envelope.protected) == {"alg": "Ed25519", "typ": "agentchain-link+jwt"}
     payload = jose_payload(sub)
     assert set(payload) == {"ver", "iss", "cnf", "prt", "jti", "iat", "nbf", "exp"} | {
         "cap",
@@ -339,7 +339,7 @@ def test_kid_is_only_a_hint() -> None:
 )
 def test_explicit_typ(typ: str) -> None:
     # R-J.3-6
-    link = raw_jws({"alg": "EdDSA", "typ": typ}, root_payload(), ALICE)
+    link = raw_jws({"alg": "Ed25519", "typ": typ}, root_payload(), ALICE)
     assert code_of(lambda: decode_unverified(LinkClaims, link)) == "type_mismatch"
 
 
@@ -351,7 +351,7 @@ def test_a_link_cannot_stand_in_for_an_invocation() -> None:
 
 
 def test_header_must_name_alg_and_typ() -> None:
-    for header in ({"alg": "EdDSA"}, {"typ": JWT_TYP_LINK}, {"alg": 1, "typ": JWT_TYP_LINK}):
+    for header in ({"alg": "Ed25519"}, {"typ": JWT_TYP_LINK}, {"alg": 1, "typ": JWT_TYP_LINK}):
         link = raw_jws(header, root_payload(), ALICE)
         assert code_of(lambda link=link: decode_unverified(LinkClaims, link)) == "schema_invalid"
     link = raw_jws(b"[]", json.dumps(root_payload()).encode(), ALICE)
@@ -368,7 +368,7 @@ def test_duplicate_member_names() -> None:
     dup_payload = body[:-1] + ',"exp":99999999999}'
     link = raw_jws(HEADER, dup_payload.encode(), ALICE)
     assert code_of(lambda: decode_unverified(LinkClaims, link)) == "json_duplicate_key"
-    dup_header = b'{"alg":"EdDSA","typ":"agentchain-link+jwt","alg":"none"}'
+    dup_header = b'{"alg":"Ed25519","typ":"agentchain-link+jwt","alg":"none"}'
     link = raw_jws(dup_header, body.encode(), ALICE)
     assert code_of(lambda: decode_unverified(LinkClaims, link)) == "json_duplicate_key"
     good = raw_jws(HEADER, root_payload(), ALICE).decode()

@@ -51,7 +51,7 @@ class Envelope:
     """
 
     encoding: Encoding
-    #: the algorithm name from the protected header ("EdDSA" or "ES256")
+    #: the algorithm name from the protected header ("Ed25519" or "ES256")
     alg: str
     typ: str
     #: the protected header and the payload, as the bytes they were signed as

@@ -26,7 +26,7 @@ IMPLEMENTATION: Final[dict[str, object]] = {
     "version": __version__,
     "language": "python",
     "encodings": ["cbor", "jose"],
-    "algorithms": ["EdDSA", "ES256"],
+    "algorithms": ["Ed25519", "ES256"],
     "features": ["approval", "attestation", "replay", "revocation"],
 }
 

@@ -32,7 +32,7 @@ def main(mode: str) -> int:
                     "version": "0",
                     "language": "python",
                     "encodings": ["cbor"],
-                    "algorithms": ["EdDSA", "ES256"],
+                    "algorithms": ["Ed25519", "ES256"],
                     "features": features,
                 },
             }

@@ -111,11 +111,11 @@ def envelope_cases(add: Add) -> None:
             spec=["R-J.4-1"],
         ),
         EnvelopeRow(
-            case_id="jose-alg-ed25519-name",
+            case_id="jose-alg-ed448-name",
             description=(
-                "alg 'Ed25519' (a fully-specified name outside this profile), signed with Ed25519"
+                "alg 'Ed448' (a fully-specified name outside this profile), signed with Ed25519"
             ),
-            data=root({"alg": "Ed25519", "typ": LINK}),
+            data=root({"alg": "Ed448", "typ": LINK}),
             code="alg_not_allowed",
             spec=["R-J.4-1"],
         ),
@@ -298,7 +298,7 @@ def envelope_cases(add: Add) -> None:
     es_alice = KEYS("alice", ES256)
     add(
         "jose-alg-eddsa-header-es256-key",
-        "an EdDSA header over the P-256 anchor's honest ES256 signature",
+        "an Ed25519 header over the P-256 anchor's honest ES256 signature",
         jose_present_raw([raw_jws(HEADER, es_payload, es_alice)], es_holder),
         error("alg_not_allowed"),
         flags=["jose-alg-confusion"],
@@ -306,8 +306,16 @@ def envelope_cases(add: Add) -> None:
         policy=ES_POLICY,
     )
     add(
+        "jose-alg-eddsa-polymorphic",
+        "alice's root under the header alg EdDSA, deprecated by RFC 9864, re-signed",
+        root({**HEADER, "alg": "EdDSA"}),
+        error("alg_not_allowed"),
+        flags=["jose-alg-confusion"],
+        spec=["R-J.4-1", "R-3.1-4"],
+    )
+    add(
         "jose-alg-not-in-policy",
-        "an honest ES256 JOSE chain under a policy allowing EdDSA only",
+        "an honest ES256 JOSE chain under a policy allowing Ed25519 only",
         present(es_token, es_holder),
         error("alg_not_allowed"),
         flags=["alg-confusion"],
@@ -376,7 +384,7 @@ def json_cases(add: Add) -> None:
         flags=["json-strictness"],
         spec=["R-J.2-1"],
     )
-    dup_header = f'{{"alg":"EdDSA","alg":"none","typ":"{LINK}"}}'.encode()
+    dup_header = f'{{"alg":"Ed25519","alg":"none","typ":"{LINK}"}}'.encode()
     add(
         "jose-json-duplicate-header-member",
         "the protected header repeats alg (EdDSA, then none), signed by alice",
@@ -458,19 +466,19 @@ def json_cases(add: Add) -> None:
         JsonRow(
             case_id="jose-json-header-whitespace-ok",
             description="a protected header with whitespace between tokens, signed as is: allowed",
-            header_text=f'{{ "alg" : "EdDSA" , "typ" : "{LINK}" }}',
+            header_text=f'{{ "alg" : "Ed25519" , "typ" : "{LINK}" }}',
         ),
         JsonRow(
             case_id="jose-json-header-member-order-ok",
             description="a protected header with typ before alg, signed as is: allowed",
-            header_text=f'{{"typ":"{LINK}","alg":"EdDSA"}}',
+            header_text=f'{{"typ":"{LINK}","alg":"Ed25519"}}',
         ),
         JsonRow(
             case_id="jose-json-header-escaped-typ-ok",
             description=(
                 "typ spelled with a JSON escape (\\u002b for '+'): the same string, allowed"
             ),
-            header_text='{"alg":"EdDSA","typ":"agentchain-link\\u002bjwt"}',
+            header_text='{"alg":"Ed25519","typ":"agentchain-link\\u002bjwt"}',
         ),
     ):
         add(
@@ -484,7 +492,7 @@ def json_cases(add: Add) -> None:
     add(
         "jose-json-header-not-object",
         "a protected header that is a JSON array",
-        jose_present_raw([raw_jws(b'["EdDSA"]', payload, alice)], holder),
+        jose_present_raw([raw_jws(b'["Ed25519"]', payload, alice)], holder),
         error("schema_invalid"),
         flags=["json-strictness", "jose-header"],
         spec=["R-J.3-2"],

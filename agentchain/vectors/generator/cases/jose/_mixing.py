@@ -507,7 +507,6 @@ def key_and_container_cases(add: Add) -> None:
             spec=container_row.spec,
         )
     body = b64(honest)
-    assert len(body) % 4 != 0
     add(
         "jose-text-surrounding-whitespace",
         "an ac1j. text surrounded by ASCII whitespace: ignored",
@@ -519,7 +518,7 @@ def key_and_container_cases(add: Add) -> None:
     add(
         "jose-text-padding",
         "an ac1j. text with '=' padding",
-        "ac1j." + body + "=" * (-len(body) % 4),
+        "ac1j." + body + "=" * ((-len(body) % 4) or 2),
         error("base64_invalid"),
         flags=["text-form"],
         spec=["R-5.1-2"],

@@ -209,7 +209,7 @@ def cose_cases(s: Suite) -> None:
     def shaped(value: object) -> bytes:
         return present_raw([enc(value)], holder)
 
-    hdr = {1: -8, 16: TYP_LINK}
+    hdr = {1: -19, 16: TYP_LINK}
     rows: list[CoseRow] = [
         CoseRow(
             case_id="cose-three-items",
@@ -278,23 +278,23 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-protected-no-typ",
             description="a protected header without typ, re-signed",
-            data=signed_with(enc({1: -8})),
+            data=signed_with(enc({1: -19})),
             code="schema_invalid",
             spec="R-5.4-2",
             flag="cose-profile",
         ),
         CoseRow(
             case_id="cose-protected-alg-text",
-            description="alg as the text EdDSA, re-signed",
-            data=signed_with(enc({1: "EdDSA", 16: TYP_LINK})),
+            description="alg as the text Ed25519, re-signed",
+            data=signed_with(enc({1: "Ed25519", 16: TYP_LINK})),
             code="schema_invalid",
             spec="R-5.4-2",
             flag="cose-profile",
         ),
         CoseRow(
             case_id="cose-protected-nonminimal",
-            description="protected header alg -8 as 38 07, re-signed",
-            data=signed_with(b"\xa2\x01\x38\x07" + enc(16) + enc(TYP_LINK)),
+            description="protected header alg -19 as 38 12, re-signed",
+            data=signed_with(b"\xa2\x01\x38\x12" + enc(16) + enc(TYP_LINK)),
             code="cbor_noncanonical",
             spec="R-5.4-2",
             flag="cbor-canonical",
@@ -316,6 +316,14 @@ def cose_cases(s: Suite) -> None:
             flag="alg-confusion",
         ),
         CoseRow(
+            case_id="cose-alg-eddsa-polymorphic",
+            description="a link header naming EdDSA (-8), deprecated by RFC 9864, re-signed",
+            data=signed_with(enc({1: -8, 16: TYP_LINK})),
+            code="alg_not_allowed",
+            spec="R-3.1-4",
+            flag="alg-confusion",
+        ),
+        CoseRow(
             case_id="cose-alg-none-like",
             description="a link header naming alg 0, re-signed",
             data=signed_with(enc({1: 0, 16: TYP_LINK})),
@@ -326,7 +334,7 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-typ-invocation-as-link",
             description="a link whose typ says invocation, re-signed",
-            data=signed_with(enc({1: -8, 16: codec.TYP_INVOCATION})),
+            data=signed_with(enc({1: -19, 16: codec.TYP_INVOCATION})),
             code="type_mismatch",
             spec="R-5.3-1",
             flag="type-confusion",
