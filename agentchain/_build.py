@@ -221,30 +221,40 @@ def invocation_claims(
     iat: int,
     nonce: bytes = NONCE,
     encoding: str = "cbor",
+    args_digest: bytes | None = None,
+    attestation_digests: Sequence[bytes] = (),
+    approval_digests: Sequence[bytes] = (),
 ) -> dict[Any, object]:
     """An invocation's claims exactly as the codec writes them: the CBOR claim map (spec
-    5.7), or with ``encoding="jose"`` the JSON claims object (spec/jose.md J.4)."""
-    if encoding == "jose":
-        return {
-            "ver": 1,
-            "chn": jws.b64encode(chain_digest),
-            "aud": audience,
-            "act": action,
-            "res": resource,
-            "arg": dict(args or {}),
-            "iat": iat,
-            "jti": jws.b64encode(nonce),
-        }
-    return {
-        codec.I_VERSION: 1,
-        codec.I_CHAIN: chain_digest,
-        codec.I_AUDIENCE: audience,
-        codec.I_ACTION: action,
-        codec.I_RESOURCE: resource,
-        codec.I_ARGS: dict(args or {}),
-        codec.I_IAT: iat,
-        codec.I_NONCE: nonce,
+    5.7), or with ``encoding="jose"`` the JSON claims object (spec/jose.md J.4). With
+    ``args_digest``, that digest is sent instead of ``args``; the digests name the
+    attachments (spec 5.7)."""
+    jose = encoding == "jose"
+
+    def b(data: bytes) -> object:
+        return jws.b64encode(data) if jose else data
+
+    k = codec.claim_keys(codec.ENCODINGS[jose], "invocation")
+    out: dict[Any, object] = {
+        k[codec.I_VERSION]: codec.VERSION,
+        k[codec.I_CHAIN]: b(chain_digest),
+        k[codec.I_AUDIENCE]: audience,
+        k[codec.I_ACTION]: action,
+        k[codec.I_RESOURCE]: resource,
+        k[codec.I_IAT]: iat,
+        k[codec.I_NONCE]: b(nonce),
     }
+    if args_digest is not None:
+        out[k[codec.I_ARGS_DIGEST]] = b(args_digest)
+    else:
+        out[k[codec.I_ARGS]] = dict(args or {})
+    for key, digests in (
+        (codec.I_ATTESTATIONS, attestation_digests),
+        (codec.I_APPROVALS, approval_digests),
+    ):
+        if digests:
+            out[k[key]] = [b(d) for d in digests]
+    return out
 
 
 def present_raw(
@@ -261,8 +271,11 @@ def present_raw(
     """The container of raw ``links`` (``encoding``: ``cbor``, or ``jose`` for JWS compacts in
     the JSON container) with an invocation by ``holder`` bound to the last one (or to
     ``chain``; a JOSE digest is over the compact text, spec/jose.md J.6), unless
-    ``invocation`` is given. ``claims`` go to :func:`invocation_claims`."""
+    ``invocation`` is given. ``claims`` go to :func:`invocation_claims`; unless they say
+    otherwise, the invocation names exactly the attachments given (spec 5.7)."""
     if invocation is None:
+        claims.setdefault("attestation_digests", [hashlib.sha256(a).digest() for a in attestations])
+        claims.setdefault("approval_digests", [hashlib.sha256(a).digest() for a in approvals])
         digest = chain or hashlib.sha256(links[-1]).digest()
         body = invocation_claims(digest, encoding=encoding, **claims)
         if encoding == "jose":

@@ -30,6 +30,7 @@ from agentchain.verifier import TrustPolicy
 from agentchain.verifier._checks import (
     Violation,
     check_alg,
+    check_attachments,
     check_binding,
     check_depth,
     check_fresh,
@@ -132,6 +133,7 @@ def findings(
         iat = invocation.claims.iat
         for violation in (
             check_binding(invocation, presentation.chain_digest),
+            check_attachments(invocation, presentation),
             check_fresh(iat, now, CLOCK_SKEW, INVOCATION_WINDOW),
         ):
             if (finding := _finding(violation, where)) is not None:

@@ -156,9 +156,6 @@ def to_jose(p: Presentation) -> Presentation:
     assert p.invocation is not None
     inv = p.invocation.claims
     inv = replace(inv, chain=digests.get(inv.chain, inv.chain))
-    invocation = codec.decode_unverified(
-        model.InvocationClaims, codec.sign_claims(_KEYS[p.holder.thumbprint], inv, "jose")
-    )
     approvals = []
     for a in p.approvals:
         c = a.claims
@@ -174,6 +171,11 @@ def to_jose(p: Presentation) -> Presentation:
         approvals.append(
             codec.decode_unverified(model.ApprovalClaims, codec.sign_claims(ALICE, c, "jose"))
         )
+    # spec 5.7: the invocation names the approvals as they are now, re-signed in JOSE
+    inv = replace(inv, approvals=tuple(a.digest for a in approvals))
+    invocation = codec.decode_unverified(
+        model.InvocationClaims, codec.sign_claims(_KEYS[p.holder.thumbprint], inv, "jose")
+    )
     return Presentation(tuple(links), invocation, (), tuple(approvals))
 
 

@@ -8,6 +8,7 @@ every object keeps the exact bytes it came from and its signature is unchecked
 """
 
 from agentchain.codec._claims import (
+    args_digest,
     check_args,
     decode_approval_claims,
     decode_approval_requirement,
@@ -48,7 +49,10 @@ from agentchain.codec._keys import (
     D_NAME,
     ENCODINGS,
     I_ACTION,
+    I_APPROVALS,
     I_ARGS,
+    I_ARGS_DIGEST,
+    I_ATTESTATIONS,
     I_AUDIENCE,
     I_CHAIN,
     I_IAT,
@@ -95,6 +99,7 @@ from agentchain.codec._keys import (
     V_VERSION,
     VERSION,
     Encoding,
+    claim_keys,
 )
 from agentchain.codec._presentation import (
     Presentation,
@@ -140,7 +145,10 @@ __all__ = [
     "D_NAME",
     "ENCODINGS",
     "I_ACTION",
+    "I_APPROVALS",
     "I_ARGS",
+    "I_ARGS_DIGEST",
+    "I_ATTESTATIONS",
     "I_AUDIENCE",
     "I_CHAIN",
     "I_IAT",
@@ -194,12 +202,14 @@ __all__ = [
     "Link",
     "Presentation",
     "Signed",
+    "args_digest",
     "args_to_json",
     "attachment_from_text",
     "attachment_to_text",
     "b64decode",
     "b64encode",
     "check_args",
+    "claim_keys",
     "container_encoding",
     "decode_approval_claims",
     "decode_approval_requirement",

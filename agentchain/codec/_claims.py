@@ -32,7 +32,10 @@ from agentchain.codec._keys import (
     A_SUBJECT,
     A_VERSION,
     I_ACTION,
+    I_APPROVALS,
     I_ARGS,
+    I_ARGS_DIGEST,
+    I_ATTESTATIONS,
     I_AUDIENCE,
     I_CHAIN,
     I_IAT,
@@ -67,7 +70,7 @@ from agentchain.codec._keys import (
 )
 from agentchain.crypto import PublicKey
 from agentchain.errors import DecodeError
-from agentchain.limits import Limits
+from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import Arguments
 from agentchain.model._authority import (
     Capability,
@@ -215,7 +218,9 @@ def check_args(args: object) -> dict[str, object]:
     return args
 
 
-def decode_invocation_claims(payload: object, encoding: Encoding = "cbor") -> InvocationClaims:
+def decode_invocation_claims(
+    payload: object, encoding: Encoding = "cbor", limits: Limits = DEFAULT_LIMITS
+) -> InvocationClaims:
     k = _keys(encoding, "invocation")
     f = _fields(encoding, payload, "invocation", frozenset(k.values()), k[I_VERSION])
     action, resource = f.text(k[I_ACTION]), f.text(k[I_RESOURCE])
@@ -223,14 +228,23 @@ def decode_invocation_claims(payload: object, encoding: Encoding = "cbor") -> In
     check_resource(resource, pattern=False)
     chain, nonce = f.bstr(k[I_CHAIN], size=(32, 32)), f.bstr(k[I_NONCE], size=(16, 64))
     audience, iat = f.text(k[I_AUDIENCE]), f.uint(k[I_IAT])
+    # spec 5.7: the arguments themselves or their digest, exactly one of the two
+    args_digest = f.bstr(k[I_ARGS_DIGEST], size=(32, 32), required=False)
+    raw_args = f.raw(k[I_ARGS])
+    if (raw_args is None) == (args_digest is None):
+        raise DecodeError("schema_invalid", "an invocation carries args or args_digest, not both")
+    most = limits.max_attachments
     return InvocationClaims(
         chain=chain,
         audience=audience,
         action=action,
         resource=resource,
-        args=check_args(f.raw(k[I_ARGS])),
+        args={} if raw_args is None else check_args(raw_args),
         iat=iat,
         nonce=nonce,
+        args_digest=args_digest,
+        attestations=f.digests(k[I_ATTESTATIONS], most=most),
+        approvals=f.digests(k[I_APPROVALS], most=most),
     )
 
 
@@ -272,6 +286,12 @@ def decode_approval_claims(payload: object, encoding: Encoding = "cbor") -> Appr
     if exp <= iat:
         raise DecodeError("time_invalid", "an approval's exp must follow its iat")
     return ApprovalClaims(issuer=issuer, request=request, iat=iat, exp=exp)
+
+
+def args_digest(args: Arguments) -> bytes:
+    """spec 5.7: SHA-256 of the deterministic CBOR of the arguments (whatever the encoding):
+    what an invocation signs in place of arguments too large to carry."""
+    return digest(cbor.encode(dict(args)))  # type: ignore[arg-type]
 
 
 def request_digest(
@@ -344,16 +364,23 @@ def encode_approval_requirement(
 def _invocation_out(claims: InvocationClaims, encoding: Encoding) -> dict[Any, object]:
     k = _keys(encoding, "invocation")
     args = dict(claims.args)
-    return {
+    out: dict[Any, object] = {
         k[I_VERSION]: VERSION,
         k[I_CHAIN]: _bytes_out(encoding, claims.chain),
         k[I_AUDIENCE]: claims.audience,
         k[I_ACTION]: claims.action,
         k[I_RESOURCE]: claims.resource,
-        k[I_ARGS]: json_data(args, "the arguments") if encoding == "jose" else args,
         k[I_IAT]: claims.iat,
         k[I_NONCE]: _bytes_out(encoding, claims.nonce),
     }
+    if claims.args_digest is not None:
+        out[k[I_ARGS_DIGEST]] = _bytes_out(encoding, claims.args_digest)
+    else:
+        out[k[I_ARGS]] = json_data(args, "the arguments") if encoding == "jose" else args
+    for key, digests in ((I_ATTESTATIONS, claims.attestations), (I_APPROVALS, claims.approvals)):
+        if digests:
+            out[k[key]] = [_bytes_out(encoding, d) for d in digests]
+    return out
 
 
 def _attestation_out(claims: AttestationClaims, encoding: Encoding) -> dict[Any, object]:
@@ -403,7 +430,7 @@ def _decode_link(payload: object, limits: Limits, encoding: Encoding) -> LinkCla
 
 
 def _decode_invocation(payload: object, limits: Limits, encoding: Encoding) -> InvocationClaims:
-    return decode_invocation_claims(payload, encoding)
+    return decode_invocation_claims(payload, encoding, limits)
 
 
 def _decode_attestation(payload: object, limits: Limits, encoding: Encoding) -> AttestationClaims:

@@ -86,6 +86,10 @@ D_KIND, D_NAME, D_CODE, D_MODEL, D_CONFIG = 1, 2, 3, 4, 5
 I_VERSION, I_CHAIN, I_AUDIENCE, I_ACTION, I_RESOURCE, I_ARGS, I_IAT, I_NONCE = range(1, 9)
 
 
+# spec 5.7 (0.2): the arguments by digest, and the attachments the invocation names
+I_ARGS_DIGEST, I_ATTESTATIONS, I_APPROVALS = 9, 10, 11
+
+
 # spec 5.8: presentation container keys
 P_VERSION, P_LINKS, P_INVOCATION, P_ATTESTATIONS, P_APPROVALS = 1, 2, 3, 4, 5
 
@@ -127,6 +131,9 @@ _JOSE_NAMES: Final[dict[str, dict[int, str]]] = {
         I_ARGS: "arg",
         I_IAT: "iat",
         I_NONCE: "jti",
+        I_ARGS_DIGEST: "arh",
+        I_ATTESTATIONS: "att",
+        I_APPROVALS: "apv",
     },
     "attestation": {
         A_VERSION: "ver",
@@ -155,3 +162,8 @@ _CBOR_KEYS: Final = {kind: {key: key for key in names} for kind, names in _JOSE_
 def _keys(encoding: Encoding, kind: str) -> Mapping[int, Any]:
     """CBOR key -> the member name or key of ``kind`` in ``encoding``."""
     return _JOSE_NAMES[kind] if encoding == "jose" else _CBOR_KEYS[kind]
+
+
+def claim_keys(encoding: Encoding, kind: str) -> Mapping[int, Any]:
+    """The claim key registry of ``kind`` in ``encoding``: CBOR key -> key or member name."""
+    return _keys(encoding, kind)

@@ -219,10 +219,14 @@ def invoke(
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
+    args_by_digest: bool = False,
 ) -> codec.Presentation:
     """Sign an invocation with the holder's ``key``: the proof of possession (spec 5.7).
 
-    ``attestations`` and ``approvals`` ride along in the presentation (spec 9).
+    ``attestations`` and ``approvals`` ride along in the presentation (spec 9), and
+    the invocation names each by digest (spec 5.7), so none can be stripped or added.
+    With ``args_by_digest``, the invocation carries the digest of ``args`` instead of
+    the arguments: the resource server verifies against the arguments it receives.
     The invocation takes the token's encoding; attachments in another encoding
     are refused with ``encoding_mixed``, and so are byte strings in ``args``
     when the encoding is JOSE (JSON has no byte strings).
@@ -231,15 +235,24 @@ def invoke(
         raise UsageError("only the token's holder can invoke it: key does not match")
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
+    try:
+        by_digest = codec.args_digest(args or {}) if args_by_digest else None
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"invocation args are not protocol data: {exc}") from None
     claims = model.InvocationClaims(
         chain=token.chain_digest,
         audience=audience,
         action=action,
         resource=resource,
-        args=dict(args or {}),
+        args={} if by_digest is not None else dict(args or {}),
         iat=_now(now),
         nonce=rng(16),
+        args_digest=by_digest,
+        attestations=tuple(a.digest for a in attached[0]),
+        approvals=tuple(a.digest for a in attached[1]),
     )
+    if any(len(group) > limits.max_attachments for group in attached):
+        raise UsageError(f"at most {limits.max_attachments} attestations and approvals each")
     try:
         encoded = codec.sign_claims(key, claims, token.encoding)
         invocation = codec.decode_unverified(model.InvocationClaims, encoded, limits)
@@ -249,8 +262,6 @@ def invoke(
         raise
     except AgentchainError as exc:
         raise UsageError(f"invalid invocation: {exc}") from None
-    if any(len(group) > limits.max_attachments for group in attached):
-        raise UsageError(f"at most {limits.max_attachments} attestations and approvals each")
     return codec.Presentation(token.links, invocation, *attached)
 
 

@@ -100,9 +100,16 @@ class InvocationClaims:
     audience: str
     action: str
     resource: str
+    #: the arguments, or empty when the invocation binds them by ``args_digest`` instead
     args: Arguments
     iat: int
     nonce: bytes
+    #: spec 5.7: SHA-256 of the deterministic CBOR of the arguments, sent instead of them
+    args_digest: bytes | None = None
+    #: spec 5.7: the digests of every attestation and every approval the presentation
+    #: carries, in container order, so that none can be stripped or added on the way
+    attestations: tuple[bytes, ...] = ()
+    approvals: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

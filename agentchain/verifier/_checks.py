@@ -117,6 +117,25 @@ def check_binding(invocation: codec.Invocation, chain_digest: bytes) -> Violatio
     return None
 
 
+def check_attachments(
+    invocation: codec.Invocation, presentation: codec.Presentation
+) -> Violation | None:
+    """V3.3: the invocation names, in order, exactly the attachments the container carries
+    (spec 5.7), so nobody on the path can strip or add one."""
+    claims = invocation.claims
+    for kind, named, carried in (
+        ("attestations", claims.attestations, presentation.attestations),
+        ("approvals", claims.approvals, presentation.approvals),
+    ):
+        if named != tuple(a.digest for a in carried):
+            return Violation(
+                ChainError,
+                "attachment_mismatch",
+                f"names {len(named)} {kind} but the presentation carries {len(carried)} others",
+            )
+    return None
+
+
 def check_fresh(iat: int, now: int, skew: int, window: int) -> Violation | None:
     """V6: the invocation is neither from the future nor older than the invocation window."""
     if iat > now + skew:

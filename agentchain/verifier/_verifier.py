@@ -10,6 +10,7 @@ a policy outcome can never mask a forgery.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import time
@@ -43,6 +44,7 @@ from agentchain.verifier._cache import PrefixCache, policy_fingerprint
 from agentchain.verifier._checks import (
     Violation,
     check_alg,
+    check_attachments,
     check_binding,
     check_depth,
     check_fresh,
@@ -64,7 +66,6 @@ from agentchain.verifier._types import (
     TrustPolicy,
     VerifiedChain,
 )
-from agentchain.wire import cbor
 
 _NONCE_DOMAIN: Final = b"agentchain/nonce/v1"
 
@@ -263,8 +264,13 @@ class Verifier:
         holder = chain.principals[-1].key
         self._check_alg(invocation.envelope.alg, holder, "the invocation")
         holder.verify(invocation.envelope.signature, invocation.envelope.signed)
-        if (violation := check_binding(invocation, chain.digest)) is not None:
-            violation.raise_for("the invocation")
+        # V3.3: the attachments are the ones the invocation names (spec 5.7)
+        for check in (
+            check_binding(invocation, chain.digest),
+            check_attachments(invocation, presentation),
+        ):
+            if check is not None:
+                check.raise_for("the invocation")
         return invocation.claims
 
     def _verify_attestations(
@@ -415,6 +421,10 @@ class _Run:
         if mismatch:
             self._fail("context", "request_mismatch", f"the invocation signed another {mismatch}")
             return False
+        if inv.args_digest is not None:
+            # spec 5.7: bound by digest, and the digest matched: every later step (caveats,
+            # approvals) judges the very arguments the resource server was given
+            self.inv = inv = dataclasses.replace(inv, args=dict(self.request.args))
         holder = self.chain.principals[-1].key
         nonce_key = codec.digest(_NONCE_DOMAIN + holder.thumbprint + inv.nonce)
         # remembered for as long as V6 would accept the invocation, and a second more
@@ -641,7 +651,7 @@ class _Run:
             "audience": inv.audience,
             "action": inv.action,
             "resource": inv.resource,
-            "args_digest": codec.digest(cbor.encode(dict(inv.args))).hex(),  # type: ignore[arg-type]
+            "args_digest": (inv.args_digest or codec.args_digest(inv.args)).hex(),
             "factors": dict(self.factors),
         }
 
@@ -671,7 +681,9 @@ def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | No
         return "action"
     if inv.resource != request.resource:
         return "resource"
-    # type-strict: compare deterministic encodings, so True never equals 1
-    if cbor.encode(dict(inv.args)) != cbor.encode(dict(request.args)):  # type: ignore[arg-type]
+    # type-strict: compare deterministic encodings, so True never equals 1; an invocation
+    # that binds its arguments by digest (spec 5.7) is compared by that digest
+    signed = inv.args_digest or codec.args_digest(inv.args)
+    if signed != codec.args_digest(request.args):
         return "args"
     return None

@@ -187,6 +187,7 @@ def present(
     label: str = "invocation",
     attestations: Iterable[codec.Attestation] = (),
     approvals: Iterable[codec.Approval] = (),
+    args_by_digest: bool = False,
 ) -> Presentation:
     return invoke(
         token,
@@ -200,6 +201,7 @@ def present(
         attestations=attestations,
         approvals=approvals,
         limits=DEFAULT_LIMITS,
+        args_by_digest=args_by_digest,
     )
 
 

@@ -186,6 +186,12 @@ FLAGS: Final[dict[str, tuple[str, str, str]]] = {
         "the oversight factor must not be laundered or replayed",
         "9.2",
     ),
+    "attachment-binding": (
+        "attestations and approvals stripped, added, swapped or repeated on the way",
+        "an attachment outside the invocation's signature can be removed to force a new "
+        "approval round trip, or added to burn the genuine request's nonce",
+        "5.7",
+    ),
     "limits": (
         "every size, count, depth and step limit at and beyond its value",
         "unbounded inputs are denial of service",

@@ -290,8 +290,8 @@ def tampered_cases(add: Add) -> None:
     assert p.invocation is not None
     add(
         "jose-tamper-attestation",
-        "a trusted attester's attestation with its model changed after signing",
-        jose_container(encoded_links(token), p.invocation.encoded, attestations=[forged_att]),
+        "a trusted attester's attestation with its model changed after signing (and named)",
+        jose_present_raw(encoded_links(token), h1, attestations=[forged_att]),
         error("signature_invalid"),
         flags=["signature-forgery", "attestation"],
         spec=["R-8.2-17"],
@@ -310,9 +310,18 @@ def tampered_cases(add: Add) -> None:
     p = present(token, h2, approvals=[apv], label="jose-appr")
     assert p.invocation is not None
     add(
+        "jose-attachment-stripped",
+        "the required approval stripped from a JOSE presentation that names it",
+        jose_container(encoded_links(token), p.invocation.encoded),
+        error("attachment_mismatch"),
+        flags=["attachment-binding", "approval"],
+        spec=["R-5.7-5"],
+        features=["approval"],
+    )
+    add(
         "jose-tamper-approval",
-        "the required approval with its exp moved one second after signing",
-        jose_container(encoded_links(token), p.invocation.encoded, approvals=[forged_apv]),
+        "the required approval with its exp moved one second after signing (and named)",
+        jose_present_raw(encoded_links(token), h2, approvals=[forged_apv]),
         error("signature_invalid"),
         flags=["signature-forgery", "approval"],
         spec=["R-8.2-18"],
