@@ -149,7 +149,7 @@ def raw_map(items: Sequence[tuple[bytes, bytes]], map_head: bytes | None = None)
     )
 
 
-def sign_raw(key: PrivateKey, typ: str, payload: bytes, *, protected: bytes | None = None) -> bytes:
+def sign_raw(key: PrivateKey, typ: int, payload: bytes, *, protected: bytes | None = None) -> bytes:
     """A COSE_Sign1 over the exact ``payload`` bytes, signed by ``key``."""
     prot = protected if protected is not None else cose.protected_header(COSE_ALG[key.alg], typ)
     return cose.assemble(prot, payload, key.sign(cose.sig_structure(prot, payload)))
@@ -183,7 +183,7 @@ def resign(
     changes: Mapping[Any, object] | None = None,
     *,
     drop: Sequence[Any] = (),
-    typ: str = codec.TYP_LINK,
+    typ: int = codec.TYP_LINK,
 ) -> bytes:
     """``data``'s exact claims with ``changes`` applied and ``drop`` removed, signed by
     ``signer`` whatever the claims say."""
@@ -348,7 +348,10 @@ def jose_container(
 ) -> bytes:
     """The JSON container (spec/jose.md J.6) around raw compact objects; ``extra``
     members are added as they are (unknown or hostile ones)."""
-    out: dict[str, object] = {"ver": 1, "links": [link.decode("ascii") for link in links]}
+    out: dict[str, object] = {
+        "ver": codec.VERSION,
+        "links": [link.decode("ascii") for link in links],
+    }
     if invocation is not None:
         out["invocation"] = invocation.decode("ascii")
     if attestations:

@@ -49,6 +49,7 @@ from agentchain.codec import (
     L_VERSION,
     TYP_INVOCATION,
     TYP_LINK,
+    VERSION,
     Encoding,
     Link,
     sign_object,
@@ -273,7 +274,7 @@ def link_claims(
 ) -> dict[int, object]:
     """A link's claim map (spec 5.5) exactly as the codec writes it."""
     claims: dict[int, object] = {
-        L_VERSION: 1,
+        L_VERSION: VERSION,
         L_ISSUER: issuer.thumbprint,
         L_HOLDER: holder.to_cose_key(),
         L_ID: link_id,
@@ -295,7 +296,7 @@ def claims_of(link: Link) -> dict[Any, Any]:
     return _build.claims_of(link.encoded)
 
 
-def sign_link(signer: PrivateKey, claims: Mapping[Any, object], typ: str = TYP_LINK) -> bytes:
+def sign_link(signer: PrivateKey, claims: Mapping[Any, object], typ: int = TYP_LINK) -> bytes:
     """A COSE_Sign1 link over ``claims``, signed by ``signer`` whatever the claims say."""
     return sign_object(signer, typ, dict(claims))
 
@@ -329,7 +330,7 @@ def invocation_claims(chain: bytes, **claims: Any) -> dict[int, object]:
 
 
 def sign_invocation(
-    signer: PrivateKey, claims: Mapping[Any, object], typ: str = TYP_INVOCATION
+    signer: PrivateKey, claims: Mapping[Any, object], typ: int = TYP_INVOCATION
 ) -> bytes:
     return sign_object(signer, typ, dict(claims))
 

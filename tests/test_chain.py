@@ -952,7 +952,7 @@ def test_dot_segment_cannot_escape_a_resource_prefix() -> None:
 def test_text_form_roundtrip() -> None:
     p = standard_presentation()
     text = p.to_text()
-    assert text.startswith("ac1c.")
+    assert text.startswith("ac2c.")
     assert decode_presentation_unverified(text).to_bytes() == p.to_bytes()
 
 
@@ -960,10 +960,10 @@ def test_text_form_roundtrip() -> None:
     "transform",
     [
         lambda t: "ac2c." + t[5:],
-        lambda t: "AC1C." + t[5:],
-        lambda t: "ac1j." + t[5:],
+        lambda t: "AC2C." + t[5:],
+        lambda t: "ac2j." + t[5:],
         lambda t: t[5:],
-        lambda t: "ac1c" + t[5:],
+        lambda t: "ac2c" + t[5:],
         lambda t: "x" + t,
     ],
 )
@@ -979,16 +979,16 @@ def _bad_base64(text: str) -> list[str]:
     return [
         text + "=",
         text + "==",
-        "ac1c." + body.replace("-", "+", 1) if "-" in body else "ac1c.+" + body[1:],
-        "ac1c." + body.replace("_", "/", 1) if "_" in body else "ac1c./" + body[1:],
+        "ac2c." + body.replace("-", "+", 1) if "-" in body else "ac2c.+" + body[1:],
+        "ac2c." + body.replace("_", "/", 1) if "_" in body else "ac2c./" + body[1:],
         text[:100] + " " + text[100:],
         text[:100] + "\n" + text[100:],
         text[:100] + "." + text[100:],
         text[:100] + "é" + text[100:],
-        "ac1c.A",  # a length of 1 mod 4 is never valid
-        "ac1c.AB",  # one byte 0x00, but the last 4 bits are 0001
-        "ac1c.AAB",  # two bytes, but the last 2 bits are 01
-        "ac1c.AAAAB",
+        "ac2c.A",  # a length of 1 mod 4 is never valid
+        "ac2c.AB",  # one byte 0x00, but the last 4 bits are 0001
+        "ac2c.AAB",  # two bytes, but the last 2 bits are 01
+        "ac2c.AAAAB",
     ]
 
 
@@ -1009,15 +1009,15 @@ def test_text_nonzero_trailing_bits_of_a_real_presentation() -> None:
             continue
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
         last = alphabet.index(body[-1])
-        bad = "ac1c." + body[:-1] + alphabet[last | 1]
+        bad = "ac2c." + body[:-1] + alphabet[last | 1]
         assert alphabet[last | 1] != body[-1]
         raises(DecodeError, "base64_invalid", lambda b=bad: decode_presentation_unverified(b))  # type: ignore[misc]
 
 
 def test_oversized_text_is_refused_before_decoding() -> None:
     # R-5.1-4
-    huge = "ac1c." + "A" * 1_000_000
-    junk = "ac1c." + "!" * 1_000_000  # would be base64_invalid if decoding came first
+    huge = "ac2c." + "A" * 1_000_000
+    junk = "ac2c." + "!" * 1_000_000  # would be base64_invalid if decoding came first
     wrong = "zz" * 500_000  # would be encoding_unknown if the prefix came first
     for text in (huge, junk, wrong):
         start = time.perf_counter()

@@ -214,7 +214,7 @@ def test_we_verify_what_jwcrypto_signs_over_our_claims(alg: str) -> None:
         exp=NOW + 300,
     )
     container = {
-        "ver": 1,
+        "ver": 2,
         "links": [root.decode(), sub.decode()],
         "invocation": jwcrypto_sign(
             k["sub"], JWT_TYP_INVOCATION, codec.encode_claims(invocation, "jose")
@@ -277,7 +277,7 @@ def test_what_joserfc_accepts_and_this_profile_refuses(
 ) -> None:
     # spec/jose.md J.7: why parsing is ours; each row is a reading joserfc allows
     alice = key("interop-alice", EDDSA)
-    claims = payload if payload is not None else json.dumps({"ver": 1}).encode()
+    claims = payload if payload is not None else json.dumps({"ver": 2}).encode()
     protected = json.dumps({"alg": EDDSA, "typ": JWT_TYP_LINK, **header}).encode()
     signing_input = jws.signing_input(protected, claims)
     compact = signing_input + b"." + jws.b64encode(alice.sign(signing_input)).encode()

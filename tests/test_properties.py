@@ -439,7 +439,7 @@ def test_random_text_raises_agentchain_error(text: str) -> None:
     with pytest.raises(AgentchainError):
         make_verifier().verify(text, VALID_REQUEST)
     with pytest.raises(AgentchainError):
-        make_verifier().verify("ac1c." + text, VALID_REQUEST)
+        make_verifier().verify("ac2c." + text, VALID_REQUEST)
 
 
 def test_signing_keys_are_distinct() -> None:

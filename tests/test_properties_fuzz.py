@@ -467,7 +467,7 @@ def test_bytes_and_text_decide_alike(mutation: testing.Mutation) -> None:
         return  # the text mutations are judged as text only
     # the prefix names the encoding the bytes hold (spec/jose.md J.1: "{" is JSON); a
     # mismatched prefix is its own refusal, encoding_unknown (R-J.6-2)
-    prefix = "ac1j." if raw.startswith(b"{") else "ac1c."
+    prefix = "ac2j." if raw.startswith(b"{") else "ac2c."
     text = prefix + b64encode(raw)
     assert _decide(mutation.scenario, raw) == _decide(mutation.scenario, text)
 

@@ -9,32 +9,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-VERSION: Final = 1
+VERSION: Final = 2
+
+#: the protocol this package implements (spec/agentchain.md, title): what vector files
+#: pin and what a harness declares (spec/harness.md 3.1)
+PROTOCOL: Final = "0.2"
 
 
-TYP_LINK: Final = "application/agentchain-link+cbor"
+#: spec 5.3 (0.2): the kind of a COSE object, protected header label -65537. 5 is reserved
+#: for signed revocations; 6 to 23 for later kinds.
+TYP_LINK: Final = 1
 
 
-TYP_INVOCATION: Final = "application/agentchain-invocation+cbor"
+TYP_INVOCATION: Final = 2
 
 
-TYP_ATTESTATION: Final = "application/agentchain-attestation+cbor"
+TYP_ATTESTATION: Final = 3
 
 
-TYP_APPROVAL: Final = "application/agentchain-approval+cbor"
+TYP_APPROVAL: Final = 4
 
 
 #: spec/jose.md: explicit typing of every JOSE object (RFC 8725 section 3.11)
-JWT_TYP_LINK: Final = "agentchain-link+jwt"
+#: (0.2: "ac-" in place of "agentchain-", shorter in every header; the revocation kind will
+#: be "ac-revocation+jwt")
+JWT_TYP_LINK: Final = "ac-link+jwt"
 
 
-JWT_TYP_INVOCATION: Final = "agentchain-invocation+jwt"
+JWT_TYP_INVOCATION: Final = "ac-invocation+jwt"
 
 
-JWT_TYP_ATTESTATION: Final = "agentchain-attestation+jwt"
+JWT_TYP_ATTESTATION: Final = "ac-attestation+jwt"
 
 
-JWT_TYP_APPROVAL: Final = "agentchain-approval+jwt"
+JWT_TYP_APPROVAL: Final = "ac-approval+jwt"
 
 
 #: the two encodings of one semantic model (spec 5, spec/jose.md)
@@ -45,7 +53,7 @@ ENCODINGS: Final[tuple[Encoding, ...]] = ("cbor", "jose")
 
 
 #: spec 5.1: text form prefixes, naming encoding and version
-TEXT_PREFIX_CBOR: Final = "ac1c."
+TEXT_PREFIX_CBOR: Final = "ac2c."
 
 
 #: spec 5.1: only ASCII whitespace around a text form is ignored (str.strip() would also
@@ -53,7 +61,7 @@ TEXT_PREFIX_CBOR: Final = "ac1c."
 ASCII_WHITESPACE: Final = " \t\n\v\f\r"
 
 
-TEXT_PREFIX_JOSE: Final = "ac1j."
+TEXT_PREFIX_JOSE: Final = "ac2j."
 
 
 # spec 5.5: link claim keys

@@ -27,6 +27,7 @@ def main(mode: str) -> int:
             reply: dict[str, object] = {
                 "ready": True,
                 "version": 1,
+                "protocol": "0.1" if mode == "speaks-0.1" else "0.2",
                 "implementation": {
                     "name": f"wrong-{mode}",
                     "version": "0",

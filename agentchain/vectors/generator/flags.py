@@ -12,7 +12,7 @@ FLAGS: Final[dict[str, tuple[str, str, str]]] = {
         "7, 8",
     ),
     "text-form": (
-        "the ac1c. prefix, strict unpadded base64url, surrounding whitespace",
+        "the ac2c. prefix, strict unpadded base64url, surrounding whitespace",
         "two spellings of one token split caches and audit trails",
         "5.1",
     ),

@@ -206,6 +206,7 @@ class Suite:
             doc = {
                 "$schema": "../schema.json",
                 "version": FORMAT_VERSION,
+                "protocol": codec.PROTOCOL,
                 "category": category,
                 "cases": cases,
             }

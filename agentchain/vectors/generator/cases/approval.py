@@ -281,9 +281,9 @@ def add_cases(s: Suite) -> None:
     base = claims_of(good.encoded)
     for claims_row in (
         ApprovalClaimsRow(
-            case_id="appr-claims-version-2",
-            description="approval version 2",
-            claims={**base, 1: 2},
+            case_id="appr-claims-version-3",
+            description="approval version 3",
+            claims={**base, 1: 3},
             code="version_unsupported",
         ),
         ApprovalClaimsRow(

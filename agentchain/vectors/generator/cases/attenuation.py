@@ -54,7 +54,7 @@ def add_cases(s: Suite) -> None:
 
     def child(**changes: Any) -> bytes:
         base = {
-            1: 1,
+            1: codec.VERSION,
             2: h1.public_key.thumbprint,
             3: h2.public_key.to_cose_key(),
             4: hashlib.sha256(root).digest(),

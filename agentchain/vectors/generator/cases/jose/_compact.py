@@ -353,8 +353,8 @@ def limit_cases(add: Add) -> None:
     )
     add(
         "jose-limit-presentation-junk",
-        "an ac1j. text far over the cap that is not even base64url: the cap answers first",
-        "ac1j." + "*" * 3000,
+        "an ac2j. text far over the cap that is not even base64url: the cap answers first",
+        "ac2j." + "*" * 3000,
         error("limit_exceeded"),
         flags=["limits"],
         spec=["R-5.6-2"],

@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from agentchain import codec
 from agentchain._build import Rng, jose_container, jose_parts, raw_jws
 from agentchain.crypto import EDDSA, ES256
 from agentchain.vectors.generator.build import KEYS, NOW, chain, jose_present_raw, present
@@ -235,8 +234,15 @@ def envelope_cases(add: Add) -> None:
         ),
         EnvelopeRow(
             case_id="jose-typ-cbor-media-type",
-            description="a JOSE link typed with the COSE link's media type",
-            data=root({**HEADER, "typ": codec.TYP_LINK}),
+            description="a JOSE link typed with the 0.1 COSE link's media type",
+            data=root({**HEADER, "typ": "application/agentchain-link+cbor"}),
+            code="type_mismatch",
+            spec=["R-J.3-6"],
+        ),
+        EnvelopeRow(
+            case_id="jose-typ-0-1",
+            description="the 0.1 JOSE link typ agentchain-link+jwt",
+            data=root({**HEADER, "typ": "agentchain-link+jwt"}),
             code="type_mismatch",
             spec=["R-J.3-6"],
         ),
@@ -478,7 +484,7 @@ def json_cases(add: Add) -> None:
             description=(
                 "typ spelled with a JSON escape (\\u002b for '+'): the same string, allowed"
             ),
-            header_text='{"alg":"Ed25519","typ":"agentchain-link\\u002bjwt"}',
+            header_text='{"alg":"Ed25519","typ":"ac-link\\u002bjwt"}',
         ),
     ):
         add(
@@ -523,8 +529,8 @@ def json_cases(add: Add) -> None:
     )
     add(
         "jose-container-leading-whitespace",
-        "ac1j. over a JSON container that starts with a space: not a JOSE container",
-        "ac1j." + b64(b" " + honest.encode()),
+        "ac2j. over a JSON container that starts with a space: not a JOSE container",
+        "ac2j." + b64(b" " + honest.encode()),
         error("encoding_unknown"),
         flags=["encoding-mixing", "text-form"],
         spec=["R-J.6-2"],

@@ -23,6 +23,7 @@ from agentchain.vectors.generator.cases._common import (
     raw_payload_link,
 )
 from agentchain.vectors.generator.suite import Suite, error, step
+from agentchain.wire.cose import HEADER_KIND
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def cose_cases(s: Suite) -> None:
     def shaped(value: object) -> bytes:
         return present_raw([enc(value)], holder)
 
-    hdr = {1: -19, 16: TYP_LINK}
+    hdr = {1: -19, HEADER_KIND: TYP_LINK}
     rows: list[CoseRow] = [
         CoseRow(
             case_id="cose-three-items",
@@ -286,7 +287,7 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-protected-alg-text",
             description="alg as the text Ed25519, re-signed",
-            data=signed_with(enc({1: "Ed25519", 16: TYP_LINK})),
+            data=signed_with(enc({1: "Ed25519", HEADER_KIND: TYP_LINK})),
             code="schema_invalid",
             spec="R-5.4-2",
             flag="cose-profile",
@@ -294,7 +295,7 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-protected-nonminimal",
             description="protected header alg -19 as 38 12, re-signed",
-            data=signed_with(b"\xa2\x01\x38\x12" + enc(16) + enc(TYP_LINK)),
+            data=signed_with(b"\xa2\x01\x38\x12" + enc(HEADER_KIND) + enc(TYP_LINK)),
             code="cbor_noncanonical",
             spec="R-5.4-2",
             flag="cbor-canonical",
@@ -310,15 +311,39 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-alg-es384",
             description="a link header naming ES384 (-35), re-signed",
-            data=signed_with(enc({1: -35, 16: TYP_LINK})),
+            data=signed_with(enc({1: -35, HEADER_KIND: TYP_LINK})),
             code="alg_not_allowed",
             spec="R-3.1-1",
             flag="alg-confusion",
         ),
         CoseRow(
+            case_id="cose-typ-text-0-1",
+            description="the 0.1 header: typ (16) as application/agentchain-link+cbor, re-signed",
+            data=signed_with(enc({1: -19, 16: "application/agentchain-link+cbor"})),
+            code="unknown_field",
+            spec="R-5.4-2",
+            flag="cose-profile",
+        ),
+        CoseRow(
+            case_id="cose-kind-text",
+            description="the kind (-65537) as the text '1', re-signed",
+            data=signed_with(enc({1: -19, HEADER_KIND: "1"})),
+            code="schema_invalid",
+            spec="R-5.4-2",
+            flag="cose-profile",
+        ),
+        CoseRow(
+            case_id="cose-kind-revocation-reserved",
+            description="a link header naming kind 5 (reserved for revocations), re-signed",
+            data=signed_with(enc({1: -19, HEADER_KIND: 5})),
+            code="type_mismatch",
+            spec="R-5.3-1",
+            flag="type-confusion",
+        ),
+        CoseRow(
             case_id="cose-alg-eddsa-polymorphic",
             description="a link header naming EdDSA (-8), deprecated by RFC 9864, re-signed",
-            data=signed_with(enc({1: -8, 16: TYP_LINK})),
+            data=signed_with(enc({1: -8, HEADER_KIND: TYP_LINK})),
             code="alg_not_allowed",
             spec="R-3.1-4",
             flag="alg-confusion",
@@ -326,7 +351,7 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-alg-none-like",
             description="a link header naming alg 0, re-signed",
-            data=signed_with(enc({1: 0, 16: TYP_LINK})),
+            data=signed_with(enc({1: 0, HEADER_KIND: TYP_LINK})),
             code="alg_not_allowed",
             spec="R-3.1-1",
             flag="alg-confusion",
@@ -334,7 +359,7 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-typ-invocation-as-link",
             description="a link whose typ says invocation, re-signed",
-            data=signed_with(enc({1: -19, 16: codec.TYP_INVOCATION})),
+            data=signed_with(enc({1: -19, HEADER_KIND: codec.TYP_INVOCATION})),
             code="type_mismatch",
             spec="R-5.3-1",
             flag="type-confusion",
