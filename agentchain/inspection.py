@@ -181,7 +181,7 @@ def tree(
     for finding in found:
         by_where.setdefault(finding.where, []).append(finding)
     links = presentation.links
-    root_issuer = links[0].claims.issuer
+    root_issuer = links[0].claims.issuer or b""  # spec 5.5: the root always names it
     root_name = names.get(root_issuer)
     note = "" if root_checked else " [dim](its signature is checked only against --trust)[/]"
     top = Tree(

@@ -167,7 +167,7 @@ def vector_inputs(root: Path = ROOT / "vectors") -> list[bytes | str]:
         except (OSError, ValueError):
             continue
         for name, text in _strings(document):
-            if text.startswith("ac1") and "." in text[:6]:
+            if text.startswith(("ac1", "ac2")) and "." in text[:6]:
                 found[text] = None
             elif "hex" in name.lower() and len(text) % 2 == 0 and len(text) >= 2:
                 try:

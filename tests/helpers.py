@@ -275,7 +275,6 @@ def link_claims(
     """A link's claim map (spec 5.5) exactly as the codec writes it."""
     claims: dict[int, object] = {
         L_VERSION: VERSION,
-        L_ISSUER: issuer.thumbprint,
         L_HOLDER: holder.to_cose_key(),
         L_ID: link_id,
         L_IAT: nbf if iat is None else iat,
@@ -288,6 +287,8 @@ def link_claims(
     }
     if parent is not None:
         claims[L_PARENT] = parent
+    else:  # spec 5.5 (0.2): only the root names its issuer
+        claims[L_ISSUER] = issuer.thumbprint
     return claims
 
 

@@ -427,7 +427,7 @@ hostile, features = sys.argv[1], json.loads(sys.argv[2])
 for line in sys.stdin:
     message = json.loads(line)
     if message["cmd"] == "start":
-        answer = {"ready": True, "version": 1,
+        answer = {"ready": True, "version": 1, "protocol": "0.2",
                   "implementation": {"name": hostile, "version": hostile, "language": hostile,
                                      "encodings": ["cbor", "jose"],
                                      "algorithms": ["Ed25519", "ES256"], "features": features}}

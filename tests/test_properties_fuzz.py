@@ -47,6 +47,7 @@ from agentchain.codec import (
     L_CAPS,
     L_DEPTH,
     L_EXP,
+    L_ISSUER,
     L_NBF,
     TYP_LINK,
     Approval,
@@ -244,6 +245,7 @@ def _raw_link(
                 caveats=_caveat_limit(c),
             )
         )
+        claims.pop(L_ISSUER, None)  # spec 5.5 (0.2): a child names no issuer
         window, depth = parent.claims.window, parent.claims.depth
         claims[L_NBF], claims[L_EXP], claims[L_DEPTH] = window.nbf, window.exp, max(depth - 1, 0)
         widen = c.integer(0, 3)

@@ -149,7 +149,8 @@ def to_jose(p: Presentation) -> Presentation:
         claims = link.claims
         if claims.parent is not None:
             claims = replace(claims, parent=digests.get(claims.parent, claims.parent))
-        signer = ALICE if index == 0 else _KEYS[claims.issuer]
+        # spec 5.5 (0.2): below the root, the signer is the parent's holder
+        signer = ALICE if index == 0 else _KEYS[p.links[index - 1].claims.holder.thumbprint]
         new = decode_unverified(LinkClaims, codec.sign_claims(signer, claims, "jose"))
         digests[link.digest] = new.digest
         links.append(new)

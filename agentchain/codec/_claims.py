@@ -181,12 +181,19 @@ def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cb
     nbf, exp = f.uint(k[L_NBF]), f.uint(k[L_EXP])
     iat = f.uint(k[L_IAT])
     depth = f.uint(k[L_DEPTH], upper=255)
-    issuer = f.bstr(k[L_ISSUER], size=(32, 32))
+    issuer = f.bstr(k[L_ISSUER], size=(32, 32), required=False)
+    parent = f.bstr(k[L_PARENT], size=(32, 32), required=False)
+    # spec 5.5 (0.2): the root names its issuer (a trust anchor) and no parent; every other
+    # link names its parent and no issuer (the parent's holder, proven by the signature)
+    if (issuer is None) == (parent is None):
+        raise DecodeError(
+            "schema_invalid", "a link names an issuer (the root) or a parent, exactly one"
+        )
     link_id = f.bstr(k[L_ID], size=(16, 64))
     return LinkClaims(
         issuer=issuer,
         holder=_decode_holder(encoding, f.raw(k[L_HOLDER])),
-        parent=f.bstr(k[L_PARENT], size=(32, 32), required=False),
+        parent=parent,
         id=link_id,
         iat=iat,
         window=Window(nbf, exp),
@@ -318,7 +325,6 @@ def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
     holder = _key_out(encoding, claims.holder)
     out: dict[Any, object] = {
         k[L_VERSION]: VERSION,
-        k[L_ISSUER]: _bytes_out(encoding, claims.issuer),
         # RFC 7800: the holder key is the confirmation key
         k[L_HOLDER]: {"jwk": holder} if encoding == "jose" else holder,
         k[L_ID]: _bytes_out(encoding, claims.id),
@@ -332,6 +338,8 @@ def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
     }
     if claims.parent is not None:
         out[k[L_PARENT]] = _bytes_out(encoding, claims.parent)
+    if claims.issuer is not None:
+        out[k[L_ISSUER]] = _bytes_out(encoding, claims.issuer)
     if claims.purpose is not None:
         out[k[L_PURPOSE]] = claims.purpose
     if claims.approvals:

@@ -190,7 +190,7 @@ def delegate(
             "scope_widened", f"{wider.action} on {wider.resource} is not covered by the parent"
         )
     claims = model.LinkClaims(
-        issuer=key.public_key.thumbprint,
+        issuer=None,  # spec 5.5 (0.2): implied by the parent's holder
         holder=to,
         parent=parent.digest,
         id=rng(16),

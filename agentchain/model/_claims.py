@@ -36,7 +36,9 @@ class LinkClaims:
 
     KIND: ClassVar[ObjectKind] = "link"
 
-    issuer: bytes  # thumbprint of the delegator's key
+    #: thumbprint of the delegator's key, at the root only (spec 5.5, 0.2): below the root
+    #: the issuer is the parent's holder, which the signature check proves; None there
+    issuer: bytes | None
     holder: PublicKey  # the delegatee's full key: the holder binding
     parent: bytes | None  # SHA-256 of the parent link's signed bytes; None at the root
     id: bytes

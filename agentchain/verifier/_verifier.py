@@ -219,7 +219,7 @@ class Verifier:
         start = 0
         # spec 8.4: a prefix that passed V2 under this very policy is not checked again
         if cache is not None and (start := cache.verified_prefix(self._policy_id, links)):
-            root = policy_.anchor(links[0].claims.issuer)
+            root = policy_.anchor(links[0].claims.issuer or b"")
             if root is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:

@@ -278,7 +278,8 @@ def _long_chain(n: int) -> tuple[list[bytes], Any]:
             11: 30 - i,
             13: {1: "agent"},
         }
-        if out:
+        if out:  # spec 5.5 (0.2): below the root, a parent and no issuer
             c[4] = hashlib.sha256(out[-1]).digest()
+            del c[2]
         out.append(codec.sign_object(keys[i], TYP_LINK, c))
     return out, keys[-1]

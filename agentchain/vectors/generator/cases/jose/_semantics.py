@@ -82,7 +82,7 @@ def semantic_cases(s: Suite, add: Add) -> None:
             case_id="jose-chain-reordered",
             description="links 0, 2, 1",
             data=jose_present_raw([links[0], links[2], links[1]], h[2]),
-            code="issuer_mismatch",
+            code="signature_invalid",
             spec=["R-7.1-2"],
             flag="chain-splice",
             policy={},
