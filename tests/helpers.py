@@ -42,7 +42,6 @@ from agentchain.codec import (
     L_EXP,
     L_HOLDER,
     L_IAT,
-    L_ID,
     L_ISSUER,
     L_NBF,
     L_PARENT,
@@ -173,7 +172,8 @@ def standard_token(
         depth=2,
         caveats=root_caveats,
         descriptor=Descriptor(kind="agent", name="assistant"),
-        purpose="manage alice's calendar",
+        # 0.2 links carry no random id: the label keeps tokens of different labels apart
+        purpose="manage alice's calendar" if label == "standard" else f"calendar ({label})",
         now=now,
         rng=rng,
         encoding=encoding,
@@ -268,7 +268,6 @@ def link_claims(
     exp: int = NOW + 900,
     depth: int = 0,
     iat: int | None = None,
-    link_id: bytes = b"\x42" * 16,
     caveats: Sequence[object] = (),
     descriptor: Mapping[int, object] | None = None,
 ) -> dict[int, object]:
@@ -276,7 +275,6 @@ def link_claims(
     claims: dict[int, object] = {
         L_VERSION: VERSION,
         L_HOLDER: holder.to_cose_key(),
-        L_ID: link_id,
         L_IAT: nbf if iat is None else iat,
         L_NBF: nbf,
         L_EXP: exp,

@@ -378,7 +378,6 @@ def crafted(
         caps=ROOT_CAPS,
         exp=NOW + 3600,
         depth=2,
-        link_id=b"\x01" * 16,
     )
     root_claims.update(root_changes or {})
     root = sign_link(ALICE, root_claims)
@@ -389,7 +388,6 @@ def crafted(
         caps=SUB_CAPS,
         exp=NOW + 900,
         depth=1,
-        link_id=b"\x02" * 16,
     )
     sub_claims.update(sub_changes or {})
     return invoke_raw([root, sign_link(AGENT, sub_claims)], SUB)

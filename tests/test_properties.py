@@ -277,7 +277,6 @@ def build_and_verify(c: Chooser) -> Run:
                 nbf=nbf,
                 exp=nbf + c.integer(1, 6000),
                 depth=c.integer(0, 6),
-                link_id=bytes([i]) * 16,
             )
             forged = decode_unverified(LinkClaims, sign_link(holder, claims))
             token = Presentation((*token.links, forged))

@@ -229,7 +229,6 @@ def _raw_link(
             exp=nbf + c.choice([60, 3600, 86_400, 86_401, 172_800]),
             depth=c.integer(0, 6),
             caveats=_caveat_limit(c),
-            link_id=bytes([label]) * 16,
         )
     else:
         # the parent's claims in the model's CBOR keys, whatever its encoding
@@ -241,7 +240,6 @@ def _raw_link(
                 signer.public_key,
                 to.public_key,
                 parent.digest,
-                link_id=bytes([label]) * 16,
                 caveats=_caveat_limit(c),
             )
         )

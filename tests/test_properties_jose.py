@@ -107,7 +107,6 @@ def build(c: Chooser) -> tuple[Presentation, Request, int]:
                 nbf=nbf,
                 exp=nbf + c.integer(1, 6000),
                 depth=c.integer(0, 6),
-                link_id=bytes([i]) * 16,
             )
             token = Presentation(
                 (*token.links, decode_unverified(LinkClaims, sign_link(holder, claims)))

@@ -50,7 +50,6 @@ from agentchain.codec._keys import (
     L_EXP,
     L_HOLDER,
     L_IAT,
-    L_ID,
     L_ISSUER,
     L_NBF,
     L_PARENT,
@@ -189,12 +188,10 @@ def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cb
         raise DecodeError(
             "schema_invalid", "a link names an issuer (the root) or a parent, exactly one"
         )
-    link_id = f.bstr(k[L_ID], size=(16, 64))
     return LinkClaims(
         issuer=issuer,
         holder=_decode_holder(encoding, f.raw(k[L_HOLDER])),
         parent=parent,
-        id=link_id,
         iat=iat,
         window=Window(nbf, exp),
         capabilities=tuple(decode_capability(c, limits) for c in caps_raw),
@@ -327,7 +324,6 @@ def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
         k[L_VERSION]: VERSION,
         # RFC 7800: the holder key is the confirmation key
         k[L_HOLDER]: {"jwk": holder} if encoding == "jose" else holder,
-        k[L_ID]: _bytes_out(encoding, claims.id),
         k[L_IAT]: claims.iat,
         k[L_NBF]: claims.window.nbf,
         k[L_EXP]: claims.window.exp,

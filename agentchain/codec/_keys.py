@@ -65,7 +65,10 @@ TEXT_PREFIX_JOSE: Final = "ac2j."
 
 
 # spec 5.5: link claim keys
-L_VERSION, L_ISSUER, L_HOLDER, L_PARENT, L_ID = 1, 2, 3, 4, 5
+L_VERSION, L_ISSUER, L_HOLDER, L_PARENT = 1, 2, 3, 4
+#: 0.2: the link id (key 5, JOSE "jti") is withdrawn: a link's digest identifies it (spec 5.5);
+#: the key stays unassigned so that an 0.1-shaped link is refused as unknown_field
+L_ID_WITHDRAWN: Final = 5
 
 
 L_IAT, L_NBF, L_EXP, L_CAPS, L_CAVEATS, L_DEPTH, L_PURPOSE, L_DESCRIPTOR = range(6, 14)
@@ -111,7 +114,6 @@ _JOSE_NAMES: Final[dict[str, dict[int, str]]] = {
         L_ISSUER: "iss",
         L_HOLDER: "cnf",
         L_PARENT: "prt",
-        L_ID: "jti",
         L_IAT: "iat",
         L_NBF: "nbf",
         L_EXP: "exp",

@@ -119,7 +119,6 @@ def issue(
         issuer=key.public_key.thumbprint,
         holder=to,
         parent=None,
-        id=rng(16),
         iat=start,
         window=Window(start, start + ttl),
         capabilities=_capabilities(capabilities, limits),
@@ -193,7 +192,6 @@ def delegate(
         issuer=None,  # spec 5.5 (0.2): implied by the parent's holder
         holder=to,
         parent=parent.digest,
-        id=rng(16),
         iat=start,
         window=window,
         capabilities=caps,

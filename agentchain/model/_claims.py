@@ -41,7 +41,6 @@ class LinkClaims:
     issuer: bytes | None
     holder: PublicKey  # the delegatee's full key: the holder binding
     parent: bytes | None  # SHA-256 of the parent link's signed bytes; None at the root
-    id: bytes
     iat: int
     window: Window
     capabilities: tuple[Capability, ...]

@@ -57,7 +57,6 @@ def add_cases(s: Suite) -> None:
             1: codec.VERSION,
             3: h2.public_key.to_cose_key(),
             4: hashlib.sha256(root).digest(),
-            5: b"\x21" * 16,
             6: NOW,
             7: NOW,
             8: NOW + 600,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from agentchain import codec
 from agentchain._build import claims_of, container, enc, sign1_parts
-from agentchain.vectors.generator.build import CAL, KEYS, chain, encoded_links, present_raw
+from agentchain.vectors.generator.build import CAL, KEYS, NOW, chain, encoded_links, present_raw
 from agentchain.vectors.generator.cases._common import TYP_LINK, relink
 from agentchain.vectors.generator.suite import Suite, allow, error, step
 from agentchain.wire import cose
@@ -28,7 +28,8 @@ class ChainRow:
 def add_cases(s: Suite) -> None:
     token, _ = chain(3, label="chain")
     links = encoded_links(token)
-    other, _ = chain(3, label="other-chain", caps=(("calendar", CAL + "/*"),))
+    # another grant of the same keys and scope, a minute earlier (0.2 links carry no id)
+    other, _ = chain(3, label="other-chain", caps=(("calendar", CAL + "/*"),), now=NOW - 60)
     other_links = encoded_links(other)
     h = {i: KEYS(f"h{i}") for i in (1, 2, 3)}
     rows: list[ChainRow] = [

@@ -269,7 +269,6 @@ def _long_chain(n: int) -> tuple[list[bytes], Any]:
             1: codec.VERSION,
             2: keys[i].public_key.thumbprint,
             3: keys[i + 1].public_key.to_cose_key(),
-            5: bytes([i + 1]) * 16,
             6: NOW,
             7: NOW,
             8: NOW + 900,

@@ -290,9 +290,9 @@ def claim_cases(add: Add) -> None:
             spec=["R-J.5-1"],
         ),
         ClaimRow(
-            case_id="jose-claims-jti-padded",
-            description="the link id in base64url with '=' padding",
-            data=with_payload({"jti": payload["jti"] + "=" * (-len(payload["jti"]) % 4 or 4)}),
+            case_id="jose-claims-iss-padded",
+            description="the root's issuer in base64url with '=' padding",
+            data=with_payload({"iss": payload["iss"] + "=" * (-len(payload["iss"]) % 4 or 4)}),
             code="base64_invalid",
             spec=["R-J.5-1", "R-5.1-2"],
         ),

@@ -95,14 +95,6 @@ def claim_cases(s: Suite) -> None:
             spec=["R-5.5-4"],
         ),
         ClaimRow(
-            case_id="claims-link-id-missing",
-            description="link without id",
-            changes={},
-            drop=(5,),
-            code="schema_invalid",
-            spec=["R-5.5-4"],
-        ),
-        ClaimRow(
             case_id="claims-link-descriptor-missing",
             description="link without descriptor",
             changes={},
@@ -135,12 +127,12 @@ def claim_cases(s: Suite) -> None:
             spec=["R-5.5-4"],
         ),
         ClaimRow(
-            case_id="claims-link-id-short",
-            description="link id of 15 bytes",
-            changes={5: b"\x01" * 15},
+            case_id="claims-link-id-0-1",
+            description="an 0.1 link id (key 5, withdrawn in 0.2)",
+            changes={5: b"\x01" * 16},
             drop=(),
-            code="schema_invalid",
-            spec=["R-5.5-4"],
+            code="unknown_field",
+            spec=["R-5.5-1"],
         ),
         ClaimRow(
             case_id="claims-link-exp-too-large",

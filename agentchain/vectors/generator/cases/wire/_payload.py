@@ -54,7 +54,7 @@ def payload_cases(s: Suite) -> None:
     items = link_items()
     keys = [k for k, _ in items]
     vals = dict(items)
-    k_ver, k_id, k_iat, k_nbf, k_caps = enc(1), enc(5), enc(6), enc(7), enc(9)
+    k_ver, k_iss, k_iat, k_nbf, k_caps = enc(1), enc(2), enc(6), enc(7), enc(9)
 
     def swap(key: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
         return [(k, value if k == key else v) for k, v in items]
@@ -84,8 +84,8 @@ def payload_cases(s: Suite) -> None:
         ),
         PayloadRow(
             case_id="wire-link-nonminimal-length",
-            description="link id length in a 1-byte head (58 10), re-signed",
-            payload=raw_map(swap(k_id, head(2, 16, 1) + vals[k_id][1:])),
+            description="the root's issuer length in a 2-byte head (59 00 20), re-signed",
+            payload=raw_map(swap(k_iss, head(2, 32, 2) + vals[k_iss][2:])),
             code="cbor_noncanonical",
             spec="R-5.2-5",
             flag="cbor-canonical",
