@@ -329,6 +329,20 @@ def test_issue_delegate_invoke_verify_allows(env: Env) -> None:
     assert code == 0 and out.splitlines()[0] == "allow" and "tool sub" in out
 
 
+def test_invoke_args_by_digest_keeps_a_large_argument_out(env: Env) -> None:
+    # R-5.7-3 R-5.7-4: a 100 KB note is signed by digest; verify is given the note itself
+    token = env.delegate(env.issue())
+    big = {**SEARCH_ARGS, "note": "n" * 100_000}
+    presentation = env.invoke(token, "sub", "flights/search", SEARCH, big, "--args-by-digest")
+    assert presentation.stat().st_size < 4096
+    code, out, _ = env.verify(presentation, "flights/search", SEARCH, big, "--at", T1, "--json")
+    assert code == 0 and json.loads(out)["outcome"] == "allow"
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, {**big, "note": "m"}, "--at", T1, "--json"
+    )
+    assert code == 1 and [r["code"] for r in json.loads(out)["reasons"]] == ["request_mismatch"]
+
+
 def test_wrong_action_is_request_mismatch(env: Env) -> None:
     presentation = _sub_presentation(env)
     code, out, _ = env.verify(

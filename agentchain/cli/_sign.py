@@ -170,6 +170,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         attestations=attestations,
         approvals=approvals,
         now=parse_time(args.at),
+        args_by_digest=args.args_by_digest,
     )
     print(presentation.to_text())
     return EXIT_OK
