@@ -512,7 +512,7 @@ def _rebuild(scenario: testing.Scenario, encoding: str) -> Presentation:
             "purpose": c.purpose,
             "require_approval": c.approvals,
             "now": c.window.nbf,
-            "rng": lambda n, value=c.id: value[:n],
+            "rng": lambda n, value=link.digest: value[:n],
         }
         if token is None:
             extra = {} if encoding == "cbor" else {"encoding": encoding}

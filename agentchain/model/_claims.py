@@ -36,7 +36,7 @@ class LinkClaims:
 
     KIND: ClassVar[ObjectKind] = "link"
 
-    #: thumbprint of the delegator's key, at the root only (spec 5.5, 0.2): below the root
+    #: thumbprint of the delegator's key, at the root only (spec 5.5; protocol 0.2): below the root
     #: the issuer is the parent's holder, which the signature check proves; None there
     issuer: bytes | None
     holder: PublicKey  # the delegatee's full key: the holder binding

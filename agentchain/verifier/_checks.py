@@ -46,7 +46,7 @@ def check_signer(
     link: codec.Link, parent: codec.Link | None, anchor: Callable[[bytes], PublicKey | None]
 ) -> PublicKey | Violation:
     """V2.1: the key that must have signed ``link``: a trust anchor at the root, else the
-    parent's holder (spec 5.5, 0.2: implied, not named; the signature check proves it)."""
+    parent's holder (spec 5.5; since 0.2 implied, not named; the signature check proves it)."""
     if parent is None:
         issuer = link.claims.issuer
         signer = anchor(issuer) if issuer is not None else None
