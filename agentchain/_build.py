@@ -149,7 +149,7 @@ def raw_map(items: Sequence[tuple[bytes, bytes]], map_head: bytes | None = None)
     )
 
 
-def sign_raw(key: PrivateKey, typ: str, payload: bytes, *, protected: bytes | None = None) -> bytes:
+def sign_raw(key: PrivateKey, typ: int, payload: bytes, *, protected: bytes | None = None) -> bytes:
     """A COSE_Sign1 over the exact ``payload`` bytes, signed by ``key``."""
     prot = protected if protected is not None else cose.protected_header(COSE_ALG[key.alg], typ)
     return cose.assemble(prot, payload, key.sign(cose.sig_structure(prot, payload)))
@@ -183,7 +183,7 @@ def resign(
     changes: Mapping[Any, object] | None = None,
     *,
     drop: Sequence[Any] = (),
-    typ: str = codec.TYP_LINK,
+    typ: int = codec.TYP_LINK,
 ) -> bytes:
     """``data``'s exact claims with ``changes`` applied and ``drop`` removed, signed by
     ``signer`` whatever the claims say."""
@@ -221,30 +221,40 @@ def invocation_claims(
     iat: int,
     nonce: bytes = NONCE,
     encoding: str = "cbor",
+    args_digest: bytes | None = None,
+    attestation_digests: Sequence[bytes] = (),
+    approval_digests: Sequence[bytes] = (),
 ) -> dict[Any, object]:
     """An invocation's claims exactly as the codec writes them: the CBOR claim map (spec
-    5.7), or with ``encoding="jose"`` the JSON claims object (spec/jose.md J.4)."""
-    if encoding == "jose":
-        return {
-            "ver": 1,
-            "chn": jws.b64encode(chain_digest),
-            "aud": audience,
-            "act": action,
-            "res": resource,
-            "arg": dict(args or {}),
-            "iat": iat,
-            "jti": jws.b64encode(nonce),
-        }
-    return {
-        codec.I_VERSION: 1,
-        codec.I_CHAIN: chain_digest,
-        codec.I_AUDIENCE: audience,
-        codec.I_ACTION: action,
-        codec.I_RESOURCE: resource,
-        codec.I_ARGS: dict(args or {}),
-        codec.I_IAT: iat,
-        codec.I_NONCE: nonce,
+    5.7), or with ``encoding="jose"`` the JSON claims object (spec/jose.md J.4). With
+    ``args_digest``, that digest is sent instead of ``args``; the digests name the
+    attachments (spec 5.7)."""
+    jose = encoding == "jose"
+
+    def b(data: bytes) -> object:
+        return jws.b64encode(data) if jose else data
+
+    k = codec.claim_keys(codec.ENCODINGS[jose], "invocation")
+    out: dict[Any, object] = {
+        k[codec.I_VERSION]: codec.VERSION,
+        k[codec.I_CHAIN]: b(chain_digest),
+        k[codec.I_AUDIENCE]: audience,
+        k[codec.I_ACTION]: action,
+        k[codec.I_RESOURCE]: resource,
+        k[codec.I_IAT]: iat,
+        k[codec.I_NONCE]: b(nonce),
     }
+    if args_digest is not None:
+        out[k[codec.I_ARGS_DIGEST]] = b(args_digest)
+    else:
+        out[k[codec.I_ARGS]] = dict(args or {})
+    for key, digests in (
+        (codec.I_ATTESTATIONS, attestation_digests),
+        (codec.I_APPROVALS, approval_digests),
+    ):
+        if digests:
+            out[k[key]] = [b(d) for d in digests]
+    return out
 
 
 def present_raw(
@@ -261,8 +271,11 @@ def present_raw(
     """The container of raw ``links`` (``encoding``: ``cbor``, or ``jose`` for JWS compacts in
     the JSON container) with an invocation by ``holder`` bound to the last one (or to
     ``chain``; a JOSE digest is over the compact text, spec/jose.md J.6), unless
-    ``invocation`` is given. ``claims`` go to :func:`invocation_claims`."""
+    ``invocation`` is given. ``claims`` go to :func:`invocation_claims`; unless they say
+    otherwise, the invocation names exactly the attachments given (spec 5.7)."""
     if invocation is None:
+        claims.setdefault("attestation_digests", [hashlib.sha256(a).digest() for a in attestations])
+        claims.setdefault("approval_digests", [hashlib.sha256(a).digest() for a in approvals])
         digest = chain or hashlib.sha256(links[-1]).digest()
         body = invocation_claims(digest, encoding=encoding, **claims)
         if encoding == "jose":
@@ -335,7 +348,10 @@ def jose_container(
 ) -> bytes:
     """The JSON container (spec/jose.md J.6) around raw compact objects; ``extra``
     members are added as they are (unknown or hostile ones)."""
-    out: dict[str, object] = {"ver": 1, "links": [link.decode("ascii") for link in links]}
+    out: dict[str, object] = {
+        "ver": codec.VERSION,
+        "links": [link.decode("ascii") for link in links],
+    }
     if invocation is not None:
         out["invocation"] = invocation.decode("ascii")
     if attestations:

@@ -59,7 +59,7 @@ class _Core(Protocol):
 
     def sign1_decode(
         self, data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
-    ) -> tuple[int, str, bytes, bytes, bytes]: ...
+    ) -> tuple[int, int, bytes, bytes, bytes]: ...
 
     def jws_decode_compact(
         self,

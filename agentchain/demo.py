@@ -310,6 +310,7 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
         args=search_args,
         iat=clock.now,
         nonce=os.urandom(16),
+        attestations=(attestation.digest,),
     )
     forged = codec.decode_unverified(
         model.InvocationClaims,

@@ -52,6 +52,7 @@ Code = Literal[
     "time_invalid",
     "invocation_missing",
     "chain_digest_mismatch",
+    "attachment_mismatch",
     "not_yet_valid",
     "expired",
     "revoked",
@@ -151,6 +152,9 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "time_invalid": CodeInfo(_E, "a validity window is empty or longer than the maximum TTL"),
     "invocation_missing": CodeInfo(_E, "no invocation: a chain alone never authorizes"),
     "chain_digest_mismatch": CodeInfo(_E, "the invocation is bound to a different chain"),
+    "attachment_mismatch": CodeInfo(
+        _E, "the attestations or approvals carried are not those the invocation names"
+    ),
     # -- decisions (spec 8)
     "not_yet_valid": CodeInfo(_D, "a link is not valid before its nbf (with skew)"),
     "expired": CodeInfo(_D, "a link expired (with skew)"),

@@ -30,6 +30,7 @@ from agentchain.verifier import TrustPolicy
 from agentchain.verifier._checks import (
     Violation,
     check_alg,
+    check_attachments,
     check_binding,
     check_depth,
     check_fresh,
@@ -132,6 +133,7 @@ def findings(
         iat = invocation.claims.iat
         for violation in (
             check_binding(invocation, presentation.chain_digest),
+            check_attachments(invocation, presentation),
             check_fresh(iat, now, CLOCK_SKEW, INVOCATION_WINDOW),
         ):
             if (finding := _finding(violation, where)) is not None:
@@ -179,7 +181,7 @@ def tree(
     for finding in found:
         by_where.setdefault(finding.where, []).append(finding)
     links = presentation.links
-    root_issuer = links[0].claims.issuer
+    root_issuer = links[0].claims.issuer or b""  # spec 5.5: the root always names it
     root_name = names.get(root_issuer)
     note = "" if root_checked else " [dim](its signature is checked only against --trust)[/]"
     top = Tree(

@@ -50,7 +50,7 @@ def real_link() -> tuple[bytes, PublicKey, str]:
             if p.encoding != "cbor" or len(p.links) < 2:
                 continue
             signer = p.links[0].claims.holder
-            if signer.alg == "EdDSA" and p.links[1].alg == "EdDSA":
+            if signer.alg == "Ed25519" and p.links[1].alg == "Ed25519":
                 return p.links[1].encoded, signer, case["id"]
     raise SystemExit("no delegated Ed25519 CBOR link in vectors/v1/valid.json")
 
@@ -79,7 +79,7 @@ def measure(rounds: int = 9) -> dict[str, Any]:
         max_string_bytes=LIMITS.max_object_bytes,
     )
     signed, signature, payload = sign1.to_be_signed(), sign1.signature, sign1.payload
-    native_key = native.PublicKey("EdDSA", raw)
+    native_key = native.PublicKey("Ed25519", raw)
     typ = codec.TYP_LINK
     limits = {
         "max_object_bytes": LIMITS.max_object_bytes,
@@ -123,7 +123,7 @@ def measure(rounds: int = 9) -> dict[str, Any]:
         ),
         "Ed25519 strict native (dalek, imported key)": lambda: native_key.verify(signature, signed),
         "Ed25519 strict native (dalek, key imported per call)": lambda: native.verify(
-            "EdDSA", raw, signature, signed
+            "Ed25519", raw, signature, signed
         ),
         "ES256 pure (OpenSSL)": lambda: es_key.public_key.verify(es_sig, signed),
         "ES256 native (ring)": lambda: es_native.verify(es_sig, signed),

@@ -40,13 +40,13 @@ AUDIENCE = "https://api.example"
 CODE = {"sha256": b"\x5a" * 32}
 
 
-def key(label: str, alg: str = "EdDSA") -> PrivateKey:
+def key(label: str, alg: str = "Ed25519") -> PrivateKey:
     return seeded(f"fuzz/{label}", alg)
 
 
 ROOT_KEYS = (key("root"), key("root", "ES256"))
 ATTESTER = key("attester")
-AGENTS = tuple(key(f"agent{i}", "ES256" if i == 2 else "EdDSA") for i in range(4))
+AGENTS = tuple(key(f"agent{i}", "ES256" if i == 2 else "Ed25519") for i in range(4))
 
 #: the trust policy of fuzz_verify: every factor is in play
 POLICY = TrustPolicy(
@@ -167,7 +167,7 @@ def vector_inputs(root: Path = ROOT / "vectors") -> list[bytes | str]:
         except (OSError, ValueError):
             continue
         for name, text in _strings(document):
-            if text.startswith("ac1") and "." in text[:6]:
+            if text.startswith(("ac1", "ac2")) and "." in text[:6]:
                 found[text] = None
             elif "hex" in name.lower() and len(text) % 2 == 0 and len(text) >= 2:
                 try:

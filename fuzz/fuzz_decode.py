@@ -155,7 +155,7 @@ def caveat_json(data: bytes) -> None:
 #: selector byte -> decoder. Append only, so that saved inputs keep their meaning.
 DECODERS: tuple[Callable[[bytes], None], ...] = (
     presentation_bytes,  # 0
-    presentation_text,  # 1: "ac1c." text form
+    presentation_text,  # 1: "ac2c." text form
     link,  # 2
     invocation,  # 3
     attestation,  # 4

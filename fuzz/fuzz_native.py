@@ -35,7 +35,7 @@ PURE = _native.backend("pure")
 NATIVE = _native.backend("native")  # UsageError, and no fuzzing, where it is not installed
 _SIGN1: dict[str, Any] = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 16_384}
 #: a valid key of each algorithm, for the signature targets
-_KEYS = {alg: common.key("native", alg) for alg in ("EdDSA", "ES256")}
+_KEYS = {alg: common.key("native", alg) for alg in ("Ed25519", "ES256")}
 
 
 def _outcome(fn: Callable[..., object], *args: object, **kw: object) -> tuple[Any, ...]:
@@ -113,8 +113,8 @@ def key_and_signature(data: bytes) -> None:
     """A raw key (its algorithm from the first byte), then a signature over the rest."""
     if len(data) < 2:
         return
-    alg = "EdDSA" if data[0] & 1 == 0 else "ES256"
-    size = 32 if alg == "EdDSA" else 65
+    alg = "Ed25519" if data[0] & 1 == 0 else "ES256"
+    size = 32 if alg == "Ed25519" else 65
     raw, rest = data[1 : 1 + size], data[1 + size :]
     _agree("key", "public_key", alg, raw, values=False)  # two key classes, one answer
     key = _KEYS[alg]
@@ -159,11 +159,11 @@ def seeds() -> list[bytes]:
             out.extend(b"\x03" + item for item in objects)
             out.extend(b"\x04" + item.split(b".")[1] for item in objects[:1])
     for alg, key in _KEYS.items():
-        tag = b"\x00" if alg == "EdDSA" else b"\x01"
+        tag = b"\x00" if alg == "Ed25519" else b"\x01"
         out.append(b"\x05" + tag + key.public_key.raw() + key.sign(b"m") + b"m")
     for item in common.vector_inputs():
         data = common.as_bytes(item)
-        if isinstance(item, str) and item.startswith("ac1c."):
+        if isinstance(item, str) and item.startswith("ac2c."):
             try:
                 out.append(b"\x00" + NATIVE.b64decode(item[5:]))
             except AgentchainError:

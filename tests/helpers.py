@@ -42,13 +42,13 @@ from agentchain.codec import (
     L_EXP,
     L_HOLDER,
     L_IAT,
-    L_ID,
     L_ISSUER,
     L_NBF,
     L_PARENT,
     L_VERSION,
     TYP_INVOCATION,
     TYP_LINK,
+    VERSION,
     Encoding,
     Link,
     sign_object,
@@ -172,7 +172,8 @@ def standard_token(
         depth=2,
         caveats=root_caveats,
         descriptor=Descriptor(kind="agent", name="assistant"),
-        purpose="manage alice's calendar",
+        # 0.2 links carry no random id: the label keeps tokens of different labels apart
+        purpose="manage alice's calendar" if label == "standard" else f"calendar ({label})",
         now=now,
         rng=rng,
         encoding=encoding,
@@ -268,16 +269,13 @@ def link_claims(
     exp: int = NOW + 900,
     depth: int = 0,
     iat: int | None = None,
-    link_id: bytes = b"\x42" * 16,
     caveats: Sequence[object] = (),
     descriptor: Mapping[int, object] | None = None,
 ) -> dict[int, object]:
     """A link's claim map (spec 5.5) exactly as the codec writes it."""
     claims: dict[int, object] = {
-        L_VERSION: 1,
-        L_ISSUER: issuer.thumbprint,
+        L_VERSION: VERSION,
         L_HOLDER: holder.to_cose_key(),
-        L_ID: link_id,
         L_IAT: nbf if iat is None else iat,
         L_NBF: nbf,
         L_EXP: exp,
@@ -288,6 +286,8 @@ def link_claims(
     }
     if parent is not None:
         claims[L_PARENT] = parent
+    else:  # spec 5.5 (0.2): only the root names its issuer
+        claims[L_ISSUER] = issuer.thumbprint
     return claims
 
 
@@ -296,7 +296,7 @@ def claims_of(link: Link) -> dict[Any, Any]:
     return _build.claims_of(link.encoded)
 
 
-def sign_link(signer: PrivateKey, claims: Mapping[Any, object], typ: str = TYP_LINK) -> bytes:
+def sign_link(signer: PrivateKey, claims: Mapping[Any, object], typ: int = TYP_LINK) -> bytes:
     """A COSE_Sign1 link over ``claims``, signed by ``signer`` whatever the claims say."""
     return sign_object(signer, typ, dict(claims))
 
@@ -330,7 +330,7 @@ def invocation_claims(chain: bytes, **claims: Any) -> dict[int, object]:
 
 
 def sign_invocation(
-    signer: PrivateKey, claims: Mapping[Any, object], typ: str = TYP_INVOCATION
+    signer: PrivateKey, claims: Mapping[Any, object], typ: int = TYP_INVOCATION
 ) -> bytes:
     return sign_object(signer, typ, dict(claims))
 

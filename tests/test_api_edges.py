@@ -346,7 +346,7 @@ def test_cli_invoke_on_an_expired_token_needs_the_flag(
     assert code == 1 and out == ""
     assert "expired" in err and "2030-01-01T12:00:30Z" in err
     code, out, err = run(capsys, *argv, "--allow-expired")
-    assert code == 0 and out.startswith("ac1c.")
+    assert code == 0 and out.startswith("ac2c.")
 
 
 # -- the spec cites nothing outside the repository -------------------------------------------

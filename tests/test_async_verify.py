@@ -143,7 +143,7 @@ def _scenarios() -> list[tuple[str, Presentation | str, Request]]:
         ("needs_approval", needs, big),
         ("approved", approved, big),
         ("approval_replayed", again, big),
-        ("invalid", "ac1c.AAAA", ok),
+        ("invalid", "ac2c.AAAA", ok),
     ]
 
 
@@ -211,7 +211,7 @@ def test_revocation_goes_through_the_async_store() -> None:
 def test_sync_verify_refuses_an_async_store() -> None:
     verifier = Verifier(_policy(), store=DictAsyncStore(), clock=lambda: NOW)
     with pytest.raises(UsageError):
-        verifier.verify("ac1c.AAAA", Request("payments", f"{AUD}/t"))
+        verifier.verify("ac2c.AAAA", Request("payments", f"{AUD}/t"))
 
 
 def test_adapters(tmp_path: Path) -> None:

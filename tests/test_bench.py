@@ -54,6 +54,22 @@ def test_bench_quick_json_has_every_ratio_and_numeric_medians(
     assert sizes["cbor"] > 0 and sizes["jose"] > 0 and sizes["biscuit"] > 0
     # JOSE spells the same claims in base64url JSON: more bytes per link than CBOR
     assert sizes["jose"] > sizes["cbor"]
+    # issue 13 (protocol 0.2): sizes are deterministic, so the targets are checked here:
+    # CBOR at most 1.3 x biscuit's bytes per block for the same content, JOSE at most 2.5 x,
+    # and a depth-8 presentation's text form under a common 8 KiB HTTP header limit
+    ratios = result["ratios"]
+    assert ratios["bytes_per_link_vs_biscuit"] <= 1.3
+    assert (
+        ratios["bytes_per_link_vs_biscuit_jose"]
+        <= result["targets"]["bytes_per_link_vs_biscuit_jose"]
+    )
+    depth8 = result["presentation_bytes_depth8"]
+    for encoding in ("cbor", "jose"):
+        assert 0 < depth8[encoding]["binary"] < depth8[encoding]["text"] < 8192
+        assert (
+            ratios["presentation_text_bytes_depth8" + ("" if encoding == "cbor" else "_jose")]
+            == (depth8[encoding]["text"])
+        )
 
 
 @pytest.mark.parametrize("encoding", bench.ENCODINGS)

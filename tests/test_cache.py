@@ -106,7 +106,7 @@ def test_the_cache_is_keyed_by_the_whole_policy(monkeypatch: pytest.MonkeyPatch)
     for changed in (
         replace(policy, max_ttl=1),
         replace(policy, clock_skew=61),
-        replace(policy, algorithms=frozenset({"EdDSA"})),
+        replace(policy, algorithms=frozenset({"Ed25519"})),
         replace(policy, limits=Limits(max_links=15)),
         replace(policy, anchors=(ALICE.public_key, AGENT.public_key)),
         replace(policy, audience="https://other.example"),

@@ -285,7 +285,7 @@ def test_private_key_and_token_from_stdin(env: Env) -> None:
 
 
 def test_oversized_input_is_a_usage_error(env: Env) -> None:
-    big = env.file("big.txt", "ac1c." + "A" * (1 << 20))
+    big = env.file("big.txt", "ac2c." + "A" * (1 << 20))
     code, out, err = run(env.capsys, "inspect", big)
     assert code == 2 and out == "" and "larger than" in err
 
@@ -328,6 +328,20 @@ def test_issue_delegate_invoke_verify_allows(env: Env) -> None:
     # the human form: the outcome first, then the chain
     code, out, _ = env.verify(presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1)
     assert code == 0 and out.splitlines()[0] == "allow" and "tool sub" in out
+
+
+def test_invoke_args_by_digest_keeps_a_large_argument_out(env: Env) -> None:
+    # R-5.7-3 R-5.7-4: a 100 KB note is signed by digest; verify is given the note itself
+    token = env.delegate(env.issue())
+    big = {**SEARCH_ARGS, "note": "n" * 100_000}
+    presentation = env.invoke(token, "sub", "flights/search", SEARCH, big, "--args-by-digest")
+    assert presentation.stat().st_size < 4096
+    code, out, _ = env.verify(presentation, "flights/search", SEARCH, big, "--at", T1, "--json")
+    assert code == 0 and json.loads(out)["outcome"] == "allow"
+    code, out, _ = env.verify(
+        presentation, "flights/search", SEARCH, {**big, "note": "m"}, "--at", T1, "--json"
+    )
+    assert code == 1 and [r["code"] for r in json.loads(out)["reasons"]] == ["request_mismatch"]
 
 
 def test_wrong_action_is_request_mismatch(env: Env) -> None:
@@ -379,7 +393,7 @@ def test_token_from_stdin_through_a_subprocess(env: Env) -> None:
 
 def test_garbage_token_is_one_line_error(env: Env) -> None:
     # R-11.2-2 R-11.3-1
-    garbage = env.file("garbage.txt", "ac1c.!!!not-base64!!!")
+    garbage = env.file("garbage.txt", "ac2c.!!!not-base64!!!")
     code, out, err = run(env.capsys, "inspect", garbage)
     assert code == 1 and out == ""
     assert err.startswith("error: base64_invalid: ") and err.count("\n") == 1
@@ -457,7 +471,7 @@ def test_approval_flow(env: Env) -> None:
         "--request", env.file("verify.json", json.dumps(result)), "--at", T1,
     )  # fmt: skip
     assert code == 0
-    assert approval.startswith("ac1c.")
+    assert approval.startswith("ac2c.")
     assert "payments/create" in err and '"amount": 450' in err and PAY in err
     decoded = codec.decode_unverified(model.ApprovalClaims, codec.from_text(approval))
     assert decoded.claims.request.hex() == request["digest"]
@@ -492,7 +506,7 @@ def test_needs_approval_human_output_explains(env: Env) -> None:
     code, approval, _ = run(
         env.capsys, "approve", "--key", env.key("alice"), "--request", request_out, "--at", T1
     )
-    assert code == 0 and approval.startswith("ac1c.")
+    assert code == 0 and approval.startswith("ac2c.")
 
 
 def test_approve_refuses_a_tampered_request(env: Env) -> None:
@@ -555,7 +569,7 @@ def test_attestation_flow(env: Env) -> None:
         env.capsys, "attest", "--key", env.key("builder"), "--subject", env.pub("sub"),
         "--code-digest", CODE, "--model", "m-1", "--at", T0,
     )  # fmt: skip
-    assert attestation.startswith("ac1c.")
+    assert attestation.startswith("ac2c.")
     attestation_file = env.file("attestation.txt", attestation)
     presentation = env.invoke(
         token, "sub", "flights/search", SEARCH, SEARCH_ARGS, "--attestation", attestation_file
@@ -619,7 +633,7 @@ def test_replay_across_runs_sharing_a_store_and_audit_log(env: Env) -> None:
     assert code == 1
     assert [r["code"] for r in json.loads(out)["reasons"]] == ["replay"]
     # an invalid presentation is audited too
-    garbage = env.file("garbage.txt", "ac1c.AAAA")
+    garbage = env.file("garbage.txt", "ac2c.AAAA")
     code, _, _ = env.verify(garbage, "flights/search", SEARCH, SEARCH_ARGS, *state)
     assert code == 1
     records = [json.loads(line) for line in audit.read_text().splitlines()]
@@ -684,7 +698,7 @@ def test_every_subcommand_has_an_example(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_debug_shows_the_traceback_wherever_it_stands(env: Env) -> None:
-    garbage = env.file("garbage.txt", "ac1c.!!!")
+    garbage = env.file("garbage.txt", "ac2c.!!!")
     for argv in (("--debug", "inspect", garbage), ("inspect", garbage, "--debug")):
         proc = run_subprocess(*argv)
         assert proc.returncode != 0

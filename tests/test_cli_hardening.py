@@ -73,7 +73,7 @@ def test_approve_never_shows_the_unsigned_summary(env: Env) -> None:
     code, approval, err = run(
         env.capsys, "approve", "--key", env.key("alice"), "--request", path, "--at", T1
     )
-    assert code == 0 and approval.startswith("ac1c.")
+    assert code == 0 and approval.startswith("ac2c.")
     assert "flight search" not in err and "\x1b" not in err
     assert "payments/create" in err and "450" in err and PAY in err
     assert_terminal_safe(err)
@@ -170,7 +170,7 @@ def test_error_lines_escape_file_names_and_arguments(env: Env) -> None:
 
 def test_verify_of_an_invalid_presentation_escapes_its_message(env: Env) -> None:
     # R-11.2-3 R-11.3-1
-    garbage = env.file("garbage.txt", f"ac1c.{HOSTILE}")
+    garbage = env.file("garbage.txt", f"ac2c.{HOSTILE}")
     code, out, err = env.verify(garbage, "a", "https://x/b", {})
     assert code == 1 and out.startswith("invalid: ")
     assert_terminal_safe(out + err)
@@ -365,7 +365,7 @@ def test_debug_keeps_the_exit_codes(env: Env) -> None:
     )
     code, _, err = run(env.capsys, "--debug", "issue", "--ttl", "forever", *argv[1:])
     assert code == 2
-    garbage = env.file("garbage.txt", "ac1c.!!!")
+    garbage = env.file("garbage.txt", "ac2c.!!!")
     code, _, err = run(env.capsys, "inspect", garbage, "--debug")
     assert code == 1 and "Traceback" in err and "base64_invalid" in err
 
@@ -428,10 +428,10 @@ hostile, features = sys.argv[1], json.loads(sys.argv[2])
 for line in sys.stdin:
     message = json.loads(line)
     if message["cmd"] == "start":
-        answer = {"ready": True, "version": 1,
+        answer = {"ready": True, "version": 1, "protocol": "0.2",
                   "implementation": {"name": hostile, "version": hostile, "language": hostile,
                                      "encodings": ["cbor", "jose"],
-                                     "algorithms": ["EdDSA", "ES256"], "features": features}}
+                                     "algorithms": ["Ed25519", "ES256"], "features": features}}
     elif message["seq"] % 2:
         answer = {"seq": message["seq"], "errored": True, "context": hostile}
     else:

@@ -29,7 +29,17 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from agentchain.crypto import ALGORITHMS, COSE_ALG, EDDSA, ES256, PrivateKey, PublicKey, _ed25519
+from agentchain.crypto import (
+    ALGORITHMS,
+    COSE_ALG,
+    EDDSA,
+    ES256,
+    PrivateKey,
+    PublicKey,
+    _ed25519,
+    algorithm,
+    by_cose_id,
+)
 from agentchain.errors import InvalidKey, SignatureError
 
 # --------------------------------------------------------------------------
@@ -205,10 +215,21 @@ def es_join(r: int, s: int) -> bytes:
 
 
 def test_algorithm_tables() -> None:
-    assert frozenset({"EdDSA", "ES256"}) == ALGORITHMS
-    assert dict(COSE_ALG) == {"EdDSA": -8, "ES256": -7}
+    assert frozenset({"Ed25519", "ES256"}) == ALGORITHMS
+    assert dict(COSE_ALG) == {"Ed25519": -19, "ES256": -7}
     with pytest.raises(TypeError):
         COSE_ALG["RS256"] = -257  # type: ignore[index]
+
+
+def test_polymorphic_eddsa_names_are_refused() -> None:
+    # R-3.1-4: RFC 9864 deprecates COSE -8 and JOSE "EdDSA"; neither names an algorithm here
+    with pytest.raises(InvalidKey) as cose_id:
+        by_cose_id(-8)
+    assert cose_id.value.code == "alg_not_allowed"
+    with pytest.raises(InvalidKey) as jose_name:
+        algorithm("EdDSA")
+    assert jose_name.value.code == "alg_not_allowed"
+    assert by_cose_id(-19).name == algorithm("Ed25519").name == "Ed25519"
 
 
 # --------------------------------------------------------------------------
@@ -674,7 +695,7 @@ def test_p256_public_key_checks() -> None:
 
 
 @pytest.mark.parametrize(
-    "alg", ["none", "None", "HS256", "RS256", "PS256", "ES384", "ES256K", "Ed448", "Ed25519", ""]
+    "alg", ["none", "None", "HS256", "RS256", "PS256", "ES384", "ES256K", "Ed448", "EdDSA", ""]
 )
 def test_unknown_algorithms(alg: str) -> None:
     # R-3.1-1
@@ -706,7 +727,7 @@ def test_huge_values_do_not_break_error_messages() -> None:
 
 
 def test_non_string_algorithm() -> None:
-    for alg in (None, -8, b"EdDSA"):
+    for alg in (None, -8, b"Ed25519"):
         with raises_key("alg_not_allowed"):
             PrivateKey.generate(alg)  # type: ignore[arg-type]
 
@@ -715,7 +736,7 @@ def test_jwk_alg_must_match_key_type() -> None:
     # R-3.3-4
     ed = ED_KEY.public_key.to_jwk()
     es = ES_KEY.public_key.to_jwk()
-    for jwk, alg in ((ed, "ES256"), (es, "EdDSA"), (ed, "none"), (es, "ES384"), (ed, 7)):
+    for jwk, alg in ((ed, "ES256"), (es, "Ed25519"), (ed, "none"), (es, "ES384"), (ed, 7)):
         with raises_key("alg_not_allowed"):
             PublicKey.from_jwk({**jwk, "alg": alg})
     with raises_key("alg_not_allowed"):

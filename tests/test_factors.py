@@ -188,8 +188,7 @@ def test_forged_attestation_from_trusted_attester_is_an_error() -> None:
     forged = codec.decode_unverified(
         model.AttestationClaims, cose.assemble(sign1.protected, sign1.payload, bad_sig)
     )
-    p, req = _search(sub)
-    p = Presentation(p.links, p.invocation, (forged,))
+    p, req = _search(sub, attestations=[forged])
     with pytest.raises(SignatureError) as info:
         _verifier(attesters=(BUILDER.public_key,)).verify(p, req)
     assert info.value.code == "signature_invalid"

@@ -155,7 +155,7 @@ def test_one_log_record_and_one_span_per_decision(caplog: pytest.LogCaptureFixtu
     caplog.set_level(logging.INFO, logger="agentchain")
     echo(n=1, presentation=sign_tool_call(tok, SUB, audience=AUD, name="echo", arguments={"n": 1}))
     with pytest.raises(AgentchainError):
-        echo(n=1, presentation="ac1c.AAAA")
+        echo(n=1, presentation="ac2c.AAAA")
     records = [r for r in caplog.records if r.name == "agentchain.decision"]
     assert [r.levelno for r in records] == [logging.INFO, logging.WARNING]
     allow = records[0].agentchain  # type: ignore[attr-defined]

@@ -47,14 +47,14 @@ def test_a_megabyte_presentation_is_refused_before_decoding() -> None:
     # R-5.6-2: bytes and text form, well-formed-looking or not
     refused(b"\xa2" + b"\x00" * MB)
     refused(VALID + b"\x00" * MB)
-    refused("ac1c." + "A" * MB)
-    refused("  ac1c." + "Q" * MB + "\n")
+    refused("ac2c." + "A" * MB)
+    refused("  ac2c." + "Q" * MB + "\n")
 
 
 @pytest.mark.usefixtures("no_decoding")
 def test_deep_nesting_over_the_size_cap_is_refused_before_decoding() -> None:
     refused(b"\x81" * MB + b"\x00")
-    refused("ac1c." + codec.b64encode(b"\x81" * MB + b"\x00"))
+    refused("ac2c." + codec.b64encode(b"\x81" * MB + b"\x00"))
 
 
 def test_deep_nesting_under_the_size_cap_stops_without_recursion() -> None:
@@ -65,7 +65,7 @@ def test_deep_nesting_under_the_size_cap_stops_without_recursion() -> None:
     sys.setrecursionlimit(max(60, len(_frames()) + 40))
     try:
         refused(nested)
-        refused("ac1c." + codec.b64encode(nested))
+        refused("ac2c." + codec.b64encode(nested))
         refused(b"\xa1\x01" * 30_000 + b"\x00")  # maps, too
     finally:
         sys.setrecursionlimit(limit)

@@ -290,10 +290,10 @@ def test_missing_header_is_401(service: str) -> None:
     [
         ("AgentChain", "header_invalid"),
         ("AgentChain a b", "header_invalid"),
-        ("AgentChain ac1c.,x", "header_invalid"),
+        ("AgentChain ac2c.,x", "header_invalid"),
         ("AgentChain zz9z.AAAA", "encoding_unknown"),
-        ("AgentChain ac1c.A", "base64_invalid"),
-        ("agentchain ac1c.AAAA", "cbor_trailing"),
+        ("AgentChain ac2c.A", "base64_invalid"),
+        ("agentchain ac2c.AAAA", "cbor_trailing"),
     ],
 )
 def test_malformed_header_is_401(service: str, value: str, code: str) -> None:
@@ -321,7 +321,7 @@ def test_two_authorization_headers_are_401(service: str) -> None:
 
 def test_long_header_is_answered_never_500() -> None:
     # R-H.2-3: a presentation over the service's limits is refused before it is decoded
-    value = "AgentChain ac1c." + "A" * 12_000
+    value = "AgentChain ac2c." + "A" * 12_000
     limits = Limits(max_presentation_bytes=4096)
     with uvicorn_server(lambda origin: build_app(origin, limits=limits)) as origin:
         response = httpx.get(f"{origin}/accounts/a", headers={"authorization": value}, timeout=10)
@@ -536,8 +536,8 @@ def test_every_refusal_code_maps_to_its_status() -> None:
 
 
 def test_presentation_from_headers() -> None:
-    assert presentation_from_headers(["AgentChain  ac1c.AAAA "]) == "ac1c.AAAA"
-    assert presentation_from_headers(["AGENTCHAIN ac1c.AA=="]) == "ac1c.AA=="
+    assert presentation_from_headers(["AgentChain  ac2c.AAAA "]) == "ac2c.AAAA"
+    assert presentation_from_headers(["AGENTCHAIN ac2c.AA=="]) == "ac2c.AA=="
     for values in ([], ["Basic x"], ["AgentChain"], ["AgentChain a", "AgentChain b"]):
         with pytest.raises(BindingError):
             presentation_from_headers(values)
@@ -625,7 +625,7 @@ def test_jose_chain_over_http(service: str) -> None:
         read = client.get("/accounts/alice")
     assert upload.status_code == 200, upload.text
     assert read.status_code == 200, read.text
-    assert read.request.headers["authorization"].startswith("AgentChain ac1j.")
+    assert read.request.headers["authorization"].startswith("AgentChain ac2j.")
 
 
 def test_client_gone_mid_body_gets_no_answer_and_no_app() -> None:
@@ -655,7 +655,7 @@ def test_client_gone_mid_body_gets_no_answer_and_no_app() -> None:
         "method": "POST",
         "path": "/upload",
         "query_string": b"",
-        "headers": [(b"authorization", b"AgentChain ac1c.AAAA")],
+        "headers": [(b"authorization", b"AgentChain ac2c.AAAA")],
     }
     asyncio.run(wrapped(scope, receive, send))
     assert sent == [] and reached == []

@@ -3,7 +3,7 @@
 Our signed objects are untagged COSE_Sign1 arrays; the tagged form (CBOR tag 18,
 the single byte 0xd2) is the same structure, and is what pycose reads and writes.
 Both directions are checked: pycose verifies what we sign, and we verify what
-pycose signs over our own link payload, with the protected header {1: alg, 16: typ}
+pycose signs over our own link payload, with the protected header {1: alg, -65537: kind}
 and an empty unprotected header, exactly as spec 5.4 prescribes.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import cbor2
 import pytest
-from pycose.algorithms import EdDSA, Es256
+from pycose.algorithms import CoseAlgorithm, EdDSA, Es256
 from pycose.headers import Algorithm
 from pycose.keys.cosekey import CoseKey
 from pycose.keys.ec2 import EC2Key
@@ -24,6 +24,7 @@ from pycose.messages.sign1message import Sign1Message
 from agentchain import DecodeError, Presentation, PrivateKey, SignatureError
 from agentchain.codec import TYP_INVOCATION, TYP_LINK, decode_unverified
 from agentchain.model import InvocationClaims, LinkClaims
+from agentchain.wire.cose import HEADER_KIND
 from tests.helpers import (
     AGENT,
     ALICE,
@@ -40,7 +41,19 @@ from tests.helpers import (
 TAG_SIGN1 = b"\xd2"  # CBOR tag 18 (COSE_Sign1), major type 6, argument 18
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
-ALGS = {EDDSA: EdDSA, ES256: Es256}
+
+@CoseAlgorithm.register_attribute()
+class Ed25519Alg(EdDSA):
+    """RFC 9864 section 2.2: the fully-specified Ed25519, COSE -19, which pycose 1.1 predates.
+
+    The signing and verification are pycose's own EdDSA code; only the identifier differs.
+    """
+
+    identifier = -19
+    fullname = "ED25519"
+
+
+ALGS = {EDDSA: Ed25519Alg, ES256: Es256}
 
 
 def tagged(untagged: bytes) -> bytes:
@@ -68,10 +81,13 @@ def pycose_private(k: PrivateKey) -> Any:
     return EC2Key(crv="P_256", x=cose[-2], y=cose[-3], d=d)
 
 
-def pycose_sign(k: PrivateKey, typ: str, payload: bytes) -> bytes:
+def pycose_sign(k: PrivateKey, typ: int, payload: bytes) -> bytes:
     """pycose's COSE_Sign1 over ``payload``, with exactly our header layout, untagged."""
     msg = Sign1Message(
-        phdr={Algorithm: ALGS[k.alg], 16: typ}, uhdr={}, payload=payload, key=pycose_private(k)
+        phdr={Algorithm: ALGS[k.alg], HEADER_KIND: typ},
+        uhdr={},
+        payload=payload,
+        key=pycose_private(k),
     )
     return untag(msg.encode(tag=True))
 
@@ -103,7 +119,8 @@ def test_pycose_verifies_our_links_and_invocation(alg: str) -> None:
     typs = [TYP_LINK, TYP_LINK, TYP_INVOCATION]
     for data, signer, typ in zip(objects, signers, typs, strict=True):
         msg: Any = Sign1Message.decode(tagged(data))
-        assert msg.phdr == {Algorithm: ALGS[alg], 16: typ}
+        assert msg.phdr[HEADER_KIND] == typ and len(msg.phdr) == 2
+        assert msg.phdr[Algorithm].identifier == ALGS[alg].identifier
         assert msg.uhdr == {}
         msg.key = pycose_public(signer)
         assert msg.verify_signature()
@@ -136,7 +153,7 @@ def test_we_verify_pycose_eddsa_link_and_it_is_ours_byte_for_byte() -> None:
     theirs = pycose_sign(ALICE, TYP_LINK, root.envelope.payload)
     link = decode_unverified(LinkClaims, theirs)
     ALICE.public_key.verify(link.envelope.signature, link.envelope.signed)
-    assert link.envelope.protected == root.envelope.protected  # {1: -8, 16: typ}, canonical
+    assert link.envelope.protected == root.envelope.protected  # {1: -19, -65537: kind}, canonical
     assert link.claims == root.claims
     # Ed25519 is deterministic, so the whole object is the one we made
     assert theirs == root.encoded

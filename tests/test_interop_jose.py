@@ -187,7 +187,6 @@ def test_we_verify_what_jwcrypto_signs_over_our_claims(alg: str) -> None:
         issuer=sub_claims.issuer,
         holder=sub_claims.holder,
         parent=hashlib.sha256(root).digest(),  # the parent digest is over jwcrypto's bytes
-        id=sub_claims.id,
         iat=NOW,
         window=Window(NOW, NOW + 900),
         capabilities=(Capability("calendar/read", "https://cal.example/alice/*"),),
@@ -199,9 +198,6 @@ def test_we_verify_what_jwcrypto_signs_over_our_claims(alg: str) -> None:
     sub = jwcrypto_sign(k["agent"], JWT_TYP_LINK, codec.encode_claims(sub_link, "jose"))
     chain = hashlib.sha256(sub).digest()
     args = {"n": 3}
-    invocation = InvocationClaims(
-        chain, AUD, REQUEST.action, REQUEST.resource, args, NOW, b"\x09" * 16
-    )
     attestation = AttestationClaims(
         issuer=k["attester"].public_key.thumbprint,
         subject=k["sub"].public_key.thumbprint,
@@ -217,22 +213,32 @@ def test_we_verify_what_jwcrypto_signs_over_our_claims(alg: str) -> None:
         iat=NOW,
         exp=NOW + 300,
     )
+    signed_attestation = jwcrypto_sign(
+        k["attester"], JWT_TYP_ATTESTATION, codec.encode_claims(attestation, "jose")
+    )
+    signed_approval = jwcrypto_sign(
+        k["alice"], JWT_TYP_APPROVAL, codec.encode_claims(approval, "jose")
+    )
+    # spec 5.7: the invocation names both attachments by digest
+    invocation = InvocationClaims(
+        chain,
+        AUD,
+        REQUEST.action,
+        REQUEST.resource,
+        args,
+        NOW,
+        b"\x09" * 16,
+        attestations=(hashlib.sha256(signed_attestation).digest(),),
+        approvals=(hashlib.sha256(signed_approval).digest(),),
+    )
     container = {
-        "ver": 1,
+        "ver": 2,
         "links": [root.decode(), sub.decode()],
         "invocation": jwcrypto_sign(
             k["sub"], JWT_TYP_INVOCATION, codec.encode_claims(invocation, "jose")
         ).decode(),
-        "attestations": [
-            jwcrypto_sign(
-                k["attester"], JWT_TYP_ATTESTATION, codec.encode_claims(attestation, "jose")
-            ).decode()
-        ],
-        "approvals": [
-            jwcrypto_sign(
-                k["alice"], JWT_TYP_APPROVAL, codec.encode_claims(approval, "jose")
-            ).decode()
-        ],
+        "attestations": [signed_attestation.decode()],
+        "approvals": [signed_approval.decode()],
     }
     data = json.dumps(container).encode()  # jwcrypto's spelling; json's default separators
     p = decode_presentation_unverified(data)
@@ -281,7 +287,7 @@ def test_what_joserfc_accepts_and_this_profile_refuses(
 ) -> None:
     # spec/jose.md J.7: why parsing is ours; each row is a reading joserfc allows
     alice = key("interop-alice", EDDSA)
-    claims = payload if payload is not None else json.dumps({"ver": 1}).encode()
+    claims = payload if payload is not None else json.dumps({"ver": 2}).encode()
     protected = json.dumps({"alg": EDDSA, "typ": JWT_TYP_LINK, **header}).encode()
     signing_input = jws.signing_input(protected, claims)
     compact = signing_input + b"." + jws.b64encode(alice.sign(signing_input)).encode()

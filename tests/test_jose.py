@@ -58,7 +58,7 @@ from tests.helpers import (
 from tests.test_cli import API, T0, T1, Env, ok, run
 from tests.test_crypto import SMALL_ORDER, L
 
-HEADER = {"alg": "EdDSA", "typ": JWT_TYP_LINK}
+HEADER = {"alg": "Ed25519", "typ": JWT_TYP_LINK}
 
 
 def code_of(fn: Callable[..., object]) -> str:
@@ -102,7 +102,7 @@ def test_honest_hand_built_root_is_allowed() -> None:
     assert verify_root(raw_jws(HEADER, root_payload(), ALICE)) == "allow"
 
 
-@pytest.mark.parametrize("alg", ["EdDSA", ES256])
+@pytest.mark.parametrize("alg", ["Ed25519", ES256])
 def test_every_kind_round_trips_and_verifies(alg: str) -> None:
     # R-J.1-1
     root, agent, sub = key("jr", alg), key("ja", alg), key("js", alg)
@@ -132,8 +132,8 @@ def test_every_kind_round_trips_and_verifies(alg: str) -> None:
     for form in (p.to_bytes(), p.to_text()):
         again = decode_presentation_unverified(form)
         assert again == p and again.to_bytes() == p.to_bytes()
-    assert p.to_text().startswith("ac1j.")
-    assert json.loads(p.to_bytes())["ver"] == 1
+    assert p.to_text().startswith("ac2j.")
+    assert json.loads(p.to_bytes())["ver"] == 2
     decision = make_verifier(root.public_key).verify(p.to_text(), REQUEST)
     assert decision.outcome is Outcome.ALLOW
 
@@ -145,7 +145,7 @@ def test_the_same_claims_in_both_encodings() -> None:
     for a, b in zip(cbor_p.links, jose_p.links, strict=True):
         assert a.claims.holder == b.claims.holder and a.claims.window == b.claims.window
         assert a.claims.capabilities == b.claims.capabilities
-        assert a.claims.descriptor == b.claims.descriptor and a.claims.id == b.claims.id
+        assert a.claims.descriptor == b.claims.descriptor
     assert cbor_p.invocation is not None and jose_p.invocation is not None
     assert cbor_p.invocation.claims.nonce == jose_p.invocation.claims.nonce
     assert cbor_p.links[0].envelope.encoding == "cbor"
@@ -155,16 +155,17 @@ def test_link_claim_names_and_header() -> None:
     # R-J.5-1: registered names where they fit, cnf per RFC 7800
     token = standard_token(encoding="jose")
     root, sub = token.links
-    assert json.loads(root.envelope.protected) == {"alg": "EdDSA", "typ": "agentchain-link+jwt"}
+    assert json.loads(root.envelope.protected) == {"alg": "Ed25519", "typ": "ac-link+jwt"}
     payload = jose_payload(sub)
-    assert set(payload) == {"ver", "iss", "cnf", "prt", "jti", "iat", "nbf", "exp"} | {
+    assert set(payload) == {"ver", "cnf", "prt", "iat", "nbf", "exp"} | {
         "cap",
         "cav",
         "dep",
         "dsc",
     }
     assert payload["cnf"] == {"jwk": codec.public_key_jwk(SUB.public_key)}
-    assert payload["iss"] == jws.b64encode(AGENT.public_key.thumbprint)
+    # R-5.5-10: the issuer only at the root, the parent only below it
+    assert jose_payload(root)["iss"] == jws.b64encode(ALICE.public_key.thumbprint)
     assert "prt" not in jose_payload(root) and "pur" in jose_payload(root)
 
 
@@ -338,11 +339,19 @@ def test_kid_is_only_a_hint() -> None:
 
 
 @pytest.mark.parametrize(
-    "typ", ["JWT", "jwt", JWT_TYP_INVOCATION, "agentchain-approval+jwt", codec.TYP_LINK]
+    "typ",
+    [
+        "JWT",
+        "jwt",
+        JWT_TYP_INVOCATION,
+        "ac-approval+JWT",
+        "agentchain-approval+jwt",
+        "application/agentchain-link+cbor",
+    ],
 )
 def test_explicit_typ(typ: str) -> None:
     # R-J.3-6
-    link = raw_jws({"alg": "EdDSA", "typ": typ}, root_payload(), ALICE)
+    link = raw_jws({"alg": "Ed25519", "typ": typ}, root_payload(), ALICE)
     assert code_of(lambda: decode_unverified(LinkClaims, link)) == "type_mismatch"
 
 
@@ -354,7 +363,7 @@ def test_a_link_cannot_stand_in_for_an_invocation() -> None:
 
 
 def test_header_must_name_alg_and_typ() -> None:
-    for header in ({"alg": "EdDSA"}, {"typ": JWT_TYP_LINK}, {"alg": 1, "typ": JWT_TYP_LINK}):
+    for header in ({"alg": "Ed25519"}, {"typ": JWT_TYP_LINK}, {"alg": 1, "typ": JWT_TYP_LINK}):
         link = raw_jws(header, root_payload(), ALICE)
         assert code_of(lambda link=link: decode_unverified(LinkClaims, link)) == "schema_invalid"
     link = raw_jws(b"[]", json.dumps(root_payload()).encode(), ALICE)
@@ -371,7 +380,7 @@ def test_duplicate_member_names() -> None:
     dup_payload = body[:-1] + ',"exp":99999999999}'
     link = raw_jws(HEADER, dup_payload.encode(), ALICE)
     assert code_of(lambda: decode_unverified(LinkClaims, link)) == "json_duplicate_key"
-    dup_header = b'{"alg":"EdDSA","typ":"agentchain-link+jwt","alg":"none"}'
+    dup_header = b'{"alg":"Ed25519","typ":"ac-link+jwt","alg":"none"}'
     link = raw_jws(dup_header, body.encode(), ALICE)
     assert code_of(lambda: decode_unverified(LinkClaims, link)) == "json_duplicate_key"
     good = raw_jws(HEADER, root_payload(), ALICE).decode()
@@ -477,9 +486,9 @@ def test_jose_link_in_a_cbor_container() -> None:
     # R-J.1-2
     cbor_token = standard_token()
     jose_token = standard_token(encoding="jose")
-    mixed = cbor.encode({1: 1, 2: [cbor_token.links[0].encoded, jose_token.links[1].encoded]})
+    mixed = cbor.encode({1: 2, 2: [cbor_token.links[0].encoded, jose_token.links[1].encoded]})
     assert code_of(lambda: decode_presentation_unverified(mixed)) == "encoding_mixed"
-    as_text = cbor.encode({1: 1, 2: [jose_token.links[0].encoded.decode()]})
+    as_text = cbor.encode({1: 2, 2: [jose_token.links[0].encoded.decode()]})
     assert code_of(lambda: decode_presentation_unverified(as_text)) == "encoding_mixed"
 
 
@@ -490,7 +499,7 @@ def test_a_malformed_jws_in_a_cbor_container_is_mixed_not_parsed() -> None:
     cbor_token = standard_token()
     jose_link = standard_token(encoding="jose").links[1].encoded
     for bad in (jose_link + b"\n", jose_link + b"==", jose_link + b".x", b"e30"):
-        mixed = cbor.encode({1: 1, 2: [cbor_token.links[0].encoded, bad]})
+        mixed = cbor.encode({1: 2, 2: [cbor_token.links[0].encoded, bad]})
         assert code_of(lambda mixed=mixed: decode_presentation_unverified(mixed)) == (
             "encoding_mixed"
         )
@@ -500,10 +509,10 @@ def test_cose_link_in_a_json_container() -> None:
     # R-J.1-2
     cose = standard_token().links[0].encoded
     jose_links = standard_token(encoding="jose").links
-    for item in (jws.b64encode(cose), "ac1c." + jws.b64encode(cose)):
-        data = json.dumps({"ver": 1, "links": [jose_links[0].encoded.decode(), item]}).encode()
+    for item in (jws.b64encode(cose), "ac2c." + jws.b64encode(cose)):
+        data = json.dumps({"ver": 2, "links": [jose_links[0].encoded.decode(), item]}).encode()
         assert code_of(lambda data=data: decode_presentation_unverified(data)) == "encoding_mixed"
-    data = json.dumps({"ver": 1, "links": [7]}).encode()
+    data = json.dumps({"ver": 2, "links": [7]}).encode()
     assert code_of(lambda: decode_presentation_unverified(data)) == "schema_invalid"
 
 
@@ -567,11 +576,11 @@ def test_text_prefix_must_match_the_container() -> None:
     # R-J.6-2
     jose_bytes = standard_token(encoding="jose").to_bytes()
     cbor_bytes = standard_token().to_bytes()
-    for text in ("ac1c." + jws.b64encode(jose_bytes), "ac1j." + jws.b64encode(cbor_bytes)):
+    for text in ("ac2c." + jws.b64encode(jose_bytes), "ac2j." + jws.b64encode(cbor_bytes)):
         assert code_of(lambda text=text: decode_presentation_unverified(text)) == (
             "encoding_unknown"
         )
-    assert decode_presentation_unverified("ac1j." + jws.b64encode(jose_bytes)).encoding == "jose"
+    assert decode_presentation_unverified("ac2j." + jws.b64encode(jose_bytes)).encoding == "jose"
 
 
 def test_jose_attachment_text_is_the_compact_form() -> None:
@@ -599,9 +608,9 @@ def test_unknown_encoding_is_refused_by_the_issuer() -> None:
 def test_cli_format_jose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     env = Env(tmp_path, capsys)
     token = env.issue("--format", "jose")
-    assert token.read_text().startswith("ac1j.")
+    assert token.read_text().startswith("ac2j.")
     sub = env.delegate(token)  # follows the token
-    assert sub.read_text().startswith("ac1j.")
+    assert sub.read_text().startswith("ac2j.")
     code, _, err = run(
         capsys,
         "delegate",
@@ -659,7 +668,7 @@ def test_cli_format_jose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
             T1,
         ),
     )
-    assert pres.read_text().startswith("ac1j.")
+    assert pres.read_text().startswith("ac2j.")
     described = json.loads(ok(capsys, "inspect", pres, "--json"))
     assert described["encoding"] == "jose" and len(described["attestations"]) == 1
     assert "encoding: jose" in ok(capsys, "inspect", pres)

@@ -277,7 +277,6 @@ def build_and_verify(c: Chooser) -> Run:
                 nbf=nbf,
                 exp=nbf + c.integer(1, 6000),
                 depth=c.integer(0, 6),
-                link_id=bytes([i]) * 16,
             )
             forged = decode_unverified(LinkClaims, sign_link(holder, claims))
             token = Presentation((*token.links, forged))
@@ -390,7 +389,7 @@ def test_every_single_byte_change_is_refused() -> None:
         assert outcome != "allow", i
         seen.add(outcome)
     # the changes reached every layer: CBOR, structure, keys, signatures, linkage
-    assert {"cbor_malformed", "signature_invalid", "issuer_mismatch", "root_untrusted"} <= seen
+    assert {"cbor_malformed", "signature_invalid", "root_untrusted"} <= seen
 
 
 @given(position=st.integers(0, len(VALID_BYTES) - 1), value=st.integers(0, 255))
@@ -449,7 +448,7 @@ def test_random_text_raises_agentchain_error(text: str) -> None:
     with pytest.raises(AgentchainError):
         make_verifier().verify(text, VALID_REQUEST)
     with pytest.raises(AgentchainError):
-        make_verifier().verify("ac1c." + text, VALID_REQUEST)
+        make_verifier().verify("ac2c." + text, VALID_REQUEST)
 
 
 def test_signing_keys_are_distinct() -> None:

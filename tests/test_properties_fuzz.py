@@ -47,6 +47,7 @@ from agentchain.codec import (
     L_CAPS,
     L_DEPTH,
     L_EXP,
+    L_ISSUER,
     L_NBF,
     TYP_LINK,
     Approval,
@@ -229,7 +230,6 @@ def _raw_link(
             exp=nbf + c.choice([60, 3600, 86_400, 86_401, 172_800]),
             depth=c.integer(0, 6),
             caveats=_caveat_limit(c),
-            link_id=bytes([label]) * 16,
         )
     else:
         # the parent's claims in the model's CBOR keys, whatever its encoding
@@ -241,10 +241,10 @@ def _raw_link(
                 signer.public_key,
                 to.public_key,
                 parent.digest,
-                link_id=bytes([label]) * 16,
                 caveats=_caveat_limit(c),
             )
         )
+        claims.pop(L_ISSUER, None)  # spec 5.5 (0.2): a child names no issuer
         window, depth = parent.claims.window, parent.claims.depth
         claims[L_NBF], claims[L_EXP], claims[L_DEPTH] = window.nbf, window.exp, max(depth - 1, 0)
         widen = c.integer(0, 3)
@@ -468,7 +468,7 @@ def test_bytes_and_text_decide_alike(mutation: testing.Mutation) -> None:
         return  # the text mutations are judged as text only
     # the prefix names the encoding the bytes hold (spec/jose.md J.1: "{" is JSON); a
     # mismatched prefix is its own refusal, encoding_unknown (R-J.6-2)
-    prefix = "ac1j." if raw.startswith(b"{") else "ac1c."
+    prefix = "ac2j." if raw.startswith(b"{") else "ac2c."
     text = prefix + b64encode(raw)
     assert _decide(mutation.scenario, raw) == _decide(mutation.scenario, text)
 
@@ -513,7 +513,7 @@ def _rebuild(scenario: testing.Scenario, encoding: str) -> Presentation:
             "purpose": c.purpose,
             "require_approval": c.approvals,
             "now": c.window.nbf,
-            "rng": lambda n, value=c.id: value[:n],
+            "rng": lambda n, value=link.digest: value[:n],
         }
         if token is None:
             extra: dict[str, Any] = {} if encoding == "cbor" else {"encoding": encoding}

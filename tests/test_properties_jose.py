@@ -107,7 +107,6 @@ def build(c: Chooser) -> tuple[Presentation, Request, int]:
                 nbf=nbf,
                 exp=nbf + c.integer(1, 6000),
                 depth=c.integer(0, 6),
-                link_id=bytes([i]) * 16,
             )
             token = Presentation(
                 (*token.links, decode_unverified(LinkClaims, sign_link(holder, claims)))
@@ -150,16 +149,14 @@ def to_jose(p: Presentation) -> Presentation:
         claims = link.claims
         if claims.parent is not None:
             claims = replace(claims, parent=digests.get(claims.parent, claims.parent))
-        signer = ALICE if index == 0 else _KEYS[claims.issuer]
+        # spec 5.5 (0.2): below the root, the signer is the parent's holder
+        signer = ALICE if index == 0 else _KEYS[p.links[index - 1].claims.holder.thumbprint]
         new = decode_unverified(LinkClaims, codec.sign_claims(signer, claims, "jose"))
         digests[link.digest] = new.digest
         links.append(new)
     assert p.invocation is not None
     inv = p.invocation.claims
     inv = replace(inv, chain=digests.get(inv.chain, inv.chain))
-    invocation = codec.decode_unverified(
-        model.InvocationClaims, codec.sign_claims(_KEYS[p.holder.thumbprint], inv, "jose")
-    )
     approvals = []
     for a in p.approvals:
         c = a.claims
@@ -175,6 +172,11 @@ def to_jose(p: Presentation) -> Presentation:
         approvals.append(
             codec.decode_unverified(model.ApprovalClaims, codec.sign_claims(ALICE, c, "jose"))
         )
+    # spec 5.7: the invocation names the approvals as they are now, re-signed in JOSE
+    inv = replace(inv, approvals=tuple(a.digest for a in approvals))
+    invocation = codec.decode_unverified(
+        model.InvocationClaims, codec.sign_claims(_KEYS[p.holder.thumbprint], inv, "jose")
+    )
     return Presentation(tuple(links), invocation, (), tuple(approvals))
 
 

@@ -135,8 +135,10 @@ def m_structure(links: list[MLink], signer: str, chain: bytes) -> str | None:
     for i, link in enumerate(links):
         if i == 0 and link.issuer != "root":
             return "root_untrusted"
+        # spec 7.1 (0.2): the parent's holder's key checks the signature; another signer
+        # fails there, as does any changed byte
         if i > 0 and link.issuer != links[i - 1].holder:
-            return "issuer_mismatch"
+            return "signature_invalid"
         if not link.sig_ok:
             return "signature_invalid"
         if link.parent != (links[i - 1].ident if i else None):
@@ -260,11 +262,23 @@ class Token:
     links: list[MLink]
 
 
-def _mlink(link: Link, max_amount: int | None, over: int | None, code: bytes | None) -> MLink:
+def _mlink(
+    link: Link,
+    max_amount: int | None,
+    over: int | None,
+    code: bytes | None,
+    parent: MLink | None = None,
+) -> MLink:
     c = link.claims
+    # spec 5.5 (0.2): only the root names its issuer; below it, the parent's holder signs
+    issuer = (
+        next(n for n, k in KEYS.items() if k.public_key.thumbprint == c.issuer)
+        if parent is None
+        else parent.holder
+    )
     return MLink(
         ident=link.digest,
-        issuer=next(n for n, k in KEYS.items() if k.public_key.thumbprint == c.issuer),
+        issuer=issuer,
         holder=NAME_OF[c.holder],
         parent=c.parent,
         caps=tuple((cap.action, cap.resource) for cap in c.capabilities),
@@ -489,7 +503,7 @@ class VerifierMachine(RuleBasedStateMachine):
             assert exc.code == expected, (exc.code, expected)
             return
         assert expected is None, expected
-        link = _mlink(token.links[-1], max_amount, None, code)
+        link = _mlink(token.links[-1], max_amount, None, code, parent=t.links[-1])
         self.tokens.append(Token(token, [*t.links, link]))
 
     @precondition(lambda self: self.tokens)

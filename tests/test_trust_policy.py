@@ -27,7 +27,7 @@ def test_defaults_are_those_the_vectors_assume() -> None:
     assert policy.clock_skew == 60
     assert policy.max_ttl == 86_400
     assert policy.invocation_window == 300
-    assert policy.algorithms == frozenset({"EdDSA", "ES256"})
+    assert policy.algorithms == frozenset({"Ed25519", "ES256"})
     assert policy.limits == Limits()
     assert policy.attesters == () and policy.attestation_required == ()
     assert policy.max_attachment_ttl == 3_600
@@ -41,7 +41,7 @@ def test_defaults_are_those_the_vectors_assume() -> None:
         {"audience": ""},
         {"audience": 7},
         {"algorithms": frozenset()},
-        {"algorithms": frozenset({"EdDSA", "HS256"})},
+        {"algorithms": frozenset({"Ed25519", "HS256"})},
         {"algorithms": frozenset({"none"})},
         {"algorithms": 5},
         {"limits": {"max_links": 4}},
@@ -96,4 +96,4 @@ def test_well_formed_factor_settings_are_kept() -> None:
     assert policy.attester(ATTESTER.thumbprint) == ATTESTER
     assert policy.attester(ANCHOR.thumbprint) is None
     # any iterable of names will do for the algorithms; it is kept as a frozenset
-    assert _policy(algorithms=["EdDSA"]).algorithms == frozenset({"EdDSA"})
+    assert _policy(algorithms=["Ed25519"]).algorithms == frozenset({"Ed25519"})

@@ -45,8 +45,9 @@ WRONG = Path(__file__).resolve().parent / "harnesses" / "wrong_harness.py"
 #: plus five of issue 14 that only the command line and the audit log can show: R-9.2-13,
 #: R-9.3-4, R-11.1-3, R-11.2-3, R-11.2-4, each tested in tests/test_cli_hardening.py;
 #: plus R-4.7-3, the issuer refusing to invoke on an expired token, in tests/test_api_edges.py;
-#: minus R-9.4-3, store retention, which the replay-retention cases of issue 17 now cite)
-MAX_EXEMPT = 32
+#: minus R-9.4-3, store retention, which the replay-retention cases of issue 17 now cite;
+#: plus R-C.3-1 of protocol 0.2 (C: conformance harness), the start handshake, before any case)
+MAX_EXEMPT = 33
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
@@ -157,7 +158,7 @@ def test_valid_chains_cover_depths_algorithms_and_encodings() -> None:
             for encoding in ("cbor", "jose"):
                 case = valid[f"valid-depth-{depth}-{alg}-{encoding}"]
                 assert case["encoding"] == encoding
-                prefix = {"cbor": "ac1c.", "jose": "ac1j."}[encoding]
+                prefix = {"cbor": "ac2c.", "jose": "ac2j."}[encoding]
                 assert case["steps"][0]["presentation"]["text"].startswith(prefix)
 
 
@@ -374,7 +375,7 @@ def test_harness_command_speaks_the_protocol() -> None:
         next(c for c in CASES if c["id"] == "ctx-replay-same-presentation")
     )
     lines = [
-        json.dumps({"cmd": "start", "version": 1}),
+        json.dumps({"cmd": "start", "version": 1, "protocol": "0.2"}),
         json.dumps({"cmd": "run", "seq": "opaque-7", "case": case}),
         json.dumps({"cmd": "stop"}),
     ]
@@ -388,7 +389,7 @@ def test_harness_command_speaks_the_protocol() -> None:
         check=True,
     )
     start, result = (json.loads(line) for line in proc.stdout.splitlines())
-    assert start["ready"] is True
+    assert start["ready"] is True and start["protocol"] == "0.2"
     assert start["implementation"]["encodings"] == ["cbor", "jose"]
     assert result == {
         "seq": "opaque-7",
@@ -397,6 +398,27 @@ def test_harness_command_speaks_the_protocol() -> None:
             {"outcome": "deny", "reasons": ["replay"]},
         ],
     }
+
+
+def test_a_harness_of_another_protocol_is_never_judged() -> None:
+    # R-C.3-1 (spec/harness.md 3.1): an 0.1 harness is refused at start, every case errored
+    code, out = _run_cli(
+        "--impl", _impl(str(WRONG), "speaks-0.1"), "--format", "json", "--only", "valid-depth-"
+    )
+    report = json.loads(out)
+    assert report["passed"] == 0 and report["errored"] > 0
+    assert code != 0
+    # and the reference harness refuses a runner that asks for 0.1 (no protocol member)
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentchain.cli", "vectors", "harness"],
+        input=json.dumps({"cmd": "start", "version": 1}) + "\n",
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert json.loads(proc.stdout.splitlines()[0])["ready"] is False
 
 
 @pytest.mark.parametrize("missing", ["expected", "acceptable", "intermediates"])

@@ -28,7 +28,7 @@ from agentchain.errors import AgentchainError
 ROOT = Path(__file__).resolve().parent.parent
 #: file, our algorithm, the member of ``publicKey`` holding the raw key, number of cases
 FILES = {
-    "ed25519_test.json": ("EdDSA", "pk", 151),
+    "ed25519_test.json": ("Ed25519", "pk", 151),
     "ecdsa_secp256r1_sha256_p1363_test.json": ("ES256", "uncompressed", 262),
 }
 _P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

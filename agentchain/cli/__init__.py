@@ -277,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resource", required=True)
     p.add_argument("--args", metavar="JSON")
     p.add_argument(
+        "--args-by-digest",
+        action="store_true",
+        help="sign the arguments' digest instead of carrying them (spec 5.7): the resource "
+        "server verifies against the arguments it receives",
+    )
+    p.add_argument(
         "--attestation", action="append", metavar="FILE", help="attach (text form); repeatable"
     )
     p.add_argument(

@@ -173,13 +173,15 @@ def _describe(
     presentation: codec.Presentation, found: Sequence[inspection.Finding] = ()
 ) -> dict[str, Any]:
     links = []
-    for link in presentation.links:
+    for index, link in enumerate(presentation.links):
         c = link.claims
         d = c.descriptor
+        # spec 5.5 (0.2): below the root, the issuer is the parent's holder
+        issuer = c.issuer or presentation.links[index - 1].claims.holder.thumbprint
         links.append(
             {
                 "digest": link.digest.hex(),
-                "issuer": codec.b64encode(c.issuer),
+                "issuer": codec.b64encode(issuer),
                 "holder": c.holder.kid,
                 "alg": link.alg,
                 "kind": d.kind,

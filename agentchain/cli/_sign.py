@@ -51,7 +51,7 @@ def _create(path: Path, text: str) -> None:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    key = PrivateKey.generate({"ed25519": "EdDSA", "es256": "ES256"}[args.alg])
+    key = PrivateKey.generate({"ed25519": "Ed25519", "es256": "ES256"}[args.alg])
     out = Path(args.out)
     pub = out.with_name(f"{out.stem}.pub{out.suffix}") if out.suffix else Path(f"{out}.pub")
     private_jwk: dict[str, str] = key.to_jwk()
@@ -208,6 +208,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         approvals=approvals,
         now=parse_time(args.at),
         allow_expired=args.allow_expired,
+        args_by_digest=args.args_by_digest,
     )
     print(presentation.to_text())
     return EXIT_OK

@@ -32,7 +32,10 @@ from agentchain.codec._keys import (
     A_SUBJECT,
     A_VERSION,
     I_ACTION,
+    I_APPROVALS,
     I_ARGS,
+    I_ARGS_DIGEST,
+    I_ATTESTATIONS,
     I_AUDIENCE,
     I_CHAIN,
     I_IAT,
@@ -47,7 +50,6 @@ from agentchain.codec._keys import (
     L_EXP,
     L_HOLDER,
     L_IAT,
-    L_ID,
     L_ISSUER,
     L_NBF,
     L_PARENT,
@@ -78,7 +80,7 @@ from agentchain.codec._keys import (
 )
 from agentchain.crypto import PublicKey
 from agentchain.errors import DecodeError
-from agentchain.limits import Limits
+from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import Arguments
 from agentchain.model._authority import (
     Capability,
@@ -194,13 +196,18 @@ def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cb
     nbf, exp = f.uint(k[L_NBF]), f.uint(k[L_EXP])
     iat = f.uint(k[L_IAT])
     depth = f.uint(k[L_DEPTH], upper=255)
-    issuer = f.bstr(k[L_ISSUER], size=(32, 32))
-    link_id = f.bstr(k[L_ID], size=(16, 64))
+    issuer = f.bstr(k[L_ISSUER], size=(32, 32), required=False)
+    parent = f.bstr(k[L_PARENT], size=(32, 32), required=False)
+    # spec 5.5 (0.2): the root names its issuer (a trust anchor) and no parent; every other
+    # link names its parent and no issuer (the parent's holder, proven by the signature)
+    if (issuer is None) == (parent is None):
+        raise DecodeError(
+            "schema_invalid", "a link names an issuer (the root) or a parent, exactly one"
+        )
     return LinkClaims(
         issuer=issuer,
         holder=_decode_holder(encoding, f.raw(k[L_HOLDER])),
-        parent=f.bstr(k[L_PARENT], size=(32, 32), required=False),
-        id=link_id,
+        parent=parent,
         iat=iat,
         window=Window(nbf, exp),
         capabilities=tuple(decode_capability(c, limits) for c in caps_raw),
@@ -283,7 +290,9 @@ def check_args(args: object) -> dict[str, object]:
     return args
 
 
-def decode_invocation_claims(payload: object, encoding: Encoding = "cbor") -> InvocationClaims:
+def decode_invocation_claims(
+    payload: object, encoding: Encoding = "cbor", limits: Limits = DEFAULT_LIMITS
+) -> InvocationClaims:
     k = _keys(encoding, "invocation")
     f = _fields(encoding, payload, "invocation", frozenset(k.values()), k[I_VERSION])
     action, resource = f.text(k[I_ACTION]), f.text(k[I_RESOURCE])
@@ -291,14 +300,23 @@ def decode_invocation_claims(payload: object, encoding: Encoding = "cbor") -> In
     check_resource(resource, pattern=False)
     chain, nonce = f.bstr(k[I_CHAIN], size=(32, 32)), f.bstr(k[I_NONCE], size=(16, 64))
     audience, iat = f.text(k[I_AUDIENCE]), f.uint(k[I_IAT])
+    # spec 5.7: the arguments themselves or their digest, exactly one of the two
+    args_digest = f.bstr(k[I_ARGS_DIGEST], size=(32, 32), required=False)
+    raw_args = f.raw(k[I_ARGS])
+    if (raw_args is None) == (args_digest is None):
+        raise DecodeError("schema_invalid", "an invocation carries args or args_digest, not both")
+    most = limits.max_attachments
     return InvocationClaims(
         chain=chain,
         audience=audience,
         action=action,
         resource=resource,
-        args=check_args(f.raw(k[I_ARGS])),
+        args={} if raw_args is None else check_args(raw_args),
         iat=iat,
         nonce=nonce,
+        args_digest=args_digest,
+        attestations=f.digests(k[I_ATTESTATIONS], most=most),
+        approvals=f.digests(k[I_APPROVALS], most=most),
     )
 
 
@@ -342,6 +360,12 @@ def decode_approval_claims(payload: object, encoding: Encoding = "cbor") -> Appr
     return ApprovalClaims(issuer=issuer, request=request, iat=iat, exp=exp)
 
 
+def args_digest(args: Arguments) -> bytes:
+    """spec 5.7: SHA-256 of the deterministic CBOR of the arguments (whatever the encoding):
+    what an invocation signs in place of arguments too large to carry."""
+    return digest(cbor.encode(dict(args)))  # type: ignore[arg-type]
+
+
 def request_digest(
     chain: bytes, audience: str, action: str, resource: str, args: Arguments
 ) -> bytes:
@@ -366,10 +390,8 @@ def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
     holder = _key_out(encoding, claims.holder)
     out: dict[Any, object] = {
         k[L_VERSION]: VERSION,
-        k[L_ISSUER]: _bytes_out(encoding, claims.issuer),
         # RFC 7800: the holder key is the confirmation key
         k[L_HOLDER]: {"jwk": holder} if encoding == "jose" else holder,
-        k[L_ID]: _bytes_out(encoding, claims.id),
         k[L_IAT]: claims.iat,
         k[L_NBF]: claims.window.nbf,
         k[L_EXP]: claims.window.exp,
@@ -380,6 +402,8 @@ def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
     }
     if claims.parent is not None:
         out[k[L_PARENT]] = _bytes_out(encoding, claims.parent)
+    if claims.issuer is not None:
+        out[k[L_ISSUER]] = _bytes_out(encoding, claims.issuer)
     if claims.purpose is not None:
         out[k[L_PURPOSE]] = claims.purpose
     if claims.approvals:
@@ -440,16 +464,23 @@ def encode_approval_requirement(
 def _invocation_out(claims: InvocationClaims, encoding: Encoding) -> dict[Any, object]:
     k = _keys(encoding, "invocation")
     args = dict(claims.args)
-    return {
+    out: dict[Any, object] = {
         k[I_VERSION]: VERSION,
         k[I_CHAIN]: _bytes_out(encoding, claims.chain),
         k[I_AUDIENCE]: claims.audience,
         k[I_ACTION]: claims.action,
         k[I_RESOURCE]: claims.resource,
-        k[I_ARGS]: json_data(args, "the arguments") if encoding == "jose" else args,
         k[I_IAT]: claims.iat,
         k[I_NONCE]: _bytes_out(encoding, claims.nonce),
     }
+    if claims.args_digest is not None:
+        out[k[I_ARGS_DIGEST]] = _bytes_out(encoding, claims.args_digest)
+    else:
+        out[k[I_ARGS]] = json_data(args, "the arguments") if encoding == "jose" else args
+    for key, digests in ((I_ATTESTATIONS, claims.attestations), (I_APPROVALS, claims.approvals)):
+        if digests:
+            out[k[key]] = [_bytes_out(encoding, d) for d in digests]
+    return out
 
 
 def _attestation_out(claims: AttestationClaims, encoding: Encoding) -> dict[Any, object]:
@@ -499,7 +530,7 @@ def _decode_link(payload: object, limits: Limits, encoding: Encoding) -> LinkCla
 
 
 def _decode_invocation(payload: object, limits: Limits, encoding: Encoding) -> InvocationClaims:
-    return decode_invocation_claims(payload, encoding)
+    return decode_invocation_claims(payload, encoding, limits)
 
 
 def _decode_attestation(payload: object, limits: Limits, encoding: Encoding) -> AttestationClaims:

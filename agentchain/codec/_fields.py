@@ -139,6 +139,21 @@ class _Fields:
     def raw(self, key: int | str) -> object:
         return self._get(key, False)
 
+    def digests(self, key: int | str, *, most: int) -> tuple[bytes, ...]:
+        """An optional array of 1 to ``most`` SHA-256 digests; absent reads as empty."""
+        items = self.array(key, required=False)
+        if items is None:
+            return ()
+        if not items:
+            raise DecodeError(
+                "schema_invalid", f"{self._where} key {key}, when present, is non-empty"
+            )
+        if len(items) > most:
+            raise DecodeError(
+                "limit_exceeded", f"{self._where} key {key} names over {most} digests"
+            )
+        return tuple(self._bytes(key, item, (32, 32)) for item in items)
+
 
 class _JoseFields(_Fields):
     """The same strict reading over a JOSE claims object: byte strings are base64url text."""

@@ -9,32 +9,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-VERSION: Final = 1
+VERSION: Final = 2
+
+#: the protocol this package implements (spec/agentchain.md, title): what vector files
+#: pin and what a harness declares (spec/harness.md 3.1)
+PROTOCOL: Final = "0.2"
 
 
-TYP_LINK: Final = "application/agentchain-link+cbor"
+#: spec 5.3 (0.2): the kind of a COSE object, protected header label -65537. 5 is reserved
+#: for signed revocations; 6 to 23 for later kinds.
+TYP_LINK: Final = 1
 
 
-TYP_INVOCATION: Final = "application/agentchain-invocation+cbor"
+TYP_INVOCATION: Final = 2
 
 
-TYP_ATTESTATION: Final = "application/agentchain-attestation+cbor"
+TYP_ATTESTATION: Final = 3
 
 
-TYP_APPROVAL: Final = "application/agentchain-approval+cbor"
+TYP_APPROVAL: Final = 4
 
 
 #: spec/jose.md: explicit typing of every JOSE object (RFC 8725 section 3.11)
-JWT_TYP_LINK: Final = "agentchain-link+jwt"
+#: (0.2: "ac-" in place of "agentchain-", shorter in every header; the revocation kind will
+#: be "ac-revocation+jwt")
+JWT_TYP_LINK: Final = "ac-link+jwt"
 
 
-JWT_TYP_INVOCATION: Final = "agentchain-invocation+jwt"
+JWT_TYP_INVOCATION: Final = "ac-invocation+jwt"
 
 
-JWT_TYP_ATTESTATION: Final = "agentchain-attestation+jwt"
+JWT_TYP_ATTESTATION: Final = "ac-attestation+jwt"
 
 
-JWT_TYP_APPROVAL: Final = "agentchain-approval+jwt"
+JWT_TYP_APPROVAL: Final = "ac-approval+jwt"
 
 
 #: the two encodings of one semantic model (spec 5, spec/jose.md)
@@ -45,7 +53,7 @@ ENCODINGS: Final[tuple[Encoding, ...]] = ("cbor", "jose")
 
 
 #: spec 5.1: text form prefixes, naming encoding and version
-TEXT_PREFIX_CBOR: Final = "ac1c."
+TEXT_PREFIX_CBOR: Final = "ac2c."
 
 
 #: spec 5.1: only ASCII whitespace around a text form is ignored (str.strip() would also
@@ -53,11 +61,14 @@ TEXT_PREFIX_CBOR: Final = "ac1c."
 ASCII_WHITESPACE: Final = " \t\n\v\f\r"
 
 
-TEXT_PREFIX_JOSE: Final = "ac1j."
+TEXT_PREFIX_JOSE: Final = "ac2j."
 
 
 # spec 5.5: link claim keys
-L_VERSION, L_ISSUER, L_HOLDER, L_PARENT, L_ID = 1, 2, 3, 4, 5
+L_VERSION, L_ISSUER, L_HOLDER, L_PARENT = 1, 2, 3, 4
+#: 0.2: the link id (key 5, JOSE "jti") is withdrawn: a link's digest identifies it (spec 5.5);
+#: the key stays unassigned so that an 0.1-shaped link is refused as unknown_field
+L_ID_WITHDRAWN: Final = 5
 
 
 L_IAT, L_NBF, L_EXP, L_CAPS, L_CAVEATS, L_DEPTH, L_PURPOSE, L_DESCRIPTOR = range(6, 14)
@@ -93,6 +104,10 @@ D_KIND, D_NAME, D_CODE, D_MODEL, D_CONFIG = 1, 2, 3, 4, 5
 I_VERSION, I_CHAIN, I_AUDIENCE, I_ACTION, I_RESOURCE, I_ARGS, I_IAT, I_NONCE = range(1, 9)
 
 
+# spec 5.7 (0.2): the arguments by digest, and the attachments the invocation names
+I_ARGS_DIGEST, I_ATTESTATIONS, I_APPROVALS = 9, 10, 11
+
+
 # spec 5.8: presentation container keys
 P_VERSION, P_LINKS, P_INVOCATION, P_ATTESTATIONS, P_APPROVALS = 1, 2, 3, 4, 5
 
@@ -106,7 +121,6 @@ _JOSE_NAMES: Final[dict[str, dict[int, str]]] = {
         L_ISSUER: "iss",
         L_HOLDER: "cnf",
         L_PARENT: "prt",
-        L_ID: "jti",
         L_IAT: "iat",
         L_NBF: "nbf",
         L_EXP: "exp",
@@ -145,6 +159,9 @@ _JOSE_NAMES: Final[dict[str, dict[int, str]]] = {
         I_ARGS: "arg",
         I_IAT: "iat",
         I_NONCE: "jti",
+        I_ARGS_DIGEST: "arh",
+        I_ATTESTATIONS: "att",
+        I_APPROVALS: "apv",
     },
     "attestation": {
         A_VERSION: "ver",
@@ -173,3 +190,8 @@ _CBOR_KEYS: Final = {kind: {key: key for key in names} for kind, names in _JOSE_
 def _keys(encoding: Encoding, kind: str) -> Mapping[int, Any]:
     """CBOR key -> the member name or key of ``kind`` in ``encoding``."""
     return _JOSE_NAMES[kind] if encoding == "jose" else _CBOR_KEYS[kind]
+
+
+def claim_keys(encoding: Encoding, kind: str) -> Mapping[int, Any]:
+    """The claim key registry of ``kind`` in ``encoding``: CBOR key -> key or member name."""
+    return _keys(encoding, kind)

@@ -54,7 +54,7 @@ def attachment_from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
         raise DecodeError("limit_exceeded", f"text over the {limits.max_object_bytes}-byte cap")
     data = text.encode("utf-8")
     if encoding_of(data) != "jose":
-        raise DecodeError("encoding_unknown", "neither a JWS compact nor an 'ac1c.' text form")
+        raise DecodeError("encoding_unknown", "neither a JWS compact nor an 'ac2c.' text form")
     return data
 
 

@@ -51,9 +51,10 @@ class Envelope:
     """
 
     encoding: Encoding
-    #: the algorithm name from the protected header ("EdDSA" or "ES256")
+    #: the algorithm name from the protected header ("Ed25519" or "ES256")
     alg: str
-    typ: str
+    #: the kind marker: an integer in COSE (spec 5.3), the ``typ`` text in JOSE
+    typ: int | str
     #: the protected header and the payload, as the bytes they were signed as
     protected: bytes
     payload: bytes
@@ -64,8 +65,8 @@ class Envelope:
     encoded: bytes
 
 
-#: kind -> (CBOR typ, JOSE typ)
-_TYPS: Final[Mapping[ObjectKind, tuple[str, str]]] = {
+#: kind -> (CBOR kind, JOSE typ)
+_TYPS: Final[Mapping[ObjectKind, tuple[int, str]]] = {
     "link": (TYP_LINK, JWT_TYP_LINK),
     "invocation": (TYP_INVOCATION, JWT_TYP_INVOCATION),
     "attestation": (TYP_ATTESTATION, JWT_TYP_ATTESTATION),
@@ -103,7 +104,7 @@ def _open(data: bytes, kind: ObjectKind, limits: Limits) -> tuple[Envelope, obje
         )
     typ = _TYPS[kind][encoding == "jose"]
     if signed.typ != typ:
-        raise DecodeError("type_mismatch", f"expected {typ}, found {signed.typ[:60]}")
+        raise DecodeError("type_mismatch", f"expected {typ}, found {str(signed.typ)[:60]}")
     caps = {
         "max_depth": limits.max_cbor_depth,
         "max_items": limits.max_cbor_items,
@@ -172,7 +173,7 @@ def decode_unverified(kind: type[C], data: bytes, limits: Limits = DEFAULT_LIMIT
     return Signed(claims=claims, envelope=envelope, digest=digest(data))
 
 
-def sign_object(key: PrivateKey, typ: str, payload: object) -> bytes:
+def sign_object(key: PrivateKey, typ: int, payload: object) -> bytes:
     """Encode ``payload`` deterministically and wrap it in a COSE_Sign1 signed by ``key``."""
     payload_bytes = cbor.encode(payload)  # type: ignore[arg-type]
     protected = cose.protected_header(key.algorithm.cose_id, typ)

@@ -33,7 +33,7 @@ def b64decode(text: str) -> bytes:
 
 
 def from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """The bytes of a presentation's text form, ``ac1c.`` (CBOR) or ``ac1j.`` (JOSE)."""
+    """The bytes of a presentation's text form, ``ac2c.`` (CBOR) or ``ac2j.`` (JOSE)."""
     text = text.strip(ASCII_WHITESPACE)
     # the cap is checked on the text, before any decoding work
     if len(text) > len(TEXT_PREFIX_CBOR) + (limits.max_presentation_bytes * 4 + 2) // 3:

@@ -1,6 +1,6 @@
-"""EdDSA over Ed25519 (RFC 8032 section 5.1), with strict verification (spec 3.4).
+"""Ed25519 (RFC 8032 section 5.1; RFC 9864 fully-specified), with strict verification (spec 3.4).
 
-COSE alg -8 (RFC 9053 section 2.2), JWK ``{"kty": "OKP", "crv": "Ed25519"}``
+COSE alg -19 and JOSE alg "Ed25519" (RFC 9864 section 2.2), JWK ``{"kty": "OKP", "crv": "Ed25519"}``
 (RFC 8037). The default algorithm.
 
 Backends disagree on Ed25519 edge cases: OpenSSL, which ``cryptography`` wraps,
@@ -122,8 +122,8 @@ def verifier(raw: bytes) -> Verify:
 
 
 class Ed25519(Algorithm):
-    name = "EdDSA"
-    cose_id = -8
+    name = "Ed25519"
+    cose_id = -19
     jwk_kty = "OKP"
     jwk_crv = "Ed25519"
     cose_kty = 1

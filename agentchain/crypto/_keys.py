@@ -143,7 +143,7 @@ class PublicKey:
 
     __slots__ = ("_algorithm", "_key", "_raw", "_verifier", "alg", "kid", "thumbprint")
 
-    #: ``"EdDSA"`` or ``"ES256"``.
+    #: ``"Ed25519"`` or ``"ES256"``.
     alg: str
     #: RFC 7638 JWK thumbprint (SHA-256), base64url without padding.
     kid: str

@@ -32,7 +32,7 @@ MAX_DEPTH: Final = 255
 
 Random = Callable[[int], bytes]
 CapabilityLike = Capability | tuple[str, str]
-#: a token as an object, or its text form (``ac1c.`` / ``ac1j.``) as ``verify`` takes it
+#: a token as an object, or its text form (``ac2c.`` / ``ac2j.``) as ``verify`` takes it
 TokenLike = codec.Presentation | str
 
 
@@ -148,7 +148,6 @@ def issue(
         issuer=key.public_key.thumbprint,
         holder=to,
         parent=None,
-        id=rng(16),
         iat=start,
         window=Window(start, start + ttl),
         capabilities=_capabilities(capabilities, limits),
@@ -227,10 +226,9 @@ def delegate(
             "scope_widened", f"{wider.action} on {wider.resource} is not covered by the parent"
         )
     claims = model.LinkClaims(
-        issuer=key.public_key.thumbprint,
+        issuer=None,  # spec 5.5 (0.2): implied by the parent's holder
         holder=to,
         parent=parent.digest,
-        id=rng(16),
         iat=start,
         window=window,
         capabilities=caps,
@@ -258,10 +256,14 @@ def invoke(
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
     allow_expired: bool = False,
+    args_by_digest: bool = False,
 ) -> codec.Presentation:
     """Sign an invocation with the holder's ``key``: the proof of possession (spec 5.7).
 
-    ``attestations`` and ``approvals`` ride along in the presentation (spec 9).
+    ``attestations`` and ``approvals`` ride along in the presentation (spec 9), and
+    the invocation names each by digest (spec 5.7), so none can be stripped or added.
+    With ``args_by_digest``, the invocation carries the digest of ``args`` instead of
+    the arguments: the resource server verifies against the arguments it receives.
     The invocation takes the token's encoding; attachments in another encoding
     are refused with ``encoding_mixed``, and so are byte strings in ``args``
     when the encoding is JOSE (JSON has no byte strings). ``token`` may be the text form.
@@ -279,15 +281,24 @@ def invoke(
         raise IssueError("expired", f"cannot invoke: {expired} (allow_expired=True to sign anyway)")
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
+    try:
+        by_digest = codec.args_digest(args or {}) if args_by_digest else None
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"invocation args are not protocol data: {exc}") from None
     claims = model.InvocationClaims(
         chain=token.chain_digest,
         audience=audience,
         action=action,
         resource=resource,
-        args=dict(args or {}),
+        args={} if by_digest is not None else dict(args or {}),
         iat=at,
         nonce=rng(16),
+        args_digest=by_digest,
+        attestations=tuple(a.digest for a in attached[0]),
+        approvals=tuple(a.digest for a in attached[1]),
     )
+    if any(len(group) > limits.max_attachments for group in attached):
+        raise UsageError(f"at most {limits.max_attachments} attestations and approvals each")
     try:
         encoded = codec.sign_claims(key, claims, token.encoding)
         invocation = codec.decode_unverified(model.InvocationClaims, encoded, limits)
@@ -297,8 +308,6 @@ def invoke(
         raise
     except AgentchainError as exc:
         raise UsageError(f"invalid invocation: {exc}") from None
-    if any(len(group) > limits.max_attachments for group in attached):
-        raise UsageError(f"at most {limits.max_attachments} attestations and approvals each")
     return codec.Presentation(token.links, invocation, *attached)
 
 

@@ -37,10 +37,11 @@ class LinkClaims:
 
     KIND: ClassVar[ObjectKind] = "link"
 
-    issuer: bytes  # thumbprint of the delegator's key
+    #: thumbprint of the delegator's key, at the root only (spec 5.5; protocol 0.2): below the root
+    #: the issuer is the parent's holder, which the signature check proves; None there
+    issuer: bytes | None
     holder: PublicKey  # the delegatee's full key: the holder binding
     parent: bytes | None  # SHA-256 of the parent link's signed bytes; None at the root
-    id: bytes
     iat: int
     window: Window
     capabilities: tuple[Capability, ...]
@@ -102,9 +103,16 @@ class InvocationClaims:
     audience: str
     action: str
     resource: str
+    #: the arguments, or empty when the invocation binds them by ``args_digest`` instead
     args: Arguments
     iat: int
     nonce: bytes
+    #: spec 5.7: SHA-256 of the deterministic CBOR of the arguments, sent instead of them
+    args_digest: bytes | None = None
+    #: spec 5.7: the digests of every attestation and every approval the presentation
+    #: carries, in container order, so that none can be stripped or added on the way
+    attestations: tuple[bytes, ...] = ()
+    approvals: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -306,7 +306,7 @@ def _scenario(
             "descriptor": last.claims.descriptor,
             "require_approval": [ApprovalRequirement(actions=(action,))],
             "now": last.claims.window.nbf,
-            "rng": Rng(last.claims.id),
+            "rng": Rng(last.digest),
         }
         if relinked:
             token = delegate(Presentation(relinked), chain.keys[-2], holder.public_key, **again)

@@ -336,7 +336,7 @@ def _text(draw: st.DrawFn, s: Scenario) -> tuple[bytes | str, str]:
     choice = draw(st.integers(0, 4))
     if choice == 0:
         others = [
-            p for p in ("ac1j.", "ac1c.", "ac2c.", "AC1C.", "AC1J.", "ac1j", "") if p != prefix
+            p for p in ("ac2j.", "ac2c.", "ac1c.", "AC2C.", "AC2J.", "ac2j", "") if p != prefix
         ]
         return draw(st.sampled_from(others)) + body, "prefix"
     if choice == 1:

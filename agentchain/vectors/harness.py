@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any, Final
 
 from agentchain import __version__
+from agentchain.codec import PROTOCOL
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, DecodeError, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -26,7 +27,7 @@ IMPLEMENTATION: Final[dict[str, object]] = {
     "version": __version__,
     "language": "python",
     "encodings": ["cbor", "jose"],
-    "algorithms": ["EdDSA", "ES256"],
+    "algorithms": ["Ed25519", "ES256"],
     "features": ["approval", "attestation", "behaviour", "replay", "revocation"],
 }
 
@@ -115,11 +116,19 @@ def serve(inp: IO[str] = sys.stdin, out: IO[str] = sys.stdout) -> int:
         message = json.loads(line)
         cmd = message.get("cmd")
         if cmd == "start":
-            if message.get("version") != PROTOCOL_VERSION:
+            # spec/harness.md 3.1: the harness protocol's version, and the agentchain
+            # protocol the vectors pin (absent: a runner older than 0.2, which asks for 0.1)
+            if message.get("version") != PROTOCOL_VERSION or message.get("protocol") != PROTOCOL:
                 _reply(out, {"ready": False, "error": "unsupported protocol version"})
                 return 1
             _reply(
-                out, {"ready": True, "version": PROTOCOL_VERSION, "implementation": IMPLEMENTATION}
+                out,
+                {
+                    "ready": True,
+                    "version": PROTOCOL_VERSION,
+                    "protocol": PROTOCOL,
+                    "implementation": IMPLEMENTATION,
+                },
             )
         elif cmd == "run":
             seq = message.get("seq")

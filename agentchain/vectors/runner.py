@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
+from agentchain.codec import PROTOCOL
+
 PROTOCOL_VERSION: Final = 1
 DEFAULT_TIMEOUT: Final = 10.0
 _EOF: Final = object()
@@ -179,10 +181,17 @@ def run(
         return report
     try:
         try:
-            impl.send({"cmd": "start", "version": PROTOCOL_VERSION})
+            impl.send({"cmd": "start", "version": PROTOCOL_VERSION, "protocol": PROTOCOL})
             hello = impl.receive(timeout)
             if not hello.get("ready") or hello.get("version") != PROTOCOL_VERSION:
                 raise ValueError(f"not ready for protocol {PROTOCOL_VERSION}: {hello}")
+            # spec/harness.md 3.1: a harness that does not declare this agentchain protocol
+            # (an 0.1 harness declares none) is never judged against these vectors
+            if hello.get("protocol") != PROTOCOL:
+                raise ValueError(
+                    f"the harness speaks agentchain {hello.get('protocol', '0.1')!r}, "
+                    f"the vectors pin {PROTOCOL}"
+                )
             report.implementation = dict(hello.get("implementation", {}))
         except (OSError, EOFError, TimeoutError, ValueError) as exc:
             report.errored = ids

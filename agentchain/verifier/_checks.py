@@ -47,16 +47,14 @@ def check_signer(
     link: codec.Link, parent: codec.Link | None, anchor: Callable[[bytes], PublicKey | None]
 ) -> PublicKey | Violation:
     """V2.1: the key that must have signed ``link``: a trust anchor at the root, else the
-    parent's holder (which must be the link's named issuer)."""
+    parent's holder (spec 5.5; since 0.2 implied, not named; the signature check proves it)."""
     if parent is None:
-        signer = anchor(link.claims.issuer)
+        issuer = link.claims.issuer
+        signer = anchor(issuer) if issuer is not None else None
         if signer is None:
             return Violation(ChainError, "root_untrusted", "issuer is not a trust anchor")
         return signer
-    holder = parent.claims.holder
-    if link.claims.issuer != holder.thumbprint:
-        return Violation(ChainError, "issuer_mismatch", "is not issued by its parent's holder")
-    return holder
+    return parent.claims.holder
 
 
 def check_linkage(link: codec.Link, parent: codec.Link | None) -> Violation | None:
@@ -121,6 +119,25 @@ def check_binding(invocation: codec.Invocation, chain_digest: bytes) -> Violatio
     """V3.2: the invocation names this chain (the digest of its last link)."""
     if invocation.claims.chain != chain_digest:
         return Violation(ChainError, "chain_digest_mismatch", "is bound to another chain")
+    return None
+
+
+def check_attachments(
+    invocation: codec.Invocation, presentation: codec.Presentation
+) -> Violation | None:
+    """V3.3: the invocation names, in order, exactly the attachments the container carries
+    (spec 5.7), so nobody on the path can strip or add one."""
+    claims = invocation.claims
+    for kind, named, carried in (
+        ("attestations", claims.attestations, presentation.attestations),
+        ("approvals", claims.approvals, presentation.approvals),
+    ):
+        if named != tuple(a.digest for a in carried):
+            return Violation(
+                ChainError,
+                "attachment_mismatch",
+                f"names {len(named)} {kind} but the presentation carries {len(carried)} others",
+            )
     return None
 
 

@@ -51,6 +51,7 @@ from agentchain.verifier._cache import PrefixCache, policy_fingerprint
 from agentchain.verifier._checks import (
     Violation,
     check_alg,
+    check_attachments,
     check_binding,
     check_depth,
     check_fresh,
@@ -235,7 +236,7 @@ class Verifier:
         start = 0
         # spec 8.4: a prefix that passed V2 under this very policy is not checked again
         if cache is not None and (start := cache.verified_prefix(self._policy_id, links)):
-            root = policy_.anchor(links[0].claims.issuer)
+            root = policy_.anchor(links[0].claims.issuer or b"")
             if root is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:
@@ -280,8 +281,13 @@ class Verifier:
         holder = chain.principals[-1].key
         self._check_alg(invocation.envelope.alg, holder, "the invocation")
         holder.verify(invocation.envelope.signature, invocation.envelope.signed)
-        if (violation := check_binding(invocation, chain.digest)) is not None:
-            violation.raise_for("the invocation")
+        # V3.3: the attachments are the ones the invocation names (spec 5.7)
+        for check in (
+            check_binding(invocation, chain.digest),
+            check_attachments(invocation, presentation),
+        ):
+            if check is not None:
+                check.raise_for("the invocation")
         return invocation.claims
 
     def _verify_attestations(
@@ -459,6 +465,10 @@ class _Run:
         if mismatch:
             self._fail("context", "request_mismatch", f"the invocation signed another {mismatch}")
             return False
+        if inv.args_digest is not None:
+            # spec 5.7: bound by digest, and the digest matched: every later step (caveats,
+            # approvals) judges the very arguments the resource server was given
+            self.inv = inv = dataclasses.replace(inv, args=dict(self.request.args))
         holder = self.chain.principals[-1].key
         nonce_key = codec.digest(_NONCE_DOMAIN + holder.thumbprint + inv.nonce)
         # remembered for as long as V6 would accept the invocation, and a second more
@@ -822,7 +832,7 @@ class _Run:
             "audience": inv.audience,
             "action": inv.action,
             "resource": inv.resource,
-            "args_digest": codec.digest(cbor.encode(dict(inv.args))).hex(),  # type: ignore[arg-type]
+            "args_digest": (inv.args_digest or codec.args_digest(inv.args)).hex(),
             "factors": dict(self.factors),
             "usage": [u.to_json() for u in self.usage],
         }
@@ -872,6 +882,11 @@ def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | No
         return f"action: {_shown(inv.action)}, the request's is {_shown(request.action)}"
     if inv.resource != request.resource:
         return f"resource: {_shown(inv.resource)}, the request's is {_shown(request.resource)}"
+    if inv.args_digest is not None:
+        # spec 5.7: an invocation that binds its arguments by digest is compared by that digest
+        if inv.args_digest == codec.args_digest(request.args):
+            return None
+        return "arguments digest: the request's arguments hash to another"
 
     # type-strict: compare deterministic encodings, so True never equals 1
     def same(a: object, b: object) -> bool:

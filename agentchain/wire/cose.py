@@ -2,7 +2,7 @@
 
 Every signed object is an untagged COSE_Sign1 array ``[protected, unprotected,
 payload, signature]`` in deterministic CBOR. The protected header is exactly
-``{1: alg, 16: typ}``; the unprotected header is an empty map. Signatures cover
+``{1: alg, -65537: kind}`` (spec 5.4); the unprotected header is an empty map. Signatures cover
 the stored protected and payload bytes (the Sig_structure below), never a
 re-encoding. This module checks structure only; verifying the signature is the
 caller's job, with a key it chose (layer 2: imports only errors and wire.cbor).
@@ -18,7 +18,9 @@ from agentchain.wire import cbor
 
 #: RFC 9052 header labels we use
 HEADER_ALG = 1
-HEADER_TYP = 16  # RFC 9596
+#: spec 5.3, 5.4 (0.2): the object's kind as a small integer under a private-use label
+#: (RFC 9052 section 3: labels below -65536), in place of 0.1's 32-byte RFC 9596 typ text
+HEADER_KIND = -65537
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,8 @@ class Sign1:
     """A structurally valid COSE_Sign1 whose signature has NOT been checked."""
 
     alg: int
-    typ: str
+    #: the object kind (spec 5.3): 1 link, 2 invocation, 3 attestation, 4 approval
+    typ: int
     protected: bytes
     payload: bytes
     signature: bytes
@@ -50,8 +53,8 @@ def sig_structure(protected: bytes, payload: bytes) -> bytes:
     return _SIG1_PREFIX + cbor.encode_bytes(protected) + b"\x40" + cbor.encode_bytes(payload)
 
 
-def protected_header(alg: int, typ: str) -> bytes:
-    return cbor.encode({HEADER_ALG: alg, HEADER_TYP: typ})
+def protected_header(alg: int, typ: int) -> bytes:
+    return cbor.encode({HEADER_ALG: alg, HEADER_KIND: typ})
 
 
 def assemble(protected: bytes, payload: bytes, signature: bytes) -> bytes:
@@ -80,23 +83,23 @@ def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_byte
 
 
 @functools.lru_cache(maxsize=256)
-def _protected_header(protected: bytes, max_string_bytes: int) -> tuple[int, str]:
-    """(alg, typ) of a protected header, or DecodeError. Remembered: a few byte strings
+def _protected_header(protected: bytes, max_string_bytes: int) -> tuple[int, int]:
+    """(alg, kind) of a protected header, or DecodeError. Remembered: a few byte strings
     recur in every object (one per object type and algorithm), and the answer depends
     only on them. Refusals raise, and lru_cache does not remember a raise."""
     header = cbor.decode(protected, max_depth=2, max_items=8, max_string_bytes=max_string_bytes)
     if not isinstance(header, dict):
         raise DecodeError("schema_invalid", "COSE protected header must be a map")
-    unknown = set(header) - {HEADER_ALG, HEADER_TYP}
+    unknown = set(header) - {HEADER_ALG, HEADER_KIND}
     if unknown:
         # 'crit' (label 2) lands here too: we understand no extension header
         raise DecodeError(
             "unknown_field", f"unknown COSE header label(s) {sorted(map(str, unknown))}"
         )
     alg = header.get(HEADER_ALG)
-    typ = header.get(HEADER_TYP)
+    typ = header.get(HEADER_KIND)
     if not isinstance(alg, int) or isinstance(alg, bool):
         raise DecodeError("schema_invalid", "COSE header alg (1) must be an int")
-    if not isinstance(typ, str):
-        raise DecodeError("schema_invalid", "COSE header typ (16) must be a text string")
+    if not isinstance(typ, int) or isinstance(typ, bool):
+        raise DecodeError("schema_invalid", "COSE header kind (-65537) must be an int")
     return alg, typ

@@ -301,7 +301,7 @@ fn object_limits(
 #[pyo3(signature = (data, typ, *, max_object_bytes, max_depth, max_items, max_string_bytes))]
 fn open_cose<'py>(
     data: &Bound<'py, PyAny>,
-    typ: &str,
+    typ: i128,
     max_object_bytes: Bound128,
     max_depth: Bound128,
     max_items: Bound128,
@@ -331,7 +331,7 @@ fn open_cose<'py>(
 #[pyo3(signature = (data, typ, key, *, max_object_bytes, max_depth, max_items, max_string_bytes))]
 fn verify_cose<'py>(
     data: &Bound<'py, PyAny>,
-    typ: &str,
+    typ: i128,
     key: &PublicKey,
     max_object_bytes: Bound128,
     max_depth: Bound128,

@@ -27,12 +27,13 @@ def main(mode: str) -> int:
             reply: dict[str, object] = {
                 "ready": True,
                 "version": 1,
+                "protocol": "0.1" if mode == "speaks-0.1" else "0.2",
                 "implementation": {
                     "name": f"wrong-{mode}",
                     "version": "0",
                     "language": "python",
                     "encodings": ["cbor"],
-                    "algorithms": ["EdDSA", "ES256"],
+                    "algorithms": ["Ed25519", "ES256"],
                     "features": features,
                 },
             }

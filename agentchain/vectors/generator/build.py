@@ -190,6 +190,7 @@ def present(
     label: str = "invocation",
     attestations: Iterable[codec.Attestation] = (),
     approvals: Iterable[codec.Approval] = (),
+    args_by_digest: bool = False,
 ) -> Presentation:
     return invoke(
         token,
@@ -204,6 +205,7 @@ def present(
         approvals=approvals,
         limits=DEFAULT_LIMITS,
         allow_expired=True,  # the time cases invoke at and beyond a link's exp on purpose
+        args_by_digest=args_by_digest,
     )
 
 

@@ -12,7 +12,7 @@ FLAGS: Final[dict[str, tuple[str, str, str]]] = {
         "7, 8",
     ),
     "text-form": (
-        "the ac1c. prefix, strict unpadded base64url, surrounding whitespace",
+        "the ac2c. prefix, strict unpadded base64url, surrounding whitespace",
         "two spellings of one token split caches and audit trails",
         "5.1",
     ),
@@ -190,6 +190,12 @@ FLAGS: Final[dict[str, tuple[str, str, str]]] = {
         "usage limits (rate and spend, fixed windows) and departures from a link's history",
         "an agent within its grant can still spend too much or reach somewhere new",
         "9.5",
+    ),
+    "attachment-binding": (
+        "attestations and approvals stripped, added, swapped or repeated on the way",
+        "an attachment outside the invocation's signature can be removed to force a new "
+        "approval round trip, or added to burn the genuine request's nonce",
+        "5.7",
     ),
     "limits": (
         "every size, count, depth and step limit at and beyond its value",

@@ -212,6 +212,7 @@ class Suite:
             doc = {
                 "$schema": "../schema.json",
                 "version": FORMAT_VERSION,
+                "protocol": codec.PROTOCOL,
                 "category": category,
                 "cases": cases,
             }

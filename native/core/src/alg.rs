@@ -1,7 +1,7 @@
 //! The algorithm allowlist: one row per algorithm, its COSE id and JOSE name (spec 3.1).
 //!
-//! Protocol 0.2 adds the fully-specified ids of RFC 9864 (COSE -19, JOSE "Ed25519") as
-//! another row bound to the same verifier; nothing else here changes.
+//! Protocol 0.2 names Ed25519 by the fully-specified ids of RFC 9864 (COSE -19, JOSE
+//! "Ed25519"); the deprecated polymorphic -8 / "EdDSA" are refused (R-3.1-4).
 #![forbid(unsafe_code)]
 
 use crate::error::{Error, Result};
@@ -25,12 +25,12 @@ pub struct Algorithm {
     pub scheme: Scheme,
 }
 
-/// The allowlist of protocol 0.1 (RFC 9053 sections 2.1, 2.2; RFC 7518 3.4, RFC 8037).
+/// The allowlist of protocol 0.2 (RFC 9864 section 2.2; RFC 9053 section 2.1; RFC 7518 3.4).
 pub const ALGORITHMS: &[Algorithm] = &[
     Algorithm {
-        name: "EdDSA",
-        cose: -8,
-        jose: "EdDSA",
+        name: "Ed25519",
+        cose: -19,
+        jose: "Ed25519",
         scheme: Scheme::Ed25519,
     },
     Algorithm {
@@ -59,7 +59,7 @@ pub fn by_name(name: &str) -> Result<&'static Algorithm> {
     ALGORITHMS.iter().find(|a| a.name == name).ok_or_else(|| {
         Error::key(
             "alg_not_allowed",
-            "algorithm is not allowed (only EdDSA and ES256)",
+            "algorithm is not allowed (only Ed25519 and ES256)",
         )
     })
 }
@@ -70,9 +70,10 @@ mod tests {
 
     #[test]
     fn table() {
-        assert_eq!(by_cose(-8).unwrap().scheme, Scheme::Ed25519);
+        assert_eq!(by_cose(-19).unwrap().scheme, Scheme::Ed25519);
         assert_eq!(by_cose(-7).unwrap().name, "ES256");
-        assert_eq!(by_cose(-19).unwrap_err().code, "alg_not_allowed");
+        assert_eq!(by_cose(-8).unwrap_err().code, "alg_not_allowed"); // R-3.1-4
+        assert_eq!(by_name("EdDSA").unwrap_err().code, "alg_not_allowed");
         assert_eq!(by_name("none").unwrap_err().code, "alg_not_allowed");
     }
 }

@@ -8,13 +8,16 @@ use crate::error::{Error, Result};
 
 /// RFC 9052 header labels of the profile
 pub const HEADER_ALG: u64 = 1;
-pub const HEADER_TYP: u64 = 16; // RFC 9596
+/// spec 5.3, 5.4 (0.2): the object's kind as a small integer under a private-use label
+/// (RFC 9052 section 3: labels below -65536), in place of 0.1's RFC 9596 typ text
+pub const HEADER_KIND: i128 = -65537;
 
 /// A structurally valid COSE_Sign1 whose signature has NOT been checked. Borrows the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sign1<'a> {
     pub alg: i128,
-    pub typ: &'a str,
+    /// the object kind (spec 5.3): 1 link, 2 invocation, 3 attestation, 4 approval
+    pub typ: i128,
     pub protected: &'a [u8],
     pub payload: &'a [u8],
     pub signature: &'a [u8],
@@ -88,8 +91,8 @@ pub fn decode_sign1<'a>(data: &'a [u8], limits: &Limits) -> Result<Sign1<'a>> {
     })
 }
 
-/// (alg, typ) of a protected header (R-5.4-2).
-pub fn protected_header(protected: &[u8], max_string_bytes: i128) -> Result<(i128, &str)> {
+/// (alg, kind) of a protected header (R-5.4-2).
+pub fn protected_header(protected: &[u8], max_string_bytes: i128) -> Result<(i128, i128)> {
     let header_limits = Limits {
         max_depth: 2,
         max_items: 8,
@@ -103,11 +106,11 @@ pub fn protected_header(protected: &[u8], max_string_bytes: i128) -> Result<(i12
     let mut typ = None;
     let mut unknown: Vec<String> = Vec::new();
     for (label, value) in pairs {
-        match label {
-            Value::Uint(HEADER_ALG) => alg = Some(value),
-            Value::Uint(HEADER_TYP) => typ = Some(value),
+        match (label, label.as_int()) {
+            (Value::Uint(HEADER_ALG), _) => alg = Some(value),
+            (_, Some(HEADER_KIND)) => typ = Some(value),
             // 'crit' (label 2) lands here too: we understand no extension header
-            other => unknown.push(match other {
+            (other, _) => unknown.push(match other {
                 Value::Text(t) => (*t).to_string(),
                 int => int.as_int().map(|i| i.to_string()).unwrap_or_default(),
             }),
@@ -123,8 +126,8 @@ pub fn protected_header(protected: &[u8], max_string_bytes: i128) -> Result<(i12
     let Some(alg) = alg.and_then(Value::as_int) else {
         return Err(schema("COSE header alg (1) must be an int"));
     };
-    let Some(&Value::Text(typ)) = typ else {
-        return Err(schema("COSE header typ (16) must be a text string"));
+    let Some(typ) = typ.and_then(Value::as_int) else {
+        return Err(schema("COSE header kind (-65537) must be an int"));
     };
     Ok((alg, typ))
 }
@@ -140,8 +143,8 @@ mod tests {
             .collect()
     }
 
-    // protected {1: -8, 16: "t"} = a2 01 27 10 61 74
-    const PROT: &str = "46a201271061 74";
+    // protected {1: -19, -65537: 1} = a2 01 32 3a00010000 01
+    const PROT: &str = "49a20132 3a00010000 01";
 
     fn sign1(prot: &str, unprot: &str) -> Vec<u8> {
         hex(&format!("84{}{}4161 4200 00", prot, unprot).replace(' ', ""))
@@ -154,7 +157,7 @@ mod tests {
         let s = decode_sign1(&data, &limits).unwrap();
         assert_eq!(
             (s.alg, s.typ, s.payload, s.signature),
-            (-8, "t", &b"a"[..], &[0u8, 0][..])
+            (-19, 1, &b"a"[..], &[0u8, 0][..])
         );
         let code = |d: &[u8]| decode_sign1(d, &limits).unwrap_err().code;
         assert_eq!(code(&sign1(PROT, "a10100")), "unknown_field");
@@ -163,9 +166,19 @@ mod tests {
         assert_eq!(code(&hex("83404040")), "schema_invalid");
         assert_eq!(code(&hex("8400a04040")), "schema_invalid");
         assert_eq!(code(&hex("8440a04000")), "schema_invalid");
-        assert_eq!(code(&sign1("43a10127", "a0")), "schema_invalid"); // typ missing
-        assert_eq!(code(&sign1("44a1106174", "a0")), "schema_invalid"); // alg missing
-        assert_eq!(code(&sign1("48a3012702001061 74", "a0")), "unknown_field"); // crit
+        assert_eq!(code(&sign1("43a10132", "a0")), "schema_invalid"); // kind missing
+        assert_eq!(code(&sign1("47a13a0001000001", "a0")), "schema_invalid"); // alg missing
+        assert_eq!(
+            code(&sign1("4ba301320200 3a00010000 01", "a0")),
+            "unknown_field"
+        ); // crit
+           // 0.1's typ text under label 16 is an unknown label now
+        assert_eq!(code(&sign1("46a201321061 74", "a0")), "unknown_field");
+        // the kind is an int, never text
+        assert_eq!(
+            code(&sign1("4aa20132 3a00010000 6174", "a0")),
+            "schema_invalid"
+        );
         assert_eq!(code(&sign1("4180", "a0")), "schema_invalid");
         assert_eq!(code(&sign1("4101", "a0")), "schema_invalid");
         assert_eq!(code(&sign1("4102", "a0")), "schema_invalid");

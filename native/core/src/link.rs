@@ -1,4 +1,4 @@
-//! One signed object of protocol 0.1 in one call: the CBOR branch of `codec._open` (size,
+//! One signed object of protocol 0.2 in one call: the CBOR branch of `codec._open` (size,
 //! COSE_Sign1, typ, algorithm, payload) followed by the Sig_structure, the digest and the
 //! signature. This is the per-hop hot path of the verifier, without the claims layer, which
 //! the 0.2 wire format is about to change (see native/README.md).
@@ -25,7 +25,7 @@ pub struct Opened<'a> {
 }
 
 /// Decode a COSE signed object of type `typ` as `codec._open` does (R-5.4-5).
-pub fn open<'a>(data: &'a [u8], typ: &str, limits: &ObjectLimits) -> Result<Opened<'a>> {
+pub fn open<'a>(data: &'a [u8], typ: i128, limits: &ObjectLimits) -> Result<Opened<'a>> {
     if data.len() as i128 > limits.max_object_bytes {
         return Err(Error::decode(
             "limit_exceeded",
@@ -39,10 +39,9 @@ pub fn open<'a>(data: &'a [u8], typ: &str, limits: &ObjectLimits) -> Result<Open
     };
     let sign1 = cose::decode_sign1(data, &envelope_limits)?;
     if sign1.typ != typ {
-        let found: String = sign1.typ.chars().take(60).collect();
         return Err(Error::decode(
             "type_mismatch",
-            format!("expected {typ}, found {found}"),
+            format!("expected {typ}, found {}", sign1.typ),
         ));
     }
     let algorithm = alg::by_cose(sign1.alg)?;
@@ -61,7 +60,7 @@ pub enum PublicKey {
 }
 
 impl PublicKey {
-    /// Import `raw` for the algorithm named `name` (`EdDSA` or `ES256`).
+    /// Import `raw` for the algorithm named `name` (`Ed25519` or `ES256`).
     pub fn import(name: &str, raw: &[u8]) -> Result<(PublicKey, &'static Algorithm)> {
         let algorithm = alg::by_name(name)?;
         let key = match algorithm.scheme {
@@ -112,7 +111,7 @@ impl PublicKey {
 /// Returns the opened object and the digest of its bytes (spec 5.3).
 pub fn open_and_verify<'a>(
     data: &'a [u8],
-    typ: &str,
+    typ: i128,
     key: &PublicKey,
     limits: &ObjectLimits,
 ) -> Result<(Opened<'a>, [u8; 32])> {

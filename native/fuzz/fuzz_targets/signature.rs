@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (alg, size) = if selector & 1 == 0 {
-        ("EdDSA", 32)
+        ("Ed25519", 32)
     } else {
         ("ES256", 65)
     };

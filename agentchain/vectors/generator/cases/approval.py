@@ -173,6 +173,53 @@ def add_cases(s: Suite) -> None:
         ],
         features=feats,
     )
+    # spec 5.7: the invocation names its attachments; stripping or adding one is an error,
+    # and an error never spends the nonce: the genuine presentation still passes after it
+    genuine = pres(good, label="appr-genuine")
+    assert genuine.invocation is not None
+    links = encoded_links(token)
+    stripped = present_raw(links, holder, invocation=genuine.invocation.encoded)
+    s.add(
+        "appr-stripped",
+        "an approval stripped on the way, then the genuine presentation: error, then allow",
+        flags=["approval", "attachment-binding"],
+        spec=["R-5.7-5", "R-5.7-6", "R-8.2-4"],
+        steps=[step(stripped, error("attachment_mismatch")), step(genuine, allow())],
+        features=feats,
+    )
+    bare = pres(label="appr-bare")
+    assert bare.invocation is not None
+    added = present_raw(links, holder, invocation=bare.invocation.encoded, approvals=[good.encoded])
+    s.add(
+        "appr-added",
+        "an approval added to an invocation that names none, then the genuine presentation",
+        flags=["approval", "attachment-binding"],
+        spec=["R-5.7-5", "R-5.7-6"],
+        steps=[step(added, error("attachment_mismatch")), step(bare, needs_approval())],
+        features=feats,
+    )
+    swapped = present_raw(
+        links, holder, invocation=genuine.invocation.encoded, approvals=[other.encoded]
+    )
+    s.add(
+        "appr-swapped",
+        "the named approval replaced by another valid approval of the same approver",
+        flags=["approval", "attachment-binding"],
+        spec=["R-5.7-5"],
+        steps=[step(swapped, error("attachment_mismatch"))],
+        features=feats,
+    )
+    doubled = present_raw(
+        links, holder, invocation=genuine.invocation.encoded, approvals=[good.encoded] * 2
+    )
+    s.add(
+        "appr-duplicated",
+        "the named approval carried twice",
+        flags=["approval", "attachment-binding"],
+        spec=["R-5.7-5"],
+        steps=[step(doubled, error("attachment_mismatch"))],
+        features=feats,
+    )
     # conditional requirements
     cond = ApprovalRequirement(when=parse([">", ".amount", 100]))
     ctok, ch = chain(1, require_approval=[[cond]], label="appr-cond")
@@ -235,9 +282,9 @@ def add_cases(s: Suite) -> None:
     base = claims_of(good.encoded)
     for claims_row in (
         ApprovalClaimsRow(
-            case_id="appr-claims-version-2",
-            description="approval version 2",
-            claims={**base, 1: 2},
+            case_id="appr-claims-version-3",
+            description="approval version 3",
+            claims={**base, 1: 3},
             code="version_unsupported",
         ),
         ApprovalClaimsRow(

@@ -54,11 +54,9 @@ def add_cases(s: Suite) -> None:
 
     def child(**changes: Any) -> bytes:
         base = {
-            1: 1,
-            2: h1.public_key.thumbprint,
+            1: codec.VERSION,
             3: h2.public_key.to_cose_key(),
             4: hashlib.sha256(root).digest(),
-            5: b"\x21" * 16,
             6: NOW,
             7: NOW,
             8: NOW + 600,

@@ -221,9 +221,9 @@ def add_cases(s: Suite) -> None:
             code="schema_invalid",
         ),
         AttestationClaimsRow(
-            case_id="attest-claims-version-2",
-            description="attestation version 2",
-            claims={**base, 1: 2},
+            case_id="attest-claims-version-3",
+            description="attestation version 3",
+            claims={**base, 1: 3},
             code="version_unsupported",
         ),
     ]

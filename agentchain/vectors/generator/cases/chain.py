@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from agentchain import codec
 from agentchain._build import claims_of, container, enc, sign1_parts
-from agentchain.vectors.generator.build import CAL, KEYS, chain, encoded_links, present_raw
+from agentchain.vectors.generator.build import CAL, KEYS, NOW, chain, encoded_links, present_raw
 from agentchain.vectors.generator.cases._common import TYP_LINK, relink
 from agentchain.vectors.generator.suite import Suite, allow, error, step
 from agentchain.wire import cose
@@ -28,7 +28,8 @@ class ChainRow:
 def add_cases(s: Suite) -> None:
     token, _ = chain(3, label="chain")
     links = encoded_links(token)
-    other, _ = chain(3, label="other-chain", caps=(("calendar", CAL + "/*"),))
+    # another grant of the same keys and scope, a minute earlier (0.2 links carry no id)
+    other, _ = chain(3, label="other-chain", caps=(("calendar", CAL + "/*"),), now=NOW - 60)
     other_links = encoded_links(other)
     h = {i: KEYS(f"h{i}") for i in (1, 2, 3)}
     rows: list[ChainRow] = [
@@ -36,7 +37,7 @@ def add_cases(s: Suite) -> None:
             case_id="chain-reordered",
             description="links 0, 2, 1",
             data=present_raw([links[0], links[2], links[1]], h[2]),
-            code="issuer_mismatch",
+            code="signature_invalid",
             spec=["R-7.1-2"],
             flag="chain-splice",
         ),
@@ -44,7 +45,7 @@ def add_cases(s: Suite) -> None:
             case_id="chain-drop-middle",
             description="link 1 dropped",
             data=present_raw([links[0], links[2]], h[3]),
-            code="issuer_mismatch",
+            code="signature_invalid",
             spec=["R-7.1-2"],
             flag="chain-splice",
         ),
@@ -84,7 +85,7 @@ def add_cases(s: Suite) -> None:
             case_id="chain-duplicated-link",
             description="link 1 repeated",
             data=present_raw([links[0], links[1], links[1]], h[2]),
-            code="issuer_mismatch",
+            code="signature_invalid",
             spec=["R-7.1-2"],
             flag="chain-splice",
         ),
@@ -155,20 +156,32 @@ def add_cases(s: Suite) -> None:
     )
     s.add(
         "chain-root-with-parent",
-        "a root link carrying a parent digest",
+        "a root link carrying a parent digest (and its issuer)",
         flags=["chain-splice"],
-        spec=["R-7.1-3"],
-        steps=[step(present_raw([relink({**root, 4: b"\x01" * 32})], h[1]), error("chain_broken"))],
+        spec=["R-7.1-3", "R-5.5-10"],
+        steps=[
+            step(present_raw([relink({**root, 4: b"\x01" * 32})], h[1]), error("schema_invalid"))
+        ],
     )
     second = claims_of(links[1])
     del second[4]
     orphan = codec.sign_object(h[1], TYP_LINK, second)
     s.add(
         "chain-child-without-parent",
-        "a second link without a parent digest",
+        "a second link without a parent digest (and without an issuer)",
         flags=["chain-splice"],
-        spec=["R-7.1-3"],
-        steps=[step(present_raw([links[0], orphan], h[2]), error("chain_broken"))],
+        spec=["R-7.1-3", "R-5.5-10"],
+        steps=[step(present_raw([links[0], orphan], h[2]), error("schema_invalid"))],
+    )
+    named = codec.sign_object(
+        h[1], TYP_LINK, {**claims_of(links[1]), 2: h[1].public_key.thumbprint}
+    )
+    s.add(
+        "chain-child-names-issuer",
+        "a second link naming its (correct) issuer, as in 0.1: refused, it is implied",
+        flags=["chain-splice", "claims-schema"],
+        spec=["R-5.5-10"],
+        steps=[step(present_raw([links[0], named], h[2]), error("schema_invalid"))],
     )
     tampered = claims_of(links[1])
     tampered[9] = [["calendar/events", CAL + "/*"]]

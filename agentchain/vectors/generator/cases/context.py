@@ -133,7 +133,7 @@ def add_cases(s: Suite) -> None:
         "checked first (usage, not base64_invalid)",
         flags=["request-binding"],
         spec=["R-8.1-3"],
-        steps=[step("ac1c.!!", error("usage"), args={"amount": 1.5}, args_cbor=float_args)],
+        steps=[step("ac2c.!!", error("usage"), args={"amount": 1.5}, args_cbor=float_args)],
     )
     s.add(
         "ctx-request-bad-action-before-decode",
@@ -141,7 +141,7 @@ def add_cases(s: Suite) -> None:
         "request, not base64_invalid of the presentation",
         flags=["request-binding"],
         spec=["R-8.1-3"],
-        steps=[step("ac1c.!!", error("schema_invalid"), action="a//b")],
+        steps=[step("ac2c.!!", error("schema_invalid"), action="a//b")],
     )
     s.add(
         "ctx-replay-not-burnt-by-mismatch",
@@ -149,6 +149,37 @@ def add_cases(s: Suite) -> None:
         flags=["replay", "request-binding"],
         spec=["R-8.2-11"],
         steps=[step(q, deny("request_mismatch"), action="calendar/events/write"), step(q, allow())],
+    )
+    # spec 5.7: the arguments bound by digest instead of carried
+    note = {"note": "a long e-mail body " * 40, "n": 3}
+    by_digest = present(token, holder, args=note, args_by_digest=True, label="ctx-digest")
+    s.add(
+        "ctx-args-digest-allowed",
+        "the invocation carries the digest of its arguments; the request brings them",
+        flags=["request-binding", "valid"],
+        spec=["R-5.7-3", "R-5.7-4"],
+        steps=[step(by_digest, allow(), args=note)],
+    )
+    s.add(
+        "ctx-args-digest-mismatch",
+        "the invocation binds its arguments by digest; the request brings other arguments",
+        flags=["request-binding"],
+        spec=["R-5.7-4", "R-8.2-9"],
+        steps=[step(by_digest, deny("request_mismatch"), args={**note, "n": 4})],
+    )
+    dcav, dch = chain(1, caveats=[[["<=", ".amount", 10]]], label="ctx-digest-cav")
+    s.add(
+        "ctx-args-digest-caveat-over-request",
+        "a caveat is judged over the request's arguments when the invocation binds a digest",
+        flags=["request-binding", "caveat-semantics"],
+        spec=["R-5.7-4"],
+        steps=[
+            step(
+                present(dcav, dch, args={"amount": 11}, args_by_digest=True, label="ctx-dc"),
+                deny("caveat_failed"),
+                args={"amount": 11},
+            )
+        ],
     )
     cav, ch = chain(1, caveats=[[["<=", ".amount", 10]]], label="ctx-cav")
     r = present(cav, ch, args={"amount": 11})

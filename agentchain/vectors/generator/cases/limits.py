@@ -219,7 +219,7 @@ def add_cases(s: Suite) -> None:
     inv = sign_invocation(
         holder, invocation_claims(hashlib.sha256(link).digest(), args={"pad": "x" * 4000})
     )
-    filler = enc({1: 1, 2: [link], 3: inv, 4: [b"\x00" * 16000] * 5})
+    filler = enc({1: codec.VERSION, 2: [link], 3: inv, 4: [b"\x00" * 16000] * 5})
     s.add(
         "limit-presentation-bytes",
         "a container over 65536 bytes",
@@ -232,7 +232,7 @@ def add_cases(s: Suite) -> None:
         "a text longer than the presentation cap allows",
         flags=lim,
         spec=["R-5.1-4"],
-        steps=[step("ac1c." + "A" * 87_385, error("limit_exceeded"))],
+        steps=[step("ac2c." + "A" * 87_385, error("limit_exceeded"))],
     )
     atts = [attestation_bytes()] * 9
     s.add(
@@ -276,10 +276,9 @@ def _long_chain(n: int) -> tuple[list[bytes], Any]:
     out: list[bytes] = []
     for i in range(n):
         c: dict[int, object] = {
-            1: 1,
+            1: codec.VERSION,
             2: keys[i].public_key.thumbprint,
             3: keys[i + 1].public_key.to_cose_key(),
-            5: bytes([i + 1]) * 16,
             6: NOW,
             7: NOW,
             8: NOW + 900,
@@ -288,8 +287,9 @@ def _long_chain(n: int) -> tuple[list[bytes], Any]:
             11: 30 - i,
             13: {1: "agent"},
         }
-        if out:
+        if out:  # spec 5.5 (0.2): below the root, a parent and no issuer
             c[4] = hashlib.sha256(out[-1]).digest()
+            del c[2]
         out.append(codec.sign_object(keys[i], TYP_LINK, c))
     return out, keys[-1]
 

@@ -56,7 +56,7 @@ def root_link() -> tuple[bytes, dict[str, Any], Any]:
 
 def invocation_payload(link: bytes, **changes: object) -> dict[str, object]:
     out: dict[str, object] = {
-        "ver": 1,
+        "ver": 2,
         "chn": b64(hashlib.sha256(link).digest()),
         "aud": AUD,
         "act": "calendar/events/read",

@@ -62,18 +62,28 @@ class LimitRow:
 def compact_cases(add: Add) -> None:
     link, _, holder = root_link()
     header, payload, signature = split(link)
-    assert len(signature) == 86 and len(header) % 4 != 0
+    assert len(signature) == 86
 
     def with_parts(parts: list[str]) -> bytes:
         return jose_present_raw([join(parts)], holder)
 
-    sig_std = signature.replace("-", "+", 1) if "-" in signature else signature.replace("_", "/", 1)
-    assert sig_std != signature
+    # the first part that holds a '-' or '_', respelled in the standard alphabet
+    honest = [header, payload, signature]
+    # (or, when none does, the signature with its first character replaced by '+')
+    at = next((i for i, part in enumerate(honest) if "-" in part or "_" in part), 2)
+    std = list(honest)
+    std[at] = (
+        honest[at].replace("-", "+", 1)
+        if "-" in honest[at]
+        else honest[at].replace("_", "/", 1)
+        if "_" in honest[at]
+        else "+" + honest[at][1:]
+    )
     rows: list[CompactRow] = [
         CompactRow(
             case_id="jose-b64-padding-header",
             description="the header part with '=' padding",
-            parts=[header + "=" * (-len(header) % 4), payload, signature],
+            parts=[header + "=" * ((-len(header) % 4) or 2), payload, signature],
             expected=error("base64_invalid"),
             spec=["R-J.3-2"],
         ),
@@ -110,8 +120,8 @@ def compact_cases(add: Add) -> None:
         ),
         CompactRow(
             case_id="jose-b64-standard-alphabet",
-            description="the signature spelled with the standard alphabet ('+' or '/')",
-            parts=[header, payload, sig_std],
+            description="a part spelled with the standard alphabet ('+' or '/')",
+            parts=std,
             expected=error("base64_invalid"),
             spec=["R-J.3-2"],
         ),
@@ -280,8 +290,8 @@ def tampered_cases(add: Add) -> None:
     assert p.invocation is not None
     add(
         "jose-tamper-attestation",
-        "a trusted attester's attestation with its model changed after signing",
-        jose_container(encoded_links(token), p.invocation.encoded, attestations=[forged_att]),
+        "a trusted attester's attestation with its model changed after signing (and named)",
+        jose_present_raw(encoded_links(token), h1, attestations=[forged_att]),
         error("signature_invalid"),
         flags=["signature-forgery", "attestation"],
         spec=["R-8.2-17"],
@@ -300,9 +310,18 @@ def tampered_cases(add: Add) -> None:
     p = present(token, h2, approvals=[apv], label="jose-appr")
     assert p.invocation is not None
     add(
+        "jose-attachment-stripped",
+        "the required approval stripped from a JOSE presentation that names it",
+        jose_container(encoded_links(token), p.invocation.encoded),
+        error("attachment_mismatch"),
+        flags=["attachment-binding", "approval"],
+        spec=["R-5.7-5"],
+        features=["approval"],
+    )
+    add(
         "jose-tamper-approval",
-        "the required approval with its exp moved one second after signing",
-        jose_container(encoded_links(token), p.invocation.encoded, approvals=[forged_apv]),
+        "the required approval with its exp moved one second after signing (and named)",
+        jose_present_raw(encoded_links(token), h2, approvals=[forged_apv]),
         error("signature_invalid"),
         flags=["signature-forgery", "approval"],
         spec=["R-8.2-18"],
@@ -334,8 +353,8 @@ def limit_cases(add: Add) -> None:
     )
     add(
         "jose-limit-presentation-junk",
-        "an ac1j. text far over the cap that is not even base64url: the cap answers first",
-        "ac1j." + "*" * 3000,
+        "an ac2j. text far over the cap that is not even base64url: the cap answers first",
+        "ac2j." + "*" * 3000,
         error("limit_exceeded"),
         flags=["limits"],
         spec=["R-5.6-2"],

@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from agentchain import codec
 from agentchain._build import Rng, jose_container, jose_parts, raw_jws
 from agentchain.crypto import EDDSA, ES256
 from agentchain.vectors.generator.build import KEYS, NOW, chain, jose_present_raw, present
@@ -126,11 +125,11 @@ def envelope_cases(add: Add) -> None:
             spec=["R-J.4-1"],
         ),
         EnvelopeRow(
-            case_id="jose-alg-ed25519-name",
+            case_id="jose-alg-ed448-name",
             description=(
-                "alg 'Ed25519' (a fully-specified name outside this profile), signed with Ed25519"
+                "alg 'Ed448' (a fully-specified name outside this profile), signed with Ed25519"
             ),
-            data=root({"alg": "Ed25519", "typ": LINK}),
+            data=root({"alg": "Ed448", "typ": LINK}),
             code="alg_not_allowed",
             spec=["R-J.4-1"],
         ),
@@ -277,8 +276,15 @@ def envelope_cases(add: Add) -> None:
         ),
         EnvelopeRow(
             case_id="jose-typ-cbor-media-type",
-            description="a JOSE link typed with the COSE link's media type",
-            data=root({**HEADER, "typ": codec.TYP_LINK}),
+            description="a JOSE link typed with the 0.1 COSE link's media type",
+            data=root({**HEADER, "typ": "application/agentchain-link+cbor"}),
+            code="type_mismatch",
+            spec=["R-J.3-6"],
+        ),
+        EnvelopeRow(
+            case_id="jose-typ-0-1",
+            description="the 0.1 JOSE link typ agentchain-link+jwt",
+            data=root({**HEADER, "typ": "agentchain-link+jwt"}),
             code="type_mismatch",
             spec=["R-J.3-6"],
         ),
@@ -340,7 +346,7 @@ def envelope_cases(add: Add) -> None:
     es_alice = KEYS("alice", ES256)
     add(
         "jose-alg-eddsa-header-es256-key",
-        "an EdDSA header over the P-256 anchor's honest ES256 signature",
+        "an Ed25519 header over the P-256 anchor's honest ES256 signature",
         jose_present_raw([raw_jws(HEADER, es_payload, es_alice)], es_holder),
         error("alg_not_allowed"),
         flags=["jose-alg-confusion"],
@@ -348,8 +354,16 @@ def envelope_cases(add: Add) -> None:
         policy=ES_POLICY,
     )
     add(
+        "jose-alg-eddsa-polymorphic",
+        "alice's root under the header alg EdDSA, deprecated by RFC 9864, re-signed",
+        root({**HEADER, "alg": "EdDSA"}),
+        error("alg_not_allowed"),
+        flags=["jose-alg-confusion"],
+        spec=["R-J.4-1", "R-3.1-4"],
+    )
+    add(
         "jose-alg-not-in-policy",
-        "an honest ES256 JOSE chain under a policy allowing EdDSA only",
+        "an honest ES256 JOSE chain under a policy allowing Ed25519 only",
         present(es_token, es_holder),
         error("alg_not_allowed"),
         flags=["alg-confusion"],
@@ -418,7 +432,7 @@ def json_cases(add: Add) -> None:
         flags=["json-strictness"],
         spec=["R-J.2-1"],
     )
-    dup_header = f'{{"alg":"EdDSA","alg":"none","typ":"{LINK}"}}'.encode()
+    dup_header = f'{{"alg":"Ed25519","alg":"none","typ":"{LINK}"}}'.encode()
     add(
         "jose-json-duplicate-header-member",
         "the protected header repeats alg (EdDSA, then none), signed by alice",
@@ -500,19 +514,19 @@ def json_cases(add: Add) -> None:
         JsonRow(
             case_id="jose-json-header-whitespace-ok",
             description="a protected header with whitespace between tokens, signed as is: allowed",
-            header_text=f'{{ "alg" : "EdDSA" , "typ" : "{LINK}" }}',
+            header_text=f'{{ "alg" : "Ed25519" , "typ" : "{LINK}" }}',
         ),
         JsonRow(
             case_id="jose-json-header-member-order-ok",
             description="a protected header with typ before alg, signed as is: allowed",
-            header_text=f'{{"typ":"{LINK}","alg":"EdDSA"}}',
+            header_text=f'{{"typ":"{LINK}","alg":"Ed25519"}}',
         ),
         JsonRow(
             case_id="jose-json-header-escaped-typ-ok",
             description=(
                 "typ spelled with a JSON escape (\\u002b for '+'): the same string, allowed"
             ),
-            header_text='{"alg":"EdDSA","typ":"agentchain-link\\u002bjwt"}',
+            header_text='{"alg":"Ed25519","typ":"ac-link\\u002bjwt"}',
         ),
     ):
         add(
@@ -526,7 +540,7 @@ def json_cases(add: Add) -> None:
     add(
         "jose-json-header-not-object",
         "a protected header that is a JSON array",
-        jose_present_raw([raw_jws(b'["EdDSA"]', payload, alice)], holder),
+        jose_present_raw([raw_jws(b'["Ed25519"]', payload, alice)], holder),
         error("schema_invalid"),
         flags=["json-strictness", "jose-header"],
         spec=["R-J.3-2"],
@@ -557,8 +571,8 @@ def json_cases(add: Add) -> None:
     )
     add(
         "jose-container-leading-whitespace",
-        "ac1j. over a JSON container that starts with a space: not a JOSE container",
-        "ac1j." + b64(b" " + honest.encode()),
+        "ac2j. over a JSON container that starts with a space: not a JOSE container",
+        "ac2j." + b64(b" " + honest.encode()),
         error("encoding_unknown"),
         flags=["encoding-mixing", "text-form"],
         spec=["R-J.6-2"],

@@ -132,7 +132,7 @@ def mixing_cases(add: Add) -> None:
         MixingRow(
             case_id="jose-mix-jws-text-in-cbor-container",
             description="a CBOR container whose only link is a JWS compact as a text string",
-            value=enc({1: 1, 2: [jl[0].decode("ascii")], 3: cp.invocation.encoded}),
+            value=enc({1: 2, 2: [jl[0].decode("ascii")], 3: cp.invocation.encoded}),
             code="encoding_mixed",
             spec=["R-J.1-2"],
             policy={},
@@ -142,7 +142,7 @@ def mixing_cases(add: Add) -> None:
             description="a CBOR container whose link is the text 'x.y.' (a JWS compact shape "
             "with an empty signature): encoding_mixed by the J.1 table, before R-5.8-1's "
             "schema_invalid for a link that is not a byte string",
-            value=enc({1: 1, 2: ["eyJh.eyJi."], 3: cp.invocation.encoded}),
+            value=enc({1: 2, 2: ["eyJh.eyJi."], 3: cp.invocation.encoded}),
             code="encoding_mixed",
             spec=["R-J.1-2", "R-5.8-1"],
             policy={},
@@ -152,7 +152,7 @@ def mixing_cases(add: Add) -> None:
             description="a JSON container whose link is the string '{}' (first character not "
             "base64url): schema_invalid by the J.1 table, not encoding_mixed",
             value=jws.dumps(
-                {"ver": 1, "links": ["{}"], "invocation": jp.invocation.encoded.decode()}
+                {"ver": 2, "links": ["{}"], "invocation": jp.invocation.encoded.decode()}
             ),
             code="schema_invalid",
             spec=["R-J.1-2", "R-5.8-1"],
@@ -163,7 +163,7 @@ def mixing_cases(add: Add) -> None:
             description="a JSON container whose second link is a COSE_Sign1 in base64url",
             value=jws.dumps(
                 {
-                    "ver": 1,
+                    "ver": 2,
                     "links": [jl[0].decode(), b64(cl[1])],
                     "invocation": jp.invocation.encoded.decode(),
                 }
@@ -174,11 +174,11 @@ def mixing_cases(add: Add) -> None:
         ),
         MixingRow(
             case_id="jose-mix-cose-text-link-in-json-container",
-            description="a JSON container whose second link is a COSE_Sign1 in its ac1c. text form",
+            description="a JSON container whose second link is a COSE_Sign1 in its ac2c. text form",
             value=jws.dumps(
                 {
-                    "ver": 1,
-                    "links": [jl[0].decode(), "ac1c." + b64(cl[1])],
+                    "ver": 2,
+                    "links": [jl[0].decode(), "ac2c." + b64(cl[1])],
                     "invocation": jp.invocation.encoded.decode(),
                 }
             ),
@@ -191,7 +191,7 @@ def mixing_cases(add: Add) -> None:
             description="JOSE links with a COSE invocation (base64url) in a JSON container",
             value=jws.dumps(
                 {
-                    "ver": 1,
+                    "ver": 2,
                     "links": [link.decode() for link in jl],
                     "invocation": b64(cp.invocation.encoded),
                 }
@@ -215,7 +215,7 @@ def mixing_cases(add: Add) -> None:
             description="an honest JOSE presentation carrying a COSE attestation (base64url)",
             value=jws.dumps(
                 {
-                    "ver": 1,
+                    "ver": 2,
                     "links": [link.decode() for link in jl],
                     "invocation": jp.invocation.encoded.decode(),
                     "attestations": [b64(att_c.encoded)],
@@ -227,16 +227,16 @@ def mixing_cases(add: Add) -> None:
         ),
         MixingRow(
             case_id="jose-text-prefix-cbor-holding-json",
-            description="ac1c. followed by a JSON container",
-            value="ac1c." + b64(jp.to_bytes()),
+            description="ac2c. followed by a JSON container",
+            value="ac2c." + b64(jp.to_bytes()),
             code="encoding_unknown",
             spec=["R-J.6-2"],
             policy={},
         ),
         MixingRow(
             case_id="jose-text-prefix-jose-holding-cbor",
-            description="ac1j. followed by a CBOR container",
-            value="ac1j." + b64(cp.to_bytes()),
+            description="ac2j. followed by a CBOR container",
+            value="ac2j." + b64(cp.to_bytes()),
             code="encoding_unknown",
             spec=["R-J.6-2"],
             policy={},
@@ -319,16 +319,16 @@ def claim_cases(add: Add) -> None:
             spec=["R-J.5-1"],
         ),
         ClaimRow(
-            case_id="jose-claims-jti-padded",
-            description="the link id in base64url with '=' padding",
-            data=with_payload({"jti": payload["jti"] + "=" * (-len(payload["jti"]) % 4 or 4)}),
+            case_id="jose-claims-iss-padded",
+            description="the root's issuer in base64url with '=' padding",
+            data=with_payload({"iss": payload["iss"] + "=" * (-len(payload["iss"]) % 4 or 4)}),
             code="base64_invalid",
             spec=["R-J.5-1", "R-5.1-2"],
         ),
         ClaimRow(
-            case_id="jose-claims-version-2",
-            description="ver 2",
-            data=with_payload({"ver": 2}),
+            case_id="jose-claims-version-1",
+            description="an 0.1 link payload (ver 1) under protocol 0.2",
+            data=with_payload({"ver": 1}),
             code="version_unsupported",
             spec=["R-J.5-1"],
         ),
@@ -464,9 +464,9 @@ def key_and_container_cases(add: Add) -> None:
             spec=["R-J.5-1"],
         )
     add(
-        "jose-claims-version-2-unknown-member",
-        "ver 2 with an unknown member: the version is checked first",
-        with_payload({"ver": 2, "admin": True}),
+        "jose-claims-version-3-unknown-member",
+        "ver 3 with an unknown member: the version is checked first",
+        with_payload({"ver": 3, "admin": True}),
         error("version_unsupported"),
         flags=["claims-schema"],
         spec=["R-J.5-1", "R-5.5-3"],
@@ -482,9 +482,9 @@ def key_and_container_cases(add: Add) -> None:
             spec=["R-5.8-1"],
         ),
         ContainerRow(
-            case_id="jose-container-version-2",
-            description="the container's ver is 2",
-            data=jws.dumps({**doc, "ver": 2}),
+            case_id="jose-container-version-1",
+            description="an 0.1 container (ver 1) under protocol 0.2",
+            data=jws.dumps({**doc, "ver": 1}),
             expected=error("version_unsupported"),
             spec=["R-5.8-1"],
         ),
@@ -519,13 +519,13 @@ def key_and_container_cases(add: Add) -> None:
         ContainerRow(
             case_id="jose-container-token-only",
             description="links without an invocation",
-            data=jws.dumps({"ver": 1, "links": doc["links"]}),
+            data=jws.dumps({"ver": 2, "links": doc["links"]}),
             expected=error("invocation_missing"),
             spec=["R-5.8-3", "R-8.2-4"],
         ),
         ContainerRow(
             case_id="jose-container-not-object",
-            description="ac1j. over a JSON array: not a JOSE container",
+            description="ac2j. over a JSON array: not a JOSE container",
             data=b'["' + link + b'"]',  # bytes not starting with '{': the text is built below
             expected=error("encoding_unknown"),
             spec=["R-J.6-2"],
@@ -533,7 +533,7 @@ def key_and_container_cases(add: Add) -> None:
     ]
     for container_row in container_rows:
         value = Built(
-            "ac1j." + b64(container_row.data), container_row.data
+            "ac2j." + b64(container_row.data), container_row.data
         )  # the JOSE prefix whatever the bytes hold
         add(
             container_row.case_id,
@@ -544,27 +544,26 @@ def key_and_container_cases(add: Add) -> None:
             spec=container_row.spec,
         )
     body = b64(honest)
-    assert len(body) % 4 != 0
     add(
         "jose-text-surrounding-whitespace",
-        "an ac1j. text surrounded by ASCII whitespace: ignored",
-        "\r\n " + "ac1j." + body + "\t\n",
+        "an ac2j. text surrounded by ASCII whitespace: ignored",
+        "\r\n " + "ac2j." + body + "\t\n",
         allow(),
         flags=["text-form", "valid"],
         spec=["R-5.1-3", "R-J.6-2"],
     )
     add(
         "jose-text-padding",
-        "an ac1j. text with '=' padding",
-        "ac1j." + body + "=" * (-len(body) % 4),
+        "an ac2j. text with '=' padding",
+        "ac2j." + body + "=" * ((-len(body) % 4) or 2),
         error("base64_invalid"),
         flags=["text-form"],
         spec=["R-5.1-2"],
     )
     add(
         "jose-text-prefix-uppercase",
-        "AC1J. instead of ac1j.",
-        "AC1J." + body,
+        "AC2J. instead of ac2j.",
+        "AC2J." + body,
         error("encoding_unknown"),
         flags=["text-form"],
         spec=["R-5.1-1"],

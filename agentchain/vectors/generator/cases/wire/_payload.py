@@ -23,6 +23,7 @@ from agentchain.vectors.generator.cases._common import (
     raw_payload_link,
 )
 from agentchain.vectors.generator.suite import Suite, error, step
+from agentchain.wire.cose import HEADER_KIND
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def payload_cases(s: Suite) -> None:
     items = link_items()
     keys = [k for k, _ in items]
     vals = dict(items)
-    k_ver, k_id, k_iat, k_nbf, k_caps = enc(1), enc(5), enc(6), enc(7), enc(9)
+    k_ver, k_iss, k_iat, k_nbf, k_caps = enc(1), enc(2), enc(6), enc(7), enc(9)
 
     def swap(key: bytes, value: bytes) -> list[tuple[bytes, bytes]]:
         return [(k, value if k == key else v) for k, v in items]
@@ -83,8 +84,8 @@ def payload_cases(s: Suite) -> None:
         ),
         PayloadRow(
             case_id="wire-link-nonminimal-length",
-            description="link id length in a 1-byte head (58 10), re-signed",
-            payload=raw_map(swap(k_id, head(2, 16, 1) + vals[k_id][1:])),
+            description="the root's issuer length in a 2-byte head (59 00 20), re-signed",
+            payload=raw_map(swap(k_iss, head(2, 32, 2) + vals[k_iss][2:])),
             code="cbor_noncanonical",
             spec="R-5.2-5",
             flag="cbor-canonical",
@@ -209,7 +210,7 @@ def cose_cases(s: Suite) -> None:
     def shaped(value: object) -> bytes:
         return present_raw([enc(value)], holder)
 
-    hdr = {1: -8, 16: TYP_LINK}
+    hdr = {1: -19, HEADER_KIND: TYP_LINK}
     rows: list[CoseRow] = [
         CoseRow(
             case_id="cose-three-items",
@@ -295,23 +296,23 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-protected-no-typ",
             description="a protected header without typ, re-signed",
-            data=signed_with(enc({1: -8})),
+            data=signed_with(enc({1: -19})),
             code="schema_invalid",
             spec="R-5.4-2",
             flag="cose-profile",
         ),
         CoseRow(
             case_id="cose-protected-alg-text",
-            description="alg as the text EdDSA, re-signed",
-            data=signed_with(enc({1: "EdDSA", 16: TYP_LINK})),
+            description="alg as the text Ed25519, re-signed",
+            data=signed_with(enc({1: "Ed25519", HEADER_KIND: TYP_LINK})),
             code="schema_invalid",
             spec="R-5.4-2",
             flag="cose-profile",
         ),
         CoseRow(
             case_id="cose-protected-nonminimal",
-            description="protected header alg -8 as 38 07, re-signed",
-            data=signed_with(b"\xa2\x01\x38\x07" + enc(16) + enc(TYP_LINK)),
+            description="protected header alg -19 as 38 12, re-signed",
+            data=signed_with(b"\xa2\x01\x38\x12" + enc(HEADER_KIND) + enc(TYP_LINK)),
             code="cbor_noncanonical",
             spec="R-5.4-2",
             flag="cbor-canonical",
@@ -327,15 +328,47 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-alg-es384",
             description="a link header naming ES384 (-35), re-signed",
-            data=signed_with(enc({1: -35, 16: TYP_LINK})),
+            data=signed_with(enc({1: -35, HEADER_KIND: TYP_LINK})),
             code="alg_not_allowed",
             spec="R-3.1-1",
             flag="alg-confusion",
         ),
         CoseRow(
+            case_id="cose-typ-text-0-1",
+            description="the 0.1 header: typ (16) as application/agentchain-link+cbor, re-signed",
+            data=signed_with(enc({1: -19, 16: "application/agentchain-link+cbor"})),
+            code="unknown_field",
+            spec="R-5.4-2",
+            flag="cose-profile",
+        ),
+        CoseRow(
+            case_id="cose-kind-text",
+            description="the kind (-65537) as the text '1', re-signed",
+            data=signed_with(enc({1: -19, HEADER_KIND: "1"})),
+            code="schema_invalid",
+            spec="R-5.4-2",
+            flag="cose-profile",
+        ),
+        CoseRow(
+            case_id="cose-kind-revocation-reserved",
+            description="a link header naming kind 5 (reserved for revocations), re-signed",
+            data=signed_with(enc({1: -19, HEADER_KIND: 5})),
+            code="type_mismatch",
+            spec="R-5.3-1",
+            flag="type-confusion",
+        ),
+        CoseRow(
+            case_id="cose-alg-eddsa-polymorphic",
+            description="a link header naming EdDSA (-8), deprecated by RFC 9864, re-signed",
+            data=signed_with(enc({1: -8, HEADER_KIND: TYP_LINK})),
+            code="alg_not_allowed",
+            spec="R-3.1-4",
+            flag="alg-confusion",
+        ),
+        CoseRow(
             case_id="cose-alg-none-like",
             description="a link header naming alg 0, re-signed",
-            data=signed_with(enc({1: 0, 16: TYP_LINK})),
+            data=signed_with(enc({1: 0, HEADER_KIND: TYP_LINK})),
             code="alg_not_allowed",
             spec="R-3.1-1",
             flag="alg-confusion",
@@ -343,7 +376,7 @@ def cose_cases(s: Suite) -> None:
         CoseRow(
             case_id="cose-typ-invocation-as-link",
             description="a link whose typ says invocation, re-signed",
-            data=signed_with(enc({1: -8, 16: codec.TYP_INVOCATION})),
+            data=signed_with(enc({1: -19, HEADER_KIND: codec.TYP_INVOCATION})),
             code="type_mismatch",
             spec="R-5.3-1",
             flag="type-confusion",

@@ -52,7 +52,7 @@ def text_cases(s: Suite) -> None:
     rows: list[TextRow] = [
         TextRow(
             case_id="wire-text-no-prefix",
-            description="base64url without the ac1c. prefix",
+            description="base64url without the ac2c. prefix",
             value=body,
             code="encoding_unknown",
             spec="R-5.1-1",
@@ -60,14 +60,28 @@ def text_cases(s: Suite) -> None:
         TextRow(
             case_id="wire-text-prefix-uppercase",
             description="prefix in upper case",
-            value="AC1C." + body,
+            value="AC2C." + body,
             code="encoding_unknown",
             spec="R-5.1-1",
         ),
         TextRow(
             case_id="wire-text-prefix-other-version",
             description="prefix of an unknown version",
-            value="ac2c." + body,
+            value="ac3c." + body,
+            code="encoding_unknown",
+            spec="R-5.1-1",
+        ),
+        TextRow(
+            case_id="wire-text-prefix-0-1",
+            description="the 0.1 prefix ac1c. around a 0.2 container",
+            value="ac1c." + body,
+            code="encoding_unknown",
+            spec="R-5.1-1",
+        ),
+        TextRow(
+            case_id="wire-text-prefix-0-1-jose",
+            description="the 0.1 JOSE prefix ac1j. around a 0.2 CBOR container",
+            value="ac1j." + body,
             code="encoding_unknown",
             spec="R-5.1-1",
         ),
@@ -116,14 +130,14 @@ def text_cases(s: Suite) -> None:
         TextRow(
             case_id="wire-text-length-1-mod-4",
             description="a base64url length of 1 modulo 4",
-            value="ac1c." + odd,
+            value="ac2c." + odd,
             code="base64_invalid",
             spec="R-5.1-2",
         ),
         TextRow(
             case_id="wire-text-nonzero-trailing-bits",
             description="unused bits of the last character set",
-            value="ac1c." + bumped,
+            value="ac2c." + bumped,
             code="base64_invalid",
             spec="R-5.1-2",
         ),
@@ -133,14 +147,14 @@ def text_cases(s: Suite) -> None:
             case_id="wire-text-length-at-cap",
             description="a text of exactly 5 + ceil(4 * max_presentation_bytes / 3) characters: "
             "past the text cap check (then cbor_trailing: 65536 zero bytes)",
-            value="ac1c." + "A" * _TEXT_CAP_BODY,
+            value="ac2c." + "A" * _TEXT_CAP_BODY,
             code="cbor_trailing",
             spec="R-5.1-4",
         ),
         TextRow(
             case_id="wire-text-length-cap-plus-one",
             description="a text one character over the cap: limit_exceeded before decoding",
-            value="ac1c." + "A" * (_TEXT_CAP_BODY + 1),
+            value="ac2c." + "A" * (_TEXT_CAP_BODY + 1),
             code="limit_exceeded",
             spec="R-5.1-4",
         ),
@@ -167,7 +181,7 @@ def container_cases(s: Suite) -> None:
     p = valid_presentation()
     links = [link.encoded for link in p.links]
     inv = p.invocation.encoded if p.invocation else b""
-    items = pairs({1: 1, 2: links, 3: inv})
+    items = pairs({1: 2, 2: links, 3: inv})
     (k1, v1), (k2, v2), (k3, v3) = items
     rows: list[ContainerRow] = [
         ContainerRow(
@@ -247,7 +261,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-tag-self-described",
             description="the container under tag 55799 (self-described CBOR)",
-            data=b"\xd9\xd9\xf7" + enc({1: 1, 2: links, 3: inv}),
+            data=b"\xd9\xd9\xf7" + enc({1: 2, 2: links, 3: inv}),
             code="cbor_tag",
             spec="R-5.2-3",
             flag="cbor-tag",
@@ -263,7 +277,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-trailing-byte",
             description="one byte after the container",
-            data=enc({1: 1, 2: links, 3: inv}) + b"\x00",
+            data=enc({1: 2, 2: links, 3: inv}) + b"\x00",
             code="cbor_trailing",
             spec="R-5.2-9",
             flag="cbor-trailing",
@@ -271,7 +285,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-truncated",
             description="the container without its last byte",
-            data=enc({1: 1, 2: links, 3: inv})[:-1],
+            data=enc({1: 2, 2: links, 3: inv})[:-1],
             code="cbor_malformed",
             spec="R-5.2-8",
             flag="cbor-malformed",
@@ -328,7 +342,7 @@ def container_cases(s: Suite) -> None:
             case_id="wire-container-items-at-cap",
             description="a container of exactly max_links + 2 * max_attachments + 8 = 40 items "
             "(36 unknown keys): within the item cap, so unknown_field",
-            data=enc({1: 1, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 42), 0)}),
+            data=enc({1: 2, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 42), 0)}),
             code="unknown_field",
             spec="R-5.6-5",
             flag="claims-schema",
@@ -337,7 +351,7 @@ def container_cases(s: Suite) -> None:
             case_id="wire-container-items-cap-plus-one",
             description="a container of 41 items (37 unknown keys): limit_exceeded while "
             "decoding, before any key is looked at",
-            data=enc({1: 1, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 43), 0)}),
+            data=enc({1: 2, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 43), 0)}),
             code="limit_exceeded",
             spec="R-5.6-5",
             flag="limits",
@@ -363,7 +377,7 @@ def container_cases(s: Suite) -> None:
             case_id="wire-container-too-many-links-first-not-bstr",
             description="17 links, the first a text string: the count is checked before the "
             "items (limit_exceeded, not schema_invalid)",
-            data=enc({1: 1, 2: ["link", *links[:1] * 16], 3: inv}),
+            data=enc({1: 2, 2: ["link", *links[:1] * 16], 3: inv}),
             code="limit_exceeded",
             spec="R-5.8-6",
             flag="limits",
@@ -379,7 +393,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-links-missing",
             description="no links key",
-            data=enc({1: 1, 3: inv}),
+            data=enc({1: 2, 3: inv}),
             code="schema_invalid",
             spec="R-5.8-1",
             flag="claims-schema",
@@ -387,7 +401,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-link-not-bstr",
             description="a link as a text string",
-            data=enc({1: 1, 2: ["link"], 3: inv}),
+            data=enc({1: 2, 2: ["link"], 3: inv}),
             code="schema_invalid",
             spec="R-5.8-1",
             flag="claims-schema",
@@ -395,15 +409,23 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-unknown-key",
             description="container key 6",
-            data=enc({1: 1, 2: links, 3: inv, 6: 0}),
+            data=enc({1: 2, 2: links, 3: inv, 6: 0}),
             code="unknown_field",
             spec="R-5.8-1",
             flag="claims-schema",
         ),
         ContainerRow(
-            case_id="wire-container-version-2",
-            description="container version 2",
-            data=enc({1: 2, 2: links, 3: inv}),
+            case_id="wire-container-version-3",
+            description="container version 3",
+            data=enc({1: 3, 2: links, 3: inv}),
+            code="version_unsupported",
+            spec="R-5.8-1",
+            flag="claims-schema",
+        ),
+        ContainerRow(
+            case_id="wire-container-version-1",
+            description="an 0.1 container (version 1) under protocol 0.2",
+            data=enc({1: 1, 2: links, 3: inv}),
             code="version_unsupported",
             spec="R-5.8-1",
             flag="claims-schema",
@@ -411,7 +433,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-links-empty",
             description="an empty links array",
-            data=enc({1: 1, 2: [], 3: inv}),
+            data=enc({1: 2, 2: [], 3: inv}),
             code="chain_empty",
             spec="R-5.8-2",
             flag="chain-splice",
@@ -419,7 +441,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-invocation-empty",
             description="an empty invocation byte string",
-            data=enc({1: 1, 2: links, 3: b""}),
+            data=enc({1: 2, 2: links, 3: b""}),
             code="schema_invalid",
             spec="R-5.8-3",
             flag="claims-schema",
@@ -427,7 +449,7 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-attestations-empty",
             description="an empty attestations array",
-            data=enc({1: 1, 2: links, 3: inv, 4: []}),
+            data=enc({1: 2, 2: links, 3: inv, 4: []}),
             code="schema_invalid",
             spec="R-5.8-4",
             flag="claims-schema",
@@ -435,19 +457,19 @@ def container_cases(s: Suite) -> None:
         ContainerRow(
             case_id="wire-container-attestation-without-invocation",
             description="an attestation on a token without invocation",
-            data=enc({1: 1, 2: links, 4: [attestation_bytes()]}),
+            data=enc({1: 2, 2: links, 4: [attestation_bytes()]}),
             code="schema_invalid",
             spec="R-5.8-5",
             flag="claims-schema",
         ),
     ]
     # spec 5.2 reading order within one item (R-5.2-11): one input, two defects
-    body = enc({1: 1, 2: links, 3: inv})
+    body = enc({1: 2, 2: links, 3: inv})
     rows += [
         ContainerRow(
             case_id="wire-order-shortest-before-truncation",
             description="a non-minimal string length whose content is also truncated",
-            data=body[: -len(inv) - 3] + head(2, len(inv), 4) + inv[:10],
+            data=body[: -len(inv) - len(head(2, len(inv)))] + head(2, len(inv), 4) + inv[:10],
             code="cbor_noncanonical",
             spec="R-5.2-11",
             flag="precedence",
