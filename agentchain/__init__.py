@@ -24,7 +24,7 @@ from agentchain.errors import (
     SignatureError,
     UsageError,
 )
-from agentchain.issuer import approve, attest, delegate, invoke, issue
+from agentchain.issuer import approve, attest, delegate, invoke, issue, revoke
 from agentchain.limits import Limits
 from agentchain.model import ApprovalRequirement, Capability, Caveat, Descriptor
 from agentchain.store import AsyncStore, MemoryStore, Store
@@ -38,7 +38,9 @@ from agentchain.verifier import (
     Request,
     TrustPolicy,
     VerifiedChain,
+    VerifiedRevocation,
     Verifier,
+    verify_revocation,
 )
 
 __version__ = "0.1.0"
@@ -71,6 +73,7 @@ __all__ = [
     "TrustPolicy",
     "UsageError",
     "VerifiedChain",
+    "VerifiedRevocation",
     "Verifier",
     "__version__",
     "approve",
@@ -80,4 +83,6 @@ __all__ = [
     "invoke",
     "issue",
     "request_digest",
+    "revoke",
+    "verify_revocation",
 ]

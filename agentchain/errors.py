@@ -74,6 +74,7 @@ Code = Literal[
     "key_file_exposed",
     "presentation_missing",
     "header_invalid",
+    "revocation_unentitled",
 ]
 
 
@@ -184,6 +185,10 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "presentation_missing": CodeInfo(_E, "the request carries no AgentChain presentation"),
     "header_invalid": CodeInfo(
         _E, "the presentation's carrier is malformed: several credentials, or not one token68"
+    ),
+    # -- signed revocations (spec 8.5): only a principal above the revoked link may revoke it
+    "revocation_unentitled": CodeInfo(
+        _E, "a revocation's signer is not entitled to revoke what it names in this chain"
     ),
 }
 

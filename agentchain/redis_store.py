@@ -49,7 +49,11 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store import NonceStatus
+from agentchain.store import (
+    MAX_REVOCATION_RECORDS,
+    NonceStatus,
+    RevocationRecord,
+)
 
 #: Seconds an entry outlives the moment the verifier could last need it, so that
 #: verifiers whose clocks differ by less than this still agree (the same grace as
@@ -122,6 +126,127 @@ for i, key in ipairs(KEYS) do
 end
 return 0
 """
+
+
+# spec 9.4 record_revocation: one hash per target, one field per revoker (its hex
+# thumbprint), the value "before:until:recorded_at:<hex of the signed object>" ('' for
+# None). KEYS[1] the hash; ARGV: field, before, until, value, the revoking host's wall
+# clock, GRACE, MAX_TTL. The wider record wins (RevocationRecord.reach); the hash lives
+# until its latest until + GRACE, for good when one record has none.
+_RECORD_REVOCATION: Final = """
+local function reach(b, u)
+  return {b == '' and 1 or 0, tonumber(b) or 0, u == '' and 1 or 0, tonumber(u) or 0}
+end
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local replace = true
+if old then
+  local ob, ou = string.match(old, '^(%d*):(%d*):%d+:%x+$')
+  if not ob then
+    return redis.error_reply('foreign data under ' .. KEYS[1])
+  end
+  local n, o = reach(ARGV[2], ARGV[3]), reach(ob, ou)
+  replace = false
+  for i = 1, 4 do
+    if n[i] ~= o[i] then
+      replace = n[i] > o[i]
+      break
+    end
+  end
+end
+if replace then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+end
+local latest = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  local u = string.match(v, '^%d*:(%d*):')
+  if u == nil then
+    return redis.error_reply('foreign data under ' .. KEYS[1])
+  end
+  if u == '' then
+    latest = -1
+    break
+  end
+  if tonumber(u) > latest then
+    latest = tonumber(u)
+  end
+end
+local grace = tonumber(ARGV[6])
+local keep = latest + grace - tonumber(ARGV[5])
+if keep < grace then
+  keep = grace
+end
+if latest < 0 or keep > tonumber(ARGV[7]) then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('EXPIRE', KEYS[1], string.format('%d', keep))
+end
+return 1
+"""
+
+# spec 9.4 revocations: every record under the given target hashes, in one snapshot:
+# a flat array of (key index, field, value) triples, at most ARGV[1] records.
+_REVOCATIONS: Final = """
+local out = {}
+local count = 0
+for i, key in ipairs(KEYS) do
+  local pairs_ = redis.call('HGETALL', key)
+  for j = 1, #pairs_, 2 do
+    if count >= tonumber(ARGV[1]) then
+      return out
+    end
+    table.insert(out, i)
+    table.insert(out, pairs_[j])
+    table.insert(out, pairs_[j + 1])
+    count = count + 1
+  end
+end
+return out
+"""
+
+
+def _record_value(record: RevocationRecord) -> str:
+    before = "" if record.before is None else str(record.before)
+    until = "" if record.until is None else str(record.until)
+    return f"{before}:{until}:{record.recorded_at}:{record.revocation.hex()}"
+
+
+def _parse_record(target: bytes, field: object, value: object, where: str) -> RevocationRecord:
+    """A stored record; anything that is not one of ours is a StoreError, never a guess."""
+    try:
+        if not isinstance(field, bytes) or not isinstance(value, bytes):
+            raise ValueError("not a byte string")
+        before, until, recorded_at, signed = value.decode("ascii").split(":")
+        return RevocationRecord(
+            target=target,
+            revoker=bytes.fromhex(field.decode("ascii")),
+            before=int(before) if before else None,
+            until=int(until) if until else None,
+            recorded_at=int(recorded_at),
+            revocation=bytes.fromhex(signed),
+        )
+    except (ValueError, UnicodeDecodeError, UsageError) as exc:
+        raise StoreError(
+            "store_error", f"read revocations from {where}: foreign data: {exc}"
+        ) from exc
+
+
+def _parse_records(targets: list[bytes], reply: object, where: str) -> tuple[RevocationRecord, ...]:
+    if not isinstance(reply, list) or len(reply) % 3:
+        raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
+    out = []
+    for i in range(0, len(reply), 3):
+        index = reply[i]
+        if not isinstance(index, int) or not 1 <= index <= len(targets):
+            raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
+        out.append(_parse_record(targets[index - 1], reply[i + 1], reply[i + 2], where))
+    out.sort(key=lambda r: (r.target, r.revoker))
+    return tuple(out)
+
+
+def _check_record(record: object) -> RevocationRecord:
+    if not isinstance(record, RevocationRecord):
+        raise UsageError("record_revocation takes a RevocationRecord")
+    return record
 
 
 def _blob(value: object, what: str) -> bytes:
@@ -228,6 +353,17 @@ class _Keys:
     def revocation(self, revocation_id: bytes) -> bytes:
         return self.prefix + b"r:" + revocation_id.hex().encode()
 
+    def signed(self, target: bytes) -> bytes:
+        return self.prefix + b"s:" + target.hex().encode()
+
+    def signed_pattern(self) -> bytes:
+        # glob metacharacters in the prefix are escaped: SCAN MATCH must see them literally
+        escaped = bytes(b for c in self.prefix for b in ((b"\\"[0], c) if c in b"*?[]\\" else (c,)))
+        return escaped + b"s:*"
+
+    def target_of(self, key: bytes) -> bytes:
+        return bytes.fromhex(key[len(self.prefix) + 2 :].decode("ascii"))
+
 
 class RedisStore:
     """A :class:`~agentchain.store.Store` in Redis, shared by every verifier that uses it.
@@ -249,6 +385,8 @@ class RedisStore:
         self._use_nonce = client.register_script(_USE_NONCE)
         self._revoke = client.register_script(_REVOKE)
         self._first_revoked = client.register_script(_FIRST_REVOKED)
+        self._record_revocation = client.register_script(_RECORD_REVOCATION)
+        self._revocations = client.register_script(_REVOCATIONS)
 
     @classmethod
     def from_url(
@@ -321,6 +459,52 @@ class RedisStore:
             raise _error(self._where, doing, exc) from exc
         return _nonce_status(reply, self._where)
 
+    def record_revocation(self, record: RevocationRecord) -> None:
+        record = _check_record(record)
+        doing = "record a revocation in"
+        self._live(doing)
+        args: list[str | int] = [
+            record.revoker.hex(),
+            "" if record.before is None else record.before,
+            "" if record.until is None else record.until,
+            _record_value(record),
+            int(time.time()),
+            GRACE,
+            MAX_TTL,
+        ]
+        try:
+            self._record_revocation(keys=[self._keys.signed(record.target)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        ids = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        if not ids:
+            return ()
+        try:
+            reply = self._revocations(
+                keys=[self._keys.signed(t) for t in ids], args=[MAX_REVOCATION_RECORDS]
+            )
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _parse_records(ids, reply, self._where)
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        doing = "read revocations from"
+        client = self._live(doing)
+        out: list[RevocationRecord] = []
+        try:
+            for key in client.scan_iter(match=self._keys.signed_pattern(), count=500):
+                target = self._keys.target_of(key)
+                for field, value in client.hgetall(key).items():
+                    out.append(_parse_record(target, field, value, self._where))
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        out.sort(key=lambda r: (r.target, r.revoker))
+        return tuple(out)
+
     @property
     def prefix(self) -> bytes:
         return self._keys.prefix
@@ -372,6 +556,8 @@ class AsyncRedisStore:
         self._use_nonce = client.register_script(_USE_NONCE)
         self._revoke = client.register_script(_REVOKE)
         self._first_revoked = client.register_script(_FIRST_REVOKED)
+        self._record_revocation = client.register_script(_RECORD_REVOCATION)
+        self._revocations = client.register_script(_REVOCATIONS)
 
     @classmethod
     def from_url(
@@ -437,6 +623,52 @@ class AsyncRedisStore:
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
         return _nonce_status(reply, self._where)
+
+    async def record_revocation(self, record: RevocationRecord) -> None:
+        record = _check_record(record)
+        doing = "record a revocation in"
+        self._live(doing)
+        args: list[str | int] = [
+            record.revoker.hex(),
+            "" if record.before is None else record.before,
+            "" if record.until is None else record.until,
+            _record_value(record),
+            int(time.time()),
+            GRACE,
+            MAX_TTL,
+        ]
+        try:
+            await self._record_revocation(keys=[self._keys.signed(record.target)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+
+    async def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        ids = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        if not ids:
+            return ()
+        try:
+            reply = await self._revocations(
+                keys=[self._keys.signed(t) for t in ids], args=[MAX_REVOCATION_RECORDS]
+            )
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _parse_records(ids, reply, self._where)
+
+    async def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        doing = "read revocations from"
+        client = self._live(doing)
+        out: list[RevocationRecord] = []
+        try:
+            async for key in client.scan_iter(match=self._keys.signed_pattern(), count=500):
+                target = self._keys.target_of(key)
+                for field, value in (await client.hgetall(key)).items():
+                    out.append(_parse_record(target, field, value, self._where))
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        out.sort(key=lambda r: (r.target, r.revoker))
+        return tuple(out)
 
     @property
     def prefix(self) -> bytes:

@@ -36,7 +36,9 @@ from agentchain.model._claims import (
     Claims,
     InvocationClaims,
     LinkClaims,
+    LinkRef,
     ObjectKind,
+    RevocationClaims,
 )
 
 __all__ = [
@@ -53,8 +55,10 @@ __all__ = [
     "DescriptorKind",
     "InvocationClaims",
     "LinkClaims",
+    "LinkRef",
     "ObjectKind",
     "Op",
+    "RevocationClaims",
     "Selector",
     "Statement",
     "Value",

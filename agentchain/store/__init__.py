@@ -1,13 +1,17 @@
 """Verifier state behind one small interface (spec 8.3, 9.4): memory, SQLite; sync and async."""
 
 from agentchain.store._base import (
+    MAX_REVOCATION_RECORDS,
+    REVOCATION_GRACE,
     AsyncStore,
     MemoryStore,
     NonceStatus,
+    RevocationRecord,
     Store,
     ThreadedStore,
     as_async_store,
     is_async_store,
+    merge_revocation,
 )
 from agentchain.store._sqlite import (
     APPLICATION_ID,
@@ -17,13 +21,17 @@ from agentchain.store._sqlite import (
 
 __all__ = [
     "APPLICATION_ID",
+    "MAX_REVOCATION_RECORDS",
+    "REVOCATION_GRACE",
     "SCHEMA_VERSION",
     "AsyncStore",
     "MemoryStore",
     "NonceStatus",
+    "RevocationRecord",
     "SQLiteStore",
     "Store",
     "ThreadedStore",
     "as_async_store",
     "is_async_store",
+    "merge_revocation",
 ]

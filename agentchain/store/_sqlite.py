@@ -22,11 +22,16 @@ from types import TracebackType
 from typing import ClassVar, Final
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store._base import NonceStatus
+from agentchain.store._base import (
+    MAX_REVOCATION_RECORDS,
+    NonceStatus,
+    RevocationRecord,
+    merge_revocation,
+)
 
 #: The schema this code writes, in ``PRAGMA user_version``. A newer file is refused:
 #: an older library cannot know what a newer schema's rows mean.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: ``PRAGMA application_id`` ("ACH1"): tells our file from some other application's database.
 APPLICATION_ID: Final = 0x41434831
 
@@ -38,7 +43,20 @@ _SCHEMA: Final = (
     "WITHOUT ROWID",
     "CREATE INDEX nonces_expires_at ON nonces (expires_at)",
     f"PRAGMA application_id = {APPLICATION_ID}",
+)
+# Schema 2 (spec 8.5): signed revocations, one row per (target, revoker): who revoked
+# what, when this store recorded it, and the signed object itself for export.
+_SCHEMA_2: Final = (
+    "CREATE TABLE signed_revocations (target BLOB NOT NULL, revoker BLOB NOT NULL, "
+    "before INTEGER, until INTEGER, recorded_at INTEGER NOT NULL, revocation BLOB NOT NULL, "
+    "PRIMARY KEY (target, revoker)) WITHOUT ROWID",
+    "CREATE INDEX signed_revocations_until ON signed_revocations (until) WHERE until IS NOT NULL",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+_SIGNED_COLUMNS: Final = "target, revoker, before, until, recorded_at, revocation"
+_PRUNE_SIGNED: Final = (
+    "DELETE FROM signed_revocations WHERE (target, revoker) IN (SELECT target, revoker "
+    "FROM signed_revocations WHERE until IS NOT NULL AND until < ?1 LIMIT ?2)"
 )
 
 _READ_SCHEMA: Final = (
@@ -103,6 +121,22 @@ def _int64(value: object, what: str) -> int:
     if not _INT64_MIN <= value <= _INT64_MAX:
         raise UsageError(f"{what} {value} is outside SQLite's 64-bit integers")
     return value
+
+
+def _signed_row(row: tuple[object, ...]) -> RevocationRecord:
+    """A row of signed_revocations; anything else in it is corruption, never a guess."""
+    target, revoker, before, until, recorded_at, revocation = row
+    try:
+        return RevocationRecord(
+            target=bytes(target),  # type: ignore[call-overload]
+            revoker=bytes(revoker),  # type: ignore[call-overload]
+            before=before,  # type: ignore[arg-type]
+            until=until,  # type: ignore[arg-type]
+            recorded_at=recorded_at,  # type: ignore[arg-type]
+            revocation=bytes(revocation),  # type: ignore[call-overload]
+        )
+    except (UsageError, TypeError) as exc:
+        raise StoreError("store_error", f"a signed revocation row is corrupt: {exc}") from exc
 
 
 class SQLiteStore:
@@ -220,7 +254,10 @@ class SQLiteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if not self._schema_ok(conn):
-                for statement in _SCHEMA:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                # a new file gets schema 1 then 2; a schema 1 file (an older agentchain's)
+                # is upgraded in place: its revocations and nonces keep their meaning
+                for statement in (_SCHEMA if version == 0 else ()) + _SCHEMA_2:
                     conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:
@@ -229,7 +266,8 @@ class SQLiteStore:
             raise
 
     def _schema_ok(self, conn: sqlite3.Connection) -> bool:
-        """True if the schema is current; False if the file is empty (to be created).
+        """True if the schema is current; False if the file is empty or at schema 1
+        (to be created or upgraded).
 
         Raises StoreError for a file that is some other application's, or newer.
         """
@@ -250,6 +288,13 @@ class SQLiteStore:
                 f"{self._path} has store schema {version}, newer than {SCHEMA_VERSION}: "
                 "upgrade agentchain",
             )
+        if version == 1:
+            if self._readonly:
+                raise StoreError(
+                    "store_error",
+                    f"{self._path} has store schema 1: open it writable once to upgrade it",
+                )
+            return False
         if version != SCHEMA_VERSION:
             raise StoreError("store_error", f"{self._path} has unknown store schema {version}")
         return True
@@ -344,6 +389,59 @@ class SQLiteStore:
                 written = conn.execute(_USE_NONCE, (key_, expires_at, now)).rowcount
         return NonceStatus.FRESH if written == 1 else NonceStatus.REPLAYED
 
+    def record_revocation(self, record: RevocationRecord) -> None:
+        if not isinstance(record, RevocationRecord):
+            raise UsageError("record_revocation takes a RevocationRecord")
+        with self._connection("record a revocation in") as conn:
+            # IMMEDIATE: the read and the write are one transaction under the write lock,
+            # so two processes recording the same (target, revoker) never lose the wider
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute(
+                f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- constant
+                "WHERE target = ?1 AND revoker = ?2",
+                (record.target, record.revoker),
+            ).fetchone()
+            old = _signed_row(row) if row is not None else None
+            kept = merge_revocation(old, record)
+            if kept is not old:
+                conn.execute(
+                    f"INSERT OR REPLACE INTO signed_revocations ({_SIGNED_COLUMNS}) "  # noqa: S608
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    (
+                        kept.target,
+                        kept.revoker,
+                        kept.before,
+                        kept.until,
+                        kept.recorded_at,
+                        kept.revocation,
+                    ),
+                )
+            conn.execute("COMMIT")
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        ids = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        found: list[RevocationRecord] = []
+        with self._connection("read revocations from") as conn:
+            for start in range(0, len(ids), _QUERY_CHUNK):
+                chunk = ids[start : start + _QUERY_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- "?" only
+                    f"WHERE target IN ({marks}) ORDER BY target, revoker LIMIT ?",
+                    (*chunk, MAX_REVOCATION_RECORDS + 1),
+                ).fetchall()
+                found.extend(_signed_row(row) for row in rows)
+        found.sort(key=lambda r: (r.target, r.revoker))
+        return tuple(found[:MAX_REVOCATION_RECORDS])
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        with self._connection("read revocations from") as conn:
+            rows = conn.execute(
+                f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- constant
+                "ORDER BY target, revoker"
+            ).fetchall()
+        return tuple(_signed_row(row) for row in rows)
+
     # -- pruning ----------------------------------------------------------
 
     def _prune_due(self, now: int) -> bool:
@@ -355,6 +453,7 @@ class SQLiteStore:
         cutoff = now - self.PRUNE_GRACE
         nonces = conn.execute(_PRUNE_NONCES, (cutoff, self.PRUNE_BATCH)).rowcount
         revocations = conn.execute(_PRUNE_REVOCATIONS, (cutoff, self.PRUNE_BATCH)).rowcount
+        revocations += conn.execute(_PRUNE_SIGNED, (cutoff, self.PRUNE_BATCH)).rowcount
         self._writes = 0
         backlog = nonces >= self.PRUNE_BATCH or revocations >= self.PRUNE_BATCH
         # a full batch means more is waiting: take the next bite on the next call

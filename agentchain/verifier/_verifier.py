@@ -30,6 +30,7 @@ from agentchain.store import (
     AsyncStore,
     MemoryStore,
     NonceStatus,
+    RevocationRecord,
     Store,
     as_async_store,
     is_async_store,
@@ -52,6 +53,13 @@ from agentchain.verifier._checks import (
     check_time_nesting,
     check_valid_at,
     check_window,
+)
+from agentchain.verifier._revocation import (
+    VerifiedRevocation,
+    chain_targets,
+    check_entitled,
+    revoked_link,
+    verify_revocation,
 )
 from agentchain.verifier._types import (
     FACTORS,
@@ -203,6 +211,56 @@ class Verifier:
         steps = run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
         return run, steps
 
+    # -- signed revocations (spec 8.5) ------------------------------------
+
+    def _accept(
+        self,
+        revocation: bytes | str | codec.Revocation,
+        chain: bytes | str | codec.Presentation | None,
+    ) -> VerifiedRevocation:
+        policy_ = self._policy
+        verified = verify_revocation(
+            revocation, algorithms=policy_.algorithms, limits=policy_.limits
+        )
+        if chain is not None:
+            if not isinstance(chain, codec.Presentation):
+                chain = codec.decode_presentation_unverified(chain, policy_.limits)
+            check_entitled(verified, [link.claims for link in chain.links])
+        return verified
+
+    def accept_revocation(
+        self,
+        revocation: bytes | str | codec.Revocation,
+        *,
+        chain: bytes | str | codec.Presentation | None = None,
+    ) -> VerifiedRevocation:
+        """Verify a signed revocation and record it in the store (spec 8.5).
+
+        Its signature is checked under the key it names as revoker, with this
+        policy's algorithms and limits. With ``chain`` (a token or presentation),
+        the revoker must also be entitled in it, else ``revocation_unentitled``.
+        Without one it is recorded on its signature alone: V5 judges the
+        revoker's entitlement against every chain it is applied to, so an
+        unentitled revocation is kept but never revokes anything.
+        """
+        store = self._store
+        if store is None:
+            raise UsageError("this verifier's store is asynchronous: await the async variant")
+        verified = self._accept(revocation, chain)
+        store.record_revocation(verified.record(int(self._clock())))
+        return verified
+
+    async def accept_revocation_async(
+        self,
+        revocation: bytes | str | codec.Revocation,
+        *,
+        chain: bytes | str | codec.Presentation | None = None,
+    ) -> VerifiedRevocation:
+        """:meth:`accept_revocation` for an event loop."""
+        verified = self._accept(revocation, chain)
+        await self._async_store.record_revocation(verified.record(int(self._clock())))
+        return verified
+
     # -- errors -----------------------------------------------------------
 
     def _check_alg(self, alg: str, key: PublicKey, what: str) -> None:
@@ -325,6 +383,19 @@ class _FirstRevoked:
 
 
 @dataclass(frozen=True, slots=True)
+class _Revocations:
+    """A step's request for ``Store.revocations``; the reply is a tuple of records."""
+
+    targets: tuple[bytes, ...]
+
+    def run(self, store: Store) -> object:
+        return store.revocations(self.targets)
+
+    async def run_async(self, store: AsyncStore) -> object:
+        return await store.revocations(self.targets)
+
+
+@dataclass(frozen=True, slots=True)
 class _UseNonce:
     """A step's request for ``Store.use_nonce``; the reply is a :class:`NonceStatus`."""
 
@@ -342,7 +413,7 @@ class _UseNonce:
 # The seam between the pure checks and the verifier's state: V4 to V10 never call a
 # store; they yield what they need and receive the answer, so verify and verify_async
 # share every check and differ only in whether the store's call is awaited.
-_StoreCall = _FirstRevoked | _UseNonce
+_StoreCall = _FirstRevoked | _Revocations | _UseNonce
 _Steps = Generator[_StoreCall, object, None]
 
 
@@ -397,11 +468,23 @@ class _Run:
             if (violation := check_valid_at(link, now, skew)) is not None:
                 self._fail("context", violation.code, f"link {index} {violation.detail}")
                 return False
-        # V5: revocation, on every request
+        # V5: revocation, on every request: first the operator's own, by digest
         revoked = cast("bytes | None", (yield _FirstRevoked(tuple(ln.digest for ln in links))))
         if revoked is not None:
             index = next(i for i, link in enumerate(links) if link.digest == revoked)
             self._fail("context", "revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked")
+            return False
+        # then the signed revocations (spec 8.5), each applied only where its revoker is
+        # entitled in this chain; by claim-level targets, so both encodings are covered
+        claims = [link.claims for link in links]
+        records = cast("tuple[RevocationRecord, ...]", (yield _Revocations(chain_targets(claims))))
+        if (hit := revoked_link(claims, records)) is not None:
+            index, record = hit
+            self._fail(
+                "context",
+                "revoked",
+                f"link {index} is revoked by a signed revocation of {record.revoker.hex()[:16]}...",
+            )
             return False
         # V6: the invocation in context: audience, freshness, the request, replay
         if inv.audience != self.policy.audience:
