@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from agentchain.redis_store import AsyncRedisStore, RedisStore
-from agentchain.store import MemoryStore, NonceStatus, SQLiteStore
+from agentchain.store import MemoryStore, NonceStatus, RevocationRecord, SQLiteStore
 
 T = TypeVar("T")
 
@@ -29,6 +29,9 @@ class ClosableStore(Protocol):
     def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None: ...
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None: ...
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus: ...
+    def record_revocation(self, record: RevocationRecord) -> None: ...
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]: ...
+    def export_revocations(self) -> tuple[RevocationRecord, ...]: ...
     def close(self) -> None: ...
 
 
@@ -57,6 +60,15 @@ class BlockingAsyncStore:
 
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         return self.run(self.inner.use_nonce(key, expires_at=expires_at, now=now))
+
+    def record_revocation(self, record: RevocationRecord) -> None:
+        self.run(self.inner.record_revocation(record))
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        return self.run(self.inner.revocations(targets))
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        return self.run(self.inner.export_revocations())
 
     def close(self) -> None:
         if not self._loop.is_closed():
