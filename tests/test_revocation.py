@@ -284,3 +284,16 @@ def test_revoke_is_deterministic() -> None:
     a = revoke(ALICE, subject=AGENT.public_key, now=NOW).encoded
     b = revoke(ALICE, subject=AGENT.public_key, now=NOW).encoded
     assert a == b
+
+
+def test_a_revocation_applies_whatever_its_exp_says() -> None:
+    # R-8.5-9: exp only lets a store forget it; a link revocation defaults to the link's exp
+    token = standard_token()
+    made = revoke(ALICE, subject=AGENT.public_key, exp=NOW - 10, now=NOW - 20)
+    verifier = _verifier()
+    verifier.accept_revocation(made)
+    assert _outcome(verifier) == ["revoked"]
+    assert (
+        revoke(ALICE, link=token.links[0], now=NOW).claims.exp == token.links[0].claims.window.exp
+    )
+    assert revoke(ALICE, subject=AGENT.public_key, now=NOW).claims.exp is None
