@@ -204,6 +204,43 @@ return out
 """
 
 
+# V5 in one round trip: KEYS = the digest keys (ARGV[1] of them), then the target hashes;
+# ARGV[2] the record cap. Returns {position of the first revoked digest or 0, then the
+# (target index, field, value) triples of _REVOCATIONS}.
+_LOOKUP: Final = """
+local n = tonumber(ARGV[1])
+local out = {0}
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[1] = i
+    break
+  end
+end
+local count = 0
+for i = n + 1, #KEYS do
+  local pairs_ = redis.call('HGETALL', KEYS[i])
+  for j = 1, #pairs_, 2 do
+    if count >= tonumber(ARGV[2]) then
+      return out
+    end
+    table.insert(out, i - n)
+    table.insert(out, pairs_[j])
+    table.insert(out, pairs_[j + 1])
+    count = count + 1
+  end
+end
+return out
+"""
+
+
+def _lookup_reply(
+    ids: list[bytes], targets: list[bytes], reply: object, where: str
+) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+    if not isinstance(reply, list) or not reply:
+        raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
+    return _first_revoked(ids, reply[0], where), _parse_records(targets, reply[1:], where)
+
+
 def _record_value(record: RevocationRecord) -> str:
     before = "" if record.before is None else str(record.before)
     until = "" if record.until is None else str(record.until)
@@ -387,6 +424,7 @@ class RedisStore:
         self._first_revoked = client.register_script(_FIRST_REVOKED)
         self._record_revocation = client.register_script(_RECORD_REVOCATION)
         self._revocations = client.register_script(_REVOCATIONS)
+        self._lookup = client.register_script(_LOOKUP)
 
     @classmethod
     def from_url(
@@ -491,6 +529,22 @@ class RedisStore:
             raise _error(self._where, doing, exc) from exc
         return _parse_records(ids, reply, self._where)
 
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        keys = [self._keys.revocation(r) for r in ids] + [self._keys.signed(t) for t in wanted]
+        if not keys:
+            return None, ()
+        try:
+            reply = self._lookup(keys=keys, args=[len(ids), MAX_REVOCATION_RECORDS])
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _lookup_reply(ids, wanted, reply, self._where)
+
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         doing = "read revocations from"
         client = self._live(doing)
@@ -558,6 +612,7 @@ class AsyncRedisStore:
         self._first_revoked = client.register_script(_FIRST_REVOKED)
         self._record_revocation = client.register_script(_RECORD_REVOCATION)
         self._revocations = client.register_script(_REVOCATIONS)
+        self._lookup = client.register_script(_LOOKUP)
 
     @classmethod
     def from_url(
@@ -655,6 +710,22 @@ class AsyncRedisStore:
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
         return _parse_records(ids, reply, self._where)
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        keys = [self._keys.revocation(r) for r in ids] + [self._keys.signed(t) for t in wanted]
+        if not keys:
+            return None, ()
+        try:
+            reply = await self._lookup(keys=keys, args=[len(ids), MAX_REVOCATION_RECORDS])
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _lookup_reply(ids, wanted, reply, self._where)
 
     async def export_revocations(self) -> tuple[RevocationRecord, ...]:
         doing = "read revocations from"

@@ -32,6 +32,9 @@ class ClosableStore(Protocol):
     def record_revocation(self, record: RevocationRecord) -> None: ...
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]: ...
     def export_revocations(self) -> tuple[RevocationRecord, ...]: ...
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]: ...
     def close(self) -> None: ...
 
 
@@ -69,6 +72,11 @@ class BlockingAsyncStore:
 
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         return self.run(self.inner.export_revocations())
+
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        return self.run(self.inner.lookup_revocations(revocation_ids, targets))
 
     def close(self) -> None:
         if not self._loop.is_closed():

@@ -297,3 +297,14 @@ def test_a_revocation_applies_whatever_its_exp_says() -> None:
         revoke(ALICE, link=token.links[0], now=NOW).claims.exp == token.links[0].claims.window.exp
     )
     assert revoke(ALICE, subject=AGENT.public_key, now=NOW).claims.exp is None
+
+
+def test_a_store_without_the_revocation_methods_is_refused_up_front() -> None:
+    # R-8.3-2: never a traceback at the first request; a typed error when the verifier is made
+    class OldStore:
+        def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None: ...
+        def first_revoked(self, revocation_ids: object) -> bytes | None: ...
+        def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> object: ...
+
+    with pytest.raises(UsageError, match="lookup_revocations"):
+        Verifier(make_policy(), store=OldStore())  # type: ignore[arg-type]

@@ -197,6 +197,8 @@ def test_closed_store_raises(kind: str, tmp_path: Path, request: pytest.FixtureR
         opened.revocations([b"t" * 32])
     with pytest.raises(StoreError):
         opened.export_revocations()
+    with pytest.raises(StoreError):
+        opened.lookup_revocations([b"a"], [b"t" * 32])
 
 
 # -- concurrency ----------------------------------------------------------------
@@ -314,6 +316,18 @@ def test_revocation_records_keep_who_what_and_when(store: ClosableStore) -> None
     assert store.revocations([b"a" * 32]) == (c, a)  # ordered by target, then revoker
     assert store.revocations(t for t in [b"b" * 32, b"a" * 32]) == (c, a, b)
     assert store.export_revocations() == (c, a, b)
+
+
+def test_lookup_answers_both_kinds_at_once(store: ClosableStore) -> None:
+    # R-9.4-2, R-9.4-6: V5's one call is first_revoked and revocations together
+    record = _record(until=10**10)
+    assert store.lookup_revocations([], []) == (None, ())
+    assert store.lookup_revocations([b"d" * 32], [record.target]) == (None, ())
+    store.record_revocation(record)
+    store.revoke(b"e" * 32)
+    ids = [b"d" * 32, b"e" * 32]
+    assert store.lookup_revocations(ids, [record.target]) == (b"e" * 32, (record,))
+    assert store.lookup_revocations(ids[:1], [b"x" * 32, record.target]) == (None, (record,))
 
 
 def test_a_revocation_record_is_never_narrowed(store: ClosableStore) -> None:

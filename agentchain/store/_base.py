@@ -120,6 +120,12 @@ class Store(Protocol):
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         """Every record the store keeps (for ``agentchain revocations export``)."""
 
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        """``first_revoked(revocation_ids)`` and ``revocations(targets)`` in one call: what
+        V5 asks, in one round trip for a network store."""
+
 
 class AsyncStore(Protocol):
     """:class:`Store` for an event loop: the same methods and semantics, awaited.
@@ -145,6 +151,11 @@ class AsyncStore(Protocol):
 
     async def export_revocations(self) -> tuple[RevocationRecord, ...]:
         """As :meth:`Store.export_revocations`."""
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        """As :meth:`Store.lookup_revocations`."""
 
 
 def is_async_store(store: Store | AsyncStore) -> bool:
@@ -179,6 +190,12 @@ class ThreadedStore:
     async def export_revocations(self) -> tuple[RevocationRecord, ...]:
         return await asyncio.to_thread(self._store.export_revocations)
 
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        ids, wanted = tuple(revocation_ids), tuple(targets)
+        return await asyncio.to_thread(self._store.lookup_revocations, ids, wanted)
+
 
 class _InlineStore:
     """An :class:`AsyncStore` over a :class:`MemoryStore`: its calls hold a lock for
@@ -204,6 +221,11 @@ class _InlineStore:
 
     async def export_revocations(self) -> tuple[RevocationRecord, ...]:
         return self._store.export_revocations()
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        return self._store.lookup_revocations(revocation_ids, targets)
 
 
 def as_async_store(store: Store | AsyncStore) -> AsyncStore:
@@ -267,6 +289,11 @@ class MemoryStore:
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         with self._lock:
             return tuple(r for _, r in sorted(self._signed.items()))
+
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        return self.first_revoked(revocation_ids), self.revocations(targets)
 
     def prune(self, now: int) -> int:
         """Forget signed revocations REVOCATION_GRACE seconds past their ``until``."""

@@ -434,6 +434,11 @@ class SQLiteStore:
         found.sort(key=lambda r: (r.target, r.revoker))
         return tuple(found[:MAX_REVOCATION_RECORDS])
 
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        return self.first_revoked(revocation_ids), self.revocations(targets)
+
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         with self._connection("read revocations from") as conn:
             rows = conn.execute(

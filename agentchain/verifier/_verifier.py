@@ -80,6 +80,18 @@ _NONCE_DOMAIN: Final = b"agentchain/nonce/v1"
 _APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
 
 
+#: every method of the Store protocol (spec 9.4) the verifier may call
+_STORE_METHODS: Final = (
+    "revoke",
+    "first_revoked",
+    "use_nonce",
+    "record_revocation",
+    "revocations",
+    "export_revocations",
+    "lookup_revocations",
+)
+
+
 class Verifier:
     """Verifies presentations under one :class:`TrustPolicy`.
 
@@ -119,6 +131,11 @@ class Verifier:
         self._policy_id = policy_fingerprint(policy) if self._prefix_cache is not None else b""
         self._policy = policy
         chosen: Store | AsyncStore = store if store is not None else MemoryStore()
+        # a store written for an older protocol lacks the signed-revocation methods: refuse it
+        # here, with a typed error, rather than fail at the first request
+        missing = [name for name in _STORE_METHODS if not callable(getattr(chosen, name, None))]
+        if missing:
+            raise UsageError(f"the store lacks {', '.join(missing)} (spec 9.4)")
         self._store: Store | None = None if is_async_store(chosen) else cast(Store, chosen)
         self._async_store: AsyncStore = as_async_store(chosen)
         # a store whose calls never wait on I/O is called directly, even from verify_async
@@ -370,29 +387,18 @@ def _approvers(chain: VerifiedChain) -> list[PublicKey]:
 
 
 @dataclass(frozen=True, slots=True)
-class _FirstRevoked:
-    """A step's request for ``Store.first_revoked``; the reply is ``bytes | None``."""
+class _Revocations:
+    """A step's request for ``Store.lookup_revocations``: the first revoked digest and the
+    signed revocation records, in one call (one round trip for Redis)."""
 
     ids: tuple[bytes, ...]
-
-    def run(self, store: Store) -> object:
-        return store.first_revoked(self.ids)
-
-    async def run_async(self, store: AsyncStore) -> object:
-        return await store.first_revoked(self.ids)
-
-
-@dataclass(frozen=True, slots=True)
-class _Revocations:
-    """A step's request for ``Store.revocations``; the reply is a tuple of records."""
-
     targets: tuple[bytes, ...]
 
     def run(self, store: Store) -> object:
-        return store.revocations(self.targets)
+        return store.lookup_revocations(self.ids, self.targets)
 
     async def run_async(self, store: AsyncStore) -> object:
-        return await store.revocations(self.targets)
+        return await store.lookup_revocations(self.ids, self.targets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,7 +419,7 @@ class _UseNonce:
 # The seam between the pure checks and the verifier's state: V4 to V10 never call a
 # store; they yield what they need and receive the answer, so verify and verify_async
 # share every check and differ only in whether the store's call is awaited.
-_StoreCall = _FirstRevoked | _Revocations | _UseNonce
+_StoreCall = _Revocations | _UseNonce
 _Steps = Generator[_StoreCall, object, None]
 
 
@@ -468,16 +474,16 @@ class _Run:
             if (violation := check_valid_at(link, now, skew)) is not None:
                 self._fail("context", violation.code, f"link {index} {violation.detail}")
                 return False
-        # V5: revocation, on every request: first the operator's own, by digest
-        revoked = cast("bytes | None", (yield _FirstRevoked(tuple(ln.digest for ln in links))))
+        # V5: revocation, on every request, in one store call: first the operator's own, by
+        # digest; then the signed revocations (spec 8.5), each applied only where its revoker
+        # is entitled in this chain, by claim-level targets, so both encodings are covered
+        claims = [link.claims for link in links]
+        lookup = _Revocations(tuple(ln.digest for ln in links), chain_targets(claims))
+        revoked, records = cast("tuple[bytes | None, tuple[RevocationRecord, ...]]", (yield lookup))
         if revoked is not None:
             index = next(i for i, link in enumerate(links) if link.digest == revoked)
             self._fail("context", "revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked")
             return False
-        # then the signed revocations (spec 8.5), each applied only where its revoker is
-        # entitled in this chain; by claim-level targets, so both encodings are covered
-        claims = [link.claims for link in links]
-        records = cast("tuple[RevocationRecord, ...]", (yield _Revocations(chain_targets(claims))))
         if (hit := revoked_link(claims, records)) is not None:
             index, record = hit
             self._fail(
