@@ -139,6 +139,39 @@ def _signed_row(row: tuple[object, ...]) -> RevocationRecord:
         raise StoreError("store_error", f"a signed revocation row is corrupt: {exc}") from exc
 
 
+def _first_revoked(conn: sqlite3.Connection, ids: list[bytes]) -> bytes | None:
+    # chunks in order: the first chunk holding a revoked id holds the answer
+    for start in range(0, len(ids), _QUERY_CHUNK):
+        chunk = ids[start : start + _QUERY_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        found = {
+            bytes(row[0])
+            for row in conn.execute(
+                f"SELECT id FROM revocations WHERE id IN ({marks})",  # noqa: S608 -- only "?" marks
+                chunk,
+            )
+        }
+        hit = next((r for r in chunk if r in found), None)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _revocations(conn: sqlite3.Connection, targets: list[bytes]) -> tuple[RevocationRecord, ...]:
+    found: list[RevocationRecord] = []
+    for start in range(0, len(targets), _QUERY_CHUNK):
+        chunk = targets[start : start + _QUERY_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- "?" marks only
+            f"WHERE target IN ({marks}) ORDER BY target, revoker LIMIT ?",
+            (*chunk, MAX_REVOCATION_RECORDS + 1),
+        ).fetchall()
+        found.extend(_signed_row(row) for row in rows)
+    found.sort(key=lambda r: (r.target, r.revoker))
+    return tuple(found[:MAX_REVOCATION_RECORDS])
+
+
 class SQLiteStore:
     """A :class:`~agentchain.store.Store` kept in the SQLite file at ``path``.
 
@@ -356,21 +389,7 @@ class SQLiteStore:
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
         ids = [_blob(r, "revocation_id") for r in revocation_ids]
         with self._connection("read revocations from") as conn:
-            # chunks in order: the first chunk holding a revoked id holds the answer
-            for start in range(0, len(ids), _QUERY_CHUNK):
-                chunk = ids[start : start + _QUERY_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                found = {
-                    bytes(row[0])
-                    for row in conn.execute(
-                        f"SELECT id FROM revocations WHERE id IN ({marks})",  # noqa: S608 -- only "?" marks
-                        chunk,
-                    )
-                }
-                hit = next((r for r in chunk if r in found), None)
-                if hit is not None:
-                    return hit
-        return None
+            return _first_revoked(conn, ids)
 
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         key_ = _blob(key, "key")
@@ -419,25 +438,20 @@ class SQLiteStore:
             conn.execute("COMMIT")
 
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
-        ids = list(dict.fromkeys(_blob(t, "target") for t in targets))
-        found: list[RevocationRecord] = []
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
         with self._connection("read revocations from") as conn:
-            for start in range(0, len(ids), _QUERY_CHUNK):
-                chunk = ids[start : start + _QUERY_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- "?" only
-                    f"WHERE target IN ({marks}) ORDER BY target, revoker LIMIT ?",
-                    (*chunk, MAX_REVOCATION_RECORDS + 1),
-                ).fetchall()
-                found.extend(_signed_row(row) for row in rows)
-        found.sort(key=lambda r: (r.target, r.revoker))
-        return tuple(found[:MAX_REVOCATION_RECORDS])
+            return _revocations(conn, wanted)
 
     def lookup_revocations(
         self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
     ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
-        return self.first_revoked(revocation_ids), self.revocations(targets)
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        # one lock, two autocommit reads: each answer is current when it is read (an
+        # explicit read transaction for one snapshot doubled the cost, and buys nothing:
+        # a revocation recorded between the two reads is simply seen by the next request)
+        with self._connection("read revocations from") as conn:
+            return _first_revoked(conn, ids), _revocations(conn, wanted)
 
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         with self._connection("read revocations from") as conn:
