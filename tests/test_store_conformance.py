@@ -447,6 +447,7 @@ def test_revocation_arguments_are_checked(store: ClosableStore) -> None:
 # -- model-based: each persistent store agrees with MemoryStore ------------------
 
 _IDS = [bytes([i]) * 4 for i in range(6)]
+_TARGETS = [bytes([i]) * 32 for i in range(4)]
 
 
 class StoreAgreesWithMemory(RuleBasedStateMachine):
@@ -506,6 +507,38 @@ class StoreAgreesWithMemory(RuleBasedStateMachine):
         self.now += step
         expected = self.memory.use_nonce(key, expires_at=self.now + ttl, now=self.now)
         assert self.store.use_nonce(key, expires_at=self.now + ttl, now=self.now) is expected
+
+    @rule(
+        named=st.sampled_from(_TARGETS),
+        revoker=st.sampled_from(_TARGETS[:2]),
+        before=st.none() | st.integers(0, 3),
+        until=st.none() | st.integers(10**5, 10**5 + 3),
+    )
+    def record_revocation(
+        self, named: bytes, revoker: bytes, before: int | None, until: int | None
+    ) -> None:
+        # untils far past every clock this history reaches: nothing here may be pruned, so
+        # every store must answer exactly as memory does (R-9.4-5)
+        record = RevocationRecord(
+            target=named,
+            revoker=revoker,
+            before=before,
+            until=None if until is None else self.now + until,
+            recorded_at=self.now,
+            revocation=b"r%r%r" % (before, until),
+        )
+        self.memory.record_revocation(record)
+        self.store.record_revocation(record)
+
+    @rule(
+        ids=st.lists(st.sampled_from(_IDS), max_size=3), named=st.lists(st.sampled_from(_TARGETS))
+    )
+    def lookup_revocations(self, ids: list[bytes], named: list[bytes]) -> None:
+        # R-9.4-6
+        _, expected = self.memory.lookup_revocations(ids, named)
+        assert self.store.lookup_revocations(ids, named)[1] == expected
+        assert self.store.revocations(named) == expected
+        assert self.store.export_revocations() == self.memory.export_revocations()
 
     @rule()
     def prune(self) -> None:
