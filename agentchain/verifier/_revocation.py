@@ -10,6 +10,7 @@ never revokes anything in it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -110,16 +111,21 @@ def verify_revocation(
 
 def _targets(link: model.LinkClaims) -> tuple[bytes, bytes, bytes]:
     """The three targets that can name ``link``: itself, its issuer's key, its holder's key."""
-    return (
-        link_target(link.issuer, link.id),
-        key_target(link.issuer),
-        key_target(link.holder.thumbprint),
-    )
+    return _targets_of(link.issuer, link.id, link.holder.thumbprint)
+
+
+@functools.lru_cache(maxsize=4096)
+def _targets_of(issuer: bytes, link_id: bytes, holder: bytes) -> tuple[bytes, bytes, bytes]:
+    # remembered: V5 asks on every request, and the same links recur (spec 8.4's reasoning)
+    return link_target(issuer, link_id), key_target(issuer), key_target(holder)
 
 
 def chain_targets(links: Sequence[model.LinkClaims]) -> tuple[bytes, ...]:
     """Every target a stored revocation could name to cover a link of ``links`` (V5)."""
-    return tuple(dict.fromkeys(t for link in links for t in _targets(link)))
+    out: dict[bytes, None] = {}
+    for link in links:
+        out.update(dict.fromkeys(_targets(link)))
+    return tuple(out)
 
 
 def _covers(target: bytes, before: int | None, link: model.LinkClaims) -> bytes | None:
@@ -148,6 +154,8 @@ def revoked_link(
 ) -> tuple[int, RevocationRecord] | None:
     """V5: the first link (root first) that an entitled stored revocation covers."""
     found = tuple(records)
+    if not found:
+        return None
     for index, link in enumerate(links):
         for record in found:
             key = _covers(record.target, record.before, link)
