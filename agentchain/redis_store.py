@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import urlsplit
 
 import redis
@@ -53,6 +53,7 @@ from agentchain.store import (
     MAX_REVOCATION_RECORDS,
     NonceStatus,
     RevocationRecord,
+    bounded_revocations,
 )
 
 #: Seconds an entry outlives the moment the verifier could last need it, so that
@@ -234,11 +235,11 @@ return out
 
 
 def _lookup_reply(
-    ids: list[bytes], targets: list[bytes], reply: object, where: str
+    ids: list[bytes], targets: list[bytes], reply: object, where: str, cap: int
 ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
     if not isinstance(reply, list) or not reply:
         raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
-    return _first_revoked(ids, reply[0], where), _parse_records(targets, reply[1:], where)
+    return _first_revoked(ids, reply[0], where), _parse_records(targets, reply[1:], where, cap)
 
 
 def _record_value(record: RevocationRecord) -> str:
@@ -267,7 +268,9 @@ def _parse_record(target: bytes, field: object, value: object, where: str) -> Re
         ) from exc
 
 
-def _parse_records(targets: list[bytes], reply: object, where: str) -> tuple[RevocationRecord, ...]:
+def _parse_records(
+    targets: list[bytes], reply: object, where: str, cap: int
+) -> tuple[RevocationRecord, ...]:
     if not isinstance(reply, list) or len(reply) % 3:
         raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
     out = []
@@ -276,8 +279,7 @@ def _parse_records(targets: list[bytes], reply: object, where: str) -> tuple[Rev
         if not isinstance(index, int) or not 1 <= index <= len(targets):
             raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
         out.append(_parse_record(targets[index - 1], reply[i + 1], reply[i + 2], where))
-    out.sort(key=lambda r: (r.target, r.revoker))
-    return tuple(out)
+    return bounded_revocations(out, cap, where)
 
 
 def _check_record(record: object) -> RevocationRecord:
@@ -412,6 +414,9 @@ class RedisStore:
     a process (redis-py pools connections, and is safe across ``fork``).
     """
 
+    #: records one revocation lookup may find before it fails closed
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
+
     def __init__(self, client: redis.Redis, *, prefix: str | bytes = DEFAULT_PREFIX) -> None:
         if not isinstance(client, redis.Redis):
             raise UsageError(f"client must be a redis.Redis, not {type(client).__name__}")
@@ -523,11 +528,11 @@ class RedisStore:
             return ()
         try:
             reply = self._revocations(
-                keys=[self._keys.signed(t) for t in ids], args=[MAX_REVOCATION_RECORDS]
+                keys=[self._keys.signed(t) for t in ids], args=[self.MAX_REVOCATION_RECORDS + 1]
             )
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
-        return _parse_records(ids, reply, self._where)
+        return _parse_records(ids, reply, self._where, self.MAX_REVOCATION_RECORDS)
 
     def lookup_revocations(
         self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
@@ -540,10 +545,10 @@ class RedisStore:
         if not keys:
             return None, ()
         try:
-            reply = self._lookup(keys=keys, args=[len(ids), MAX_REVOCATION_RECORDS])
+            reply = self._lookup(keys=keys, args=[len(ids), self.MAX_REVOCATION_RECORDS + 1])
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
-        return _lookup_reply(ids, wanted, reply, self._where)
+        return _lookup_reply(ids, wanted, reply, self._where, self.MAX_REVOCATION_RECORDS)
 
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         doing = "read revocations from"
@@ -597,6 +602,9 @@ class AsyncRedisStore:
     Give it a ``redis.asyncio.Redis`` client or use :meth:`from_url`; close it with
     :meth:`aclose` or ``async with``.
     """
+
+    #: records one revocation lookup may find before it fails closed
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
 
     def __init__(
         self, client: redis.asyncio.Redis, *, prefix: str | bytes = DEFAULT_PREFIX
@@ -705,11 +713,11 @@ class AsyncRedisStore:
             return ()
         try:
             reply = await self._revocations(
-                keys=[self._keys.signed(t) for t in ids], args=[MAX_REVOCATION_RECORDS]
+                keys=[self._keys.signed(t) for t in ids], args=[self.MAX_REVOCATION_RECORDS + 1]
             )
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
-        return _parse_records(ids, reply, self._where)
+        return _parse_records(ids, reply, self._where, self.MAX_REVOCATION_RECORDS)
 
     async def lookup_revocations(
         self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
@@ -722,10 +730,10 @@ class AsyncRedisStore:
         if not keys:
             return None, ()
         try:
-            reply = await self._lookup(keys=keys, args=[len(ids), MAX_REVOCATION_RECORDS])
+            reply = await self._lookup(keys=keys, args=[len(ids), self.MAX_REVOCATION_RECORDS + 1])
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
-        return _lookup_reply(ids, wanted, reply, self._where)
+        return _lookup_reply(ids, wanted, reply, self._where, self.MAX_REVOCATION_RECORDS)
 
     async def export_revocations(self) -> tuple[RevocationRecord, ...]:
         doing = "read revocations from"

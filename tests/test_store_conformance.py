@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from agentchain.errors import REGISTRY, Kind, StoreError, UsageError
-from agentchain.redis_store import GRACE
+from agentchain.redis_store import GRACE, AsyncRedisStore, RedisStore
 from agentchain.store import (
     REVOCATION_GRACE,
     MemoryStore,
@@ -328,6 +328,24 @@ def test_lookup_answers_both_kinds_at_once(store: ClosableStore) -> None:
     ids = [b"d" * 32, b"e" * 32]
     assert store.lookup_revocations(ids, [record.target]) == (b"e" * 32, (record,))
     assert store.lookup_revocations(ids[:1], [b"x" * 32, record.target]) == (None, (record,))
+
+
+def test_too_many_records_for_one_lookup_fail_closed(
+    store: ClosableStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # R-9.4-6: bounded, and never a part: the record left out could be the one that revokes
+    for cls in (MemoryStore, SQLiteStore, RedisStore, AsyncRedisStore):
+        monkeypatch.setattr(cls, "MAX_REVOCATION_RECORDS", 3)
+    target = b"t" * 32
+    for i in range(3):
+        store.record_revocation(_record(target, bytes([i]) * 32, until=10**10))
+    assert len(store.revocations([target])) == 3
+    store.record_revocation(_record(target, b"\xff" * 32, until=10**10))
+    with pytest.raises(StoreError) as caught:
+        store.revocations([target])
+    assert caught.value.code == "store_error"
+    with pytest.raises(StoreError):
+        store.lookup_revocations([], [target])
 
 
 def test_a_revocation_record_is_never_narrowed(store: ClosableStore) -> None:

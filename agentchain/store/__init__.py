@@ -10,6 +10,7 @@ from agentchain.store._base import (
     Store,
     ThreadedStore,
     as_async_store,
+    bounded_revocations,
     is_async_store,
     merge_revocation,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Store",
     "ThreadedStore",
     "as_async_store",
+    "bounded_revocations",
     "is_async_store",
     "merge_revocation",
 ]

@@ -14,9 +14,9 @@ import inspect
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import ClassVar, Final, Protocol
 
-from agentchain.errors import UsageError
+from agentchain.errors import StoreError, UsageError
 
 
 class NonceStatus(enum.Enum):
@@ -25,7 +25,9 @@ class NonceStatus(enum.Enum):
 
 
 #: Records a store returns for one lookup at most; a chain of max_links links asks for
-#: 3 targets per link, so an honest store never comes near it (spec 9.4: bounded).
+#: 3 targets per link, so an honest store never comes near it (spec 9.4: bounded). A
+#: lookup that finds more raises StoreError: answering with a part could leave out the
+#: one record that revokes the chain.
 MAX_REVOCATION_RECORDS: Final = 1024
 #: Seconds past ``until`` before a store forgets a signed revocation (as for nonces:
 #: processes whose clocks differ by less than this still agree).
@@ -78,6 +80,20 @@ class RevocationRecord:
         )
 
 
+def bounded_revocations(
+    found: list[RevocationRecord], cap: int, where: str
+) -> tuple[RevocationRecord, ...]:
+    """``found`` ordered by (target, revoker); StoreError if it holds more than ``cap``."""
+    if len(found) > cap:
+        raise StoreError(
+            "store_error",
+            f"read revocations from {where}: more than {cap} records for one chain; "
+            "refusing to answer with a part of them",
+        )
+    found.sort(key=lambda r: (r.target, r.revoker))
+    return tuple(found)
+
+
 def merge_revocation(old: RevocationRecord | None, new: RevocationRecord) -> RevocationRecord:
     """spec 9.4: what a store keeps for one (target, revoker): never a narrower record."""
     if old is None or new.reach() > old.reach():
@@ -115,7 +131,7 @@ class Store(Protocol):
         """
 
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
-        """Every record for any of ``targets``, at most MAX_REVOCATION_RECORDS."""
+        """Every record for any of ``targets``; StoreError beyond MAX_REVOCATION_RECORDS."""
 
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         """Every record the store keeps (for ``agentchain revocations export``)."""
@@ -243,6 +259,9 @@ _PRUNE_AT = 4096
 class MemoryStore:
     """A :class:`Store` in this process's memory: for tests and single-process verifiers."""
 
+    #: records one revocation lookup may find before it fails closed
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._revoked: set[bytes] = set()
@@ -283,8 +302,8 @@ class MemoryStore:
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
         wanted = {_target(t) for t in targets}
         with self._lock:
-            found = [r for (t, _), r in sorted(self._signed.items()) if t in wanted]
-        return tuple(found[:MAX_REVOCATION_RECORDS])
+            found = [r for (t, _), r in self._signed.items() if t in wanted]
+        return bounded_revocations(found, self.MAX_REVOCATION_RECORDS, "memory")
 
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         with self._lock:

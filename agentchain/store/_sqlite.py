@@ -26,6 +26,7 @@ from agentchain.store._base import (
     MAX_REVOCATION_RECORDS,
     NonceStatus,
     RevocationRecord,
+    bounded_revocations,
     merge_revocation,
 )
 
@@ -157,7 +158,9 @@ def _first_revoked(conn: sqlite3.Connection, ids: list[bytes]) -> bytes | None:
     return None
 
 
-def _revocations(conn: sqlite3.Connection, targets: list[bytes]) -> tuple[RevocationRecord, ...]:
+def _revocations(
+    conn: sqlite3.Connection, targets: list[bytes], cap: int, where: str
+) -> tuple[RevocationRecord, ...]:
     found: list[RevocationRecord] = []
     for start in range(0, len(targets), _QUERY_CHUNK):
         chunk = targets[start : start + _QUERY_CHUNK]
@@ -165,11 +168,12 @@ def _revocations(conn: sqlite3.Connection, targets: list[bytes]) -> tuple[Revoca
         rows = conn.execute(
             f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- "?" marks only
             f"WHERE target IN ({marks}) ORDER BY target, revoker LIMIT ?",
-            (*chunk, MAX_REVOCATION_RECORDS + 1),
+            (*chunk, cap + 1),
         ).fetchall()
         found.extend(_signed_row(row) for row in rows)
-    found.sort(key=lambda r: (r.target, r.revoker))
-    return tuple(found[:MAX_REVOCATION_RECORDS])
+        if len(found) > cap:
+            break
+    return bounded_revocations(found, cap, where)
 
 
 class SQLiteStore:
@@ -197,6 +201,8 @@ class SQLiteStore:
     PRUNE_EVERY: ClassVar[int] = 1000
     #: Rows deleted per table and prune: bounds the work one request can be charged.
     PRUNE_BATCH: ClassVar[int] = 500
+    #: Records one revocation lookup may find before it fails closed.
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
 
     def __init__(
         self,
@@ -440,7 +446,7 @@ class SQLiteStore:
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
         wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
         with self._connection("read revocations from") as conn:
-            return _revocations(conn, wanted)
+            return _revocations(conn, wanted, self.MAX_REVOCATION_RECORDS, str(self._path))
 
     def lookup_revocations(
         self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
@@ -451,7 +457,8 @@ class SQLiteStore:
         # explicit read transaction for one snapshot doubled the cost, and buys nothing:
         # a revocation recorded between the two reads is simply seen by the next request)
         with self._connection("read revocations from") as conn:
-            return _first_revoked(conn, ids), _revocations(conn, wanted)
+            records = _revocations(conn, wanted, self.MAX_REVOCATION_RECORDS, str(self._path))
+            return _first_revoked(conn, ids), records
 
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         with self._connection("read revocations from") as conn:
