@@ -99,6 +99,35 @@ def _open_together(db: Path, openers: int) -> list[BaseException]:
     return errors
 
 
+_SCHEMA_1 = (
+    "CREATE TABLE revocations (id BLOB PRIMARY KEY NOT NULL, until INTEGER) WITHOUT ROWID",
+    "CREATE INDEX revocations_until ON revocations (until) WHERE until IS NOT NULL",
+    "CREATE TABLE nonces (key BLOB PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) "
+    "WITHOUT ROWID",
+    "CREATE INDEX nonces_expires_at ON nonces (expires_at)",
+    "PRAGMA application_id = 1094928433",
+    "PRAGMA user_version = 1",
+)
+
+
+def test_schema_1_is_upgraded_in_place(db: Path) -> None:
+    # a store written by agentchain before signed revocations keeps its rows
+    conn = sqlite3.connect(db)
+    for statement in _SCHEMA_1:
+        conn.execute(statement)
+    conn.execute("INSERT INTO revocations VALUES (?, NULL)", (b"old",))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema 1"):
+        SQLiteStore(db, readonly=True)
+    with SQLiteStore(db) as store:
+        assert store.first_revoked([b"old"]) == b"old"
+        assert store.export_revocations() == ()
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conn.close()
+
+
 def test_concurrent_creation_of_one_new_file(tmp_path: Path) -> None:
     # racing creators: none may see the schema half made, nor fail to switch to WAL
     for round_ in range(10):
