@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store import SCHEMA_VERSION, NonceStatus, SQLiteStore
+from agentchain.store import SCHEMA_VERSION, Charge, NonceStatus, SQLiteStore, Use
 
 FRESH, REPLAYED = NonceStatus.FRESH, NonceStatus.REPLAYED
 GRACE = SQLiteStore.PRUNE_GRACE
@@ -123,6 +123,9 @@ def test_schema_1_is_upgraded_in_place(db: Path) -> None:
     with SQLiteStore(db) as store:
         assert store.first_revoked([b"old"]) == b"old"
         assert store.export_revocations() == ()
+        # the one schema 2 holds the behaviour factor's tables as well
+        use = Use(((b"k", 2000),), (Charge(b"c", 5, 10, expires_at=2000),))
+        assert store.consume(use, now=100).totals == (5,)
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     conn.close()

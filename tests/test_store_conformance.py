@@ -471,6 +471,10 @@ def test_sqlite_schema_1_is_upgraded(tmp_path: Path) -> None:
     with SQLiteStore(path) as upgraded:
         assert upgraded.use_nonce(b"k", expires_at=500, now=100) is REPLAYED
         assert upgraded.consume(Use((), (_charge(5),)), now=100).totals == (5,)
+        # one schema 2: the same upgrade made the signed revocations' table too
+        record = _record(until=10**10)
+        upgraded.record_revocation(record)
+        assert upgraded.lookup_revocations([], [record.target]) == (None, (record,))
 
 
 # -- signed revocations (spec 8.5, 9.4) ---------------------------------------------

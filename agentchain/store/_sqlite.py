@@ -381,7 +381,8 @@ class SQLiteStore:
             if self._readonly:
                 raise StoreError(
                     "store_error",
-                    f"{self._path} has store schema 1: open it writable once to upgrade it",
+                    f"{self._path} has store schema 1: open it writable once to upgrade it "
+                    f"to schema {SCHEMA_VERSION}",
                 )
             return False
         if version != SCHEMA_VERSION:
