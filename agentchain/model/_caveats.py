@@ -68,6 +68,7 @@ from typing import Final, Literal, NamedTuple, TypeAlias, cast
 
 from agentchain.errors import DecodeError
 from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.wire.cbor import number
 
 __all__ = [
     "Op",
@@ -79,7 +80,7 @@ __all__ = [
 ]
 
 
-Value: TypeAlias = "int | str | bytes | bool | list[Value] | dict[str, Value] | None"
+Value: TypeAlias = "int | float | str | bytes | bool | list[Value] | dict[str, Value] | None"
 
 
 Op: TypeAlias = Literal[
@@ -134,6 +135,7 @@ _EXCERPT: Final = 80
 _KINDS: Final[dict[type, str]] = {
     bool: "bool",
     int: "int",
+    float: "float",
     str: "string",
     bytes: "bytes",
     type(None): "null",
@@ -186,6 +188,9 @@ class Statement:
     _literal: Value
     _pattern: tuple[str, ...]
     _raw: Value
+    #: ``==``, ``!=``, ``in``: data items of the literal (what comparing may visit);
+    #: ``like``: code points of the pattern's literal segments (what a search may compare)
+    _items: int = 0
 
     @property
     def raw(self) -> Value:
@@ -239,7 +244,7 @@ _PARSED_MAX: Final = 1024
 _PARSED_MAX_NODES: Final = 64
 
 
-_KEYABLE: Final = frozenset({list, str, int, bytes, bool, type(None)})
+_KEYABLE: Final = frozenset({list, str, int, float, bytes, bool, type(None)})
 
 
 def _cache_key(data: object, limits: Limits) -> tuple[str, Limits] | None:
@@ -346,7 +351,11 @@ def _checked_copy(data: object, limits: Limits) -> Value:
         elif type(item) is bool or item is None:
             copied = cast(Value, item)
         elif type(item) is float:
-            raise _invalid(f"{_where(loc)}: floats are not allowed in caveats")
+            # spec 6.1: binary64 numbers; an integral one is the integer (12.0 is 12)
+            try:
+                copied = number(item)
+            except ValueError:
+                raise _invalid(f"{_where(loc)}: NaN and infinities are not numbers") from None
         else:
             raise _invalid(f"{_where(loc)}: {type(item).__name__} is not a caveat value")
         if type(parent) is list:
@@ -395,7 +404,15 @@ def _build(root: Value) -> Statement:
         children = tuple(built[first:])
         del built[first:]
         built.append(
-            Statement(shape.op, shape.selector, children, shape.literal, shape.pattern, raw)
+            Statement(
+                shape.op,
+                shape.selector,
+                children,
+                shape.literal,
+                shape.pattern,
+                raw,
+                _cost_size(shape),
+            )
         )
     return built[0]
 
@@ -428,8 +445,8 @@ def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc
     if op in QUANTIFIERS:
         return _Shape(op, selector, None, (), 1), [(operand, _Loc(loc, 2))]
     pattern: tuple[str, ...] = ()
-    if op in ORDERING and type(operand) is not int:
-        raise _invalid(f"{_where(loc)}[2]: {op!r} compares with an int, got {kind_of(operand)}")
+    if op in ORDERING and not is_number(operand):
+        raise _invalid(f"{_where(loc)}[2]: {op!r} compares with a number, got {kind_of(operand)}")
     if op == "in" and type(operand) is not list:
         raise _invalid(f"{_where(loc)}[2]: 'in' takes an array, got {kind_of(operand)}")
     if op == "like":
@@ -439,6 +456,15 @@ def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc
             )
         pattern = _parse_pattern(operand, _Loc(loc, 2))
     return _Shape(op, selector, operand, pattern, 0), []
+
+
+def _cost_size(shape: _Shape) -> int:
+    """What evaluating a leaf costs beyond its statement and selector (spec 6.3)."""
+    if shape.op in ("==", "!=", "in"):
+        return count_items(shape.literal)
+    if shape.op == "like":
+        return sum(map(len, shape.pattern))
+    return 0
 
 
 def _parse_selector(text: Value, loc: _Loc | None) -> Selector:
@@ -528,6 +554,25 @@ def _parse_pattern(pattern: str, loc: _Loc | None) -> tuple[str, ...]:
     return tuple(segments)
 
 
+def is_number(value: object) -> bool:
+    """An int or a float, never a bool (spec 6.2: orderings compare numbers)."""
+    return type(value) is int or type(value) is float
+
+
+def count_items(value: Value) -> int:
+    """Data items of ``value``: a scalar is one, a container one plus its elements' (spec 6.3)."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if type(item) is list:
+            stack.extend(item)
+        elif type(item) is dict:
+            stack.extend(item.values())
+    return count
+
+
 def deep_equal(left: object, right: object) -> bool | None:
     """Type-strict deep equality; None if a value outside the data model is met.
 
@@ -541,6 +586,12 @@ def deep_equal(left: object, right: object) -> bool | None:
         if kind not in _KINDS or type(other) not in _KINDS:
             return None
         if kind is not type(other):
+            # numbers compare by value, exactly (an int is never rounded to a float); with
+            # integral floats folded to ints (spec 5.2) only unnormalized input needs it
+            if is_number(one) and is_number(other):
+                if one != other:
+                    return False
+                continue
             return False  # also keeps True apart from 1, and b"a" from "a"
         if kind is list:
             ones, others = cast(list[object], one), cast(list[object], other)
@@ -600,7 +651,7 @@ def _render(value: Value) -> str:
         elif type(item) is str:
             out.append(json.dumps(item, ensure_ascii=False))
         else:
-            out.append(str(item))  # int: parse_statement admits nothing else
+            out.append(repr(item))  # int, or a finite float: the shortest round-trip form
     return "".join(out)
 
 
