@@ -942,9 +942,7 @@ def test_dot_segment_cannot_escape_a_resource_prefix() -> None:
     raises(DecodeError, "resource_invalid", lambda: Request(REQUEST.action, escape))
     # signed by hand, the invocation does not even decode
     links = [link.encoded for link in standard_token().links]
-    raises(
-        DecodeError, "resource_invalid", lambda: verify(invoke_raw(links, SUB, resource=escape))
-    )
+    raises(DecodeError, "resource_invalid", lambda: verify(invoke_raw(links, SUB, resource=escape)))
 
 
 # --------------------------------------------------------------------------
