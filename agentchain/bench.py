@@ -244,9 +244,10 @@ class _Agentchain:
         return _Task("delegate", lambda: call)
 
 
-#: the worst case: one caveat ``["in", ".a", [...]]`` holds this many small integers, so
-#: that 32 of them fill a link up to max_cbor_items (2048) at one byte per item
-_WORST_IN: Final = 58
+#: the worst case: each caveat ``["in", ".a", [n, ...]]`` holds these nested lists (the
+#: slowest data to parse per byte and per item we found: one container per item), so that
+#: 32 of them fill a link up to max_cbor_items (2048)
+_WORST_FILLER: Final[list[object]] = [[[[[[[[[[[0]]]]]]]]]]] * 5
 #: the worst case's arguments: a list the budget-spending caveats walk
 _WORST_ARGS: Final = {"a": 0, "xs": [0] * 2000}
 
@@ -274,7 +275,7 @@ def worst_presentation(keys: Sequence[PrivateKey], variant: int = 0) -> bytes:
         while len(out) < 32:
             # no two statements alike, here or in another variant: no parse cache hit
             distinct = 24 + ((variant * 16 + link) * 32 + len(out))
-            out.append(["in", ".a", [distinct, *[i % 24 for i in range(_WORST_IN - 1)]]])
+            out.append(["in", ".a", [distinct, *_WORST_FILLER]])
         return out
 
     token = issue(

@@ -248,7 +248,7 @@ def _leaf(statement: Statement, selector: Selector, value: object, budget: Budge
     where = f"{op} {selector.text}"
     # spec 6.3: every data item of the literal may be compared, so each is charged,
     # up front: the cost does not depend on where (or whether) a difference sits
-    if op in ("==", "!=", "in") and not budget.take(statement._items):
+    if op in ("==", "!=", "in") and not budget.take(statement.literal_items()):
         return "error", f"{where}: {budget.message()}"
     if op in ("==", "!="):
         equal = deep_equal(value, literal)
@@ -279,7 +279,7 @@ def _leaf(statement: Statement, selector: Selector, value: object, budget: Budge
         # pairs: 64 code points of text scanned, and a search for a literal of m code
         # points that may compare up to m characters at each position (str.find does)
         segments = statement._pattern
-        scanned = len(value) * (LIKE_CHARS_PER_STEP + statement._items)
+        scanned = len(value) * (LIKE_CHARS_PER_STEP + statement.literal_items())
         if not budget.take(len(segments) + scanned // LIKE_PAIRS_PER_STEP):
             return "error", f"{where}: {budget.message()}"
         return ("true" if _glob(segments, value) else "false"), ""
