@@ -8,11 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agentchain import codec
+from agentchain.crypto import PrivateKey
 from agentchain.errors import DecodeError, UsageError
+from agentchain.issuer import invoke, issue
 from agentchain.limits import Limits
 from agentchain.model import check_arguments
-from agentchain.verifier import Request
-from agentchain.wire import cbor
+from agentchain.verifier import Outcome, Request, TrustPolicy, Verifier
+from agentchain.wire import cbor, jws
+
+NOW = 1_800_000_000
+JSON_LIMITS = {"max_bytes": 1000, "max_depth": 4, "max_items": 10, "max_string_bytes": 100}
 
 LEAVES = st.one_of(
     st.integers(-(2**64), 2**64 - 1),
@@ -103,3 +109,51 @@ def test_a_request_keeps_its_arguments_in_normal_form() -> None:
     request = Request("pay", "https://x/a", {"price": 12.0, "tip": 0.5})
     assert request.args == {"price": 12, "tip": 0.5}
     assert cbor.encode(dict(request.args)) == cbor.encode({"price": 12, "tip": 0.5})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1.5", 1.5), ("0.1", 0.1), ("-4.1e-3", -0.0041), ("1e21", 1e21), ("5e-324", 5e-324)],
+)
+def test_json_numbers_with_a_fraction_or_exponent_are_floats(text: str, value: float) -> None:
+    # R-J.2-2
+    parsed = jws.loads(f'{{"n":{text}}}'.encode(), **JSON_LIMITS)
+    assert parsed == {"n": value} and type(parsed["n"]) is float  # type: ignore[index]
+
+
+@pytest.mark.parametrize("text", ["12.0", "1.2e1", "-0.0", "0e0", "1e400", "-1e400", "1.0e19"])
+def test_json_integers_spelt_as_floats_and_overflows_are_refused(text: str) -> None:
+    # R-J.2-2: one spelling class per number, as in CBOR (R-5.2-12)
+    with pytest.raises(DecodeError) as exc:
+        jws.loads(f'{{"n":{text}}}'.encode(), **JSON_LIMITS)
+    assert exc.value.code == "json_invalid"
+
+
+@pytest.mark.parametrize("encoding", ["cbor", "jose"])
+def test_a_float_argument_verifies_in_both_encodings(encoding: codec.Encoding) -> None:
+    # R-5.2-12 R-6.2-3: the issue's example, end to end, in each encoding
+    root, agent = (PrivateKey.from_seed(bytes([i]) * 32) for i in (1, 2))
+    token = issue(
+        root,
+        agent.public_key,
+        capabilities=[("pay", "https://x/pay/*")],
+        caveats=[["<=", ".price", 20.0]],
+        now=NOW,
+        encoding=encoding,
+    )
+    policy = TrustPolicy(anchors=(root.public_key,), audience="https://x")
+    for price, outcome in ((12.5, Outcome.ALLOW), (20.000000000000004, Outcome.DENY)):
+        presentation = invoke(
+            token,
+            agent,
+            audience="https://x",
+            action="pay",
+            resource="https://x/pay/1",
+            args={"price": price},
+            now=NOW,
+        )
+        verifier = Verifier(policy, clock=lambda: NOW)
+        decision = verifier.verify(
+            presentation.to_text(), Request("pay", "https://x/pay/1", {"price": price})
+        )
+        assert decision.outcome is outcome
