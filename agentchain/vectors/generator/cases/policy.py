@@ -566,6 +566,21 @@ def add_cases(s: Suite) -> None:
             )
         ],
     )
+    # a float in a wider width than needed: 1.5 is a half (f9 3e00), never a double
+    wide_caveat = head(4, 3) + enc("<=") + enc(".amount") + b"\xfb\x3f\xf8\x00\x00\x00\x00\x00\x00"
+    wide_payload = raw_map([(k, head(4, 1) + wide_caveat if k == enc(10) else v) for k, v in items])
+    s.add(
+        "pol-syntax-float-wide",
+        "a caveat literal 1.5 spelt as a double: a float takes its shortest exact width",
+        flags=["caveat-syntax", "numbers", "cbor-canonical"],
+        spec=["R-5.2-12"],
+        steps=[
+            step(
+                present_raw([sign_raw(alice(), TYP_LINK, wide_payload)], holder),
+                error("cbor_noncanonical"),
+            )
+        ],
+    )
     # numbers: binary64 floats in caveats and arguments, compared exactly with integers
     numbers: list[tuple[str, list[Any], dict[str, Any], str]] = [
         ("price-under", ["<=", ".price", 20.0], {"price": 12.5}, "allow"),
