@@ -15,7 +15,7 @@ from typing import Final
 
 from agentchain import codec, model
 from agentchain.crypto import PrivateKey, PublicKey
-from agentchain.errors import AgentchainError, IssueError, UsageError
+from agentchain.errors import AgentchainError, DecodeError, IssueError, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import (
     Arguments,
@@ -245,12 +245,17 @@ def invoke(
         raise UsageError("only the token's holder can invoke it: key does not match")
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
+    try:
+        # one normal form in both encodings (spec 5.2): 12.0 is sent as 12, as CBOR would
+        normal = model.check_arguments(dict(args or {}), limits=limits)
+    except DecodeError as exc:
+        raise UsageError(f"invocation args are not protocol data: {exc}") from None
     claims = model.InvocationClaims(
         chain=token.chain_digest,
         audience=audience,
         action=action,
         resource=resource,
-        args=dict(args or {}),
+        args=normal,
         iat=_now(now),
         nonce=rng(16),
     )

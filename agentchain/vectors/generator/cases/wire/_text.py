@@ -272,11 +272,11 @@ def container_cases(s: Suite) -> None:
         ),
         ContainerRow(
             case_id="wire-container-float-version",
-            description="version as the half float 1.0",
+            description="version as the half float 1.0: an integer spelt as a float",
             data=raw_map([(k1, b"\xf9\x3c\x00"), (k2, v2), (k3, v3)]),
-            code="cbor_unsupported",
-            spec="R-5.2-2",
-            flag="cbor-unsupported",
+            code="cbor_noncanonical",
+            spec="R-5.2-12",
+            flag="numbers",
         ),
         ContainerRow(
             case_id="wire-container-undefined",
