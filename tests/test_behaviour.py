@@ -32,7 +32,7 @@ from agentchain import (
     issue,
     model,
 )
-from agentchain.errors import REGISTRY, Kind
+from agentchain.errors import REGISTRY, AgentchainError, Kind
 from agentchain.model import parse_selector
 from tests.store_conformance import make_spec
 
@@ -436,8 +436,12 @@ def test_novelty_learns_then_pauses_on_a_new_action_or_host() -> None:
         token, AGENT, 1, resource="https://evil.example/x", approvals=(approval,)
     )
     assert verifier.verify(presentation, request).outcome is Outcome.ALLOW
-    again = verifier.verify(*_pay(token, AGENT, 7, resource="https://EVIL.example/y"))
-    assert again.outcome is Outcome.ALLOW  # hosts compare lower-cased
+    again = verifier.verify(*_pay(token, AGENT, 7, resource="https://evil.example/y"))
+    assert again.outcome is Outcome.ALLOW  # the mark is the host, not the path
+    # R-4.2-7: an upper-cased spelling of the host is no resource at all (protocol 0.2), so it
+    # can never pass as a host the history has not seen
+    with pytest.raises(AgentchainError, match="resource_invalid"):
+        _pay(token, AGENT, 7, resource="https://EVIL.example/y")
 
 
 def test_novelty_history_is_per_link_and_shared_by_the_chains_below() -> None:
