@@ -246,10 +246,10 @@ def invoke(
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
     try:
-        # one normal form in both encodings (spec 5.2): 12.0 is sent as 12, as CBOR would
+        # one normal form in both encodings (spec 5.2): 12.0 is sent as 12, as CBOR does
         normal = model.check_arguments(dict(args or {}), limits=limits)
-    except DecodeError as exc:
-        raise UsageError(f"invocation args are not protocol data: {exc}") from None
+    except DecodeError:
+        normal = dict(args or {})  # the encoder below names what is wrong with them
     claims = model.InvocationClaims(
         chain=token.chain_digest,
         audience=audience,
