@@ -717,3 +717,54 @@ def test_a_reader_that_leaves_early_gets_no_traceback_and_no_error_line(tmp_path
     )
     assert proc.stderr == ""
     assert proc.returncode == 2
+
+
+# -- the arguments agents send (issue 13) -------------------------------------
+
+
+@pytest.mark.parametrize(("price", "outcome"), [(12.5, "allow"), (20.5, "deny")])
+def test_a_float_argument_under_a_float_caveat(env: Env, price: float, outcome: str) -> None:
+    # R-5.2-12 R-6.2-3: invoke --args '{"price": 12.5}' against ["<=", ".price", 20.0]
+    token = env.issue("--caveat", '["<=", ".price", 20.0]')
+    pay = f"{API}/payments/p1"
+    presentation = env.invoke(token, "agent", "payments/create", pay, {"price": price})
+    code, out, _ = env.verify(
+        presentation, "payments/create", pay, {"price": price}, "--at", T1, "--json"
+    )
+    data = json.loads(out)
+    assert data["outcome"] == outcome and code == (0 if outcome == "allow" else 1)
+    if outcome == "deny":
+        assert [r["code"] for r in data["reasons"]] == ["caveat_failed"]
+
+
+def test_a_request_spelling_an_integer_as_a_float_matches(env: Env) -> None:
+    # R-5.2-12: the holder signed 12, the resource server parsed 12.0: one value
+    token = env.issue("--caveat", '["<=", ".price", 20]')
+    pay = f"{API}/payments/p1"
+    presentation = env.invoke(token, "agent", "payments/create", pay, {"price": 12})
+    code, out, _ = env.verify(
+        presentation, "payments/create", pay, {"price": 12.0}, "--at", T1, "--json"
+    )
+    assert code == 0 and json.loads(out)["outcome"] == "allow"
+
+
+def test_a_resource_outside_normal_form_is_one_line_error(env: Env) -> None:
+    # R-4.2-7: '..;' is '..' to Tomcat and Spring
+    token = env.issue()
+    code, _, err = run(
+        env.capsys,
+        "invoke",
+        "--token",
+        token,
+        "--key",
+        env.key("agent"),
+        "--aud",
+        API,
+        "--action",
+        "payments/create",
+        "--resource",
+        f"{API}/payments/..;/admin",
+        "--at",
+        T1,
+    )
+    assert code != 0 and "resource_invalid" in err and len(err.strip().splitlines()) == 1

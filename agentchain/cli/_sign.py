@@ -265,11 +265,12 @@ def _checked_request(request: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
     claimed = _hex32(request["digest"], "digest")
     chain = _hex32(request["chain"], "chain")
     try:
+        # a request's arguments: their own limits (spec 5.6), not a signed payload's
         args = cbor.decode(
             codec.b64decode(request["args_cbor"]),
-            max_depth=DEFAULT_LIMITS.max_cbor_depth,
-            max_items=DEFAULT_LIMITS.max_cbor_items,
-            max_string_bytes=DEFAULT_LIMITS.max_string_bytes,
+            max_depth=DEFAULT_LIMITS.max_args_depth,
+            max_items=DEFAULT_LIMITS.max_args_items,
+            max_string_bytes=DEFAULT_LIMITS.max_args_bytes,
         )
     except AgentchainError as exc:
         raise CommandLineError(f"args_cbor is not deterministic CBOR: {exc.message}") from None

@@ -288,7 +288,7 @@ def _decode_requirements(
 
 
 def check_args(args: object) -> dict[str, object]:
-    """Arguments are a map with text keys (spec 5.7); values are CBOR data without floats."""
+    """Arguments are a map with text keys (spec 5.7); values are data of spec 5.2."""
     if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
         raise DecodeError("schema_invalid", "invocation arguments must be a map with text keys")
     return args

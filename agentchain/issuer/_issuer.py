@@ -16,7 +16,7 @@ from typing import Final
 from agentchain import codec, model
 from agentchain._display import rfc3339
 from agentchain.crypto import PrivateKey, PublicKey
-from agentchain.errors import AgentchainError, IssueError, UsageError
+from agentchain.errors import AgentchainError, DecodeError, IssueError, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import (
     Arguments,
@@ -279,12 +279,17 @@ def invoke(
         raise IssueError("expired", f"cannot invoke: {expired} (allow_expired=True to sign anyway)")
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
+    try:
+        # one normal form in both encodings (spec 5.2): 12.0 is sent as 12, as CBOR does
+        normal = model.check_arguments(dict(args or {}), limits=limits)
+    except DecodeError:
+        normal = dict(args or {})  # the encoder below names what is wrong with them
     claims = model.InvocationClaims(
         chain=token.chain_digest,
         audience=audience,
         action=action,
         resource=resource,
-        args=dict(args or {}),
+        args=normal,
         iat=at,
         nonce=rng(16),
     )

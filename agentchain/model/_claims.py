@@ -24,7 +24,7 @@ from agentchain.model._caveats import Statement
 from agentchain.model._usage import Usage
 
 #: the arguments of a request or an invocation: text keys, values in the CBOR/JSON data model
-#: without floats (spec 5.7); the one type for argument values everywhere
+#: of spec 5.2 (spec 5.7); the one type for argument values everywhere
 Arguments: TypeAlias = Mapping[str, object]
 
 #: the five kinds of signed object (spec 5.3); each claims class names its own

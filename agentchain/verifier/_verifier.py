@@ -224,6 +224,8 @@ class Verifier:
     ) -> tuple[_Run, _Steps]:
         """V1 to V3 (pure), and V4 to V10 as steps that yield the store calls they need."""
         limits = self._policy.limits
+        # V1: the request's arguments within their own limits (spec 5.6)
+        model.check_arguments(request.args, limits=limits)
         # V1: size limits and strict decoding, before any signature work. A decoded object
         # is decoded again from its bytes: it may come from a decoder with looser limits
         # than this policy's, and the form must never change the decision. The prefix
@@ -487,6 +489,8 @@ class _Run:
         self.deferred = any(link.claims.usage is not None for link in chain.links)
         self.keys: list[tuple[bytes, int]] = []  # what V11 records once: nonce, approvals
         self.usage: tuple[UsageReport, ...] = ()
+        # spec 6.3: one step budget for every statement this request evaluates
+        self.evaluation = policy.Evaluation(inv.args, limits=policy_.limits)
 
     def _fail(self, factor: str, code: str, message: str) -> None:
         self.factors[factor] = "fail"
@@ -566,18 +570,11 @@ class _Run:
                     f"link {index} does not grant {inv.action} on {inv.resource}",
                 )
                 return False
-        # V8: every link's caveats hold (conjunction). Evaluating is a pure function of the
-        # statements, the arguments and the limits, and model.parse_statement hands out one
-        # object per exact statement: links restating the same caveats share one evaluation
-        # (by identity; the links keep the statements alive while this runs).
-        results: dict[tuple[int, ...], policy.Result] = {}
+        # V8: every link's caveats hold (conjunction), charged to the one budget of this
+        # request (spec 6.3), which V10's approval requirements share
         for index, link in enumerate(links):
             statements = [c.statement for c in link.claims.caveats if c.applies_to(inv.action)]
-            same = tuple(map(id, statements))
-            result = results.get(same)
-            if result is None:
-                result = policy.evaluate(statements, inv.args, limits=self.policy.limits)
-                results[same] = result
+            result = self.evaluation.caveats(statements)
             if result.outcome != "true":
                 self._fail("context", "caveat_failed", f"link {index}: {result.detail}")
                 return False
@@ -727,7 +724,7 @@ class _Run:
                     continue
                 amount = 1
                 if limit.selector is not None:
-                    value, missing = policy.select(inv.args, limit.selector)
+                    value, missing = self.evaluation.select(limit.selector)
                     charge = None if missing else model.charge_of(value)
                     if charge is None:
                         self._fail(
@@ -830,11 +827,7 @@ class _Run:
                 ):
                     continue
                 if requirement.when is not None:
-                    result = policy.evaluate(
-                        (requirement.when,),
-                        inv.args,
-                        limits=self.policy.limits,
-                    )
+                    result = self.evaluation.caveats((requirement.when,))
                     if result.outcome == "false":  # true, and error too: fail towards oversight
                         continue
                 approver = requirement.approver or root
