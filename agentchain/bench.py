@@ -15,7 +15,9 @@ figure is the median over all calls. The contenders:
 * biscuit-python verifying a token of ``depth`` blocks with one check per block,
   then an authorizer with one allow policy;
 * pymacaroons verifying a macaroon with ``depth`` first-party caveats;
-* issue and delegate, and bytes per link.
+* issue and delegate, and bytes per link;
+* ``worst``: the slowest presentation we could build within the default limits
+  (spec 5.6, 6.3), verified cold: see :func:`worst_presentation`.
 
 Each agentchain link carries one capability and one caveat (``.amount <= 1000``),
 like each biscuit block carries one check. Per-call set-up (a fresh verifier and
@@ -55,7 +57,15 @@ from agentchain.model import Descriptor
 from agentchain.store import MemoryStore
 from agentchain.verifier import Outcome, PrefixCache, Request, TrustPolicy, Verifier
 
-__all__ = ["DEPTHS", "ENCODINGS", "TARGETS", "register", "run"]
+__all__ = [
+    "DEPTHS",
+    "ENCODINGS",
+    "TARGETS",
+    "WORST_TARGET_US",
+    "register",
+    "run",
+    "worst_presentation",
+]
 
 DEPTHS: Final = (1, 2, 4, 8, 16)
 #: wire encodings measured; each needs :func:`_chain` to be able to make it
@@ -77,6 +87,9 @@ TARGETS: Final = {
 TARGETS_BY_ENCODING: Final[dict[str, dict[str, float]]] = {
     "jose": {"bytes_per_link_vs_biscuit": 2.5},
 }
+
+#: issue 14: the slowest presentation within the default limits verifies within this
+WORST_TARGET_US: Final = 50_000
 
 _NOW: Final = 1_800_000_000
 _AUD: Final = "https://bank.example"
@@ -255,6 +268,95 @@ class _Agentchain:
         return _Task("delegate", lambda: call)
 
 
+#: the worst case: each caveat ``["in", ".a", [n, ...]]`` holds these nested lists (the
+#: slowest data to parse per byte and per item we found: one container per item), so that
+#: 32 of them fill a link up to max_cbor_items (2048)
+_WORST_FILLER: Final[list[object]] = [[[[[[[[[[[0]]]]]]]]]]] * 5
+#: the worst case's arguments: a list the budget-spending caveats walk
+_WORST_ARGS: Final = {"a": 0, "xs": [0] * 2000}
+
+
+def worst_presentation(keys: Sequence[PrivateKey], variant: int = 0) -> bytes:
+    """The slowest presentation we could build within the default limits (spec 5.6, 6.3).
+
+    Candidates were timed against each other (decoding-heavy, evaluation-heavy, `like`
+    over long texts, deep literals, long selectors, large arguments); the slowest is
+    both at once: ``max_links`` (16) links, each with ``max_caveats`` (32) distinct
+    caveats of one-byte integers that fill ``max_cbor_items``, so decoding and parsing
+    handle about 31,000 items (none is remembered from an earlier parse), and two caveats
+    of the first link that spend the whole step budget (10,000 steps) one `all` element
+    at a time, the evaluation with the most interpreter work per step. Verifying it
+    denies (caveat_failed: the budget is exhausted) after every check before V8.
+    Presentations of different ``variant`` share no statement: a verifier that
+    remembers parsed statements gains nothing from having seen the others.
+    """
+    rng = _Counter(f"worst/{variant}")
+    links = 16
+    spender = ["all", ".xs", ["==", ".", 0]]
+
+    def caveats(link: int) -> list[object]:
+        out: list[object] = [spender, spender] if link == 0 else []
+        while len(out) < 32:
+            # no two statements alike, here or in another variant: no parse cache hit
+            distinct = 24 + ((variant * 16 + link) * 32 + len(out))
+            out.append(["in", ".a", [distinct, *_WORST_FILLER]])
+        return out
+
+    token = issue(
+        keys[0],
+        keys[1].public_key,
+        capabilities=_CAPS,
+        depth=links - 1,
+        caveats=caveats(0),
+        ttl=3600,
+        now=_NOW,
+        rng=rng,
+    )
+    for i in range(1, links):
+        token = delegate(
+            token,
+            keys[i],
+            keys[i + 1].public_key,
+            capabilities=_CAPS,
+            caveats=caveats(i),
+            now=_NOW,
+            rng=rng,
+        )
+    return invoke(
+        token,
+        keys[links],
+        audience=_AUD,
+        action=_ACTION,
+        resource=_RESOURCE,
+        args=_WORST_ARGS,
+        now=_NOW,
+        rng=rng,
+    ).to_bytes()
+
+
+#: worst-case presentations timed in turn: together they hold more statements than
+#: model.parse_statement remembers (1024), so every call parses all of its own
+_WORST_VARIANTS: Final = 3
+
+
+def _worst_task(keys: list[PrivateKey]) -> tuple[_Task, int]:
+    variants = [worst_presentation(keys, v) for v in range(_WORST_VARIANTS)]
+    policy = TrustPolicy(anchors=(keys[0].public_key,), audience=_AUD)
+    request = Request(_ACTION, _RESOURCE, _WORST_ARGS)
+    turn = iter(range(1 << 62))
+
+    def prepare() -> _Call:
+        data = variants[next(turn) % _WORST_VARIANTS]
+        verifier = Verifier(policy, store=MemoryStore(), clock=lambda: _NOW, prefix_cache=False)
+        return lambda: verifier.verify(data, request)
+
+    decision = prepare()()
+    reasons = [r.message for r in decision.reasons]  # type: ignore[attr-defined]
+    if not reasons or "step budget" not in reasons[0]:  # the case must do all its work
+        raise RuntimeError(f"the worst case did not exhaust the budget: {reasons}")
+    return _Task("worst", prepare), max(map(len, variants))
+
+
 def _rng16(size: int) -> bytes:
     return b"\x01" * size
 
@@ -406,9 +508,12 @@ def run(
         tasks += [a.warm(d) for d in depths if d > 1]
     cbor = ours.get("cbor") or next(iter(ours.values()))
     tasks += [cbor.issue_task(), cbor.delegate_task()]
+    worst, worst_bytes = _worst_task(keys)
     biscuit, biscuit_bytes = _biscuit_tasks(depths)
     macaroons = _macaroon_tasks(depths)
     medians = _measure(tasks + biscuit + macaroons, rounds, iterations)
+    # on its own: its garbage and its 100-fold duration must not perturb the others' rotation
+    medians.update(_measure([worst], rounds, iterations))
 
     def series(prefix: str, present: bool) -> dict[str, float] | None:
         if not present:
@@ -470,6 +575,14 @@ def run(
             "pymacaroons": series("pymacaroons", bool(macaroons)),
             "issue": round(medians["issue"], 1),
             "delegate": round(medians["delegate"], 1),
+            "worst": round(medians["worst"], 1),
+        },
+        "worst": {
+            "us": round(medians["worst"], 1),
+            "bytes": worst_bytes,
+            "target_us": WORST_TARGET_US,
+            "what": "16 links x 32 distinct caveats filling max_cbor_items, and the whole "
+            "step budget spent on `all` elements (bench.worst_presentation)",
         },
         "cold_per_hop_us": per_hop,
         "bytes_per_link": {**bytes_per_link, "biscuit": biscuit_bytes},
@@ -527,6 +640,8 @@ def format_table(result: dict[str, Any]) -> str:
         "agentchain cold cost per hop (slope over depth): "
         + ", ".join(f"{e} {_cell(v)} us" for e, v in result["cold_per_hop_us"].items()),
         f"issue {_cell(med['issue'])} us, delegate {_cell(med['delegate'])} us (cbor)",
+        f"worst presentation within the default limits ({result['worst']['bytes']} bytes): "
+        f"{_cell(med['worst'])} us (target <= {result['worst']['target_us']} us)",
         "bytes per link (slope of token size over depth 1..8): "
         + ", ".join(
             f"{name} {'not installed' if v is None else f'{v:.1f}'}"

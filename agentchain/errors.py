@@ -77,6 +77,8 @@ Code = Literal[
     "header_invalid",
     "usage_exceeded",
     "usage_amount_invalid",
+    "revocation_unentitled",
+    "resource_invalid",
 ]
 
 
@@ -110,14 +112,16 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "cbor_duplicate_key": CodeInfo(_E, "a CBOR map repeats a key"),
     "cbor_indefinite": CodeInfo(_E, "CBOR uses an indefinite-length item"),
     "cbor_tag": CodeInfo(_E, "CBOR carries a tag where none is allowed"),
-    "cbor_unsupported": CodeInfo(_E, "CBOR carries a float or simple value the protocol excludes"),
+    "cbor_unsupported": CodeInfo(
+        _E, "CBOR carries NaN, an infinity or a simple value the protocol excludes"
+    ),
     "cbor_trailing": CodeInfo(_E, "bytes follow the single top-level CBOR item"),
     # -- JOSE encoding (spec/jose.md)
     "encoding_mixed": CodeInfo(
         _E, "a presentation mixes encodings: one chain, one encoding (cbor or jose)"
     ),
     "json_invalid": CodeInfo(
-        _E, "JSON is malformed, not UTF-8, or holds a float, NaN, or an oversized integer"
+        _E, "JSON is malformed, not UTF-8, or holds NaN, an integral float or an oversized integer"
     ),
     "json_duplicate_key": CodeInfo(_E, "a JSON object repeats a member name"),
     "jose_header_forbidden": CodeInfo(
@@ -196,6 +200,12 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "usage_amount_invalid": CodeInfo(
         _D, "a spend limit's selector finds no non-negative number in the arguments"
     ),
+    # -- signed revocations (spec 8.5): only a principal above the revoked link may revoke it
+    "revocation_unentitled": CodeInfo(
+        _E, "a revocation's signer is not entitled to revoke what it names in this chain"
+    ),
+    # -- resources (spec 4.2): one normal form, so no spelling is normalized out of a grant
+    "resource_invalid": CodeInfo(_E, "a resource or resource pattern is not in normal form"),
 }
 
 

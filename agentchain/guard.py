@@ -67,8 +67,9 @@ def tool_args(
 ) -> dict[str, object]:
     """spec/mcp.md M.3: a tool call's arguments as protocol data, or the binding's codes.
 
-    The arguments are JSON (MCP) or must be (other frameworks). A float is
-    ``json_invalid`` (protocol 0.1 has none); strings and nesting over the limits
+    The arguments are JSON (MCP) or must be (other frameworks). An integral
+    float, NaN or an infinity is ``json_invalid`` (spec/jose.md J.2: one spelling
+    per number); strings and nesting over the limits
     are ``limit_exceeded``; a value JSON cannot carry is ``schema_invalid``.
     """
     try:

@@ -26,7 +26,8 @@ class Limits:
     max_policy_depth: int = 12
     #: nodes (operators, selectors, literals) of one policy statement
     max_policy_nodes: int = 256
-    #: evaluation steps for all of one link's caveats over one request
+    #: evaluation steps for one request: every caveat of every link and every approval
+    #: requirement's ``when``, together (spec 6.3)
     max_policy_steps: int = 10_000
     #: bytes of any one text or byte string
     max_string_bytes: int = 4_096
@@ -36,6 +37,13 @@ class Limits:
     max_cbor_items: int = 2_048
     #: attestations, and approvals, attached to one presentation (each)
     max_attachments: int = 8
+    #: bytes of a request's arguments in their deterministic CBOR encoding (spec 5.6);
+    #: any one string or byte string in them is bounded by this alone
+    max_args_bytes: int = 1_048_576
+    #: nesting depth of a request's arguments (the map itself is depth 1)
+    max_args_depth: int = 16
+    #: items (array elements plus map pairs) of a request's arguments, counted together
+    max_args_items: int = 16_384
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:

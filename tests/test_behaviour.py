@@ -32,7 +32,7 @@ from agentchain import (
     issue,
     model,
 )
-from agentchain.errors import REGISTRY, Kind
+from agentchain.errors import REGISTRY, AgentchainError, Kind
 from agentchain.model import parse_selector
 from tests.store_conformance import make_spec
 
@@ -240,7 +240,7 @@ def test_missing_amount_is_denied() -> None:
 
 
 def test_float_amounts_are_charged_rounded_up() -> None:
-    # R-9.5-5: a float (protocol 0.2) charges its ceiling; the model takes it now
+    # R-9.5-5: a float (protocol 0.2) charges its ceiling, so a fraction never slips under
     from agentchain.model import charge_of
 
     assert charge_of(299.01) == 300
@@ -248,6 +248,58 @@ def test_float_amounts_are_charged_rounded_up() -> None:
     assert charge_of(float("nan")) is None
     assert charge_of(float("inf")) is None
     assert charge_of(-0.5) is None
+
+
+@pytest.mark.parametrize("encoding", ["cbor", "jose"])
+def test_float_amounts_through_the_verifier_count_their_ceiling(encoding: codec.Encoding) -> None:
+    # R-9.5-5: the request's float travels the wire and is charged rounded up
+    token = _token(Usage(limits=(EUR_1000_A_DAY,)), encoding=encoding)
+    verifier = _verifier()
+    first = verifier.verify(*_pay(token, AGENT, 999.25))
+    assert first.outcome is Outcome.ALLOW
+    assert (first.usage[0].amount, first.usage[0].used) == (1000, 1000)
+    # 0.5 more would be 999.75 by the fractions, but the ceilings already spent 1000
+    denied = verifier.verify(*_pay(token, AGENT, 0.5))
+    assert denied.reasons[0].code == "usage_exceeded"
+    assert verifier.verify(*_pay(token, AGENT, 0.0)).outcome is Outcome.ALLOW
+
+
+def test_a_spend_selector_draws_on_the_requests_one_step_budget() -> None:
+    # R-6.3-3, R-9.5-5: the selector of a spend limit costs what a caveat's selector costs
+    # (1 + one per step), from the same budget as the caveats; exhausted, it fails closed
+    from agentchain import Limits
+
+    token = _token(Usage(limits=(EUR_1000_A_DAY,)))
+
+    def verifier(steps: int) -> Verifier:
+        policy = TrustPolicy(
+            anchors=(ALICE.public_key,),
+            audience=API,
+            max_ttl=7 * DAY,
+            limits=Limits(max_policy_steps=steps),
+        )
+        return Verifier(policy, store=MemoryStore(), clock=lambda: NOW + 10)
+
+    assert verifier(2).verify(*_pay(token, AGENT, 5)).outcome is Outcome.ALLOW
+    decision = verifier(1).verify(*_pay(token, AGENT, 5))
+    assert decision.outcome is Outcome.DENY
+    assert decision.reasons[0].code == "usage_amount_invalid"
+    assert "step budget of 1 exhausted" in decision.reasons[0].message
+    # a caveat spends from the same budget first: ["<=", ".amount", 10] costs 1 + 1
+    capped = issue(
+        ALICE,
+        AGENT.public_key,
+        capabilities=[("payments", "*")],
+        caveats=[["<=", ".amount", 10]],
+        ttl=7 * DAY,
+        usage=Usage(limits=(EUR_1000_A_DAY,)),
+        now=NOW,
+        rng=RNG,
+    )
+    assert verifier(4).verify(*_pay(capped, AGENT, 5)).outcome is Outcome.ALLOW
+    starved = verifier(3).verify(*_pay(capped, AGENT, 5))
+    assert starved.audit["factors"]["context"] == "pass"  # type: ignore[index]
+    assert starved.reasons[0].code == "usage_amount_invalid"
 
 
 def test_a_child_cannot_escape_its_parents_limit_and_siblings_share_it() -> None:
@@ -384,8 +436,12 @@ def test_novelty_learns_then_pauses_on_a_new_action_or_host() -> None:
         token, AGENT, 1, resource="https://evil.example/x", approvals=(approval,)
     )
     assert verifier.verify(presentation, request).outcome is Outcome.ALLOW
-    again = verifier.verify(*_pay(token, AGENT, 7, resource="https://EVIL.example/y"))
-    assert again.outcome is Outcome.ALLOW  # hosts compare lower-cased
+    again = verifier.verify(*_pay(token, AGENT, 7, resource="https://evil.example/y"))
+    assert again.outcome is Outcome.ALLOW  # the mark is the host, not the path
+    # R-4.2-7: an upper-cased spelling of the host is no resource at all (protocol 0.2), so it
+    # can never pass as a host the history has not seen
+    with pytest.raises(AgentchainError, match="resource_invalid"):
+        _pay(token, AGENT, 7, resource="https://EVIL.example/y")
 
 
 def test_novelty_history_is_per_link_and_shared_by_the_chains_below() -> None:

@@ -15,7 +15,8 @@ from agentchain import bench, codec
 from agentchain.cli import main
 from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
-from agentchain.model import LinkClaims
+from agentchain.limits import Limits
+from agentchain.model import LinkClaims, statement_text
 
 RATIOS = (
     "cold_per_hop_vs_floor",
@@ -140,3 +141,21 @@ def test_plot_draws_a_png_and_a_missing_matplotlib_is_a_usage_error(
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now raises ImportError
     with pytest.raises(UsageError, match="matplotlib"):
         bench.plot(result, str(tmp_path / "again.png"))
+
+
+def test_the_worst_presentation_is_within_the_default_limits_and_does_all_its_work() -> None:
+    # issue 14: the `worst` row times a presentation a verifier with the default limits
+    # accepts for decoding, and that spends the whole step budget (R-6.3-2)
+    keys = bench._keys()
+    data = bench.worst_presentation(keys)
+    assert len(data) <= Limits().max_presentation_bytes
+    decoded = codec.decode_presentation_unverified(data, Limits())
+    assert len(decoded.links) == Limits().max_links
+    assert all(len(link.claims.caveats) == Limits().max_caveats for link in decoded.links)
+    # two variants share no statement: no cache makes the second cheaper
+    other = codec.decode_presentation_unverified(bench.worst_presentation(keys, 1), Limits())
+    mine = {statement_text(c.statement) for link in decoded.links for c in link.claims.caveats}
+    theirs = {statement_text(c.statement) for link in other.links for c in link.claims.caveats}
+    assert len(mine) == 30 + 15 * 32 + 1 and len(mine & theirs) == 1  # the spender recurs
+    task, size = bench._worst_task(keys)
+    assert size >= len(data) and task.key == "worst"

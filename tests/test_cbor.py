@@ -7,6 +7,7 @@ length-first) canonical key order coincides with RFC 8949's bytewise order.
 
 from __future__ import annotations
 
+import struct
 import time
 from typing import Any
 
@@ -39,7 +40,13 @@ def strict_equal(a: object, b: object) -> bool:
 # -- strategies
 
 ints = st.integers(min_value=-(2**64), max_value=2**64 - 1)
-scalars = st.one_of(ints, st.binary(max_size=40), st.text(max_size=20), st.booleans(), st.none())
+#: the floats of the data model: finite, and not an integer of the integer range (spec 5.2)
+floats = st.floats(allow_nan=False, allow_infinity=False).filter(
+    lambda x: not (x.is_integer() and -(2**64) <= x <= 2**64 - 1)
+)
+scalars = st.one_of(
+    ints, floats, st.binary(max_size=40), st.text(max_size=20), st.booleans(), st.none()
+)
 keys = st.one_of(ints, st.text(max_size=10))
 
 
@@ -227,9 +234,21 @@ REJECTIONS: list[tuple[str, str, str]] = [
     ("f3", "cbor_unsupported", "simple 19"),
     ("f820", "cbor_unsupported", "simple 32"),
     ("f8ff", "cbor_unsupported", "simple 255"),
-    ("f93c00", "cbor_unsupported", "half float"),
-    ("fa47c35000", "cbor_unsupported", "single float"),
-    ("fb3ff199999999999a", "cbor_unsupported", "double float"),
+    # floats (R-5.2-12): NaN and infinities in any width, integral values, wider than needed
+    ("f97e00", "cbor_unsupported", "half NaN"),
+    ("f97c00", "cbor_unsupported", "half infinity"),
+    ("f9fc00", "cbor_unsupported", "half minus infinity"),
+    ("fa7fc00000", "cbor_unsupported", "single NaN"),
+    ("fb7ff0000000000000", "cbor_unsupported", "double infinity"),
+    ("fb7ff8000000000001", "cbor_unsupported", "double NaN with payload"),
+    ("f93c00", "cbor_noncanonical", "half float 1.0: an integer"),
+    ("f98000", "cbor_noncanonical", "half float -0.0: the integer 0"),
+    ("fa47c35000", "cbor_noncanonical", "single float 100000.0: an integer"),
+    ("fb3ff8000000000000", "cbor_noncanonical", "double 1.5: fits a half"),
+    ("fa3fc00000", "cbor_noncanonical", "single 1.5: fits a half"),
+    ("fb43f0000000000000", "cbor_noncanonical", "double 2^64: fits a single"),
+    ("fb43e0000000000000", "cbor_noncanonical", "double 2^63: an integer"),
+    ("fac3800000", "cbor_noncanonical", "single -2^64: an integer"),
     ("a14000", "cbor_unsupported", "bytes key"),
     ("a18000", "cbor_unsupported", "array key"),
     ("a1a000", "cbor_unsupported", "map key"),
@@ -343,8 +362,8 @@ def test_string_limit_boundary() -> None:
 @pytest.mark.parametrize(
     ("value", "error"),
     [
-        (1.5, TypeError),
-        (float("nan"), TypeError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
         ((1, 2), TypeError),
         ({1, 2}, TypeError),
         (bytearray(b"x"), TypeError),
@@ -353,7 +372,7 @@ def test_string_limit_boundary() -> None:
         ({True: 1}, TypeError),
         ({None: 1}, TypeError),
         ({(1,): 1}, TypeError),
-        ([1, [2, 1.0]], TypeError),
+        ({1.5: 1}, TypeError),
         (2**64, ValueError),
         (-(2**64) - 1, ValueError),
         ("\ud800", ValueError),
@@ -369,6 +388,64 @@ def test_encode_rejects_cycles() -> None:
     cyclic.append(cyclic)
     with pytest.raises(ValueError, match="deeply"):
         encode(cyclic)
+
+
+# -- floats (spec 5.2): one value, one encoding
+
+
+@pytest.mark.parametrize(
+    ("value", "hex_"),
+    [
+        (1.5, "f93e00"),
+        (12.5, "f94a40"),
+        (-4.1, "fbc010666666666666"),
+        (0.1, "fb3fb999999999999a"),
+        (65504.5, "fa477fe080"),  # beyond a half's range: a single
+        (5.960464477539063e-08, "f90001"),  # the smallest half subnormal
+        (1.401298464324817e-45, "fa00000001"),  # the smallest single subnormal
+        (5e-324, "fb0000000000000001"),
+        (1e300, "fb7e37e43c8800759c"),
+        (1.8446744073709552e19, "fa5f800000"),  # 2^64: beyond the integers, a float
+        (12.0, "0c"),  # integral: the integer
+        (-0.0, "00"),  # negative zero is the integer 0
+        (-1.8446744073709552e19, "3bffffffffffffffff"),  # -2^64 is an integer here
+        (9007199254740993.0, "1b0020000000000000"),  # rounds to 2^53 on the way in
+    ],
+)
+def test_floats_take_their_shortest_exact_width(value: float, hex_: str) -> None:
+    # R-5.2-1 R-5.2-12
+    assert encode(value).hex() == hex_
+    decoded = decode(bytes.fromhex(hex_))
+    integral = value.is_integer() and -(2**64) <= value <= 2**64 - 1
+    assert decoded == value and type(decoded) is (int if integral else float)
+
+
+@given(floats)
+def test_every_float_round_trips_and_agrees_with_cbor2(value: float) -> None:
+    # R-5.2-1: cbor2's canonical mode also picks the shortest exact width
+    encoded = encode(value)
+    assert strict_equal(decode(encoded), value)
+    assert encoded == cbor2.dumps(value, canonical=True)
+
+
+@given(floats)
+def test_every_wider_spelling_of_a_float_is_refused(value: float) -> None:
+    # R-5.2-12: each float has one accepted encoding
+
+    shortest = encode(value)
+    for initial, fmt in ((0xF9, ">e"), (0xFA, ">f"), (0xFB, ">d")):
+        try:
+            packed = struct.pack(fmt, value)
+        except OverflowError:
+            continue
+        if struct.unpack(fmt, packed)[0] != value:
+            continue
+        spelling = bytes((initial,)) + packed
+        if spelling == shortest:
+            continue
+        with pytest.raises(DecodeError) as exc:
+            decode(spelling)
+        assert exc.value.code == "cbor_noncanonical"
 
 
 # -- properties

@@ -950,10 +950,10 @@ def test_dot_segment_cannot_escape_a_resource_prefix() -> None:
     # .../alice/..?q is https://cal.example/?q once a server normalizes it
     escape = CAL + "/..?q=1"
     raises(UsageError, "usage", lambda: standard_presentation(resource=escape))
-    raises(DecodeError, "schema_invalid", lambda: Request(REQUEST.action, escape))
+    raises(DecodeError, "resource_invalid", lambda: Request(REQUEST.action, escape))
     # signed by hand, the invocation does not even decode
     links = [link.encoded for link in standard_token().links]
-    raises(DecodeError, "schema_invalid", lambda: verify(invoke_raw(links, SUB, resource=escape)))
+    raises(DecodeError, "resource_invalid", lambda: verify(invoke_raw(links, SUB, resource=escape)))
 
 
 # --------------------------------------------------------------------------

@@ -606,12 +606,12 @@ def test_attest_needs_something_to_attest(env: Env) -> None:
 # -- the verifier's state: store and audit log ----------------------------------
 
 
-def test_revoke_then_verify_with_the_same_store(env: Env) -> None:
+def test_revoke_local_then_verify_with_the_same_store(env: Env) -> None:
     token = env.issue()
     sub_token = env.delegate(token)
     presentation = env.invoke(sub_token, "sub", "flights/search", SEARCH, SEARCH_ARGS)
     store = env.dir / "verifier.sqlite"
-    out = ok(env.capsys, "revoke", "--store", store, "--token", token)
+    out = ok(env.capsys, "revoke-local", "--store", store, "--token", token)
     root_digest = codec.decode_presentation_unverified(token.read_text()).links[0].digest
     assert out.strip() == root_digest.hex()
     code, out, _ = env.verify(
@@ -619,7 +619,9 @@ def test_revoke_then_verify_with_the_same_store(env: Env) -> None:
     )
     assert code == 1
     assert [r["code"] for r in json.loads(out)["reasons"]] == ["revoked"]
-    code, _, err = run(env.capsys, "revoke", "--store", store, "--token", token, "--link", "5")
+    code, _, err = run(
+        env.capsys, "revoke-local", "--store", store, "--token", token, "--link", "5"
+    )
     assert code == 2 and "--link" in err
 
 
@@ -690,7 +692,7 @@ def test_demo_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_subcommand_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("keygen", "issue", "delegate", "invoke", "verify", "attest", "approve",
-                    "revoke", "inspect", "demo"):  # fmt: skip
+                    "revoke", "revoke-local", "revocations", "inspect", "demo"):  # fmt: skip
         with pytest.raises(SystemExit) as exit_:
             main([command, "--help"])
         assert exit_.value.code == 0
@@ -729,3 +731,54 @@ def test_a_reader_that_leaves_early_gets_no_traceback_and_no_error_line(tmp_path
     )
     assert proc.stderr == ""
     assert proc.returncode == 2
+
+
+# -- the arguments agents send (issue 13) -------------------------------------
+
+
+@pytest.mark.parametrize(("price", "outcome"), [(12.5, "allow"), (20.5, "deny")])
+def test_a_float_argument_under_a_float_caveat(env: Env, price: float, outcome: str) -> None:
+    # R-5.2-12 R-6.2-3: invoke --args '{"price": 12.5}' against ["<=", ".price", 20.0]
+    token = env.issue("--caveat", '["<=", ".price", 20.0]')
+    pay = f"{API}/payments/p1"
+    presentation = env.invoke(token, "agent", "payments/create", pay, {"price": price})
+    code, out, _ = env.verify(
+        presentation, "payments/create", pay, {"price": price}, "--at", T1, "--json"
+    )
+    data = json.loads(out)
+    assert data["outcome"] == outcome and code == (0 if outcome == "allow" else 1)
+    if outcome == "deny":
+        assert [r["code"] for r in data["reasons"]] == ["caveat_failed"]
+
+
+def test_a_request_spelling_an_integer_as_a_float_matches(env: Env) -> None:
+    # R-5.2-12: the holder signed 12, the resource server parsed 12.0: one value
+    token = env.issue("--caveat", '["<=", ".price", 20]')
+    pay = f"{API}/payments/p1"
+    presentation = env.invoke(token, "agent", "payments/create", pay, {"price": 12})
+    code, out, _ = env.verify(
+        presentation, "payments/create", pay, {"price": 12.0}, "--at", T1, "--json"
+    )
+    assert code == 0 and json.loads(out)["outcome"] == "allow"
+
+
+def test_a_resource_outside_normal_form_is_one_line_error(env: Env) -> None:
+    # R-4.2-7: '..;' is '..' to Tomcat and Spring
+    token = env.issue()
+    code, _, err = run(
+        env.capsys,
+        "invoke",
+        "--token",
+        token,
+        "--key",
+        env.key("agent"),
+        "--aud",
+        API,
+        "--action",
+        "payments/create",
+        "--resource",
+        f"{API}/payments/..;/admin",
+        "--at",
+        T1,
+    )
+    assert code != 0 and "resource_invalid" in err and len(err.strip().splitlines()) == 1

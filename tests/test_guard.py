@@ -91,9 +91,10 @@ def test_sync_and_async_tools_run_only_when_allowed() -> None:
         bad = sign_tool_call(token(MALLORY), SUB, audience=AUD, name="count", arguments={"n": 1})
         count(n=1, presentation=bad)
     assert untrusted.value.code == "root_untrusted"
-    with pytest.raises(AgentchainError) as floaty:
-        count(n=1.5, presentation=sign("count", n=1))
-    assert floaty.value.code == "json_invalid"
+    for number in (1.0, float("nan")):  # R-M.3-3: an integer spelt as a float, no number
+        with pytest.raises(AgentchainError) as floaty:
+            count(n=number, presentation=sign("count", n=1))
+        assert floaty.value.code == "json_invalid"
     assert ran == ["count", "acount", "count"]
 
 

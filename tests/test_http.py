@@ -374,21 +374,32 @@ def test_resource_is_bound(service: str) -> None:
 # -- bodies: float, long string, digest binding, size ---------------------------
 
 
-def test_float_in_body_is_400_json_invalid(service: str) -> None:
-    # R-H.4-2: the client refuses to sign it ...
+def test_float_in_body_is_an_argument_and_an_integral_one_is_400_json_invalid(
+    service: str,
+) -> None:
+    # R-H.4-2: protocol 0.2 carries floats: a fraction is an argument the caveats compare ...
+    with agent_client(service) as client:
+        response = client.post("/transfers", json={"amount": 1.5, "to": "bob"})
+        assert response.status_code == 200, response.text
+        assert response.json()["amount"] == 1.5
+        denied = client.post("/transfers", json={"amount": 1000.5, "to": "bob"})
+        assert denied.status_code == 403 and problem(denied)["code"] == "caveat_failed"
+    # ... an integral value spelt as a float is not (one spelling per number, R-J.2-2): the
+    # client refuses to sign it ...
     with agent_client(service) as client, pytest.raises(BindingError) as caught:
-        client.post("/transfers", json={"amount": 1.5})
+        client.post("/transfers", json={"amount": 1.0})
     assert caught.value.code == "json_invalid"
-    # ... and the service answers it with 400, never 500
+    # ... and the service answers it, and a number beyond binary64, with 400, never 500
     header = _signed(service, audience=service)
-    response = httpx.post(
-        f"{service}/transfers",
-        content=b'{"amount": 1.5}',
-        headers={"authorization": header, "content-type": "application/json"},
-        timeout=10,
-    )
-    assert response.status_code == 400
-    assert problem(response)["code"] == "json_invalid"
+    for body in (b'{"amount": 1.0}', b'{"amount": 1e400}'):
+        response = httpx.post(
+            f"{service}/transfers",
+            content=body,
+            headers={"authorization": header, "content-type": "application/json"},
+            timeout=10,
+        )
+        assert response.status_code == 400
+        assert problem(response)["code"] == "json_invalid"
 
 
 def test_long_string_in_body_is_400_limit_exceeded(service: str) -> None:
@@ -496,7 +507,8 @@ def test_origin_and_resource_normal_form() -> None:
     assert normal_resource(origin, "/x?") == "https://bank.example/x"
     with pytest.raises(BindingError) as caught:
         build_request(method="GET", origin=origin, target="/a/%2e%2e/b")
-    assert caught.value.code == "schema_invalid" and caught.value.status == 400
+    # R-4.2-2: a dot segment is no resource in normal form (protocol 0.2)
+    assert caught.value.code == "resource_invalid" and caught.value.status == 400
 
 
 def test_body_binding_rules() -> None:

@@ -174,7 +174,7 @@ async def scenario_core(session: ClientSession) -> None:
 
 
 async def scenario_refusals(session: ClientSession) -> None:
-    """invalid, missing, malformed, wrong audience, a float, a long string."""
+    """invalid, missing, malformed, wrong audience, an integral float, a long string."""
     tok = token()
     # invalid: a root nobody trusts
     bad = await call_tool_signed(
@@ -199,9 +199,10 @@ async def scenario_refusals(session: ClientSession) -> None:
         session, tok, SUB, "balance", {"account": "a"}, audience="mcp://x"
     )
     assert refusal(other)["code"] == "audience_mismatch"
-    # R-M.3-3: a float and a long string get the binding's codes, and the tool never runs
+    # R-M.3-3: an integral float (an integer spelt as a float: protocol 0.2 has one spelling
+    # per number) and a long string get the binding's codes, and the tool never runs
     signed = sign_tool_call(tok, SUB, audience=AUD, name="note", arguments={"text": "x"})
-    floaty = await session.call_tool("note", {"text": "x", "n": 1.5}, meta={META_KEY: signed})  # type: ignore[call-overload]
+    floaty = await session.call_tool("note", {"text": "x", "n": 1.0}, meta={META_KEY: signed})  # type: ignore[call-overload]
     assert refusal(floaty)["code"] == "json_invalid"
     long = await session.call_tool("note", {"text": "x" * 5000}, meta={META_KEY: signed})  # type: ignore[call-overload]
     assert refusal(long)["code"] == "limit_exceeded"

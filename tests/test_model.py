@@ -205,6 +205,11 @@ def test_action_dot_segments_rejected(action: str) -> None:
         "https://x/a/./b",
         "https://x/a/%2e%2e/b",
         "https://x/a/%2E%2E/b",
+        "HTTPS://x/a",
+        "https://X/a",
+        "https://x/a//b",
+        "https://x/a/...",
+        "https://x/a;p/b",
         "https://x/a/.%2e/b",
         "https://x/a%2Fb",
         "https://x/a%2fb",
@@ -223,11 +228,11 @@ def test_action_dot_segments_rejected(action: str) -> None:
     ],
 )
 def test_malformed_resources_rejected(resource: str) -> None:
-    # R-4.2-1 R-4.2-2 R-4.2-3 R-4.2-4
+    # R-4.2-1 R-4.2-2 R-4.2-3 R-4.2-4 R-4.2-6 R-4.2-7
     for pattern in (True, False):
         with pytest.raises(DecodeError) as exc:
             check_resource(resource, pattern=pattern)
-        assert exc.value.code == "schema_invalid"
+        assert exc.value.code == "resource_invalid"
     with pytest.raises(DecodeError):
         Capability("a", resource)
 
@@ -242,14 +247,65 @@ def test_dot_segment_before_query_or_fragment_rejected(resource: str) -> None:
     for pattern in (True, False):
         with pytest.raises(DecodeError) as exc:
             check_resource(resource, pattern=pattern)
-        assert exc.value.code == "schema_invalid"
+        assert exc.value.code == "resource_invalid"
+
+
+#: issue 13: spellings of a path outside /payments/* that some server normalizes into it
+TRICKY = {
+    "dotdot-semicolon": "https://x/payments/..;/admin",
+    "double-escaped-dots": "https://x/payments/%252e%252e/admin",
+    "double-escaped-slash": "https://x/payments%252fadmin",
+    "fullwidth-dots": "https://x/payments/\uff0e\uff0e/admin",
+    "fullwidth-dots-escaped": "https://x/payments/%EF%BC%8E%EF%BC%8E/admin",
+    "two-dot-leader": "https://x/payments/\u2025/admin",
+    "two-dot-leader-escaped": "https://x/payments/%E2%80%A5/admin",
+    "percent-u": "https://x/payments/%u002e%u002e/admin",
+    "overlong-dot": "https://x/payments/%C0%AE%C0%AE/admin",
+    "dotdot-nul": "https://x/payments/..%00/admin",
+    "dotdot-space": "https://x/payments/..%20/admin",
+    "dotdot-tab": "https://x/payments/..%09/admin",
+    "three-dots": "https://x/payments/.../admin",
+    "raw-non-ascii": "https://x/payments/caf\u00e9",
+    "invalid-escape": "https://x/payments/%zz/admin",
+    "short-escape": "https://x/payments/%2",
+    "lower-case-escape": "https://x/payments/%c3%a9",
+    "escaped-unreserved": "https://x/payments/%61dmin",
+    "escaped-percent": "https://x/payments/%25",
+    "escaped-backslash": "https://x/payments/..%5Cadmin",
+    "escaped-semicolon": "https://x/payments/..%3Badmin",
+    "dotdot-fragment": "https://x/payments/..#f",
+    "dotdot-query": "https://x/payments/..?q",
+    "dot-fragment": "https://x/a/.#f",
+    "empty-segment": "https://x/payments//admin",
+    "bidi-override": "https://x/payments/%E2%80%AEadmin",
+    "c1-control": "https://x/payments/%C2%85admin",
+    "upper-case-host": "https://X/payments/a",
+    "bracket-in-path": "https://x/payments/[a]",
+}
+
+
+@pytest.mark.parametrize("resource", TRICKY.values(), ids=TRICKY.keys())
+def test_every_tricky_spelling_is_refused(resource: str) -> None:
+    # R-4.2-1 R-4.2-2 R-4.2-3 R-4.2-6 R-4.2-7
+    for pattern in (False, True):
+        with pytest.raises(DecodeError) as exc:
+            check_resource(resource, pattern=pattern)
+        assert exc.value.code == "resource_invalid"
+        with pytest.raises(DecodeError):
+            check_resource(resource + "/*", pattern=True)
 
 
 @pytest.mark.parametrize(
     "resource",
     [
         "https://x/a",
-        "https://x/a/b.c/d..e/...",
+        "https://x/a/b.c/d..e/.x/x.",
+        "https://x/a/caf%C3%A9",  # escaped UTF-8 that NFKC leaves alone
+        "https://x/a?x=1;y=2",  # ';' is only refused in the path
+        "https://x/a/",  # a last empty segment
+        "https://[::1]:8443/a",
+        "https://x/a%3Fb%23c",  # needed escapes of reserved characters
+        "files:/a/b",
         "urn:example:thing",
         "https://x/a?q=%20",
         "mailto:alice@example.com",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -254,6 +255,27 @@ def test_random_bytes(native: _native.Backend, data: bytes) -> None:
     same_cbor(native, data)
     same_cbor(native, data, max_depth=1, max_items=1, max_string_bytes=1)
     same(native, "decode_sign1", data, **SIGN1)
+
+
+def test_every_binary16_float_head(native: _native.Backend) -> None:
+    # R-5.2-12: all 65,536 half-width floats, and each truncated: the same value or refusal
+    for bits in range(0x10000):
+        same_cbor(native, b"\xf9" + bits.to_bytes(2, "big"))
+    for head in (b"\xf9\x3e", b"\xfa\x3e\xaa\xaa", b"\xfb\x3f\xf1\x99\x99\x99\x99\x99"):
+        same_cbor(native, head)
+
+
+@given(single=st.integers(0, 2**32 - 1), double=st.integers(0, 2**64 - 1), value=st.floats())
+def test_wider_float_heads_and_encoded_floats(
+    native: _native.Backend, single: int, double: int, value: float
+) -> None:
+    # R-5.2-12: any binary32 or binary64 head (the value, then the width, decides), and the
+    # shortest encoding of any float, alone and as a map value
+    same_cbor(native, b"\xfa" + single.to_bytes(4, "big"))
+    same_cbor(native, b"\xfb" + double.to_bytes(8, "big"))
+    if math.isfinite(value):
+        same_cbor(native, cbor.encode(value))
+        same_cbor(native, cbor.encode({"amount": value, "n": [value, 1]}))
 
 
 @given(

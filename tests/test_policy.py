@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from agentchain.errors import DecodeError
 from agentchain.limits import Limits
 from agentchain.model import Statement, Value, parse_statement, statement_text
-from agentchain.policy import Result, evaluate
+from agentchain.policy import Budget, Evaluation, Result, evaluate
 
 OUTCOMES = {"true", "false", "error"}
 OPS = ["==", "!=", "<", "<=", ">", ">=", "like", "in", "and", "or", "not", "all", "any"]
@@ -90,11 +90,53 @@ def test_equality_with_a_missing_selector_is_an_error_not_false() -> None:
 
 
 def test_values_outside_the_data_model_are_errors() -> None:
-    # a float slipped past a decoder must not compare equal (or unequal) to an int
-    assert outcome(["==", ".x", 1], {"x": 1.0}) == "error"  # type: ignore[dict-item]
-    assert outcome(["!=", ".x", 1], {"x": 1.0}) == "error"  # type: ignore[dict-item]
-    assert outcome(["in", ".x", [1, 2]], {"x": 1.0}) == "error"  # type: ignore[dict-item]
-    assert outcome(["<", ".x", 2], {"x": 1.0}) == "error"  # type: ignore[dict-item]
+    # a set or a tuple slipped past a decoder is no value: never equal, never unequal
+    assert outcome(["==", ".x", 1], {"x": {1}}) == "error"  # type: ignore[dict-item]
+    assert outcome(["!=", ".x", 1], {"x": (1,)}) == "error"  # type: ignore[dict-item]
+    assert outcome(["in", ".x", [1, 2]], {"x": {1}}) == "error"  # type: ignore[dict-item]
+
+
+def test_numbers_are_one_value_whatever_their_python_type() -> None:
+    # R-6.2-2: 12.0 is the integer 12 (spec 5.2); an unnormalized float still compares exactly
+    assert outcome(["==", ".x", 1], {"x": 1.0}) == "true"
+    assert outcome(["!=", ".x", 1], {"x": 1.5}) == "true"
+    assert outcome(["in", ".x", [2, 1]], {"x": 1.0}) == "true"
+    assert outcome(["==", ".x", 12.5], {"x": 12.5}) == "true"
+    assert outcome(["==", ".x", [1.5, {"k": 0.25}]], {"x": [1.5, {"k": 0.25}]}) == "true"
+    assert outcome(["==", ".x", True], {"x": 1.0}) == "false"  # a bool is never a number
+    assert parse_statement(["==", ".a", 12.0]).raw == ["==", ".a", 12]
+    assert type(parse_statement(["==", ".a", -0.0]).raw[2]) is int  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("op", "literal", "value", "expected"),
+    [
+        ("<=", 20.0, 12.5, "true"),  # the issue's caveat
+        ("<=", 20, 20.0, "true"),
+        ("<", 12.5, 12, "true"),
+        (">", 12.5, 13, "true"),
+        (">=", 0.1, 0, "false"),
+        # exact, never through a float: 2**53 + 1 is not the float 2**53
+        (">", float(2**53), 2**53 + 1, "true"),
+        ("<=", float(2**53), 2**53 + 1, "false"),
+        ("<", 1.8446744073709552e19, 2**64 - 1, "true"),  # the float 2**64 beats 2**64 - 1
+        ("==", 1.8446744073709552e19, 2**64 - 1, "false"),
+        (">", -1.8446744073709552e19 * 2, -(2**64), "true"),
+        ("<", 5e-324, 0, "true"),  # the smallest subnormal is above zero
+    ],
+)
+def test_orderings_compare_ints_and_floats_exactly(
+    op: str, literal: float, value: int | float, expected: str
+) -> None:
+    # R-6.2-3
+    assert outcome([op, ".n", literal], {"n": value}) == expected
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinities_are_not_caveat_values(bad: float) -> None:
+    # R-6.1-1
+    assert "NaN" in rejects(["==", ".a", bad])
+    assert "NaN" in rejects(["<", ".a", bad])
 
 
 # --------------------------------------------------------------------------- ordering
@@ -125,11 +167,11 @@ def test_ordering_on_a_non_int_is_an_error(op: str, value: Value) -> None:
     # R-6.2-3
     result = run([op, ".n", 5], {"n": value})
     assert result.outcome == "error"
-    assert ".n" in result.detail and "not an int" in result.detail
+    assert ".n" in result.detail and "not a number" in result.detail
 
 
-@pytest.mark.parametrize("literal", ["5", True, None, 5.0, [5], b"5"])
-def test_ordering_literal_must_be_an_int(literal: object) -> None:
+@pytest.mark.parametrize("literal", ["5", True, None, [5], b"5", float("nan")])
+def test_ordering_literal_must_be_a_number(literal: object) -> None:
     # R-6.1-3
     rejects(["<", ".n", literal])
 
@@ -461,10 +503,9 @@ def test_selector_must_be_a_string(selector: object) -> None:
         ["all", ".xs"],
         ["all", ".xs", 1],
         ["any", ".xs", [T]],
-        ["==", ".a", 1.0],  # floats are never allowed
-        ["==", ".a", [1, [2.5]]],
+        ["==", ".a", float("inf")],  # NaN and infinities are no numbers
+        ["==", ".a", [1, [float("-inf")]]],
         ["==", ".a", {"k": float("nan")}],
-        ["in", ".a", [1, 2.0]],
         ["==", ".a", (1, 2)],  # only lists are arrays
         ["==", ".a", {1: 2}],  # map keys are strings
         ["==", ".a", {"k": {1, 2}}],
@@ -577,29 +618,66 @@ def test_deep_and_cyclic_args_never_recurse() -> None:
 
 def test_step_budget() -> None:
     # R-6.3-2
-    tight = Limits(max_policy_steps=3)
-    assert run(["and", [T, T]], ARGS, limits=tight).outcome == "true"  # 3 steps
+    tight = Limits(max_policy_steps=4)
+    assert run(["and", [T, T]], ARGS, limits=tight).outcome == "error"  # 1 + 2 * (1 + 1 + 1)
+    assert run(["and", [T]], ARGS, limits=tight).outcome == "true"  # 1 + (1 + 1 + 1)
     result = run(["and", [T, T, T]], ARGS, limits=tight)
-    assert result.outcome == "error" and "budget of 3" in result.detail
-    # in: one step per element
-    assert run(["in", ".a", [9, 1]], ARGS, limits=tight).outcome == "true"
-    assert run(["in", ".a", [1, 9, 9]], ARGS, limits=tight).outcome == "error"
+    assert result.outcome == "error" and "budget of 4" in result.detail
+    # == and in: every data item of the literal
+    assert run(["==", ".xs", [1, 2]], ARGS, limits=tight).outcome == "error"  # 1 + 1 + 3
+    assert run(["==", ".a", 1], ARGS, limits=Limits(max_policy_steps=3)).outcome == "true"
+    assert run(["in", ".a", [9, 1]], ARGS, limits=tight).outcome == "error"  # 1 + 1 + 3
+    assert run(["in", ".a", [1]], ARGS, limits=tight).outcome == "true"  # 1 + 1 + 2
+    # a selector: one step per step of its path
+    assert run(["==", ".m.k", "v"], ARGS, limits=tight).outcome == "true"  # 1 + 2 + 1
+    assert run(["==", '.m["k"][0]', "v"], ARGS, limits=tight).outcome == "error"  # 1 + 3 + 1
     # all/any: one step per element plus the element's own
-    assert run(["all", ".", T], [1], limits=tight).outcome == "error"  # root is a list: no .a
-    assert run(["all", ".", [">", ".", 0]], [1], limits=tight).outcome == "true"
+    assert run(["all", ".", [">", ".", 0]], [1], limits=tight).outcome == "true"  # 1 + 1 + 1
     assert run(["all", ".", [">", ".", 0]], [1, 2], limits=tight).outcome == "error"
-    # like: one step per 64 code points
-    assert run(["like", ".", "*"], "x" * 127, limits=tight).outcome == "true"
-    assert run(["like", ".", "*"], "x" * 256, limits=tight).outcome == "error"
+    # like: one step per literal segment, and one per 64 code points
+    assert run(["like", ".", "*"], "x" * 63, limits=tight).outcome == "true"  # 1 + 2 + 0
+    assert run(["like", ".", "*"], "x" * 64, limits=tight).outcome == "true"  # 1 + 2 + 1
+    assert run(["like", ".", "*"], "x" * 128, limits=tight).outcome == "error"  # 1 + 2 + 2
+    assert run(["like", ".", "**"], "", limits=tight).outcome == "true"  # 1 + 3
+    assert run(["like", ".", "***"], "", limits=tight).outcome == "error"  # 1 + 4
 
 
-def test_budget_is_shared_by_a_links_caveats() -> None:
+def test_budget_is_shared_by_the_caveats_of_one_evaluation() -> None:
     # R-6.3-3
-    tight = Limits(max_policy_steps=3)
-    one = parse_statement(["and", [T]])  # 2 steps
+    tight = Limits(max_policy_steps=4)
+    one = parse_statement(["and", [T]])  # 4 steps
     assert evaluate([one], ARGS, limits=tight).outcome == "true"
     result = evaluate([one, one], ARGS, limits=tight)
     assert result.outcome == "error" and result.detail.startswith("caveat 1:")
+    # one Budget across calls: the second call finds it spent
+    budget = Budget(4)
+    assert evaluate([one], ARGS, budget=budget).outcome == "true"
+    assert evaluate([one], ARGS, budget=budget).outcome == "error"
+
+
+def test_an_evaluation_charges_a_remembered_answer_again() -> None:
+    # R-6.3-3: reusing an answer never makes a restated caveat free
+    one = parse_statement(["and", [T]])  # 4 steps
+    evaluation = Evaluation(ARGS, limits=Limits(max_policy_steps=11))
+    assert evaluation.caveats([one]).outcome == "true"
+    assert evaluation.caveats([one]).outcome == "true"
+    assert evaluation.budget.spent == 8
+    result = evaluation.caveats([one])
+    assert result.outcome == "error" and "budget of 11" in result.detail
+    assert evaluation.caveats([one]).outcome == "error"
+
+
+def test_the_issue_14_attack_is_bounded() -> None:
+    # issue 14 finding 1: a like of 4,096 stars under `all` over 2,035 empty strings was
+    # charged one step per element and ran the glob over 4,097 segments each time
+    stars = parse_statement(["all", ".xs", ["like", ".", "*" * 4096]])
+    args = {"xs": [""] * 2035}
+    evaluation = Evaluation(args)
+    start = time.perf_counter()
+    for _link in range(5):  # five links restating it, one budget
+        assert evaluation.caveats([stars]).outcome == "error"
+    assert time.perf_counter() - start < 0.05
+    assert evaluation.budget.spent > Limits().max_policy_steps
 
 
 def test_a_huge_list_under_a_quantifier_stops_at_the_budget() -> None:
@@ -629,7 +707,7 @@ def test_evaluate_is_a_conjunction() -> None:
 
 def test_error_details_name_the_failing_statement() -> None:
     result = run(["and", [T, ["or", [F, ["not", ["<", ".s", 3]]]]]], ARGS)
-    assert result.detail == "caveat 0: and[1] > or[1] > not > < .s: selects a string, not an int"
+    assert result.detail == "caveat 0: and[1] > or[1] > not > < .s: selects a string, not a number"
     result = run(["all", ".xs", ["like", ".", "*"]], ARGS)
     assert result.detail == "caveat 0: all .xs[0] > like .: selects a int, not a string"
     result = run(["==", ".m.k.z", 1], ARGS)

@@ -622,8 +622,9 @@ def test_the_order_of_caveats_never_matters(a: Statement, b: Statement, args: An
 def test_the_step_budget_bounds_quantifiers(size: int) -> None:
     statement = parse_statement(["all", ".items", ["==", ".", 1]])
     result = evaluate([statement], {"items": [1] * size}, limits=TIGHT)
-    # spec 6.3: one step for the statement, one per element visited, one per inner statement
-    if 1 + 2 * size <= TIGHT.max_policy_steps:
+    # spec 6.3: the statement and its selector's step, then per element visited one step,
+    # and the inner statement's one plus one for its literal's one data item
+    if 2 + 3 * size <= TIGHT.max_policy_steps:
         assert result.outcome == "true"
     else:
         assert result.outcome == "error" and "budget" in result.detail

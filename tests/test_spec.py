@@ -87,7 +87,19 @@ def _cddl_rules() -> tuple[set[str], set[str]]:
     body = re.sub(r"^[a-z][a-z0-9-]*\s*=", "", body, flags=re.MULTILINE)  # drop rule names
     body = re.sub(r"\b[a-z][a-z0-9-]*\s*:", "", body)  # drop member keys (name: type)
     words = set(re.findall(r"(?<![.\w-])([a-z][a-z0-9-]*)", body))
-    prelude = {"bstr", "tstr", "int", "uint", "nint", "bool", "null", "any", "true", "false"}
+    prelude = {
+        "bstr",
+        "tstr",
+        "int",
+        "uint",
+        "nint",
+        "float",
+        "bool",
+        "null",
+        "any",
+        "true",
+        "false",
+    }
     return defined, words - prelude
 
 

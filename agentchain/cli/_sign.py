@@ -1,4 +1,4 @@
-"""The commands that sign or write: keygen, issue, delegate, invoke, attest, approve, revoke."""
+"""Commands that sign or write: keygen, issue, delegate, invoke, attest, approve, revoke-local."""
 
 from __future__ import annotations
 
@@ -266,11 +266,12 @@ def _checked_request(request: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
     claimed = _hex32(request["digest"], "digest")
     chain = _hex32(request["chain"], "chain")
     try:
+        # a request's arguments: their own limits (spec 5.6), not a signed payload's
         args = cbor.decode(
             codec.b64decode(request["args_cbor"]),
-            max_depth=DEFAULT_LIMITS.max_cbor_depth,
-            max_items=DEFAULT_LIMITS.max_cbor_items,
-            max_string_bytes=DEFAULT_LIMITS.max_string_bytes,
+            max_depth=DEFAULT_LIMITS.max_args_depth,
+            max_items=DEFAULT_LIMITS.max_args_items,
+            max_string_bytes=DEFAULT_LIMITS.max_args_bytes,
         )
     except AgentchainError as exc:
         raise CommandLineError(f"args_cbor is not deterministic CBOR: {exc.message}") from None
@@ -321,7 +322,9 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_revoke(args: argparse.Namespace) -> int:
+def cmd_revoke_local(args: argparse.Namespace) -> int:
+    """The operator's own block of one link by digest (this encoding only): no signature,
+    so it never leaves this store; a principal's revocation is ``revoke`` (spec 8.5)."""
     token = read_token(args.token)
     index = len(token.links) - 1 if args.link is None else args.link
     if not 0 <= index < len(token.links):

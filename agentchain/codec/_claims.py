@@ -5,6 +5,7 @@ Decoding checks structure, never trust.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
@@ -56,6 +57,7 @@ from agentchain.codec._keys import (
     L_PURPOSE,
     L_USAGE,
     L_VERSION,
+    LR_ID,
     R_ACTIONS,
     R_APPROVER,
     R_WHEN,
@@ -75,6 +77,13 @@ from agentchain.codec._keys import (
     V_REQUEST,
     V_VERSION,
     VERSION,
+    X_BEFORE,
+    X_EXP,
+    X_IAT,
+    X_KEY,
+    X_LINK,
+    X_REVOKER,
+    X_VERSION,
     Encoding,
     _keys,
 )
@@ -98,12 +107,14 @@ from agentchain.model._claims import (
     Claims,
     InvocationClaims,
     LinkClaims,
+    LinkRef,
     ObjectKind,
+    RevocationClaims,
 )
 from agentchain.model._usage import MAX_AMOUNT, Novelty, Usage, UsageLimit
 from agentchain.wire import cbor
 
-C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims)
+C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
 
 
 def decode_caveat(value: object, limits: Limits, encoding: Encoding = "cbor") -> Caveat:
@@ -284,7 +295,7 @@ def _decode_requirements(
 
 
 def check_args(args: object) -> dict[str, object]:
-    """Arguments are a map with text keys (spec 5.7); values are CBOR data without floats."""
+    """Arguments are a map with text keys (spec 5.7); values are data of spec 5.2."""
     if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
         raise DecodeError("schema_invalid", "invocation arguments must be a map with text keys")
     return args
@@ -364,6 +375,42 @@ def args_digest(args: Arguments) -> bytes:
     """spec 5.7: SHA-256 of the deterministic CBOR of the arguments (whatever the encoding):
     what an invocation signs in place of arguments too large to carry."""
     return digest(cbor.encode(dict(args)))  # type: ignore[arg-type]
+
+
+def link_id(claims: LinkClaims) -> bytes:
+    """spec 8.5 (0.2): a link's claim-level identity, the same for its CBOR and JOSE twins:
+    SHA-256 of the deterministic CBOR of its claims without the parent (whose digest
+    differs between the twins)."""
+    return digest(cbor.encode(_link_out(dataclasses.replace(claims, parent=None), "cbor")))  # type: ignore[arg-type]
+
+
+def decode_revocation_claims(payload: object, encoding: Encoding = "cbor") -> RevocationClaims:
+    """spec 8.5: exactly one target (a link by its claim digest, or a key by thumbprint)."""
+    k = _keys(encoding, "revocation")
+    f = _fields(encoding, payload, "revocation", frozenset(k.values()), k[X_VERSION])
+    iat = f.uint(k[X_IAT])
+    before = f.uint(k[X_BEFORE], required=False)
+    exp = f.uint(k[X_EXP], required=False)
+    key = f.bstr(k[X_KEY], size=(32, 32), required=False)
+    link_raw = f.raw(k[X_LINK])
+    revoker_raw = f.raw(k[X_REVOKER])
+    if revoker_raw is None:
+        raise DecodeError("schema_invalid", f"revocation lacks key {k[X_REVOKER]}")
+    if (link_raw is None) == (key is None):
+        raise DecodeError("schema_invalid", "a revocation names exactly one link or one key")
+    link = None
+    if link_raw is not None:
+        r = _keys(encoding, "linkref")
+        lf = _fields(encoding, link_raw, "revoked link", frozenset(r.values()))
+        link = LinkRef(id=lf.bstr(r[LR_ID], size=(32, 32)))
+    return RevocationClaims(
+        revoker=_decode_key(encoding, revoker_raw, "revoker"),
+        iat=iat,
+        link=link,
+        key=key,
+        before=before,
+        exp=exp,
+    )
 
 
 def request_digest(
@@ -512,11 +559,33 @@ def _approval_out(claims: ApprovalClaims, encoding: Encoding) -> dict[Any, objec
     }
 
 
+def _revocation_out(claims: RevocationClaims, encoding: Encoding) -> dict[Any, object]:
+    k = _keys(encoding, "revocation")
+    out: dict[Any, object] = {
+        k[X_VERSION]: VERSION,
+        k[X_REVOKER]: _key_out(encoding, claims.revoker),
+        k[X_IAT]: claims.iat,
+    }
+    if claims.link is not None:
+        r = _keys(encoding, "linkref")
+        out[k[X_LINK]] = {
+            r[LR_ID]: _bytes_out(encoding, claims.link.id),
+        }
+    if claims.key is not None:
+        out[k[X_KEY]] = _bytes_out(encoding, claims.key)
+    if claims.before is not None:
+        out[k[X_BEFORE]] = claims.before
+    if claims.exp is not None:
+        out[k[X_EXP]] = claims.exp
+    return out
+
+
 _ENCODERS: Final[Mapping[ObjectKind, Callable[[Any, Encoding], dict[Any, object]]]] = {
     "link": _link_out,
     "invocation": _invocation_out,
     "attestation": _attestation_out,
     "approval": _approval_out,
+    "revocation": _revocation_out,
 }
 
 
@@ -541,11 +610,16 @@ def _decode_approval(payload: object, limits: Limits, encoding: Encoding) -> App
     return decode_approval_claims(payload, encoding)
 
 
+def _decode_revocation(payload: object, limits: Limits, encoding: Encoding) -> RevocationClaims:
+    return decode_revocation_claims(payload, encoding)
+
+
 _DECODERS: Final[Mapping[ObjectKind, Callable[[object, Limits, Encoding], Claims]]] = {
     "link": _decode_link,
     "invocation": _decode_invocation,
     "attestation": _decode_attestation,
     "approval": _decode_approval,
+    "revocation": _decode_revocation,
 }
 
 

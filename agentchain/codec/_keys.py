@@ -16,8 +16,8 @@ VERSION: Final = 2
 PROTOCOL: Final = "0.2"
 
 
-#: spec 5.3 (0.2): the kind of a COSE object, protected header label -65537. 5 is reserved
-#: for signed revocations; 6 to 23 for later kinds.
+#: spec 5.3 (0.2): the kind of a COSE object, protected header label -65537. 6 to 23 are
+#: reserved for later kinds.
 TYP_LINK: Final = 1
 
 
@@ -30,9 +30,11 @@ TYP_ATTESTATION: Final = 3
 TYP_APPROVAL: Final = 4
 
 
+TYP_REVOCATION: Final = 5  # spec 8.5
+
+
 #: spec/jose.md: explicit typing of every JOSE object (RFC 8725 section 3.11)
-#: (0.2: "ac-" in place of "agentchain-", shorter in every header; the revocation kind will
-#: be "ac-revocation+jwt")
+#: (0.2: "ac-" in place of "agentchain-", shorter in every header)
 JWT_TYP_LINK: Final = "ac-link+jwt"
 
 
@@ -43,6 +45,9 @@ JWT_TYP_ATTESTATION: Final = "ac-attestation+jwt"
 
 
 JWT_TYP_APPROVAL: Final = "ac-approval+jwt"
+
+
+JWT_TYP_REVOCATION: Final = "ac-revocation+jwt"
 
 
 #: the two encodings of one semantic model (spec 5, spec/jose.md)
@@ -94,6 +99,13 @@ A_VERSION, A_ISSUER, A_SUBJECT, A_IAT, A_EXP, A_CODE, A_MODEL, A_CONFIG = range(
 
 # spec 9.2: approval claim keys
 V_VERSION, V_ISSUER, V_REQUEST, V_IAT, V_EXP = range(1, 6)
+
+
+# spec 8.5: revocation claim keys, and the keys of the link it names
+X_VERSION, X_REVOKER, X_IAT, X_LINK, X_KEY, X_BEFORE, X_EXP = range(1, 8)
+
+
+LR_ISSUER, LR_ID = 1, 2
 
 
 # spec 5.5: descriptor keys
@@ -174,6 +186,16 @@ _JOSE_NAMES: Final[dict[str, dict[int, str]]] = {
         A_CONFIG: "config",
     },
     "approval": {V_VERSION: "ver", V_ISSUER: "iss", V_REQUEST: "req", V_IAT: "iat", V_EXP: "exp"},
+    "revocation": {
+        X_VERSION: "ver",
+        X_REVOKER: "rvk",
+        X_IAT: "iat",
+        X_LINK: "lnk",
+        X_KEY: "key",
+        X_BEFORE: "bef",
+        X_EXP: "exp",
+    },
+    "linkref": {LR_ID: "jti"},  # 0.2: key 1 (the issuer) withdrawn with the link id
     "presentation": {
         P_VERSION: "ver",
         P_LINKS: "links",

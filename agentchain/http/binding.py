@@ -184,7 +184,7 @@ def body_args(
     An empty body is no arguments. With the ``json`` binding, a JSON object body of
     at most :func:`json_member_limit` bytes without an ``@body`` member is bound by
     its members, which caveats can then test (``.args.amount``); it must be
-    protocol data: a float is ``json_invalid`` and a string over the limits
+    protocol data: an integral float is ``json_invalid`` and a string over the limits
     ``limit_exceeded``, both 400. Every other body is bound by digest.
     """
     if not body:
@@ -222,7 +222,7 @@ def build_request(
 
     The service calls this with what it received, the agent with what it is about
     to send; both get the same :class:`Request`. A request that cannot be one
-    (a dot segment in the path, a float in the body) is a 400 :class:`BindingError`.
+    (a dot segment in the path, ``1.0`` in the body) is a 400 :class:`BindingError`.
     """
     args = body_args(body, content_type, binding=binding, limits=limits)
     resource = normal_resource(origin, target)

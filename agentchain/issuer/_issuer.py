@@ -16,7 +16,7 @@ from typing import Final
 from agentchain import codec, model
 from agentchain._display import rfc3339
 from agentchain.crypto import PrivateKey, PublicKey
-from agentchain.errors import AgentchainError, IssueError, UsageError
+from agentchain.errors import AgentchainError, DecodeError, IssueError, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import (
     Arguments,
@@ -282,7 +282,12 @@ def invoke(
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
     try:
-        by_digest = codec.args_digest(args or {}) if args_by_digest else None
+        # one normal form in both encodings (spec 5.2): 12.0 is sent as 12, as CBOR does
+        normal = model.check_arguments(dict(args or {}), limits=limits)
+    except DecodeError:
+        normal = dict(args or {})  # the encoder below names what is wrong with them
+    try:
+        by_digest = codec.args_digest(normal) if args_by_digest else None
     except (TypeError, ValueError) as exc:
         raise UsageError(f"invocation args are not protocol data: {exc}") from None
     claims = model.InvocationClaims(
@@ -290,7 +295,7 @@ def invoke(
         audience=audience,
         action=action,
         resource=resource,
-        args={} if by_digest is not None else dict(args or {}),
+        args={} if by_digest is not None else normal,
         iat=at,
         nonce=rng(16),
         args_digest=by_digest,
@@ -371,3 +376,46 @@ def approve(
     )
     encoded = codec.sign_claims(key, claims, _encoding(encoding))
     return codec.decode_unverified(model.ApprovalClaims, encoded, limits)
+
+
+def revoke(
+    key: PrivateKey,
+    *,
+    link: codec.Link | None = None,
+    subject: PublicKey | None = None,
+    before: int | None = None,
+    exp: int | None = None,
+    now: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    encoding: codec.Encoding = "cbor",
+) -> codec.Revocation:
+    """As a principal of the chain, revoke ``link`` (in both encodings) or, with
+    ``subject``, every link that key holds or issued (spec 8.5).
+
+    ``before`` narrows it to links whose ``iat`` is strictly below it. ``exp`` is
+    when the revoked things are expired anyway (default for a link: its own exp;
+    for a key: never). Whether ``key`` is entitled is judged by every verifier
+    against the chains it applies to; this only signs.
+    """
+    if (link is None) == (subject is None):
+        raise UsageError("revoke one link or one key (subject), not both, not neither")
+    if before is not None and (isinstance(before, bool) or not 0 <= before <= codec.MAX_TIME):
+        raise UsageError("before is a time in 0..2^53-1")
+    start = _now(now)
+    ref = None
+    if link is not None:
+        ref = model.LinkRef(id=codec.link_id(link.claims))
+        if exp is None:
+            exp = link.claims.window.exp
+    if exp is not None and (isinstance(exp, bool) or not 0 <= exp <= codec.MAX_TIME):
+        raise UsageError("exp is a time in 0..2^53-1")
+    claims = model.RevocationClaims(
+        revoker=key.public_key,
+        iat=start,
+        link=ref,
+        key=subject.thumbprint if subject is not None else None,
+        before=before,
+        exp=exp,
+    )
+    encoded = codec.sign_claims(key, claims, _encoding(encoding))
+    return codec.decode_unverified(model.RevocationClaims, encoded, limits)

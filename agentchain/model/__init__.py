@@ -5,6 +5,7 @@ syntax (spec 6.1); the claims of links, invocations, attestations and approvals
 (spec 5.5, 5.7, 9.1, 9.2). No bytes, no encodings, no signatures, no evaluation.
 """
 
+from agentchain.model._arguments import check_arguments
 from agentchain.model._authority import (
     KINDS,
     MAX_NAME_CHARS,
@@ -37,7 +38,9 @@ from agentchain.model._claims import (
     Claims,
     InvocationClaims,
     LinkClaims,
+    LinkRef,
     ObjectKind,
+    RevocationClaims,
 )
 from agentchain.model._usage import (
     MAX_AMOUNT,
@@ -70,10 +73,12 @@ __all__ = [
     "DescriptorKind",
     "InvocationClaims",
     "LinkClaims",
+    "LinkRef",
     "Novelty",
     "ObjectKind",
     "OnExceed",
     "Op",
+    "RevocationClaims",
     "Selector",
     "Statement",
     "Usage",
@@ -84,6 +89,7 @@ __all__ = [
     "capabilities_cover",
     "charge_of",
     "check_action",
+    "check_arguments",
     "check_resource",
     "digests_agree",
     "parse_selector",

@@ -8,6 +8,8 @@ the verifier (which rejects a widening link) share one definition.
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -17,8 +19,16 @@ from agentchain.errors import DecodeError
 
 # spec 4.1: an action is '/'-separated segments; '*' alone is the universal pattern
 _SEGMENT: Final = re.compile(r"[A-Za-z0-9_.:\-]+")
-# spec 4.2: resources are URIs, restricted so that no two spellings name one thing
-_FORBIDDEN_IN_RESOURCE: Final = re.compile(r"[\x00-\x20\x7f\\]|%2[eEfF]|%5[cC]")
+# spec 4.2: resources are URIs in one normal form
+MAX_RESOURCE_CHARS: Final = 2048
+_UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
+_URI_CHARS: Final = _UNRESERVED | frozenset(":/?#[]@!$&'()*+,;=%")
+_HEX_UPPER: Final = frozenset("0123456789ABCDEF")
+#: escapes a second decoding or a path-parameter parser would turn into structure
+_NEVER_ESCAPED: Final = frozenset("%/\\;")
+_SCHEME: Final = re.compile(r"[a-z][a-z0-9+.\-]*")
+_ESCAPE: Final = re.compile(r"%[0-9A-F]{2}")
+_SEGMENT_END: Final = re.compile(r"[/?#]")
 _DIGEST_ALG: Final = re.compile(r"[a-z0-9][a-z0-9\-]{0,31}")
 MAX_NAME_CHARS: Final = 256
 
@@ -38,28 +48,110 @@ def check_action(action: str, *, pattern: bool) -> None:
             raise DecodeError("schema_invalid", f"malformed action {action!r}")
 
 
-def check_resource(resource: str, *, pattern: bool) -> None:
-    """Raise DecodeError(schema_invalid) unless ``resource`` is well formed (spec 4.2).
+def _not_normal(resource: str, why: str) -> DecodeError:
+    shown = resource if len(resource) <= 80 else resource[:79] + "…"
+    return DecodeError("resource_invalid", f"resource {shown!r} {why}")
 
-    Dot segments and percent-encoded '.', '/' and '\\' are refused outright: a
-    resource server that normalizes them would otherwise let ``files/a/../b``
-    escape a grant on ``files/a/*``.
+
+def check_resource(resource: str, *, pattern: bool) -> None:
+    """Raise DecodeError(resource_invalid) unless ``resource`` is in normal form (spec 4.2).
+
+    One normal form (RFC 3986 section 6.2.2 syntax-based normalization, made strict):
+    ASCII URI characters only, a lower-case scheme and authority, escapes in upper-case
+    hex that are needed (never of an unreserved character), no escape a second decoding
+    or a path-parameter parser could turn into structure (``%25``, ``%2F``, ``%5C``,
+    ``%3B``, controls), escaped UTF-8 only when valid and NFKC-stable, no ``;`` in the
+    path, no empty inner path segment, and no segment of dots and spaces only (segments
+    end at ``/``, ``?`` and ``#``). A spelling that is refused can never be normalized by
+    a resource server into a path outside a grant.
     """
     if pattern and resource == "*":
         return
-    if not resource or len(resource) > 2048:
-        raise DecodeError("schema_invalid", "resource must be 1..2048 characters")
-    if _FORBIDDEN_IN_RESOURCE.search(resource):
-        raise DecodeError("schema_invalid", f"resource {resource!r} has a forbidden character")
+    if not isinstance(resource, str) or not 1 <= len(resource) <= MAX_RESOURCE_CHARS:
+        raise DecodeError(
+            "resource_invalid", f"resource must be 1..{MAX_RESOURCE_CHARS} characters"
+        )
     body = resource[:-2] if pattern and resource.endswith("/*") else resource
+    # R-4.2-1: the characters of RFC 3986, and nothing else
+    for char in body:
+        if char not in _URI_CHARS:
+            raise _not_normal(resource, f"holds {char!r}, which is not a URI character")
     if not body or "*" in body:
-        raise DecodeError("schema_invalid", f"'*' may only end a resource pattern: {resource!r}")
-    scheme, sep, rest = body.partition(":")
-    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", scheme):
-        raise DecodeError("schema_invalid", f"resource {resource!r} is not an absolute URI")
-    # RFC 3986: a path segment ends at '/', '?' or '#'; '..' before a query still climbs
-    if any(segment in (".", "..") for segment in re.split(r"[/?#]", rest)):
-        raise DecodeError("schema_invalid", f"resource {resource!r} has a dot segment")
+        raise _not_normal(resource, "has a '*' that does not end a pattern as '/*'")
+    scheme, _sep, rest = body.partition(":")
+    if not _SCHEME.fullmatch(scheme) or not _sep:
+        raise _not_normal(resource, "does not start with a lower-case scheme and ':'")
+    # R-4.2-3: escapes
+    _check_escapes(resource, body)
+    # R-4.2-6: the authority in lower case; brackets only there (IP literals)
+    path_start = 0
+    if rest.startswith("//"):
+        end = _first_of(rest, "/?#", 2)
+        authority = _ESCAPE.sub("", rest[2:end])
+        if authority != authority.lower():
+            raise _not_normal(resource, "has upper-case letters in its authority")
+        path_start = end
+    path_end = _first_of(rest, "?#", path_start)
+    if "[" in rest[path_start:] or "]" in rest[path_start:]:
+        raise _not_normal(resource, "has '[' or ']' outside its authority")
+    path = rest[path_start:path_end]
+    # R-4.2-7: no path parameters, no empty inner segments
+    if ";" in path:
+        raise _not_normal(resource, "has ';' in its path (a path parameter to some servers)")
+    inner = path[1:].split("/")[:-1] if path.startswith("/") else path.split("/")[:-1]
+    if "" in inner:
+        raise _not_normal(resource, "has an empty path segment ('//')")
+    # R-4.2-2: no dot segment, anywhere: segments end at '/', '?' and '#'
+    for segment in _SEGMENT_END.split(rest):
+        spaced = segment.replace("%20", " ")
+        if "." in spaced and not spaced.strip(". "):
+            raise _not_normal(resource, f"has the dot segment {segment!r}")
+
+
+def _first_of(text: str, chars: str, start: int) -> int:
+    """The index of the first of ``chars`` in ``text`` from ``start``, or ``len(text)``."""
+    found = [i for i in (text.find(c, start) for c in chars) if i >= 0]
+    return min(found, default=len(text))
+
+
+def _check_escapes(resource: str, body: str) -> None:
+    """R-4.2-3: every '%' starts an escape that normalization would keep, and keeps safe."""
+    run = bytearray()  # the octets of consecutive escapes of non-ASCII
+    run_end = -1
+    pos = body.find("%")
+    while pos >= 0:
+        code = body[pos + 1 : pos + 3]
+        if len(code) != 2 or not set(code) <= _HEX_UPPER:
+            raise _not_normal(resource, f"has a '%' at {pos} without two upper-case hex digits")
+        octet = int(code, 16)
+        if run and pos != run_end:  # the run of non-ASCII escapes ended before this one
+            _check_text(resource, bytes(run))
+            run.clear()
+        if octet >= 0x80:
+            run.append(octet)
+            run_end = pos + 3
+        elif (char := chr(octet)) in _UNRESERVED:
+            raise _not_normal(resource, f"escapes the unreserved {char!r}")
+        elif char in _NEVER_ESCAPED or octet < 0x20 or octet == 0x7F:
+            raise _not_normal(
+                resource, f"escapes {char!r}, which a decoder may turn into structure"
+            )
+        pos = body.find("%", pos + 3)
+    if run:
+        _check_text(resource, bytes(run))
+
+
+def _check_text(resource: str, octets: bytes) -> None:
+    """Escaped non-ASCII: strict UTF-8 (no overlong form), NFKC-stable, no control or
+    format character, so that no Unicode normalization turns it into '.' or '/'."""
+    try:
+        text = octets.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_normal(resource, "escapes octets that are not UTF-8") from None
+    if unicodedata.normalize("NFKC", text) != text:
+        raise _not_normal(resource, "escapes text that Unicode normalization (NFKC) changes")
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in text):
+        raise _not_normal(resource, "escapes a control or format character")
 
 
 def action_covers(pattern: str, action: str) -> bool:

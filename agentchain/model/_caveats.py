@@ -4,14 +4,15 @@ A caveat is a *statement* (a JSON/CBOR array), never code. The language is
 modelled on UCAN 1.0's policy language; this is an independent implementation.
 
 Values
-    The CBOR/JSON data model without floats: ``int | str | bytes | bool | None |
-    list | dict[str, ...]``. Typing is strict: ``bool`` is not an ``int`` (``True
-    != 1``, and ordering a bool is a type error), and ``bytes`` never equals a
-    ``str``.
+    The CBOR/JSON data model: ``int | float | str | bytes | bool | None | list |
+    dict[str, ...]``, floats finite and an integral float the integer (spec 5.2:
+    ``12.0`` is ``12``). Typing is strict: ``bool`` is not an ``int`` (``True !=
+    1``, and ordering a bool is a type error), and ``bytes`` never equals a
+    ``str``; numbers compare by their exact values.
 
 Statements
     ``["==", SEL, V]`` ``["!=", SEL, V]``  deep, type-strict equality.
-    ``["<", SEL, INT]`` (and ``<=``, ``>``, ``>=``)  both sides ints, not bools.
+    ``["<", SEL, NUM]`` (and ``<=``, ``>``, ``>=``)  numbers (not bools), exactly.
     ``["like", SEL, PATTERN]``  glob over a string: ``*`` matches any run of code
     points (also empty), ``\\*`` is a literal star, ``\\`` a literal backslash;
     any other escape is invalid.
@@ -51,9 +52,12 @@ Limits (from :class:`~agentchain.limits.Limits`)
     map, map value and scalar); ``max_string_bytes`` bounds each string's UTF-8
     length. All are checked during one iterative walk that stops at the first
     excess, so a hostile input costs O(limits) work whatever its size.
-    ``max_policy_steps`` is the evaluation budget shared by one link's caveats:
-    one step per statement evaluated, one per element visited by ``all``/``any``,
-    one per element of an ``in`` list, and ``len(text) // 64`` extra for ``like``.
+    ``max_policy_steps`` is the evaluation budget of one request, shared by every
+    caveat of every link and every approval requirement's ``when`` (spec 6.3, charged
+    in :mod:`agentchain.policy`): one step per statement evaluated and per step of its
+    selector, one per element visited by ``all``/``any``, the data items of the
+    literal for ``==``, ``!=`` and ``in``, and for ``like`` one per literal segment
+    plus one per 4096 (text, text + pattern) character pairs.
 
 Every walk (parsing, selecting, comparing, evaluating, rendering) is iterative,
 so neither a deep statement nor deep arguments can raise ``RecursionError``.
@@ -68,6 +72,7 @@ from typing import Final, Literal, NamedTuple, TypeAlias, cast
 
 from agentchain.errors import DecodeError
 from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.wire.cbor import number
 
 __all__ = [
     "Op",
@@ -80,7 +85,7 @@ __all__ = [
 ]
 
 
-Value: TypeAlias = "int | str | bytes | bool | list[Value] | dict[str, Value] | None"
+Value: TypeAlias = "int | float | str | bytes | bool | list[Value] | dict[str, Value] | None"
 
 
 Op: TypeAlias = Literal[
@@ -135,6 +140,7 @@ _EXCERPT: Final = 80
 _KINDS: Final[dict[type, str]] = {
     bool: "bool",
     int: "int",
+    float: "float",
     str: "string",
     bytes: "bytes",
     type(None): "null",
@@ -187,12 +193,25 @@ class Statement:
     _literal: Value
     _pattern: tuple[str, ...]
     _raw: Value
+    #: ``==``, ``!=``, ``in``: data items of the literal (what comparing may visit), counted
+    #: on first use (see :meth:`literal_items`); ``like``: code points of the pattern's
+    #: literal segments (what a search may compare)
+    _items: int = 0
 
     @property
     def raw(self) -> Value:
         """The statement's data. A fresh copy each time: mutating it cannot
         make the statement evaluate differently from what it re-encodes to."""
         return _copy(self._raw)
+
+    def literal_items(self) -> int:
+        """What evaluating this leaf may compare (spec 6.3): for ``==``, ``!=``, ``in`` the
+        data items of the literal, counted once, when first evaluated (parsing a statement
+        that is never evaluated does not pay for it); for ``like`` the pattern's literal
+        code points; 0 otherwise."""
+        if self._items < 0:
+            object.__setattr__(self, "_items", count_items(self._literal))
+        return self._items
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Statement):
@@ -237,10 +256,12 @@ _PARSED: dict[tuple[str, Limits], Statement] = {}
 _PARSED_MAX: Final = 1024
 
 
-_PARSED_MAX_NODES: Final = 64
+#: statements larger than this are parsed every time: real caveats are small, and a walk
+#: to build the key of a large one would cost as much as parsing it
+_PARSED_MAX_NODES: Final = 16
 
 
-_KEYABLE: Final = frozenset({list, str, int, bytes, bool, type(None)})
+_KEYABLE: Final = frozenset({list, str, int, float, bytes, bool, type(None)})
 
 
 def _cache_key(data: object, limits: Limits) -> tuple[str, Limits] | None:
@@ -256,25 +277,22 @@ def _cache_key(data: object, limits: Limits) -> tuple[str, Limits] | None:
     nodes = 0
     while stack:
         item = stack.pop()
-        kind = type(item)
-        if kind not in _KEYABLE:
-            return None
-        if kind is list:
-            nodes += len(cast(list[object], item))
+        if type(item) is list:
+            nodes += len(item)
             if nodes > _PARSED_MAX_NODES:
                 return None
-            stack.extend(cast(list[object], item))
-        elif kind is str and len(cast(str, item)) > limits.max_string_bytes:
+            stack.extend(item)
+        elif type(item) not in _KEYABLE or (
+            type(item) is str and len(item) > limits.max_string_bytes
+        ):
             return None
     return repr(data), limits
 
 
-class _Loc(NamedTuple):
-    """Where an item sits in the statement's data: a cons list, so that each
-    step costs O(1) and the path is only spelled out for an error message."""
-
-    parent: _Loc | None
-    step: int | str
+#: Where an item sits in the statement's data: (the location of its container, its
+#: index or key), a cons list of plain tuples, so that each step costs one small tuple
+#: and the path is only spelled out for an error message.
+_Loc: TypeAlias = "tuple[_Loc | None, int | str]"
 
 
 #: steps of a location shown in messages (the innermost ones)
@@ -284,9 +302,8 @@ _LOC_STEPS: Final = 8
 def _where(loc: _Loc | None) -> str:
     steps: list[str] = []
     while loc is not None and len(steps) < _LOC_STEPS:
-        step = loc.step
+        loc, step = loc
         steps.append(f"[{step}]" if type(step) is int else f"[{excerpt(_render(step), 24)}]")
-        loc = loc.parent
     return ("$" if loc is None else "$…") + "".join(reversed(steps))
 
 
@@ -300,6 +317,8 @@ def _checked_copy(data: object, limits: Limits) -> Value:
     """
     holder: list[Value] = [None]
     nodes = 1
+    short = limits.max_string_bytes  # an ASCII string this long is within the limit
+    deepest = limits.max_policy_depth
     # (item, depth of the container holding it, container of the copy, slot, location)
     stack: list[tuple[object, int, list[Value] | dict[str, Value], int | str, _Loc | None]] = [
         (data, 0, holder, 0, None)
@@ -320,7 +339,19 @@ def _checked_copy(data: object, limits: Limits) -> Value:
             if type(item) is list:
                 new_list: list[Value] = [None] * len(item)
                 for index, element in enumerate(item):
-                    stack.append((element, depth + 1, new_list, index, _Loc(loc, index)))
+                    # the common scalars are checked in place: no stack entry, no location
+                    kind = type(element)
+                    if (
+                        (kind is int and _INT_MIN <= element <= _INT_MAX)
+                        or (kind is str and element.isascii() and len(element) <= short)
+                        or element is None
+                        or kind is bool
+                    ):
+                        new_list[index] = element
+                    elif (kind is list or kind is dict) and not element and depth + 2 <= deepest:
+                        new_list[index] = [] if kind is list else {}
+                    else:
+                        stack.append((element, depth + 1, new_list, index, (loc, index)))
                 copied = new_list
             else:
                 new_dict: dict[str, Value] = {}
@@ -331,7 +362,7 @@ def _checked_copy(data: object, limits: Limits) -> Value:
                         )
                     _check_string(key, limits, loc)
                     new_dict[key] = None  # keeps the key order of the input
-                    stack.append((element, depth + 1, new_dict, key, _Loc(loc, key)))
+                    stack.append((element, depth + 1, new_dict, key, (loc, key)))
                 copied = new_dict
         elif type(item) is str:
             _check_string(item, limits, loc)
@@ -347,13 +378,14 @@ def _checked_copy(data: object, limits: Limits) -> Value:
         elif type(item) is bool or item is None:
             copied = cast(Value, item)
         elif type(item) is float:
-            raise _invalid(f"{_where(loc)}: floats are not allowed in caveats")
+            # spec 6.1: binary64 numbers; an integral one is the integer (12.0 is 12)
+            try:
+                copied = number(item)
+            except ValueError:
+                raise _invalid(f"{_where(loc)}: NaN and infinities are not numbers") from None
         else:
             raise _invalid(f"{_where(loc)}: {type(item).__name__} is not a caveat value")
-        if type(parent) is list:
-            parent[cast(int, slot)] = copied
-        else:
-            cast(dict[str, Value], parent)[cast(str, slot)] = copied
+        parent[slot] = copied  # type: ignore[index]  # an int slot in a list, a str in a dict
     return holder[0]
 
 
@@ -396,7 +428,15 @@ def _build(root: Value) -> Statement:
         children = tuple(built[first:])
         del built[first:]
         built.append(
-            Statement(shape.op, shape.selector, children, shape.literal, shape.pattern, raw)
+            Statement(
+                shape.op,
+                shape.selector,
+                children,
+                shape.literal,
+                shape.pattern,
+                raw,
+                _cost_size(shape),
+            )
         )
     return built[0]
 
@@ -420,17 +460,17 @@ def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc
         if type(subs) is not list:
             raise _invalid(f"{_where(loc)}: {op!r} takes an array of statements")
         return _Shape(op, None, None, (), len(subs)), [
-            (sub, _Loc(_Loc(loc, 1), index)) for index, sub in enumerate(subs)
+            (sub, ((loc, 1), index)) for index, sub in enumerate(subs)
         ]
     if op == "not":
-        return _Shape(op, None, None, (), 1), [(raw[1], _Loc(loc, 1))]
-    selector = _parse_selector(raw[1], _Loc(loc, 1))
+        return _Shape(op, None, None, (), 1), [(raw[1], (loc, 1))]
+    selector = _parse_selector(raw[1], (loc, 1))
     operand = raw[2]
     if op in QUANTIFIERS:
-        return _Shape(op, selector, None, (), 1), [(operand, _Loc(loc, 2))]
+        return _Shape(op, selector, None, (), 1), [(operand, (loc, 2))]
     pattern: tuple[str, ...] = ()
-    if op in ORDERING and type(operand) is not int:
-        raise _invalid(f"{_where(loc)}[2]: {op!r} compares with an int, got {kind_of(operand)}")
+    if op in ORDERING and not is_number(operand):
+        raise _invalid(f"{_where(loc)}[2]: {op!r} compares with a number, got {kind_of(operand)}")
     if op == "in" and type(operand) is not list:
         raise _invalid(f"{_where(loc)}[2]: 'in' takes an array, got {kind_of(operand)}")
     if op == "like":
@@ -438,7 +478,7 @@ def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc
             raise _invalid(
                 f"{_where(loc)}[2]: 'like' takes a string pattern, got {kind_of(operand)}"
             )
-        pattern = _parse_pattern(operand, _Loc(loc, 2))
+        pattern = _parse_pattern(operand, (loc, 2))
     return _Shape(op, selector, operand, pattern, 0), []
 
 
@@ -456,6 +496,16 @@ def parse_selector(text: object) -> Selector:
 
 
 _MAX_SELECTOR_CHARS: Final = 256
+
+
+def _cost_size(shape: _Shape) -> int:
+    """What evaluating a leaf costs beyond its statement and selector (spec 6.3); -1: not
+    counted yet (see :meth:`Statement.literal_items`)."""
+    if shape.op in ("==", "!=", "in"):
+        return -1
+    if shape.op == "like":
+        return sum(map(len, shape.pattern))
+    return 0
 
 
 def _parse_selector(text: Value, loc: _Loc | None) -> Selector:
@@ -545,6 +595,25 @@ def _parse_pattern(pattern: str, loc: _Loc | None) -> tuple[str, ...]:
     return tuple(segments)
 
 
+def is_number(value: object) -> bool:
+    """An int or a float, never a bool (spec 6.2: orderings compare numbers)."""
+    return type(value) is int or type(value) is float
+
+
+def count_items(value: Value) -> int:
+    """Data items of ``value``: a scalar is one, a container one plus its elements' (spec 6.3)."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if type(item) is list:
+            stack.extend(item)
+        elif type(item) is dict:
+            stack.extend(item.values())
+    return count
+
+
 def deep_equal(left: object, right: object) -> bool | None:
     """Type-strict deep equality; None if a value outside the data model is met.
 
@@ -558,6 +627,12 @@ def deep_equal(left: object, right: object) -> bool | None:
         if kind not in _KINDS or type(other) not in _KINDS:
             return None
         if kind is not type(other):
+            # numbers compare by value, exactly (an int is never rounded to a float); with
+            # integral floats folded to ints (spec 5.2) only unnormalized input needs it
+            if is_number(one) and is_number(other):
+                if one != other:
+                    return False
+                continue
             return False  # also keeps True apart from 1, and b"a" from "a"
         if kind is list:
             ones, others = cast(list[object], one), cast(list[object], other)
@@ -617,7 +692,7 @@ def _render(value: Value) -> str:
         elif type(item) is str:
             out.append(json.dumps(item, ensure_ascii=False))
         else:
-            out.append(str(item))  # int: parse_statement admits nothing else
+            out.append(repr(item))  # int, or a finite float: the shortest round-trip form
     return "".join(out)
 
 

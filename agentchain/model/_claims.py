@@ -24,11 +24,11 @@ from agentchain.model._caveats import Statement
 from agentchain.model._usage import Usage
 
 #: the arguments of a request or an invocation: text keys, values in the CBOR/JSON data model
-#: without floats (spec 5.7); the one type for argument values everywhere
+#: of spec 5.2 (spec 5.7); the one type for argument values everywhere
 Arguments: TypeAlias = Mapping[str, object]
 
-#: the four kinds of signed object (spec 5.3); each claims class names its own
-ObjectKind = Literal["link", "invocation", "attestation", "approval"]
+#: the five kinds of signed object (spec 5.3); each claims class names its own
+ObjectKind = Literal["link", "invocation", "attestation", "approval", "revocation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,5 +142,40 @@ class ApprovalClaims:
     exp: int
 
 
-#: the claims of any of the four signed objects
-Claims: TypeAlias = LinkClaims | InvocationClaims | AttestationClaims | ApprovalClaims
+@dataclass(frozen=True, slots=True)
+class LinkRef:
+    """spec 8.5: a link named by its claim-level identity, the same in both encodings.
+
+    A link's digest differs between its CBOR and its JOSE spelling, and so does its
+    child's parent claim; its other claims do not. Protocol 0.2 withdrew the link id and
+    names the issuer at the root only, so a link is named by its claim digest
+    (``codec.link_id``): SHA-256 of the deterministic CBOR of its claims without the parent.
+    """
+
+    id: bytes  # codec.link_id of the link's claims (32 bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationClaims:
+    """spec 8.5: a principal's signed statement that a link, or a key, is revoked.
+
+    Exactly one of ``link`` (that link, in either encoding) and ``key`` (the
+    thumbprint of a key: every link it holds or issued) is set. With ``before``,
+    only links whose ``iat`` is strictly below it are covered. ``exp``, when set, is
+    when the revoked things are expired anyway: a store may forget the entry after it.
+    """
+
+    KIND: ClassVar[ObjectKind] = "revocation"
+
+    revoker: PublicKey  # the signer's full key, so the object verifies on its own
+    iat: int
+    link: LinkRef | None = None
+    key: bytes | None = None
+    before: int | None = None
+    exp: int | None = None
+
+
+#: the claims of any of the five signed objects
+Claims: TypeAlias = (
+    LinkClaims | InvocationClaims | AttestationClaims | ApprovalClaims | RevocationClaims
+)

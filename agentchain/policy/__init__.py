@@ -1,6 +1,9 @@
 """Caveat evaluation (layer 5): judges a verified model's caveats over a request, never bytes."""
 
 from agentchain.policy._evaluate import (
+    LIKE_CHARS_PER_STEP,
+    Budget,
+    Evaluation,
     Result,
     Truth,
     evaluate,
@@ -8,6 +11,9 @@ from agentchain.policy._evaluate import (
 )
 
 __all__ = [
+    "LIKE_CHARS_PER_STEP",
+    "Budget",
+    "Evaluation",
     "Result",
     "Truth",
     "evaluate",

@@ -22,6 +22,7 @@ from agentchain.model._caveats import (
     deep_equal,
     describe,
     excerpt,
+    is_number,
     kind_of,
     statement_text,
 )
@@ -29,8 +30,10 @@ from agentchain.model._caveats import (
 Truth: TypeAlias = Literal["true", "false", "error"]
 
 
-#: ``like`` charges one step per this many code points of the subject
-_LIKE_CHARS_PER_STEP: Final = 64
+#: ``like`` charges one step per this many code points of the subject (spec 6.3)
+LIKE_CHARS_PER_STEP: Final = 64
+#: ... and per this many (subject, subject + literal) character pairs
+LIKE_PAIRS_PER_STEP: Final = 64 * LIKE_CHARS_PER_STEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +50,24 @@ class Result:
 
 
 def evaluate(
-    statements: Sequence[Statement], args: object, *, limits: Limits = DEFAULT_LIMITS
+    statements: Sequence[Statement],
+    args: object,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    budget: Budget | None = None,
 ) -> Result:
     """Evaluate the conjunction of ``statements`` (one link's caveats) over ``args``.
 
     Total: always returns a :class:`Result`, never raises. The outcome is "error"
     if any statement is ERROR, else "false" if any is FALSE, else "true" (so also
-    for no statements). All statements share one budget of ``max_policy_steps``.
-    ``detail`` reports the first statement with the final outcome.
+    for no statements). Every step is charged to ``budget``: pass one
+    :class:`Budget` to every call of one verification (spec 6.3: one budget per
+    evaluation of a presentation); without one, a fresh budget of
+    ``max_policy_steps`` serves this call alone. ``detail`` reports the first
+    statement with the final outcome.
     """
-    budget = _Budget(limits.max_policy_steps)
+    if budget is None:
+        budget = Budget(limits.max_policy_steps)
     first_false = ""
     try:
         for index, statement in enumerate(statements):
@@ -75,12 +86,28 @@ def evaluate(
     return Result("true", "")
 
 
-class _Budget:
+class Budget:
+    """The steps one evaluation of a presentation may spend (spec 6.3).
+
+    One budget serves every caveat of every link and every approval
+    requirement's ``when`` evaluated for one request: a statement restated in
+    many links, or in many requirements, is charged every time it counts, so
+    the work a presentation can cause is bounded by ``limit`` however it is
+    spread. Once exhausted it stays exhausted.
+    """
+
     __slots__ = ("left", "limit")
 
     def __init__(self, limit: int) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"a step budget is a positive int, got {limit!r}")
         self.limit = limit
         self.left = limit
+
+    @property
+    def spent(self) -> int:
+        """Steps charged so far (may exceed ``limit`` by the charge that exhausted it)."""
+        return self.limit - self.left
 
     def take(self, steps: int) -> bool:
         """Charge ``steps``; False once the budget is exhausted (and ever after)."""
@@ -89,6 +116,48 @@ class _Budget:
 
     def message(self) -> str:
         return f"step budget of {self.limit} exhausted"
+
+
+class Evaluation:
+    """Every caveat evaluation of one verification, under one :class:`Budget`.
+
+    :meth:`caveats` remembers the answer for a sequence of statements it has
+    seen (by identity: :func:`~agentchain.model.parse_statement` hands out one
+    object per exact statement, and the links keep them alive) and charges the
+    budget again for it without redoing the work, so reusing an answer never
+    changes one: a chain that restates its parent's caveats pays for them twice,
+    as an implementation without the memo would.
+    """
+
+    __slots__ = ("_args", "_limits", "_memo", "budget")
+
+    def __init__(self, args: object, *, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._args = args
+        self._limits = limits
+        self._memo: dict[tuple[int, ...], tuple[Result, int]] = {}
+        self.budget = Budget(limits.max_policy_steps)
+
+    def caveats(self, statements: Sequence[Statement]) -> Result:
+        """The conjunction of ``statements`` over the arguments, charged to the budget."""
+        same = tuple(map(id, statements))
+        known = self._memo.get(same)
+        if known is not None:
+            result, steps = known
+            if result.outcome == "error" or self.budget.take(steps):
+                return result
+            return Result("error", self.budget.message())
+        before = self.budget.spent
+        result = evaluate(statements, self._args, limits=self._limits, budget=self.budget)
+        self._memo[same] = (result, self.budget.spent - before)
+        return result
+
+    def select(self, selector: Selector) -> tuple[object, str]:
+        """The value ``selector`` picks from the arguments (a spend limit's amount,
+        spec 9.5), charged to the budget as a caveat's selector is (spec 6.3):
+        (value, "") or (None, why it is missing or the budget's message)."""
+        if not self.budget.take(1 + len(selector.path)):
+            return None, self.budget.message()
+        return select(cast(Arguments, self._args), selector)
 
 
 _Answer: TypeAlias = tuple[Truth, str]
@@ -122,7 +191,7 @@ class _Frame:
         return ("false" if self.seen_true else "true"), ""  # not
 
 
-def _run(statement: Statement, args: object, budget: _Budget) -> _Answer:
+def _run(statement: Statement, args: object, budget: Budget) -> _Answer:
     """Evaluate one statement with an explicit stack (no recursion, whatever the depth)."""
     stack: list[_Frame] = []
     answer = _enter(statement, args, budget, stack)
@@ -158,16 +227,19 @@ def _run(statement: Statement, args: object, budget: _Budget) -> _Answer:
 
 
 def _enter(
-    statement: Statement, root: object, budget: _Budget, stack: list[_Frame]
+    statement: Statement, root: object, budget: Budget, stack: list[_Frame]
 ) -> _Answer | None:
     """Start evaluating ``statement``: an answer for a leaf, or None after pushing a frame."""
     op = statement.op
-    if not budget.take(1):
-        return "error", f"{describe(statement)}: {budget.message()}"
     if op in CONNECTIVES:
+        if not budget.take(1):
+            return "error", f"{describe(statement)}: {budget.message()}"
         stack.append(_Frame(statement, root, statement.children))
         return None
     selector = cast(Selector, statement.selector)
+    # spec 6.3: the statement, and each step of its selector
+    if not budget.take(1 + len(selector.path)):
+        return "error", f"{describe(statement)}: {budget.message()}"
     value, missing = _select(root, selector)
     if missing:
         return "error", f"{op} {selector.text}: {missing}"
@@ -179,39 +251,48 @@ def _enter(
     return _leaf(statement, selector, value, budget)
 
 
-def _leaf(statement: Statement, selector: Selector, value: object, budget: _Budget) -> _Answer:
+def _leaf(statement: Statement, selector: Selector, value: object, budget: Budget) -> _Answer:
     op = statement.op
     literal = statement._literal
     where = f"{op} {selector.text}"
+    # spec 6.3: every data item of the literal may be compared, so each is charged,
+    # up front: the cost does not depend on where (or whether) a difference sits
+    if op in ("==", "!=", "in") and not budget.take(statement.literal_items()):
+        return "error", f"{where}: {budget.message()}"
     if op in ("==", "!="):
         equal = deep_equal(value, literal)
         if equal is None:
             return "error", f"{where}: value outside the data model"
         return ("true" if equal == (op == "==") else "false"), ""
     if op in ORDERING:
-        if type(value) is not int:
-            return "error", f"{where}: selects a {kind_of(value)}, not an int"
-        bound = cast(int, literal)
+        if not is_number(value):
+            return "error", f"{where}: selects a {kind_of(value)}, not a number"
+        # exact: Python compares an int with a float by their mathematical values,
+        # never by rounding the int to a float (spec 6.2)
+        bound = cast(int | float, literal)
+        number = cast(int | float, value)
         if op == "<":
-            holds = value < bound
+            holds = number < bound
         elif op == "<=":
-            holds = value <= bound
+            holds = number <= bound
         elif op == ">":
-            holds = value > bound
+            holds = number > bound
         else:
-            holds = value >= bound
+            holds = number >= bound
         return ("true" if holds else "false"), ""
     if op == "like":
         if type(value) is not str:
             return "error", f"{where}: selects a {kind_of(value)}, not a string"
-        if not budget.take(len(value) // _LIKE_CHARS_PER_STEP):
+        # spec 6.3: one step per literal segment (the stars split the pattern into stars
+        # + 1 of them, each a scan), and one per 4096 (text, text + pattern) character
+        # pairs: 64 code points of text scanned, and a search for a literal of m code
+        # points that may compare up to m characters at each position (str.find does)
+        segments = statement._pattern
+        scanned = len(value) * (LIKE_CHARS_PER_STEP + statement.literal_items())
+        if not budget.take(len(segments) + scanned // LIKE_PAIRS_PER_STEP):
             return "error", f"{where}: {budget.message()}"
-        return ("true" if _glob(statement._pattern, value) else "false"), ""
-    # "in": charged for every element up front, so the cost does not depend on
-    # where (or whether) a match sits in the list
+        return ("true" if _glob(segments, value) else "false"), ""
     choices = cast(list[Value], literal)
-    if not budget.take(len(choices)):
-        return "error", f"{where}: {budget.message()}"
     for choice in choices:
         equal = deep_equal(value, choice)
         if equal is None:

@@ -136,8 +136,16 @@ def _within(cap: Capability) -> SearchStrategy[tuple[str, str]]:
 _JSON_INT: Final = 2**53 - 1
 
 
+def floats() -> SearchStrategy[float]:
+    """The floats of the data model (spec 5.2): finite binary64 values that are not an
+    integer of the CBOR integer range (``12.0`` is the integer 12, never a float)."""
+    return st.floats(allow_nan=False, allow_infinity=False).filter(
+        lambda x: not (x.is_integer() and -(2**64) <= x <= 2**64 - 1)
+    )
+
+
 def values(*, max_leaves: int = 10, json: bool = False) -> SearchStrategy[Any]:
-    """Protocol data (spec 5.2): ints, text, bytes, bools, null, arrays, text-keyed maps.
+    """Protocol data (spec 5.2): ints, floats, text, bytes, bools, null, arrays, maps.
 
     With ``json``, only what the JOSE encoding carries: no byte strings, and integers
     within +-(2^53-1) (spec/jose.md J.2, J.5)."""
@@ -147,6 +155,7 @@ def values(*, max_leaves: int = 10, json: bool = False) -> SearchStrategy[Any]:
         | st.booleans()
         | st.integers(-big - (0 if json else 1), big)
         | st.integers(-1000, 1000)
+        | floats()
         | st.text(max_size=12)
     )
     if not json:
@@ -187,7 +196,9 @@ def _statement_data(max_leaves: int, json: bool = False) -> SearchStrategy[Any]:
     leaf = st.one_of(
         st.tuples(st.sampled_from(("==", "!=")), sel, values(max_leaves=3, json=json)).map(list),
         st.tuples(
-            st.sampled_from(("<", "<=", ">", ">=")), sel, st.integers(-big - (not json), big)
+            st.sampled_from(("<", "<=", ">", ">=")),
+            sel,
+            st.integers(-big - (not json), big) | floats(),
         ).map(list),
         st.tuples(
             st.just("like"), sel, st.from_regex(r"(\*|[a-z]|\\\*|\\\\){0,6}", fullmatch=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as _json
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -52,6 +53,8 @@ def _items(value: object) -> list[object]:
 def _head_of(value: object) -> tuple[int, int]:
     if isinstance(value, bool) or value is None:
         return 7, {False: 20, True: 21, None: 22}[value]
+    if isinstance(value, float):
+        return 7, 25 + (len(cbor.float_head(value)) > 3) + (len(cbor.float_head(value)) > 5)
     if isinstance(value, int):
         return (0, value) if value >= 0 else (1, -1 - value)
     if isinstance(value, bytes):
@@ -69,6 +72,13 @@ def _loose(value: object, target: int, style: str, counter: list[int]) -> bytes:
     """``value`` encoded canonically except item number ``target``, written in ``style``."""
     here = counter[0] == target
     counter[0] += 1
+    if isinstance(value, float):
+        # a float in a wider width than its shortest exact one (spec 5.2, R-5.2-12)
+        if here and style == "wide_float":
+            return b"\xfb" + struct.pack(">d", value)
+        if here and style == "tagged":  # tag 1, epoch time: refused as a tag
+            return b"\xc1" + cbor.float_head(value)
+        return cbor.float_head(value)
     major, arg = _head_of(value)
     indefinite = here and style == "indefinite" and major in (2, 3, 4, 5)
     duplicate = here and style == "duplicate_key" and isinstance(value, dict) and value
@@ -106,12 +116,17 @@ def noncanonical_encodings(value: Any) -> SearchStrategy[bytes]:
     """Encodings of ``value`` that a strict decoder must refuse (spec 5.2).
 
     One item is written with a longer head than needed, as an indefinite-length
-    item, as a tagged bignum, with its map keys out of order, or with a repeated
-    key. Every result differs from ``cbor.encode(value)``.
+    item, as a tagged bignum, a float in a wider width than needed, with its map keys
+    out of order, or with a repeated key. Every result differs from ``cbor.encode(value)``.
     """
     items = _items(value)
     choices: list[tuple[int, str]] = []
     for index, item in enumerate(items):
+        if isinstance(item, float):
+            if len(cbor.float_head(item)) < 9:
+                choices.append((index, "wide_float"))
+            choices.append((index, "tagged"))
+            continue
         _, arg = _head_of(item)
         if arg < 2**32:
             choices.append((index, "wide_head"))

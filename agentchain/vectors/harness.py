@@ -16,7 +16,7 @@ from agentchain import __version__
 from agentchain.codec import PROTOCOL
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, DecodeError, UsageError
-from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.limits import Limits
 from agentchain.store import MemoryStore
 from agentchain.verifier import Request, TrustPolicy, Verifier
 from agentchain.wire import cbor
@@ -59,15 +59,23 @@ def _fixed(now: int) -> Callable[[], float]:
     return lambda: now
 
 
+#: bounds on decoding a case's request arguments, far above any verifier limit
+_TRANSPORT: Final = 1 << 24
+
+
 def _request(req: Mapping[str, Any]) -> Request:
     """The step's request; arguments that are not a map of the data model are ``usage``
-    (spec/harness.md 5.4, spec 8.1), checked like the rest before any presentation work."""
+    (spec/harness.md 5.4, spec 8.1), checked like the rest before any presentation work.
+
+    The case's CBOR is the transport, not the verifier's input: it is decoded within wide
+    bounds, and the verifier applies the limits of the request's arguments (spec 5.6) itself.
+    """
     try:
         args = cbor.decode(
             bytes.fromhex(req["args_cbor"]),
-            max_depth=DEFAULT_LIMITS.max_cbor_depth,
-            max_items=DEFAULT_LIMITS.max_cbor_items,
-            max_string_bytes=DEFAULT_LIMITS.max_string_bytes,
+            max_depth=_TRANSPORT,
+            max_items=_TRANSPORT,
+            max_string_bytes=_TRANSPORT,
         )
     except DecodeError as exc:
         raise UsageError(f"request arguments outside the data model: {exc.message}") from None
@@ -84,6 +92,13 @@ def run_case(case: Mapping[str, Any]) -> list[dict[str, object]]:
     first_now = case["steps"][0]["now"]
     for rid in case["store"]["revoked"]:
         store.revoke(bytes.fromhex(rid))
+    # spec 8.5: offered signed revocations are recorded only if they verify (R-8.5-6)
+    offered = Verifier(policy, store=store, clock=_fixed(first_now))
+    for text in case["store"].get("revocations", []):
+        try:
+            offered.accept_revocation(text)
+        except AgentchainError:
+            continue
     for used in case["store"]["used"]:
         store.use_nonce(bytes.fromhex(used["key"]), expires_at=used["expires_at"], now=first_now)
     results: list[dict[str, object]] = []

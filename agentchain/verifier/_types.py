@@ -9,7 +9,7 @@ from typing import Final
 
 from agentchain import codec, model
 from agentchain.crypto import ALGORITHMS, PublicKey
-from agentchain.errors import REGISTRY, Kind, UsageError
+from agentchain.errors import REGISTRY, DecodeError, Kind, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import (
     Arguments,
@@ -156,10 +156,16 @@ class Request:
         check_action(self.action, pattern=False)
         check_resource(self.resource, pattern=False)
         codec.check_args(dict(self.args))
+        # in normal form (spec 5.2: 12.0 is 12); the verifier applies its policy's limits
         try:
-            cbor.encode(dict(self.args))  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            raise UsageError(f"request args are not protocol data: {exc}") from None
+            args = model.check_arguments(self.args, limits=_UNBOUNDED)
+        except DecodeError as exc:
+            raise UsageError(f"request args are not protocol data: {exc.message}") from None
+        object.__setattr__(self, "args", args)
+
+
+#: no limit but the data model: a request's arguments meet its verifier's limits in V1
+_UNBOUNDED: Final = Limits(max_args_bytes=2**62, max_args_depth=2**62, max_args_items=2**62)
 
 
 @dataclass(frozen=True, slots=True)

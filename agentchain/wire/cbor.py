@@ -44,16 +44,18 @@ This module imports only :mod:`agentchain.errors` (layer 2).
 
 from __future__ import annotations
 
+import math
+import struct
 from operator import itemgetter
 from typing import Final, TypeAlias
 
 from agentchain.errors import Code, DecodeError
 
-__all__ = ["CBORValue", "decode", "encode", "encode_bytes"]
+__all__ = ["CBORValue", "decode", "encode", "encode_bytes", "float_head", "number"]
 
 #: The values this protocol puts on the wire (see the module docstring).
 CBORValue: TypeAlias = (
-    "int | bytes | str | bool | list[CBORValue] | dict[int | str, CBORValue] | None"
+    "int | float | bytes | str | bool | list[CBORValue] | dict[int | str, CBORValue] | None"
 )
 
 # Major types (RFC 8949 section 3.1).
@@ -76,6 +78,11 @@ _TRUE: Final = 0xF5
 _NULL: Final = 0xF6
 
 _UINT_MAX: Final = 2**64 - 1
+_INT_MIN: Final = -(2**64)
+
+# Floats (RFC 8949 section 3.3): initial byte and struct format of each width,
+# narrowest first (spec 5.2: the shortest width that holds the value exactly).
+_FLOAT_WIDTHS: Final = ((0xF9, ">e"), (0xFA, ">f"), (0xFB, ">d"))
 
 # A guard against cyclic or absurdly deep values handed to the encoder, so
 # they fail with ValueError rather than RecursionError. Far above any
@@ -145,6 +152,12 @@ def _encode_into(value: object, out: list[bytes], depth: int) -> None:
             if arg > _UINT_MAX:
                 raise ValueError(f"integer {value} is below -2**64")
             out.append(_head(_NINT, arg))
+    elif isinstance(value, float):
+        folded = number(value)  # ValueError for NaN and the infinities
+        if isinstance(folded, int):
+            _encode_into(folded, out, depth)
+        else:
+            out.append(float_head(folded))
     elif isinstance(value, bytes):
         out.append(_head(_BYTES, len(value)))
         out.append(value)
@@ -186,6 +199,35 @@ def _encode_into(value: object, out: list[bytes], depth: int) -> None:
         raise TypeError(f"cannot encode {type(value).__name__} as CBOR")
 
 
+def number(value: float) -> int | float:
+    """The one protocol value of a binary64 number (spec 5.2, 6.1).
+
+    NaN and the infinities are no value (ValueError). A float whose value is an
+    integer in the CBOR integer range ``[-2**64, 2**64 - 1]`` *is* that integer:
+    ``12.0`` and ``-0.0`` are the integers 12 and 0 (so a number has one spelling
+    in both encodings, as in JSON as JavaScript writes it). Any other float stays a
+    float (a fraction, or a magnitude of at least 2**64).
+    """
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a protocol number")
+    if value.is_integer() and _INT_MIN <= value <= _UINT_MAX:
+        return int(value)
+    return float(value)
+
+
+def float_head(value: float) -> bytes:
+    """The shortest exact encoding of a non-integral finite float: ``f9``, ``fa`` or
+    ``fb`` (RFC 8949 section 4.2.1, preferred serialization)."""
+    for initial, fmt in _FLOAT_WIDTHS:
+        try:
+            packed = struct.pack(fmt, value)
+        except OverflowError:  # too large for the narrower width
+            continue
+        if struct.unpack(fmt, packed)[0] == value:
+            return bytes((initial,)) + packed
+    raise AssertionError("unreachable: every float packs exactly into binary64")
+
+
 # --------------------------------------------------------------------------
 # Decoder
 
@@ -201,6 +243,21 @@ _Suspended: TypeAlias = (
 
 def _fail(code: Code, message: str, pos: int) -> DecodeError:
     return DecodeError(code, f"{message} (at byte {pos})")
+
+
+def _float(buf: bytes, start: int, pos: int, info: int) -> float:
+    """The float whose ``1 << (info - 24)`` bytes start at ``pos`` (spec 5.2): finite,
+    not an integer of the CBOR integer range, and in its shortest exact width."""
+    width = 1 << (info - 24)
+    _initial, fmt = _FLOAT_WIDTHS[info - 25]
+    value: float = struct.unpack(fmt, buf[pos : pos + width])[0]
+    if not math.isfinite(value):
+        raise _fail("cbor_unsupported", "NaN or an infinity is not a protocol number", start)
+    if type(number(value)) is int:
+        raise _fail("cbor_noncanonical", "an integral float must be encoded as an integer", start)
+    if float_head(value) != buf[start : pos + width]:
+        raise _fail("cbor_noncanonical", "float not in its shortest exact width", start)
+    return value
 
 
 def decode(
@@ -272,8 +329,10 @@ def decode(
             else:
                 if info >= 24 and pos + (1 << (info - 24)) > end:
                     raise _fail("cbor_malformed", "truncated simple value or float", start)
-                what = "float" if info >= 25 else "simple value"
-                raise _fail("cbor_unsupported", f"{what} 0x{initial:02x}", start)
+                if info < 25:
+                    raise _fail("cbor_unsupported", f"simple value 0x{initial:02x}", start)
+                value = _float(buf, start, pos, info)
+                pos += 1 << (info - 24)
         else:
             # -- the argument, in its shortest form (RFC 8949 section 4.2.1)
             if info < 24:

@@ -13,10 +13,13 @@ one object has one spelling and no header can steer verification (RFC 8725):
 - ``alg`` is one of the caller's allowlist (the crypto registry's names);
   binding it to the signer's key type is the verifier's step, with the key it
   chose;
-- strict JSON everywhere: duplicate member names, NaN/Infinity, floats,
-  oversized integers and deep nesting are refused (nesting before parsing).
+- strict JSON everywhere: duplicate member names, NaN/Infinity, numbers that
+  overflow binary64, oversized integers and deep nesting are refused (nesting
+  before parsing); a number with a fraction or exponent is a binary64 float,
+  an integer when integral (spec/jose.md, spec 5.2).
 
-Layer 2: imports only the error registry. Verifying signatures is the caller's job.
+Layer 2: imports the error registry and the number rule of :mod:`cbor`. Verifying
+signatures is the caller's job.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from agentchain.errors import DecodeError
+from agentchain.wire import cbor
 
 #: integers on the JSON wire stay exact in every language (spec/jose.md)
 MAX_INT: Final = 2**53 - 1
@@ -103,8 +107,19 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return out
 
 
-def _no_float(text: str) -> object:
-    raise DecodeError("json_invalid", f"JSON number {text[:40]} is not an integer")
+def _float(text: str) -> float:
+    """A JSON number with a fraction or an exponent: the nearest binary64 (spec/jose.md).
+
+    One spelling per number, as in CBOR (spec 5.2): an integral value in the integer
+    range is an integer and is written as one (``12``, never ``12.0`` or ``1.2e1``).
+    """
+    try:
+        value = cbor.number(float(text))
+    except ValueError:  # 1e400 overflows to an infinity
+        raise DecodeError("json_invalid", f"JSON number {text[:40]} is not finite") from None
+    if type(value) is int:
+        raise DecodeError("json_invalid", f"JSON number {text[:40]} is an integer spelt as float")
+    return value
 
 
 def _no_constant(text: str) -> object:
@@ -143,7 +158,7 @@ def _check_values(value: object, max_items: int, max_string_bytes: int) -> None:
 #: what json.loads would build on every call with these hooks; decode() keeps no state
 _DECODER: Final = json.JSONDecoder(
     object_pairs_hook=_no_duplicates,
-    parse_float=_no_float,
+    parse_float=_float,
     parse_int=_bounded_int,
     parse_constant=_no_constant,
 )

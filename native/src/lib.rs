@@ -13,7 +13,7 @@ use agentchain_core::{cose, jws, Error, Kind};
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyString, PyTuple};
 
 static ERRORS: GILOnceCell<[Py<PyAny>; 3]> = GILOnceCell::new();
 
@@ -75,7 +75,7 @@ fn as_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
     }
 }
 
-/// The Python value of a decoded item: int, bytes, str, bool, None, list, dict. Iterative
+/// The Python value of a decoded item: int, float, bytes, str, bool, None, list, dict. Iterative
 /// (post-order over an explicit stack), like the decoder, for values of any depth.
 fn to_python<'py>(py: Python<'py>, value: &Value<'_>) -> PyResult<Bound<'py, PyAny>> {
     enum Task<'v, 'a> {
@@ -104,6 +104,7 @@ fn to_python<'py>(py: Python<'py>, value: &Value<'_>) -> PyResult<Bound<'py, PyA
                 Value::Bytes(b) => PyBytes::new(py, b).into_any(),
                 Value::Text(t) => PyString::new(py, t).into_any(),
                 Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+                Value::Float(f) => PyFloat::new(py, f).into_any(),
                 _ => py.None().into_bound(py),
             }),
             Task::List(n) => {

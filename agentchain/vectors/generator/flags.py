@@ -42,9 +42,26 @@ FLAGS: Final[dict[str, tuple[str, str, str]]] = {
         "5.2",
     ),
     "cbor-unsupported": (
-        "floats and simple values outside false/true/null",
-        "floats compare inexactly and differ between languages",
+        "NaN, infinities and simple values outside false/true/null",
+        "NaN equals nothing, itself included; undefined has no JSON or Python counterpart",
         "5.2",
+    ),
+    "numbers": (
+        "binary64 floats: shortest exact width, integral floats, negative zero, exact ordering",
+        "12.0 and 12, or a half and a double of 1.5, must not be two signed values; a bound "
+        "compared through a float lets 2^53 + 1 pass 2^53",
+        "5.2, 6.2",
+    ),
+    "resource-normal-form": (
+        "resource spellings a server would normalize: dot segments, double escapes, "
+        "full-width dots, overlong UTF-8, path parameters",
+        "a spelling normalized out of a grant escapes it (CVE-2020-1938 style)",
+        "4.2",
+    ),
+    "step-budget": (
+        "the work a caveat costs: per like segment, per in element, per quantifier element",
+        "a cheap-looking statement over a large argument burns seconds of CPU per request",
+        "6.3",
     ),
     "cbor-malformed": (
         "truncation, reserved encodings, invalid UTF-8",

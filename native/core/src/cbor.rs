@@ -8,7 +8,9 @@
 //! shortest form (`cbor_noncanonical`), the tag (`cbor_tag`), the limits (`limit_exceeded`),
 //! truncation of the content (`cbor_malformed`), then UTF-8 and the key order. Messages,
 //! byte positions included, are the reference's too, so the differential tests can check
-//! that both paths stop at the same byte for the same reason.
+//! that both paths stop at the same byte for the same reason. Floats (R-5.2-12) are those of
+//! the reference too: finite, not an integer of the CBOR integer range, in the narrowest of
+//! binary16, binary32 and binary64 that holds them exactly.
 //!
 //! The decoder is iterative (an explicit stack), checks every declared length or count against
 //! the limits and the bytes left before allocating anything, and borrows strings from the
@@ -18,7 +20,7 @@
 use crate::error::{Error, Result};
 
 /// A decoded item; strings borrow the input.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Value<'a> {
     /// major type 0
     Uint(u64),
@@ -28,6 +30,9 @@ pub enum Value<'a> {
     Text(&'a str),
     Bool(bool),
     Null,
+    /// major type 7, additional information 25..27 (R-5.2-12): finite, not integral, and in
+    /// its shortest exact width
+    Float(f64),
     Array(Vec<Value<'a>>),
     /// pairs in wire order, which is the deterministic key order
     Map(Vec<(Value<'a>, Value<'a>)>),
@@ -114,6 +119,102 @@ fn fail(code: &'static str, message: impl std::fmt::Display, pos: usize) -> Erro
     Error::decode(code, format!("{message} (at byte {pos})"))
 }
 
+/// 2**64: the CBOR integer range is `[-2**64, 2**64 - 1]` (no f64 is 2**64 - 1).
+const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+
+/// The float of the `bytes` of a head with additional information `info` (25, 26 or 27)
+/// starting at `start` (R-5.2-12), checked as the reference's `_float` checks it: finite
+/// (`cbor_unsupported`), not an integer of the CBOR integer range, then in the narrowest
+/// width that holds it exactly (both `cbor_noncanonical`).
+fn read_float(bytes: &[u8], info: u8, start: usize) -> Result<f64> {
+    let raw = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let value = match info {
+        25 => half_to_f64(raw as u16),
+        26 => f64::from(f32::from_bits(raw as u32)),
+        _ => f64::from_bits(raw),
+    };
+    if !value.is_finite() {
+        return Err(fail(
+            "cbor_unsupported",
+            "NaN or an infinity is not a protocol number",
+            start,
+        ));
+    }
+    if is_integral(value) {
+        return Err(fail(
+            "cbor_noncanonical",
+            "an integral float must be encoded as an integer",
+            start,
+        ));
+    }
+    if shortest_info(value) != info {
+        return Err(fail(
+            "cbor_noncanonical",
+            "float not in its shortest exact width",
+            start,
+        ));
+    }
+    Ok(value)
+}
+
+/// Whether a finite float is an integer of the CBOR integer range, which the protocol
+/// spells as that integer (spec 5.2; the reference's `number`).
+fn is_integral(value: f64) -> bool {
+    value.trunc() == value && (-TWO_64..TWO_64).contains(&value)
+}
+
+/// IEEE 754 binary16 to binary64, exactly.
+fn half_to_f64(bits: u16) -> f64 {
+    let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((bits >> 10) & 0x1F);
+    let frac = f64::from(bits & 0x3FF);
+    sign * match exp {
+        0 => frac * 2f64.powi(-24),
+        31 if frac == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        _ => (1024.0 + frac) * 2f64.powi(exp - 25),
+    }
+}
+
+/// Whether a finite non-zero binary64 holds exactly in a binary format of `precision`
+/// significand bits whose normal exponents are `min_exp..=max_exp`.
+fn holds_in(value: f64, precision: i32, min_exp: i32, max_exp: i32) -> bool {
+    let bits = value.to_bits();
+    let field = ((bits >> 52) & 0x7FF) as i32;
+    if field == 0 {
+        return false; // a binary64 subnormal is far below either narrower format
+    }
+    let significand = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+    let exp = field - 1023; // of the leading bit
+    let lowest = exp - 52 + significand.trailing_zeros() as i32; // of the lowest set bit
+    exp <= max_exp && lowest >= min_exp - (precision - 1) && exp - lowest < precision
+}
+
+/// The additional information of the shortest exact encoding of a finite, non-integral
+/// float: 25 (binary16), 26 (binary32) or 27 (binary64), like the reference's `float_head`.
+fn shortest_info(value: f64) -> u8 {
+    if holds_in(value, 11, -14, 15) {
+        25
+    } else if holds_in(value, 24, -126, 127) {
+        26
+    } else {
+        27
+    }
+}
+
+/// The binary16 bits of a float that holds exactly in binary16.
+fn f64_to_half(value: f64) -> u16 {
+    let sign: u16 = if value.is_sign_negative() { 0x8000 } else { 0 };
+    let magnitude = value.abs();
+    if magnitude < 2f64.powi(-14) {
+        return sign | (magnitude * 2f64.powi(24)) as u16; // subnormal: exact multiple of 2**-24
+    }
+    let bits = magnitude.to_bits();
+    let exp = ((bits >> 52) & 0x7FF) as i32 - 1023;
+    let frac = ((bits >> 42) & 0x3FF) as u16;
+    sign | (((exp + 15) as u16) << 10) | frac
+}
+
 /// A container being filled.
 enum Frame<'a> {
     Array {
@@ -187,12 +288,17 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                             start,
                         ));
                     }
-                    let what = if info >= 25 { "float" } else { "simple value" };
-                    return Err(fail(
-                        "cbor_unsupported",
-                        format!("{what} 0x{initial:02x}"),
-                        start,
-                    ));
+                    if info < 25 {
+                        return Err(fail(
+                            "cbor_unsupported",
+                            format!("simple value 0x{initial:02x}"),
+                            start,
+                        ));
+                    }
+                    let width = 1usize << (info - 24);
+                    let float = read_float(&buf[pos..pos + width], info, start)?;
+                    pos += width;
+                    Value::Float(float)
                 }
             };
         } else {
@@ -492,6 +598,39 @@ mod tests {
         );
     }
 
+    /// R-5.2-12: floats in their shortest exact width decode and encode back to their bytes.
+    #[test]
+    fn floats_in_their_shortest_width() {
+        for (s, want) in [
+            ("fb3ff199999999999a", 1.1),
+            ("f93e00", 1.5),
+            ("f9c100", -2.5),
+            ("f90001", 5.960_464_477_539_063e-8), // the smallest binary16 subnormal
+            ("f903ff", 6.097_555_160_522_461e-5), // the largest
+            ("f93555", 0.333_251_953_125),
+            ("fa33000000", 2.980_232_238_769_531_3e-8), // 2**-25: below binary16
+            ("fa3eaaaaab", f64::from(1.0f32 / 3.0)),
+            ("fbc010666666666666", -4.1),
+            ("fa5f800000", 18_446_744_073_709_551_616.0), // 2**64: outside the integers
+            ("fb7e37e43c8800759c", 1.0e300),
+        ] {
+            let bytes = hex(s);
+            match decode(&bytes, &Limits::default()) {
+                Ok(Value::Float(f)) => {
+                    assert_eq!(f, want, "{s}");
+                    assert_eq!(encode(&Value::Float(f)), bytes, "{s}");
+                }
+                other => panic!("{s}: {other:?}"),
+            };
+        }
+        // the checks' order: truncation, then the value, then the width
+        assert_eq!(code("fb3ff19999"), "cbor_malformed");
+        assert_eq!(code("fa7fc00000"), "cbor_unsupported");
+        assert_eq!(code("fadf800000"), "cbor_noncanonical"); // -2**64 is an integer
+        assert_eq!(code("fb43f0000000000000"), "cbor_noncanonical"); // 2**64 fits binary32
+        assert_eq!(code("a1fa3fc0000000"), "cbor_unsupported"); // never a map key
+    }
+
     /// RFC 8949 appendix A: the examples outside the profile are refused with their code.
     #[test]
     fn rfc8949_appendix_a_refused() {
@@ -503,19 +642,33 @@ mod tests {
             "cbor_tag"
         );
         assert_eq!(code("d74401020304"), "cbor_tag");
-        // floats and other simple values (R-5.2-2)
+        // simple values other than false, true, null (R-5.2-2), and NaN and the infinities
+        // (R-5.2-12)
         for s in [
-            "f90000",
-            "f93c00",
-            "fa47c35000",
-            "fb3ff199999999999a",
             "f97c00",
+            "f9fc00",
+            "f97e00",
+            "fa7f800000",
+            "fb7ff8000000000000",
             "f7",
             "f0",
             "f818",
             "f8ff",
         ] {
             assert_eq!(code(s), "cbor_unsupported", "{s}");
+        }
+        // integral floats are the integer, and a float has one width, its shortest (R-5.2-12)
+        for s in [
+            "f90000",
+            "f98000",
+            "f93c00",
+            "fa47c35000",
+            "fb3ff8000000000000",
+            "fa3fc00000",
+            "fb3ff0000000000000",
+            "fb43f0000000000000",
+        ] {
+            assert_eq!(code(s), "cbor_noncanonical", "{s}");
         }
         // indefinite lengths (R-5.2-4)
         for s in [
@@ -639,6 +792,20 @@ pub fn encode(value: &Value<'_>) -> Vec<u8> {
             Value::Bool(false) => out.push(FALSE),
             Value::Bool(true) => out.push(TRUE),
             Value::Null => out.push(NULL),
+            Value::Float(f) => match shortest_info(*f) {
+                25 => {
+                    out.push(SIMPLE << 5 | 25);
+                    out.extend_from_slice(&f64_to_half(*f).to_be_bytes());
+                }
+                26 => {
+                    out.push(SIMPLE << 5 | 26);
+                    out.extend_from_slice(&(*f as f32).to_bits().to_be_bytes());
+                }
+                _ => {
+                    out.push(SIMPLE << 5 | 27);
+                    out.extend_from_slice(&f.to_bits().to_be_bytes());
+                }
+            },
             Value::Array(items) => {
                 head(ARRAY, items.len() as u64, &mut out);
                 todo.extend(items.iter().rev());
@@ -679,6 +846,28 @@ mod properties {
             match &result {
                 Ok(value) => prop_assert!(encode(value) == data),
                 Err(e) => prop_assert!(e.code.starts_with("cbor_") || e.code == "limit_exceeded"),
+            }
+        }
+
+        /// R-5.2-12: every float the protocol carries encodes to the one width that decodes
+        /// back to it, bit for bit; and any float head decodes only in that width.
+        #[test]
+        fn floats_round_trip(bits in any::<u64>(), info in 25u8..28) {
+            let f = f64::from_bits(bits);
+            if f.is_finite() && !is_integral(f) {
+                let data = encode(&Value::Float(f));
+                let result = decode(&data, &limits());
+                match &result {
+                    Ok(Value::Float(g)) => prop_assert_eq!(g.to_bits(), bits),
+                    other => prop_assert!(false, "{other:?}"),
+                }
+            }
+            let width = 1usize << (info - 24);
+            let mut head = vec![SIMPLE << 5 | info];
+            head.extend_from_slice(&bits.to_be_bytes()[8 - width..]);
+            let result = decode(&head, &limits());
+            if let Ok(value) = &result {
+                prop_assert!(encode(value) == head);
             }
         }
 

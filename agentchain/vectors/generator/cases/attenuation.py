@@ -9,7 +9,16 @@ from typing import Any
 from agentchain import codec
 from agentchain._build import Rng
 from agentchain.issuer import issue
-from agentchain.vectors.generator.build import CAL, KEYS, NOW, RESOURCE, chain, present, present_raw
+from agentchain.vectors.generator.build import (
+    CAL,
+    KEYS,
+    NOW,
+    RESOURCE,
+    chain,
+    encoded_links,
+    present,
+    present_raw,
+)
 from agentchain.vectors.generator.cases._common import TYP_LINK, alice
 from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
@@ -285,7 +294,7 @@ def add_cases(s: Suite) -> None:
             case_id="cap-request-resource-case",
             description="resources compare without case folding",
             action="calendar/events/read",
-            resource=CAL.upper().replace("HTTPS", "https") + "/x",
+            resource=CAL.replace("alice", "ALICE") + "/x",
             code="capability_missing",
         ),
         AttenuationCapRow(
@@ -316,6 +325,23 @@ def add_cases(s: Suite) -> None:
                     deny(cap_row.code) if cap_row.code else allow(),
                     action=cap_row.action,
                     resource=cap_row.resource,
+                )
+            ],
+        )
+    # spec 4.2: spellings a server could normalize out of the grant /alice/* are refused
+    # outright (issue 13), in the request as in the invocation that signs it
+    links = encoded_links(tok)
+    for tricky in TRICKY_RESOURCES:
+        s.add(
+            f"cap-resource-{tricky.slug}",
+            f"{tricky.why}: {tricky.suffix!r} under /alice/* is not in normal form",
+            flags=["resource-normal-form"],
+            spec=[tricky.rid],
+            steps=[
+                step(
+                    present_raw(links, hold, resource=CAL + tricky.suffix),
+                    error("resource_invalid"),
+                    resource=CAL + tricky.suffix,
                 )
             ],
         )
@@ -365,3 +391,47 @@ def add_cases(s: Suite) -> None:
         spec=["R-4.4-1"],
         steps=[step(present(tok4, h1), allow())],
     )
+
+
+@dataclass(frozen=True)
+class TrickyResource:
+    """A spelling of a resource outside /alice/* that some server normalizes into it."""
+
+    slug: str
+    suffix: str  # after https://cal.example/alice
+    why: str
+    rid: str
+
+
+TRICKY_RESOURCES = [
+    TrickyResource(
+        "dotdot-semicolon", "/..;/bob", "a path parameter: Tomcat and Spring", "R-4.2-7"
+    ),
+    TrickyResource(
+        "double-escaped-dots", "/%252e%252e/bob", "servers that decode twice", "R-4.2-3"
+    ),
+    TrickyResource("double-escaped-slash", "%252fbob", "servers that decode twice", "R-4.2-3"),
+    TrickyResource("fullwidth-dots", "/\uff0e\uff0e/bob", "NFKC turns U+FF0E into '.'", "R-4.2-1"),
+    TrickyResource(
+        "fullwidth-dots-escaped", "/%EF%BC%8E%EF%BC%8E/bob", "NFKC after decoding", "R-4.2-3"
+    ),
+    TrickyResource("two-dot-leader", "/\u2025/bob", "NFKC turns U+2025 into '..'", "R-4.2-1"),
+    TrickyResource("two-dot-leader-escaped", "/%E2%80%A5/bob", "NFKC after decoding", "R-4.2-3"),
+    TrickyResource("percent-u", "/%u002e%u002e/bob", "IIS %u escapes", "R-4.2-3"),
+    TrickyResource("overlong-dot", "/%C0%AE%C0%AE/bob", "overlong UTF-8 decoders", "R-4.2-3"),
+    TrickyResource("dotdot-nul", "/..%00/bob", "C strings end at NUL", "R-4.2-3"),
+    TrickyResource("dotdot-space", "/..%20/bob", "Windows trims trailing spaces", "R-4.2-2"),
+    TrickyResource("dotdot-dot", "/.../bob", "Windows trims trailing dots", "R-4.2-2"),
+    TrickyResource("raw-non-ascii", "/caf\u00e9", "raw non-ASCII has many encodings", "R-4.2-1"),
+    TrickyResource("invalid-escape", "/%zz/bob", "an escape that is not one", "R-4.2-3"),
+    TrickyResource("lone-percent", "/a%", "an escape cut short", "R-4.2-3"),
+    TrickyResource("lower-case-escape", "/%c3%a9", "escapes are upper-case hex", "R-4.2-3"),
+    TrickyResource("escaped-unreserved", "/%62ob", "%62 is 'b': not needed", "R-4.2-3"),
+    TrickyResource("escaped-dots", "/%2E%2E/bob", "%2E is '.': not needed", "R-4.2-3"),
+    TrickyResource("escaped-backslash", "/..%5Cbob", "IIS and Windows read \\ as /", "R-4.2-3"),
+    TrickyResource("backslash", "/..\\bob", "IIS and Windows read \\ as /", "R-4.2-1"),
+    TrickyResource("dotdot-fragment", "/..#f", "a segment ends at '#'", "R-4.2-2"),
+    TrickyResource("dotdot-query", "/..?q=1", "a segment ends at '?'", "R-4.2-2"),
+    TrickyResource("empty-segment", "//bob", "servers merge '//'", "R-4.2-7"),
+    TrickyResource("bidi-control", "/%E2%80%AEbob", "a format character", "R-4.2-3"),
+]

@@ -117,23 +117,25 @@ def add_cases(s: Suite) -> None:
         steps=[step(q, allow()), step(q, deny("replay"), now=NOW + 360)],
     )
     # spec 8.1 R-8.1-3: the request is checked before V1; harness.md 5.4: a request outside
-    # the data model is answered {"error": "usage"}. a1 66 "amount" f9 3e00: {"amount": 1.5}
-    float_args = bytes.fromhex("a166616d6f756e74f93e00")
+    # the data model is answered {"error": "usage"}. a1 66 "amount" f9 7e00: {"amount": NaN}
+    # (floats are in the data model since R-5.2-12; NaN never is, and JSON cannot spell it,
+    # so the case's "args" is empty and only args_cbor carries it)
+    float_args = bytes.fromhex("a166616d6f756e74f97e00")
     s.add(
-        "ctx-request-args-float-usage",
-        "the request's arguments hold a float (outside the data model): usage, whatever the "
-        "presentation",
+        "ctx-request-args-nan-usage",
+        "the request's arguments hold a NaN (outside the data model, R-5.2-12): usage, whatever "
+        "the presentation",
         flags=["request-binding"],
         spec=["R-8.1-3"],
-        steps=[step(q, error("usage"), args={"amount": 1.5}, args_cbor=float_args)],
+        steps=[step(q, error("usage"), args_cbor=float_args)],
     )
     s.add(
         "ctx-request-checked-before-decode",
-        "an undecodable presentation and a request with a float argument: the request is "
+        "an undecodable presentation and a request with a NaN argument: the request is "
         "checked first (usage, not base64_invalid)",
         flags=["request-binding"],
         spec=["R-8.1-3"],
-        steps=[step("ac2c.!!", error("usage"), args={"amount": 1.5}, args_cbor=float_args)],
+        steps=[step("ac2c.!!", error("usage"), args_cbor=float_args)],
     )
     s.add(
         "ctx-request-bad-action-before-decode",
@@ -178,6 +180,20 @@ def add_cases(s: Suite) -> None:
                 present(dcav, dch, args={"amount": 11}, args_by_digest=True, label="ctx-dc"),
                 deny("caveat_failed"),
                 args={"amount": 11},
+            )
+        ],
+    )
+    s.add(
+        "ctx-args-digest-caveat-holds-over-request",
+        "a caveat that holds over the request's arguments allows when the invocation binds a "
+        "digest (the caveat never sees the invocation's empty arguments)",
+        flags=["request-binding", "caveat-semantics", "valid"],
+        spec=["R-5.7-4"],
+        steps=[
+            step(
+                present(dcav, dch, args={"amount": 5}, args_by_digest=True, label="ctx-dh"),
+                allow(),
+                args={"amount": 5},
             )
         ],
     )

@@ -6,8 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from agentchain import codec
+from agentchain import codec, model, policy
 from agentchain._build import claims_of, enc
+from agentchain.limits import DEFAULT_LIMITS
 from agentchain.vectors.generator.build import (
     CAL,
     KEYS,
@@ -25,7 +26,7 @@ from agentchain.vectors.generator.cases._common import (
     one_link,
     relink,
 )
-from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, needs_approval, step
 
 
 @dataclass(frozen=True)
@@ -262,12 +263,137 @@ def add_cases(s: Suite) -> None:
     )
     two, th = chain(2, caveats=[[likes, likes], [likes, likes]], label="lim-steps")
     s.add(
-        "limit-policy-steps-per-link",
-        "two links each spending 7800 steps: each has its own budget",
-        flags=lim,
+        "limit-policy-steps-shared",
+        "two links each spending 7800 steps: one budget for the request, exhausted, denied",
+        flags=[*lim, "step-budget"],
         spec=["R-6.3-3"],
-        steps=[step(present(two, th, args={"t": "x" * 4096}), allow(), args={"t": "x" * 4096})],
+        steps=[
+            step(
+                present(two, th, args={"t": "x" * 4096}),
+                deny("caveat_failed"),
+                args={"t": "x" * 4096},
+            )
+        ],
     )
+    # spec 5.6: the request's arguments have limits of their own, checked before anything
+    # else: the invocation signs {}, so a verifier that skips the check says request_mismatch
+    deep = []
+    for _level in range(DEFAULT_LIMITS.max_args_depth - 1):
+        deep = [deep]
+    s.add(
+        f"limit-args-depth-{DEFAULT_LIMITS.max_args_depth + 1}",
+        f"request arguments nested {DEFAULT_LIMITS.max_args_depth + 1} deep: over the limit",
+        flags=lim,
+        spec=["R-5.6-5"],
+        steps=[step(present_raw([link], holder), error("limit_exceeded"), args={"a": deep})],
+    )
+    _budget_cases(s)
+
+
+#: what each main statement of a budget case pins, with the arguments it runs over
+_PINNED: list[tuple[str, str, list[Any], dict[str, Any]]] = [
+    (
+        "like-segments",
+        "like: one step per literal segment (41 per element here)",
+        ["all", ".xs", ["like", ".", "*" * 40]],
+        {"xs": [""] * 200},
+    ),
+    (
+        "like-characters",
+        "like: one step per 64 code points of the text",
+        ["and", [["all", ".ts", ["like", ".", "a*"]]] * 20],
+        {"ts": ["a" + "x" * 3999] * 3},
+    ),
+    (
+        "in-elements",
+        "in: one step per data item of the literal, charged before any match",
+        ["all", ".xs", ["in", ".", [*[[0, 1]] * 60, 2]]],
+        {"xs": [2] * 40},
+    ),
+    (
+        "all-elements",
+        "all: one step per element visited, plus its statement",
+        ["all", ".xs", ["==", ".", 0]],
+        {"xs": [0] * 1600},
+    ),
+    (
+        "any-elements",
+        "any: one step per element visited, every element (no early stop)",
+        ["any", ".xs", ["==", ".", 0]],
+        {"xs": [0] * 1600},
+    ),
+    (
+        "selector-steps",
+        "selectors: one step per step of the path",
+        ["all", ".xs", ["==", ".a.b.c.d.e", 0]],
+        {"xs": [{"a": {"b": {"c": {"d": {"e": 0}}}}}] * 300},
+    ),
+]
+
+#: a padding caveat ["in", ".z", [1, ..., 1, 0]] of k elements over z = 0 costs k + 3 steps
+_PAD_MIN, _PAD_MAX = 4, 255
+#: a bulk padding caveat: all over p = [0] * 100 costs 1 + 1 + 100 * (1 + 1 + 0 + 1) steps
+_BULK = ["all", ".p", ["==", ".", 0]]
+_BULK_STEPS = 302
+_BULK_ARGS: dict[str, Any] = {"p": [0] * 100, "z": 0}
+
+
+def _padding(steps: int) -> list[list[Any]]:
+    """TRUE caveats over ``_BULK_ARGS`` that cost exactly ``steps`` together (spec 6.3)."""
+    pads: list[list[Any]] = []
+    while steps > _BULK_STEPS + 2 * _PAD_MAX:
+        pads.append(_BULK)
+        steps -= _BULK_STEPS
+    while steps:
+        cost = steps if steps <= _PAD_MAX else min(_PAD_MAX, steps - _PAD_MIN)
+        assert cost >= _PAD_MIN, steps
+        pads.append(["in", ".z", [*[1] * (cost - 4), 0]])
+        steps -= cost
+    return pads
+
+
+def _budget_cases(s: Suite) -> None:
+    """spec 6.3: the charges, pinned. Each case spends exactly the budget (allowed) or one
+    step more (denied): an implementation that charges less, or more, fails one of the two."""
+    budget = DEFAULT_LIMITS.max_policy_steps
+    for slug, description, statement, plain in _PINNED:
+        args = {**plain, **_BULK_ARGS}
+        probe = policy.Evaluation(args)
+        assert probe.caveats([model.parse_statement(statement)]).outcome == "true"
+        main = probe.budget.spent
+        for over, expected in ((0, allow()), (1, deny("caveat_failed"))):
+            caveats = [statement, *_padding(budget + over - main)]
+            check = policy.Evaluation(args)
+            check.caveats([model.parse_statement(c) for c in caveats])
+            assert check.budget.spent == budget + over, (slug, check.budget.spent)
+            tok, holder = chain(1, caveats=[caveats], label=f"lim-budget-{slug}")
+            s.add(
+                f"limit-steps-{slug}-{'over' if over else 'exact'}",
+                f"{description}: {budget + over} steps in all, "
+                + ("one over the budget: denied" if over else "exactly the budget: allowed"),
+                flags=["limits", "step-budget"],
+                spec=["R-6.3-2", "R-6.3-3"],
+                steps=[step(present(tok, holder, args=args), expected, args=args)],
+            )
+    # an approval requirement's `when` is charged to the same budget, after every caveat:
+    # ["==", ".z", 1] costs 3 and is FALSE (no approval needed) unless the budget runs out,
+    # when it is ERROR, and ERROR applies the requirement (spec 9.2)
+    when = model.ApprovalRequirement(when=model.parse_statement(["==", ".z", 1]))
+    when_args: dict[str, Any] = {"xs": [0] * 1600, **_BULK_ARGS}
+    spender: list[Any] = ["all", ".xs", ["==", ".", 0]]  # 4802 steps
+    for over, expected in ((0, allow()), (1, needs_approval())):
+        caveats = [spender, *_padding(budget - 3 + over - 4802)]
+        tok, holder = chain(
+            1, caveats=[caveats], require_approval=[[when]], label="lim-budget-when"
+        )
+        s.add(
+            f"limit-steps-approval-when-{'over' if over else 'exact'}",
+            "caveats and an approval requirement's when share one budget: "
+            + ("the when is ERROR, approval required" if over else "exactly the budget: allowed"),
+            flags=["limits", "step-budget", "approval"],
+            spec=["R-6.3-3", "R-9.2-2"],
+            steps=[step(present(tok, holder, args=when_args), expected, args=when_args)],
+        )
 
 
 def _long_chain(n: int) -> tuple[list[bytes], Any]:

@@ -549,23 +549,63 @@ def add_cases(s: Suite) -> None:
             rids=row.spec,
             flags=row.flags,
         )
-    # a float literal cannot come from cbor.encode: write the caveat bytes by hand
+    # an integral float cannot come from cbor.encode: write the caveat bytes by hand
     link, holder = one_link(label="pol")
     items = pairs(claims_of(link))
     float_caveat = head(4, 1) + head(4, 3) + enc("==") + enc(".amount") + b"\xf9\x3c\x00"
     payload = raw_map([(k, float_caveat if k == enc(10) else v) for k, v in items])
     s.add(
         "pol-syntax-float",
-        "a float literal in a caveat",
-        flags=["caveat-syntax", "cbor-unsupported"],
-        spec=["R-6.1-1", "R-5.2-2"],
+        "a caveat literal 1.0 spelt as a half float: an integer must be encoded as one",
+        flags=["caveat-syntax", "numbers", "cbor-canonical"],
+        spec=["R-6.1-1", "R-5.2-12"],
         steps=[
             step(
                 present_raw([sign_raw(alice(), TYP_LINK, payload)], holder),
-                error("cbor_unsupported"),
+                error("cbor_noncanonical"),
             )
         ],
     )
+    # a float in a wider width than needed: 1.5 is a half (f9 3e00), never a double
+    wide_caveat = head(4, 3) + enc("<=") + enc(".amount") + b"\xfb\x3f\xf8\x00\x00\x00\x00\x00\x00"
+    wide_payload = raw_map([(k, head(4, 1) + wide_caveat if k == enc(10) else v) for k, v in items])
+    s.add(
+        "pol-syntax-float-wide",
+        "a caveat literal 1.5 spelt as a double: a float takes its shortest exact width",
+        flags=["caveat-syntax", "numbers", "cbor-canonical"],
+        spec=["R-5.2-12"],
+        steps=[
+            step(
+                present_raw([sign_raw(alice(), TYP_LINK, wide_payload)], holder),
+                error("cbor_noncanonical"),
+            )
+        ],
+    )
+    # numbers: binary64 floats in caveats and arguments, compared exactly with integers
+    numbers: list[tuple[str, list[Any], dict[str, Any], str]] = [
+        ("price-under", ["<=", ".price", 20.0], {"price": 12.5}, "allow"),
+        ("price-over", ["<=", ".price", 20.0], {"price": 20.5}, "deny"),
+        ("int-against-float", ["<", ".n", 12.5], {"n": 12}, "allow"),
+        ("float-against-int", [">", ".n", 12], {"n": 12.5}, "allow"),
+        ("exact-above-2-53", [">", ".n", 2.0**53], {"n": 2**53 + 1}, "allow"),
+        ("exact-at-2-53", ["<=", ".n", 2.0**53], {"n": 2**53 + 1}, "deny"),
+        ("big-int-below-2-64", ["<", ".n", 2.0**64], {"n": 2**64 - 1}, "allow"),
+        ("subnormal", [">", ".n", 0], {"n": 5e-324}, "allow"),
+        ("equal", ["==", ".n", 0.1], {"n": 0.1}, "allow"),
+        ("not-equal-nearby", ["==", ".n", 0.1], {"n": 0.30000000000000004 - 0.2}, "deny"),
+        ("in", ["in", ".n", [1.5, 2.5]], {"n": 2.5}, "allow"),
+    ]
+    for slug, statement, args, expected in numbers:
+        _policy_case(
+            s,
+            case_id=f"pol-number-{slug}",
+            desc=f"{statement} over {args}",
+            statement=statement,
+            args=args,
+            expected=expected,
+            rids=["R-6.2-2" if statement[0] in ("==", "in") else "R-6.2-3", "R-5.2-12"],
+            flags=["caveat-semantics", "numbers"],
+        )
     # conjunction across links: each link's caveats must hold
     tok, h = chain(
         2, caveats=[[["<=", ".amount", 1000]], [["<=", ".amount", 100]]], label="pol-chain"

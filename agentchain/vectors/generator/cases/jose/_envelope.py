@@ -410,11 +410,29 @@ def json_cases(add: Add) -> None:
         )
     add(
         "jose-json-args-float",
-        "an invocation whose argument is 1.5",
+        "an invocation whose argument is 1.5: a binary64 number, allowed",
         invocation_text(inv_text.replace('"arg":{}', '"arg":{"n":1.5}')),
+        allow(),
+        flags=["json-strictness", "numbers"],
+        spec=["R-J.2-2", "R-5.2-12"],
+        args={"n": 1.5},
+    )
+    for slug, spelt in (("integral", "12.0"), ("exponent", "1.2e1"), ("minus-zero", "-0.0")):
+        add(
+            f"jose-json-args-float-{slug}",
+            f"an invocation whose argument is spelt {spelt}: an integer written as a float",
+            invocation_text(inv_text.replace('"arg":{}', '"arg":{"n":' + spelt + "}")),
+            error("json_invalid"),
+            flags=["json-strictness", "numbers"],
+            spec=["R-J.2-2", "R-5.2-12"],
+        )
+    add(
+        "jose-json-args-float-overflow",
+        "an invocation whose argument is 1e400: beyond binary64, an infinity",
+        invocation_text(inv_text.replace('"arg":{}', '"arg":{"n":1e400}')),
         error("json_invalid"),
-        flags=["json-strictness"],
-        spec=["R-J.2-2"],
+        flags=["json-strictness", "numbers"],
+        spec=["R-J.2-2", "R-5.2-12"],
     )
     add(
         "jose-json-args-big-integer",

@@ -211,7 +211,7 @@ def claim_cases(s: Suite) -> None:
             description="resource without a scheme",
             changes={9: [["calendar", "/alice/*"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-1"],
         ),
         ClaimRow(
@@ -219,7 +219,7 @@ def claim_cases(s: Suite) -> None:
             description="resource with a space",
             changes={9: [["calendar", "https://cal.example/a b"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-1"],
         ),
         ClaimRow(
@@ -227,7 +227,7 @@ def claim_cases(s: Suite) -> None:
             description="resource with a backslash",
             changes={9: [["calendar", "https://cal.example/a\\b"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-1"],
         ),
         ClaimRow(
@@ -235,7 +235,7 @@ def claim_cases(s: Suite) -> None:
             description="resource with a .. segment",
             changes={9: [["calendar", CAL + "/../bob/*"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-2"],
         ),
         ClaimRow(
@@ -243,7 +243,7 @@ def claim_cases(s: Suite) -> None:
             description="resource whose query is a . segment",
             changes={9: [["calendar", CAL + "/x?/./y"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-2"],
         ),
         ClaimRow(
@@ -251,7 +251,7 @@ def claim_cases(s: Suite) -> None:
             description="resource with %2E",
             changes={9: [["calendar", CAL + "/%2E%2E/bob"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-3"],
         ),
         ClaimRow(
@@ -259,15 +259,31 @@ def claim_cases(s: Suite) -> None:
             description="resource with %2f",
             changes={9: [["calendar", CAL + "%2fbob"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-3"],
+        ),
+        ClaimRow(
+            case_id="claims-resource-upper-case-scheme",
+            description="resource pattern HTTPS://cal.example/alice/*",
+            changes={9: [["calendar", "HTTPS://cal.example/alice/*"]]},
+            drop=(),
+            code="resource_invalid",
+            spec=["R-4.2-6"],
+        ),
+        ClaimRow(
+            case_id="claims-resource-upper-case-host",
+            description="resource pattern https://CAL.example/alice/*",
+            changes={9: [["calendar", "https://CAL.example/alice/*"]]},
+            drop=(),
+            code="resource_invalid",
+            spec=["R-4.2-7"],
         ),
         ClaimRow(
             case_id="claims-resource-inner-star",
             description="resource pattern with an inner *",
             changes={9: [["calendar", CAL + "/*/x"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-4"],
         ),
         ClaimRow(
@@ -275,7 +291,7 @@ def claim_cases(s: Suite) -> None:
             description="resource pattern /* with an empty prefix",
             changes={9: [["calendar", "/*"]]},
             drop=(),
-            code="schema_invalid",
+            code="resource_invalid",
             spec=["R-4.2-4"],
         ),
         ClaimRow(
@@ -530,8 +546,8 @@ def claim_cases(s: Suite) -> None:
             description="invocation resource ending in /*",
             changes={5: CAL + "/*"},
             drop=(),
-            code="schema_invalid",
-            spec="R-5.7-2",
+            code="resource_invalid",
+            spec="R-4.2-4",
         ),
         ClaimInvRow(
             case_id="claims-invocation-args-int-key",

@@ -316,11 +316,11 @@ def container_cases(s: Suite) -> None:
         ),
         ContainerRow(
             case_id="wire-container-float-version",
-            description="version as the half float 1.0",
+            description="version as the half float 1.0: an integer spelt as a float",
             data=raw_map([(k1, b"\xf9\x3c\x00"), (k2, v2), (k3, v3)]),
-            code="cbor_unsupported",
-            spec="R-5.2-2",
-            flag="cbor-unsupported",
+            code="cbor_noncanonical",
+            spec="R-5.2-12",
+            flag="numbers",
         ),
         ContainerRow(
             case_id="wire-container-undefined",
@@ -344,7 +344,7 @@ def container_cases(s: Suite) -> None:
             "(36 unknown keys): within the item cap, so unknown_field",
             data=enc({1: 2, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 42), 0)}),
             code="unknown_field",
-            spec="R-5.6-5",
+            spec="R-5.6-6",
             flag="claims-schema",
         ),
         ContainerRow(
@@ -353,7 +353,7 @@ def container_cases(s: Suite) -> None:
             "decoding, before any key is looked at",
             data=enc({1: 2, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 43), 0)}),
             code="limit_exceeded",
-            spec="R-5.6-5",
+            spec="R-5.6-6",
             flag="limits",
         ),
         ContainerRow(
