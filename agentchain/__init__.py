@@ -27,7 +27,7 @@ from agentchain.errors import (
 from agentchain.issuer import approve, attest, delegate, invoke, issue
 from agentchain.limits import Limits
 from agentchain.model import ApprovalRequirement, Capability, Caveat, Descriptor
-from agentchain.store import MemoryStore, Store
+from agentchain.store import AsyncStore, MemoryStore, Store
 from agentchain.verifier import (
     ApprovalRequest,
     Decision,
@@ -47,6 +47,7 @@ __all__ = [
     "AgentchainError",
     "ApprovalRequest",
     "ApprovalRequirement",
+    "AsyncStore",
     "Capability",
     "Caveat",
     "ChainError",

@@ -72,6 +72,8 @@ Code = Literal[
     "usage",
     "store_error",
     "key_file_exposed",
+    "presentation_missing",
+    "header_invalid",
 ]
 
 
@@ -177,6 +179,11 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     # -- the command line (spec 11): a private key its owner does not keep to themselves
     "key_file_exposed": CodeInfo(
         _E, "a private key file is readable or writable by its group or by others"
+    ),
+    # -- the HTTP and MCP bindings (spec/http.md, spec/mcp.md)
+    "presentation_missing": CodeInfo(_E, "the request carries no AgentChain presentation"),
+    "header_invalid": CodeInfo(
+        _E, "the presentation's carrier is malformed: several credentials, or not one token68"
     ),
 }
 

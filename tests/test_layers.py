@@ -26,6 +26,7 @@ LAYERS: Mapping[str, int] = {
     "wire": 2,
     "store": 2,
     "model": 3,
+    "redis_store": 3,  # the fleet store, on the store protocol; an optional extra
     "codec": 4,
     "policy": 5,
     "_build": 5,  # hand-made (and broken) objects for tests, vectors, strategies and fuzzers
@@ -36,6 +37,14 @@ LAYERS: Mapping[str, int] = {
     "inspection": 8,
     "vectors": 8,
     "bench": 8,
+    # the integrations (spec/http.md, spec/mcp.md): on the public API, never under it
+    "keys": 8,
+    "observe": 8,
+    "http": 9,
+    "guard": 9,
+    "client": 10,
+    "fastapi": 10,
+    "mcp": 10,
     "demo": 9,
     "testing": 9,
     "cli": 10,

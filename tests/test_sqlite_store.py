@@ -1,26 +1,18 @@
-"""SQLiteStore: the Store contract (shared with MemoryStore), persistence, concurrency
-across threads and processes, pruning, and failing closed on every kind of trouble."""
+"""SQLiteStore beyond the store conformance suite (tests/test_store_conformance.py):
+persistence, schema, concurrent creation, pruning, and failing closed on every kind of trouble."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from agentchain.errors import REGISTRY, Kind, StoreError, UsageError
-from agentchain.store import SCHEMA_VERSION, MemoryStore, NonceStatus, SQLiteStore, Store
+from agentchain.errors import StoreError, UsageError
+from agentchain.store import SCHEMA_VERSION, NonceStatus, SQLiteStore
 
 FRESH, REPLAYED = NonceStatus.FRESH, NonceStatus.REPLAYED
 GRACE = SQLiteStore.PRUNE_GRACE
@@ -35,67 +27,9 @@ def _rows(path: Path, table: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-    else:
-        with SQLiteStore(tmp_path / "store.db") as sqlite_store:
-            yield sqlite_store
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "store.db"
-
-
-# -- the contract, on both stores -------------------------------------------
-
-
-def test_code_is_registered() -> None:
-    assert REGISTRY["store_error"].kind is Kind.ERROR
-    assert StoreError("store_error", "x").code == "store_error"
-
-
-def test_first_revoked_is_first_in_given_order(store: Store) -> None:
-    # R-9.4-2
-    a, b, c, d = b"a" * 32, b"b" * 32, b"c" * 32, b"d" * 32
-    assert store.first_revoked([a, b, c]) is None
-    store.revoke(c)
-    store.revoke(b, until=10**10)
-    assert store.first_revoked([a, b, c]) == b
-    assert store.first_revoked([c, b, a]) == c
-    assert store.first_revoked(x for x in [d, a, c]) == c  # any iterable, e.g. a generator
-    assert store.first_revoked([a, d]) is None
-    assert store.first_revoked([]) is None
-    store.revoke(c)  # revoking twice is harmless
-    assert store.first_revoked([c]) == c
-
-
-def test_nonce_fresh_then_replayed(store: Store) -> None:
-    assert store.use_nonce(b"k", expires_at=200, now=100) is FRESH
-    assert store.use_nonce(b"k", expires_at=200, now=100) is REPLAYED
-    assert store.use_nonce(b"k", expires_at=300, now=150) is REPLAYED
-
-
-def test_nonce_replayed_until_expiry_then_fresh(store: Store) -> None:
-    assert store.use_nonce(b"k", expires_at=200, now=100) is FRESH
-    assert store.use_nonce(b"k", expires_at=400, now=199) is REPLAYED
-    # expired at expires_at exactly: the key may be used again, and is recorded anew
-    assert store.use_nonce(b"k", expires_at=400, now=200) is FRESH
-    assert store.use_nonce(b"k", expires_at=500, now=399) is REPLAYED
-    assert store.use_nonce(b"k", expires_at=500, now=400) is FRESH
-
-
-def test_nonce_keys_are_independent(store: Store) -> None:
-    assert store.use_nonce(b"k1", expires_at=200, now=100) is FRESH
-    assert store.use_nonce(b"k2", expires_at=200, now=100) is FRESH
-    assert store.use_nonce(b"k1", expires_at=200, now=100) is REPLAYED
-    assert store.use_nonce(b"k3", expires_at=200, now=100) is FRESH
-    # a revocation id and a nonce key with the same bytes do not interfere
-    store.revoke(b"k4")
-    assert store.use_nonce(b"k4", expires_at=200, now=100) is FRESH
-    assert store.first_revoked([b"k1", b"k2"]) is None
 
 
 # -- persistence --------------------------------------------------------------
@@ -171,84 +105,6 @@ def test_concurrent_creation_of_one_new_file(tmp_path: Path) -> None:
         db = tmp_path / f"store{round_}.db"
         assert _open_together(db, 8) == []
         assert len(_rows(db, "nonces")) == 8
-
-
-# -- concurrency ----------------------------------------------------------------
-
-
-def test_threads_see_fresh_exactly_once(db: Path) -> None:
-    keys = [i.to_bytes(2, "big") for i in range(150)]
-    shared, other = SQLiteStore(db), SQLiteStore(db)  # one shared instance, one other connection
-    fresh: list[bytes] = []
-    fresh_lock = threading.Lock()
-
-    def race(s: SQLiteStore, order: list[bytes]) -> None:
-        for key in order:
-            if s.use_nonce(key, expires_at=10**9, now=1000) is FRESH:
-                with fresh_lock:
-                    fresh.append(key)
-
-    threads = [
-        threading.Thread(target=race, args=(shared if i % 2 else other, keys[i:] + keys[:i]))
-        for i in range(6)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    shared.close()
-    other.close()
-    assert sorted(fresh) == keys
-
-
-_RACER = """
-import random, sys
-from agentchain.store import SQLiteStore
-from agentchain.store import NonceStatus
-
-path, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-keys = [i.to_bytes(4, "big") for i in range(count)]
-if seed % 2:  # odd: a random order; even: all in the same order, racing on each key at once
-    random.Random(seed).shuffle(keys)
-store = SQLiteStore(path, busy_timeout=20)
-print("ready", flush=True)
-sys.stdin.readline()  # start together: the parent releases every process at once
-fresh = [k.hex() for k in keys if store.use_nonce(k, expires_at=10**9, now=1000).value == "fresh"]
-store.close()
-print(" ".join(fresh), flush=True)
-"""
-
-
-def test_processes_see_fresh_exactly_once(db: Path) -> None:
-    count, processes = 150, 5  # the file is new: the processes also race to create it
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _RACER, str(db), str(seed), str(count)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for seed in range(processes)
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        outputs = [p.communicate(timeout=60) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    assert [p.returncode for p in procs] == [0] * processes, [err for _, err in outputs]
-    fresh = [bytes.fromhex(h) for out, _ in outputs for h in out.split()]
-    # every key FRESH in exactly one process, whichever won
-    assert sorted(fresh) == [i.to_bytes(4, "big") for i in range(count)]
 
 
 # -- failing closed ---------------------------------------------------------------
@@ -508,87 +364,3 @@ def test_prune_work_is_bounded(db: Path) -> None:
         assert len(_rows(db, "nonces")) == 1202 - 2 * batch
         s.use_nonce(b"y", expires_at=10**6, now=11 + GRACE)
         assert sorted(k for k, _ in _rows(db, "nonces")) == [b"first", b"x", b"y"]
-
-
-# -- MemoryStore and SQLiteStore agree on random histories -------------------------
-
-_IDS = [bytes([i]) * 4 for i in range(6)]
-
-
-class StoresAgree(RuleBasedStateMachine):
-    """Random revoke / first_revoked / use_nonce / prune / restart, time moving forward.
-
-    Nonce answers must be identical. Revocations must be identical except that one
-    whose ``until`` is more than the grace period past may be forgotten by SQLite
-    (MemoryStore never forgets): there, either answer is allowed, in order.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tmp = tempfile.mkdtemp()
-        self.path = Path(self.tmp) / "s.db"
-        self.memory = MemoryStore()
-        self.sqlite = SQLiteStore(self.path)
-        self.now = 0
-        self.until: dict[bytes, int | None] = {}  # effective until of each revoked id
-
-    @initialize(start=st.integers(0, 10**6))
-    def start(self, start: int) -> None:
-        self.now = start
-
-    @rule(rid=st.sampled_from(_IDS), until=st.none() | st.integers(-100, 2000))
-    def revoke(self, rid: bytes, until: int | None) -> None:
-        absolute = None if until is None else self.now + until
-        self.memory.revoke(rid, until=absolute)
-        self.sqlite.revoke(rid, until=absolute)
-        if rid in self.until:
-            old = self.until[rid]
-            absolute = None if old is None or absolute is None else max(old, absolute)
-        self.until[rid] = absolute
-
-    @rule(ids=st.lists(st.sampled_from(_IDS), max_size=6))
-    def first_revoked(self, ids: list[bytes]) -> None:
-        got = self.sqlite.first_revoked(ids)
-        expected = self.memory.first_revoked(ids)
-
-        def forgettable(rid: bytes) -> bool:
-            until = self.until.get(rid)
-            return until is not None and until < self.now - GRACE
-
-        definite = next((r for r in ids if r in self.until and not forgettable(r)), None)
-        if not any(forgettable(r) for r in ids):
-            assert got == expected
-        elif got is None:
-            assert definite is None
-        else:
-            assert got in ids and got in self.until
-            assert definite is None or ids.index(got) <= ids.index(definite)
-
-    @rule(
-        key=st.sampled_from(_IDS[:3]),
-        ttl=st.integers(-5, 600),
-        step=st.integers(0, 400),
-    )
-    def use_nonce(self, key: bytes, ttl: int, step: int) -> None:
-        self.now += step
-        expected = self.memory.use_nonce(key, expires_at=self.now + ttl, now=self.now)
-        assert self.sqlite.use_nonce(key, expires_at=self.now + ttl, now=self.now) is expected
-
-    @rule()
-    def prune(self) -> None:
-        self.sqlite.prune(now=self.now)
-
-    @rule()
-    def restart(self) -> None:
-        self.sqlite.close()
-        self.sqlite = SQLiteStore(self.path)
-
-    def teardown(self) -> None:
-        self.sqlite.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-TestStoresAgree = StoresAgree.TestCase
-# every write is fsynced (synchronous=FULL): shorter histories keep the CI profile's
-# many examples affordable; 25 steps still reach pruning (time moves up to 400 s a step)
-TestStoresAgree.settings = settings(stateful_step_count=25)

@@ -170,7 +170,7 @@ _OPTION_HELP = {
     "--trust": "trust anchor: a root signer's public JWK file; repeatable",
     "--json": "print JSON instead of text",
     "--ttl": "lifetime, e.g. 30s, 15m, 2h, 1d",
-    "--store": "the verifier's SQLite store file",
+    "--store": "the verifier's store: a SQLite file, or redis://host:port/db",
 }
 
 
@@ -268,8 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--store",
-        metavar="PATH",
-        help="SQLite file of revocations and used nonces (default: in memory, forgotten)",
+        metavar="PATH|URL",
+        help="revocations and used nonces: a SQLite file, or redis://host:port/db for a fleet "
+        "(default: in memory, forgotten)",
     )
     p.add_argument("--audit-log", metavar="PATH", help="append one JSON line per verification")
     p.add_argument(
@@ -303,8 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_format(p)
     p.set_defaults(func=_sign.cmd_approve)
 
-    p = command("revoke", "revoke a link in a verifier's SQLite store")
-    p.add_argument("--store", required=True, metavar="PATH")
+    p = command("revoke", "revoke a link in a verifier's store (SQLite file or redis:// URL)")
+    p.add_argument("--store", required=True, metavar="PATH|URL")
     p.add_argument("--token", required=True, metavar="FILE", help="token or presentation; - stdin")
     p.add_argument("--link", type=int, metavar="N", help="0-based link index (default: the last)")
     p.set_defaults(func=_sign.cmd_revoke)

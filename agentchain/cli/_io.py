@@ -16,11 +16,12 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from agentchain import _display, codec
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import KeyFileExposed
+from agentchain.store import SQLiteStore
 
 EXIT_OK, EXIT_DENY, EXIT_USAGE, EXIT_NEEDS_APPROVAL = 0, 1, 2, 3
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -33,6 +34,10 @@ MAX_JSON_DEPTH = 64
 _MAX_NUMBER_DIGITS = 40
 #: the latest time a token carries (2^53 - 1 seconds, spec 5.5), so also the longest duration
 _MAX_SECONDS = 2**53 - 1
+
+
+if TYPE_CHECKING:
+    from agentchain.redis_store import RedisStore
 
 
 class CommandLineError(Exception):
@@ -259,3 +264,16 @@ def wire_format(
 def safe(text: object) -> str:
     """Any string of a token, an argument or a file, for plain (not rich) human output."""
     return _display.safe(str(text), markup=False)
+
+
+def open_store(location: str) -> SQLiteStore | RedisStore:
+    """--store: a SQLite file, or redis://host:port/db for verifiers sharing one Redis."""
+    if not location.startswith(("redis://", "rediss://", "unix://")):
+        return SQLiteStore(location)
+    try:
+        from agentchain.redis_store import RedisStore  # noqa: PLC0415 -- optional extra
+    except ImportError as exc:
+        raise CommandLineError(
+            f"--store {location}: pip install 'agentchain[redis]' ({exc})"
+        ) from exc
+    return RedisStore.from_url(location)

@@ -19,6 +19,7 @@ from agentchain.cli._io import (
     EXIT_DENY,
     EXIT_NEEDS_APPROVAL,
     EXIT_OK,
+    open_store,
     parse_time,
     public_key,
     read_input,
@@ -27,7 +28,6 @@ from agentchain.cli._io import (
     safe,
 )
 from agentchain.errors import AgentchainError, StoreError, UsageError
-from agentchain.store import SQLiteStore
 from agentchain.verifier import AuditSink, JsonLinesAuditLog, Request, TrustPolicy, Verifier
 
 
@@ -53,7 +53,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     audit: AuditSink | None = JsonLinesAuditLog(args.audit_log) if args.audit_log else None
     request = Request(args.action, args.resource, request_args(args.args))
     text = read_input(args.presentation, "the presentation")
-    store = SQLiteStore(args.store) if args.store else None
+    store = open_store(args.store) if args.store else None
     try:
         verifier = Verifier(trust, store=store, clock=clock, audit=audit)
         try:

@@ -17,6 +17,7 @@ from agentchain.cli._io import (
     duration,
     json_arg,
     load_json_file,
+    open_store,
     parse_time,
     private_key,
     public_key,
@@ -30,7 +31,6 @@ from agentchain.crypto import PrivateKey
 from agentchain.errors import AgentchainError
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import Capability, Descriptor
-from agentchain.store import SQLiteStore
 from agentchain.wire import cbor
 
 #: how long a revocation is remembered after the revoked link's own expiry
@@ -288,7 +288,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     if not 0 <= index < len(token.links):
         raise CommandLineError(f"--link {index}: the token has links 0..{len(token.links) - 1}")
     link = token.links[index]
-    with SQLiteStore(args.store) as store:
+    with open_store(args.store) as store:
         store.revoke(link.digest, until=link.claims.window.exp + _REVOCATION_GRACE)
     print(link.digest.hex())
     return EXIT_OK

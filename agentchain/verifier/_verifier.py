@@ -9,11 +9,13 @@ a policy outcome can never mask a forgery.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import time
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Final, cast
 
 from agentchain import codec, model, policy
 from agentchain._display import rfc3339
@@ -24,7 +26,14 @@ from agentchain.model import (
     action_covers,
     digests_agree,
 )
-from agentchain.store import MemoryStore, NonceStatus, Store
+from agentchain.store import (
+    AsyncStore,
+    MemoryStore,
+    NonceStatus,
+    Store,
+    as_async_store,
+    is_async_store,
+)
 from agentchain.verifier._audit import (
     AuditSink,
     _error_record,
@@ -75,13 +84,18 @@ class Verifier:
     attenuation) so they are not checked again (spec 8.4): True (the default) for
     a cache of this verifier's own, a :class:`PrefixCache` to share one, False
     for none. Decisions are the same either way.
+
+    ``verify_async`` is the same verification for an event loop: the checks are
+    shared, only the store's calls are awaited (an :class:`AsyncStore` directly;
+    a blocking store such as SQLite in a worker thread). A verifier built on an
+    AsyncStore serves ``verify_async`` only.
     """
 
     def __init__(
         self,
         policy: TrustPolicy,
         *,
-        store: Store | None = None,
+        store: Store | AsyncStore | None = None,
         clock: Callable[[], float] = time.time,
         audit: AuditSink | None = None,
         prefix_cache: PrefixCache | bool = True,
@@ -96,7 +110,11 @@ class Verifier:
         self._prefix_cache = None if prefix_cache is False else prefix_cache
         self._policy_id = policy_fingerprint(policy) if self._prefix_cache is not None else b""
         self._policy = policy
-        self._store: Store = store if store is not None else MemoryStore()
+        chosen: Store | AsyncStore = store if store is not None else MemoryStore()
+        self._store: Store | None = None if is_async_store(chosen) else cast(Store, chosen)
+        self._async_store: AsyncStore = as_async_store(chosen)
+        # a store whose calls never wait on I/O is called directly, even from verify_async
+        self._inline_store = chosen if isinstance(chosen, MemoryStore) else None
         self._clock = clock
         self._audit = audit
 
@@ -106,9 +124,21 @@ class Verifier:
 
     def verify(self, presentation: bytes | str | codec.Presentation, request: Request) -> Decision:
         """Decide on ``presentation`` for ``request``; raise AgentchainError if it is invalid."""
+        store = self._store
+        if store is None:
+            raise UsageError("this verifier's store is asynchronous: await verify_async")
         now = int(self._clock())
         try:
-            decision = self._verify(presentation, request, now)
+            run, steps = self._prepare(presentation, request, now)
+            # the store's calls, made as the checks ask for them (see _StoreCall)
+            reply: object = None
+            try:
+                while True:
+                    call = steps.send(reply)
+                    reply = call.run(store)
+            except StopIteration:
+                pass
+            decision = run.decision()
         except AgentchainError as exc:
             if self._audit is not None:
                 self._audit(_error_record(exc, request, self._policy.audience, now))
@@ -117,9 +147,40 @@ class Verifier:
             self._audit(decision.audit)
         return decision
 
-    def _verify(
-        self, presentation: bytes | str | codec.Presentation, request: Request, now: int
+    async def verify_async(
+        self, presentation: bytes | str | codec.Presentation, request: Request
     ) -> Decision:
+        """:meth:`verify` for an event loop: the same checks, the store's calls awaited.
+
+        Signature checks run inline (CPU work of tens of microseconds per link);
+        nothing waits on I/O in the loop. The audit sink, when set, runs in a
+        worker thread (it may write a file).
+        """
+        now = int(self._clock())
+        store, inline = self._async_store, self._inline_store
+        try:
+            run, steps = self._prepare(presentation, request, now)
+            reply: object = None
+            try:
+                while True:
+                    call = steps.send(reply)
+                    reply = call.run(inline) if inline is not None else await call.run_async(store)
+            except StopIteration:
+                pass
+            decision = run.decision()
+        except AgentchainError as exc:
+            if self._audit is not None:
+                record = _error_record(exc, request, self._policy.audience, now)
+                await asyncio.to_thread(self._audit, record)
+            raise
+        if self._audit is not None:
+            await asyncio.to_thread(self._audit, decision.audit)
+        return decision
+
+    def _prepare(
+        self, presentation: bytes | str | codec.Presentation, request: Request, now: int
+    ) -> tuple[_Run, _Steps]:
+        """V1 to V3 (pure), and V4 to V10 as steps that yield the store calls they need."""
         limits = self._policy.limits
         # V1: size limits and strict decoding, before any signature work. A decoded object
         # is decoded again from its bytes: it may come from a decoder with looser limits
@@ -138,9 +199,9 @@ class Verifier:
         attestations = self._verify_attestations(decoded.attestations)
         approvals = self._verify_approvals(decoded.approvals, chain)
         # V4 to V10: the decision
-        run = _Run(self._policy, self._store, chain, invocation, request, now)
-        run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
-        return run.decision()
+        run = _Run(self._policy, chain, invocation, request, now)
+        steps = run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
+        return run, steps
 
     # -- errors -----------------------------------------------------------
 
@@ -250,20 +311,53 @@ def _approvers(chain: VerifiedChain) -> list[PublicKey]:
     return keys
 
 
+@dataclass(frozen=True, slots=True)
+class _FirstRevoked:
+    """A step's request for ``Store.first_revoked``; the reply is ``bytes | None``."""
+
+    ids: tuple[bytes, ...]
+
+    def run(self, store: Store) -> object:
+        return store.first_revoked(self.ids)
+
+    async def run_async(self, store: AsyncStore) -> object:
+        return await store.first_revoked(self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _UseNonce:
+    """A step's request for ``Store.use_nonce``; the reply is a :class:`NonceStatus`."""
+
+    key: bytes
+    expires_at: int
+    now: int
+
+    def run(self, store: Store) -> object:
+        return store.use_nonce(self.key, expires_at=self.expires_at, now=self.now)
+
+    async def run_async(self, store: AsyncStore) -> object:
+        return await store.use_nonce(self.key, expires_at=self.expires_at, now=self.now)
+
+
+# The seam between the pure checks and the verifier's state: V4 to V10 never call a
+# store; they yield what they need and receive the answer, so verify and verify_async
+# share every check and differ only in whether the store's call is awaited.
+_StoreCall = _FirstRevoked | _UseNonce
+_Steps = Generator[_StoreCall, object, None]
+
+
 class _Run:
     """One evaluation of V4 to V10: the denials, factor by factor, and the audit record."""
 
-    def __init__(  # noqa: PLR0917 - private, called once
+    def __init__(
         self,
         policy_: TrustPolicy,
-        store: Store,
         chain: VerifiedChain,
         inv: model.InvocationClaims,
         request: Request,
         now: int,
     ) -> None:
         self.policy = policy_
-        self.store = store
         self.chain = chain
         self.inv = inv
         self.request = request
@@ -287,16 +381,16 @@ class _Run:
         approvals: tuple[tuple[model.ApprovalClaims, bytes], ...],
         *,
         attached_approvals: int,
-    ) -> None:
-        if not self._context():
+    ) -> _Steps:
+        if not (yield from self._context()):
             return
         self.factors["context"] = "pass"
         if not self._integrity(attestations):
             return
-        self._oversight(approvals, attached=attached_approvals)
+        yield from self._oversight(approvals, attached=attached_approvals)
 
     # V4 to V8: the context factor
-    def _context(self) -> bool:
+    def _context(self) -> Generator[_StoreCall, object, bool]:
         skew, now, inv, links = self.policy.clock_skew, self.now, self.inv, self.chain.links
         # V4: time, on every link (valid for nbf - skew <= now < exp + skew)
         for index, link in enumerate(links):
@@ -304,7 +398,7 @@ class _Run:
                 self._fail("context", violation.code, f"link {index} {violation.detail}")
                 return False
         # V5: revocation, on every request
-        revoked = self.store.first_revoked(link.digest for link in links)
+        revoked = cast("bytes | None", (yield _FirstRevoked(tuple(ln.digest for ln in links))))
         if revoked is not None:
             index = next(i for i, link in enumerate(links) if link.digest == revoked)
             self._fail("context", "revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked")
@@ -325,7 +419,7 @@ class _Run:
         nonce_key = codec.digest(_NONCE_DOMAIN + holder.thumbprint + inv.nonce)
         # remembered for as long as V6 would accept the invocation, and a second more
         expires_at = inv.iat + self.policy.invocation_window + skew + 1
-        if self.store.use_nonce(nonce_key, expires_at=expires_at, now=now) is NonceStatus.REPLAYED:
+        if (yield _UseNonce(nonce_key, expires_at, now)) is NonceStatus.REPLAYED:
             self._fail("context", "replay", "this invocation's nonce was already used")
             return False
         # V7: every link grants the action on the resource
@@ -417,7 +511,7 @@ class _Run:
     # V10: the oversight factor (spec 9.2)
     def _oversight(
         self, approvals: tuple[tuple[model.ApprovalClaims, bytes], ...], *, attached: int
-    ) -> None:
+    ) -> _Steps:
         """``approvals`` are those by some approver the chain names, signatures checked;
         ``attached`` counts every approval the presentation carried, by anyone."""
         needed = self._approvers_needed()
@@ -458,8 +552,7 @@ class _Run:
         for claims, approval_digest in to_use:
             key = codec.digest(_APPROVAL_DOMAIN + approval_digest)
             expires_at = claims.exp + self.policy.clock_skew + 1
-            status = self.store.use_nonce(key, expires_at=expires_at, now=self.now)
-            if status is NonceStatus.REPLAYED:
+            if (yield _UseNonce(key, expires_at, self.now)) is NonceStatus.REPLAYED:
                 self._fail("oversight", "approval_replayed", "this approval was already used")
                 return
         self.factors["oversight"] = "pass"

@@ -1,0 +1,467 @@
+"""A :class:`~agentchain.store.Store` in Redis or Valkey: the shared state of a verifier fleet.
+
+Several verifier processes, on several hosts, share one Redis primary; each
+decision's check-and-record is one Lua script run atomically by the server
+(``EVALSHA``, falling back to ``EVAL`` when the server has forgotten the
+script), so two verifiers racing on one nonce see FRESH exactly once.
+
+Why scripts and not ``SET key 1 NX PXAT``: a script compares the stored
+``expires_at`` with the verifier's own ``now``, exactly as the memory and SQLite
+stores do, so all three give the same answers (one conformance suite), and the
+server's clock never decides a replay. Redis expires each key itself, which is
+the pruning: a key lives ``expires_at - now`` seconds plus :data:`GRACE` from
+the moment it is written, by Redis's clock, so memory stays bounded. Only
+commands every Redis >= 5 and every Valkey has are used (GET, SET EX, EXISTS,
+EVALSHA/EVAL/SCRIPT LOAD).
+
+Every failure (unreachable or stopped server, timeout, refused command, script
+error, foreign data under our keys, closed store) raises
+:class:`~agentchain.errors.StoreError`: never a FRESH that was not recorded,
+never "not revoked" from a lookup that did not happen. See docs/store.md and
+docs/fleet.md.
+
+:class:`RedisStore` is for synchronous verifiers; :class:`AsyncRedisStore` has
+the same methods as coroutines, for the ASGI middleware.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import redis
+import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.exceptions import (
+    ConnectionError as RedisConnectionError,
+)
+from redis.exceptions import (
+    RedisError,
+    ResponseError,
+)
+from redis.exceptions import (
+    TimeoutError as RedisTimeoutError,
+)
+from redis.retry import Retry
+
+from agentchain.errors import StoreError, UsageError
+from agentchain.store import NonceStatus
+
+#: Seconds an entry outlives the moment the verifier could last need it, so that
+#: verifiers whose clocks differ by less than this still agree (the same grace as
+#: SQLiteStore.PRUNE_GRACE): one whose clock runs behind may still accept an
+#: invocation another has already recorded.
+GRACE: Final = 300
+#: Entries that would live longer than this many seconds (about 68 years) are kept
+#: without expiry: Redis refuses expiry times past 2**63 ms, and nothing is lost.
+MAX_TTL: Final = 2**31
+#: Lua numbers are doubles: times are exact integers only within +-2**53.
+_TIME_LIMIT: Final = 2**53
+#: Connections a store opens at most; more concurrent calls wait for one (``timeout``).
+DEFAULT_CONNECTIONS: Final = 32
+#: The prefix every key gets unless the caller names another.
+DEFAULT_PREFIX: Final = "ac:"
+#: Seconds to wait for a connection or a reply before raising StoreError.
+DEFAULT_TIMEOUT: Final = 2.0
+
+# spec 9.4 use_nonce: replayed iff recorded with now < expires_at; otherwise (re)record.
+# KEYS[1] the nonce entry; ARGV: expires_at, now, seconds to keep ("0": no expiry).
+# A value that is not a number (not ours) makes tonumber nil and the comparison an
+# error: the script fails and the store raises, never answering FRESH.
+_USE_NONCE: Final = """
+local seen = redis.call('GET', KEYS[1])
+if seen and tonumber(seen) > tonumber(ARGV[2]) then
+  return 0
+end
+if ARGV[3] == '0' then
+  redis.call('SET', KEYS[1], ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+end
+return 1
+"""
+
+# spec 9.4 revoke: idempotent, never shortens. The value is the effective until, or
+# 'forever'. KEYS[1] the revocation entry; ARGV: until ('' = for good), the wall
+# clock of the revoking host, GRACE, MAX_TTL. The entry lives until until + GRACE by
+# that clock, and at least GRACE from now; SET without EX drops any old expiry.
+_REVOKE: Final = """
+local old = redis.call('GET', KEYS[1])
+if ARGV[1] == '' or old == 'forever' then
+  redis.call('SET', KEYS[1], 'forever')
+  return 1
+end
+local value = ARGV[1]
+if old and tonumber(old) > tonumber(value) then
+  value = old
+end
+local grace = tonumber(ARGV[3])
+local keep = tonumber(value) + grace - tonumber(ARGV[2])
+if keep < grace then
+  keep = grace
+end
+if keep > tonumber(ARGV[4]) then
+  redis.call('SET', KEYS[1], value)
+else
+  redis.call('SET', KEYS[1], value, 'EX', string.format('%d', keep))
+end
+return 1
+"""
+
+# spec 9.4 first_revoked: the 1-based position of the first revoked id in the given
+# order, 0 for none. One round trip whatever the chain's length.
+_FIRST_REVOKED: Final = """
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    return i
+  end
+end
+return 0
+"""
+
+
+def _blob(value: object, what: str) -> bytes:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise UsageError(f"{what} must be bytes, not {type(value).__name__}")
+    return bytes(value)
+
+
+def _time(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UsageError(f"{what} must be an int, not {type(value).__name__}")
+    if not -_TIME_LIMIT < value < _TIME_LIMIT:
+        raise UsageError(f"{what} {value} is outside +-2**53, the times a Redis script holds")
+    return value
+
+
+def _prefix(prefix: str | bytes) -> bytes:
+    if isinstance(prefix, str):
+        prefix = prefix.encode()
+    if not isinstance(prefix, bytes):
+        raise UsageError(f"prefix must be str or bytes, not {type(prefix).__name__}")
+    return prefix
+
+
+def _check_url(url: object) -> str:
+    if not isinstance(url, str):
+        raise UsageError(f"the Redis URL must be a str, not {type(url).__name__}")
+    scheme = urlsplit(url).scheme
+    if scheme not in {"redis", "rediss", "unix"}:
+        raise UsageError(f"{url!r} is not a redis://, rediss:// or unix:// URL")
+    return url
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise UsageError(f"timeout must be a number of seconds > 0, not {timeout!r}")
+    return float(timeout)
+
+
+def _check_connections(count: object) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise UsageError(f"max_connections must be an int >= 1, not {count!r}")
+    return count
+
+
+def _where(kwargs: dict[str, Any]) -> str:
+    """host:port/db or the socket path, for messages; never the password."""
+    if "path" in kwargs:
+        return f"redis at {kwargs['path']}"
+    host, port, db = kwargs.get("host", "localhost"), kwargs.get("port", 6379), kwargs.get("db", 0)
+    return f"redis at {host}:{port}/{db}"
+
+
+def _error(where: str, doing: str, exc: BaseException) -> StoreError:
+    if isinstance(exc, RedisTimeoutError):
+        hint = "no answer in time (server stopped, overloaded or unreachable?)"
+    elif isinstance(exc, RedisConnectionError | OSError):
+        hint = "cannot reach the server"
+    elif isinstance(exc, ResponseError):
+        hint = (
+            "the server refused (script error, read-only replica, out of memory, "
+            "or foreign data under our keys?)"
+        )
+    else:
+        hint = "the client failed"
+    return StoreError("store_error", f"{doing} {where}: {hint}: {exc}")
+
+
+def _nonce_ttl(expires_at: int, now: int) -> int:
+    """Seconds to keep a nonce entry (0: no expiry)."""
+    ttl = max(expires_at - now, 0) + GRACE
+    return 0 if ttl > MAX_TTL else ttl
+
+
+def _nonce_status(reply: object, where: str) -> NonceStatus:
+    if reply == 1:
+        return NonceStatus.FRESH
+    if reply == 0:
+        return NonceStatus.REPLAYED
+    raise StoreError("store_error", f"record a nonce in {where}: unexpected reply {reply!r}")
+
+
+def _first_revoked(ids: list[bytes], reply: object, where: str) -> bytes | None:
+    if not isinstance(reply, int) or not 0 <= reply <= len(ids):
+        raise StoreError(
+            "store_error", f"read revocations from {where}: unexpected reply {reply!r}"
+        )
+    return None if reply == 0 else ids[reply - 1]
+
+
+class _Keys:
+    """The key layout: ``<prefix>n:<hex>`` for nonces, ``<prefix>r:<hex>`` for revocations.
+
+    Future state (usage counters, per-link history) takes other letters under the
+    same prefix, so verifiers sharing one Redis are namespaced by the prefix alone.
+    """
+
+    def __init__(self, prefix: str | bytes) -> None:
+        self.prefix = _prefix(prefix)
+
+    def nonce(self, key: bytes) -> bytes:
+        return self.prefix + b"n:" + key.hex().encode()
+
+    def revocation(self, revocation_id: bytes) -> bytes:
+        return self.prefix + b"r:" + revocation_id.hex().encode()
+
+
+class RedisStore:
+    """A :class:`~agentchain.store.Store` in Redis, shared by every verifier that uses it.
+
+    Give it a ``redis.Redis`` client (``decode_responses`` off) or use
+    :meth:`from_url`. ``prefix`` namespaces the keys: verifiers that must share
+    replay protection and revocations use the same prefix; independent services
+    on one Redis use different ones. One instance may be shared by the threads of
+    a process (redis-py pools connections, and is safe across ``fork``).
+    """
+
+    def __init__(self, client: redis.Redis, *, prefix: str | bytes = DEFAULT_PREFIX) -> None:
+        if not isinstance(client, redis.Redis):
+            raise UsageError(f"client must be a redis.Redis, not {type(client).__name__}")
+        self._client: redis.Redis | None = client
+        self._owned = False
+        self._keys = _Keys(prefix)
+        self._where = _where(client.connection_pool.connection_kwargs)
+        self._use_nonce = client.register_script(_USE_NONCE)
+        self._revoke = client.register_script(_REVOKE)
+        self._first_revoked = client.register_script(_FIRST_REVOKED)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str | bytes = DEFAULT_PREFIX,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_CONNECTIONS,
+    ) -> RedisStore:
+        """Connect to ``redis://host:port/db`` (or ``rediss://``, ``unix://``).
+
+        Nothing is sent until the first call. ``timeout`` bounds connecting, each
+        reply, and the wait for one of the ``max_connections`` pooled connections
+        when every one is busy. A dropped connection is retried once at once (a
+        pooled connection may have died with a restarted server), then StoreError.
+        """
+        retry = Retry(NoBackoff(), 1)
+        pool = redis.BlockingConnectionPool.from_url(
+            _check_url(url),
+            max_connections=_check_connections(max_connections),
+            timeout=_check_timeout(timeout),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=retry,
+        )
+        client = redis.Redis(connection_pool=pool, retry=retry)
+        store = cls(client, prefix=prefix)
+        store._owned = True
+        return store
+
+    def _live(self, doing: str) -> redis.Redis:
+        if self._client is None:
+            raise StoreError("store_error", f"{doing} {self._where}: the store is closed")
+        return self._client
+
+    def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
+        rid = _blob(revocation_id, "revocation_id")
+        until_ = "" if until is None else str(_time(until, "until"))
+        doing = "revoke in"
+        self._live(doing)
+        args: list[str | int] = [until_, int(time.time()), GRACE, MAX_TTL]
+        try:
+            self._revoke(keys=[self._keys.revocation(rid)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+
+    def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        doing = "read revocations from"
+        self._live(doing)
+        if not ids:
+            return None
+        try:
+            reply = self._first_revoked(keys=[self._keys.revocation(r) for r in ids])
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _first_revoked(ids, reply, self._where)
+
+    def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
+        key_ = _blob(key, "key")
+        expires_at = _time(expires_at, "expires_at")
+        now = _time(now, "now")
+        doing = "record a nonce in"
+        self._live(doing)
+        args = [expires_at, now, _nonce_ttl(expires_at, now)]
+        try:
+            reply = self._use_nonce(keys=[self._keys.nonce(key_)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _nonce_status(reply, self._where)
+
+    @property
+    def prefix(self) -> bytes:
+        return self._keys.prefix
+
+    def close(self) -> None:
+        """Stop using the server (and close the client if :meth:`from_url` made it).
+
+        Idempotent; any later call raises StoreError.
+        """
+        client, self._client = self._client, None
+        if client is not None and self._owned:
+            try:
+                client.close()
+            except (RedisError, OSError) as exc:
+                raise _error(self._where, "close", exc) from exc
+
+    def __enter__(self) -> RedisStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._client is None else "open"
+        return f"RedisStore({self._where}, prefix={self.prefix!r}, {state})"
+
+
+class AsyncRedisStore:
+    """:class:`RedisStore` for asyncio: the same methods and answers, each a coroutine.
+
+    Give it a ``redis.asyncio.Redis`` client or use :meth:`from_url`; close it with
+    :meth:`aclose` or ``async with``.
+    """
+
+    def __init__(
+        self, client: redis.asyncio.Redis, *, prefix: str | bytes = DEFAULT_PREFIX
+    ) -> None:
+        if not isinstance(client, redis.asyncio.Redis):
+            raise UsageError(f"client must be a redis.asyncio.Redis, not {type(client).__name__}")
+        self._client: redis.asyncio.Redis | None = client
+        self._owned = False
+        self._keys = _Keys(prefix)
+        self._where = _where(client.connection_pool.connection_kwargs)
+        self._use_nonce = client.register_script(_USE_NONCE)
+        self._revoke = client.register_script(_REVOKE)
+        self._first_revoked = client.register_script(_FIRST_REVOKED)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str | bytes = DEFAULT_PREFIX,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_CONNECTIONS,
+    ) -> AsyncRedisStore:
+        """As :meth:`RedisStore.from_url`."""
+        retry = AsyncRetry(NoBackoff(), 1)
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            _check_url(url),
+            max_connections=_check_connections(max_connections),
+            timeout=_check_timeout(timeout),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=retry,
+        )
+        client = redis.asyncio.Redis(connection_pool=pool, retry=retry)
+        store = cls(client, prefix=prefix)
+        store._owned = True
+        return store
+
+    def _live(self, doing: str) -> redis.asyncio.Redis:
+        if self._client is None:
+            raise StoreError("store_error", f"{doing} {self._where}: the store is closed")
+        return self._client
+
+    async def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
+        rid = _blob(revocation_id, "revocation_id")
+        until_ = "" if until is None else str(_time(until, "until"))
+        doing = "revoke in"
+        self._live(doing)
+        args: list[str | int] = [until_, int(time.time()), GRACE, MAX_TTL]
+        try:
+            await self._revoke(keys=[self._keys.revocation(rid)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+
+    async def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        doing = "read revocations from"
+        self._live(doing)
+        if not ids:
+            return None
+        try:
+            reply = await self._first_revoked(keys=[self._keys.revocation(r) for r in ids])
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _first_revoked(ids, reply, self._where)
+
+    async def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
+        key_ = _blob(key, "key")
+        expires_at = _time(expires_at, "expires_at")
+        now = _time(now, "now")
+        doing = "record a nonce in"
+        self._live(doing)
+        args = [expires_at, now, _nonce_ttl(expires_at, now)]
+        try:
+            reply = await self._use_nonce(keys=[self._keys.nonce(key_)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _nonce_status(reply, self._where)
+
+    @property
+    def prefix(self) -> bytes:
+        return self._keys.prefix
+
+    async def aclose(self) -> None:
+        """Stop using the server (and close the client if :meth:`from_url` made it)."""
+        client, self._client = self._client, None
+        if client is not None and self._owned:
+            try:
+                await client.aclose()
+            except (RedisError, OSError) as exc:
+                raise _error(self._where, "close", exc) from exc
+
+    async def __aenter__(self) -> AsyncRedisStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._client is None else "open"
+        return f"AsyncRedisStore({self._where}, prefix={self.prefix!r}, {state})"

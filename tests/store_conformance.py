@@ -1,0 +1,139 @@
+"""The stores under the conformance suite (tests/test_store_conformance.py) and how to open them.
+
+Every kind is opened by a :class:`StoreSpec`, so that the same store can be
+opened again (a restart) or from another process (the races). The async Redis
+client runs the same synchronous tests through :class:`BlockingAsyncStore`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from agentchain.redis_store import AsyncRedisStore, RedisStore
+from agentchain.store import MemoryStore, NonceStatus, SQLiteStore
+
+T = TypeVar("T")
+
+#: every store the suite runs over; "memory" cannot be shared between processes
+KINDS = ("memory", "sqlite", "redis", "redis-async")
+SHARED_KINDS = ("sqlite", "redis", "redis-async")
+
+
+class ClosableStore(Protocol):
+    def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None: ...
+    def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None: ...
+    def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus: ...
+    def close(self) -> None: ...
+
+
+class _ClosableMemoryStore(MemoryStore):
+    def close(self) -> None:
+        pass
+
+
+class BlockingAsyncStore:
+    """:class:`AsyncRedisStore` driven from synchronous code, on its own event loop."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self.inner = AsyncRedisStore.from_url(url, prefix=prefix)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if self._loop.is_closed():  # after close(): the store itself must refuse
+            return asyncio.run(coroutine)
+        return self._loop.run_until_complete(coroutine)
+
+    def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
+        self.run(self.inner.revoke(revocation_id, until=until))
+
+    def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
+        return self.run(self.inner.first_revoked(revocation_ids))
+
+    def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
+        return self.run(self.inner.use_nonce(key, expires_at=expires_at, now=now))
+
+    def close(self) -> None:
+        if not self._loop.is_closed():
+            try:
+                self._loop.run_until_complete(self.inner.aclose())
+            finally:
+                self._loop.close()
+
+
+def unique_prefix() -> str:
+    """Tests share one Redis: each gets its own key prefix, as separate services would."""
+    return f"t{uuid.uuid4().hex[:12]}:"
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """Enough to open a store again: its kind and where it lives."""
+
+    kind: str
+    location: str = ""  # SQLite path or Redis URL
+    prefix: str = ""  # Redis key prefix
+
+    def open(self) -> ClosableStore:
+        if self.kind == "memory":
+            return _ClosableMemoryStore()
+        if self.kind == "sqlite":
+            return SQLiteStore(self.location, busy_timeout=20)
+        if self.kind == "redis":
+            return RedisStore.from_url(self.location, prefix=self.prefix)
+        if self.kind == "redis-async":
+            return BlockingAsyncStore(self.location, self.prefix)
+        raise ValueError(self.kind)
+
+    def argv(self) -> list[str]:
+        return [self.kind, self.location, self.prefix]
+
+
+def make_spec(kind: str, tmp_path: Path, redis_url: str | None) -> StoreSpec:
+    if kind in {"redis", "redis-async"}:
+        assert redis_url is not None
+        return StoreSpec(kind, redis_url, unique_prefix())
+    if kind == "sqlite":
+        return StoreSpec(kind, str(tmp_path / "store.db"))
+    return StoreSpec(kind)
+
+
+# One racer process: opens its own store, waits for "go", then uses every key
+# (odd seeds in a random order, even seeds all in the same order) and prints the
+# keys it saw FRESH. The async client sends all its keys at once.
+RACER = """
+import asyncio, random, sys
+sys.path.insert(0, sys.argv[1])
+from tests.store_conformance import StoreSpec
+from agentchain.store import NonceStatus
+
+spec = StoreSpec(*sys.argv[2:5])
+seed, count = int(sys.argv[5]), int(sys.argv[6])
+keys = [i.to_bytes(4, "big") for i in range(count)]
+if seed % 2:
+    random.Random(seed).shuffle(keys)
+store = spec.open()
+print("ready", flush=True)
+sys.stdin.readline()
+if spec.kind == "redis-async":
+    inner = store.inner
+    async def all_at_once():
+        return await asyncio.gather(
+            *(inner.use_nonce(k, expires_at=10**9, now=1000) for k in keys)
+        )
+    answers = store.run(all_at_once())
+else:
+    answers = [store.use_nonce(k, expires_at=10**9, now=1000) for k in keys]
+store.close()
+print(" ".join(k.hex() for k, a in zip(keys, answers) if a is NonceStatus.FRESH), flush=True)
+"""
+
+
+def racer_argv(spec: StoreSpec, seed: int, count: int) -> list[str]:
+    root = str(Path(__file__).resolve().parent.parent)
+    return [sys.executable, "-c", RACER, root, *spec.argv(), str(seed), str(count)]
