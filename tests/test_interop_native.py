@@ -362,6 +362,10 @@ def flip(data: bytes, at: int) -> bytes:
     return bytes(changed)
 
 
+def compact(header: bytes, payload: bytes, signature: bytes) -> bytes:
+    return ".".join(map(b64, (header, payload, signature))).encode()
+
+
 def tampered(made: Made) -> dict[str, bytes]:
     """The object with one byte changed in its payload, signature and protected header.
 
@@ -373,25 +377,19 @@ def tampered(made: Made) -> dict[str, bytes]:
         header, payload, signature = (unb64(part.decode()) for part in jws_parts(made.obj))
         typ_at = header.index(envelope.typ.encode()) + 1  # a letter of typ: still JSON
         return {
-            "payload": b".".join(
-                map(
-                    str.encode, (b64(header), b64(flip(payload, len(payload) // 2)), b64(signature))
-                )
-            ),
-            "signature": b".".join(
-                map(str.encode, (b64(header), b64(payload), b64(flip(signature, 10))))
-            ),
-            "header": b".".join(
-                map(str.encode, (b64(flip(header, typ_at)), b64(payload), b64(signature)))
-            ),
+            "payload": compact(header, flip(payload, len(payload) // 2), signature),
+            "signature": compact(header, payload, flip(signature, 10)),
+            "header": compact(flip(header, typ_at), payload, signature),
         }
     data = made.obj.encoded
     payload_at = data.index(envelope.payload) + len(envelope.payload) // 2
-    typ_at = data.index(envelope.protected) + envelope.protected.index(envelope.typ.encode()) + 1
+    # the protected header {1: alg, 16: typ} ends with typ (deterministic order): its last
+    # byte is a letter of a text typ or the low bits of a content format
+    typ_at = data.index(envelope.protected) + len(envelope.protected) - 1
     return {
         "payload": flip(data, payload_at),
         "signature": flip(data, len(data) - 54),  # inside the trailing 64-byte signature
-        "header": flip(data, typ_at),  # a letter of the typ in the protected header
+        "header": flip(data, typ_at),
     }
 
 

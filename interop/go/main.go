@@ -51,7 +51,7 @@ type verdict struct {
 	Valid   bool   `json:"valid"`
 	Error   string `json:"error,omitempty"`
 	Alg     *int64 `json:"alg,omitempty"`
-	Typ     string `json:"typ,omitempty"`
+	Typ     any    `json:"typ,omitempty"`
 	Payload string `json:"payload,omitempty"`
 }
 
@@ -59,7 +59,7 @@ type signCase struct {
 	ID          string `json:"id"`
 	Key         jwk    `json:"key"`
 	Alg         int64  `json:"alg"`
-	Typ         string `json:"typ"`
+	Typ         any    `json:"typ"`
 	Payload     string `json:"payload"`
 	ExternalAAD string `json:"external_aad"`
 }
@@ -132,9 +132,8 @@ func verifyOne(c verifyCase) verdict {
 		a := int64(alg)
 		v.Alg = &a
 	}
-	if typ, ok := msg.Headers.Protected[cose.HeaderLabelType].(string); ok {
-		v.Typ = typ
-	}
+	// RFC 9596: a text string or a CoAP content format (go-cose checks which)
+	v.Typ = msg.Headers.Protected[cose.HeaderLabelType]
 	v.Payload = b64.EncodeToString(msg.Payload)
 	key, err := publicKey(c.Key)
 	if err != nil {
@@ -171,11 +170,15 @@ func signOne(c signCase) signed {
 	if err != nil {
 		return fail(fmt.Errorf("go-cose has no signer for alg %d: %w", c.Alg, err))
 	}
+	typ := c.Typ
+	if number, ok := typ.(float64); ok { // a CoAP content format, from JSON
+		typ = uint64(number)
+	}
 	msg := cose.UntaggedSign1Message{
 		Headers: cose.Headers{
 			Protected: cose.ProtectedHeader{
 				cose.HeaderLabelAlgorithm: cose.Algorithm(c.Alg),
-				cose.HeaderLabelType:      c.Typ,
+				cose.HeaderLabelType:      typ,
 			},
 			Unprotected: cose.UnprotectedHeader{},
 		},

@@ -21,7 +21,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use coset::cbor::value::Value;
 use coset::iana::{self, EnumI64};
-use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label, RegisteredLabelWithPrivate};
+use coset::{
+    CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label, RegisteredLabelWithPrivate,
+};
 use serde_json::{json, Map, Value as Json};
 
 const TYP: i64 = 16; // RFC 9596
@@ -40,16 +42,20 @@ fn alg_of(id: i64) -> Result<Alg, String> {
 }
 
 fn field<'a>(case: &'a Json, name: &str) -> Result<&'a str, String> {
-    case.get(name).and_then(Json::as_str).ok_or_else(|| format!("case has no string {name}"))
+    case.get(name)
+        .and_then(Json::as_str)
+        .ok_or_else(|| format!("case has no string {name}"))
 }
 
 fn bytes(case: &Json, name: &str) -> Result<Vec<u8>, String> {
-    B64.decode(field(case, name)?).map_err(|e| format!("{name}: {e}"))
+    B64.decode(field(case, name)?)
+        .map_err(|e| format!("{name}: {e}"))
 }
 
 fn coord(jwk: &Json, name: &str) -> Result<[u8; 32], String> {
     let raw = bytes(jwk, name)?;
-    raw.try_into().map_err(|_| format!("JWK {name} is not 32 bytes"))
+    raw.try_into()
+        .map_err(|_| format!("JWK {name} is not 32 bytes"))
 }
 
 fn p256_public(jwk: &Json) -> Result<p256::ecdsa::VerifyingKey, String> {
@@ -66,7 +72,8 @@ fn verify_signature(alg: &Alg, jwk: &Json, signature: &[u8], tbs: &[u8]) -> Resu
                 .map_err(|e| format!("Ed25519 key: {e}"))?;
             let sig = ed25519_dalek::Signature::from_slice(signature)
                 .map_err(|e| format!("Ed25519 signature: {e}"))?;
-            key.verify_strict(tbs, &sig).map_err(|e| format!("verify: {e}"))
+            key.verify_strict(tbs, &sig)
+                .map_err(|e| format!("verify: {e}"))
         }
         Alg::Es256 => {
             use p256::ecdsa::signature::Verifier;
@@ -99,7 +106,10 @@ fn verify_one(case: &Json) -> Result<Map<String, Json>, String> {
     let mut verdict = Map::new();
     let data = bytes(case, "object")?;
     let aad = bytes(case, "external_aad")?;
-    let expected = case.get("alg").and_then(Json::as_i64).ok_or("case has no integer alg")?;
+    let expected = case
+        .get("alg")
+        .and_then(Json::as_i64)
+        .ok_or("case has no integer alg")?;
     let jwk = case.get("key").ok_or("case has no key")?;
     let sign1 = CoseSign1::from_slice(&data).map_err(|e| format!("decode: {e}"))?;
     let header = &sign1.protected.header;
@@ -112,14 +122,24 @@ fn verify_one(case: &Json) -> Result<Map<String, Json>, String> {
         verdict.insert("alg".into(), json!(id));
     }
     for (label, value) in &header.rest {
-        if let (Label::Int(TYP), Value::Text(typ)) = (label, value) {
-            verdict.insert("typ".into(), json!(typ));
-        }
+        // RFC 9596: a text string or a CoAP content format
+        match (label, value) {
+            (Label::Int(TYP), Value::Text(typ)) => verdict.insert("typ".into(), json!(typ)),
+            (Label::Int(TYP), Value::Integer(typ)) => {
+                verdict.insert("typ".into(), json!(i128::from(*typ)))
+            }
+            _ => None,
+        };
     }
-    verdict.insert("payload".into(), json!(B64.encode(sign1.payload.as_deref().unwrap_or(&[]))));
+    verdict.insert(
+        "payload".into(),
+        json!(B64.encode(sign1.payload.as_deref().unwrap_or(&[]))),
+    );
     // RFC 9052 section 8.1 / RFC 8725 section 3.1: the key's algorithm, never the header's
     if alg_id != Some(expected) {
-        return Err(format!("protected alg {alg_id:?} is not the key's alg {expected}"));
+        return Err(format!(
+            "protected alg {alg_id:?} is not the key's alg {expected}"
+        ));
     }
     let alg = alg_of(expected)?;
     sign1.verify_signature(&aad, |sig, tbs| verify_signature(&alg, jwk, sig, tbs))?;
@@ -129,12 +149,22 @@ fn verify_one(case: &Json) -> Result<Map<String, Json>, String> {
 fn sign_one(case: &Json) -> Result<String, String> {
     let payload = bytes(case, "payload")?;
     let aad = bytes(case, "external_aad")?;
-    let id = case.get("alg").and_then(Json::as_i64).ok_or("case has no integer alg")?;
-    let typ = field(case, "typ")?;
+    let id = case
+        .get("alg")
+        .and_then(Json::as_i64)
+        .ok_or("case has no integer alg")?;
+    let typ = match case.get("typ") {
+        Some(Json::String(text)) => Value::Text(text.clone()),
+        Some(Json::Number(n)) => Value::Integer(n.as_u64().ok_or("typ is not a uint")?.into()),
+        _ => return Err("case has no typ".into()),
+    };
     let jwk = case.get("key").ok_or("case has no key")?;
     let alg = alg_of(id)?;
     let iana_alg = iana::Algorithm::from_i64(id).ok_or("unknown alg")?;
-    let protected = HeaderBuilder::new().algorithm(iana_alg).value(TYP, Value::Text(typ.into())).build();
+    let protected = HeaderBuilder::new()
+        .algorithm(iana_alg)
+        .value(TYP, typ)
+        .build();
     let mut failure = None;
     let sign1 = CoseSign1Builder::new()
         .protected(protected)
@@ -156,7 +186,10 @@ fn sign_one(case: &Json) -> Result<String, String> {
 fn run(mode: &str, input: &str, output: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(input).map_err(|e| format!("{input}: {e}"))?;
     let request: Json = serde_json::from_str(&text).map_err(|e| format!("{input}: {e}"))?;
-    let cases = request.get("cases").and_then(Json::as_array).ok_or("no cases")?;
+    let cases = request
+        .get("cases")
+        .and_then(Json::as_array)
+        .ok_or("no cases")?;
     let result = match mode {
         "verify" => {
             let verdicts: Vec<Json> = cases
