@@ -524,3 +524,38 @@ def test_we_verify_what_they_sign(foreign: Foreign, tmp_path: Path) -> None:
         with pytest.raises(SignatureError) as exc:
             verify(their_presentation(p, forged).to_bytes(), k)
         assert exc.value.code == "signature_invalid"
+
+
+def test_high_s_is_standard_but_not_ours(foreign: Foreign, tmp_path: Path) -> None:
+    # R-3.5-3 is our profile's rule, not ECDSA's: the high-S spelling of our ES256 signature
+    # verifies in every foreign library, and our verifier refuses it as malformed
+    p, k = presentation(ES256, foreign.encoding)
+    made = signed_objects(p, k)
+    cases = []
+    for m in made:
+        signature = m.obj.envelope.signature
+        r, s = signature[:32], int.from_bytes(signature[32:], "big")
+        high = r + (P256_N - s).to_bytes(32, "big")
+        data = with_signature(m.obj.encoded, m.obj.encoding, high)
+        with pytest.raises(SignatureError) as exc:
+            m.signer.public_key.verify(high, m.obj.envelope.signed)
+        assert exc.value.code == "signature_malformed"
+        cases.append(verify_case(m, data))
+    for m, verdict in zip(made, foreign.run("verify", cases, tmp_path), strict=True):
+        assert verdict["valid"] is True, (m.id, verdict.get("error"))
+
+
+def test_foreign_sources_are_formatted() -> None:
+    # the programs are code we maintain: each in its language's one format
+    checks = [
+        ("gofmt", ["gofmt", "-l", "."], INTEROP / "go"),
+        ("cargo", ["cargo", "fmt", "--check"], INTEROP / "rust"),
+        ("node", ["node", "--check", "interop.mjs"], INTEROP / "js"),
+    ]
+    for tool, argv, cwd in checks:
+        if shutil.which(tool) is None:
+            _missing(f"{tool} is not installed: {cwd.name} cannot be checked")
+        done = subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0 and not done.stdout.strip(), (argv, done.stdout, done.stderr)
