@@ -34,12 +34,14 @@ import cbor2
 import pytest
 
 from agentchain import (
+    AgentchainError,
     Outcome,
     PrivateKey,
     Request,
     SignatureError,
     attest,
     codec,
+    decode_presentation_unverified,
     delegate,
     invoke,
 )
@@ -53,6 +55,7 @@ from agentchain.model import (
     InvocationClaims,
     LinkClaims,
 )
+from agentchain.vectors.runner import load_cases
 from tests.helpers import AUD, EDDSA, ES256, NOW, REQUEST, Rng, key, make_verifier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -559,3 +562,96 @@ def test_foreign_sources_are_formatted() -> None:
             argv, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
         )
         assert done.returncode == 0 and not done.stdout.strip(), (argv, done.stdout, done.stderr)
+
+
+# --------------------------------------------------------------------------
+# every signature in the conformance vectors, judged by them and by us
+
+
+def vector_pairs(encoding: Encoding) -> Iterator[tuple[codec.Signed[Any], PrivateKey]]:
+    """Each signed object our decoder reads in the vectors' presentations, with each key
+    of its case bound to the object's algorithm: once per distinct (object, key)."""
+    directory = max((ROOT / "vectors").glob("v[0-9]*"))
+    seen: set[tuple[bytes, bytes]] = set()
+    for case in load_cases(directory):
+        if case["encoding"] != encoding:
+            continue
+        keys = [
+            PrivateKey.from_seed(bytes.fromhex(entry["seed"]), entry["alg"])
+            for entry in case["keys"].values()
+        ]
+        for step in case["steps"]:
+            shown = step.get("presentation") or {}
+            data = shown.get("text") or bytes.fromhex(shown.get("hex", ""))
+            try:
+                p = decode_presentation_unverified(data)
+            except AgentchainError:
+                continue  # refused before any signature: nothing to compare
+            objects = [*p.links, *([p.invocation] if p.invocation else [])]
+            for obj in [*objects, *p.attestations, *p.approvals]:
+                for k in keys:
+                    pair = (obj.digest, k.public_key.thumbprint)
+                    if k.alg == obj.alg and pair not in seen:
+                        seen.add(pair)
+                        yield obj, k
+
+
+def test_vector_signatures_agree(foreign: Foreign, tmp_path: Path) -> None:
+    # differential over every signature of the vectors (R-3.4-6, R-3.5-3, R-5.4-4, R-J.4-3):
+    # what our verifier accepts, they accept; what it refuses as signature_invalid, they
+    # refuse; they may accept only what our strict profile refuses as malformed
+    pairs = [
+        (obj, k)
+        for obj, k in vector_pairs(foreign.encoding)
+        if foreign.encoding == "jose" or cose_alg(k) in foreign.cose_algs
+    ]
+    ours: list[str] = []
+    cases: list[dict[str, Any]] = []
+    for i, (obj, k) in enumerate(pairs):
+        try:
+            k.public_key.verify(obj.envelope.signature, obj.envelope.signed)
+            ours.append("valid")
+        except SignatureError as exc:
+            ours.append(exc.code)
+        made = Made(f"vector-{i}", type(obj.claims).KIND, obj, k)
+        cases.append(verify_case(made))
+    verdicts = foreign.run("verify", cases, tmp_path)
+    seen: dict[tuple[str, bool], int] = {}
+    for (obj, k), verdict, code in zip(pairs, verdicts, ours, strict=True):
+        seen[(code, verdict["valid"])] = seen.get((code, verdict["valid"]), 0) + 1
+        if code == "signature_malformed" and verdict["valid"]:
+            # they accept it: the strict rule that refuses it must be one ECDSA and
+            # RFC 8032 leave to the verifier
+            assert strict_rule(obj.envelope.signature, k.alg) in ("R-3.5-3", "R-3.4-4"), obj
+    assert seen.get(("valid", True), 0) >= 100, seen  # the vectors' valid objects, judged
+    assert ("valid", False) not in seen, seen  # we never accept what they refuse
+    assert ("signature_invalid", True) not in seen, seen
+    assert set(seen) <= {
+        ("valid", True),
+        ("signature_invalid", False),
+        ("signature_malformed", False),
+        ("signature_malformed", True),
+    }, seen
+
+
+#: spec 3.4 rule 4: the encodings of the points of small order (either sign of x)
+SMALL_ORDER_Y = {
+    bytes.fromhex(y)
+    for y in (
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    )
+}
+
+
+def strict_rule(signature: bytes, alg: str) -> str:
+    """Which rule of our strict profile, beyond the signature equation, a well-sized
+    signature breaks: the high S of ES256 or an Ed25519 R of small order ("" if none)."""
+    if alg == ES256:
+        return "R-3.5-3" if int.from_bytes(signature[32:], "big") > (P256_N - 1) // 2 else ""
+    r = bytearray(signature[:32])
+    r[31] &= 0x7F
+    return "R-3.4-4" if bytes(r) in SMALL_ORDER_Y else ""
