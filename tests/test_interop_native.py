@@ -10,6 +10,8 @@ Every object is made fresh by the library (so the checks follow whatever it emit
 written with its signer's public JWK and the external data its signature covers to a
 temporary directory, and judged by the foreign program. The same path refuses an
 object with one byte changed in its payload, its signature or its protected header.
+They sign our claims payloads and we verify the result, and they judge every signature of
+the conformance vectors as we do, except where our strict profile names a rule of its own.
 The foreign programs are built once per session into ``interop/.build`` (git-ignored);
 a missing toolchain skips them with its reason, except under ``CI=true``, where it fails.
 How to run one alone: interop/README.md.
