@@ -7,6 +7,8 @@
 // verify: for each case, decode the untagged COSE_Sign1 with go-cose, verify it
 // with the case's public JWK under the case's COSE algorithm and its external_aad,
 // and report the verdict with the protected header and payload go-cose read.
+// Algorithms: ES256 (-7) and Ed25519 as -8 through go-cose; Ed25519 as -19 through
+// the standard library behind go-cose's interfaces (see algorithmEd25519).
 // sign: for each case, sign the given payload with go-cose under the protected
 // header {1: alg, 16: typ} and the given external_aad, with the case's private JWK.
 // One bad case never stops the others: its verdict carries the error. The exit
@@ -25,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/veraison/go-cose"
@@ -71,6 +74,45 @@ type signed struct {
 }
 
 var b64 = base64.RawURLEncoding
+
+// algorithmEd25519 is RFC 9864's fully-specified Ed25519. go-cose v1.3.0 knows Ed25519
+// only as -8 (EdDSA), so under -19 the program plugs the standard library's Ed25519
+// into go-cose's public Signer and Verifier interfaces: go-cose still decodes the
+// message, checks the protected alg against the verifier's and builds the Sig_structure.
+const algorithmEd25519 cose.Algorithm = -19
+
+type ed25519Verifier struct{ key ed25519.PublicKey }
+
+func (ed25519Verifier) Algorithm() cose.Algorithm { return algorithmEd25519 }
+
+func (v ed25519Verifier) Verify(content, signature []byte) error {
+	if !ed25519.Verify(v.key, content, signature) {
+		return cose.ErrVerification
+	}
+	return nil
+}
+
+type ed25519Signer struct{ key ed25519.PrivateKey }
+
+func (ed25519Signer) Algorithm() cose.Algorithm { return algorithmEd25519 }
+
+func (s ed25519Signer) Sign(_ io.Reader, content []byte) ([]byte, error) {
+	return ed25519.Sign(s.key, content), nil
+}
+
+func newVerifier(alg cose.Algorithm, key crypto.PublicKey) (cose.Verifier, error) {
+	if k, ok := key.(ed25519.PublicKey); ok && alg == algorithmEd25519 {
+		return ed25519Verifier{k}, nil
+	}
+	return cose.NewVerifier(alg, key)
+}
+
+func newSigner(alg cose.Algorithm, key crypto.Signer) (cose.Signer, error) {
+	if k, ok := key.(ed25519.PrivateKey); ok && alg == algorithmEd25519 {
+		return ed25519Signer{k}, nil
+	}
+	return cose.NewSigner(alg, key)
+}
 
 func coord(s string) ([]byte, error) {
 	b, err := b64.DecodeString(s)
@@ -139,7 +181,7 @@ func verifyOne(c verifyCase) verdict {
 	if err != nil {
 		return fail(err)
 	}
-	verifier, err := cose.NewVerifier(cose.Algorithm(c.Alg), key)
+	verifier, err := newVerifier(cose.Algorithm(c.Alg), key)
 	if err != nil {
 		return fail(fmt.Errorf("go-cose has no verifier for alg %d: %w", c.Alg, err))
 	}
@@ -166,7 +208,7 @@ func signOne(c signCase) signed {
 	if err != nil {
 		return fail(err)
 	}
-	signer, err := cose.NewSigner(cose.Algorithm(c.Alg), key)
+	signer, err := newSigner(cose.Algorithm(c.Alg), key)
 	if err != nil {
 		return fail(fmt.Errorf("go-cose has no signer for alg %d: %w", c.Alg, err))
 	}
