@@ -26,6 +26,7 @@ LAYERS: Mapping[str, int] = {
     "wire": 2,
     "store": 2,
     "model": 3,
+    "_native": 3,  # the native core or the pure-Python reference, per call (wire and crypto)
     "redis_store": 3,  # the fleet store, on the store protocol; an optional extra
     "codec": 4,
     "policy": 5,

@@ -1,0 +1,244 @@
+"""Two implementations, one behaviour: the pure-Python reference and the native core.
+
+The wire decoders of :mod:`agentchain.wire` are the reference: readable, complete, and the
+default where no native build exists. ``agentchain_native`` (``native/``, Rust, built by
+``pip install ./native``) implements the same functions with the same answers: the same value,
+or the same exception type with the same registry code for the same first violation.
+``tests/test_native.py`` and ``fuzz/fuzz_native.py`` prove it by running both on the same
+inputs (DESIGN.md section 8, STYLE.md "Two implementations, one behaviour").
+
+Selection, as cbor2 does it: :func:`backend` with no argument is the native core when it is
+installed and the environment variable ``AGENTCHAIN_PURE`` is not ``1``, else the reference.
+``backend("pure")`` and ``backend("native")`` pick one for a call or a test; asking for the
+native core by name loads it even under ``AGENTCHAIN_PURE=1`` (an explicit request wins over
+the default), and raises :class:`~agentchain.errors.UsageError` where it is not installed.
+
+Every backend has the signatures of the reference functions it stands for
+(``cbor_decode`` is :func:`agentchain.wire.cbor.decode`, ``decode_sign1`` is
+:func:`agentchain.wire.cose.decode_sign1`, ...), so a caller switches by changing where it
+looks the function up, not how it calls it.
+
+Layer 2 beside the wire modules: imports errors, crypto and wire only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+from collections.abc import Callable
+from typing import Final, Literal, Protocol, cast
+
+from agentchain.crypto import ALGORITHMS, PublicKey
+from agentchain.errors import UsageError
+from agentchain.wire import cbor, cose, jws
+
+__all__ = ["PURE_ENV", "Backend", "Verifying", "available", "backend", "unavailable_reason"]
+
+#: the environment variable that makes the pure-Python reference the default
+PURE_ENV: Final = "AGENTCHAIN_PURE"
+
+BackendName = Literal["pure", "native"]
+
+
+class Verifying(Protocol):
+    """A public key imported under the strict rules of its algorithm (spec 3.4, 3.5)."""
+
+    @property
+    def alg(self) -> str: ...
+
+    def verify(self, signature: bytes, message: bytes) -> None: ...
+
+
+class _Core(Protocol):
+    """What this module uses of ``agentchain_native`` (native/agentchain_native.pyi)."""
+
+    def cbor_decode(
+        self, data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
+    ) -> cbor.CBORValue: ...
+
+    def sign1_decode(
+        self, data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
+    ) -> tuple[int, str, bytes, bytes, bytes]: ...
+
+    def jws_decode_compact(
+        self,
+        data: bytes,
+        *,
+        max_bytes: int,
+        max_string_bytes: int,
+        header: Callable[[str, int], tuple[bytes, str, str, str | None]],
+    ) -> tuple[bytes, str, str, str | None, bytes, bytes]: ...
+
+    def b64decode(self, text: str) -> bytes: ...
+
+    def sig_structure(self, protected: bytes, payload: bytes) -> bytes: ...
+
+    def sha256(self, data: bytes) -> bytes: ...
+
+    def PublicKey(self, alg: str, raw: bytes) -> Verifying: ...  # noqa: N802  (a class)
+
+
+class Backend:
+    """The reference implementation of the functions a backend provides."""
+
+    name: BackendName = "pure"
+
+    def cbor_decode(
+        self,
+        data: bytes,
+        *,
+        max_depth: int = 16,
+        max_items: int = 2048,
+        max_string_bytes: int = 4096,
+    ) -> cbor.CBORValue:
+        """:func:`agentchain.wire.cbor.decode`"""
+        return cbor.decode(
+            data, max_depth=max_depth, max_items=max_items, max_string_bytes=max_string_bytes
+        )
+
+    def decode_sign1(
+        self, data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
+    ) -> cose.Sign1:
+        """:func:`agentchain.wire.cose.decode_sign1`"""
+        return cose.decode_sign1(
+            data, max_depth=max_depth, max_items=max_items, max_string_bytes=max_string_bytes
+        )
+
+    def decode_compact(self, data: bytes, *, max_bytes: int, max_string_bytes: int) -> jws.Compact:
+        """:func:`agentchain.wire.jws.decode_compact`"""
+        return jws.decode_compact(
+            data, algorithms=ALGORITHMS, max_bytes=max_bytes, max_string_bytes=max_string_bytes
+        )
+
+    def b64decode(self, text: str) -> bytes:
+        """:func:`agentchain.wire.jws.b64decode`"""
+        return jws.b64decode(text)
+
+    def sig_structure(self, protected: bytes, payload: bytes) -> bytes:
+        """:func:`agentchain.wire.cose.sig_structure`"""
+        return cose.sig_structure(protected, payload)
+
+    def digest(self, data: bytes) -> bytes:
+        """SHA-256 of a signed object's exact bytes (spec 5.3)."""
+        return hashlib.sha256(data).digest()
+
+    def public_key(self, alg: str, raw: bytes) -> Verifying:
+        """:class:`agentchain.crypto.PublicKey`: import ``raw`` strictly, or InvalidKey."""
+        return PublicKey(alg, raw)
+
+
+class _Native(Backend):
+    """The same functions, answered by ``agentchain_native``."""
+
+    name: BackendName = "native"
+
+    def __init__(self, core: _Core) -> None:
+        self._core = core
+
+    def cbor_decode(
+        self,
+        data: bytes,
+        *,
+        max_depth: int = 16,
+        max_items: int = 2048,
+        max_string_bytes: int = 4096,
+    ) -> cbor.CBORValue:
+        return self._core.cbor_decode(
+            data, max_depth=max_depth, max_items=max_items, max_string_bytes=max_string_bytes
+        )
+
+    def decode_sign1(
+        self, data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
+    ) -> cose.Sign1:
+        alg, typ, protected, payload, signature = self._core.sign1_decode(
+            data, max_depth=max_depth, max_items=max_items, max_string_bytes=max_string_bytes
+        )
+        return cose.Sign1(
+            alg=alg,
+            typ=typ,
+            protected=protected,
+            payload=payload,
+            signature=signature,
+            encoded=data,
+        )
+
+    def decode_compact(self, data: bytes, *, max_bytes: int, max_string_bytes: int) -> jws.Compact:
+        # The header's JSON is judged by the reference's own (cached) function, called by the
+        # native core at the point of the reference's order of checks.
+        protected, alg, typ, kid, payload, signature = self._core.jws_decode_compact(
+            data, max_bytes=max_bytes, max_string_bytes=max_string_bytes, header=_judge_header
+        )
+        return jws.Compact(
+            alg=alg,
+            typ=typ,
+            kid=kid,
+            protected=protected,
+            payload=payload,
+            signature=signature,
+            encoded=data,
+        )
+
+    def b64decode(self, text: str) -> bytes:
+        return self._core.b64decode(text)
+
+    def sig_structure(self, protected: bytes, payload: bytes) -> bytes:
+        return self._core.sig_structure(protected, payload)
+
+    def digest(self, data: bytes) -> bytes:
+        return self._core.sha256(data)
+
+    def public_key(self, alg: str, raw: bytes) -> Verifying:
+        return self._core.PublicKey(alg, raw)
+
+
+_PURE: Final = Backend()
+_native: _Native | None = None
+_native_error = ""
+
+
+def _load_native() -> _Native | None:
+    """The native backend, imported once; None (and the reason kept) where it is absent."""
+    global _native, _native_error  # noqa: PLW0603  (a process-wide import, done once)
+    if _native is None and not _native_error:
+        try:
+            module = importlib.import_module("agentchain_native")
+        except ImportError as exc:
+            _native_error = f"agentchain_native is not installed (pip install ./native): {exc}"
+        else:
+            _native = _Native(cast(_Core, module))
+    return _native
+
+
+def unavailable_reason() -> str:
+    """Why the native core is not the default, or "" when it is."""
+    if os.environ.get(PURE_ENV) == "1":
+        return f"{PURE_ENV}=1 selects the pure-Python reference"
+    _load_native()
+    return _native_error
+
+
+def available() -> bool:
+    """Whether the native core is installed (whatever the default)."""
+    return _load_native() is not None
+
+
+def backend(name: BackendName | None = None) -> Backend:
+    """The backend named, or the default one (see the module docstring)."""
+    if name == "pure":
+        return _PURE
+    if name is None:
+        if os.environ.get(PURE_ENV) == "1":
+            return _PURE
+        return _load_native() or _PURE
+    if name != "native":
+        raise UsageError(f"unknown backend {name!r} (pure or native)")
+    native = _load_native()
+    if native is None:
+        raise UsageError(_native_error)
+    return native
+
+
+def _judge_header(text: str, max_string_bytes: int) -> tuple[bytes, str, str, str | None]:
+    """The reference's judgement of a JWS header, against the one algorithm registry."""
+    return jws._header(text, max_string_bytes, ALGORITHMS)

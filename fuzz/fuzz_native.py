@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Differential fuzzing: the native core (agentchain_native) against the pure-Python reference.
+
+The first byte of an input picks the function (an index into TARGETS; out of range: ignored),
+the rest is its input. Both backends of agentchain._native run it, and they must agree: the
+same value, or the same exception type with the same registry code (for CBOR also the same
+message, which names the byte where decoding stopped). Any difference is a finding, as is any
+exception that is not an AgentchainError.
+
+Coverage guidance comes from the instrumented Python reference, whose branches mirror the
+native decoder's check for check; the Rust decoders are fuzzed on their own by
+``cargo fuzz`` (native/fuzz/).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import atheris
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+with atheris.instrument_imports(include=["agentchain"]):
+    import common
+
+    from agentchain import _native, codec
+    from agentchain.errors import AgentchainError
+    from agentchain.limits import DEFAULT_LIMITS as LIMITS
+    from agentchain.wire import cbor
+
+PURE = _native.backend("pure")
+NATIVE = _native.backend("native")  # UsageError, and no fuzzing, where it is not installed
+_SIGN1 = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 16_384}
+#: a valid key of each algorithm, for the signature targets
+_KEYS = {alg: common.key("native", alg) for alg in ("EdDSA", "ES256")}
+
+
+def _outcome(fn: Callable[..., object], *args: object, **kw: object) -> tuple[Any, ...]:
+    try:
+        return ("ok", fn(*args, **kw))
+    except AgentchainError as exc:
+        return ("error", type(exc).__name__, exc.code, exc.message)
+
+
+def _typed(value: object) -> object:
+    """The value with its types spelled out, so True and 1 differ."""
+    stack: list[object] = [value]
+    out: list[object] = []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            out.append(("list", len(item)))
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            out.append(("dict", len(item)))
+            for k, v in reversed(list(item.items())):
+                stack.extend((v, k))
+        else:
+            out.append((type(item).__name__, item))
+    return out
+
+
+def _agree(
+    name: str, fn: str, *args: object, messages: bool = False, values: bool = True, **kw: object
+) -> None:
+    want = _outcome(getattr(PURE, fn), *args, **kw)
+    got = _outcome(getattr(NATIVE, fn), *args, **kw)
+    if want[0] == got[0] == "ok":
+        if values and _typed(want[1]) != _typed(got[1]):
+            raise AssertionError(f"{name}: the paths decode different values")
+        return
+    if not messages:
+        want, got = want[:3], got[:3]
+    if want != got:
+        raise AssertionError(f"{name}: pure {want!r} != native {got!r}")
+
+
+def cbor_default(data: bytes) -> None:
+    _agree("cbor", "cbor_decode", data, messages=True)
+
+
+def cbor_limits(data: bytes) -> None:
+    """The first three bytes are the limits (small, so that every limit is reached)."""
+    if len(data) >= 3:
+        depth, items, size = data[0] % 20, data[1] % 40, data[2]
+        _agree(
+            "cbor limits",
+            "cbor_decode",
+            data[3:],
+            messages=True,
+            max_depth=depth,
+            max_items=items,
+            max_string_bytes=size,
+        )
+
+
+def sign1(data: bytes) -> None:
+    _agree("COSE_Sign1", "decode_sign1", data, **_SIGN1)
+
+
+def compact(data: bytes) -> None:
+    _agree("JWS", "decode_compact", data, max_bytes=16_384, max_string_bytes=4096)
+
+
+def base64url(data: bytes) -> None:
+    _agree("base64url", "b64decode", data.decode("utf-8", "surrogateescape"))
+
+
+def key_and_signature(data: bytes) -> None:
+    """A raw key (its algorithm from the first byte), then a signature over the rest."""
+    if len(data) < 2:
+        return
+    alg = "EdDSA" if data[0] & 1 == 0 else "ES256"
+    size = 32 if alg == "EdDSA" else 65
+    raw, rest = data[1 : 1 + size], data[1 + size :]
+    _agree("key", "public_key", alg, raw, values=False)  # two key classes, one answer
+    key = _KEYS[alg]
+    message = rest[64:]
+    signatures = (rest[:64], key.sign(message))
+    for signature in signatures:
+        want = _outcome(PURE.public_key(alg, key.public_key.raw()).verify, signature, message)
+        got = _outcome(NATIVE.public_key(alg, key.public_key.raw()).verify, signature, message)
+        if want != got:
+            raise AssertionError(f"{alg} verify: pure {want!r} != native {got!r}")
+
+
+#: selector byte -> target. Append only, so that saved inputs keep their meaning.
+TARGETS: tuple[Callable[[bytes], None], ...] = (
+    cbor_default,  # 0
+    cbor_limits,  # 1
+    sign1,  # 2
+    compact,  # 3
+    base64url,  # 4
+    key_and_signature,  # 5
+)
+
+
+@common.accept_only_agentchain_errors
+def test_one_input(data: bytes) -> None:
+    if data and data[0] < len(TARGETS):
+        TARGETS[data[0]](data[1:])
+
+
+def seeds() -> list[bytes]:
+    out: list[bytes] = []
+    for p in common.seed_presentations():
+        objects = [link.encoded for link in p.links]
+        if p.invocation is not None:
+            objects.append(p.invocation.encoded)
+        if p.encoding == "cbor":
+            out.append(b"\x00" + p.to_bytes())
+            out.extend(b"\x02" + item for item in objects)
+            out.extend(b"\x00" + link.envelope.payload for link in p.links)
+            out.extend(b"\x01\x10\x20\xff" + link.envelope.payload for link in p.links[:1])
+        else:
+            out.extend(b"\x03" + item for item in objects)
+            out.extend(b"\x04" + item.split(b".")[1] for item in objects[:1])
+    for alg, key in _KEYS.items():
+        tag = b"\x00" if alg == "EdDSA" else b"\x01"
+        out.append(b"\x05" + tag + key.public_key.raw() + key.sign(b"m") + b"m")
+    for item in common.vector_inputs():
+        data = common.as_bytes(item)
+        if isinstance(item, str) and item.startswith("ac1c."):
+            try:
+                out.append(b"\x00" + NATIVE.b64decode(item[5:]))
+            except AgentchainError:
+                out.append(b"\x04" + data[5:])
+        elif isinstance(item, bytes):
+            out.append(b"\x00" + data)
+    out.append(b"\x00" + cbor.encode({1: [LIMITS.max_links, codec.VERSION, -1, "x", b"y"]}))
+    return out
+
+
+if __name__ == "__main__":
+    common.main(test_one_input, seeds)

@@ -1,0 +1,53 @@
+"""The native verification core of agentchain (Rust, PyO3). See native/README.md.
+
+Refusals raise agentchain.errors.DecodeError, InvalidKey or SignatureError with the registry
+code the pure-Python reference gives for the same input.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+__version__: str
+
+def cbor_decode(
+    data: bytes, *, max_depth: int = 16, max_items: int = 2048, max_string_bytes: int = 4096
+) -> Any: ...
+def sign1_decode(
+    data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
+) -> tuple[int, str, bytes, bytes, bytes]: ...
+def sig_structure(protected: bytes, payload: bytes) -> bytes: ...
+def sha256(data: bytes) -> bytes: ...
+def b64decode(text: str) -> bytes: ...
+def jws_decode_compact(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_string_bytes: int,
+    header: Callable[[str, int], tuple[bytes, str, str, str | None]],
+) -> tuple[bytes, str, str, str | None, bytes, bytes]: ...
+def verify(alg: str, raw: bytes, signature: bytes, message: bytes) -> None: ...
+def open_cose(
+    data: bytes,
+    typ: str,
+    *,
+    max_object_bytes: int,
+    max_depth: int,
+    max_items: int,
+    max_string_bytes: int,
+) -> tuple[str, str, bytes, bytes, bytes, Any, bytes]: ...
+def verify_cose(
+    data: bytes,
+    typ: str,
+    key: PublicKey,
+    *,
+    max_object_bytes: int,
+    max_depth: int,
+    max_items: int,
+    max_string_bytes: int,
+) -> tuple[str, Any, bytes]: ...
+
+class PublicKey:
+    alg: str
+    thumbprint: bytes
+    def __init__(self, alg: str, raw: bytes) -> None: ...
+    def verify(self, signature: bytes, message: bytes) -> None: ...

@@ -1,0 +1,712 @@
+//! Strict deterministic CBOR decoding (spec 5.2, RFC 8949 section 4.2.1).
+//!
+//! The accepted set, the limits and the order of the checks are those of the reference
+//! decoder `agentchain/wire/cbor.py`, read for read: when an input breaks several rules the
+//! first one met in reading order wins, and within one item the checks run in the order of
+//! R-5.2-11: the initial byte (reserved: `cbor_malformed`, indefinite: `cbor_indefinite`),
+//! the key type (`cbor_unsupported`), truncation of the argument (`cbor_malformed`), the
+//! shortest form (`cbor_noncanonical`), the tag (`cbor_tag`), the limits (`limit_exceeded`),
+//! truncation of the content (`cbor_malformed`), then UTF-8 and the key order. Messages,
+//! byte positions included, are the reference's too, so the differential tests can check
+//! that both paths stop at the same byte for the same reason.
+//!
+//! The decoder is iterative (an explicit stack), checks every declared length or count against
+//! the limits and the bytes left before allocating anything, and borrows strings from the
+//! input instead of copying them.
+#![forbid(unsafe_code)]
+
+use crate::error::{Error, Result};
+
+/// A decoded item; strings borrow the input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// major type 0
+    Uint(u64),
+    /// major type 1: the value is `-1 - n` for the stored `n` (RFC 8949 section 3.1)
+    Nint(u64),
+    Bytes(&'a [u8]),
+    Text(&'a str),
+    Bool(bool),
+    Null,
+    Array(Vec<Value<'a>>),
+    /// pairs in wire order, which is the deterministic key order
+    Map(Vec<(Value<'a>, Value<'a>)>),
+}
+
+impl Value<'_> {
+    /// The integer value of an integer item, widened so both major types fit.
+    pub fn as_int(&self) -> Option<i128> {
+        match *self {
+            Value::Uint(n) => Some(i128::from(n)),
+            Value::Nint(n) => Some(-1 - i128::from(n)),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for Value<'_> {
+    /// Iterative: a value nested as deep as its caller's limit allows (a 64 KiB input can
+    /// nest 65,536 arrays) must not overflow the stack when it is dropped. Leaves and flat
+    /// containers return at once; nested ones hand their children to one explicit stack.
+    fn drop(&mut self) {
+        fn nested(v: &Value<'_>) -> bool {
+            matches!(v, Value::Array(_) | Value::Map(_))
+        }
+        let mut pending: Vec<Value<'_>> = match self {
+            Value::Array(items) if items.iter().any(nested) => std::mem::take(items),
+            Value::Map(pairs) if pairs.iter().any(|(_, v)| nested(v)) => {
+                std::mem::take(pairs).into_iter().map(|(_, v)| v).collect()
+            }
+            _ => return,
+        };
+        while let Some(mut value) = pending.pop() {
+            match &mut value {
+                Value::Array(items) => pending.append(items),
+                Value::Map(pairs) => {
+                    pending.extend(std::mem::take(pairs).into_iter().map(|(_, v)| v))
+                }
+                _ => {}
+            }
+            // `value` drops here without children
+        }
+    }
+}
+
+/// The three caller-given bounds of spec 5.6. Signed and wide like the reference's Python
+/// ints, so that every comparison, even with a zero or negative bound, gives its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_depth: i128,
+    pub max_items: i128,
+    pub max_string_bytes: i128,
+}
+
+impl Default for Limits {
+    /// the reference decoder's defaults
+    fn default() -> Self {
+        Limits {
+            max_depth: 16,
+            max_items: 2048,
+            max_string_bytes: 4096,
+        }
+    }
+}
+
+// Major types (RFC 8949 section 3.1).
+const UINT: u8 = 0;
+const NINT: u8 = 1;
+const BYTES: u8 = 2;
+const TEXT: u8 = 3;
+const ARRAY: u8 = 4;
+const MAP: u8 = 5;
+const TAG: u8 = 6;
+const SIMPLE: u8 = 7;
+
+/// Additional information 24..27: each width is the shortest form only for arguments at
+/// least this large (RFC 8949 section 4.2.1).
+const ARG_MIN: [u64; 4] = [24, 0x100, 0x1_0000, 0x1_0000_0000];
+
+const FALSE: u8 = 0xF4;
+const TRUE: u8 = 0xF5;
+const NULL: u8 = 0xF6;
+
+fn fail(code: &'static str, message: impl std::fmt::Display, pos: usize) -> Error {
+    Error::decode(code, format!("{message} (at byte {pos})"))
+}
+
+/// A container being filled.
+enum Frame<'a> {
+    Array {
+        items: Vec<Value<'a>>,
+        remaining: u64,
+    },
+    Map {
+        pairs: Vec<(Value<'a>, Value<'a>)>,
+        remaining: u64,
+        /// a key read and waiting for its value
+        key: Option<Value<'a>>,
+        /// the previous key's encoding, for the order check (never empty once set)
+        prev_key: &'a [u8],
+    },
+}
+
+/// The single CBOR item that is exactly `data`, strictly checked (spec 5.2).
+pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
+    let buf = data;
+    let end = buf.len();
+    if end == 0 {
+        return Err(fail("cbor_malformed", "empty input", 0));
+    }
+    let mut pos = 0usize;
+    let mut items: i128 = 0;
+    let mut stack: Vec<Frame<'a>> = Vec::new();
+
+    loop {
+        // Inside a map, items alternate key, value; keys are read in place.
+        let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
+        let start = pos;
+        let Some(&initial) = buf.get(pos) else {
+            return Err(fail("cbor_malformed", "truncated: an item is missing", pos));
+        };
+        pos += 1;
+        let major = initial >> 5;
+        let info = initial & 0x1F;
+
+        // -- initial byte: 28..30 reserved; 31 indefinite for major types 2..5 (RFC 8949 3.2)
+        if info >= 28 {
+            if info == 31 && (BYTES..=MAP).contains(&major) {
+                return Err(fail("cbor_indefinite", "indefinite-length item", start));
+            }
+            return Err(fail(
+                "cbor_malformed",
+                format!("reserved initial byte 0x{initial:02x}"),
+                start,
+            ));
+        }
+
+        if is_key && !matches!(major, UINT | NINT | TEXT) {
+            return Err(fail(
+                "cbor_unsupported",
+                "map key is not an integer or a text string",
+                start,
+            ));
+        }
+
+        let value: Value<'a>;
+        if major == SIMPLE {
+            // only false, true, null; anything else once its bytes are known to be present
+            value = match initial {
+                FALSE => Value::Bool(false),
+                TRUE => Value::Bool(true),
+                NULL => Value::Null,
+                _ => {
+                    if info >= 24 && (end - pos) < (1usize << (info - 24)) {
+                        return Err(fail(
+                            "cbor_malformed",
+                            "truncated simple value or float",
+                            start,
+                        ));
+                    }
+                    let what = if info >= 25 { "float" } else { "simple value" };
+                    return Err(fail(
+                        "cbor_unsupported",
+                        format!("{what} 0x{initial:02x}"),
+                        start,
+                    ));
+                }
+            };
+        } else {
+            // -- the argument, in its shortest form (RFC 8949 section 4.2.1)
+            let arg: u64 = if info < 24 {
+                u64::from(info)
+            } else {
+                let width = 1usize << (info - 24);
+                let Some(bytes) = buf.get(pos..pos + width) else {
+                    return Err(fail("cbor_malformed", "truncated head", start));
+                };
+                pos += width;
+                let arg = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+                if arg < ARG_MIN[usize::from(info - 24)] {
+                    return Err(fail(
+                        "cbor_noncanonical",
+                        "argument not in shortest form",
+                        start,
+                    ));
+                }
+                arg
+            };
+            let left = (end - pos) as u64;
+
+            match major {
+                UINT => value = Value::Uint(arg),
+                NINT => value = Value::Nint(arg),
+                BYTES | TEXT => {
+                    // limit and truncation before slicing: a head may claim 2**64 bytes
+                    if i128::from(arg) > limits.max_string_bytes {
+                        return Err(fail(
+                            "limit_exceeded",
+                            format!("string of {arg} bytes"),
+                            start,
+                        ));
+                    }
+                    if arg > left {
+                        return Err(fail("cbor_malformed", "truncated string", start));
+                    }
+                    let content = &buf[pos..pos + arg as usize];
+                    value = if major == BYTES {
+                        Value::Bytes(content)
+                    } else {
+                        // std's UTF-8 check refuses overlong forms and surrogates (RFC 3629)
+                        match std::str::from_utf8(content) {
+                            Ok(text) => Value::Text(text),
+                            Err(_) => {
+                                return Err(fail("cbor_malformed", "invalid UTF-8 in text", start))
+                            }
+                        }
+                    };
+                    pos += arg as usize;
+                }
+                ARRAY | MAP => {
+                    if stack.len() as i128 >= limits.max_depth {
+                        return Err(fail(
+                            "limit_exceeded",
+                            format!("nesting deeper than {}", limits.max_depth),
+                            start,
+                        ));
+                    }
+                    items += i128::from(arg);
+                    if items > limits.max_items {
+                        return Err(fail(
+                            "limit_exceeded",
+                            format!("more than {} items", limits.max_items),
+                            start,
+                        ));
+                    }
+                    // every element takes at least one byte (a pair two): refuse a count the
+                    // rest of the input cannot hold before building anything for it
+                    let needed = if major == MAP {
+                        u128::from(arg) << 1
+                    } else {
+                        u128::from(arg)
+                    };
+                    if needed > u128::from(left) {
+                        return Err(fail("cbor_malformed", "truncated array or map", start));
+                    }
+                    if arg == 0 {
+                        value = if major == MAP {
+                            Value::Map(Vec::new())
+                        } else {
+                            Value::Array(Vec::new())
+                        };
+                    } else {
+                        // arg <= bytes left, so the reservation is bounded by the input
+                        let n = arg as usize;
+                        stack.push(if major == MAP {
+                            Frame::Map {
+                                pairs: Vec::with_capacity(n),
+                                remaining: arg,
+                                key: None,
+                                prev_key: &[],
+                            }
+                        } else {
+                            Frame::Array {
+                                items: Vec::with_capacity(n),
+                                remaining: arg,
+                            }
+                        });
+                        continue;
+                    }
+                }
+                _ => {
+                    debug_assert_eq!(major, TAG);
+                    return Err(fail("cbor_tag", format!("tag {arg}"), start));
+                }
+            }
+        }
+
+        if is_key {
+            // keys strictly increasing in the bytewise order of their encodings (4.2.1);
+            // equal encodings are a duplicate (3.1)
+            if let Some(Frame::Map { key, prev_key, .. }) = stack.last_mut() {
+                let encoded_key = &buf[start..pos];
+                if encoded_key == *prev_key {
+                    return Err(fail("cbor_duplicate_key", "map key repeated", start));
+                }
+                if encoded_key < *prev_key {
+                    return Err(fail(
+                        "cbor_noncanonical",
+                        "map keys not in bytewise order",
+                        start,
+                    ));
+                }
+                *prev_key = encoded_key;
+                *key = Some(value);
+            }
+            continue;
+        }
+
+        // A complete item: hand it to its container, closing every container it completes.
+        let mut value = value;
+        loop {
+            let done = match stack.last_mut() {
+                None => {
+                    if pos != end {
+                        return Err(fail(
+                            "cbor_trailing",
+                            format!("{} bytes after the item", end - pos),
+                            pos,
+                        ));
+                    }
+                    return Ok(value);
+                }
+                Some(Frame::Array { items, remaining }) => {
+                    items.push(value);
+                    *remaining -= 1;
+                    *remaining == 0
+                }
+                Some(Frame::Map {
+                    pairs,
+                    remaining,
+                    key,
+                    ..
+                }) => {
+                    // a value is only read after its key, so the key is there
+                    let k = key.take().unwrap_or(Value::Null);
+                    pairs.push((k, value));
+                    *remaining -= 1;
+                    *remaining == 0
+                }
+            };
+            if !done {
+                break;
+            }
+            value = match stack.pop() {
+                Some(Frame::Array { items, .. }) => Value::Array(items),
+                Some(Frame::Map { pairs, .. }) => Value::Map(pairs),
+                None => Value::Null, // unreachable: the match above saw a frame
+            };
+        }
+    }
+}
+
+/// The head of a byte string of `len` bytes, in its shortest form (RFC 8949 section 3).
+pub fn bytes_head(len: usize, out: &mut Vec<u8>) {
+    let mt = BYTES << 5;
+    let n = len as u64;
+    if n < 24 {
+        out.push(mt | n as u8);
+    } else if n < 0x100 {
+        out.extend_from_slice(&[mt | 24, n as u8]);
+    } else if n < 0x1_0000 {
+        out.push(mt | 25);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else if n < 0x1_0000_0000 {
+        out.push(mt | 26);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    } else {
+        out.push(mt | 27);
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn ok(s: &str) -> Value<'static> {
+        let data: &'static [u8] = Box::leak(hex(s).into_boxed_slice());
+        decode(data, &Limits::default()).unwrap()
+    }
+
+    fn code(s: &str) -> &'static str {
+        decode(&hex(s), &Limits::default()).unwrap_err().code
+    }
+
+    /// RFC 8949 appendix A: the examples the profile accepts decode to their values.
+    #[test]
+    fn rfc8949_appendix_a_accepted() {
+        assert_eq!(ok("00"), Value::Uint(0));
+        assert_eq!(ok("01"), Value::Uint(1));
+        assert_eq!(ok("0a"), Value::Uint(10));
+        assert_eq!(ok("17"), Value::Uint(23));
+        assert_eq!(ok("1818"), Value::Uint(24));
+        assert_eq!(ok("1819"), Value::Uint(25));
+        assert_eq!(ok("1864"), Value::Uint(100));
+        assert_eq!(ok("1903e8"), Value::Uint(1000));
+        assert_eq!(ok("1a000f4240"), Value::Uint(1_000_000));
+        assert_eq!(ok("1b000000e8d4a51000"), Value::Uint(1_000_000_000_000));
+        assert_eq!(ok("1bffffffffffffffff"), Value::Uint(u64::MAX));
+        assert_eq!(ok("3bffffffffffffffff").as_int(), Some(-(1i128 << 64)));
+        assert_eq!(ok("20").as_int(), Some(-1));
+        assert_eq!(ok("29").as_int(), Some(-10));
+        assert_eq!(ok("3863").as_int(), Some(-100));
+        assert_eq!(ok("3903e7").as_int(), Some(-1000));
+        assert_eq!(ok("f4"), Value::Bool(false));
+        assert_eq!(ok("f5"), Value::Bool(true));
+        assert_eq!(ok("f6"), Value::Null);
+        assert_eq!(ok("40"), Value::Bytes(b""));
+        assert_eq!(ok("4401020304"), Value::Bytes(&[1, 2, 3, 4]));
+        assert_eq!(ok("60"), Value::Text(""));
+        assert_eq!(ok("6161"), Value::Text("a"));
+        assert_eq!(ok("6449455446"), Value::Text("IETF"));
+        assert_eq!(ok("62225c"), Value::Text("\"\\"));
+        assert_eq!(ok("62c3bc"), Value::Text("\u{fc}"));
+        assert_eq!(ok("63e6b0b4"), Value::Text("\u{6c34}"));
+        assert_eq!(ok("64f0908591"), Value::Text("\u{10151}"));
+        assert_eq!(ok("80"), Value::Array(vec![]));
+        assert_eq!(
+            ok("83010203"),
+            Value::Array(vec![Value::Uint(1), Value::Uint(2), Value::Uint(3)])
+        );
+        assert_eq!(
+            ok("8301820203820405"),
+            Value::Array(vec![
+                Value::Uint(1),
+                Value::Array(vec![Value::Uint(2), Value::Uint(3)]),
+                Value::Array(vec![Value::Uint(4), Value::Uint(5)]),
+            ])
+        );
+        let v = ok("98190102030405060708090a0b0c0d0e0f101112131415161718181819");
+        assert_eq!(v, Value::Array((1..=25).map(Value::Uint).collect()));
+        assert_eq!(ok("a0"), Value::Map(vec![]));
+        assert_eq!(
+            ok("a201020304"),
+            Value::Map(vec![
+                (Value::Uint(1), Value::Uint(2)),
+                (Value::Uint(3), Value::Uint(4))
+            ])
+        );
+        assert_eq!(
+            ok("a26161016162820203"),
+            Value::Map(vec![
+                (Value::Text("a"), Value::Uint(1)),
+                (
+                    Value::Text("b"),
+                    Value::Array(vec![Value::Uint(2), Value::Uint(3)])
+                ),
+            ])
+        );
+        assert_eq!(
+            ok("826161a161626163"),
+            Value::Array(vec![
+                Value::Text("a"),
+                Value::Map(vec![(Value::Text("b"), Value::Text("c"))]),
+            ])
+        );
+        assert_eq!(
+            ok("a56161614161626142616361436164614461656145"),
+            Value::Map(
+                ["a", "b", "c", "d", "e"]
+                    .iter()
+                    .zip(["A", "B", "C", "D", "E"])
+                    .map(|(k, v)| (Value::Text(k), Value::Text(v)))
+                    .collect()
+            )
+        );
+    }
+
+    /// RFC 8949 appendix A: the examples outside the profile are refused with their code.
+    #[test]
+    fn rfc8949_appendix_a_refused() {
+        // bignums are tags (R-5.2-3)
+        assert_eq!(code("c249010000000000000000"), "cbor_tag");
+        assert_eq!(code("c349010000000000000000"), "cbor_tag");
+        assert_eq!(
+            code("c074323031332d30332d32315432303a30343a30305a"),
+            "cbor_tag"
+        );
+        assert_eq!(code("d74401020304"), "cbor_tag");
+        // floats and other simple values (R-5.2-2)
+        for s in [
+            "f90000",
+            "f93c00",
+            "fa47c35000",
+            "fb3ff199999999999a",
+            "f97c00",
+            "f7",
+            "f0",
+            "f818",
+            "f8ff",
+        ] {
+            assert_eq!(code(s), "cbor_unsupported", "{s}");
+        }
+        // indefinite lengths (R-5.2-4)
+        for s in [
+            "5f42010243030405ff",
+            "7f657374726561646d696e67ff",
+            "9fff",
+            "bf61610161629f0203ffff",
+        ] {
+            assert_eq!(code(s), "cbor_indefinite", "{s}");
+        }
+        // maps with non-text, non-integer keys are refused where a key is read
+        assert_eq!(code("a1f600"), "cbor_unsupported");
+        assert_eq!(code("a14100f6"), "cbor_unsupported");
+    }
+
+    #[test]
+    fn profile_rules() {
+        assert_eq!(code(""), "cbor_malformed");
+        assert_eq!(code("1817"), "cbor_noncanonical");
+        assert_eq!(code("190017"), "cbor_noncanonical");
+        assert_eq!(code("a202000100"), "cbor_noncanonical");
+        assert_eq!(code("a201000100"), "cbor_duplicate_key");
+        assert_eq!(code("0000"), "cbor_trailing");
+        assert_eq!(code("ff"), "cbor_malformed");
+        assert_eq!(code("1c"), "cbor_malformed");
+        assert_eq!(code("1f"), "cbor_malformed");
+        assert_eq!(code("62c328"), "cbor_malformed");
+        assert_eq!(code("63eda080"), "cbor_malformed"); // a surrogate
+        assert_eq!(code("62c0af"), "cbor_malformed"); // an overlong form
+        assert_eq!(code("1b0000"), "cbor_malformed");
+        assert_eq!(code("fa0000"), "cbor_malformed");
+        assert_eq!(code("5bffffffffffffffff"), "limit_exceeded");
+        assert_eq!(code("9bffffffffffffffff"), "limit_exceeded");
+        assert_eq!(code("9a00010000"), "limit_exceeded");
+        assert_eq!(code("8400"), "cbor_malformed");
+        // the limits: depth counts containers
+        let deep = hex(&"81".repeat(16).to_string());
+        let mut deep_ok = deep.clone();
+        deep_ok.push(0);
+        assert!(decode(&deep_ok, &Limits::default()).is_ok());
+        // far deeper than any stack would allow recursively: decoded and dropped iteratively
+        let mut abyss = vec![0x81u8; 1 << 20];
+        abyss.push(0);
+        let lim = Limits {
+            max_depth: 1 << 21,
+            max_items: 1 << 21,
+            max_string_bytes: 0,
+        };
+        drop(decode(&abyss, &lim).unwrap());
+        let mut too_deep = hex(&"81".repeat(17));
+        too_deep.push(0);
+        assert_eq!(
+            decode(&too_deep, &Limits::default()).unwrap_err().code,
+            "limit_exceeded"
+        );
+        let lim = Limits {
+            max_depth: 0,
+            max_items: 0,
+            max_string_bytes: 0,
+        };
+        assert_eq!(decode(&hex("80"), &lim).unwrap_err().code, "limit_exceeded");
+        assert_eq!(
+            decode(&hex("41ff"), &lim).unwrap_err().code,
+            "limit_exceeded"
+        );
+        assert_eq!(decode(&hex("40"), &lim), Ok(Value::Bytes(b"")));
+        let neg = Limits {
+            max_depth: 1,
+            max_items: -1,
+            max_string_bytes: -1,
+        };
+        assert_eq!(decode(&hex("80"), &neg).unwrap_err().code, "limit_exceeded");
+        assert_eq!(decode(&hex("40"), &neg).unwrap_err().code, "limit_exceeded");
+    }
+
+    #[test]
+    fn messages_name_the_byte() {
+        let err = decode(&hex("a2016161006162"), &Limits::default()).unwrap_err();
+        assert_eq!(err.code, "cbor_noncanonical");
+        assert_eq!(err.message, "map keys not in bytewise order (at byte 4)");
+        let err = decode(&hex("0102"), &Limits::default()).unwrap_err();
+        assert_eq!(err.message, "1 bytes after the item (at byte 1)");
+    }
+}
+
+/// The deterministic encoding of `value` (RFC 8949 section 4.2.1), for tests and fuzzing: the
+/// decoder accepts exactly what this produces, so `encode(decode(b)) == b` whenever `decode(b)`
+/// returns. Map pairs are written in their stored order (a decoded map is already sorted).
+pub fn encode(value: &Value<'_>) -> Vec<u8> {
+    fn head(major: u8, arg: u64, out: &mut Vec<u8>) {
+        let mt = major << 5;
+        if arg < 24 {
+            out.push(mt | arg as u8);
+        } else if arg < 0x100 {
+            out.extend_from_slice(&[mt | 24, arg as u8]);
+        } else if arg < 0x1_0000 {
+            out.push(mt | 25);
+            out.extend_from_slice(&(arg as u16).to_be_bytes());
+        } else if arg < 0x1_0000_0000 {
+            out.push(mt | 26);
+            out.extend_from_slice(&(arg as u32).to_be_bytes());
+        } else {
+            out.push(mt | 27);
+            out.extend_from_slice(&arg.to_be_bytes());
+        }
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![value];
+    while let Some(item) = todo.pop() {
+        match item {
+            Value::Uint(n) => head(UINT, *n, &mut out),
+            Value::Nint(n) => head(NINT, *n, &mut out),
+            Value::Bytes(b) => {
+                head(BYTES, b.len() as u64, &mut out);
+                out.extend_from_slice(b);
+            }
+            Value::Text(t) => {
+                head(TEXT, t.len() as u64, &mut out);
+                out.extend_from_slice(t.as_bytes());
+            }
+            Value::Bool(false) => out.push(FALSE),
+            Value::Bool(true) => out.push(TRUE),
+            Value::Null => out.push(NULL),
+            Value::Array(items) => {
+                head(ARRAY, items.len() as u64, &mut out);
+                todo.extend(items.iter().rev());
+            }
+            Value::Map(pairs) => {
+                head(MAP, pairs.len() as u64, &mut out);
+                for (k, v) in pairs.iter().rev() {
+                    todo.push(v);
+                    todo.push(k);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn limits() -> Limits {
+        Limits {
+            max_depth: 64,
+            max_items: 1 << 20,
+            max_string_bytes: 1 << 20,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+        /// Any bytes: a value that re-encodes to exactly those bytes (one encoding per value,
+        /// spec 5.2), or a refusal with a CBOR or limit code; never a panic.
+        #[test]
+        fn accepted_means_canonical(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let result = decode(&data, &limits());
+            match &result {
+                Ok(value) => prop_assert!(encode(value) == data),
+                Err(e) => prop_assert!(e.code.starts_with("cbor_") || e.code == "limit_exceeded"),
+            }
+        }
+
+        /// Canonical encodings with one byte changed: the same two outcomes.
+        #[test]
+        fn one_byte_changed(
+            items in proptest::collection::vec((any::<u64>(), ".{0,8}", any::<bool>()), 1..8),
+            at in any::<prop::sample::Index>(),
+            to in any::<u8>(),
+        ) {
+            let owned: Vec<Vec<u8>> = items.iter().map(|(n, t, _)| {
+                encode(&Value::Array(vec![Value::Uint(*n), Value::Text(t)]))
+            }).collect();
+            let mut pairs: Vec<(Value<'_>, Value<'_>)> = Vec::new();
+            for (i, (n, _, b)) in items.iter().enumerate() {
+                pairs.push((Value::Uint(i as u64), Value::Array(vec![
+                    Value::Bytes(&owned[i]), Value::Nint(*n), Value::Bool(*b), Value::Null,
+                ])));
+            }
+            let mut data = encode(&Value::Map(pairs));
+            prop_assert!(decode(&data, &limits()).is_ok());
+            let i = at.index(data.len());
+            data[i] = to;
+            let result = decode(&data, &limits());
+            match &result {
+                Ok(value) => prop_assert!(encode(value) == data),
+                Err(e) => prop_assert!(e.code.starts_with("cbor_") || e.code == "limit_exceeded"),
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! One signed object of protocol 0.1 in one call: the CBOR branch of `codec._open` (size,
+//! COSE_Sign1, typ, algorithm, payload) followed by the Sig_structure, the digest and the
+//! signature. This is the per-hop hot path of the verifier, without the claims layer, which
+//! the 0.2 wire format is about to change (see native/README.md).
+#![forbid(unsafe_code)]
+
+use crate::alg::{self, Algorithm, Scheme};
+use crate::cbor::{self, Limits, Value};
+use crate::cose::{self, Sign1};
+use crate::error::{Error, Result};
+use crate::{b64, ed25519, es256};
+
+/// The limits `codec._open` applies to one signed object (spec 5.6).
+#[derive(Clone, Copy, Debug)]
+pub struct ObjectLimits {
+    pub max_object_bytes: i128,
+    pub cbor: Limits,
+}
+
+/// A decoded signed object whose signature has NOT been checked.
+pub struct Opened<'a> {
+    pub algorithm: &'static Algorithm,
+    pub sign1: Sign1<'a>,
+    pub payload: Value<'a>,
+}
+
+/// Decode a COSE signed object of type `typ` as `codec._open` does (R-5.4-5).
+pub fn open<'a>(data: &'a [u8], typ: &str, limits: &ObjectLimits) -> Result<Opened<'a>> {
+    if data.len() as i128 > limits.max_object_bytes {
+        return Err(Error::decode(
+            "limit_exceeded",
+            format!("signed object over {} bytes", limits.max_object_bytes),
+        ));
+    }
+    // the payload is a byte string of the array: it may be as long as the object
+    let envelope_limits = Limits {
+        max_string_bytes: limits.max_object_bytes,
+        ..limits.cbor
+    };
+    let sign1 = cose::decode_sign1(data, &envelope_limits)?;
+    if sign1.typ != typ {
+        let found: String = sign1.typ.chars().take(60).collect();
+        return Err(Error::decode(
+            "type_mismatch",
+            format!("expected {typ}, found {found}"),
+        ));
+    }
+    let algorithm = alg::by_cose(sign1.alg)?;
+    let payload = cbor::decode(sign1.payload, &limits.cbor)?;
+    Ok(Opened {
+        algorithm,
+        sign1,
+        payload,
+    })
+}
+
+/// A public key imported under the rules of its scheme (spec 3.4, 3.5).
+pub enum PublicKey {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Es256(es256::VerifyingKey),
+}
+
+impl PublicKey {
+    /// Import `raw` for the algorithm named `name` (`EdDSA` or `ES256`).
+    pub fn import(name: &str, raw: &[u8]) -> Result<(PublicKey, &'static Algorithm)> {
+        let algorithm = alg::by_name(name)?;
+        let key = match algorithm.scheme {
+            Scheme::Ed25519 => PublicKey::Ed25519(ed25519::public_key(raw)?),
+            Scheme::Es256 => PublicKey::Es256(es256::public_key(raw)?),
+        };
+        Ok((key, algorithm))
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        match self {
+            PublicKey::Ed25519(_) => Scheme::Ed25519,
+            PublicKey::Es256(_) => Scheme::Es256,
+        }
+    }
+
+    /// The RFC 7638 thumbprint: SHA-256 of the required JWK members, sorted, no whitespace
+    /// (spec 3.2: a principal's identifier, what a link's issuer names).
+    pub fn thumbprint(&self) -> [u8; 32] {
+        let jwk = match self {
+            PublicKey::Ed25519(key) => format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                b64::encode(key.as_bytes())
+            ),
+            PublicKey::Es256(key) => {
+                let raw = key.raw();
+                format!(
+                    r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+                    b64::encode(&raw[1..33]),
+                    b64::encode(&raw[33..])
+                )
+            }
+        };
+        crate::sha256(jwk.as_bytes())
+    }
+
+    /// Check `signature` over `message` (raises the reference's codes).
+    pub fn verify(&self, signature: &[u8], message: &[u8]) -> Result<()> {
+        match self {
+            PublicKey::Ed25519(key) => ed25519::verify(key, signature, message),
+            PublicKey::Es256(key) => es256::verify(key, signature, message),
+        }
+    }
+}
+
+/// Open a signed object and check its signature under `key`: the object's algorithm must be
+/// the key's (as the verifier's step binds them), then the signature over the Sig_structure.
+/// Returns the opened object and the digest of its bytes (spec 5.3).
+pub fn open_and_verify<'a>(
+    data: &'a [u8],
+    typ: &str,
+    key: &PublicKey,
+    limits: &ObjectLimits,
+) -> Result<(Opened<'a>, [u8; 32])> {
+    let opened = open(data, typ, limits)?;
+    if opened.algorithm.scheme != key.scheme() {
+        return Err(Error::key(
+            "alg_not_allowed",
+            format!(
+                "object uses {}, but its key is another algorithm",
+                opened.algorithm.name
+            ),
+        ));
+    }
+    key.verify(opened.sign1.signature, &opened.sign1.to_be_signed())?;
+    Ok((opened, crate::sha256(data)))
+}

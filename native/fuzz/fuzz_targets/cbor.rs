@@ -1,0 +1,25 @@
+//! Strict CBOR on any bytes under limits from the first three bytes: never a panic, a refusal
+//! only with a CBOR or limit code, and what it accepts re-encodes to exactly the same bytes.
+#![no_main]
+#![forbid(unsafe_code)]
+
+use agentchain_core::cbor::{decode, encode, Limits};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((lim, input)) = data.split_first_chunk::<3>() else {
+        return;
+    };
+    let limits = Limits {
+        max_depth: i128::from(lim[0] % 40),
+        max_items: i128::from(lim[1]) * 16,
+        max_string_bytes: i128::from(lim[2]) * 64,
+    };
+    match decode(input, &limits) {
+        Ok(value) => assert_eq!(encode(&value), input, "accepted bytes are not canonical"),
+        Err(e) => assert!(
+            e.code.starts_with("cbor_") || e.code == "limit_exceeded",
+            "{e}"
+        ),
+    }
+});

@@ -1,0 +1,371 @@
+//! `agentchain_native`: the Python face of `agentchain-core`.
+//!
+//! Thin glue only: every rule lives in the core crate. Refusals are raised as the
+//! `agentchain.errors` exception of their kind (`DecodeError`, `InvalidKey`,
+//! `SignatureError`) with the registry code the core gives, so a caller cannot tell the two
+//! paths apart by what they raise. Nothing here panics: the core returns errors, and the
+//! conversion to Python objects is iterative and fallible.
+#![forbid(unsafe_code)]
+
+use agentchain_core::cbor::{self, Value};
+use agentchain_core::link::{self, ObjectLimits};
+use agentchain_core::{cose, jws, Error, Kind};
+use pyo3::exceptions::PyOverflowError;
+use pyo3::prelude::*;
+use pyo3::sync::GILOnceCell;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+static ERRORS: GILOnceCell<[Py<PyAny>; 3]> = GILOnceCell::new();
+
+/// The exception classes of `agentchain.errors`, imported once.
+fn error_classes(py: Python<'_>) -> PyResult<&[Py<PyAny>; 3]> {
+    ERRORS.get_or_try_init(py, || {
+        let module = py.import("agentchain.errors")?;
+        Ok([
+            module.getattr("DecodeError")?.unbind(),
+            module.getattr("InvalidKey")?.unbind(),
+            module.getattr("SignatureError")?.unbind(),
+        ])
+    })
+}
+
+/// The `agentchain.errors` exception for a core refusal.
+fn raise(py: Python<'_>, error: Error) -> PyErr {
+    let classes = match error_classes(py) {
+        Ok(classes) => classes,
+        Err(err) => return err,
+    };
+    let class = match error.kind {
+        Kind::Decode => &classes[0],
+        Kind::Key => &classes[1],
+        Kind::Signature => &classes[2],
+    };
+    match class.bind(py).call1((error.code, error.message)) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(err) => err,
+    }
+}
+
+/// A caller's bound, as wide as the reference's Python int: ints beyond i128 saturate, which
+/// changes no answer (no length, count or depth of a real input comes near either end).
+#[derive(Clone, Copy)]
+struct Bound128(i128);
+
+impl<'py> FromPyObject<'py> for Bound128 {
+    fn extract_bound(ob: &Bound<'py, PyAny>) -> PyResult<Self> {
+        match ob.extract::<i128>() {
+            Ok(value) => Ok(Bound128(value)),
+            Err(err) if err.is_instance_of::<PyOverflowError>(ob.py()) => {
+                Ok(Bound128(if ob.gt(0)? { i128::MAX } else { i128::MIN }))
+            }
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// `bytes(data)`, without a copy when it is already bytes (as the reference does).
+fn as_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    match data.downcast::<PyBytes>() {
+        Ok(bytes) => Ok(bytes.clone()),
+        Err(_) => Ok(data
+            .py()
+            .get_type::<PyBytes>()
+            .call1((data,))?
+            .downcast_into::<PyBytes>()?),
+    }
+}
+
+/// The Python value of a decoded item: int, bytes, str, bool, None, list, dict. Iterative
+/// (post-order over an explicit stack), like the decoder, for values of any depth.
+fn to_python<'py>(py: Python<'py>, value: &Value<'_>) -> PyResult<Bound<'py, PyAny>> {
+    enum Task<'v, 'a> {
+        Visit(&'v Value<'a>),
+        List(usize),
+        Dict(usize),
+    }
+    let mut tasks = vec![Task::Visit(value)];
+    let mut done: Vec<Bound<'py, PyAny>> = Vec::new();
+    while let Some(task) = tasks.pop() {
+        match task {
+            Task::Visit(Value::Array(items)) => {
+                tasks.push(Task::List(items.len()));
+                tasks.extend(items.iter().rev().map(Task::Visit));
+            }
+            Task::Visit(Value::Map(pairs)) => {
+                tasks.push(Task::Dict(pairs.len()));
+                for (key, item) in pairs.iter().rev() {
+                    tasks.push(Task::Visit(item));
+                    tasks.push(Task::Visit(key));
+                }
+            }
+            Task::Visit(scalar) => done.push(match *scalar {
+                Value::Uint(n) => n.into_pyobject(py)?.into_any(),
+                Value::Nint(n) => (-1 - i128::from(n)).into_pyobject(py)?.into_any(),
+                Value::Bytes(b) => PyBytes::new(py, b).into_any(),
+                Value::Text(t) => PyString::new(py, t).into_any(),
+                Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+                _ => py.None().into_bound(py),
+            }),
+            Task::List(n) => {
+                let items = done.split_off(done.len() - n);
+                done.push(PyList::new(py, items)?.into_any());
+            }
+            Task::Dict(n) => {
+                let flat = done.split_off(done.len() - 2 * n);
+                let dict = PyDict::new(py);
+                let mut it = flat.into_iter();
+                while let (Some(key), Some(item)) = (it.next(), it.next()) {
+                    dict.set_item(key, item)?;
+                }
+                done.push(dict.into_any());
+            }
+        }
+    }
+    Ok(done.pop().unwrap_or_else(|| py.None().into_bound(py)))
+}
+
+fn limits(max_depth: Bound128, max_items: Bound128, max_string_bytes: Bound128) -> cbor::Limits {
+    cbor::Limits {
+        max_depth: max_depth.0,
+        max_items: max_items.0,
+        max_string_bytes: max_string_bytes.0,
+    }
+}
+
+/// `agentchain.wire.cbor.decode`, natively: the same value or the same DecodeError.
+#[pyfunction]
+#[pyo3(signature = (data, *, max_depth = Bound128(16), max_items = Bound128(2048), max_string_bytes = Bound128(4096)))]
+fn cbor_decode<'py>(
+    data: &Bound<'py, PyAny>,
+    max_depth: Bound128,
+    max_items: Bound128,
+    max_string_bytes: Bound128,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = data.py();
+    let data = as_bytes(data)?;
+    let lim = limits(max_depth, max_items, max_string_bytes);
+    let value = cbor::decode(data.as_bytes(), &lim).map_err(|e| raise(py, e))?;
+    to_python(py, &value)
+}
+
+/// `agentchain.wire.cose.decode_sign1`, natively, as the tuple
+/// `(alg, typ, protected, payload, signature)`; the caller builds its `Sign1`.
+#[pyfunction]
+#[pyo3(signature = (data, *, max_depth, max_items, max_string_bytes))]
+fn sign1_decode<'py>(
+    data: &Bound<'py, PyAny>,
+    max_depth: Bound128,
+    max_items: Bound128,
+    max_string_bytes: Bound128,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = data.py();
+    let data = as_bytes(data)?;
+    let lim = limits(max_depth, max_items, max_string_bytes);
+    let sign1 = cose::decode_sign1(data.as_bytes(), &lim).map_err(|e| raise(py, e))?;
+    (
+        sign1.alg,
+        sign1.typ,
+        PyBytes::new(py, sign1.protected),
+        PyBytes::new(py, sign1.payload),
+        PyBytes::new(py, sign1.signature),
+    )
+        .into_pyobject(py)
+}
+
+/// The COSE Sig_structure with empty external_aad (spec 5.4, RFC 9052 section 4.4).
+#[pyfunction]
+fn sig_structure<'py>(py: Python<'py>, protected: &[u8], payload: &[u8]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &cose::sig_structure(protected, payload))
+}
+
+/// SHA-256 of `data` (spec 5.3: the digest of a signed object's exact bytes).
+#[pyfunction]
+fn sha256<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &agentchain_core::sha256(data))
+}
+
+/// `agentchain.wire.jws.b64decode`, natively: strict unpadded base64url.
+#[pyfunction]
+fn b64decode<'py>(text: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyBytes>> {
+    let py = text.py();
+    // a str with a lone surrogate is no base64url either
+    let raw = match text.to_str() {
+        Ok(s) => s.as_bytes(),
+        Err(_) => {
+            return Err(raise(
+                py,
+                Error::decode("base64_invalid", "not unpadded base64url"),
+            ))
+        }
+    };
+    let data = agentchain_core::b64::decode(raw).map_err(|e| raise(py, e))?;
+    Ok(PyBytes::new(py, &data))
+}
+
+/// `agentchain.wire.jws.decode_compact`, natively, in its order of checks. `header` judges
+/// the header text, `header(text, max_string_bytes) -> (protected, alg, typ, kid)`, and
+/// raises what it refuses. Returns `(protected, alg, typ, kid, payload, signature)`.
+#[pyfunction]
+#[pyo3(signature = (data, *, max_bytes, max_string_bytes, header))]
+fn jws_decode_compact<'py>(
+    data: &Bound<'py, PyAny>,
+    max_bytes: Bound128,
+    max_string_bytes: &Bound<'py, PyAny>,
+    header: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = data.py();
+    let data = as_bytes(data)?;
+    let parts = jws::split(data.as_bytes(), max_bytes.0).map_err(|e| raise(py, e))?;
+    // ASCII was checked by split, so this is never lossy
+    let text = String::from_utf8_lossy(parts.header);
+    let judged = header.call1((text, max_string_bytes))?;
+    let (protected, alg, typ, kid): (
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+    ) = judged.extract()?;
+    let (payload, signature) = jws::decode_parts(&parts).map_err(|e| raise(py, e))?;
+    (
+        protected,
+        alg,
+        typ,
+        kid,
+        PyBytes::new(py, &payload),
+        PyBytes::new(py, &signature),
+    )
+        .into_pyobject(py)
+}
+
+/// A public key imported under the strict rules of its algorithm (spec 3.4, 3.5): `EdDSA`
+/// (32 raw bytes) or `ES256` (the 65-byte `04 || x || y`). Raises `InvalidKey`.
+#[pyclass(frozen, module = "agentchain_native")]
+struct PublicKey {
+    key: link::PublicKey,
+    #[pyo3(get)]
+    alg: &'static str,
+}
+
+#[pymethods]
+impl PublicKey {
+    #[new]
+    fn new(py: Python<'_>, alg: &str, raw: &[u8]) -> PyResult<Self> {
+        let (key, algorithm) = link::PublicKey::import(alg, raw).map_err(|e| raise(py, e))?;
+        Ok(PublicKey {
+            key,
+            alg: algorithm.name,
+        })
+    }
+
+    /// The RFC 7638 thumbprint (spec 3.2), as `agentchain.crypto.PublicKey.thumbprint`.
+    #[getter]
+    fn thumbprint<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.key.thumbprint())
+    }
+
+    /// Return None if `signature` is valid for `message`, else raise `SignatureError`.
+    /// The GIL is released while the curve arithmetic runs, as PyNaCl does for libsodium.
+    fn verify(&self, py: Python<'_>, signature: &[u8], message: &[u8]) -> PyResult<()> {
+        let key = &self.key;
+        py.allow_threads(|| key.verify(signature, message))
+            .map_err(|e| raise(py, e))
+    }
+}
+
+/// Import and verify in one call: `PublicKey(alg, raw).verify(signature, message)`.
+#[pyfunction]
+fn verify(py: Python<'_>, alg: &str, raw: &[u8], signature: &[u8], message: &[u8]) -> PyResult<()> {
+    py.allow_threads(|| {
+        let (key, _) = link::PublicKey::import(alg, raw)?;
+        key.verify(signature, message)
+    })
+    .map_err(|e| raise(py, e))
+}
+
+fn object_limits(
+    max_object_bytes: Bound128,
+    max_depth: Bound128,
+    max_items: Bound128,
+    max_string_bytes: Bound128,
+) -> ObjectLimits {
+    ObjectLimits {
+        max_object_bytes: max_object_bytes.0,
+        cbor: limits(max_depth, max_items, max_string_bytes),
+    }
+}
+
+/// The CBOR branch of `codec._open` in one call: size, COSE_Sign1, typ, algorithm, payload.
+/// Returns `(alg, typ, protected, payload, signature, claims, signed)`, `claims` the decoded
+/// payload and `signed` the Sig_structure.
+#[pyfunction]
+#[pyo3(signature = (data, typ, *, max_object_bytes, max_depth, max_items, max_string_bytes))]
+fn open_cose<'py>(
+    data: &Bound<'py, PyAny>,
+    typ: &str,
+    max_object_bytes: Bound128,
+    max_depth: Bound128,
+    max_items: Bound128,
+    max_string_bytes: Bound128,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = data.py();
+    let data = as_bytes(data)?;
+    let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
+    let opened = link::open(data.as_bytes(), typ, &lim).map_err(|e| raise(py, e))?;
+    let s = &opened.sign1;
+    (
+        opened.algorithm.name,
+        s.typ,
+        PyBytes::new(py, s.protected),
+        PyBytes::new(py, s.payload),
+        PyBytes::new(py, s.signature),
+        to_python(py, &opened.payload)?,
+        PyBytes::new(py, &s.to_be_signed()),
+    )
+        .into_pyobject(py)
+}
+
+/// One hop's native work in one call: `open_cose`, the algorithm bound to `key`, the
+/// signature over the Sig_structure, and the digest, without the GIL until the claims are
+/// built. Returns `(alg, claims, digest)`.
+#[pyfunction]
+#[pyo3(signature = (data, typ, key, *, max_object_bytes, max_depth, max_items, max_string_bytes))]
+fn verify_cose<'py>(
+    data: &Bound<'py, PyAny>,
+    typ: &str,
+    key: &PublicKey,
+    max_object_bytes: Bound128,
+    max_depth: Bound128,
+    max_items: Bound128,
+    max_string_bytes: Bound128,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = data.py();
+    let data = as_bytes(data)?;
+    let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
+    // `data` is an immutable bytes object: its buffer may be read without the GIL
+    let bytes = data.as_bytes();
+    let (opened, digest) = py
+        .allow_threads(|| link::open_and_verify(bytes, typ, &key.key, &lim))
+        .map_err(|e| raise(py, e))?;
+    (
+        opened.algorithm.name,
+        to_python(py, &opened.payload)?,
+        PyBytes::new(py, &digest),
+    )
+        .into_pyobject(py)
+}
+
+#[pymodule]
+fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(cbor_decode, m)?)?;
+    m.add_function(wrap_pyfunction!(sign1_decode, m)?)?;
+    m.add_function(wrap_pyfunction!(sig_structure, m)?)?;
+    m.add_function(wrap_pyfunction!(sha256, m)?)?;
+    m.add_function(wrap_pyfunction!(b64decode, m)?)?;
+    m.add_function(wrap_pyfunction!(jws_decode_compact, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(open_cose, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_cose, m)?)?;
+    m.add_class::<PublicKey>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
