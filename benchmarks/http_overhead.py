@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 from agentchain import (
@@ -170,7 +171,7 @@ def overhead(requests: int) -> tuple[float, float]:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             sent.append(message["status"])
 

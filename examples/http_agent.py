@@ -51,7 +51,7 @@ def main() -> int:
         args.token.read_text().strip(),
         key,
         rules=RULES,
-        on_approval=on_approval,  # type: ignore[arg-type]
+        on_approval=on_approval,
     )
     with httpx.Client(base_url=args.service, auth=auth, timeout=10) as client:
         try:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-with atheris.instrument_imports(include=["agentchain"]):
+# the ignore: types-atheris omits the package's re-export of import_hook.instrument_imports
+with atheris.instrument_imports(include=["agentchain"]):  # type: ignore[attr-defined]
     import common
 
     from agentchain import codec, model
@@ -114,7 +116,7 @@ def sign1(data: bytes) -> None:
 def caveat(data: bytes) -> None:
     value = cbor.decode(data, max_depth=16, max_items=2048, max_string_bytes=4096)
     statement = model.parse_statement(value, limits=DEFAULT_LIMITS)
-    _exact(cbor.encode(statement.raw) == data, "caveat")
+    _exact(cbor.encode(cast("cbor.CBORValue", statement.raw)) == data, "caveat")
 
 
 _JSON_CAPS = {"max_bytes": 65_536, "max_depth": 16, "max_items": 2048, "max_string_bytes": 4096}
@@ -185,7 +187,7 @@ def seeds() -> list[bytes]:
             out.extend(b"\x07" + link.encoded for link in p.links[:1])
             out.extend(b"\x06" + link.envelope.payload for link in p.links[:1])
             out.extend(
-                b"\x08" + cbor.encode(c.statement.raw)
+                b"\x08" + cbor.encode(cast("cbor.CBORValue", c.statement.raw))
                 for link in p.links
                 for c in link.claims.caveats
             )

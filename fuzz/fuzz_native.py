@@ -22,7 +22,8 @@ from typing import Any
 import atheris
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-with atheris.instrument_imports(include=["agentchain"]):
+# the ignore: types-atheris omits the package's re-export of import_hook.instrument_imports
+with atheris.instrument_imports(include=["agentchain"]):  # type: ignore[attr-defined]
     import common
 
     from agentchain import _native, codec
@@ -32,7 +33,7 @@ with atheris.instrument_imports(include=["agentchain"]):
 
 PURE = _native.backend("pure")
 NATIVE = _native.backend("native")  # UsageError, and no fuzzing, where it is not installed
-_SIGN1 = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 16_384}
+_SIGN1: dict[str, Any] = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 16_384}
 #: a valid key of each algorithm, for the signature targets
 _KEYS = {alg: common.key("native", alg) for alg in ("EdDSA", "ES256")}
 

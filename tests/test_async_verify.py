@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import pytest
-from servers import AGENT, ALICE, SUB
 
 from agentchain import (
     ApprovalRequirement,
+    Decision,
     MemoryStore,
     Presentation,
     Request,
@@ -24,7 +25,15 @@ from agentchain import (
     request_digest,
 )
 from agentchain.model import parse_statement as parse
-from agentchain.store import AsyncStore, NonceStatus, SQLiteStore, ThreadedStore, as_async_store
+from agentchain.store import (
+    AsyncStore,
+    NonceStatus,
+    SQLiteStore,
+    Store,
+    ThreadedStore,
+    as_async_store,
+)
+from tests.servers import AGENT, ALICE, SUB
 
 AUD = "https://pay.example"
 NOW = 1_800_000_000
@@ -130,9 +139,9 @@ def _scenarios() -> list[tuple[str, Presentation | str, Request]]:
     ]
 
 
-def _outcome(run: object) -> tuple[str, ...]:
+def _outcome(run: Callable[[], Decision] | Decision) -> tuple[str, ...]:
     try:
-        decision = run() if callable(run) else run  # type: ignore[operator]
+        decision = run() if callable(run) else run
     except Exception as exc:  # the error's code is the outcome
         return ("error", getattr(exc, "code", type(exc).__name__))
     return (decision.outcome.value, *(r.code for r in decision.reasons))
@@ -145,16 +154,17 @@ def _policy() -> TrustPolicy:
 @pytest.mark.parametrize("kind", ["async", "sqlite", "memory"])
 def test_verify_async_agrees_with_verify(kind: str, tmp_path: Path) -> None:
     sync = Verifier(_policy(), clock=lambda: NOW)
-    store: object = {
+    stores: dict[str, Store | AsyncStore] = {
         "async": DictAsyncStore(),
         "sqlite": SQLiteStore(str(tmp_path / "s.sqlite")),
         "memory": MemoryStore(),
-    }[kind]
-    verifier = Verifier(_policy(), store=store, clock=lambda: NOW)  # type: ignore[arg-type]
-    expected = [_outcome(lambda p=p, r=r: sync.verify(p, r)) for _, p, r in _scenarios()]
+    }
+    store = stores[kind]
+    verifier = Verifier(_policy(), store=store, clock=lambda: NOW)
+    expected = [_outcome(partial(sync.verify, p, r)) for _, p, r in _scenarios()]
 
     async def run_all() -> list[tuple[str, ...]]:
-        out = []
+        out: list[tuple[str, ...]] = []
         for _, presentation, request in _scenarios():
             try:
                 decision = await verifier.verify_async(presentation, request)

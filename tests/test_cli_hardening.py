@@ -12,7 +12,7 @@ import shlex
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -20,6 +20,7 @@ from agentchain import PrivateKey, codec, demo, issue
 from agentchain.cli import build_parser, main
 from agentchain.vectors import runner
 from agentchain.wire import cbor
+from agentchain.wire.cbor import CBORValue
 from tests.test_cli import (
     API,
     PAY,
@@ -90,7 +91,7 @@ def test_approve_escapes_the_fields_the_digest_covers(env: Env) -> None:
         "audience": API,
         "action": action,
         "resource": resource,
-        "args_cbor": codec.b64encode(cbor.encode(args)),
+        "args_cbor": codec.b64encode(cbor.encode(cast(CBORValue, args))),
     }
     path = env.file("request.json", json.dumps(request))
     code, _, err = run(env.capsys, "approve", "--key", env.key("alice"), "--request", path)

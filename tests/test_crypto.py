@@ -723,7 +723,7 @@ def test_jwk_alg_must_match_key_type() -> None:
 
 
 def _public_jwk_of(key: Any) -> dict[str, object]:
-    from jwcrypto import jwk as jwcrypto_jwk  # type: ignore[import-untyped]
+    from jwcrypto import jwk as jwcrypto_jwk
 
     pem = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -63,12 +64,14 @@ def test_presentations_in_vector_files_join_the_corpus(tmp_path: Path) -> None:
 
 def test_the_harness_contract_lets_only_agentchain_errors_through() -> None:
     common = _common()
+    harness: Callable[[Callable[[bytes], None]], Callable[[bytes], None]]
+    harness = common.accept_only_agentchain_errors
 
-    @common.accept_only_agentchain_errors
+    @harness
     def refuses(data: bytes) -> None:
         raise DecodeError("cbor_malformed", "typed: fine")
 
-    @common.accept_only_agentchain_errors
+    @harness
     def crashes(data: bytes) -> None:
         raise KeyError("untyped: a finding")
 

@@ -13,7 +13,6 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from servers import AGENT, ALICE, MALLORY, SUB
 
 from agentchain import (
     ApprovalRequirement,
@@ -31,6 +30,7 @@ from agentchain.errors import AgentchainError
 from agentchain.guard import DeniedError, NeedsApprovalError, ToolGuard, sign_tool_call
 from agentchain.model import parse_statement as parse
 from agentchain.observe import Observer
+from tests.servers import AGENT, ALICE, MALLORY, SUB
 
 ROOT = Path(__file__).resolve().parent.parent
 AUD = "urn:example:tools"

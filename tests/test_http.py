@@ -7,14 +7,13 @@ import asyncio
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from servers import AGENT, ALICE, MALLORY, SUB, uvicorn_server
 
 from agentchain import (
     ApprovalRequirement,
@@ -44,6 +43,7 @@ from agentchain.http import (
 )
 from agentchain.model import parse_statement as parse
 from agentchain.store import NonceStatus, SQLiteStore
+from tests.servers import AGENT, ALICE, MALLORY, SUB, uvicorn_server
 
 OVER_200 = ApprovalRequirement(when=parse([">", ".amount", 200]), actions=("payments",))
 AT_MOST_1000 = Caveat(parse(["<=", ".amount", 1000]), ("payments",))
@@ -525,12 +525,12 @@ def test_body_binding_rules() -> None:
 
 def test_every_refusal_code_maps_to_its_status() -> None:
     # R-H.5-2: errors 401, denials 403, store failures 503
-    from agentchain.errors import REGISTRY, Kind
+    from agentchain.errors import REGISTRY, Code, Kind
     from agentchain.http import problem_for_error
 
     for code, info in REGISTRY.items():
         if info.kind is Kind.ERROR and code != "usage":
-            status = problem_for_error(AgentchainError(code, "x")).status
+            status = problem_for_error(AgentchainError(cast(Code, code), "x")).status
             assert status == (503 if code == "store_error" else 401), code
     assert problem_for_error(AgentchainError("usage", "x")).status == 500
 
@@ -638,16 +638,16 @@ def test_client_gone_mid_body_gets_no_answer_and_no_app() -> None:
     wrapped = AgentChainMiddleware(
         app, verifier=Verifier(TrustPolicy(anchors=(ALICE.public_key,), audience=origin))
     )
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"type": "http.request", "body": b"{", "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return messages.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {

@@ -34,6 +34,10 @@ from agentchain.codec import (
     JWT_TYP_ATTESTATION,
     JWT_TYP_INVOCATION,
     JWT_TYP_LINK,
+    Approval,
+    Attestation,
+    Invocation,
+    Link,
     decode_unverified,
     request_digest,
 )
@@ -70,7 +74,7 @@ def joserfc_verify(compact: bytes, signer: PrivateKey) -> tuple[dict[str, Any], 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # joserfc flags EdDSA as superseded by RFC 9864 names
         obj = joserfc_jws.deserialize_compact(
-            compact.decode(), import_key(signer.public_key.to_jwk()), algorithms=[signer.alg]
+            compact.decode(), import_key(dict(signer.public_key.to_jwk())), algorithms=[signer.alg]
         )
     return dict(obj.headers()), bytes(obj.payload or b"")
 
@@ -152,7 +156,7 @@ def test_they_verify_every_kind_we_sign(alg: str, library: Any) -> None:
     p, k = our_presentation(alg)
     assert verify(p, k) is Outcome.ALLOW
     assert p.invocation is not None
-    signed = [
+    signed: list[tuple[Link | Invocation | Attestation | Approval, PrivateKey, str]] = [
         (p.links[0], k["alice"], JWT_TYP_LINK),
         (p.links[1], k["agent"], JWT_TYP_LINK),
         (p.invocation, k["sub"], JWT_TYP_INVOCATION),

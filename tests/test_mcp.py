@@ -19,7 +19,6 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
-from servers import AGENT, ALICE, MALLORY, SUB
 
 from agentchain import ApprovalRequirement, Caveat, Presentation, approve, delegate, issue
 from agentchain.errors import AgentchainError
@@ -27,6 +26,7 @@ from agentchain.guard import sign_tool_call
 from agentchain.keys import to_jwks
 from agentchain.mcp import META_KEY, approval_digest, approval_request_of, call_tool_signed
 from agentchain.model import parse_statement as parse
+from tests.servers import AGENT, ALICE, MALLORY, SUB
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "examples" / "mcp_server.py"
@@ -163,11 +163,13 @@ async def scenario_core(session: ClientSession) -> None:
     )
     assert not approved.is_error, approved
     # replay: the same _meta twice
+    # call_tool's ignores: META_KEY is an extra item of the SDK's RequestParamsMeta (PEP 728
+    # extra_items), which mypy does not read yet
     meta = {
         META_KEY: sign_tool_call(tok, SUB, audience=AUD, name="balance", arguments={"account": "a"})
     }
-    assert not (await session.call_tool("balance", {"account": "a"}, meta=meta)).is_error
-    again = await session.call_tool("balance", {"account": "a"}, meta=meta)
+    assert not (await session.call_tool("balance", {"account": "a"}, meta=meta)).is_error  # type: ignore[call-overload]
+    again = await session.call_tool("balance", {"account": "a"}, meta=meta)  # type: ignore[call-overload]
     assert refusal(again)["code"] == "replay"
 
 
@@ -187,10 +189,10 @@ async def scenario_refusals(session: ClientSession) -> None:
     assert refusal(await session.call_tool("balance", {"account": "a"}))["code"] == (
         "presentation_missing"
     )
-    # R-M.2-2: not a text form; a text form that does not decode
-    not_text = await session.call_tool("balance", {"account": "a"}, meta={META_KEY: 7})
+    # R-M.2-2: not a text form; a text form that does not decode (the ignores: see scenario_core)
+    not_text = await session.call_tool("balance", {"account": "a"}, meta={META_KEY: 7})  # type: ignore[call-overload]
     assert refusal(not_text)["code"] == "header_invalid"
-    garbage = await session.call_tool("balance", {"account": "a"}, meta={META_KEY: "zz.x"})
+    garbage = await session.call_tool("balance", {"account": "a"}, meta={META_KEY: "zz.x"})  # type: ignore[call-overload]
     assert refusal(garbage)["code"] == "encoding_unknown"
     # wrong audience
     other = await call_tool_signed(
@@ -199,9 +201,9 @@ async def scenario_refusals(session: ClientSession) -> None:
     assert refusal(other)["code"] == "audience_mismatch"
     # R-M.3-3: a float and a long string get the binding's codes, and the tool never runs
     signed = sign_tool_call(tok, SUB, audience=AUD, name="note", arguments={"text": "x"})
-    floaty = await session.call_tool("note", {"text": "x", "n": 1.5}, meta={META_KEY: signed})
+    floaty = await session.call_tool("note", {"text": "x", "n": 1.5}, meta={META_KEY: signed})  # type: ignore[call-overload]
     assert refusal(floaty)["code"] == "json_invalid"
-    long = await session.call_tool("note", {"text": "x" * 5000}, meta={META_KEY: signed})
+    long = await session.call_tool("note", {"text": "x" * 5000}, meta={META_KEY: signed})  # type: ignore[call-overload]
     assert refusal(long)["code"] == "limit_exceeded"
     with pytest.raises(AgentchainError) as caught:
         await call_tool_signed(session, tok, SUB, "note", {"text": "x" * 5000}, audience=AUD)

@@ -33,6 +33,7 @@ from agentchain.codec._signed import _open
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError, DecodeError, InvalidKey
 from agentchain.limits import Limits
+from agentchain.model import ObjectKind
 from agentchain.testing import mutations, noncanonical_encodings, private_keys, values
 from agentchain.wire import cbor, cose, jws
 
@@ -94,7 +95,7 @@ def same_cbor(native: _native.Backend, data: bytes, **limits: int) -> None:
         assert got == want, data.hex()
 
 
-def same(native: _native.Backend, name: str, *args: object, **kw: object) -> Outcome:
+def same(native: _native.Backend, name: str, *args: object, **kw: Any) -> Outcome:
     want = outcome(getattr(PURE, name), *args, **kw)
     got = outcome(getattr(native, name), *args, **kw)
     assert got == want, (name, args)
@@ -337,7 +338,7 @@ def test_open_cose_matches_codec(native: _native.Backend) -> None:
         "max_string_bytes": LIMITS.max_string_bytes,
     }
 
-    def reference(data: bytes, kind: str) -> tuple[Any, ...]:
+    def reference(data: bytes, kind: ObjectKind) -> tuple[Any, ...]:
         envelope, claims = _open(data, kind, LIMITS)
         e = envelope
         return (e.alg, e.typ, e.protected, e.payload, e.signature, strict(claims), e.signed)
@@ -352,9 +353,13 @@ def test_open_cose_matches_codec(native: _native.Backend) -> None:
         for mutant in [data, *_mutants(data, HEAD, 53)]:
             if codec.encoding_of(mutant) != "cbor":
                 continue  # the prototype is the CBOR branch of _open
-            for kind, typ in (("link", codec.TYP_LINK), ("invocation", codec.TYP_INVOCATION)):
-                want = _open_outcome(lambda m=mutant, k=kind: reference(m, k))
-                got = _open_outcome(lambda m=mutant, t=typ: candidate(m, t))
+            kinds: tuple[tuple[ObjectKind, str], ...] = (
+                ("link", codec.TYP_LINK),
+                ("invocation", codec.TYP_INVOCATION),
+            )
+            for kind, typ in kinds:
+                want = _open_outcome(functools.partial(reference, mutant, kind))
+                got = _open_outcome(functools.partial(candidate, mutant, typ))
                 assert got == want, mutant.hex()
                 opened += want[0] == "ok"
     assert opened > 100
@@ -527,9 +532,9 @@ def test_vector_chains_one_call(native: _native.Backend) -> None:
                 for signer, (data, typ) in zip(signers, objects, strict=True):
                     if signer is None:
                         continue
-                    kind = "link" if typ == codec.TYP_LINK else "invocation"
+                    kind: ObjectKind = "link" if typ == codec.TYP_LINK else "invocation"
 
-                    def reference(d: bytes = data, k: str = kind, key: Any = signer) -> Any:
+                    def reference(d: bytes = data, k: ObjectKind = kind, key: Any = signer) -> Any:
                         envelope, claims = _open(d, k, LIMITS)
                         if envelope.alg != key.alg:
                             raise InvalidKey("alg_not_allowed", "not the key's algorithm")

@@ -19,7 +19,7 @@ import contextlib
 import itertools
 import json
 import random
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import assume, given, settings
@@ -79,6 +79,7 @@ from agentchain.model import (
 )
 from agentchain.policy import evaluate
 from agentchain.wire import cbor, jws
+from agentchain.wire.cbor import CBORValue
 from tests.helpers import ALICE, AUD, NOW, Rng, claims_of, link_claims, make_verifier
 from tests.test_properties import (
     _HOLDERS,
@@ -96,7 +97,7 @@ ENCODINGS = testing.ENCODINGS
 def _share(parts: int) -> settings:
     """The profile's examples split across ``parts`` parametrized cases: adding an encoding
     widens what a property covers without multiplying the suite's time (CI budget)."""
-    return settings(max_examples=max(10, settings.default.max_examples // parts))
+    return settings(max_examples=max(10, settings().max_examples // parts))
 
 
 PER_ENCODING = _share(len(ENCODINGS))
@@ -199,7 +200,7 @@ def test_parts_roundtrip(
     )
     again = parse_statement(_wire(statement.raw))
     assert again == statement
-    assert cbor.encode(again.raw) == cbor.encode(statement.raw)
+    assert cbor.encode(cast(CBORValue, again.raw)) == cbor.encode(cast(CBORValue, statement.raw))
 
 
 # --------------------------------------------------------------------------
@@ -333,7 +334,7 @@ def forge_and_verify(c: Chooser, encoding: str = "cbor") -> str:
         assert any(cap.permits(action, resource) for cap in claims.capabilities)
         assert claims.window.nbf <= t < claims.window.exp
         for caveat in claims.caveats:
-            op, selector, limit = caveat.statement.raw  # type: ignore[misc]
+            op, selector, limit = cast("list[Any]", caveat.statement.raw)
             assert (op, selector) == ("<=", ".n")
             assert args["n"] <= limit
     return "allow"
@@ -486,7 +487,7 @@ _small_limits = st.builds(
 @given(testing.scenarios(max_links=5), _small_limits)
 def test_forms_decide_alike_under_any_limits(scenario: testing.Scenario, limits: Limits) -> None:
     p = scenario.presentation
-    decisions = set()
+    decisions: set[tuple[str, ...]] = set()
     for form in (p, p.to_bytes(), p.to_text()):
         try:
             decision = scenario.verifier(limits=limits).verify(form, scenario.request)
@@ -515,7 +516,7 @@ def _rebuild(scenario: testing.Scenario, encoding: str) -> Presentation:
             "rng": lambda n, value=c.id: value[:n],
         }
         if token is None:
-            extra = {} if encoding == "cbor" else {"encoding": encoding}
+            extra: dict[str, Any] = {} if encoding == "cbor" else {"encoding": encoding}
             token = issue(keys[0], c.holder, **options, **extra)
         else:
             token = delegate(token, keys[index], c.holder, **options)

@@ -24,7 +24,7 @@ TUTORIAL_MARK = "# tutorial: run in an empty directory"
 
 
 def _cli_tutorial() -> str:
-    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    blocks: list[str] = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     tutorial = [block for block in blocks if block.startswith(TUTORIAL_MARK)]
     assert len(tutorial) == 1, "README.md lost its command-line tutorial"
     return tutorial[0]

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,7 +89,7 @@ print(json.dumps(results), flush=True)
 
 def _run_verifiers(
     spec: StoreSpec, items: list[list[object]], processes: int, tmp: Path
-) -> list[dict[str, list[object]]]:
+) -> list[dict[str, list[Any]]]:
     job = tmp / "job.json"
     job.write_text(
         json.dumps(

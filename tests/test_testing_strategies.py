@@ -226,7 +226,7 @@ def test_strategy_arguments_are_checked() -> None:
     with pytest.raises(InvalidArgument):
         testing.scenarios(encodings=())
     with pytest.raises(TypeError):
-        testing.chains(2, 3)  # type: ignore[misc]  # keyword-only
+        testing.chains(2, 3)  # type: ignore[call-arg, arg-type]  # keyword-only
 
 
 def test_seeded_keys_are_fixed() -> None:

@@ -44,7 +44,7 @@ def main(mode: str) -> int:
                 time.sleep(3600)
             steps = message["case"]["steps"]
             if mode == "reject-all":
-                results = [{"error": "signature_invalid"} for _ in steps]
+                results: list[dict[str, object]] = [{"error": "signature_invalid"} for _ in steps]
             else:
                 results = [{"outcome": "allow", "reasons": []} for _ in steps]
             reply = {"seq": message["seq"], "results": results}
