@@ -564,8 +564,10 @@ def vector_pairs(encoding: Encoding) -> Iterator[tuple[codec.Signed[Any], Privat
                 p = decode_presentation_unverified(data)
             except AgentchainError:
                 continue  # refused before any signature: nothing to compare
-            objects = [*p.links, *([p.invocation] if p.invocation else [])]
-            for obj in [*objects, *p.attestations, *p.approvals]:
+            objects: list[codec.Signed[Any]] = [*p.links, *p.attestations, *p.approvals]
+            if p.invocation is not None:
+                objects.append(p.invocation)
+            for obj in objects:
                 for k in keys:
                     pair = (obj.digest, k.public_key.thumbprint)
                     if k.alg == obj.alg and pair not in seen:
