@@ -48,6 +48,7 @@ from agentchain import (
     invoke,
 )
 from agentchain.codec import decode_unverified, request_digest
+from agentchain.crypto import by_cose_id
 from agentchain.issuer import approve, issue
 from agentchain.model import (
     ApprovalClaims,
@@ -324,15 +325,26 @@ def made_for(foreign: Foreign) -> Iterator[Made]:
         yield from signed_objects(p, k)
 
 
+def protected_header(obj: codec.Signed[Any]) -> dict[Any, Any]:
+    """The protected header as our library wrote it (a CBOR map, or a JSON object)."""
+    if obj.encoding == "jose":
+        header: dict[Any, Any] = json.loads(unb64(jws_parts(obj)[0].decode()))
+        assert header["alg"] == obj.envelope.alg
+    else:
+        header = cbor2.loads(obj.envelope.protected)
+        assert by_cose_id(header[1]).name == obj.envelope.alg
+    return header
+
+
 def check_accepted(foreign: Foreign, made: Made, verdict: dict[str, Any]) -> None:
     assert verdict["valid"] is True, f"{foreign.name} refused {made.id}: {verdict.get('error')}"
-    envelope = made.obj.envelope
-    assert unb64(verdict["payload"]) == envelope.payload
+    assert unb64(verdict["payload"]) == made.obj.envelope.payload
+    # they read the protected header we wrote, entry for entry
+    header = protected_header(made.obj)
     if foreign.encoding == "jose":
-        assert verdict["header"] == {"alg": made.signer.algorithm.jose_name, "typ": envelope.typ}
+        assert verdict["header"] == header
     else:
-        assert verdict["alg"] == cose_alg(made.signer)
-        assert verdict["typ"] == envelope.typ
+        assert sorted(map(tuple, verdict["header"])) == sorted(header.items())
 
 
 # --------------------------------------------------------------------------
@@ -376,8 +388,8 @@ def tampered(made: Made) -> dict[str, bytes]:
         }
     data = made.obj.encoded
     payload_at = data.index(envelope.payload) + len(envelope.payload) // 2
-    # the protected header {1: alg, 16: typ} ends with typ (deterministic order): its last
-    # byte is a letter of a text typ or the low bits of a content format
+    # the protected header's last byte is in the value of its last entry in deterministic
+    # order (the object's kind): an integer's low bits or a letter of a text
     typ_at = data.index(envelope.protected) + len(envelope.protected) - 1
     return {
         "payload": flip(data, payload_at),
@@ -410,24 +422,21 @@ def test_they_refuse_one_changed_byte(foreign: Foreign, tmp_path: Path) -> None:
 
 
 def sign_case(made: Made) -> dict[str, Any]:
-    """The case a foreign signer signs: our claims payload, the typ, the key (from a fixed
-    seed, as a private JWK), the algorithm and the external data."""
-    envelope = made.obj.envelope
+    """The case a foreign signer signs: our claims payload, our protected header, the key
+    (from a fixed seed, as a private JWK), its algorithm and the external data."""
     case: dict[str, Any] = {
         "id": made.id,
         "key": made.signer.to_jwk(),
-        "typ": envelope.typ,
-        "payload": b64(envelope.payload),
+        "payload": b64(made.obj.envelope.payload),
     }
+    header = protected_header(made.obj)
     if made.obj.encoding == "jose":
-        return case | {"alg": made.signer.algorithm.jose_name}
-    return case | {"alg": cose_alg(made.signer), "external_aad": b64(external_aad(made.obj))}
-
-
-def signature_of(data: bytes, encoding: str) -> bytes:
-    if encoding == "jose":
-        return unb64(data.rsplit(b".", 1)[1].decode())
-    return bytes(cbor2.loads(data)[3])
+        return case | {"alg": made.signer.algorithm.jose_name, "header": header}
+    return case | {
+        "alg": cose_alg(made.signer),
+        "header": [[label, value] for label, value in header.items()],
+        "external_aad": b64(external_aad(made.obj)),
+    }
 
 
 def with_signature(data: bytes, encoding: str, signature: bytes) -> bytes:

@@ -6,11 +6,12 @@
 //
 // verify: for each case, decode the untagged COSE_Sign1 with go-cose, verify it
 // with the case's public JWK under the case's COSE algorithm and its external_aad,
-// and report the verdict with the protected header and payload go-cose read.
+// and report the verdict with the protected header (label, value pairs) and the
+// payload go-cose read.
 // Algorithms: ES256 (-7) and Ed25519 as -8 through go-cose; Ed25519 as -19 through
 // the standard library behind go-cose's interfaces (see algorithmEd25519).
-// sign: for each case, sign the given payload with go-cose under the protected
-// header {1: alg, 16: typ} and the given external_aad, with the case's private JWK.
+// sign: for each case, sign the given payload with go-cose under the given protected
+// header and external_aad, with the case's private JWK.
 // One bad case never stops the others: its verdict carries the error. The exit
 // status is non-zero only when the request itself cannot be read or written.
 // The case format is described in interop/README.md.
@@ -50,21 +51,20 @@ type verifyCase struct {
 }
 
 type verdict struct {
-	ID      string `json:"id"`
-	Valid   bool   `json:"valid"`
-	Error   string `json:"error,omitempty"`
-	Alg     *int64 `json:"alg,omitempty"`
-	Typ     any    `json:"typ,omitempty"`
-	Payload string `json:"payload,omitempty"`
+	ID      string   `json:"id"`
+	Valid   bool     `json:"valid"`
+	Error   string   `json:"error,omitempty"`
+	Header  [][2]any `json:"header,omitempty"`
+	Payload string   `json:"payload,omitempty"`
 }
 
 type signCase struct {
-	ID          string `json:"id"`
-	Key         jwk    `json:"key"`
-	Alg         int64  `json:"alg"`
-	Typ         any    `json:"typ"`
-	Payload     string `json:"payload"`
-	ExternalAAD string `json:"external_aad"`
+	ID          string   `json:"id"`
+	Key         jwk      `json:"key"`
+	Alg         int64    `json:"alg"`
+	Header      [][2]any `json:"header"`
+	Payload     string   `json:"payload"`
+	ExternalAAD string   `json:"external_aad"`
 }
 
 type signed struct {
@@ -170,12 +170,12 @@ func verifyOne(c verifyCase) verdict {
 	if err := msg.UnmarshalCBOR(data); err != nil {
 		return fail(fmt.Errorf("decode: %w", err))
 	}
-	if alg, err := msg.Headers.Protected.Algorithm(); err == nil {
-		a := int64(alg)
-		v.Alg = &a
+	for label, value := range msg.Headers.Protected {
+		if alg, ok := value.(cose.Algorithm); ok {
+			value = int64(alg)
+		}
+		v.Header = append(v.Header, [2]any{label, value})
 	}
-	// RFC 9596: a text string or a CoAP content format (go-cose checks which)
-	v.Typ = msg.Headers.Protected[cose.HeaderLabelType]
 	v.Payload = b64.EncodeToString(msg.Payload)
 	key, err := publicKey(c.Key)
 	if err != nil {
@@ -191,6 +191,15 @@ func verifyOne(c verifyCase) verdict {
 	}
 	v.Valid = true
 	return v
+}
+
+// integer reads a JSON number that holds an integer (labels and integer header values).
+func integer(value any) (int64, bool) {
+	number, ok := value.(float64)
+	if !ok || number != float64(int64(number)) {
+		return 0, false
+	}
+	return int64(number), true
 }
 
 func signOne(c signCase) signed {
@@ -212,18 +221,27 @@ func signOne(c signCase) signed {
 	if err != nil {
 		return fail(fmt.Errorf("go-cose has no signer for alg %d: %w", c.Alg, err))
 	}
-	typ := c.Typ
-	if number, ok := typ.(float64); ok { // a CoAP content format, from JSON
-		typ = uint64(number)
+	protected := cose.ProtectedHeader{}
+	for _, entry := range c.Header {
+		label, ok := integer(entry[0])
+		if !ok {
+			return fail(fmt.Errorf("header label %v is not an integer", entry[0]))
+		}
+		value := entry[1]
+		if number, ok := integer(value); ok {
+			value = number
+		}
+		if label == cose.HeaderLabelAlgorithm {
+			number, ok := value.(int64)
+			if !ok {
+				return fail(fmt.Errorf("header alg %v is not an integer", value))
+			}
+			value = cose.Algorithm(number)
+		}
+		protected[label] = value
 	}
 	msg := cose.UntaggedSign1Message{
-		Headers: cose.Headers{
-			Protected: cose.ProtectedHeader{
-				cose.HeaderLabelAlgorithm: cose.Algorithm(c.Alg),
-				cose.HeaderLabelType:      typ,
-			},
-			Unprotected: cose.UnprotectedHeader{},
-		},
+		Headers: cose.Headers{Protected: protected, Unprotected: cose.UnprotectedHeader{}},
 		Payload: payload,
 	}
 	if err := msg.Sign(rand.Reader, aad, signer); err != nil {

@@ -8,7 +8,7 @@
 // case's public JWK and exactly the case's algorithm, and report the verdict
 // with the protected header and payload jose read.
 // sign: for each case, sign the given payload with jose's CompactSign under the
-// protected header {"alg", "typ"} with the case's private JWK.
+// given protected header (a JSON object, serialized by jose) with the case's private JWK.
 // One bad case never stops the others: its verdict carries the error. The exit
 // status is non-zero only when the request itself cannot be read or written.
 // The case format is described in interop/README.md.
@@ -36,7 +36,7 @@ async function signOne(c) {
   try {
     const key = await importJWK(c.key, c.alg);
     result.object = await new CompactSign(base64url.decode(c.payload))
-      .setProtectedHeader({ alg: c.alg, typ: c.typ })
+      .setProtectedHeader(c.header)
       .sign(key);
   } catch (err) {
     result.error = `${err.code ?? err.name}: ${err.message}`;

@@ -9,7 +9,7 @@
 //! Sig_structure coset builds (with the case's external_aad) with the case's public
 //! JWK: Ed25519 (alg -19, and -8 of protocol 0.1) with dalek's `verify_strict`, ES256
 //! (-7) with p256. sign: for each case, build a COSE_Sign1 with coset under the
-//! protected header {1: alg, 16: typ}, sign its Sig_structure (with the external_aad)
+//! given protected header, sign its Sig_structure (with the external_aad)
 //! with the case's private JWK; p256 signs deterministically (RFC 6979) and the
 //! signature is normalised to low S, as agentchain's spec 3.5 requires of signers.
 //! One bad case never stops the others; the exit status is non-zero only when the
@@ -25,8 +25,6 @@ use coset::{
     CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, Label, RegisteredLabelWithPrivate,
 };
 use serde_json::{json, Map, Value as Json};
-
-const TYP: i64 = 16; // RFC 9596
 
 enum Alg {
     Ed25519,
@@ -118,19 +116,21 @@ fn verify_one(case: &Json) -> Result<Map<String, Json>, String> {
         Some(RegisteredLabelWithPrivate::PrivateUse(a)) => Some(*a),
         _ => None,
     };
-    if let Some(id) = alg_id {
-        verdict.insert("alg".into(), json!(id));
-    }
+    // the protected header as coset read it: (label, value) pairs
+    let mut pairs: Vec<Json> = alg_id.iter().map(|id| json!([1, id])).collect();
     for (label, value) in &header.rest {
-        // RFC 9596: a text string or a CoAP content format
-        match (label, value) {
-            (Label::Int(TYP), Value::Text(typ)) => verdict.insert("typ".into(), json!(typ)),
-            (Label::Int(TYP), Value::Integer(typ)) => {
-                verdict.insert("typ".into(), json!(i128::from(*typ)))
-            }
-            _ => None,
+        let label = match label {
+            Label::Int(l) => json!(l),
+            Label::Text(t) => json!(t),
         };
+        let value = match value {
+            Value::Integer(i) => json!(i128::from(*i)),
+            Value::Text(t) => json!(t),
+            other => json!(format!("{other:?}")),
+        };
+        pairs.push(json!([label, value]));
     }
+    verdict.insert("header".into(), Json::Array(pairs));
     verdict.insert(
         "payload".into(),
         json!(B64.encode(sign1.payload.as_deref().unwrap_or(&[]))),
@@ -153,18 +153,33 @@ fn sign_one(case: &Json) -> Result<String, String> {
         .get("alg")
         .and_then(Json::as_i64)
         .ok_or("case has no integer alg")?;
-    let typ = match case.get("typ") {
-        Some(Json::String(text)) => Value::Text(text.clone()),
-        Some(Json::Number(n)) => Value::Integer(n.as_u64().ok_or("typ is not a uint")?.into()),
-        _ => return Err("case has no typ".into()),
-    };
     let jwk = case.get("key").ok_or("case has no key")?;
     let alg = alg_of(id)?;
-    let iana_alg = iana::Algorithm::from_i64(id).ok_or("unknown alg")?;
-    let protected = HeaderBuilder::new()
-        .algorithm(iana_alg)
-        .value(TYP, typ)
-        .build();
+    let entries = case
+        .get("header")
+        .and_then(Json::as_array)
+        .ok_or("case has no header")?;
+    let mut protected = HeaderBuilder::new();
+    for entry in entries {
+        let (label, value) = match entry.as_array().map(Vec::as_slice) {
+            Some([Json::Number(l), v]) => (l.as_i64().ok_or("header label")?, v),
+            _ => return Err(format!("header entry {entry} is not [integer, value]")),
+        };
+        let value = match value {
+            Json::Number(n) => Value::Integer(n.as_i64().ok_or("header value")?.into()),
+            Json::String(t) => Value::Text(t.clone()),
+            _ => return Err(format!("header value {value} is not an integer or text")),
+        };
+        protected = match (label, value) {
+            (1, Value::Integer(a)) if i128::from(a) == i128::from(id) => {
+                protected.algorithm(iana::Algorithm::from_i64(id).ok_or("unknown alg")?)
+            }
+            // labels 2 to 7 are coset's named fields, which our profile never uses
+            (1..=7, _) => return Err(format!("header label {label} is not supported here")),
+            (_, value) => protected.value(label, value),
+        };
+    }
+    let protected = protected.build();
     let mut failure = None;
     let sign1 = CoseSign1Builder::new()
         .protected(protected)
