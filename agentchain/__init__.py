@@ -26,7 +26,15 @@ from agentchain.errors import (
 )
 from agentchain.issuer import approve, attest, delegate, invoke, issue
 from agentchain.limits import Limits
-from agentchain.model import ApprovalRequirement, Capability, Caveat, Descriptor
+from agentchain.model import (
+    ApprovalRequirement,
+    Capability,
+    Caveat,
+    Descriptor,
+    Novelty,
+    Usage,
+    UsageLimit,
+)
 from agentchain.store import AsyncStore, MemoryStore, Store
 from agentchain.verifier import (
     ApprovalRequest,
@@ -37,6 +45,7 @@ from agentchain.verifier import (
     Reason,
     Request,
     TrustPolicy,
+    UsageReport,
     VerifiedChain,
     Verifier,
 )
@@ -59,6 +68,7 @@ __all__ = [
     "JsonLinesAuditLog",
     "Limits",
     "MemoryStore",
+    "Novelty",
     "Outcome",
     "Presentation",
     "Principal",
@@ -69,7 +79,10 @@ __all__ = [
     "SignatureError",
     "Store",
     "TrustPolicy",
+    "Usage",
     "UsageError",
+    "UsageLimit",
+    "UsageReport",
     "VerifiedChain",
     "Verifier",
     "__version__",

@@ -2,12 +2,12 @@
 
 A surface (layer 9, with the CLI): it prints through rich; the library never imports it.
 Alice delegates to a travel agent, the agent delegates flight search to a
-sub-agent whose code is pinned and attested, and a verifier decides nine
-requests. Nothing is simulated: every decision comes from ``Verifier.verify``
-over the bytes of presentations built with the public API, against a SQLite
-store on disk; the thief signs with its own key, the attester attests what the
-sub-agent runs, and the revocation is written to the store by a second handle,
-as another process would.
+sub-agent whose code is pinned and attested, and a verifier decides ten
+requests, one of them past the agent's daily spend limit. Nothing is simulated:
+every decision comes from ``Verifier.verify`` over the bytes of presentations
+built with the public API, against a SQLite store on disk; the thief signs with
+its own key, the attester attests what the sub-agent runs, and the revocation is
+written to the store by a second handle, as another process would.
 """
 
 from __future__ import annotations
@@ -54,6 +54,15 @@ API = "https://api.travel.example"
 KEY_NAMES = ("alice", "travel-agent", "flight-search", "ci-builder", "thief")
 AUDIT_LOG = "audit.jsonl"
 STORE = "verifier.sqlite"
+#: spec 9.5: the travel agent's payments add up to at most 750 EUR a day; past that, alice
+#: is asked (the budget is the link's, so a sub-agent's payments would count against it too)
+DAILY_BUDGET = model.UsageLimit(
+    period=86_400,
+    max=750,
+    selector=model.parse_selector(".amount"),
+    actions=("payments",),
+    on_exceed="approve",
+)
 TOKENS = ("travel-agent.token", "flight-search.token")
 MARKER = ".agentchain-demo"
 
@@ -78,6 +87,8 @@ class Step:
     factors: dict[str, str] = field(default_factory=dict)
     chain: list[dict[str, Any]] = field(default_factory=list)
     approval_request: dict[str, Any] | None = None
+    #: spec 9.5: the usage limits the request counted against, consumed and remaining
+    usage: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self, number: int) -> dict[str, Any]:
         out = {"step": number, **self.__dict__}
@@ -147,7 +158,7 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
     verifier = Verifier(trust, store=store, clock=clock, audit=JsonLinesAuditLog(str(audit_path)))
 
     # alice -> travel agent: calendar, flights, payments up to 500 EUR for 30 minutes;
-    # payments over 200 EUR need her approval
+    # payments over 200 EUR need her approval, and past 750 EUR a day too (spec 9.5)
     agent_token = issue(
         alice,
         agent.public_key,
@@ -163,6 +174,7 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
         require_approval=[
             ApprovalRequirement(when=parse_statement([">", ".amount", 200]), actions=("payments",))
         ],
+        usage=model.Usage(limits=(DAILY_BUDGET,)),
         ttl=30 * 60,
         depth=1,
         purpose="plan alice's trip to Lisbon",
@@ -278,6 +290,15 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
         {"amount": 480, "currency": "EUR"},
         approvals=[approval],
     )
+    decide(
+        "the travel agent pays 180 EUR more",
+        "under 200 EUR, but 150 + 450 + 180 would pass its 750 EUR daily budget: alice decides",
+        "needs_approval",
+        agent_token,
+        agent,
+        *pay_at,
+        {"amount": 180, "currency": "EUR"},
+    )
     # the thief copied the sub-agent's token but has no private key: invoke() refuses a
     # key that is not the holder's, so it signs an invocation by hand with its own key
     clock.now += 7
@@ -363,6 +384,7 @@ def _decide(
     step.factors = dict(decision.audit["factors"])  # type: ignore[call-overload]
     if decision.approval_request is not None:
         step.approval_request = decision.approval_request.to_json()
+    step.usage = [u.to_json() for u in decision.usage]
     return decision
 
 
@@ -413,6 +435,11 @@ def _narrate(console: Console, scenario: Scenario) -> None:
             lines.append("[dim]an error, not a denial: the presentation is not valid at all[/]")
         else:
             lines.append(f"[dim]factors:[/] {_factors(step.factors)}")
+        for u in step.usage:
+            lines.append(
+                f"[dim]budget:[/] {u['used']} of {u['max']} EUR used today, "
+                f"{u['remaining']} remaining"
+            )
         if step.approval_request is not None:
             lines.append(f"[dim]alice is shown:[/] {safe(step.approval_request['summary'])}")
         for line in lines:
@@ -423,7 +450,9 @@ def _narrate(console: Console, scenario: Scenario) -> None:
         console.print()
     files = scenario.files
     console.print(f"[bold]Audit log[/] (one JSON record per request): {files['audit log']}")
-    console.print(f"[bold]Store[/] (revocations, used nonces and approvals): {files['store']}")
+    console.print(
+        f"[bold]Store[/] (revocations, used nonces and approvals, spend counters): {files['store']}"
+    )
     console.print(f"[bold]Keys[/] (private .jwk files are 0600) and tokens: {files['keys']}")
     console.print(f"Next: agentchain inspect {files['tokens']}")
 

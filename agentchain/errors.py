@@ -74,6 +74,8 @@ Code = Literal[
     "key_file_exposed",
     "presentation_missing",
     "header_invalid",
+    "usage_exceeded",
+    "usage_amount_invalid",
 ]
 
 
@@ -184,6 +186,11 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "presentation_missing": CodeInfo(_E, "the request carries no AgentChain presentation"),
     "header_invalid": CodeInfo(
         _E, "the presentation's carrier is malformed: several credentials, or not one token68"
+    ),
+    # -- the behaviour factor (spec 9.5): usage limits in links
+    "usage_exceeded": CodeInfo(_D, "the request would exceed a usage limit of the chain"),
+    "usage_amount_invalid": CodeInfo(
+        _D, "a spend limit's selector finds no non-negative number in the arguments"
     ),
 }
 

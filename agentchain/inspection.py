@@ -216,6 +216,24 @@ def tree(
             when = safe(model.statement_text(req.when)) if req.when is not None else "always"
             scope = f" for {safe(', '.join(req.actions))}" if req.actions else ""
             node.add(f"[magenta]approval[/] by {safe(by)}{scope} when {when}")
+        usage = c.usage
+        for limit in usage.limits if usage is not None else ():
+            what = f"sum of {safe(limit.selector.text)}" if limit.selector else "requests"
+            scope = f" for {safe(', '.join(limit.actions))}" if limit.actions else ""
+            if limit.on_exceed == "deny":
+                then = "deny"
+            else:
+                then = f"approval by {_approver_name(limit.approver, names, root_name)}"
+            node.add(
+                f"[magenta]limit[/] {what} at most {limit.max} per "
+                f"{_duration(limit.period)}{scope}, then {then}"
+            )
+        if usage is not None and usage.novelty is not None:
+            who = _approver_name(usage.novelty.approver, names, root_name)
+            node.add(
+                f"[magenta]novelty[/] after {usage.novelty.learn} requests, a new action or "
+                f"host needs approval by {who}"
+            )
         for line in _digests("code", d.code, "declared") + _digests("config", d.config, "declared"):
             node.add(line)
         if d.model:
@@ -223,6 +241,13 @@ def tree(
         for finding in by_where.get(f"link {index}", ()):
             node.add(_flag(finding))
     return top
+
+
+def _approver_name(key: PublicKey | None, names: Mapping[bytes, str], root_name: str | None) -> str:
+    """A limit's or a novelty rule's approver as shown: its name, its kid, or the root's."""
+    if key is None:
+        return safe(root_name or "the root signer")
+    return safe(names.get(key.thumbprint) or key.kid)
 
 
 def _flag(finding: Finding) -> str:

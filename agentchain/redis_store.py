@@ -49,7 +49,7 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store import NonceStatus
+from agentchain.store import NonceStatus, UsageResult, UsageStatus, Use, check_use
 
 #: Seconds an entry outlives the moment the verifier could last need it, so that
 #: verifiers whose clocks differ by less than this still agree (the same grace as
@@ -122,6 +122,136 @@ for i, key in ipairs(KEYS) do
 end
 return 0
 """
+
+
+# spec 9.4 consume: check every part, then record all or nothing, in one script.
+# KEYS: the used keys (n:), then the counters (u:), then the histories (h:).
+# ARGV[1..4]: now, and how many of each; then per used key: expires_at, ttl; per
+# counter: amount, limit, enforce (1/0), expires_at, ttl; per history: learn, enforce,
+# expires_at, ttl, its marks (hex, 32 characters each). ttl "0": no expiry.
+# Counters are hashes {v: value, e: expires_at}; histories {c: count, m: marks, e: ...}.
+# Replies {status, index, totals...}: status 0 recorded, 1 replayed, 2 exceeded,
+# 3 departed; index 1-based within its kind (0 when recorded).
+_CONSUME: Final = """
+local now = tonumber(ARGV[1])
+local nk, nc, nh = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local max_count, max_marks = 9007199254740991, 64
+local a = 5
+local function setex(key, ttl, ...)
+  redis.call('DEL', key)
+  redis.call('HSET', key, ...)
+  if ttl ~= '0' then redis.call('EXPIRE', key, ttl) end
+end
+local totals = {}
+for j = 1, nc do
+  local v = redis.call('HMGET', KEYS[nk + j], 'v', 'e')
+  local total = 0
+  if v[1] and tonumber(v[2]) > now then total = tonumber(v[1]) end
+  totals[j] = total
+end
+local function reply(status, index)
+  local out = {status, index}
+  for j = 1, nc do out[#out + 1] = totals[j] end
+  return out
+end
+for i = 1, nk do
+  local seen = redis.call('GET', KEYS[i])
+  if seen and tonumber(seen) > now then return reply(1, i) end
+end
+for j = 1, nc do
+  local b = a + 2 * nk + 5 * (j - 1)
+  if ARGV[b + 2] == '1' and totals[j] + tonumber(ARGV[b]) > tonumber(ARGV[b + 1]) then
+    return reply(2, j)
+  end
+end
+local counts, known = {}, {}
+for h = 1, nh do
+  local v = redis.call('HMGET', KEYS[nk + nc + h], 'c', 'm', 'e')
+  counts[h], known[h] = 0, ''
+  if v[1] and tonumber(v[3]) > now then counts[h], known[h] = tonumber(v[1]), v[2] end
+end
+local function holds(marks, mark)
+  for p = 1, #marks, 32 do
+    if string.sub(marks, p, p + 31) == mark then return true end
+  end
+  return false
+end
+local base = a + 2 * nk + 5 * nc
+for h = 1, nh do
+  local b = base + 5 * (h - 1)
+  if ARGV[b + 1] == '1' and counts[h] >= tonumber(ARGV[b]) then
+    local wanted = ARGV[b + 4]
+    for p = 1, #wanted, 32 do
+      if not holds(known[h], string.sub(wanted, p, p + 31)) then return reply(3, h) end
+    end
+  end
+end
+for i = 1, nk do
+  local ttl = ARGV[a + 2 * (i - 1) + 1]
+  if ttl == '0' then
+    redis.call('SET', KEYS[i], ARGV[a + 2 * (i - 1)])
+  else
+    redis.call('SET', KEYS[i], ARGV[a + 2 * (i - 1)], 'EX', ttl)
+  end
+end
+for j = 1, nc do
+  local b = a + 2 * nk + 5 * (j - 1)
+  local value = math.min(totals[j] + tonumber(ARGV[b]), max_count)
+  totals[j] = value
+  setex(KEYS[nk + j], ARGV[b + 4], 'v', string.format('%d', value), 'e', ARGV[b + 3])
+end
+for h = 1, nh do
+  local b = base + 5 * (h - 1)
+  local marks, wanted = known[h], ARGV[b + 4]
+  for p = 1, #wanted, 32 do
+    local mark = string.sub(wanted, p, p + 31)
+    if #marks < 32 * max_marks and not holds(marks, mark) then marks = marks .. mark end
+  end
+  local count = math.min(counts[h] + 1, max_count)
+  setex(KEYS[nk + nc + h], ARGV[b + 3], 'c', string.format('%d', count), 'm', marks,
+        'e', ARGV[b + 2])
+end
+return reply(0, 0)
+"""
+
+
+def _consume_call(keys: _Keys, use: Use, now: int) -> tuple[list[bytes], list[str | int]]:
+    """The KEYS and ARGV of the consume script for ``use`` (checked by check_use)."""
+    names = [keys.nonce(k) for k, _ in use.keys]
+    names += [keys.counter(c.key) for c in use.charges]
+    names += [keys.history(d.key) for d in use.departures]
+    args: list[str | int] = [now, len(use.keys), len(use.charges), len(use.departures)]
+    for _, expires_at in use.keys:
+        args += [expires_at, _nonce_ttl(expires_at, now)]
+    for charge in use.charges:
+        ttl = _nonce_ttl(charge.expires_at, now)
+        args += [charge.amount, charge.limit, int(charge.enforce), charge.expires_at, ttl]
+    for departure in use.departures:
+        ttl = _nonce_ttl(departure.expires_at, now)
+        marks = "".join(m.hex() for m in departure.marks)
+        args += [departure.learn, int(departure.enforce), departure.expires_at, ttl, marks]
+    return names, args
+
+
+_USAGE_STATUS: Final = {
+    0: UsageStatus.RECORDED,
+    1: UsageStatus.REPLAYED,
+    2: UsageStatus.EXCEEDED,
+    3: UsageStatus.DEPARTED,
+}
+
+
+def _usage_result(use: Use, reply: object, where: str) -> UsageResult:
+    if (
+        isinstance(reply, list)
+        and len(reply) == 2 + len(use.charges)
+        and all(isinstance(v, int) for v in reply)
+        and reply[0] in _USAGE_STATUS
+    ):
+        status = _USAGE_STATUS[reply[0]]
+        index = None if status is UsageStatus.RECORDED else reply[1] - 1
+        return UsageResult(status, index, tuple(reply[2:]))
+    raise StoreError("store_error", f"record a use in {where}: unexpected reply {reply!r}")
 
 
 def _blob(value: object, what: str) -> bytes:
@@ -215,8 +345,8 @@ def _first_revoked(ids: list[bytes], reply: object, where: str) -> bytes | None:
 class _Keys:
     """The key layout: ``<prefix>n:<hex>`` for nonces, ``<prefix>r:<hex>`` for revocations.
 
-    Future state (usage counters, per-link history) takes other letters under the
-    same prefix, so verifiers sharing one Redis are namespaced by the prefix alone.
+    Usage counters are ``<prefix>u:<hex>``, link histories ``<prefix>h:<hex>``
+    (spec 9.5): verifiers sharing one Redis are namespaced by the prefix alone.
     """
 
     def __init__(self, prefix: str | bytes) -> None:
@@ -227,6 +357,12 @@ class _Keys:
 
     def revocation(self, revocation_id: bytes) -> bytes:
         return self.prefix + b"r:" + revocation_id.hex().encode()
+
+    def counter(self, key: bytes) -> bytes:
+        return self.prefix + b"u:" + key.hex().encode()
+
+    def history(self, key: bytes) -> bytes:
+        return self.prefix + b"h:" + key.hex().encode()
 
 
 class RedisStore:
@@ -249,6 +385,7 @@ class RedisStore:
         self._use_nonce = client.register_script(_USE_NONCE)
         self._revoke = client.register_script(_REVOKE)
         self._first_revoked = client.register_script(_FIRST_REVOKED)
+        self._consume = client.register_script(_CONSUME)
 
     @classmethod
     def from_url(
@@ -321,6 +458,17 @@ class RedisStore:
             raise _error(self._where, doing, exc) from exc
         return _nonce_status(reply, self._where)
 
+    def consume(self, use: Use, *, now: int) -> UsageResult:
+        check_use(use, now)
+        doing = "record a use in"
+        self._live(doing)
+        keys, args = _consume_call(self._keys, use, now)
+        try:
+            reply = self._consume(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _usage_result(use, reply, self._where)
+
     @property
     def prefix(self) -> bytes:
         return self._keys.prefix
@@ -372,6 +520,7 @@ class AsyncRedisStore:
         self._use_nonce = client.register_script(_USE_NONCE)
         self._revoke = client.register_script(_REVOKE)
         self._first_revoked = client.register_script(_FIRST_REVOKED)
+        self._consume = client.register_script(_CONSUME)
 
     @classmethod
     def from_url(
@@ -437,6 +586,17 @@ class AsyncRedisStore:
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
         return _nonce_status(reply, self._where)
+
+    async def consume(self, use: Use, *, now: int) -> UsageResult:
+        check_use(use, now)
+        doing = "record a use in"
+        self._live(doing)
+        keys, args = _consume_call(self._keys, use, now)
+        try:
+            reply = await self._consume(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _usage_result(use, reply, self._where)
 
     @property
     def prefix(self) -> bytes:

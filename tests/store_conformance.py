@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from agentchain.redis_store import AsyncRedisStore, RedisStore
-from agentchain.store import MemoryStore, NonceStatus, SQLiteStore
+from agentchain.store import MemoryStore, NonceStatus, SQLiteStore, UsageResult, Use
 
 T = TypeVar("T")
 
@@ -29,6 +29,7 @@ class ClosableStore(Protocol):
     def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None: ...
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None: ...
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus: ...
+    def consume(self, use: Use, *, now: int) -> UsageResult: ...
     def close(self) -> None: ...
 
 
@@ -57,6 +58,9 @@ class BlockingAsyncStore:
 
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         return self.run(self.inner.use_nonce(key, expires_at=expires_at, now=now))
+
+    def consume(self, use: Use, *, now: int) -> UsageResult:
+        return self.run(self.inner.consume(use, now=now))
 
     def close(self) -> None:
         if not self._loop.is_closed():
@@ -137,3 +141,35 @@ print(" ".join(k.hex() for k, a in zip(keys, answers) if a is NonceStatus.FRESH)
 def racer_argv(spec: StoreSpec, seed: int, count: int) -> list[str]:
     root = str(Path(__file__).resolve().parent.parent)
     return [sys.executable, "-c", RACER, root, *spec.argv(), str(seed), str(count)]
+
+
+# One spender process: opens its own store, waits for "go", then tries ``count``
+# uses, each with its own nonce and a charge of ``amount`` against one counter
+# limited to ``limit``, and prints how many were recorded.
+SPENDER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from tests.store_conformance import StoreSpec
+from agentchain.store import Charge, Use, UsageStatus
+
+spec = StoreSpec(*sys.argv[2:5])
+seed, count, amount, limit = (int(a) for a in sys.argv[5:9])
+store = spec.open()
+print("ready", flush=True)
+sys.stdin.readline()
+recorded = 0
+for i in range(count):
+    use = Use(
+        keys=((b"n" + bytes([seed]) + i.to_bytes(4, "big"), 10**9),),
+        charges=(Charge(b"budget", amount, limit, 10**9),),
+    )
+    recorded += store.consume(use, now=1000).status is UsageStatus.RECORDED
+store.close()
+print(recorded, flush=True)
+"""
+
+
+def spender_argv(spec: StoreSpec, seed: int, count: int, amount: int, limit: int) -> list[str]:
+    root = str(Path(__file__).resolve().parent.parent)
+    numbers = [str(n) for n in (seed, count, amount, limit)]
+    return [sys.executable, "-c", SPENDER, root, *spec.argv(), *numbers]

@@ -31,6 +31,8 @@ from agentchain.store import (
     SQLiteStore,
     Store,
     ThreadedStore,
+    UsageResult,
+    Use,
     as_async_store,
 )
 from tests.servers import AGENT, ALICE, SUB
@@ -46,6 +48,7 @@ class DictAsyncStore:
         self.revoked: set[bytes] = set()
         self.nonces: dict[bytes, int] = {}
         self.calls = 0
+        self._usage = MemoryStore()  # the all-or-nothing step of chains with usage limits
 
     async def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
         await asyncio.sleep(0)
@@ -63,6 +66,11 @@ class DictAsyncStore:
             return NonceStatus.REPLAYED
         self.nonces[key] = expires_at
         return NonceStatus.FRESH
+
+    async def consume(self, use: Use, *, now: int) -> UsageResult:
+        await asyncio.sleep(0)
+        self.calls += 1
+        return self._usage.consume(use, now=now)
 
 
 def _token() -> Presentation:

@@ -33,6 +33,7 @@ EXPECTED = [
     ("needs_approval", ["approval_required"]),
     ("allow", []),
     ("deny", ["approval_mismatch"]),
+    ("needs_approval", ["approval_required"]),
     ("invalid", ["signature_invalid"]),
     ("deny", ["attestation_mismatch"]),
     ("deny", ["revoked"]),
@@ -53,9 +54,28 @@ def test_every_step_decides_as_the_story_says(scenario: demo.Scenario) -> None:
     assert factors[0]["integrity"] == "pass"  # the sub-agent's code is attested
     assert factors[2]["integrity"] == "not_required" and factors[2]["oversight"] == "not_required"
     assert factors[3]["oversight"] == "required" and factors[4]["oversight"] == "pass"
-    assert factors[7]["integrity"] == "fail"
+    assert factors[8]["integrity"] == "fail"
     assert scenario.steps[3].approval_request is not None
     assert "450" in scenario.steps[3].approval_request["summary"]
+    # the behaviour factor: the daily spend limit counts 150 + 450, then pauses 180 for alice
+    assert [s.usage[0]["used"] for s in scenario.steps[2:5:2]] == [150, 600]
+    assert scenario.steps[3].usage == []  # paused by V10 first: V11 never counted it
+    assert factors[2]["behaviour"] == factors[4]["behaviour"] == "pass"
+    paused = scenario.steps[6]
+    assert factors[6]["behaviour"] == "required" and factors[6]["oversight"] == "not_required"
+    assert paused.usage == [
+        {
+            "link": 0,
+            "limit": 0,
+            "kind": "spend",
+            "amount": 180,
+            "used": 600,
+            "max": 750,
+            "remaining": 150,
+            "window": paused.usage[0]["window"],
+        }
+    ]
+    assert paused.approval_request is not None and "180" in paused.approval_request["summary"]
 
 
 def test_the_audit_log_has_one_record_per_request(scenario: demo.Scenario) -> None:
@@ -97,7 +117,7 @@ def test_keys_tokens_and_store_are_real_files(scenario: demo.Scenario) -> None:
     alone = Verifier(trust, store=MemoryStore(), clock=lambda: at).verify(presentation, request)
     assert alone.outcome is Outcome.ALLOW
     # the thief's step never reached a decision: no chain, an error
-    assert scenario.steps[6].chain == [] and scenario.steps[6].factors == {"signatures": "error"}
+    assert scenario.steps[7].chain == [] and scenario.steps[7].factors == {"signatures": "error"}
 
 
 def test_rerun_in_the_same_directory_replaces_its_files(tmp_path: Path) -> None:
@@ -121,7 +141,8 @@ def test_demo_command_narrates(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert re.search(rf"\n{number}\. [^\n]+\n   {outcome.upper()}  ", out), number
         for code in codes:
             assert f"{code}: " in out
-    assert out.count("ALLOW") == 3 and out.count("NEEDS_APPROVAL") == 1
+    assert out.count("ALLOW") == 3 and out.count("NEEDS_APPROVAL") == 2
+    assert "budget: 600 of 750 EUR used today, 150 remaining" in out
     assert "UNEXPECTED" not in out
     assert f"Audit log (one JSON record per request): {tmp_path / 'audit.jsonl'}" in out
 

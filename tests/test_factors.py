@@ -405,8 +405,11 @@ def test_audit_record_names_every_principal_and_factor(tmp_path: Path) -> None:
         "context",
         "integrity",
         "oversight",
+        "behaviour",
     }
     assert record["factors"]["context"] == "pass"
+    assert record["factors"]["behaviour"] == "not_required"  # the chain states no usage
+    assert record["usage"] == []
     assert record["args_digest"] == hashlib.sha256(cbor.encode({"to": "LIS"})).hexdigest()
     assert lines[1]["outcome"] == "invalid" and lines[1]["reasons"] == ["invocation_missing"]
 
@@ -424,6 +427,7 @@ def test_audit_record_of_a_deny_agrees_with_the_decision() -> None:
         "context": "fail",
         "integrity": "not_evaluated",
         "oversight": "not_evaluated",
+        "behaviour": "not_evaluated",
     }
 
 
@@ -476,6 +480,7 @@ def test_factor_states_follow_the_spec_table() -> None:
         "context": "pass",
         "integrity": "not_required",
         "oversight": "not_required",
+        "behaviour": "not_required",
     }
     # a current trusted attestation passes integrity even where none is required
     att = attest(BUILDER, SUB.public_key, code=CODE, now=NOW)

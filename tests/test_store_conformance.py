@@ -26,7 +26,19 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from agentchain.errors import REGISTRY, Kind, StoreError, UsageError
 from agentchain.redis_store import GRACE
-from agentchain.store import MemoryStore, NonceStatus, SQLiteStore
+from agentchain.store import (
+    MARK_BYTES,
+    MAX_COUNT,
+    MAX_HISTORY_MARKS,
+    Charge,
+    Departure,
+    MemoryStore,
+    NonceStatus,
+    SQLiteStore,
+    UsageResult,
+    UsageStatus,
+    Use,
+)
 from tests.redis_server import RedisServer
 from tests.store_conformance import (
     KINDS,
@@ -35,6 +47,7 @@ from tests.store_conformance import (
     StoreSpec,
     make_spec,
     racer_argv,
+    spender_argv,
     unique_prefix,
 )
 
@@ -267,13 +280,196 @@ def test_processes_see_fresh_exactly_once(shared_spec: StoreSpec) -> None:
     assert sorted(fresh) == [i.to_bytes(4, "big") for i in range(count)]
 
 
+# -- consume: usage counters and histories with the nonce (spec 9.4, 9.5) ---------
+
+
+def _charge(amount: int, limit: int = 1000, *, key: bytes = b"c", enforce: bool = True) -> Charge:
+    return Charge(key, amount, limit, expires_at=2000, enforce=enforce)
+
+
+def test_consume_records_every_part_or_none(store: ClosableStore) -> None:
+    # R-9.4-5: check everything, then record all or nothing
+    first = store.consume(Use(((b"n1", 2000),), (_charge(300), _charge(1, 5, key=b"r"))), now=100)
+    assert first == UsageResult(UsageStatus.RECORDED, None, (300, 1))
+    # the second charge would exceed: nothing is recorded, not the nonce, not the first charge
+    blocked = store.consume(Use(((b"n2", 2000),), (_charge(300), _charge(5, 5, key=b"r"))), now=100)
+    assert blocked == UsageResult(UsageStatus.EXCEEDED, 1, (300, 1))
+    assert store.use_nonce(b"n2", expires_at=2000, now=100) is FRESH
+    again = store.consume(Use(((b"n3", 2000),), (_charge(700), _charge(4, 5, key=b"r"))), now=100)
+    assert again == UsageResult(UsageStatus.RECORDED, None, (1000, 5))
+    assert store.consume(Use(((b"n4", 2000),), (_charge(1),)), now=100).status is (
+        UsageStatus.EXCEEDED
+    )
+    assert store.consume(Use(((b"n5", 2000),), (_charge(0),)), now=100).totals == (1000,)
+
+
+def test_consume_replayed_key_records_nothing(store: ClosableStore) -> None:
+    assert store.consume(Use(((b"n", 2000),), (_charge(10),)), now=100).status is (
+        UsageStatus.RECORDED
+    )
+    replayed = store.consume(Use(((b"m", 2000), (b"n", 2000)), (_charge(10),)), now=100)
+    assert replayed == UsageResult(UsageStatus.REPLAYED, 1, (10,))
+    # neither b"m" nor the charge was recorded
+    assert store.use_nonce(b"m", expires_at=2000, now=100) is FRESH
+    assert store.consume(Use((), (_charge(0),)), now=100).totals == (10,)
+    # a key used by use_nonce is replayed for consume too: one set of used keys
+    assert store.use_nonce(b"u", expires_at=2000, now=100) is FRESH
+    assert store.consume(Use(((b"u", 2000),)), now=100).status is UsageStatus.REPLAYED
+
+
+def test_consume_counter_restarts_after_its_window(store: ClosableStore) -> None:
+    # R-9.5-3: a counter holds until its window's end (expires_at), then counts from 0
+    assert store.consume(Use((), (_charge(900),)), now=1999).totals == (900,)
+    assert store.consume(Use((), (_charge(200),)), now=1999).status is UsageStatus.EXCEEDED
+    later = Charge(b"c", 200, 1000, expires_at=3000)
+    assert store.consume(Use((), (later,)), now=2000) == UsageResult(
+        UsageStatus.RECORDED, None, (200,)
+    )
+
+
+def test_consume_waived_charge_counts_but_is_not_refused(store: ClosableStore) -> None:
+    # an approved use (enforce False) is recorded even past the limit: counters tell the truth
+    assert store.consume(Use((), (_charge(900),)), now=100).status is UsageStatus.RECORDED
+    waived = store.consume(Use((), (_charge(300, enforce=False),)), now=100)
+    assert waived == UsageResult(UsageStatus.RECORDED, None, (1200,))
+    assert store.consume(Use((), (_charge(0),)), now=100).status is UsageStatus.EXCEEDED
+
+
+def test_consume_counter_saturates(store: ClosableStore) -> None:
+    big = Charge(b"c", MAX_COUNT, MAX_COUNT, expires_at=2000)
+    assert store.consume(Use((), (big,)), now=100).totals == (MAX_COUNT,)
+    more = Charge(b"c", MAX_COUNT, MAX_COUNT, expires_at=2000, enforce=False)
+    assert store.consume(Use((), (more,)), now=100).totals == (MAX_COUNT,)
+
+
+_A, _B, _C = (bytes([i]) * MARK_BYTES for i in (1, 2, 3))
+
+
+def _departure(*marks: bytes, learn: int = 2, enforce: bool = True) -> Departure:
+    return Departure(b"h", learn, marks, expires_at=2000, enforce=enforce)
+
+
+def test_consume_history_learns_then_refuses_departures(store: ClosableStore) -> None:
+    # R-9.5-6: the first `learn` uses are learnt; after them a mark never seen departs
+    assert store.consume(Use((), (), (_departure(_A),)), now=100).status is UsageStatus.RECORDED
+    assert store.consume(Use((), (), (_departure(_B),)), now=100).status is UsageStatus.RECORDED
+    assert store.consume(Use((), (), (_departure(_A, _B),)), now=100).status is (
+        UsageStatus.RECORDED
+    )
+    departed = store.consume(Use(((b"n", 2000),), (), (_departure(_A, _C),)), now=100)
+    assert departed == UsageResult(UsageStatus.DEPARTED, 0, ())
+    assert store.use_nonce(b"n", expires_at=2000, now=100) is FRESH  # nothing recorded
+    # approved (not enforced): recorded and learnt, so the next one passes
+    assert store.consume(Use((), (), (_departure(_C, enforce=False),)), now=100).status is (
+        UsageStatus.RECORDED
+    )
+    assert store.consume(Use((), (), (_departure(_C),)), now=100).status is UsageStatus.RECORDED
+    # the history expires with its link: learning starts again
+    assert store.consume(Use((), (), (_departure(bytes(16)),)), now=2000).status is (
+        UsageStatus.RECORDED
+    )
+
+
+def test_consume_history_is_bounded(store: ClosableStore) -> None:
+    marks = [i.to_bytes(MARK_BYTES, "big") for i in range(MAX_HISTORY_MARKS + 5)]
+    for mark in marks:  # learn 10**6: still learning, so nothing departs
+        store.consume(Use((), (), (_departure(mark, learn=10**6),)), now=100)
+    learnt = Departure(b"h", 1, tuple(marks[:MAX_HISTORY_MARKS]), expires_at=2000)
+    assert store.consume(Use((), (), (learnt,)), now=100).status is UsageStatus.RECORDED
+    beyond = Departure(b"h", 1, (marks[-1],), expires_at=2000)
+    assert store.consume(Use((), (), (beyond,)), now=100).status is UsageStatus.DEPARTED
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis", "redis-async"])
+def test_consume_bad_arguments_are_usage_errors(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    opened = make_spec(kind, tmp_path, _redis_url(request, kind)).open()
+    try:
+        bad = [
+            Use(((b"", 1),)),
+            Use(((b"k", 2**60),)),
+            Use((), (Charge(b"c", -1, 5, 10),)),
+            Use((), (Charge(b"c", MAX_COUNT + 1, 5, 10),)),
+            Use((), (), (Departure(b"h", 1, (b"short",), 10),)),
+        ]
+        for use in bad:
+            with pytest.raises(UsageError):
+                opened.consume(use, now=1)
+        with pytest.raises(UsageError):
+            opened.consume("use", now=1)  # type: ignore[arg-type]
+    finally:
+        opened.close()
+
+
+def test_consume_closed_store_raises(shared_spec: StoreSpec) -> None:
+    opened = shared_spec.open()
+    opened.close()
+    with pytest.raises(StoreError):
+        opened.consume(Use(((b"k", 10),)), now=1)
+
+
+def test_processes_never_take_a_counter_past_its_limit(shared_spec: StoreSpec) -> None:
+    # R-9.4-5: 4 processes x 5 uses of 300 against 1,000: exactly three are recorded
+    procs = [
+        subprocess.Popen(
+            spender_argv(shared_spec, seed, 5, 300, 1000),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(4)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None
+            assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outputs = [p.communicate(timeout=60) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    assert sum(int(out) for out, _ in outputs) == 3
+
+
+def test_sqlite_schema_1_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in (
+        "CREATE TABLE revocations (id BLOB PRIMARY KEY NOT NULL, until INTEGER) WITHOUT ROWID",
+        "CREATE TABLE nonces (key BLOB PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) "
+        "WITHOUT ROWID",
+        "INSERT INTO nonces VALUES (x'6b', 500)",
+        "PRAGMA application_id = 1094928433",
+        "PRAGMA user_version = 1",
+    ):
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema 2"):  # read-only: cannot upgrade, fails closed
+        SQLiteStore(path, readonly=True)
+    with SQLiteStore(path) as upgraded:
+        assert upgraded.use_nonce(b"k", expires_at=500, now=100) is REPLAYED
+        assert upgraded.consume(Use((), (_charge(5),)), now=100).totals == (5,)
+
+
 # -- model-based: each persistent store agrees with MemoryStore ------------------
 
 _IDS = [bytes([i]) * 4 for i in range(6)]
+_MARKS = [bytes([i]) * MARK_BYTES for i in range(3)]
 
 
 class StoreAgreesWithMemory(RuleBasedStateMachine):
-    """Random revoke / first_revoked / use_nonce / prune / reopen, time moving forward.
+    """Random revoke / first_revoked / use_nonce / consume / prune / reopen, time moving forward.
 
     Nonce answers must be identical. Revocations must be identical except that one
     whose ``until`` is more than the grace period past may be forgotten by a store
@@ -329,6 +525,54 @@ class StoreAgreesWithMemory(RuleBasedStateMachine):
         self.now += step
         expected = self.memory.use_nonce(key, expires_at=self.now + ttl, now=self.now)
         assert self.store.use_nonce(key, expires_at=self.now + ttl, now=self.now) is expected
+
+    @rule(
+        keys=st.lists(st.sampled_from(_IDS[:3]), max_size=2, unique=True),
+        charges=st.lists(
+            st.tuples(
+                st.sampled_from(_IDS[3:5]),
+                st.integers(0, 40),
+                st.integers(0, 100),
+                st.integers(-5, 900),
+                st.booleans(),
+            ),
+            max_size=2,
+        ),
+        departures=st.lists(
+            st.tuples(
+                st.integers(0, 3),
+                st.lists(st.sampled_from(_MARKS), max_size=2),
+                st.integers(-5, 900),
+                st.booleans(),
+            ),
+            max_size=1,
+        ),
+        step=st.integers(0, 400),
+    )
+    def consume(
+        self,
+        keys: list[bytes],
+        charges: list[tuple[bytes, int, int, int, bool]],
+        departures: list[tuple[int, list[bytes], int, bool]],
+        step: int,
+    ) -> None:
+        # R-9.4-5: the same answers as MemoryStore, and no enforced counter past its limit
+        self.now += step
+        use = Use(
+            tuple((k, self.now + 300) for k in keys),
+            tuple(
+                Charge(k, a, lim, self.now + ttl, enforce) for k, a, lim, ttl, enforce in charges
+            ),
+            tuple(
+                Departure(_IDS[5], learn, tuple(marks), self.now + ttl, enforce)
+                for learn, marks, ttl, enforce in departures
+            ),
+        )
+        expected = self.memory.consume(use, now=self.now)
+        assert self.store.consume(use, now=self.now) == expected
+        if expected.status is UsageStatus.RECORDED:
+            for charge, total in zip(use.charges, expected.totals, strict=True):
+                assert not charge.enforce or total <= charge.limit
 
     @rule()
     def prune(self) -> None:

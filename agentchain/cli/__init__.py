@@ -71,6 +71,43 @@ def _add_link_options(p: argparse.ArgumentParser, *, root: bool) -> None:
         metavar="PUBKEY",
         help="who approves (public JWK file; default: the chain's root signer)",
     )
+    # spec 9.5: the behaviour factor
+    p.add_argument(
+        "--rate-limit",
+        action="append",
+        metavar="N/PERIOD",
+        help="at most N requests per fixed window, e.g. 20/1h; repeatable",
+    )
+    p.add_argument(
+        "--spend-limit",
+        action="append",
+        nargs=2,
+        metavar=("SELECTOR", "MAX/PERIOD"),
+        help="the sum of the argument SELECTOR picks at most MAX per window, e.g. .amount 1000/1d",
+    )
+    p.add_argument(
+        "--limit-actions",
+        action="append",
+        metavar="ACTION",
+        help="count only these action patterns against this link's limits; repeatable",
+    )
+    p.add_argument(
+        "--on-exceed",
+        choices=("deny", "approve"),
+        default="deny",
+        help="when a limit would be exceeded: deny (default), or pause for approval",
+    )
+    p.add_argument(
+        "--novelty",
+        type=int,
+        metavar="N",
+        help="after N allowed requests, an action or host never used before pauses for approval",
+    )
+    p.add_argument(
+        "--limit-approver",
+        metavar="PUBKEY",
+        help="who approves past a limit or a novelty (public JWK file; default: the root signer)",
+    )
     p.add_argument("--at", metavar="RFC3339", help="signing time (default: now)")
     _add_format(p)
 
@@ -80,7 +117,8 @@ _EPILOGS = {
     "issue": (
         "example:\n  agentchain issue --key alice.jwk --to agent.pub.jwk --depth 1 --ttl 30m \\\n"
         "    --cap payments/create 'https://api.example/payments/*' \\\n"
-        '    --caveat \'["<=", ".amount", 500]\' --require-approval \'[">", ".amount", 200]\''
+        '    --caveat \'["<=", ".amount", 500]\' --require-approval \'[">", ".amount", 200]\' \\\n'
+        "    --spend-limit .amount 1000/1d --limit-actions payments --on-exceed approve"
         " > agent.token"
     ),
     "delegate": (

@@ -72,6 +72,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             store.close()
     data = decision.to_json()
     data["encoding"] = decision.chain.links[0].encoding
+    factors: dict[str, str] = dict(decision.audit["factors"])  # type: ignore[call-overload]
+    data["factors"] = factors
     pending = decision.approval_request
     if pending is not None and args.request_out:
         Path(args.request_out).write_text(
@@ -88,6 +90,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
         _print_human(data, principals)
         print(f"encoding: {data['encoding']}")
+        print("factors: " + ", ".join(f"{k} {v}" for k, v in factors.items()))
+        for u in decision.usage:  # spec 9.5: what the request consumed, what remains
+            print(
+                f"usage: link {u.link} {u.kind} limit {u.limit}: {u.used} of {u.max} used, "
+                f"{u.remaining} remaining in [{rfc3339(u.window_start)}, "
+                f"{rfc3339(u.window_end)})"
+            )
         if pending is not None:
             where = args.request_out or "request.json"
             print(f"approval needed from {safe(pending.approver.kid)}:")
@@ -100,6 +109,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print("  then invoke again with --approval APPROVAL_FILE")
     codes = {"allow": EXIT_OK, "deny": EXIT_DENY, "needs_approval": EXIT_NEEDS_APPROVAL}
     return codes[decision.outcome.value]
+
+
+def _usage_json(usage: model.Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "limits": [
+            {
+                "period": limit.period,
+                "max": limit.max,
+                "selector": limit.selector.text if limit.selector is not None else None,
+                "actions": list(limit.actions),
+                "on": limit.on_exceed,
+                "approver": limit.approver.kid if limit.approver is not None else None,
+            }
+            for limit in usage.limits
+        ],
+        "novelty": (
+            None
+            if usage.novelty is None
+            else {
+                "learn": usage.novelty.learn,
+                "approver": (
+                    usage.novelty.approver.kid if usage.novelty.approver is not None else None
+                ),
+            }
+        ),
+    }
 
 
 def _describe(
@@ -134,6 +171,7 @@ def _describe(
                     }
                     for req in c.approvals
                 ],
+                "usage": _usage_json(c.usage),
                 "depth": c.depth,
                 "purpose": c.purpose,
                 "iat": c.iat,

@@ -98,6 +98,42 @@ def _approval_requirements(args: argparse.Namespace) -> list[model.ApprovalRequi
     return out
 
 
+def _usage(args: argparse.Namespace) -> model.Usage | None:
+    """spec 9.5: --rate-limit, --spend-limit, --novelty, scoped by --limit-actions and
+    --on-exceed, paused for --limit-approver."""
+    rates, spends = args.rate_limit or (), args.spend_limit or ()
+    if not rates and not spends and args.novelty is None:
+        if args.limit_actions or args.limit_approver or args.on_exceed != "deny":
+            raise CommandLineError(
+                "--limit-actions, --on-exceed and --limit-approver need a limit or --novelty"
+            )
+        return None
+    approver = public_key(args.limit_approver)[0] if args.limit_approver else None
+    if approver is not None and args.on_exceed != "approve" and args.novelty is None:
+        raise CommandLineError("--limit-approver needs --on-exceed approve or --novelty")
+    actions = tuple(args.limit_actions or ())
+    pausing = args.on_exceed == "approve"
+    limits = []
+    for selector, text in [(None, r) for r in rates] + [(s, t) for s, t in spends]:
+        count, slash, period = text.partition("/")
+        if not slash or not count.isdigit() or len(count) > 16:
+            raise CommandLineError(f"bad limit {text[:40]!r}: use N/PERIOD, e.g. 1000/1d")
+        limits.append(
+            model.UsageLimit(
+                period=duration(period),
+                max=int(count),
+                selector=None if selector is None else model.parse_selector(selector),
+                actions=actions,
+                on_exceed="approve" if pausing else "deny",
+                approver=approver if pausing else None,
+            )
+        )
+    novelty = None
+    if args.novelty is not None:
+        novelty = model.Novelty(learn=args.novelty, approver=approver)
+    return model.Usage(limits=tuple(limits), novelty=novelty)
+
+
 def _link_options(args: argparse.Namespace, to_name: str | None) -> dict[str, Any]:
     caveats = [_caveat(json_arg(c, "--caveat")) for c in args.caveat or ()]
     return {
@@ -106,6 +142,7 @@ def _link_options(args: argparse.Namespace, to_name: str | None) -> dict[str, An
         "purpose": args.purpose,
         "now": parse_time(args.at),
         "require_approval": _approval_requirements(args),
+        "usage": _usage(args),
         "descriptor": Descriptor(
             kind=args.kind,
             name=to_name,

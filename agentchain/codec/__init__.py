@@ -20,6 +20,7 @@ from agentchain.codec._claims import (
     encode_approval_requirement,
     encode_caveat,
     encode_claims,
+    encode_usage,
     request_digest,
 )
 from agentchain.codec._fields import (
@@ -219,6 +220,7 @@ __all__ = [
     "encode_caveat",
     "encode_claims",
     "encode_descriptor",
+    "encode_usage",
     "encoding_of",
     "from_text",
     "json_data",

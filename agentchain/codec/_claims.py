@@ -52,10 +52,21 @@ from agentchain.codec._keys import (
     L_NBF,
     L_PARENT,
     L_PURPOSE,
+    L_USAGE,
     L_VERSION,
     R_ACTIONS,
     R_APPROVER,
     R_WHEN,
+    U_LIMITS,
+    U_NOVELTY,
+    UL_ACTIONS,
+    UL_APPROVER,
+    UL_MAX,
+    UL_ON,
+    UL_PERIOD,
+    UL_SELECTOR,
+    UN_APPROVER,
+    UN_LEARN,
     V_EXP,
     V_IAT,
     V_ISSUER,
@@ -76,7 +87,7 @@ from agentchain.model._authority import (
     check_action,
     check_resource,
 )
-from agentchain.model._caveats import parse_statement
+from agentchain.model._caveats import parse_selector, parse_statement
 from agentchain.model._claims import (
     ApprovalClaims,
     ApprovalRequirement,
@@ -87,6 +98,7 @@ from agentchain.model._claims import (
     LinkClaims,
     ObjectKind,
 )
+from agentchain.model._usage import MAX_AMOUNT, Novelty, Usage, UsageLimit
 from agentchain.wire import cbor
 
 C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims)
@@ -193,6 +205,58 @@ def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cb
         purpose=f.text(k[L_PURPOSE], required=False),
         descriptor=decode_descriptor(f.raw(k[L_DESCRIPTOR]), encoding),
         approvals=_decode_requirements(f.array(k[L_APPROVALS], required=False), limits, encoding),
+        usage=_decode_usage(f.raw(k[L_USAGE]), limits, encoding),
+    )
+
+
+def _decode_usage(raw: object, limits: Limits, encoding: Encoding) -> Usage | None:
+    """spec 9.5: ``{? 1: [+ limit], ? 2: novelty}``, at least one of them."""
+    if raw is None:
+        return None
+    k = _keys(encoding, "usage")
+    f = _fields(encoding, raw, "usage claim", frozenset(k.values()))
+    limits_raw = f.array(k[U_LIMITS], required=False)
+    novelty_raw = f.raw(k[U_NOVELTY])
+    if limits_raw is not None and not limits_raw:
+        raise DecodeError("schema_invalid", "usage limits, when present, are non-empty")
+    if limits_raw is not None and len(limits_raw) > limits.max_caveats:
+        raise DecodeError("limit_exceeded", f"more than {limits.max_caveats} usage limits")
+    return Usage(
+        limits=tuple(_decode_limit(item, limits, encoding) for item in limits_raw or ()),
+        novelty=None if novelty_raw is None else _decode_novelty(novelty_raw, encoding),
+    )
+
+
+def _decode_limit(value: object, limits: Limits, encoding: Encoding) -> UsageLimit:
+    k = _keys(encoding, "limit")
+    f = _fields(encoding, value, "usage limit", frozenset(k.values()))
+    period, max_ = f.uint(k[UL_PERIOD]), f.uint(k[UL_MAX], upper=MAX_AMOUNT)
+    selector = f.raw(k[UL_SELECTOR])
+    actions = f.array(k[UL_ACTIONS], required=False)
+    if actions is not None and not 1 <= len(actions) <= limits.max_capabilities:
+        raise DecodeError("schema_invalid", "a usage limit names 1..max_capabilities actions")
+    on = f.text(k[UL_ON], required=False) or "deny"
+    if on not in ("deny", "approve"):
+        raise DecodeError("schema_invalid", "a usage limit's on is 'deny' or 'approve'")
+    approver = f.raw(k[UL_APPROVER])
+    return UsageLimit(
+        period=period,
+        max=max_,
+        selector=None if selector is None else parse_selector(selector),
+        actions=_texts(actions or [], "a usage limit's actions are text"),
+        on_exceed="approve" if on == "approve" else "deny",
+        approver=None if approver is None else _decode_key(encoding, approver, "approver"),
+    )
+
+
+def _decode_novelty(value: object, encoding: Encoding) -> Novelty:
+    k = _keys(encoding, "novelty")
+    f = _fields(encoding, value, "novelty rule", frozenset(k.values()))
+    learn = f.uint(k[UN_LEARN])
+    approver = f.raw(k[UN_APPROVER])
+    return Novelty(
+        learn=learn,
+        approver=None if approver is None else _decode_key(encoding, approver, "approver"),
     )
 
 
@@ -316,6 +380,34 @@ def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
         out[k[L_PURPOSE]] = claims.purpose
     if claims.approvals:
         out[k[L_APPROVALS]] = [encode_approval_requirement(r, encoding) for r in claims.approvals]
+    if claims.usage is not None:
+        out[k[L_USAGE]] = encode_usage(claims.usage, encoding)
+    return out
+
+
+def encode_usage(usage: Usage, encoding: Encoding = "cbor") -> dict[Any, object]:
+    """spec 9.5: the usage claim; ``on`` is omitted for deny, the default."""
+    k, kl, kn = _keys(encoding, "usage"), _keys(encoding, "limit"), _keys(encoding, "novelty")
+    out: dict[Any, object] = {}
+    if usage.limits:
+        items = []
+        for limit in usage.limits:
+            item: dict[Any, object] = {kl[UL_PERIOD]: limit.period, kl[UL_MAX]: limit.max}
+            if limit.selector is not None:
+                item[kl[UL_SELECTOR]] = limit.selector.text
+            if limit.actions:
+                item[kl[UL_ACTIONS]] = list(limit.actions)
+            if limit.on_exceed != "deny":
+                item[kl[UL_ON]] = limit.on_exceed
+            if limit.approver is not None:
+                item[kl[UL_APPROVER]] = _key_out(encoding, limit.approver)
+            items.append(item)
+        out[k[U_LIMITS]] = items
+    if usage.novelty is not None:
+        novelty: dict[Any, object] = {kn[UN_LEARN]: usage.novelty.learn}
+        if usage.novelty.approver is not None:
+            novelty[kn[UN_APPROVER]] = _key_out(encoding, usage.novelty.approver)
+        out[k[U_NOVELTY]] = novelty
     return out
 
 

@@ -66,6 +66,13 @@ L_IAT, L_NBF, L_EXP, L_CAPS, L_CAVEATS, L_DEPTH, L_PURPOSE, L_DESCRIPTOR = range
 L_APPROVALS = 14
 
 
+# spec 9.5: the usage claim (the behaviour factor), its limits and its novelty rule
+L_USAGE = 15
+U_LIMITS, U_NOVELTY = 1, 2
+UL_PERIOD, UL_MAX, UL_SELECTOR, UL_ACTIONS, UL_ON, UL_APPROVER = range(1, 7)
+UN_LEARN, UN_APPROVER = 1, 2
+
+
 # spec 9.2: approval requirement keys
 R_WHEN, R_ACTIONS, R_APPROVER = 1, 2, 3
 
@@ -109,7 +116,18 @@ _JOSE_NAMES: Final[dict[str, dict[int, str]]] = {
         L_PURPOSE: "pur",
         L_DESCRIPTOR: "dsc",
         L_APPROVALS: "apr",
+        L_USAGE: "ulim",
     },
+    "usage": {U_LIMITS: "limits", U_NOVELTY: "novelty"},
+    "limit": {
+        UL_PERIOD: "per",
+        UL_MAX: "max",
+        UL_SELECTOR: "sel",
+        UL_ACTIONS: "actions",
+        UL_ON: "on",
+        UL_APPROVER: "approver",
+    },
+    "novelty": {UN_LEARN: "learn", UN_APPROVER: "approver"},
     "descriptor": {
         D_KIND: "kind",
         D_NAME: "name",

@@ -88,6 +88,14 @@ def _one_encoding(
             )
 
 
+def _usage(usage: model.Usage | None, limits: Limits) -> model.Usage | None:
+    if usage is not None and not isinstance(usage, model.Usage):
+        raise UsageError("usage must be a Usage")
+    if usage is not None and len(usage.limits) > limits.max_caveats:
+        raise UsageError(f"a link states at most {limits.max_caveats} usage limits")
+    return usage
+
+
 def issue(
     key: PrivateKey,
     to: PublicKey,
@@ -99,6 +107,7 @@ def issue(
     descriptor: Descriptor | None = None,
     purpose: str | None = None,
     require_approval: Iterable[model.ApprovalRequirement] = (),
+    usage: model.Usage | None = None,
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
@@ -108,7 +117,8 @@ def issue(
 
     ``depth`` is how many further delegations the token allows (0: none).
     ``encoding`` picks the wire form of the whole chain: every later link,
-    the invocation and the attachments follow it (spec/jose.md).
+    the invocation and the attachments follow it (spec/jose.md). ``usage``
+    states usage limits and a novelty rule (spec 9.5).
     """
     if not 0 <= depth <= MAX_DEPTH:
         raise UsageError(f"depth must be in 0..{MAX_DEPTH}")
@@ -128,6 +138,7 @@ def issue(
         purpose=purpose,
         descriptor=descriptor if descriptor is not None else Descriptor(),
         approvals=tuple(require_approval),
+        usage=_usage(usage, limits),
     )
     return codec.Presentation((_sign_link(key, claims, limits, encoding),))
 
@@ -144,6 +155,7 @@ def delegate(
     descriptor: Descriptor | None = None,
     purpose: str | None = None,
     require_approval: Iterable[model.ApprovalRequirement] = (),
+    usage: model.Usage | None = None,
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
@@ -153,7 +165,8 @@ def delegate(
     Without ``ttl`` the link lasts DEFAULT_TTL or until its parent expires,
     whichever is sooner; without ``depth`` it allows one delegation fewer than
     its parent. Anything wider than the parent is refused with IssueError.
-    The new link takes the token's encoding.
+    The new link takes the token's encoding. ``usage`` adds usage limits and a
+    novelty rule (spec 9.5); the parent's keep applying whatever the new link says.
     """
     if token.invocation is not None:
         raise UsageError("delegate takes a token, not a presentation with an invocation")
@@ -202,6 +215,7 @@ def delegate(
         purpose=purpose,
         descriptor=descriptor if descriptor is not None else Descriptor(),
         approvals=tuple(require_approval),
+        usage=_usage(usage, limits),
     )
     return codec.Presentation((*token.links, _sign_link(key, claims, limits, token.encoding)))
 

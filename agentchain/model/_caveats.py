@@ -74,6 +74,7 @@ __all__ = [
     "Selector",
     "Statement",
     "Value",
+    "parse_selector",
     "parse_statement",
     "statement_text",
 ]
@@ -439,6 +440,22 @@ def _shape(raw: Value, loc: _Loc | None) -> tuple[_Shape, list[tuple[Value, _Loc
             )
         pattern = _parse_pattern(operand, _Loc(loc, 2))
     return _Shape(op, selector, operand, pattern, 0), []
+
+
+def parse_selector(text: object) -> Selector:
+    """A selector on its own (as a spend limit names its amount, spec 9.5).
+
+    The grammar of section 6.1; an ill-formed one is DecodeError(schema_invalid).
+    """
+    if not isinstance(text, str) or len(text) > _MAX_SELECTOR_CHARS:
+        raise DecodeError("schema_invalid", f"a selector is text of 1..{_MAX_SELECTOR_CHARS}")
+    try:
+        return _parse_selector(text, None)
+    except DecodeError as exc:
+        raise DecodeError("schema_invalid", exc.message) from exc
+
+
+_MAX_SELECTOR_CHARS: Final = 256
 
 
 def _parse_selector(text: Value, loc: _Loc | None) -> Selector:

@@ -21,6 +21,7 @@ from agentchain.model._authority import (
     check_action,
 )
 from agentchain.model._caveats import Statement
+from agentchain.model._usage import Usage
 
 #: the arguments of a request or an invocation: text keys, values in the CBOR/JSON data model
 #: without floats (spec 5.7); the one type for argument values everywhere
@@ -48,6 +49,7 @@ class LinkClaims:
     purpose: str | None
     descriptor: Descriptor
     approvals: tuple[ApprovalRequirement, ...] = ()
+    usage: Usage | None = None  # spec 9.5: the behaviour factor
 
 
 @dataclass(frozen=True, slots=True)

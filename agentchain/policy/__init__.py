@@ -4,10 +4,12 @@ from agentchain.policy._evaluate import (
     Result,
     Truth,
     evaluate,
+    select,
 )
 
 __all__ = [
     "Result",
     "Truth",
     "evaluate",
+    "select",
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias, cast
 
 from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.model import Arguments
 from agentchain.model._caveats import (
     CONNECTIVES,
     ORDERING,
@@ -218,6 +219,12 @@ def _leaf(statement: Statement, selector: Selector, value: object, budget: _Budg
         if equal:
             return "true", ""
     return "false", ""
+
+
+def select(args: Arguments, selector: Selector) -> tuple[object, str]:
+    """The value ``selector`` picks from the arguments: (value, "") or (None, why it is
+    missing), by the rules of spec 6.2 (a spend limit's amount, spec 9.5)."""
+    return _select(dict(args), selector)
 
 
 def _select(root: object, selector: Selector) -> tuple[object, str]:

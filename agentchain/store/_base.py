@@ -13,12 +13,89 @@ import enum
 import inspect
 import threading
 from collections.abc import Iterable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from agentchain.errors import UsageError
 
 
 class NonceStatus(enum.Enum):
     FRESH = "fresh"  # first use: recorded now
     REPLAYED = "replayed"  # seen before and not yet expired
+
+
+#: spec 9.5: a counter saturates here (2**53-1: exact in every language, a Lua number too)
+MAX_COUNT: Final = 2**53 - 1
+#: spec 9.5: a history remembers at most this many marks (actions and hosts together)
+MAX_HISTORY_MARKS: Final = 64
+#: spec 9.5: a mark is this many bytes (a truncated digest of an action or a host)
+MARK_BYTES: Final = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One use of one usage limit (spec 9.5): add ``amount`` to the counter ``key``.
+
+    The counter holds a value until ``expires_at`` (its window's end) and counts
+    from 0 afterwards. When ``enforce`` (the limit is not waived by an approval),
+    a use that would take the counter above ``limit`` is refused.
+    """
+
+    key: bytes
+    amount: int
+    limit: int
+    expires_at: int
+    enforce: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """One use checked against a link's history (spec 9.5): the history ``key``
+    counts allowed requests and remembers marks (actions and hosts) until ``expires_at``.
+
+    When ``enforce`` and the history has counted at least ``learn`` requests, a
+    mark it does not hold is a departure, and the use is refused.
+    """
+
+    key: bytes
+    learn: int
+    marks: tuple[bytes, ...]
+    expires_at: int
+    enforce: bool = True
+
+
+class UsageStatus(enum.Enum):
+    RECORDED = "recorded"  # nothing in the way: every part recorded now
+    REPLAYED = "replayed"  # a key was already used and is unexpired: nothing recorded
+    EXCEEDED = "exceeded"  # an enforced charge would exceed its limit: nothing recorded
+    DEPARTED = "departed"  # an enforced history lacks a mark: nothing recorded
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """Everything one allowed request records, all or nothing (spec 9.4 ``consume``).
+
+    ``keys`` are used once, like :meth:`Store.use_nonce` (the invocation's nonce,
+    the approvals it uses), each ``(key, expires_at)``.
+    """
+
+    keys: tuple[tuple[bytes, int], ...]
+    charges: tuple[Charge, ...] = ()
+    departures: tuple[Departure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UsageResult:
+    """What :meth:`Store.consume` found.
+
+    ``index`` is the position, in its own tuple of the :class:`Use`, of the key,
+    charge or history that stopped it (None when recorded). ``totals`` has each
+    charge's counter: after this use when recorded, as found otherwise.
+    """
+
+    status: UsageStatus
+    index: int | None
+    totals: tuple[int, ...]
 
 
 class Store(Protocol):
@@ -42,6 +119,19 @@ class Store(Protocol):
         for approvals, which count once (keys are domain-separated digests).
         """
 
+    def consume(self, use: Use, *, now: int) -> UsageResult:
+        """Check every part of ``use``, then record all of it or nothing, atomically.
+
+        In order: a key recorded and unexpired is REPLAYED; an enforced charge
+        whose counter (0 once expired) plus its amount exceeds its limit is
+        EXCEEDED; an enforced history that has counted ``learn`` or more and lacks
+        a mark is DEPARTED. Otherwise every key is recorded, every counter grows
+        by its amount (saturating at MAX_COUNT), every history counts one more and
+        learns the marks it has room for (MAX_HISTORY_MARKS). Verifiers racing in
+        any processes sharing the store never together take a counter past a
+        limit it enforces.
+        """
+
 
 class AsyncStore(Protocol):
     """:class:`Store` for an event loop: the same methods and semantics, awaited.
@@ -58,6 +148,9 @@ class AsyncStore(Protocol):
 
     async def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         """As :meth:`Store.use_nonce`: check and record in one atomic step."""
+
+    async def consume(self, use: Use, *, now: int) -> UsageResult:
+        """As :meth:`Store.consume`: check and record all or nothing in one atomic step."""
 
 
 def is_async_store(store: Store | AsyncStore) -> bool:
@@ -82,6 +175,9 @@ class ThreadedStore:
     async def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         return await asyncio.to_thread(self._store.use_nonce, key, expires_at=expires_at, now=now)
 
+    async def consume(self, use: Use, *, now: int) -> UsageResult:
+        return await asyncio.to_thread(self._store.consume, use, now=now)
+
 
 class _InlineStore:
     """An :class:`AsyncStore` over a :class:`MemoryStore`: its calls hold a lock for
@@ -98,6 +194,9 @@ class _InlineStore:
 
     async def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         return self._store.use_nonce(key, expires_at=expires_at, now=now)
+
+    async def consume(self, use: Use, *, now: int) -> UsageResult:
+        return self._store.consume(use, now=now)
 
 
 def as_async_store(store: Store | AsyncStore) -> AsyncStore:
@@ -120,6 +219,9 @@ class MemoryStore:
         self._revoked: set[bytes] = set()
         self._nonces: dict[bytes, int] = {}
         self._prune_at = _PRUNE_AT
+        self._counters: dict[bytes, tuple[int, int]] = {}  # key -> (value, expires_at)
+        # key -> (count, marks, expires_at)
+        self._histories: dict[bytes, tuple[int, tuple[bytes, ...], int]] = {}
 
     def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
         # kept for good: memory is per process and short-lived, pruning buys nothing here
@@ -143,3 +245,107 @@ class MemoryStore:
                 self._prune_at = max(_PRUNE_AT, 2 * len(self._nonces))
             self._nonces[key] = expires_at
             return NonceStatus.FRESH
+
+    def consume(self, use: Use, *, now: int) -> UsageResult:
+        check_use(use, now)
+        with self._lock:
+            if len(self._counters) + len(self._histories) > self._prune_at:
+                self._counters = {k: v for k, v in self._counters.items() if v[1] > now}
+                self._histories = {k: v for k, v in self._histories.items() if v[2] > now}
+            totals = []
+            for charge in use.charges:
+                value, expires_at = self._counters.get(charge.key, (0, 0))
+                totals.append(value if expires_at > now else 0)
+            histories = []
+            for departure in use.departures:
+                count, marks, expires_at = self._histories.get(departure.key, (0, (), 0))
+                histories.append((count, marks) if expires_at > now else (0, ()))
+            blocked = decide_use(
+                use,
+                now=now,
+                used=[self._nonces.get(k, 0) > now for k, _ in use.keys],
+                totals=totals,
+                histories=histories,
+            )
+            if blocked is not None:
+                return blocked
+            for key, expires_at in use.keys:
+                self._nonces[key] = expires_at
+            recorded = []
+            for charge, total in zip(use.charges, totals, strict=True):
+                value = min(total + charge.amount, MAX_COUNT)
+                self._counters[charge.key] = (value, charge.expires_at)
+                recorded.append(value)
+            for departure, (count, marks) in zip(use.departures, histories, strict=True):
+                self._histories[departure.key] = (
+                    min(count + 1, MAX_COUNT),
+                    learn_marks(marks, departure.marks),
+                    departure.expires_at,
+                )
+            return UsageResult(UsageStatus.RECORDED, None, tuple(recorded))
+
+
+def check_use(use: Use, now: int) -> None:
+    """Refuse (UsageError) a :class:`Use` no store could record exactly."""
+    if not isinstance(use, Use):
+        raise UsageError(f"consume takes a Use, not {type(use).__name__}")
+    _int(now, "now", -(2**53), 2**53)
+    for key, expires_at in use.keys:
+        _key(key)
+        _int(expires_at, "expires_at", -(2**53), 2**53)
+    for charge in use.charges:
+        _key(charge.key)
+        _int(charge.amount, "amount", 0, MAX_COUNT)
+        _int(charge.limit, "limit", 0, MAX_COUNT)
+        _int(charge.expires_at, "expires_at", -(2**53), 2**53)
+    for departure in use.departures:
+        _key(departure.key)
+        _int(departure.learn, "learn", 0, MAX_COUNT)
+        _int(departure.expires_at, "expires_at", -(2**53), 2**53)
+        if not all(type(m) is bytes and len(m) == MARK_BYTES for m in departure.marks):
+            raise UsageError(f"a mark is {MARK_BYTES} bytes")
+
+
+def _key(value: object) -> None:
+    if type(value) is not bytes or not 1 <= len(value) <= 64:
+        raise UsageError("a store key is 1..64 bytes")
+
+
+def _int(value: object, what: str, low: int, high: int) -> None:
+    if type(value) is not int or not low <= value <= high:
+        raise UsageError(f"{what} must be an int in {low}..{high}, not {value!r}")
+
+
+def decide_use(
+    use: Use,
+    *,
+    now: int,
+    used: list[bool],
+    totals: list[int],
+    histories: list[tuple[int, tuple[bytes, ...]]],
+) -> UsageResult | None:
+    """The one rule of :meth:`Store.consume`, over the state a store read (expired
+    entries already read as absent): the result that stops the use, or None."""
+    found = tuple(totals)
+    for index, replayed in enumerate(used):
+        if replayed:
+            return UsageResult(UsageStatus.REPLAYED, index, found)
+    for index, (charge, total) in enumerate(zip(use.charges, totals, strict=True)):
+        if charge.enforce and total + charge.amount > charge.limit:
+            return UsageResult(UsageStatus.EXCEEDED, index, found)
+    for index, (departure, (count, marks)) in enumerate(
+        zip(use.departures, histories, strict=True)
+    ):
+        departs = not set(departure.marks) <= set(marks)
+        if departure.enforce and count >= departure.learn and departs:
+            return UsageResult(UsageStatus.DEPARTED, index, found)
+    return None
+
+
+def learn_marks(known: tuple[bytes, ...], new: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """``known`` with the marks of ``new`` it lacks, in order, up to MAX_HISTORY_MARKS."""
+    out = list(known)
+    for mark in new:
+        if mark not in out and len(out) < MAX_HISTORY_MARKS:
+            out.append(mark)
+    return tuple(out)

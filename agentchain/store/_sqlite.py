@@ -22,13 +22,33 @@ from types import TracebackType
 from typing import ClassVar, Final
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store._base import NonceStatus
+from agentchain.store._base import (
+    MARK_BYTES,
+    MAX_COUNT,
+    NonceStatus,
+    UsageResult,
+    UsageStatus,
+    Use,
+    check_use,
+    decide_use,
+    learn_marks,
+)
 
 #: The schema this code writes, in ``PRAGMA user_version``. A newer file is refused:
 #: an older library cannot know what a newer schema's rows mean.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: ``PRAGMA application_id`` ("ACH1"): tells our file from some other application's database.
 APPLICATION_ID: Final = 0x41434831
+
+_USAGE_TABLES: Final = (
+    # spec 9.5: usage counters (one per limit and window) and link histories
+    "CREATE TABLE counters (key BLOB PRIMARY KEY NOT NULL, value INTEGER NOT NULL, "
+    "expires_at INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX counters_expires_at ON counters (expires_at)",
+    "CREATE TABLE histories (key BLOB PRIMARY KEY NOT NULL, count INTEGER NOT NULL, "
+    "marks BLOB NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX histories_expires_at ON histories (expires_at)",
+)
 
 _SCHEMA: Final = (
     # until NULL = kept for good. WITHOUT ROWID: the blob key is the whole row's identity.
@@ -37,9 +57,12 @@ _SCHEMA: Final = (
     "CREATE TABLE nonces (key BLOB PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) "
     "WITHOUT ROWID",
     "CREATE INDEX nonces_expires_at ON nonces (expires_at)",
+    *_USAGE_TABLES,
     f"PRAGMA application_id = {APPLICATION_ID}",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
+#: schema 1 (nonces and revocations) -> 2 (usage counters and histories): tables added
+_MIGRATE_1: Final = (*_USAGE_TABLES, f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 _READ_SCHEMA: Final = (
     "SELECT (SELECT user_version FROM pragma_user_version), "
@@ -56,6 +79,17 @@ _USE_NONCE: Final = (
     "ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at "
     "WHERE nonces.expires_at <= ?3"
 )
+# consume (spec 9.4): reads and writes inside one BEGIN IMMEDIATE transaction
+_READ_NONCE: Final = "SELECT expires_at FROM nonces WHERE key = ?1"
+_WRITE_NONCE: Final = "INSERT OR REPLACE INTO nonces (key, expires_at) VALUES (?1, ?2)"
+_READ_COUNTER: Final = "SELECT value, expires_at FROM counters WHERE key = ?1"
+_WRITE_COUNTER: Final = (
+    "INSERT OR REPLACE INTO counters (key, value, expires_at) VALUES (?1, ?2, ?3)"
+)
+_READ_HISTORY: Final = "SELECT count, marks, expires_at FROM histories WHERE key = ?1"
+_WRITE_HISTORY: Final = (
+    "INSERT OR REPLACE INTO histories (key, count, marks, expires_at) VALUES (?1, ?2, ?3, ?4)"
+)
 # Revoking again never shortens a revocation: NULL (for good) wins, else the later time.
 _REVOKE: Final = (
     "INSERT INTO revocations (id, until) VALUES (?1, ?2) "
@@ -66,6 +100,12 @@ _REVOKE: Final = (
 # Bounded deletes (LIMIT through a subquery: plain DELETE ... LIMIT is a compile option).
 _PRUNE_NONCES: Final = (
     "DELETE FROM nonces WHERE key IN (SELECT key FROM nonces WHERE expires_at <= ?1 LIMIT ?2)"
+)
+_PRUNE_COUNTERS: Final = (
+    "DELETE FROM counters WHERE key IN (SELECT key FROM counters WHERE expires_at <= ?1 LIMIT ?2)"
+)
+_PRUNE_HISTORIES: Final = (
+    "DELETE FROM histories WHERE key IN (SELECT key FROM histories WHERE expires_at <= ?1 LIMIT ?2)"
 )
 _PRUNE_REVOCATIONS: Final = (
     "DELETE FROM revocations WHERE id IN "
@@ -87,6 +127,12 @@ _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 # SQLite's oldest default limit on bound parameters is 999.
 _QUERY_CHUNK: Final = 500
+
+
+def _split_marks(data: bytes) -> tuple[bytes, ...]:
+    if len(data) % MARK_BYTES:
+        raise StoreError("store_error", "a history's marks are corrupt")
+    return tuple(data[i : i + MARK_BYTES] for i in range(0, len(data), MARK_BYTES))
 
 
 def _blob(value: object, what: str) -> bytes:
@@ -214,13 +260,18 @@ class SQLiteStore:
         if self._schema_ok(conn):
             return
         if self._readonly:
-            raise StoreError("store_error", f"{self._path} holds no agentchain store")
-        # IMMEDIATE: two processes creating the same new file serialize here and the
-        # second sees the first's schema on its re-check.
+            raise StoreError(
+                "store_error",
+                f"{self._path} holds no agentchain store of schema {SCHEMA_VERSION} "
+                "(an older one is upgraded when first opened writable)",
+            )
+        # IMMEDIATE: two processes creating (or upgrading) the same file serialize here
+        # and the second sees the first's schema on its re-check.
         conn.execute("BEGIN IMMEDIATE")
         try:
             if not self._schema_ok(conn):
-                for statement in _SCHEMA:
+                old = conn.execute("PRAGMA user_version").fetchone()[0]
+                for statement in _MIGRATE_1 if old == 1 else _SCHEMA:
                     conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:
@@ -229,7 +280,8 @@ class SQLiteStore:
             raise
 
     def _schema_ok(self, conn: sqlite3.Connection) -> bool:
-        """True if the schema is current; False if the file is empty (to be created).
+        """True if the schema is current; False if the file is empty or of schema 1
+        (to be created or upgraded).
 
         Raises StoreError for a file that is some other application's, or newer.
         """
@@ -250,6 +302,8 @@ class SQLiteStore:
                 f"{self._path} has store schema {version}, newer than {SCHEMA_VERSION}: "
                 "upgrade agentchain",
             )
+        if version == 1:
+            return False
         if version != SCHEMA_VERSION:
             raise StoreError("store_error", f"{self._path} has unknown store schema {version}")
         return True
@@ -344,6 +398,50 @@ class SQLiteStore:
                 written = conn.execute(_USE_NONCE, (key_, expires_at, now)).rowcount
         return NonceStatus.FRESH if written == 1 else NonceStatus.REPLAYED
 
+    def consume(self, use: Use, *, now: int) -> UsageResult:
+        check_use(use, now)
+        with self._connection("record a use in") as conn:
+            self._writes += 1
+            # One IMMEDIATE transaction holds SQLite's write lock from the first read to
+            # the commit: every process's check-and-record is serialized, all or nothing.
+            conn.execute("BEGIN IMMEDIATE")
+            if self._prune_due(now):
+                self._prune_locked(conn, now)
+            used = [
+                (row := conn.execute(_READ_NONCE, (key,)).fetchone()) is not None and row[0] > now
+                for key, _ in use.keys
+            ]
+            totals = []
+            for charge in use.charges:
+                row = conn.execute(_READ_COUNTER, (charge.key,)).fetchone()
+                totals.append(int(row[0]) if row is not None and row[1] > now else 0)
+            histories: list[tuple[int, tuple[bytes, ...]]] = []
+            for departure in use.departures:
+                row = conn.execute(_READ_HISTORY, (departure.key,)).fetchone()
+                if row is not None and row[2] > now:
+                    histories.append((int(row[0]), _split_marks(bytes(row[1]))))
+                else:
+                    histories.append((0, ()))
+            blocked = decide_use(use, now=now, used=used, totals=totals, histories=histories)
+            if blocked is not None:
+                conn.execute("COMMIT")  # nothing written (a prune may have been)
+                return blocked
+            for key, expires_at in use.keys:
+                conn.execute(_WRITE_NONCE, (key, expires_at))
+            recorded = []
+            for charge, total in zip(use.charges, totals, strict=True):
+                value = min(total + charge.amount, MAX_COUNT)
+                conn.execute(_WRITE_COUNTER, (charge.key, value, charge.expires_at))
+                recorded.append(value)
+            for departure, (count, marks) in zip(use.departures, histories, strict=True):
+                learned = b"".join(learn_marks(marks, departure.marks))
+                conn.execute(
+                    _WRITE_HISTORY,
+                    (departure.key, min(count + 1, MAX_COUNT), learned, departure.expires_at),
+                )
+            conn.execute("COMMIT")
+        return UsageResult(UsageStatus.RECORDED, None, tuple(recorded))
+
     # -- pruning ----------------------------------------------------------
 
     def _prune_due(self, now: int) -> bool:
@@ -355,11 +453,14 @@ class SQLiteStore:
         cutoff = now - self.PRUNE_GRACE
         nonces = conn.execute(_PRUNE_NONCES, (cutoff, self.PRUNE_BATCH)).rowcount
         revocations = conn.execute(_PRUNE_REVOCATIONS, (cutoff, self.PRUNE_BATCH)).rowcount
+        counters = conn.execute(_PRUNE_COUNTERS, (cutoff, self.PRUNE_BATCH)).rowcount
+        histories = conn.execute(_PRUNE_HISTORIES, (cutoff, self.PRUNE_BATCH)).rowcount
         self._writes = 0
-        backlog = nonces >= self.PRUNE_BATCH or revocations >= self.PRUNE_BATCH
+        counts = (nonces, revocations, counters, histories)
+        backlog = any(count >= self.PRUNE_BATCH for count in counts)
         # a full batch means more is waiting: take the next bite on the next call
         self._next_prune = now if backlog else now + self.PRUNE_INTERVAL
-        return nonces + revocations
+        return sum(counts)
 
     def prune(self, now: int | None = None) -> int:
         """Delete up to :attr:`PRUNE_BATCH` expired nonces and revocations; return how many.

@@ -27,7 +27,7 @@ IMPLEMENTATION: Final[dict[str, object]] = {
     "language": "python",
     "encodings": ["cbor", "jose"],
     "algorithms": ["EdDSA", "ES256"],
-    "features": ["approval", "attestation", "replay", "revocation"],
+    "features": ["approval", "attestation", "behaviour", "replay", "revocation"],
 }
 
 

@@ -15,6 +15,7 @@ from agentchain.verifier._types import (
     Reason,
     Request,
     TrustPolicy,
+    UsageReport,
     VerifiedChain,
 )
 from agentchain.verifier._verifier import Verifier
@@ -32,6 +33,7 @@ __all__ = [
     "Reason",
     "Request",
     "TrustPolicy",
+    "UsageReport",
     "VerifiedChain",
     "Verifier",
     "policy_fingerprint",

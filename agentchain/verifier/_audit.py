@@ -55,6 +55,7 @@ def _error_record(
         "resource": request.resource,
         "args_digest": codec.digest(cbor.encode(dict(request.args))).hex(),  # type: ignore[arg-type]
         "factors": {"signatures": "error", **dict.fromkeys(FACTORS[1:], "not_evaluated")},
+        "usage": [],
     }
 
 

@@ -20,7 +20,7 @@ from agentchain.model import (
 from agentchain.wire import cbor
 
 #: the factors a decision reports on, in the order they are checked (spec 9.3)
-FACTORS: Final = ("signatures", "possession", "context", "integrity", "oversight")
+FACTORS: Final = ("signatures", "possession", "context", "integrity", "oversight", "behaviour")
 
 
 class Outcome(enum.StrEnum):
@@ -171,6 +171,40 @@ class ApprovalRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageReport:
+    """One usage limit a request counted against (spec 9.5), for the decision and the audit.
+
+    ``used`` is the limit's counter in this window: after this request when it was
+    allowed, as found when it was not; ``remaining`` is what the window still allows.
+    """
+
+    link: int  # the index of the link stating the limit
+    limit: int  # its index among that link's limits
+    kind: str  # "rate" or "spend"
+    amount: int  # what this request counts
+    used: int
+    max: int
+    window_start: int
+    window_end: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.max - self.used, 0)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "link": self.link,
+            "limit": self.limit,
+            "kind": self.kind,
+            "amount": self.amount,
+            "used": self.used,
+            "max": self.max,
+            "remaining": self.remaining,
+            "window": [self.window_start, self.window_end],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The verifier's answer for a valid presentation. ``reasons`` is empty on allow."""
 
@@ -182,6 +216,8 @@ class Decision:
     audit: Mapping[str, object]
     #: set exactly when ``outcome`` is needs_approval
     approval_request: ApprovalRequest | None = None
+    #: spec 9.5: the usage limits this request counted against, consumed and remaining
+    usage: tuple[UsageReport, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -198,4 +234,6 @@ class Decision:
         }
         if self.approval_request is not None:
             out["approval_request"] = self.approval_request.to_json()
+        if self.usage:
+            out["usage"] = [u.to_json() for u in self.usage]
         return out

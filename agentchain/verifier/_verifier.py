@@ -27,10 +27,16 @@ from agentchain.model import (
     digests_agree,
 )
 from agentchain.store import (
+    MARK_BYTES,
     AsyncStore,
+    Charge,
+    Departure,
     MemoryStore,
     NonceStatus,
     Store,
+    UsageResult,
+    UsageStatus,
+    Use,
     as_async_store,
     is_async_store,
 )
@@ -62,6 +68,7 @@ from agentchain.verifier._types import (
     Reason,
     Request,
     TrustPolicy,
+    UsageReport,
     VerifiedChain,
 )
 from agentchain.wire import cbor
@@ -70,6 +77,12 @@ _NONCE_DOMAIN: Final = b"agentchain/nonce/v1"
 
 
 _APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
+
+
+# spec 9.5: the keys of usage counters, link histories and the marks a history learns
+_USAGE_DOMAIN: Final = b"agentchain/usage/v1"
+_HISTORY_DOMAIN: Final = b"agentchain/history/v1"
+_MARK_DOMAIN: Final = b"agentchain/mark/v1"
 
 
 class Verifier:
@@ -304,8 +317,13 @@ def _approvers(chain: VerifiedChain) -> list[PublicKey]:
     root = chain.principals[0].key
     keys = [root]
     for link in chain.links:
-        for requirement in link.claims.approvals:
-            key = requirement.approver or root
+        named = [r.approver for r in link.claims.approvals]
+        usage = link.claims.usage
+        if usage is not None:  # spec 9.5: a limit or a novelty rule that pauses names one too
+            named += [limit.approver for limit in usage.limits]
+            named.append(usage.novelty.approver if usage.novelty is not None else None)
+        for approver in named:
+            key = approver or root
             if key not in keys:
                 keys.append(key)
     return keys
@@ -339,10 +357,24 @@ class _UseNonce:
         return await store.use_nonce(self.key, expires_at=self.expires_at, now=self.now)
 
 
-# The seam between the pure checks and the verifier's state: V4 to V10 never call a
+@dataclass(frozen=True, slots=True)
+class _Consume:
+    """A step's request for ``Store.consume``; the reply is a :class:`UsageResult`."""
+
+    use: Use
+    now: int
+
+    def run(self, store: Store) -> object:
+        return store.consume(self.use, now=self.now)
+
+    async def run_async(self, store: AsyncStore) -> object:
+        return await store.consume(self.use, now=self.now)
+
+
+# The seam between the pure checks and the verifier's state: V4 to V11 never call a
 # store; they yield what they need and receive the answer, so verify and verify_async
 # share every check and differ only in whether the store's call is awaited.
-_StoreCall = _FirstRevoked | _UseNonce
+_StoreCall = _FirstRevoked | _UseNonce | _Consume
 _Steps = Generator[_StoreCall, object, None]
 
 
@@ -369,6 +401,11 @@ class _Run:
         self.outcome = Outcome.ALLOW
         self.approval_request: ApprovalRequest | None = None
         self.attested: dict[bytes, Descriptor] = {}
+        # spec 9.5: a chain with usage limits or a novelty rule records its nonce and its
+        # approvals in V11, with its counters, in one atomic consume
+        self.deferred = any(link.claims.usage is not None for link in chain.links)
+        self.keys: list[tuple[bytes, int]] = []  # what V11 records once: nonce, approvals
+        self.usage: tuple[UsageReport, ...] = ()
 
     def _fail(self, factor: str, code: str, message: str) -> None:
         self.factors[factor] = "fail"
@@ -388,6 +425,9 @@ class _Run:
         if not self._integrity(attestations):
             return
         yield from self._oversight(approvals, attached=attached_approvals)
+        if self.outcome is not Outcome.ALLOW:
+            return
+        yield from self._behaviour(approvals)
 
     # V4 to V8: the context factor
     def _context(self) -> Generator[_StoreCall, object, bool]:
@@ -419,7 +459,9 @@ class _Run:
         nonce_key = codec.digest(_NONCE_DOMAIN + holder.thumbprint + inv.nonce)
         # remembered for as long as V6 would accept the invocation, and a second more
         expires_at = inv.iat + self.policy.invocation_window + skew + 1
-        if (yield _UseNonce(nonce_key, expires_at, now)) is NonceStatus.REPLAYED:
+        if self.deferred:  # spec 9.5: recorded in V11, with the counters it must agree with
+            self.keys.append((nonce_key, expires_at))
+        elif (yield _UseNonce(nonce_key, expires_at, now)) is NonceStatus.REPLAYED:
             self._fail("context", "replay", "this invocation's nonce was already used")
             return False
         # V7: every link grants the action on the resource
@@ -552,10 +594,135 @@ class _Run:
         for claims, approval_digest in to_use:
             key = codec.digest(_APPROVAL_DOMAIN + approval_digest)
             expires_at = claims.exp + self.policy.clock_skew + 1
+            if self.deferred:  # spec 9.5: consumed in V11, all or nothing
+                self.keys.append((key, expires_at))
+                continue
             if (yield _UseNonce(key, expires_at, self.now)) is NonceStatus.REPLAYED:
                 self._fail("oversight", "approval_replayed", "this approval was already used")
                 return
         self.factors["oversight"] = "pass"
+
+    # V11: the behaviour factor (spec 9.5)
+    def _behaviour(self, approvals: tuple[tuple[model.ApprovalClaims, bytes], ...]) -> _Steps:
+        if not self.deferred:
+            self.factors["behaviour"] = "not_required"
+            return
+        inv, now, root = self.inv, self.now, self.chain.principals[0].key
+        wanted = codec.request_digest(
+            self.chain.digest, inv.audience, inv.action, inv.resource, inv.args
+        )
+        # approvals that count for this request (R-9.2-6), by approver
+        counting = {
+            claims.issuer: (claims, digest)
+            for claims, digest in approvals
+            if claims.request == wanted and self._in_window(claims.iat, claims.exp)
+        }
+        charges: list[Charge] = []
+        pauses: list[PublicKey | None] = []  # per charge: who may waive it (None: deny)
+        reports: list[UsageReport] = []
+        departures: list[Departure] = []
+        waivers: list[PublicKey] = []  # per departure: who may waive it
+        used: set[bytes] = set()  # approvals a waiver uses
+        for index, link in enumerate(self.chain.links):
+            usage = link.claims.usage
+            if usage is None:
+                continue
+            for number, limit in enumerate(usage.limits):
+                if not limit.applies_to(inv.action):
+                    continue
+                amount = 1
+                if limit.selector is not None:
+                    value, missing = policy.select(inv.args, limit.selector)
+                    charge = None if missing else model.charge_of(value)
+                    if charge is None:
+                        self._fail(
+                            "behaviour",
+                            "usage_amount_invalid",
+                            f"link {index} limit {number}: {limit.selector.text} is "
+                            + (missing or "not a non-negative number"),
+                        )
+                        return
+                    amount = charge
+                start, end = limit.window(now)
+                key = codec.digest(
+                    _USAGE_DOMAIN
+                    + link.digest
+                    + number.to_bytes(1, "big")
+                    + start.to_bytes(8, "big", signed=True)
+                )
+                approver = (limit.approver or root) if limit.on_exceed == "approve" else None
+                waived = approver is not None and approver.thumbprint in counting
+                if waived and approver is not None:
+                    used.add(approver.thumbprint)
+                charges.append(Charge(key, amount, limit.max, end, enforce=not waived))
+                pauses.append(approver)
+                kind = "rate" if limit.selector is None else "spend"
+                reports.append(UsageReport(index, number, kind, amount, 0, limit.max, start, end))
+            if usage.novelty is not None:
+                approver = usage.novelty.approver or root
+                waived = approver.thumbprint in counting
+                if waived:
+                    used.add(approver.thumbprint)
+                departures.append(
+                    Departure(
+                        codec.digest(_HISTORY_DOMAIN + link.digest),
+                        usage.novelty.learn,
+                        (
+                            _mark(b"action", inv.action),
+                            _mark(b"host", model.resource_host(inv.resource)),
+                        ),
+                        link.claims.window.exp + self.policy.clock_skew + 1,
+                        enforce=not waived,
+                    )
+                )
+                waivers.append(approver)
+        keys = list(self.keys)
+        for thumbprint in used:  # an approval that waives a limit is used once, like V10's
+            claims, approval_digest = counting[thumbprint]
+            key = codec.digest(_APPROVAL_DOMAIN + approval_digest)
+            if all(key != k for k, _ in keys):
+                keys.append((key, claims.exp + self.policy.clock_skew + 1))
+        use = Use(tuple(keys), tuple(charges), tuple(departures))
+        result = cast(UsageResult, (yield _Consume(use, now)))
+        self.usage = tuple(
+            UsageReport(
+                r.link, r.limit, r.kind, r.amount, total, r.max, r.window_start, r.window_end
+            )
+            for r, total in zip(reports, result.totals, strict=True)
+        )
+        status, at = result.status, result.index or 0
+        if status is UsageStatus.RECORDED:
+            self.factors["behaviour"] = "pass"
+        elif status is UsageStatus.REPLAYED and at == 0:
+            self._fail("context", "replay", "this invocation's nonce was already used")
+            self.factors["behaviour"] = "not_evaluated"
+        elif status is UsageStatus.REPLAYED:
+            self._fail("oversight", "approval_replayed", "this approval was already used")
+            self.factors["behaviour"] = "not_evaluated"
+        elif status is UsageStatus.EXCEEDED:
+            report, approver = self.usage[at], pauses[at]
+            what = (
+                f"link {report.link} limit {report.limit}: {report.used} used of {report.max} "
+                f"in this window, and this request counts {report.amount}"
+            )
+            if approver is None:
+                self._fail("behaviour", "usage_exceeded", what)
+            else:
+                self._pause(wanted, approver, f"{what}: it needs approval by {approver.kid}")
+        else:
+            approver = waivers[at]
+            self._pause(
+                wanted,
+                approver,
+                f"{inv.action} on {model.resource_host(inv.resource)} departs from what this "
+                f"chain has done: it needs approval by {approver.kid}",
+            )
+
+    def _pause(self, wanted: bytes, approver: PublicKey, message: str) -> None:
+        self.factors["behaviour"] = "required"
+        self.outcome = Outcome.NEEDS_APPROVAL
+        self.reasons = (Reason("approval_required", message),)
+        self.approval_request = self._approval_request(wanted, approver)
 
     def _approvers_needed(self) -> list[PublicKey]:
         root = self.chain.principals[0].key
@@ -615,6 +782,7 @@ class _Run:
             invocation=self.inv,
             audit=self._audit_record(),
             approval_request=self.approval_request,
+            usage=self.usage,
         )
 
     def _chain_with_attestations(self) -> VerifiedChain:
@@ -643,7 +811,13 @@ class _Run:
             "resource": inv.resource,
             "args_digest": codec.digest(cbor.encode(dict(inv.args))).hex(),  # type: ignore[arg-type]
             "factors": dict(self.factors),
+            "usage": [u.to_json() for u in self.usage],
         }
+
+
+def _mark(what: bytes, value: str) -> bytes:
+    """spec 9.5: what a history remembers of an action or a host: a truncated digest."""
+    return codec.digest(_MARK_DOMAIN + what + b"\x00" + value.encode())[:MARK_BYTES]
 
 
 def _contradicts(declared: Descriptor, claims: model.AttestationClaims) -> bool:

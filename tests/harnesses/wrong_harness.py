@@ -17,7 +17,7 @@ CRASH_AFTER = 10
 
 
 def main(mode: str) -> int:
-    features = ["attestation", "replay", "revocation"]
+    features = ["attestation", "behaviour", "replay", "revocation"]
     if mode != "reject-all":
         features.append("approval")
     runs = 0

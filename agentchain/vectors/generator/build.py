@@ -124,10 +124,11 @@ def chain(
     holder_algs: Sequence[str] | None = None,
     descriptors: Sequence[Descriptor] = (),
     require_approval: Sequence[Sequence[model.ApprovalRequirement]] = (),
+    usage: Sequence[model.Usage | None] = (),
 ) -> tuple[Presentation, PrivateKey]:
     """alice -> h1 -> ... -> h{depth}: a token of ``depth`` links and its final holder.
 
-    ``caveats[i]``, ``descriptors[i]`` and ``require_approval[i]`` go on link ``i``;
+    ``caveats[i]``, ``descriptors[i]``, ``require_approval[i]`` and ``usage[i]`` go on link ``i``;
     ``holder_algs[i]`` is the algorithm of link ``i``'s holder (default ``alg``).
     ``encoding`` names the wire encoding of the whole chain: ``cbor`` or ``jose``.
     """
@@ -152,6 +153,7 @@ def chain(
             descriptors, 0, Descriptor(kind="agent", name="https://agents.example/h1")
         ),
         require_approval=extra(require_approval, 0, ()),
+        usage=extra(usage, 0, None),
         now=now,
         rng=rng,
         encoding="jose" if encoding == "jose" else "cbor",
@@ -169,6 +171,7 @@ def chain(
                 descriptors, i, Descriptor(kind="agent", name=f"https://agents.example/h{i + 1}")
             ),
             require_approval=extra(require_approval, i, ()),
+            usage=extra(usage, i, None),
             now=now,
             rng=rng,
         )

@@ -186,6 +186,11 @@ FLAGS: Final[dict[str, tuple[str, str, str]]] = {
         "the oversight factor must not be laundered or replayed",
         "9.2",
     ),
+    "behaviour": (
+        "usage limits (rate and spend, fixed windows) and departures from a link's history",
+        "an agent within its grant can still spend too much or reach somewhere new",
+        "9.5",
+    ),
     "limits": (
         "every size, count, depth and step limit at and beyond its value",
         "unbounded inputs are denial of service",

@@ -33,7 +33,7 @@ from agentchain.wire import cbor, jws
 
 #: version of the vector file format (and of the harness protocol, spec/harness.md)
 FORMAT_VERSION: Final = 1
-FEATURES: Final = ("attestation", "approval", "revocation", "replay")
+FEATURES: Final = ("attestation", "approval", "revocation", "replay", "behaviour")
 
 
 def allow() -> dict[str, object]:

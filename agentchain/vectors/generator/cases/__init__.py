@@ -27,6 +27,7 @@ from agentchain.vectors.generator.cases import (
     revocation,
     signature,
     time,
+    usage,
     valid,
     wire,
 )
@@ -47,4 +48,5 @@ CATEGORIES: Final[tuple[tuple[str, Callable[[Suite], None]], ...]] = (
     ("approval", approval.add_cases),
     ("limits", limits.add_cases),
     ("jose", jose.add_cases),
+    ("usage", usage.add_cases),
 )

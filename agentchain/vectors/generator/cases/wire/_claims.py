@@ -48,8 +48,8 @@ def claim_cases(s: Suite) -> None:
     rows: list[ClaimRow] = [
         ClaimRow(
             case_id="claims-link-unknown-key",
-            description="link claim 15",
-            changes={15: 0},
+            description="link claim 16",
+            changes={16: 0},
             drop=(),
             code="unknown_field",
             spec=["R-5.5-1"],
