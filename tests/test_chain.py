@@ -145,9 +145,19 @@ def test_decision_to_json_shape() -> None:
     # R-8.2-15
     d = verify(standard_presentation())
     allowed(d)
-    assert d.to_json() == {
+    data = d.to_json()
+    assert data.pop("request_id") == d.request_id
+    assert data == {
         "outcome": "allow",
         "reasons": [],
+        "factors": {
+            "signatures": "pass",
+            "possession": "pass",
+            "context": "pass",
+            "integrity": "not_required",
+            "oversight": "not_required",
+            "behaviour": "not_required",
+        },
         "chain": [
             {"kid": ALICE.public_key.kid, "name": None, "kind": None},
             {"kid": AGENT.public_key.kid, "name": "assistant", "kind": "agent"},

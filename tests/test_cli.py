@@ -321,7 +321,8 @@ def test_issue_delegate_invoke_verify_allows(env: Env) -> None:
     assert code == 0
     data = json.loads(out)
     assert data["outcome"] == "allow" and data["reasons"] == []
-    assert [p["name"] for p in data["chain"]] == [None, "agent", "sub"]
+    # the root's name is the one its key file carries (keygen --name)
+    assert [p["name"] for p in data["chain"]] == ["alice", "agent", "sub"]
     assert [p["kind"] for p in data["chain"]] == [None, "agent", "tool"]
     assert "approval_request" not in data
     # the human form: the outcome first, then the chain
@@ -391,9 +392,19 @@ def test_garbage_token_is_one_line_error(env: Env) -> None:
     # verify reports an invalid presentation as a result, not a crash
     code, out, _ = env.verify(garbage, "a/b", "https://x/y", {}, "--json")
     assert code == 1
-    assert json.loads(out) == {
+    data = json.loads(out)
+    assert len(data.pop("request_id")) == 32  # made up: no --request-id
+    assert data == {
         "outcome": "invalid",
         "reasons": [{"code": "base64_invalid", "message": "not unpadded base64url"}],
+        "factors": {
+            "signatures": "error",
+            "possession": "not_evaluated",
+            "context": "not_evaluated",
+            "integrity": "not_evaluated",
+            "oversight": "not_evaluated",
+            "behaviour": "not_evaluated",
+        },
         "chain": [],
     }
 

@@ -135,6 +135,7 @@ def build(c: Chooser) -> tuple[Presentation, Request, int]:
         approvals=approvals,
         now=t,
         rng=Rng("inv"),
+        allow_expired=True,  # the model judges expiry too
     )
     # the request the verifier sees: usually the signed one, sometimes other args
     request_args = args if c.integer(0, 4) else _args(c)

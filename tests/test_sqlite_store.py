@@ -303,7 +303,9 @@ def test_error_never_lets_a_request_through(db: Path) -> None:
         assert [r.code for r in replayed.reasons] == ["replay"]
     broken = SQLiteStore(db)
     broken.close()
-    other = invoke(token, agent, audience=audience, action="calendar/read", resource=resource)
+    other = invoke(
+        token, agent, audience=audience, action="calendar/read", resource=resource, now=1001
+    )
     with pytest.raises(StoreError):
         Verifier(policy, store=broken, clock=lambda: 1001).verify(other, request)
 

@@ -43,7 +43,9 @@ WRONG = Path(__file__).resolve().parent / "harnesses" / "wrong_harness.py"
 #: mix encodings or to put byte strings in JSON, which no verifier input can show; minus
 #: R-3.3-4, JWK validation, which the JOSE cases now exercise through holder keys in cnf;
 #: plus five of issue 14 that only the command line and the audit log can show: R-9.2-13,
-#: R-9.3-4, R-11.1-3, R-11.2-3, R-11.2-4, each tested in tests/test_cli_hardening.py)
+#: R-9.3-4, R-11.1-3, R-11.2-3, R-11.2-4, each tested in tests/test_cli_hardening.py;
+#: plus R-4.7-3, the issuer refusing to invoke on an expired token, in tests/test_api_edges.py;
+#: minus R-9.4-3, store retention, which the replay-retention cases of issue 17 now cite)
 MAX_EXEMPT = 32
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 

@@ -283,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--approval", action="append", metavar="FILE", help="attach (text form); repeatable"
     )
     p.add_argument("--at", metavar="RFC3339")
+    p.add_argument(
+        "--allow-expired",
+        action="store_true",
+        help="sign even if a link of the token has expired (refused by default)",
+    )
     _add_format(p)
     p.set_defaults(func=_sign.cmd_invoke)
 
@@ -295,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--args", metavar="JSON")
     p.add_argument("--at", metavar="RFC3339")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--request-id",
+        metavar="ID",
+        help="your id for this request, written in the audit record (default: a random one)",
+    )
     p.add_argument(
         "--attester", action="append", metavar="PUBKEY", help="trusted attester; repeatable"
     )

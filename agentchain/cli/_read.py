@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -28,7 +29,14 @@ from agentchain.cli._io import (
     safe,
 )
 from agentchain.errors import AgentchainError, StoreError, UsageError
-from agentchain.verifier import AuditSink, JsonLinesAuditLog, Request, TrustPolicy, Verifier
+from agentchain.verifier import (
+    FACTORS,
+    AuditSink,
+    JsonLinesAuditLog,
+    Request,
+    TrustPolicy,
+    Verifier,
+)
 
 
 def _print_human(decision_json: dict[str, Any], principals: list[tuple[str, str]]) -> None:
@@ -37,21 +45,29 @@ def _print_human(decision_json: dict[str, Any], principals: list[tuple[str, str]
         print(f"  {safe(reason['code'])}: {safe(reason['message'])}")
     for index, (kid, label) in enumerate(principals):
         print(f"  {'  ' * index}{safe(kid)}{safe(label)}")
+    factors = decision_json["factors"]
+    print("factors: " + ", ".join(f"{name} {state}" for name, state in factors.items()))
+    print(f"request id: {safe(decision_json['request_id'])}")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    anchors = tuple(public_key(name)[0] for name in args.trust)
+    named = [public_key(name) for name in args.trust]
+    anchors = tuple(key for key, _ in named)
     attesters = tuple(public_key(name)[0] for name in args.attester or ())
     trust = TrustPolicy(
         anchors=anchors,
         audience=args.aud,
         attesters=attesters,
         attestation_required=tuple(args.require_attestation or ()),
+        # the name a key file carries ("name" of keygen --name) names the root signer
+        names={key.kid: label for key, label in named if label},
     )
     now = parse_time(args.at)
     clock: Callable[[], float] = (lambda: float(now)) if now is not None else time.time
     audit: AuditSink | None = JsonLinesAuditLog(args.audit_log) if args.audit_log else None
-    request = Request(args.action, args.resource, request_args(args.args))
+    # the id is made here, not by the verifier, so that an invalid presentation reports it too
+    request_id = args.request_id if args.request_id is not None else os.urandom(16).hex()
+    request = Request(args.action, args.resource, request_args(args.args), id=request_id)
     text = read_input(args.presentation, "the presentation")
     store = open_store(args.store) if args.store else None
     try:
@@ -62,8 +78,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise  # not a verdict on the presentation: one-line error, exit 1 or 2
         except AgentchainError as exc:
             if args.json:
-                reasons = [{"code": exc.code, "message": exc.message}]
-                print(json.dumps({"outcome": "invalid", "reasons": reasons, "chain": []}))
+                invalid = {
+                    "outcome": "invalid",
+                    "reasons": [{"code": exc.code, "message": exc.message}],
+                    "factors": {
+                        "signatures": "error",
+                        **dict.fromkeys(FACTORS[1:], "not_evaluated"),
+                    },
+                    "request_id": request_id,
+                    "chain": [],
+                }
+                print(json.dumps(invalid))
             else:
                 print(f"invalid: {exc.code}: {safe(exc.message)}")
             return EXIT_DENY
@@ -86,7 +111,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for principal in decision.chain.principals:
             d = principal.descriptor
             principals.append(
-                (principal.kid, f" {d.kind} {d.name or ''}".rstrip() if d else " root")
+                (
+                    principal.kid,
+                    f" {d.kind} {d.name or ''}".rstrip()
+                    if d
+                    else f" root {principal.name or ''}".rstrip(),
+                )
             )
         _print_human(data, principals)
         print(f"encoding: {data['encoding']}")

@@ -207,6 +207,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         attestations=attestations,
         approvals=approvals,
         now=parse_time(args.at),
+        allow_expired=args.allow_expired,
     )
     print(presentation.to_text())
     return EXIT_OK

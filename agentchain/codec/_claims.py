@@ -110,8 +110,10 @@ def decode_caveat(value: object, limits: Limits, encoding: Encoding = "cbor") ->
     k = _keys(encoding, "requirement")
     f = _fields(encoding, value, "scoped caveat", frozenset({k[R_WHEN], k[R_ACTIONS]}))
     actions = f.array(k[R_ACTIONS])
-    if not actions or len(actions) > limits.max_capabilities:
-        raise DecodeError("schema_invalid", "a scoped caveat names 1..max_capabilities actions")
+    if not actions:
+        raise DecodeError("schema_invalid", "a scoped caveat names at least one action")
+    if len(actions) > limits.max_capabilities:  # spec 5.5 R-5.5-8: as in a requirement
+        raise DecodeError("limit_exceeded", f"more than {limits.max_capabilities} actions")
     names = _texts(actions, "a scoped caveat's actions are text")
     when = f.raw(k[R_WHEN])
     if when is None:
@@ -170,8 +172,10 @@ def _capability(action: str, resource: str) -> Capability:
 def _decode_holder(encoding: Encoding, value: object) -> PublicKey:
     if encoding == "jose":
         # RFC 7800 section 3.2: {"jwk": key}; no other confirmation method
-        if not isinstance(value, dict) or set(value) != {"jwk"}:
+        if not isinstance(value, dict) or "jwk" not in value:
             raise DecodeError("schema_invalid", "link cnf must be exactly {'jwk': public JWK}")
+        if len(value) > 1:  # jose.md J.5: a member outside the tables
+            raise DecodeError("unknown_field", "link cnf has members besides 'jwk'")
         value = value["jwk"]
     return _decode_key(encoding, value, "link holder")
 

@@ -23,7 +23,7 @@ from agentchain.codec._keys import (
     _keys,
 )
 from agentchain.crypto import PublicKey
-from agentchain.errors import DecodeError, IssueError
+from agentchain.errors import DecodeError, InvalidKey, IssueError
 from agentchain.model import Descriptor
 from agentchain.wire import jws
 
@@ -203,12 +203,19 @@ def public_key_jwk(key: PublicKey) -> dict[str, str]:
 
 
 def decode_public_jwk(value: object, where: str) -> PublicKey:
+    """A bare public JWK inside claims (spec 3.3 R-3.3-5, jose.md J.5).
+
+    The same defect gives the same code as in a COSE_Key: the key type and curve are
+    judged first (``alg_not_allowed``), then any member beyond kty, crv, x, y (``alg``,
+    ``kid``, ``y`` of an OKP key...) is ``key_invalid``, like an extra COSE_Key label.
+    """
     if not isinstance(value, dict):
         raise DecodeError("schema_invalid", f"{where} must be a JWK object")
     extra = set(value) - set(_JWK_CORE)
+    key = PublicKey.from_jwk({name: v for name, v in value.items() if name not in extra})
     if extra:
-        raise DecodeError("unknown_field", f"{where} has JWK member(s) beyond kty, crv, x, y")
-    return PublicKey.from_jwk(value)
+        raise InvalidKey("key_invalid", f"{where} has JWK member(s) beyond kty, crv, x, y")
+    return key
 
 
 def _decode_key(encoding: Encoding, value: object, where: str) -> PublicKey:

@@ -118,6 +118,17 @@ class Presentation:
         prefix = TEXT_PREFIX_JOSE if self.encoding == "jose" else TEXT_PREFIX_CBOR
         return prefix + b64encode(self.to_bytes())
 
+    def __str__(self) -> str:
+        """The text form (spec 5.1), what ``verify``, ``delegate`` and ``invoke`` take."""
+        return self.to_text()
+
+    @classmethod
+    def from_text(cls, text: str, limits: Limits = DEFAULT_LIMITS) -> Presentation:
+        """Decode a token or presentation from its text form, checking structure only."""
+        if not isinstance(text, str):
+            raise DecodeError("encoding_unknown", "the text form is text, not bytes")
+        return decode_presentation_unverified(text, limits)
+
 
 def container_encoding(data: bytes) -> Encoding:
     """A JOSE container is a JSON object (starts with '{'); a CBOR container is a map."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 from agentchain import codec, model
+from agentchain._display import rfc3339
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, IssueError, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -31,6 +32,24 @@ MAX_DEPTH: Final = 255
 
 Random = Callable[[int], bytes]
 CapabilityLike = Capability | tuple[str, str]
+#: a token as an object, or its text form (``ac1c.`` / ``ac1j.``) as ``verify`` takes it
+TokenLike = codec.Presentation | str
+
+
+def _token(token: TokenLike, limits: Limits) -> codec.Presentation:
+    if isinstance(token, codec.Presentation):
+        return token
+    if isinstance(token, str):
+        return codec.decode_presentation_unverified(token, limits)
+    raise UsageError(f"a token is a Presentation or its text form, not {type(token).__name__}")
+
+
+def _expired_at(token: codec.Presentation, now: int) -> str | None:
+    """Why no verifier will accept this token at ``now`` (a link's exp passed), or None."""
+    for index, link in enumerate(token.links):
+        if now >= link.claims.window.exp:
+            return f"link {index} expired at {rfc3339(link.claims.window.exp)}"
+    return None
 
 
 def _now(now: int | None) -> int:
@@ -144,7 +163,7 @@ def issue(
 
 
 def delegate(
-    token: codec.Presentation,
+    token: TokenLike,
     key: PrivateKey,
     to: PublicKey,
     *,
@@ -165,9 +184,12 @@ def delegate(
     Without ``ttl`` the link lasts DEFAULT_TTL or until its parent expires,
     whichever is sooner; without ``depth`` it allows one delegation fewer than
     its parent. Anything wider than the parent is refused with IssueError.
-    The new link takes the token's encoding. ``usage`` adds usage limits and a
-    novelty rule (spec 9.5); the parent's keep applying whatever the new link says.
+    The new link takes the token's encoding. ``token`` may be the text form. ``usage`` adds usage
+    limits and a novelty rule (spec 9.5); the parent's keep applying whatever the new link says.
+    A token with an expired link is refused with ``time_widened`` (spec 4.7: the code a
+    verifier gives the new link, which cannot lie inside it), saying when it expired.
     """
+    token = _token(token, limits)
     if token.invocation is not None:
         raise UsageError("delegate takes a token, not a presentation with an invocation")
     parent = token.links[-1]
@@ -176,6 +198,8 @@ def delegate(
     if len(token.links) >= limits.max_links:
         raise IssueError("depth_exceeded", f"a chain holds at most {limits.max_links} links")
     start = _now(now)
+    if (expired := _expired_at(token, start)) is not None:
+        raise IssueError("time_widened", f"cannot delegate: {expired}, no new link fits in it")
     outer = parent.claims.window
     if ttl is None:
         end = min(start + DEFAULT_TTL, outer.exp)
@@ -187,8 +211,8 @@ def delegate(
     if not window.inside(outer) or end <= start:
         raise IssueError(
             "time_widened",
-            f"the new link ({window.nbf}..{window.exp}) must lie inside its parent's "
-            f"({outer.nbf}..{outer.exp})",
+            f"the new link ({rfc3339(window.nbf)}..{rfc3339(window.exp)}) must lie inside "
+            f"its parent's ({rfc3339(outer.nbf)}..{rfc3339(outer.exp)})",
         )
     depth = parent.claims.depth - 1 if depth is None else depth
     if not 0 <= depth < parent.claims.depth:
@@ -221,7 +245,7 @@ def delegate(
 
 
 def invoke(
-    token: codec.Presentation,
+    token: TokenLike,
     key: PrivateKey,
     *,
     audience: str,
@@ -233,16 +257,26 @@ def invoke(
     now: int | None = None,
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
+    allow_expired: bool = False,
 ) -> codec.Presentation:
     """Sign an invocation with the holder's ``key``: the proof of possession (spec 5.7).
 
     ``attestations`` and ``approvals`` ride along in the presentation (spec 9).
     The invocation takes the token's encoding; attachments in another encoding
     are refused with ``encoding_mixed``, and so are byte strings in ``args``
-    when the encoding is JOSE (JSON has no byte strings).
+    when the encoding is JOSE (JSON has no byte strings). ``token`` may be the text form.
+
+    An invocation on a token one of whose links has expired at ``now`` is refused
+    (``expired``): no verifier would accept it beyond its clock skew, and signing it is
+    nearly always a mistake. ``allow_expired=True`` signs it anyway (tests, vectors, a
+    verifier known to run behind).
     """
+    token = _token(token, limits)
     if key.public_key != token.holder:
         raise UsageError("only the token's holder can invoke it: key does not match")
+    at = _now(now)
+    if not allow_expired and (expired := _expired_at(token, at)) is not None:
+        raise IssueError("expired", f"cannot invoke: {expired} (allow_expired=True to sign anyway)")
     attached = (tuple(attestations), tuple(approvals))
     _one_encoding(token.encoding, (*attached[0], *attached[1]))
     claims = model.InvocationClaims(
@@ -251,7 +285,7 @@ def invoke(
         action=action,
         resource=resource,
         args=dict(args or {}),
-        iat=_now(now),
+        iat=at,
         nonce=rng(16),
     )
     try:

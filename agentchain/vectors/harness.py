@@ -14,8 +14,8 @@ from typing import IO, Any, Final
 
 from agentchain import __version__
 from agentchain.crypto import PrivateKey, PublicKey
-from agentchain.errors import AgentchainError
-from agentchain.limits import Limits
+from agentchain.errors import AgentchainError, DecodeError, UsageError
+from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.store import MemoryStore
 from agentchain.verifier import Request, TrustPolicy, Verifier
 from agentchain.wire import cbor
@@ -58,6 +58,23 @@ def _fixed(now: int) -> Callable[[], float]:
     return lambda: now
 
 
+def _request(req: Mapping[str, Any]) -> Request:
+    """The step's request; arguments that are not a map of the data model are ``usage``
+    (spec/harness.md 5.4, spec 8.1), checked like the rest before any presentation work."""
+    try:
+        args = cbor.decode(
+            bytes.fromhex(req["args_cbor"]),
+            max_depth=DEFAULT_LIMITS.max_cbor_depth,
+            max_items=DEFAULT_LIMITS.max_cbor_items,
+            max_string_bytes=DEFAULT_LIMITS.max_string_bytes,
+        )
+    except DecodeError as exc:
+        raise UsageError(f"request arguments outside the data model: {exc.message}") from None
+    if not isinstance(args, dict):
+        raise UsageError("request arguments are a map")
+    return Request(req["action"], req["resource"], args)  # type: ignore[arg-type]
+
+
 def run_case(case: Mapping[str, Any]) -> list[dict[str, object]]:
     """The result of every step of ``case``, in order, against one store."""
     keys = _keys(case)
@@ -72,11 +89,9 @@ def run_case(case: Mapping[str, Any]) -> list[dict[str, object]]:
     for st in case["steps"]:
         now = st["now"]
         req = st["request"]
-        args = cbor.decode(bytes.fromhex(req["args_cbor"]))
-        assert isinstance(args, dict)
         verifier = Verifier(policy, store=store, clock=_fixed(now))
         try:
-            request = Request(req["action"], req["resource"], args)  # type: ignore[arg-type]
+            request = _request(req)
             decision = verifier.verify(st["presentation"]["text"], request)
         except AgentchainError as exc:
             results.append({"error": exc.code})

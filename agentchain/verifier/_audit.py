@@ -32,7 +32,7 @@ def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, ob
     d = p.descriptor
     return {
         "kid": p.kid,
-        "name": d.name if d else None,
+        "name": p.name,
         "kind": d.kind if d else None,
         "role": "root" if d is None else "delegate",
         "declared": _descriptor_json(d),
@@ -46,6 +46,8 @@ def _error_record(
     return {
         "version": 1,
         "time": rfc3339(now),
+        "request_id": request.id,
+        "nonce": None,  # the invocation did not verify: its nonce is the sender's word only
         "chain_id": None,
         "outcome": "invalid",
         "reasons": [exc.code],

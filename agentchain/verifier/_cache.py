@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from agentchain.codec import Link
@@ -52,6 +52,8 @@ def _canonical(value: object) -> cbor.CBORValue:
         return list[cbor.CBORValue](sorted(cbor.encode(_canonical(v)) for v in value))
     if isinstance(value, tuple | list):
         return [_canonical(v) for v in value]
+    if isinstance(value, Mapping):
+        return [[_canonical(k), _canonical(v)] for k, v in sorted(value.items())]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from agentchain import codec
+from agentchain._display import rfc3339
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError, ChainError, Code, InvalidKey
 from agentchain.model import capabilities_cover
@@ -88,7 +89,13 @@ def check_scope(link: codec.Link, parent: codec.Link) -> Violation | None:
 def check_time_nesting(link: codec.Link, parent: codec.Link) -> Violation | None:
     """V2.6, spec 4.4: a child's window lies inside its parent's."""
     if not link.claims.window.inside(parent.claims.window):
-        return Violation(ChainError, "time_widened", "outlives or predates its parent")
+        window, outer = link.claims.window, parent.claims.window
+        return Violation(
+            ChainError,
+            "time_widened",
+            f"outlives or predates its parent: {rfc3339(window.nbf)}..{rfc3339(window.exp)} "
+            f"is not inside {rfc3339(outer.nbf)}..{rfc3339(outer.exp)}",
+        )
     return None
 
 
@@ -104,9 +111,9 @@ def check_valid_at(link: codec.Link, now: int, skew: int) -> Violation | None:
     """V4: the link is valid at ``now`` (nbf - skew <= now < exp + skew)."""
     window = link.claims.window
     if now < window.nbf - skew:
-        return Violation(ChainError, "not_yet_valid", f"is valid from {window.nbf}")
+        return Violation(ChainError, "not_yet_valid", f"is valid from {rfc3339(window.nbf)}")
     if now >= window.exp + skew:
-        return Violation(ChainError, "expired", f"expired at {window.exp}")
+        return Violation(ChainError, "expired", f"expired at {rfc3339(window.exp)}")
     return None
 
 
@@ -120,7 +127,11 @@ def check_binding(invocation: codec.Invocation, chain_digest: bytes) -> Violatio
 def check_fresh(iat: int, now: int, skew: int, window: int) -> Violation | None:
     """V6: the invocation is neither from the future nor older than the invocation window."""
     if iat > now + skew:
-        return Violation(ChainError, "invocation_future", f"dated {iat}, now {now}")
+        return Violation(
+            ChainError, "invocation_future", f"dated {rfc3339(iat)}, now {rfc3339(now)}"
+        )
     if now - iat > window + skew:
-        return Violation(ChainError, "invocation_stale", f"dated {iat}, now {now}")
+        return Violation(
+            ChainError, "invocation_stale", f"dated {rfc3339(iat)}, now {rfc3339(now)}"
+        )
     return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -39,6 +39,30 @@ class Reason:
             raise ValueError(f"{self.code!r} is not a registered deny code")
 
 
+class _Names(Mapping[str, str]):
+    """An immutable kid -> name map that pickles like the rest of a trust policy."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._items = dict(sorted(names.items()))
+
+    def __getitem__(self, kid: str) -> str:
+        return self._items[kid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __reduce__(self) -> tuple[type[_Names], tuple[dict[str, str]]]:
+        return (_Names, (self._items,))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustPolicy:
     """What the verifier trusts and how strict it is. Immutable; checked when built.
@@ -63,9 +87,19 @@ class TrustPolicy:
     attestation_required: tuple[str, ...] = ()
     #: longest lifetime an attestation or approval may have to count, in seconds
     max_attachment_ttl: int = 3_600
+    #: names of trust anchors by kid (e.g. "mailto:alice@example.com"): the root signer, which
+    #: no link describes, is named by these in decisions and audit records (spec 9.3)
+    names: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "anchors", tuple(self.anchors))
+        try:
+            names = dict(self.names)
+        except (TypeError, ValueError):
+            raise UsageError("names maps a kid to a name") from None
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
+            raise UsageError("names maps a kid (text) to a name (text)")
+        object.__setattr__(self, "names", _Names(names))
         object.__setattr__(self, "attesters", tuple(self.attesters))
         object.__setattr__(self, "attestation_required", tuple(self.attestation_required))
         if not all(isinstance(a, PublicKey) for a in self.attesters):
@@ -94,19 +128,31 @@ class TrustPolicy:
     def anchor(self, thumbprint: bytes) -> PublicKey | None:
         return next((a for a in self.anchors if a.thumbprint == thumbprint), None)
 
+    def name_of(self, key: PublicKey) -> str | None:
+        """The name this policy gives ``key``, or None."""
+        return self.names.get(key.kid)
+
     def attester(self, thumbprint: bytes) -> PublicKey | None:
         return next((a for a in self.attesters if a.thumbprint == thumbprint), None)
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """The request as the resource server sees it; the invocation must match it exactly."""
+    """The request as the resource server sees it; the invocation must match it exactly.
+
+    ``id`` is the application's own id for this request (a trace or request id); the
+    audit record and the decision carry it so they join the application's logs. Without
+    one the verifier makes one up (16 random bytes, hex).
+    """
 
     action: str
     resource: str
     args: Arguments = field(default_factory=dict)
+    id: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
+        if self.id is not None and (not isinstance(self.id, str) or not 0 < len(self.id) <= 256):
+            raise UsageError("a request id is text of 1 to 256 characters")
         check_action(self.action, pattern=False)
         check_resource(self.resource, pattern=False)
         codec.check_args(dict(self.args))
@@ -124,10 +170,17 @@ class Principal:
     descriptor: Descriptor | None  # None for the root signer, which no link describes
     #: digests a trusted, currently valid attestation proved (empty when none did)
     attested: Descriptor | None = None
+    #: the name the trust policy gives the root signer (TrustPolicy.names), if any
+    anchor_name: str | None = None
 
     @property
     def kid(self) -> str:
         return self.key.kid
+
+    @property
+    def name(self) -> str | None:
+        """The name its link declared; for the root signer, the trust policy's name for it."""
+        return self.descriptor.name if self.descriptor is not None else self.anchor_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,15 +271,32 @@ class Decision:
     approval_request: ApprovalRequest | None = None
     #: spec 9.5: the usage limits this request counted against, consumed and remaining
     usage: tuple[UsageReport, ...] = ()
+    #: the request's id (Request.id, or the one the verifier made up); in the audit record too
+    request_id: str = ""
+
+    def __repr__(self) -> str:
+        reason = f", reason={self.reasons[0].code!r}" if self.reasons else ""
+        return (
+            f"Decision(outcome={self.outcome.value!r}{reason}, "
+            f"links={len(self.chain.links)}, request_id={self.request_id!r})"
+        )
+
+    @property
+    def factors(self) -> dict[str, str]:
+        """Each factor's state (spec 9.3): pass, fail, required, not_required, not_evaluated."""
+        factors = self.audit.get("factors", {})
+        return dict(factors) if isinstance(factors, Mapping) else {}
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
             "outcome": self.outcome.value,
             "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
+            "factors": self.factors,
+            "request_id": self.request_id,
             "chain": [
                 {
                     "kid": p.kid,
-                    "name": p.descriptor.name if p.descriptor else None,
+                    "name": p.name,
                     "kind": p.descriptor.kind if p.descriptor else None,
                 }
                 for p in self.chain.principals

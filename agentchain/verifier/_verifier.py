@@ -10,8 +10,10 @@ a policy outcome can never mask a forgery.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
+import os
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -141,6 +143,7 @@ class Verifier:
         if store is None:
             raise UsageError("this verifier's store is asynchronous: await verify_async")
         now = int(self._clock())
+        request = _with_id(request)
         try:
             run, steps = self._prepare(presentation, request, now)
             # the store's calls, made as the checks ask for them (see _StoreCall)
@@ -170,6 +173,7 @@ class Verifier:
         worker thread (it may write a file).
         """
         now = int(self._clock())
+        request = _with_id(request)
         store, inline = self._async_store, self._inline_store
         try:
             run, steps = self._prepare(presentation, request, now)
@@ -235,7 +239,7 @@ class Verifier:
             if root is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:
-                principals.append(Principal(root, None))
+                principals.append(Principal(root, None, anchor_name=policy_.name_of(root)))
                 principals.extend(
                     Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
                 )
@@ -248,7 +252,7 @@ class Verifier:
             if isinstance(signer, Violation):
                 signer.raise_for("the root link's" if parent is None else what)
             if parent is None:
-                principals.append(Principal(signer, None))
+                principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
             # V2.2, V2.3: algorithm bound to the key, then the signature over the stored bytes
             self._check_alg(link.alg, signer, what)
             signer.verify(link.envelope.signature, link.envelope.signed)
@@ -570,7 +574,9 @@ class _Run:
             matching = [a for a in mine if a[0].request == wanted]
             current = [a for a in matching if self._in_window(a[0].iat, a[0].exp)]
             if current:
-                to_use.append(current[0])
+                # spec 9.2 R-9.2-10: every counting approval is consumed, not only the first
+                # of each approver: a second one carried here must not count again later
+                to_use.extend(a for a in current if a not in to_use)
                 continue
             if matching:
                 self._fail("oversight", "approval_expired", "the approval is outside its window")
@@ -783,13 +789,18 @@ class _Run:
             audit=self._audit_record(),
             approval_request=self.approval_request,
             usage=self.usage,
+            request_id=self.request_id,
         )
+
+    @property
+    def request_id(self) -> str:
+        return self.request.id or ""
 
     def _chain_with_attestations(self) -> VerifiedChain:
         if not self.attested:  # V2 made every principal with attested=None: nothing to add
             return self.chain
         principals = tuple(
-            Principal(p.key, p.descriptor, self.attested.get(p.key.thumbprint))
+            Principal(p.key, p.descriptor, self.attested.get(p.key.thumbprint), p.anchor_name)
             for p in self.chain.principals
         )
         return VerifiedChain(links=self.chain.links, principals=principals)
@@ -799,6 +810,8 @@ class _Run:
         return {
             "version": 1,
             "time": rfc3339(self.now),
+            "request_id": self.request_id,
+            "nonce": self.inv.nonce.hex(),
             "chain_id": self.chain.digest.hex(),
             "outcome": self.outcome.value,
             "reasons": [r.code for r in self.reasons],
@@ -840,12 +853,41 @@ def _proves(declared: Descriptor, claims: model.AttestationClaims) -> bool:
     return declared.model is None or declared.model == claims.model
 
 
+def _with_id(request: Request) -> Request:
+    """``request`` with an id: its own, or 16 random bytes in hex (spec 9.3)."""
+    if request.id is not None:
+        return request
+    return dataclasses.replace(request, id=os.urandom(16).hex())
+
+
+def _shown(value: object) -> str:
+    """A value for a message: its repr, cut at 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | None:
+    """Which field of the request differs from what the invocation signed, and how."""
     if inv.action != request.action:
-        return "action"
+        return f"action: {_shown(inv.action)}, the request's is {_shown(request.action)}"
     if inv.resource != request.resource:
-        return "resource"
+        return f"resource: {_shown(inv.resource)}, the request's is {_shown(request.resource)}"
+
     # type-strict: compare deterministic encodings, so True never equals 1
-    if cbor.encode(dict(inv.args)) != cbor.encode(dict(request.args)):  # type: ignore[arg-type]
-        return "args"
-    return None
+    def same(a: object, b: object) -> bool:
+        return cbor.encode(a) == cbor.encode(b)  # type: ignore[arg-type]
+
+    if same(dict(inv.args), dict(request.args)):
+        return None
+    signed, asked = inv.args, request.args
+    for name in sorted(set(signed) | set(asked)):
+        if name not in asked:
+            return f"argument {_shown(name)}, which the request does not have"
+        if name not in signed:
+            return f"set of arguments: without {_shown(name)}, which the request has"
+        if not same(signed[name], asked[name]):
+            return (
+                f"argument {_shown(name)}: {_shown(signed[name])}, "
+                f"the request's is {_shown(asked[name])}"
+            )
+    return "arguments"  # unreachable: equal members make equal maps

@@ -159,6 +159,7 @@ def add_cases(s: Suite) -> None:
     )
     gsig = sign1_parts(good.encoded)[2]
     forged = with_signature(good.encoded, gsig[:40] + bytes([gsig[40] ^ 1]) + gsig[41:])
+    _consumption_cases(s, token, holder, good, forged)
     s.add(
         "appr-forged-by-approver",
         "an approval naming the root as issuer with a bad signature: an error",
@@ -266,3 +267,111 @@ def add_cases(s: Suite) -> None:
             ],
             features=feats,
         )
+
+
+def _consumption_cases(
+    s: Suite,
+    token: codec.Presentation,
+    holder: Any,
+    good: codec.Approval,
+    forged: bytes,
+) -> None:
+    """Issue 17: which approvals are consumed, for how long, and whose approvals V3 checks."""
+    feats = ["approval"]
+    alice_key = alice()
+    digest = codec.request_digest(token.chain_digest, AUD, ACTION, RESOURCE, {})
+    second = approve(alice_key, digest, now=NOW - 1)  # the same request, other bytes
+    assert second.digest != good.digest
+    s.add(
+        "appr-every-counting-approval-consumed",
+        "two approvals of the same request by the same approver carried together: both are "
+        "consumed, so the second one is replayed on a later invocation (not only the first)",
+        flags=["approval", "replay"],
+        spec=["R-9.2-10"],
+        steps=[
+            step(present(token, holder, approvals=[good, second], label="appr-c1"), allow()),
+            step(
+                present(token, holder, approvals=[second], label="appr-c2"),
+                deny("approval_replayed"),
+            ),
+        ],
+        features=["approval", "replay"],
+    )
+    # the approval counts until exp + skew - 1 (exp NOW + 300, skew 60): its use is
+    # remembered at least that long, not only until exp
+    late = NOW + 359
+    s.add(
+        "appr-use-remembered-until-exp-plus-skew",
+        "an approval used at NOW, then again at exp + skew - 1 on a fresh invocation: still "
+        "remembered (retention exp + skew + 1, not exp)",
+        flags=["approval", "replay"],
+        spec=["R-9.2-10", "R-9.4-3"],
+        steps=[
+            step(present(token, holder, approvals=[good], label="appr-r1"), allow()),
+            step(
+                present(token, holder, approvals=[good], now=late, label="appr-r2"),
+                deny("approval_replayed"),
+                now=late,
+            ),
+        ],
+        features=["approval", "replay"],
+    )
+    other = codec.request_digest(token.chain_digest, AUD, ACTION, RESOURCE, {"x": 1})
+    s.add(
+        "appr-stale-for-another-request",
+        "an expired approval of another request: approval_mismatch, not approval_expired "
+        "(approval_expired is only for an approval of this request)",
+        flags=["approval"],
+        spec=["R-9.2-7", "R-9.2-8"],
+        steps=[
+            step(
+                present(token, holder, approvals=[approve(alice_key, other, now=NOW - 400)]),
+                deny("approval_mismatch"),
+            )
+        ],
+        features=feats,
+    )
+    s.add(
+        "appr-ttl-at-max",
+        "an approval lasting exactly max_attachment_ttl (3600 s) counts: the bound is <=",
+        flags=["approval"],
+        spec=["R-9.2-6"],
+        steps=[
+            step(
+                present(token, holder, approvals=[approve(alice_key, digest, ttl=3600, now=NOW)]),
+                allow(),
+            )
+        ],
+        features=feats,
+    )
+    plain, plain_holder = chain(1, label="appr-plain")
+    s.add(
+        "appr-root-checked-without-requirements",
+        "no link requires approval, yet an approval naming the root signer as issuer has a "
+        "bad signature: the root signer is always an approver whose approvals V3 checks",
+        flags=["approval", "signature-forgery"],
+        spec=["R-8.2-18"],
+        steps=[
+            step(
+                present_raw(encoded_links(plain), plain_holder, approvals=[forged]),
+                error("signature_invalid"),
+            )
+        ],
+        features=feats,
+    )
+    named = ApprovalRequirement(approver=KEYS("approver").public_key, actions=("calendar",))
+    ntok, nh = chain(1, require_approval=[[named]], label="appr-named-root")
+    s.add(
+        "appr-root-checked-when-another-is-named",
+        "every requirement names another approver, and a root-signed approval has a bad "
+        "signature: still checked (signature_invalid), not ignored",
+        flags=["approval", "signature-forgery"],
+        spec=["R-8.2-18", "R-9.2-3"],
+        steps=[
+            step(
+                present_raw(encoded_links(ntok), nh, approvals=[forged]),
+                error("signature_invalid"),
+            )
+        ],
+        features=feats,
+    )

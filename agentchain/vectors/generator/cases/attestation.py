@@ -103,6 +103,25 @@ def add_cases(s: Suite) -> None:
             spec=["R-9.1-5"],
         ),
         AttestationRow(
+            case_id="attest-no-shared-algorithm-contradicts",
+            description="not required; the link declares a sha256 code digest, a trusted "
+            "attestation only a sha512 one: sets that share no algorithm do not agree, so they "
+            "contradict (attestation_mismatch, not allow)",
+            p=pres(att(code={"sha512": b"\xc0" * 64})),
+            expected=deny("attestation_mismatch"),
+            policy={"attesters": ["attester"]},
+            spec=["R-9.1-5"],
+        ),
+        AttestationRow(
+            case_id="attest-required-ttl-at-max",
+            description="required, an attestation lasting exactly max_attachment_ttl (3600 s): "
+            "current, the bound is <=",
+            p=pres(att(ttl=3600)),
+            expected=allow(),
+            policy=pol,
+            spec=["R-9.1-4"],
+        ),
+        AttestationRow(
             case_id="attest-model-contradiction",
             description="a trusted attestation names another model",
             p=pres(att(model="m-2")),
@@ -161,6 +180,7 @@ def add_cases(s: Suite) -> None:
             policy=row.policy,
             features=feats,
         )
+    _every_link_cases(s, att_key)
     good = att()
     gsig = sign1_parts(good.encoded)[2]
     forged = with_signature(good.encoded, gsig[:40] + bytes([gsig[40] ^ 1]) + gsig[41:])
@@ -218,3 +238,28 @@ def add_cases(s: Suite) -> None:
             policy=pol,
             features=feats,
         )
+
+
+def _every_link_cases(s: Suite, att_key: Any) -> None:
+    """spec 9.1 R-9.1-5: a contradiction is looked for on every principal, not the last only."""
+    first = Descriptor(kind="agent", name="planner", code={"sha256": b"\xa1" * 32})
+    last = Descriptor(kind="tool", name="search", code={"sha256": b"\xa2" * 32})
+    token, holder = chain(2, descriptors=[first, last], label="att-every")
+    middle = token.links[0].claims.holder  # the holder of link 0: principal 1 of 3
+    honest_last = attest(att_key, holder.public_key, code={"sha256": b"\xa2" * 32}, now=NOW)
+    lying_middle = attest(att_key, middle, code={"sha256": b"\xb1" * 32}, now=NOW)
+    s.add(
+        "attest-contradiction-middle-link",
+        "a trusted attestation of the middle principal contradicts what link 0 declared, while "
+        "the last holder's attestation agrees: attestation_mismatch (every link is checked)",
+        flags=["attestation"],
+        spec=["R-9.1-5", "R-8.2-19"],
+        steps=[
+            step(
+                present(token, holder, attestations=[honest_last, lying_middle], label="att-e"),
+                deny("attestation_mismatch"),
+            )
+        ],
+        policy={"attesters": ["attester"]},
+        features=["attestation"],
+    )

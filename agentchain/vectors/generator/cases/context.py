@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentchain.vectors.generator.build import AUD, KEYS, NOW, RESOURCE, chain, present
-from agentchain.vectors.generator.suite import Suite, allow, deny, step
+from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,43 @@ def add_cases(s: Suite) -> None:
         flags=["replay"],
         spec=["R-8.2-10"],
         steps=[step(q, allow()), step(q, deny("replay"))],
+    )
+    # the nonce is remembered until iat + invocation_window + skew + 1: the replay at the
+    # last second V6 still accepts (now - iat = 300 + 60) is caught
+    s.add(
+        "ctx-replay-at-window-plus-skew",
+        "the same presentation again at iat + invocation_window + clock_skew (NOW + 360), the "
+        "last second it is fresh: still a replay (retention + skew + 1, not the window alone)",
+        flags=["replay"],
+        spec=["R-8.2-10", "R-9.4-3"],
+        steps=[step(q, allow()), step(q, deny("replay"), now=NOW + 360)],
+    )
+    # spec 8.1 R-8.1-3: the request is checked before V1; harness.md 5.4: a request outside
+    # the data model is answered {"error": "usage"}. a1 66 "amount" f9 3e00: {"amount": 1.5}
+    float_args = bytes.fromhex("a166616d6f756e74f93e00")
+    s.add(
+        "ctx-request-args-float-usage",
+        "the request's arguments hold a float (outside the data model): usage, whatever the "
+        "presentation",
+        flags=["request-binding"],
+        spec=["R-8.1-3"],
+        steps=[step(q, error("usage"), args={"amount": 1.5}, args_cbor=float_args)],
+    )
+    s.add(
+        "ctx-request-checked-before-decode",
+        "an undecodable presentation and a request with a float argument: the request is "
+        "checked first (usage, not base64_invalid)",
+        flags=["request-binding"],
+        spec=["R-8.1-3"],
+        steps=[step("ac1c.!!", error("usage"), args={"amount": 1.5}, args_cbor=float_args)],
+    )
+    s.add(
+        "ctx-request-bad-action-before-decode",
+        "an undecodable presentation and a request whose action is a//b: schema_invalid of the "
+        "request, not base64_invalid of the presentation",
+        flags=["request-binding"],
+        spec=["R-8.1-3"],
+        steps=[step("ac1c.!!", error("schema_invalid"), action="a//b")],
     )
     s.add(
         "ctx-replay-not-burnt-by-mismatch",

@@ -93,6 +93,16 @@ def add_cases(s: Suite) -> None:
             kw={},
         ),
         LimitsRow(
+            case_id="limit-policy-depth-13-unknown-operator",
+            description="a caveat nested 13 deep whose innermost operator is unknown: the limits "
+            "are checked on the whole statement before its syntax (limit_exceeded, not "
+            "caveat_invalid)",
+            data=with_claims(k10=[_nested(["nope", ".a", 1], 12)]),
+            expected=error("limit_exceeded"),
+            spec=["R-6.3-1"],
+            kw={},
+        ),
+        LimitsRow(
             case_id="limit-policy-depth-12",
             description="a caveat nested 12 deep: at the limit",
             data=with_claims(k10=[deep]),
@@ -282,3 +292,10 @@ def _long_chain(n: int) -> tuple[list[bytes], Any]:
             c[4] = hashlib.sha256(out[-1]).digest()
         out.append(codec.sign_object(keys[i], TYP_LINK, c))
     return out, keys[-1]
+
+
+def _nested(statement: list[object], levels: int) -> list[object]:
+    """``statement`` under ``levels`` nots: depth ``levels + 1``."""
+    for _ in range(levels):
+        statement = ["not", statement]
+    return statement

@@ -46,6 +46,21 @@ class JsonRow:
     header_text: Any
 
 
+def _json_items(value: object) -> int:
+    """Items of a JSON value as J.2 counts them: every value and member name."""
+    if isinstance(value, list):
+        return 1 + sum(map(_json_items, value))
+    if isinstance(value, dict):
+        return 1 + len(value) + sum(map(_json_items, value.values()))
+    return 1
+
+
+def _bad_payload_part(compact: bytes) -> bytes:
+    """``compact`` with a '+' (standard alphabet, not base64url) in its payload part."""
+    header, body, signature = compact.split(b".")
+    return header + b"." + b"+" + body[1:] + b"." + signature
+
+
 def envelope_cases(add: Add) -> None:
     link, payload, holder = root_link()
     alice = KEYS("alice")
@@ -197,6 +212,33 @@ def envelope_cases(add: Add) -> None:
             data=root({**HEADER, "crit": ["exp"]}),
             code="jose_crit_unsupported",
             spec=["R-J.3-3"],
+        ),
+        EnvelopeRow(
+            case_id="jose-order-crit-before-payload-base64",
+            description="crit in the header and a payload part that is not base64url: the "
+            "header is checked before the other parts are decoded (jose_crit_unsupported)",
+            data=jose_present_raw(
+                [_bad_payload_part(raw_jws({**HEADER, "crit": ["exp"]}, payload, alice))], holder
+            ),
+            code="jose_crit_unsupported",
+            spec=["R-J.3-3", "R-J.3-7"],
+        ),
+        EnvelopeRow(
+            case_id="jose-order-payload-base64-before-typ",
+            description="an invocation typ on a link whose payload part is not base64url: every "
+            "part is decoded before typ is compared (base64_invalid, not type_mismatch)",
+            data=jose_present_raw(
+                [_bad_payload_part(raw_jws({**HEADER, "typ": INVOCATION}, payload, alice))], holder
+            ),
+            code="base64_invalid",
+            spec=["R-J.3-2", "R-J.3-7"],
+        ),
+        EnvelopeRow(
+            case_id="jose-order-alg-before-typ-in-header",
+            description="alg HS256 and a missing typ: alg_not_allowed comes first (J.3 order)",
+            data=root({"alg": "HS256"}, None, b"x" * 32),
+            code="alg_not_allowed",
+            spec=["R-J.4-1", "R-J.3-7"],
         ),
         EnvelopeRow(
             case_id="jose-header-crit-empty",
@@ -534,6 +576,47 @@ def json_cases(add: Add) -> None:
         "jose-json-nesting-one-past",
         "an argument nested one level past max_cbor_depth",
         invocation_text(inv_text.replace('"arg":{}', '"arg":{"n":' + "[" * 16 + "]" * 16 + "}")),
+        error("limit_exceeded"),
+        flags=["json-strictness", "limits"],
+        spec=["R-J.2-3"],
+    )
+    # J.2 table: the container's items are max_links + 2 * max_attachments + 16 = 48, counting
+    # every value, member names and the outermost object included; the honest container
+    # {"invocation", "links": [1 link], "ver"} holds 8, and each extra member adds 2
+    top = json.loads(honest)
+    assert _json_items(top) == 8
+    add(
+        "jose-json-items-container-at-cap",
+        "a JSON container of exactly 48 items (20 unknown members): within the cap, so "
+        "unknown_field",
+        jws.dumps({**top, **{f"x{i:02}": 0 for i in range(20)}}),
+        error("unknown_field"),
+        flags=["json-strictness", "limits"],
+        spec=["R-J.2-3", "R-5.8-1"],
+    )
+    add(
+        "jose-json-items-container-cap-plus-one",
+        "a JSON container of 50 items (21 unknown members): limit_exceeded before any "
+        "member is looked at",
+        jws.dumps({**top, **{f"x{i:02}": 0 for i in range(21)}}),
+        error("limit_exceeded"),
+        flags=["json-strictness", "limits"],
+        spec=["R-J.2-3"],
+    )
+    add(
+        "jose-json-nesting-container-at-cap",
+        "an unknown container member [[]]: depth 3, the container's cap (J.2 table), so "
+        "unknown_field",
+        honest[:-1].encode() + b',"x":[[]]}',
+        error("unknown_field"),
+        flags=["json-strictness", "limits"],
+        spec=["R-J.2-3", "R-5.8-1"],
+    )
+    add(
+        "jose-json-nesting-container-cap-plus-one",
+        "an unknown container member [[[]]]: depth 4, one past the container's cap of 3 (not "
+        "max_cbor_depth), so limit_exceeded",
+        honest[:-1].encode() + b',"x":[[[]]]}',
         error("limit_exceeded"),
         flags=["json-strictness", "limits"],
         spec=["R-J.2-3"],

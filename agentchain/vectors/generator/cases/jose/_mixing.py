@@ -138,6 +138,27 @@ def mixing_cases(add: Add) -> None:
             policy={},
         ),
         MixingRow(
+            case_id="jose-mix-jws-text-no-signature-in-cbor-container",
+            description="a CBOR container whose link is the text 'x.y.' (a JWS compact shape "
+            "with an empty signature): encoding_mixed by the J.1 table, before R-5.8-1's "
+            "schema_invalid for a link that is not a byte string",
+            value=enc({1: 1, 2: ["eyJh.eyJi."], 3: cp.invocation.encoded}),
+            code="encoding_mixed",
+            spec=["R-J.1-2", "R-5.8-1"],
+            policy={},
+        ),
+        MixingRow(
+            case_id="jose-mix-brace-string-in-json-container",
+            description="a JSON container whose link is the string '{}' (first character not "
+            "base64url): schema_invalid by the J.1 table, not encoding_mixed",
+            value=jws.dumps(
+                {"ver": 1, "links": ["{}"], "invocation": jp.invocation.encoded.decode()}
+            ),
+            code="schema_invalid",
+            spec=["R-J.1-2", "R-5.8-1"],
+            policy={},
+        ),
+        MixingRow(
             case_id="jose-mix-cose-link-in-json-container",
             description="a JSON container whose second link is a COSE_Sign1 in base64url",
             value=jws.dumps(
@@ -265,6 +286,14 @@ def claim_cases(add: Add) -> None:
                 "the holder's JWK in cnf carries alg and kid: only kty, crv, x (and y) are allowed"
             ),
             data=with_payload({"cnf": {"jwk": holder.public_key.to_jwk()}}),
+            code="key_invalid",
+            spec=["R-J.5-1", "R-3.3-5"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-cnf-extra-member",
+            description="cnf holds a member besides jwk: unknown_field (J.5), while a member "
+            "beyond kty, crv, x, y inside the JWK is key_invalid (R-3.3-5)",
+            data=with_payload({"cnf": {"jwk": payload["cnf"]["jwk"], "kid": "h1"}}),
             code="unknown_field",
             spec=["R-J.5-1"],
         ),
@@ -361,6 +390,14 @@ def key_and_container_cases(add: Add) -> None:
             data=cnf({**ed_jwk, "y": es_jwk["y"]}),
             code="key_invalid",
             spec=["R-3.3-4"],
+        ),
+        KeyRow(
+            case_id="jose-key-cnf-x25519-with-alg",
+            description="a holder JWK on X25519 with an alg member: the curve is judged before "
+            "the member set (alg_not_allowed, not key_invalid), as for a COSE_Key",
+            data=cnf({**ed_jwk, "crv": "X25519", "alg": "EdDSA"}),
+            code="alg_not_allowed",
+            spec=["R-3.3-5"],
         ),
         KeyRow(
             case_id="jose-key-cnf-x-31-bytes",

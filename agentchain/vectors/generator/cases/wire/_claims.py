@@ -351,6 +351,23 @@ def claim_cases(s: Suite) -> None:
             spec=["R-5.5-8"],
         ),
         ClaimRow(
+            case_id="claims-scoped-caveat-too-many-actions",
+            description="a scoped caveat naming max_capabilities + 1 = 33 actions: "
+            "limit_exceeded, as in an approval requirement (not schema_invalid)",
+            changes={10: [{1: ["==", ".a", 1], 2: [f"a{i}" for i in range(33)]}]},
+            drop=(),
+            code="limit_exceeded",
+            spec=["R-5.5-8"],
+        ),
+        ClaimRow(
+            case_id="claims-approval-requirement-too-many-actions",
+            description="an approval requirement naming 33 actions: limit_exceeded",
+            changes={14: [{2: [f"a{i}" for i in range(33)]}]},
+            drop=(),
+            code="limit_exceeded",
+            spec=["R-5.5-9"],
+        ),
+        ClaimRow(
             case_id="claims-scoped-caveat-bad-action",
             description="a scoped caveat naming action a//b",
             changes={10: [{1: ["==", ".a", 1], 2: ["a//b"]}]},
@@ -413,6 +430,15 @@ def claim_cases(s: Suite) -> None:
             drop=(),
             code="alg_not_allowed",
             spec=["R-3.3-2"],
+        ),
+        ClaimRow(
+            case_id="claims-holder-x25519-with-alg-label",
+            description="holder OKP key on X25519 (crv 4) with an alg label: kty and crv are "
+            "judged before the label set (alg_not_allowed, not key_invalid)",
+            changes={3: {**okp, -1: 4, 3: -8, -2: KEYS("h1").public_key.raw()}},
+            drop=(),
+            code="alg_not_allowed",
+            spec=["R-3.3-5"],
         ),
         ClaimRow(
             case_id="claims-holder-x25519",

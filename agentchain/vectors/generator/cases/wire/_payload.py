@@ -260,6 +260,23 @@ def cose_cases(s: Suite) -> None:
             flag="cose-profile",
         ),
         CoseRow(
+            case_id="cose-unprotected-array",
+            description="an unprotected header that is an empty array, not a map: unknown_field "
+            "(R-5.4-3), not the schema_invalid of another item type (R-5.4-1)",
+            data=shaped([protected, [], payload, signature]),
+            code="unknown_field",
+            spec="R-5.4-3",
+            flag="cose-profile",
+        ),
+        CoseRow(
+            case_id="cose-unprotected-null",
+            description="an unprotected header that is null: unknown_field",
+            data=shaped([protected, None, payload, signature]),
+            code="unknown_field",
+            spec="R-5.4-3",
+            flag="cose-profile",
+        ),
+        CoseRow(
             case_id="cose-protected-kid",
             description="a protected kid header, re-signed",
             data=signed_with(enc({**hdr, 4: b"alice"})),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from agentchain import codec
 from agentchain._build import enc, head, pairs, raw_map
+from agentchain.limits import DEFAULT_LIMITS
 from agentchain.vectors.generator.cases._common import attestation_bytes, valid_presentation
 from agentchain.vectors.generator.suite import Suite, error, step
 
@@ -31,6 +32,10 @@ class ContainerRow:
     code: str
     spec: str
     flag: str
+
+
+#: characters after the prefix at the text cap: ceil(4 * max_presentation_bytes / 3)
+_TEXT_CAP_BODY = (4 * DEFAULT_LIMITS.max_presentation_bytes + 2) // 3
 
 
 def text_cases(s: Suite) -> None:
@@ -121,6 +126,31 @@ def text_cases(s: Suite) -> None:
             value="ac1c." + bumped,
             code="base64_invalid",
             spec="R-5.1-2",
+        ),
+        # spec 5.1 R-5.1-4: 5 + ceil(4 * 65536 / 3) = 87387 characters; 87382 A's decode to
+        # 65536 zero bytes (the size cap holds), so the text at the cap fails later, in CBOR
+        TextRow(
+            case_id="wire-text-length-at-cap",
+            description="a text of exactly 5 + ceil(4 * max_presentation_bytes / 3) characters: "
+            "past the text cap check (then cbor_trailing: 65536 zero bytes)",
+            value="ac1c." + "A" * _TEXT_CAP_BODY,
+            code="cbor_trailing",
+            spec="R-5.1-4",
+        ),
+        TextRow(
+            case_id="wire-text-length-cap-plus-one",
+            description="a text one character over the cap: limit_exceeded before decoding",
+            value="ac1c." + "A" * (_TEXT_CAP_BODY + 1),
+            code="limit_exceeded",
+            spec="R-5.1-4",
+        ),
+        TextRow(
+            case_id="wire-text-over-cap-unknown-prefix",
+            description="a text over the cap with an unknown prefix: the cap is checked first "
+            "(limit_exceeded, not encoding_unknown)",
+            value="zz9z." + "A" * (_TEXT_CAP_BODY + 1),
+            code="limit_exceeded",
+            spec="R-5.1-4",
         ),
     ]
     for row in rows:
@@ -293,6 +323,50 @@ def container_cases(s: Suite) -> None:
             code="cbor_unsupported",
             spec="R-5.2-2",
             flag="cbor-unsupported",
+        ),
+        ContainerRow(
+            case_id="wire-container-items-at-cap",
+            description="a container of exactly max_links + 2 * max_attachments + 8 = 40 items "
+            "(36 unknown keys): within the item cap, so unknown_field",
+            data=enc({1: 1, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 42), 0)}),
+            code="unknown_field",
+            spec="R-5.6-5",
+            flag="claims-schema",
+        ),
+        ContainerRow(
+            case_id="wire-container-items-cap-plus-one",
+            description="a container of 41 items (37 unknown keys): limit_exceeded while "
+            "decoding, before any key is looked at",
+            data=enc({1: 1, 2: links[:1], 3: inv, **dict.fromkeys(range(6, 43), 0)}),
+            code="limit_exceeded",
+            spec="R-5.6-5",
+            flag="limits",
+        ),
+        ContainerRow(
+            case_id="wire-container-simple-f8-false",
+            description="version as f8 14, simple value 20 (false) in the one-byte extension: "
+            "cbor_unsupported, not cbor_noncanonical nor cbor_malformed",
+            data=raw_map([(k1, b"\xf8\x14"), (k2, v2), (k3, v3)]),
+            code="cbor_unsupported",
+            spec="R-5.2-2",
+            flag="cbor-unsupported",
+        ),
+        ContainerRow(
+            case_id="wire-container-simple-f8-32",
+            description="version as f8 20, the unassigned simple value 32: cbor_unsupported",
+            data=raw_map([(k1, b"\xf8\x20"), (k2, v2), (k3, v3)]),
+            code="cbor_unsupported",
+            spec="R-5.2-2",
+            flag="cbor-unsupported",
+        ),
+        ContainerRow(
+            case_id="wire-container-too-many-links-first-not-bstr",
+            description="17 links, the first a text string: the count is checked before the "
+            "items (limit_exceeded, not schema_invalid)",
+            data=enc({1: 1, 2: ["link", *links[:1] * 16], 3: inv}),
+            code="limit_exceeded",
+            spec="R-5.8-6",
+            flag="limits",
         ),
         ContainerRow(
             case_id="wire-container-not-a-map",
