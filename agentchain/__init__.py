@@ -24,7 +24,7 @@ from agentchain.errors import (
     SignatureError,
     UsageError,
 )
-from agentchain.issuer import approve, attest, delegate, invoke, issue
+from agentchain.issuer import approve, attest, delegate, invoke, issue, revoke
 from agentchain.limits import Limits
 from agentchain.model import (
     ApprovalRequirement,
@@ -47,7 +47,9 @@ from agentchain.verifier import (
     TrustPolicy,
     UsageReport,
     VerifiedChain,
+    VerifiedRevocation,
     Verifier,
+    verify_revocation,
 )
 
 __version__ = "0.1.0"
@@ -84,6 +86,7 @@ __all__ = [
     "UsageLimit",
     "UsageReport",
     "VerifiedChain",
+    "VerifiedRevocation",
     "Verifier",
     "__version__",
     "approve",
@@ -93,4 +96,6 @@ __all__ = [
     "invoke",
     "issue",
     "request_digest",
+    "revoke",
+    "verify_revocation",
 ]

@@ -42,6 +42,8 @@ from agentchain import (
     invoke,
     issue,
     model,
+    revoke,
+    verify_revocation,
 )
 from agentchain._display import safe
 from agentchain.errors import AgentchainError, UsageError
@@ -340,14 +342,14 @@ def run(directory: Path, *, now: int | None = None) -> Scenario:
         *search_at,
         attestations=[patched],
     )
-    # alice revokes the travel agent's link; the revocation goes to the verifiers' store
-    # through a handle of its own, as `agentchain revoke --store` in another process would
-    root = agent_token.links[0]
+    # alice signs a revocation of the travel agent's link (spec 8.5); a verifier of the
+    # service records it in the shared store, as `agentchain revoke --store` would
+    revocation = revoke(alice, link=agent_token.links[0], now=clock.now)
     with SQLiteStore(store_path) as admin:
-        admin.revoke(root.digest, until=root.claims.window.exp + trust.clock_skew)
+        admin.record_revocation(verify_revocation(revocation).record(clock.now))
     decide(
         "alice revokes the travel agent's link; the sub-agent searches again",
-        "revoking a link revokes every chain that extends it",
+        "a signed revocation of a link revokes every chain that extends it, in both encodings",
         "deny",
         search_token,
         search,

@@ -76,6 +76,7 @@ Code = Literal[
     "header_invalid",
     "usage_exceeded",
     "usage_amount_invalid",
+    "revocation_unentitled",
 ]
 
 
@@ -191,6 +192,10 @@ REGISTRY: Final[dict[str, CodeInfo]] = {
     "usage_exceeded": CodeInfo(_D, "the request would exceed a usage limit of the chain"),
     "usage_amount_invalid": CodeInfo(
         _D, "a spend limit's selector finds no non-negative number in the arguments"
+    ),
+    # -- signed revocations (spec 8.5): only a principal above the revoked link may revoke it
+    "revocation_unentitled": CodeInfo(
+        _E, "a revocation's signer is not entitled to revoke what it names in this chain"
     ),
 }
 

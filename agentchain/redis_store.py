@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import urlsplit
 
 import redis
@@ -49,7 +49,16 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store import NonceStatus, UsageResult, UsageStatus, Use, check_use
+from agentchain.store import (
+    MAX_REVOCATION_RECORDS,
+    NonceStatus,
+    RevocationRecord,
+    UsageResult,
+    UsageStatus,
+    Use,
+    bounded_revocations,
+    check_use,
+)
 
 #: Seconds an entry outlives the moment the verifier could last need it, so that
 #: verifiers whose clocks differ by less than this still agree (the same grace as
@@ -254,6 +263,165 @@ def _usage_result(use: Use, reply: object, where: str) -> UsageResult:
     raise StoreError("store_error", f"record a use in {where}: unexpected reply {reply!r}")
 
 
+# spec 9.4 record_revocation: one hash per target, one field per revoker (its hex
+# thumbprint), the value "before:until:recorded_at:<hex of the signed object>" ('' for
+# None). KEYS[1] the hash; ARGV: field, before, until, value, the revoking host's wall
+# clock, GRACE, MAX_TTL. The wider record wins (RevocationRecord.reach); the hash lives
+# until its latest until + GRACE, for good when one record has none.
+_RECORD_REVOCATION: Final = """
+local function reach(b, u)
+  return {b == '' and 1 or 0, tonumber(b) or 0, u == '' and 1 or 0, tonumber(u) or 0}
+end
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local replace = true
+if old then
+  local ob, ou = string.match(old, '^(%d*):(%d*):%d+:%x+$')
+  if not ob then
+    return redis.error_reply('foreign data under ' .. KEYS[1])
+  end
+  local n, o = reach(ARGV[2], ARGV[3]), reach(ob, ou)
+  replace = false
+  for i = 1, 4 do
+    if n[i] ~= o[i] then
+      replace = n[i] > o[i]
+      break
+    end
+  end
+end
+if replace then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+end
+local latest = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  local u = string.match(v, '^%d*:(%d*):')
+  if u == nil then
+    return redis.error_reply('foreign data under ' .. KEYS[1])
+  end
+  if u == '' then
+    latest = -1
+    break
+  end
+  if tonumber(u) > latest then
+    latest = tonumber(u)
+  end
+end
+local grace = tonumber(ARGV[6])
+local keep = latest + grace - tonumber(ARGV[5])
+if keep < grace then
+  keep = grace
+end
+if latest < 0 or keep > tonumber(ARGV[7]) then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('EXPIRE', KEYS[1], string.format('%d', keep))
+end
+return 1
+"""
+
+# spec 9.4 revocations: every record under the given target hashes, in one snapshot:
+# a flat array of (key index, field, value) triples, at most ARGV[1] records.
+_REVOCATIONS: Final = """
+local out = {}
+local count = 0
+for i, key in ipairs(KEYS) do
+  local pairs_ = redis.call('HGETALL', key)
+  for j = 1, #pairs_, 2 do
+    if count >= tonumber(ARGV[1]) then
+      return out
+    end
+    table.insert(out, i)
+    table.insert(out, pairs_[j])
+    table.insert(out, pairs_[j + 1])
+    count = count + 1
+  end
+end
+return out
+"""
+
+
+# V5 in one round trip: KEYS = the digest keys (ARGV[1] of them), then the target hashes;
+# ARGV[2] the record cap. Returns {position of the first revoked digest or 0, then the
+# (target index, field, value) triples of _REVOCATIONS}.
+_LOOKUP: Final = """
+local n = tonumber(ARGV[1])
+local out = {0}
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    out[1] = i
+    break
+  end
+end
+local count = 0
+for i = n + 1, #KEYS do
+  local pairs_ = redis.call('HGETALL', KEYS[i])
+  for j = 1, #pairs_, 2 do
+    if count >= tonumber(ARGV[2]) then
+      return out
+    end
+    table.insert(out, i - n)
+    table.insert(out, pairs_[j])
+    table.insert(out, pairs_[j + 1])
+    count = count + 1
+  end
+end
+return out
+"""
+
+
+def _lookup_reply(
+    ids: list[bytes], targets: list[bytes], reply: object, where: str, cap: int
+) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+    if not isinstance(reply, list) or not reply:
+        raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
+    return _first_revoked(ids, reply[0], where), _parse_records(targets, reply[1:], where, cap)
+
+
+def _record_value(record: RevocationRecord) -> str:
+    before = "" if record.before is None else str(record.before)
+    until = "" if record.until is None else str(record.until)
+    return f"{before}:{until}:{record.recorded_at}:{record.revocation.hex()}"
+
+
+def _parse_record(target: bytes, field: object, value: object, where: str) -> RevocationRecord:
+    """A stored record; anything that is not one of ours is a StoreError, never a guess."""
+    try:
+        if not isinstance(field, bytes) or not isinstance(value, bytes):
+            raise ValueError("not a byte string")
+        before, until, recorded_at, signed = value.decode("ascii").split(":")
+        return RevocationRecord(
+            target=target,
+            revoker=bytes.fromhex(field.decode("ascii")),
+            before=int(before) if before else None,
+            until=int(until) if until else None,
+            recorded_at=int(recorded_at),
+            revocation=bytes.fromhex(signed),
+        )
+    except (ValueError, UnicodeDecodeError, UsageError) as exc:
+        raise StoreError(
+            "store_error", f"read revocations from {where}: foreign data: {exc}"
+        ) from exc
+
+
+def _parse_records(
+    targets: list[bytes], reply: object, where: str, cap: int
+) -> tuple[RevocationRecord, ...]:
+    if not isinstance(reply, list) or len(reply) % 3:
+        raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
+    out = []
+    for i in range(0, len(reply), 3):
+        index = reply[i]
+        if not isinstance(index, int) or not 1 <= index <= len(targets):
+            raise StoreError("store_error", f"read revocations from {where}: unexpected reply")
+        out.append(_parse_record(targets[index - 1], reply[i + 1], reply[i + 2], where))
+    return bounded_revocations(out, cap, where)
+
+
+def _check_record(record: object) -> RevocationRecord:
+    if not isinstance(record, RevocationRecord):
+        raise UsageError("record_revocation takes a RevocationRecord")
+    return record
+
+
 def _blob(value: object, what: str) -> bytes:
     if not isinstance(value, bytes | bytearray | memoryview):
         raise UsageError(f"{what} must be bytes, not {type(value).__name__}")
@@ -364,6 +532,17 @@ class _Keys:
     def history(self, key: bytes) -> bytes:
         return self.prefix + b"h:" + key.hex().encode()
 
+    def signed(self, target: bytes) -> bytes:
+        return self.prefix + b"s:" + target.hex().encode()
+
+    def signed_pattern(self) -> bytes:
+        # glob metacharacters in the prefix are escaped: SCAN MATCH must see them literally
+        escaped = bytes(b for c in self.prefix for b in ((b"\\"[0], c) if c in b"*?[]\\" else (c,)))
+        return escaped + b"s:*"
+
+    def target_of(self, key: bytes) -> bytes:
+        return bytes.fromhex(key[len(self.prefix) + 2 :].decode("ascii"))
+
 
 class RedisStore:
     """A :class:`~agentchain.store.Store` in Redis, shared by every verifier that uses it.
@@ -374,6 +553,9 @@ class RedisStore:
     on one Redis use different ones. One instance may be shared by the threads of
     a process (redis-py pools connections, and is safe across ``fork``).
     """
+
+    #: records one revocation lookup may find before it fails closed
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
 
     def __init__(self, client: redis.Redis, *, prefix: str | bytes = DEFAULT_PREFIX) -> None:
         if not isinstance(client, redis.Redis):
@@ -386,6 +568,9 @@ class RedisStore:
         self._revoke = client.register_script(_REVOKE)
         self._first_revoked = client.register_script(_FIRST_REVOKED)
         self._consume = client.register_script(_CONSUME)
+        self._record_revocation = client.register_script(_RECORD_REVOCATION)
+        self._revocations = client.register_script(_REVOCATIONS)
+        self._lookup = client.register_script(_LOOKUP)
 
     @classmethod
     def from_url(
@@ -469,6 +654,68 @@ class RedisStore:
             raise _error(self._where, doing, exc) from exc
         return _usage_result(use, reply, self._where)
 
+    def record_revocation(self, record: RevocationRecord) -> None:
+        record = _check_record(record)
+        doing = "record a revocation in"
+        self._live(doing)
+        args: list[str | int] = [
+            record.revoker.hex(),
+            "" if record.before is None else record.before,
+            "" if record.until is None else record.until,
+            _record_value(record),
+            int(time.time()),
+            GRACE,
+            MAX_TTL,
+        ]
+        try:
+            self._record_revocation(keys=[self._keys.signed(record.target)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        ids = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        if not ids:
+            return ()
+        try:
+            reply = self._revocations(
+                keys=[self._keys.signed(t) for t in ids], args=[self.MAX_REVOCATION_RECORDS + 1]
+            )
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _parse_records(ids, reply, self._where, self.MAX_REVOCATION_RECORDS)
+
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        keys = [self._keys.revocation(r) for r in ids] + [self._keys.signed(t) for t in wanted]
+        if not keys:
+            return None, ()
+        try:
+            reply = self._lookup(keys=keys, args=[len(ids), self.MAX_REVOCATION_RECORDS + 1])
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _lookup_reply(ids, wanted, reply, self._where, self.MAX_REVOCATION_RECORDS)
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        doing = "read revocations from"
+        client = self._live(doing)
+        out: list[RevocationRecord] = []
+        try:
+            for key in client.scan_iter(match=self._keys.signed_pattern(), count=500):
+                target = self._keys.target_of(key)
+                for field, value in client.hgetall(key).items():
+                    out.append(_parse_record(target, field, value, self._where))
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        out.sort(key=lambda r: (r.target, r.revoker))
+        return tuple(out)
+
     @property
     def prefix(self) -> bytes:
         return self._keys.prefix
@@ -508,6 +755,9 @@ class AsyncRedisStore:
     :meth:`aclose` or ``async with``.
     """
 
+    #: records one revocation lookup may find before it fails closed
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
+
     def __init__(
         self, client: redis.asyncio.Redis, *, prefix: str | bytes = DEFAULT_PREFIX
     ) -> None:
@@ -521,6 +771,9 @@ class AsyncRedisStore:
         self._revoke = client.register_script(_REVOKE)
         self._first_revoked = client.register_script(_FIRST_REVOKED)
         self._consume = client.register_script(_CONSUME)
+        self._record_revocation = client.register_script(_RECORD_REVOCATION)
+        self._revocations = client.register_script(_REVOCATIONS)
+        self._lookup = client.register_script(_LOOKUP)
 
     @classmethod
     def from_url(
@@ -597,6 +850,68 @@ class AsyncRedisStore:
         except (RedisError, OSError) as exc:
             raise _error(self._where, doing, exc) from exc
         return _usage_result(use, reply, self._where)
+
+    async def record_revocation(self, record: RevocationRecord) -> None:
+        record = _check_record(record)
+        doing = "record a revocation in"
+        self._live(doing)
+        args: list[str | int] = [
+            record.revoker.hex(),
+            "" if record.before is None else record.before,
+            "" if record.until is None else record.until,
+            _record_value(record),
+            int(time.time()),
+            GRACE,
+            MAX_TTL,
+        ]
+        try:
+            await self._record_revocation(keys=[self._keys.signed(record.target)], args=args)
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+
+    async def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        ids = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        if not ids:
+            return ()
+        try:
+            reply = await self._revocations(
+                keys=[self._keys.signed(t) for t in ids], args=[self.MAX_REVOCATION_RECORDS + 1]
+            )
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _parse_records(ids, reply, self._where, self.MAX_REVOCATION_RECORDS)
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        doing = "read revocations from"
+        self._live(doing)
+        keys = [self._keys.revocation(r) for r in ids] + [self._keys.signed(t) for t in wanted]
+        if not keys:
+            return None, ()
+        try:
+            reply = await self._lookup(keys=keys, args=[len(ids), self.MAX_REVOCATION_RECORDS + 1])
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        return _lookup_reply(ids, wanted, reply, self._where, self.MAX_REVOCATION_RECORDS)
+
+    async def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        doing = "read revocations from"
+        client = self._live(doing)
+        out: list[RevocationRecord] = []
+        try:
+            async for key in client.scan_iter(match=self._keys.signed_pattern(), count=500):
+                target = self._keys.target_of(key)
+                for field, value in (await client.hgetall(key)).items():
+                    out.append(_parse_record(target, field, value, self._where))
+        except (RedisError, OSError) as exc:
+            raise _error(self._where, doing, exc) from exc
+        out.sort(key=lambda r: (r.target, r.revoker))
+        return tuple(out)
 
     @property
     def prefix(self) -> bytes:

@@ -151,6 +151,7 @@ def throughput(url: str, tmp: Path, count: int, rounds: int) -> dict[tuple[str, 
 def per_call(url: str, tmp: Path, calls: int) -> list[tuple[str, float, float]]:
     rows = []
     ids = [bytes([i]) * 32 for i in range(2)]  # a depth-2 chain has two links to look up
+    targets = [bytes([i]) * 32 for i in range(2, 7)]  # and five signed-revocation targets
     for kind in ("memory", "sqlite", "redis"):
         store = (
             StoreSpec("memory")
@@ -165,7 +166,7 @@ def per_call(url: str, tmp: Path, calls: int) -> list[tuple[str, float, float]]:
         nonce_us = (time.perf_counter() - started) / calls * 1e6
         started = time.perf_counter()
         for _ in range(calls):
-            store.first_revoked(ids)
+            store.lookup_revocations(ids, targets)
         revoked_us = (time.perf_counter() - started) / calls * 1e6
         store.close()
         rows.append((kind, nonce_us, revoked_us))
@@ -184,6 +185,18 @@ def decision_without_store(count: int) -> float:
 
         def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
             return NonceStatus.FRESH
+
+        def record_revocation(self, record: object) -> None:
+            pass
+
+        def revocations(self, targets: object) -> tuple[()]:
+            return ()
+
+        def export_revocations(self) -> tuple[()]:
+            return ()
+
+        def lookup_revocations(self, ids: object, targets: object) -> tuple[None, tuple[()]]:
+            return None, ()
 
     items = _presentations(count)
     verifier = _verifier(Null())
@@ -328,7 +341,7 @@ def main() -> None:
                 print(f"| {kind} | {one:,.0f}/s | {two:,.0f}/s | {ratio} |")
             own = decision_without_store(args.decisions)
             print(f"\nverifier's own work per decision (store doing nothing): {own:.0f} us")
-            print("\n| store | use_nonce | first_revoked (2 ids) |")
+            print("\n| store | use_nonce | lookup_revocations (2 ids, 5 targets) |")
             print("|---|---|---|")
             for kind, nonce_us, revoked_us in per_call(server.url, tmp, args.decisions):
                 print(f"| {kind} | {nonce_us:.1f} us | {revoked_us:.1f} us |")

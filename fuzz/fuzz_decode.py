@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 with atheris.instrument_imports(include=["agentchain"]):  # type: ignore[attr-defined]
     import common
 
-    from agentchain import codec, model
+    from agentchain import codec, model, revoke
     from agentchain.crypto import ALGORITHMS
     from agentchain.limits import DEFAULT_LIMITS
     from agentchain.wire import cbor, cose, jws
@@ -67,7 +67,7 @@ def presentation_text(data: bytes) -> None:
 
 
 def _claims_exact(
-    decoded: codec.Link | codec.Invocation | codec.Attestation | codec.Approval,
+    decoded: codec.Link | codec.Invocation | codec.Attestation | codec.Approval | codec.Revocation,
     decode: Callable[[object, codec.Encoding], object],
     what: str,
 ) -> None:
@@ -101,6 +101,11 @@ def attestation(data: bytes) -> None:
 def approval(data: bytes) -> None:
     decoded = codec.decode_unverified(model.ApprovalClaims, data)
     _claims_exact(decoded, codec.decode_approval_claims, "approval claims")
+
+
+def revocation(data: bytes) -> None:
+    decoded = codec.decode_unverified(model.RevocationClaims, data)
+    _claims_exact(decoded, codec.decode_revocation_claims, "revocation claims")
 
 
 def cbor_item(data: bytes) -> None:
@@ -168,6 +173,7 @@ DECODERS: tuple[Callable[[bytes], None], ...] = (
     compact,  # 10
     jwk,  # 11
     caveat_json,  # 12
+    revocation,  # 13 (spec 8.5), either encoding
 )
 
 
@@ -207,6 +213,8 @@ def seeds() -> list[bytes]:
             out.append(b"\x03" + p.invocation.encoded)
         out.extend(b"\x04" + a.encoded for a in p.attestations)
         out.extend(b"\x05" + a.encoded for a in p.approvals)
+        revoker = common.key("revoker")
+        out.append(b"\x0d" + revoke(revoker, link=p.links[0], encoding=p.encoding, now=0).encoded)
     for item in common.vector_inputs():
         out.append((b"\x01" if isinstance(item, str) else b"\x00") + common.as_bytes(item))
     return out

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from agentchain.redis_store import AsyncRedisStore, RedisStore
-from agentchain.store import MemoryStore, NonceStatus, SQLiteStore, UsageResult, Use
+from agentchain.store import (
+    MemoryStore,
+    NonceStatus,
+    RevocationRecord,
+    SQLiteStore,
+    UsageResult,
+    Use,
+)
 
 T = TypeVar("T")
 
@@ -30,6 +37,12 @@ class ClosableStore(Protocol):
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None: ...
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus: ...
     def consume(self, use: Use, *, now: int) -> UsageResult: ...
+    def record_revocation(self, record: RevocationRecord) -> None: ...
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]: ...
+    def export_revocations(self) -> tuple[RevocationRecord, ...]: ...
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]: ...
     def close(self) -> None: ...
 
 
@@ -61,6 +74,20 @@ class BlockingAsyncStore:
 
     def consume(self, use: Use, *, now: int) -> UsageResult:
         return self.run(self.inner.consume(use, now=now))
+
+    def record_revocation(self, record: RevocationRecord) -> None:
+        self.run(self.inner.record_revocation(record))
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        return self.run(self.inner.revocations(targets))
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        return self.run(self.inner.export_revocations())
+
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        return self.run(self.inner.lookup_revocations(revocation_ids, targets))
 
     def close(self) -> None:
         if not self._loop.is_closed():

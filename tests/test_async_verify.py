@@ -28,12 +28,14 @@ from agentchain.model import parse_statement as parse
 from agentchain.store import (
     AsyncStore,
     NonceStatus,
+    RevocationRecord,
     SQLiteStore,
     Store,
     ThreadedStore,
     UsageResult,
     Use,
     as_async_store,
+    merge_revocation,
 )
 from tests.servers import AGENT, ALICE, SUB
 
@@ -47,6 +49,7 @@ class DictAsyncStore:
     def __init__(self) -> None:
         self.revoked: set[bytes] = set()
         self.nonces: dict[bytes, int] = {}
+        self.signed: dict[tuple[bytes, bytes], RevocationRecord] = {}
         self.calls = 0
         self._usage = MemoryStore()  # the all-or-nothing step of chains with usage limits
 
@@ -56,7 +59,6 @@ class DictAsyncStore:
 
     async def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
         await asyncio.sleep(0)
-        self.calls += 1
         return next((r for r in revocation_ids if r in self.revoked), None)
 
     async def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
@@ -71,6 +73,26 @@ class DictAsyncStore:
         await asyncio.sleep(0)
         self.calls += 1
         return self._usage.consume(use, now=now)
+
+    async def record_revocation(self, record: RevocationRecord) -> None:
+        await asyncio.sleep(0)
+        self.signed[record.target, record.revoker] = merge_revocation(
+            self.signed.get((record.target, record.revoker)), record
+        )
+
+    async def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        await asyncio.sleep(0)
+        wanted = set(targets)
+        return tuple(r for (t, _), r in sorted(self.signed.items()) if t in wanted)
+
+    async def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        return tuple(r for _, r in sorted(self.signed.items()))
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        self.calls += 1
+        return await self.first_revoked(revocation_ids), await self.revocations(targets)
 
 
 def _token() -> Presentation:

@@ -592,12 +592,12 @@ def test_attest_needs_something_to_attest(env: Env) -> None:
 # -- the verifier's state: store and audit log ----------------------------------
 
 
-def test_revoke_then_verify_with_the_same_store(env: Env) -> None:
+def test_revoke_local_then_verify_with_the_same_store(env: Env) -> None:
     token = env.issue()
     sub_token = env.delegate(token)
     presentation = env.invoke(sub_token, "sub", "flights/search", SEARCH, SEARCH_ARGS)
     store = env.dir / "verifier.sqlite"
-    out = ok(env.capsys, "revoke", "--store", store, "--token", token)
+    out = ok(env.capsys, "revoke-local", "--store", store, "--token", token)
     root_digest = codec.decode_presentation_unverified(token.read_text()).links[0].digest
     assert out.strip() == root_digest.hex()
     code, out, _ = env.verify(
@@ -605,7 +605,9 @@ def test_revoke_then_verify_with_the_same_store(env: Env) -> None:
     )
     assert code == 1
     assert [r["code"] for r in json.loads(out)["reasons"]] == ["revoked"]
-    code, _, err = run(env.capsys, "revoke", "--store", store, "--token", token, "--link", "5")
+    code, _, err = run(
+        env.capsys, "revoke-local", "--store", store, "--token", token, "--link", "5"
+    )
     assert code == 2 and "--link" in err
 
 
@@ -676,7 +678,7 @@ def test_demo_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_subcommand_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("keygen", "issue", "delegate", "invoke", "verify", "attest", "approve",
-                    "revoke", "inspect", "demo"):  # fmt: skip
+                    "revoke", "revoke-local", "revocations", "inspect", "demo"):  # fmt: skip
         with pytest.raises(SystemExit) as exit_:
             main([command, "--help"])
         assert exit_.value.code == 0

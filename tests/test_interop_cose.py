@@ -21,8 +21,15 @@ from pycose.keys.ec2 import EC2Key
 from pycose.keys.okp import OKPKey
 from pycose.messages.sign1message import Sign1Message
 
-from agentchain import DecodeError, Presentation, PrivateKey, SignatureError
-from agentchain.codec import TYP_INVOCATION, TYP_LINK, decode_unverified
+from agentchain import (
+    DecodeError,
+    Presentation,
+    PrivateKey,
+    SignatureError,
+    revoke,
+    verify_revocation,
+)
+from agentchain.codec import TYP_INVOCATION, TYP_LINK, TYP_REVOCATION, decode_unverified
 from agentchain.model import InvocationClaims, LinkClaims
 from tests.helpers import (
     AGENT,
@@ -196,3 +203,20 @@ def test_pycose_tagged_output_is_refused_as_is() -> None:
     with pytest.raises(DecodeError) as exc:
         decode_unverified(LinkClaims, data)
     assert exc.value.code == "cbor_tag"
+
+
+@pytest.mark.parametrize("alg", [EDDSA, ES256])
+def test_revocations_interoperate_with_pycose(alg: str) -> None:
+    # R-8.5-5: pycose verifies our COSE revocation under the key it names, and we verify a
+    # revocation pycose signs over our claims (ES256 made low-S, as spec 3.5 requires)
+    revoker = key("rev-cose", alg)
+    ours = revoke(revoker, subject=key("rev-target", alg).public_key, now=1_800_000_000)
+    msg: Any = Sign1Message.decode(tagged(ours.encoded))
+    assert msg.phdr == {Algorithm: ALGS[alg], 16: TYP_REVOCATION}
+    msg.key = CoseKey.from_dict(dict(ours.claims.revoker.to_cose_key()))
+    assert msg.verify_signature()
+    theirs = pycose_sign(revoker, TYP_REVOCATION, ours.envelope.payload)
+    if alg == ES256:
+        parts = cbor2.loads(theirs)
+        theirs = cbor2.dumps([parts[0], parts[1], parts[2], low_s(parts[3])])
+    assert verify_revocation(theirs).claims == ours.claims

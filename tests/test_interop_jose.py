@@ -34,6 +34,7 @@ from agentchain.codec import (
     JWT_TYP_ATTESTATION,
     JWT_TYP_INVOCATION,
     JWT_TYP_LINK,
+    JWT_TYP_REVOCATION,
     Approval,
     Attestation,
     Invocation,
@@ -289,3 +290,19 @@ def test_what_joserfc_accepts_and_this_profile_refuses(
     with pytest.raises(AgentchainError) as info:
         decode_unverified(LinkClaims, compact)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize("alg", ALGS)
+def test_revocations_interoperate(alg: str) -> None:
+    # R-8.5-5: a JOSE revocation is a plain JWS both libraries verify, and one that jwcrypto
+    # signs over our claims verifies here
+    from agentchain import revoke, verify_revocation
+
+    revoker, subject = key("rev-interop", alg), key("rev-subject", alg)
+    ours = revoke(revoker, subject=subject.public_key, before=NOW, now=NOW, encoding="jose")
+    for library in (jwcrypto_verify, joserfc_verify):
+        header, payload = library(ours.encoded, revoker)
+        assert header == {"alg": alg, "typ": JWT_TYP_REVOCATION}
+        assert payload == ours.envelope.payload
+    theirs = jwcrypto_sign(revoker, JWT_TYP_REVOCATION, codec.encode_claims(ours.claims, "jose"))
+    assert verify_revocation(theirs).claims == ours.claims

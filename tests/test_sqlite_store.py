@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agentchain.errors import StoreError, UsageError
-from agentchain.store import SCHEMA_VERSION, NonceStatus, SQLiteStore
+from agentchain.store import SCHEMA_VERSION, Charge, NonceStatus, SQLiteStore, Use
 
 FRESH, REPLAYED = NonceStatus.FRESH, NonceStatus.REPLAYED
 GRACE = SQLiteStore.PRUNE_GRACE
@@ -97,6 +97,38 @@ def _open_together(db: Path, openers: int) -> list[BaseException]:
     for t in threads:
         t.join()
     return errors
+
+
+_SCHEMA_1 = (
+    "CREATE TABLE revocations (id BLOB PRIMARY KEY NOT NULL, until INTEGER) WITHOUT ROWID",
+    "CREATE INDEX revocations_until ON revocations (until) WHERE until IS NOT NULL",
+    "CREATE TABLE nonces (key BLOB PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) "
+    "WITHOUT ROWID",
+    "CREATE INDEX nonces_expires_at ON nonces (expires_at)",
+    "PRAGMA application_id = 1094928433",
+    "PRAGMA user_version = 1",
+)
+
+
+def test_schema_1_is_upgraded_in_place(db: Path) -> None:
+    # a store written by agentchain before signed revocations keeps its rows
+    conn = sqlite3.connect(db)
+    for statement in _SCHEMA_1:
+        conn.execute(statement)
+    conn.execute("INSERT INTO revocations VALUES (?, NULL)", (b"old",))
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema 1"):
+        SQLiteStore(db, readonly=True)
+    with SQLiteStore(db) as store:
+        assert store.first_revoked([b"old"]) == b"old"
+        assert store.export_revocations() == ()
+        # the one schema 2 holds the behaviour factor's tables as well
+        use = Use(((b"k", 2000),), (Charge(b"c", 5, 10, expires_at=2000),))
+        assert store.consume(use, now=100).totals == (5,)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conn.close()
 
 
 def test_concurrent_creation_of_one_new_file(tmp_path: Path) -> None:

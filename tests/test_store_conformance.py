@@ -20,20 +20,23 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import redis
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from agentchain.errors import REGISTRY, Kind, StoreError, UsageError
-from agentchain.redis_store import GRACE
+from agentchain.redis_store import GRACE, AsyncRedisStore, RedisStore
 from agentchain.store import (
     MARK_BYTES,
     MAX_COUNT,
     MAX_HISTORY_MARKS,
+    REVOCATION_GRACE,
     Charge,
     Departure,
     MemoryStore,
     NonceStatus,
+    RevocationRecord,
     SQLiteStore,
     UsageResult,
     UsageStatus,
@@ -197,6 +200,14 @@ def test_closed_store_raises(kind: str, tmp_path: Path, request: pytest.FixtureR
         opened.first_revoked([b"a"])
     with pytest.raises(StoreError):
         opened.revoke(b"a")
+    with pytest.raises(StoreError):
+        opened.record_revocation(_record())
+    with pytest.raises(StoreError):
+        opened.revocations([b"t" * 32])
+    with pytest.raises(StoreError):
+        opened.export_revocations()
+    with pytest.raises(StoreError):
+        opened.lookup_revocations([b"a"], [b"t" * 32])
 
 
 # -- concurrency ----------------------------------------------------------------
@@ -460,12 +471,197 @@ def test_sqlite_schema_1_is_upgraded(tmp_path: Path) -> None:
     with SQLiteStore(path) as upgraded:
         assert upgraded.use_nonce(b"k", expires_at=500, now=100) is REPLAYED
         assert upgraded.consume(Use((), (_charge(5),)), now=100).totals == (5,)
+        # one schema 2: the same upgrade made the signed revocations' table too
+        record = _record(until=10**10)
+        upgraded.record_revocation(record)
+        assert upgraded.lookup_revocations([], [record.target]) == (None, (record,))
+
+
+# -- signed revocations (spec 8.5, 9.4) ---------------------------------------------
+
+
+def _record(
+    target: bytes = b"t" * 32,
+    revoker: bytes = b"r" * 32,
+    *,
+    before: int | None = None,
+    until: int | None = None,
+    recorded_at: int = 1000,
+    signed: bytes = b"signed object",
+) -> RevocationRecord:
+    return RevocationRecord(
+        target=target,
+        revoker=revoker,
+        before=before,
+        until=until,
+        recorded_at=recorded_at,
+        revocation=signed,
+    )
+
+
+def test_revocation_records_keep_who_what_and_when(store: ClosableStore) -> None:
+    # R-9.4-5, R-9.4-6
+    a = _record(b"a" * 32, b"1" * 32, before=50, until=10**10, signed=b"\x84\x00")
+    b = _record(b"b" * 32, b"2" * 32, recorded_at=7, signed=b"eyJ.x.y")
+    c = _record(b"a" * 32, b"0" * 32, until=None)
+    for record in (a, b, c):
+        store.record_revocation(record)
+    assert store.revocations([b"z" * 32]) == ()
+    assert store.revocations([]) == ()
+    assert store.revocations([b"a" * 32]) == (c, a)  # ordered by target, then revoker
+    assert store.revocations(t for t in [b"b" * 32, b"a" * 32]) == (c, a, b)
+    assert store.export_revocations() == (c, a, b)
+
+
+def test_lookup_answers_both_kinds_at_once(store: ClosableStore) -> None:
+    # R-9.4-2, R-9.4-6: V5's one call is first_revoked and revocations together
+    record = _record(until=10**10)
+    assert store.lookup_revocations([], []) == (None, ())
+    assert store.lookup_revocations([b"d" * 32], [record.target]) == (None, ())
+    store.record_revocation(record)
+    store.revoke(b"e" * 32)
+    ids = [b"d" * 32, b"e" * 32]
+    assert store.lookup_revocations(ids, [record.target]) == (b"e" * 32, (record,))
+    assert store.lookup_revocations(ids[:1], [b"x" * 32, record.target]) == (None, (record,))
+
+
+def test_too_many_records_for_one_lookup_fail_closed(
+    store: ClosableStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # R-9.4-6: bounded, and never a part: the record left out could be the one that revokes
+    for cls in (MemoryStore, SQLiteStore, RedisStore, AsyncRedisStore):
+        monkeypatch.setattr(cls, "MAX_REVOCATION_RECORDS", 3)
+    target = b"t" * 32
+    for i in range(3):
+        store.record_revocation(_record(target, bytes([i]) * 32, until=10**10))
+    assert len(store.revocations([target])) == 3
+    store.record_revocation(_record(target, b"\xff" * 32, until=10**10))
+    with pytest.raises(StoreError) as caught:
+        store.revocations([target])
+    assert caught.value.code == "store_error"
+    with pytest.raises(StoreError):
+        store.lookup_revocations([], [target])
+
+
+def test_a_revocation_record_is_never_narrowed(store: ClosableStore) -> None:
+    # R-9.4-5: per (target, revoker) the wider before wins, then the later until
+    first = _record(before=100, until=5000, signed=b"first")
+    store.record_revocation(first)
+    store.record_revocation(_record(before=99, until=10**9, recorded_at=2000, signed=b"narrow"))
+    assert store.revocations([first.target]) == (first,)
+    store.record_revocation(first)  # idempotent: the first recording time stays
+    assert store.revocations([first.target]) == (first,)
+    later = _record(before=100, until=6000, recorded_at=3000, signed=b"later")
+    store.record_revocation(later)
+    assert store.revocations([first.target]) == (later,)
+    widest = _record(before=None, until=None, recorded_at=4000, signed=b"all")
+    store.record_revocation(widest)
+    store.record_revocation(_record(before=10**6, until=None, signed=b"narrow again"))
+    assert store.export_revocations() == (widest,)
+
+
+def test_revocation_records_are_shared_and_durable(shared_spec: StoreSpec) -> None:
+    # R-9.4-5: visible to every handle once recorded, and after a restart
+    first, second = shared_spec.open(), shared_spec.open()
+    record = _record(until=10**10)
+    try:
+        assert second.revocations([record.target]) == ()
+        first.record_revocation(record)
+        assert second.revocations([record.target]) == (record,)
+    finally:
+        first.close()
+        second.close()
+    again = shared_spec.open()
+    try:
+        assert again.export_revocations() == (record,)
+    finally:
+        again.close()
+
+
+def test_racing_recorders_keep_the_widest(shared_spec: StoreSpec) -> None:
+    # R-9.4-5: record_revocation is atomic: concurrent recorders never lose the widest
+    records = [_record(before=b, until=10**10, signed=b"%d" % b) for b in range(1, 25)]
+    stores = [shared_spec.open() for _ in range(4)]
+    try:
+        threads = [
+            threading.Thread(
+                target=lambda s=s, i=i: [s.record_revocation(r) for r in records[i::4]]
+            )
+            for i, s in enumerate(stores)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert stores[0].export_revocations() == (records[-1],)
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_revocation_records_expire_once_their_until_is_past(
+    spec: StoreSpec, request: pytest.FixtureRequest
+) -> None:
+    # R-9.4-7: bounded: an entry is forgotten once what it revokes is expired anyway
+    store = spec.open()
+    try:
+        old = _record(b"o" * 32, until=1000)
+        kept = _record(b"k" * 32, until=None)
+        store.record_revocation(old)
+        store.record_revocation(kept)
+        later = 1000 + REVOCATION_GRACE + 1
+        if isinstance(store, MemoryStore | SQLiteStore):
+            store.prune(later)
+            assert store.export_revocations() == (kept,)
+        else:  # Redis expires the key itself: GRACE seconds after a past until
+            server: RedisServer = request.getfixturevalue("redis_server")
+            client = redis.Redis.from_url(server.url)
+            try:
+                keys = {k: client.ttl(k) for k in client.keys(spec.prefix + "s:*")}
+            finally:
+                client.close()
+            ttls = sorted(keys.values())
+            assert ttls[0] == -1  # the one without until: kept for good
+            assert 0 < ttls[1] <= GRACE
+    finally:
+        store.close()
+
+
+def test_foreign_revocation_data_is_a_store_error(
+    redis_server: RedisServer,
+) -> None:
+    # R-9.4-4: never a guess from data that is not ours
+    spec = make_spec("redis", Path("."), redis_server.url)
+    store = spec.open()
+    record = _record()
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        client.hset(spec.prefix.encode() + b"s:" + record.target.hex().encode(), "x", "junk")
+        with pytest.raises(StoreError):
+            store.revocations([record.target])
+        with pytest.raises(StoreError):
+            store.record_revocation(record)
+    finally:
+        client.close()
+        store.close()
+
+
+def test_revocation_arguments_are_checked(store: ClosableStore) -> None:
+    with pytest.raises(UsageError):
+        store.record_revocation("not a record")  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        store.revocations(["text"])  # type: ignore[list-item]
+    with pytest.raises(UsageError):
+        _record(target=b"short")
+    with pytest.raises(UsageError):
+        _record(before=-1)
 
 
 # -- model-based: each persistent store agrees with MemoryStore ------------------
 
 _IDS = [bytes([i]) * 4 for i in range(6)]
 _MARKS = [bytes([i]) * MARK_BYTES for i in range(3)]
+_TARGETS = [bytes([i]) * 32 for i in range(4)]
 
 
 class StoreAgreesWithMemory(RuleBasedStateMachine):
@@ -573,6 +769,38 @@ class StoreAgreesWithMemory(RuleBasedStateMachine):
         if expected.status is UsageStatus.RECORDED:
             for charge, total in zip(use.charges, expected.totals, strict=True):
                 assert not charge.enforce or total <= charge.limit
+
+    @rule(
+        named=st.sampled_from(_TARGETS),
+        revoker=st.sampled_from(_TARGETS[:2]),
+        before=st.none() | st.integers(0, 3),
+        until=st.none() | st.integers(10**5, 10**5 + 3),
+    )
+    def record_revocation(
+        self, named: bytes, revoker: bytes, before: int | None, until: int | None
+    ) -> None:
+        # untils far past every clock this history reaches: nothing here may be pruned, so
+        # every store must answer exactly as memory does (R-9.4-5)
+        record = RevocationRecord(
+            target=named,
+            revoker=revoker,
+            before=before,
+            until=None if until is None else self.now + until,
+            recorded_at=self.now,
+            revocation=b"r%r%r" % (before, until),
+        )
+        self.memory.record_revocation(record)
+        self.store.record_revocation(record)
+
+    @rule(
+        ids=st.lists(st.sampled_from(_IDS), max_size=3), named=st.lists(st.sampled_from(_TARGETS))
+    )
+    def lookup_revocations(self, ids: list[bytes], named: list[bytes]) -> None:
+        # R-9.4-6
+        _, expected = self.memory.lookup_revocations(ids, named)
+        assert self.store.lookup_revocations(ids, named)[1] == expected
+        assert self.store.revocations(named) == expected
+        assert self.store.export_revocations() == self.memory.export_revocations()
 
     @rule()
     def prune(self) -> None:

@@ -218,10 +218,10 @@ def test_two_cli_verifiers_on_one_redis_allow_once(
     assert decisions == [("allow", []), ("deny", ["replay"])], outputs
     assert sorted(p.returncode for p in procs) == [0, 1], outputs
 
-    # `agentchain revoke --store redis://...` is seen by the next verifier process
+    # `agentchain revoke-local --store redis://...` is seen by the next verifier process
     revoke = subprocess.run(
         [
-            sys.executable, "-m", "agentchain.cli", "revoke",
+            sys.executable, "-m", "agentchain.cli", "revoke-local",
             "--store", store, "--token", str(tmp_path / "p.txt"), "--link", "1",
         ],
         capture_output=True, text=True, timeout=60, check=False,

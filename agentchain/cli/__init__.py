@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from agentchain import __version__, bench, codec
-from agentchain.cli import _read, _sign
+from agentchain.cli import _read, _revocations, _sign
 from agentchain.cli._io import (
     EXIT_DENY,
     EXIT_NEEDS_APPROVAL,
@@ -147,7 +147,19 @@ _EPILOGS = {
         "  agentchain approve --key alice.jwk --request request.json > approval.txt"
     ),
     "revoke": (
-        "example:\n  agentchain revoke --store verifier.sqlite --token agent.token [--link 0]"
+        "example:\n  agentchain revoke --key alice.jwk --token agent.token [--link 0] > r.txt\n"
+        "  agentchain revoke --key agent.jwk --subject agent.pub.jwk --store verifier.sqlite\n"
+        "who may: the issuer of the revoked link or of any link above it; for --subject,\n"
+        "also the key itself. A revocation of a link covers its CBOR and JOSE twins."
+    ),
+    "revoke-local": (
+        "example:\n  agentchain revoke-local --store verifier.sqlite --token agent.token --link 0\n"
+        "the operator's own block, by digest, for this store and this encoding only"
+    ),
+    "revocations": (
+        "example:\n  agentchain revocations export --store a.sqlite > revocations.txt\n"
+        "  agentchain revocations import revocations.txt --store b.sqlite\n"
+        "every line is verified again on import; a bad line imports nothing"
     ),
     "inspect": (
         "example:\n  agentchain inspect agent.token --trust alice.pub.jwk\n"
@@ -352,11 +364,48 @@ def build_parser() -> argparse.ArgumentParser:
     _add_format(p)
     p.set_defaults(func=_sign.cmd_approve)
 
-    p = command("revoke", "revoke a link in a verifier's store (SQLite file or redis:// URL)")
+    p = command("revoke", "sign a revocation of a link or a key; with --store, apply it")
+    p.add_argument("--key", required=True, help="the revoker's private JWK file (mode 0600)")
+    p.add_argument("--token", metavar="FILE", help="revoke a link of this token; - stdin")
+    p.add_argument("--link", type=int, metavar="N", help="0-based link index (default: the last)")
+    p.add_argument("--subject", metavar="PUBKEY", help="revoke every link this key holds or issued")
+    p.add_argument(
+        "--before", metavar="RFC3339", help="only links issued (iat) strictly before this time"
+    )
+    p.add_argument(
+        "--exp",
+        metavar="RFC3339",
+        help="when what it revokes is expired anyway (default: the link's exp; a key: never)",
+    )
+    p.add_argument("--at", metavar="RFC3339", help="signing time (default: now)")
+    p.add_argument(
+        "--store", metavar="PATH|URL", help="also apply it to this verifier store (checked)"
+    )
+    p.add_argument(
+        "--format",
+        choices=codec.ENCODINGS,
+        help="wire encoding (default: the token's, else cbor); either revokes both twins",
+    )
+    p.set_defaults(func=_revocations.cmd_revoke)
+
+    p = command("revoke-local", "block a link by digest in this verifier's store only")
     p.add_argument("--store", required=True, metavar="PATH|URL")
     p.add_argument("--token", required=True, metavar="FILE", help="token or presentation; - stdin")
     p.add_argument("--link", type=int, metavar="N", help="0-based link index (default: the last)")
-    p.set_defaults(func=_sign.cmd_revoke)
+    p.set_defaults(func=_sign.cmd_revoke_local)
+
+    p = command("revocations", "move signed revocations between verifier stores")
+    moves = p.add_subparsers(dest="move", required=True, parser_class=_Parser)
+    q = moves.add_parser("import", help="verify every line of FILE, then record them all")
+    q.add_argument("file", help="a revocation file (export's output), or - for stdin")
+    q.add_argument("--store", required=True, metavar="PATH|URL")
+    q.add_argument("--at", metavar="RFC3339", help="the recording time (default: now)")
+    q.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    q.set_defaults(func=_revocations.cmd_import)
+    q = moves.add_parser("export", help="print every signed revocation of the store")
+    q.add_argument("--store", required=True, metavar="PATH|URL")
+    q.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    q.set_defaults(func=_revocations.cmd_export)
 
     p = command("demo", "run the end-to-end scenario")
     p.add_argument("--dir", help="where keys, store and audit log go (default: a new temp dir)")

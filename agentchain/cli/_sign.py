@@ -1,4 +1,4 @@
-"""The commands that sign or write: keygen, issue, delegate, invoke, attest, approve, revoke."""
+"""Commands that sign or write: keygen, issue, delegate, invoke, attest, approve, revoke-local."""
 
 from __future__ import annotations
 
@@ -320,7 +320,9 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_revoke(args: argparse.Namespace) -> int:
+def cmd_revoke_local(args: argparse.Namespace) -> int:
+    """The operator's own block of one link by digest (this encoding only): no signature,
+    so it never leaves this store; a principal's revocation is ``revoke`` (spec 8.5)."""
     token = read_token(args.token)
     index = len(token.links) - 1 if args.link is None else args.link
     if not 0 <= index < len(token.links):

@@ -54,6 +54,8 @@ from agentchain.codec._keys import (
     L_PURPOSE,
     L_USAGE,
     L_VERSION,
+    LR_ID,
+    LR_ISSUER,
     R_ACTIONS,
     R_APPROVER,
     R_WHEN,
@@ -73,6 +75,13 @@ from agentchain.codec._keys import (
     V_REQUEST,
     V_VERSION,
     VERSION,
+    X_BEFORE,
+    X_EXP,
+    X_IAT,
+    X_KEY,
+    X_LINK,
+    X_REVOKER,
+    X_VERSION,
     Encoding,
     _keys,
 )
@@ -96,12 +105,14 @@ from agentchain.model._claims import (
     Claims,
     InvocationClaims,
     LinkClaims,
+    LinkRef,
     ObjectKind,
+    RevocationClaims,
 )
 from agentchain.model._usage import MAX_AMOUNT, Novelty, Usage, UsageLimit
 from agentchain.wire import cbor
 
-C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims)
+C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
 
 
 def decode_caveat(value: object, limits: Limits, encoding: Encoding = "cbor") -> Caveat:
@@ -342,6 +353,37 @@ def decode_approval_claims(payload: object, encoding: Encoding = "cbor") -> Appr
     return ApprovalClaims(issuer=issuer, request=request, iat=iat, exp=exp)
 
 
+def decode_revocation_claims(payload: object, encoding: Encoding = "cbor") -> RevocationClaims:
+    """spec 8.5: exactly one target (a link by issuer and id, or a key by thumbprint)."""
+    k = _keys(encoding, "revocation")
+    f = _fields(encoding, payload, "revocation", frozenset(k.values()), k[X_VERSION])
+    iat = f.uint(k[X_IAT])
+    before = f.uint(k[X_BEFORE], required=False)
+    exp = f.uint(k[X_EXP], required=False)
+    key = f.bstr(k[X_KEY], size=(32, 32), required=False)
+    link_raw = f.raw(k[X_LINK])
+    revoker_raw = f.raw(k[X_REVOKER])
+    if revoker_raw is None:
+        raise DecodeError("schema_invalid", f"revocation lacks key {k[X_REVOKER]}")
+    if (link_raw is None) == (key is None):
+        raise DecodeError("schema_invalid", "a revocation names exactly one link or one key")
+    link = None
+    if link_raw is not None:
+        r = _keys(encoding, "linkref")
+        lf = _fields(encoding, link_raw, "revoked link", frozenset(r.values()))
+        link = LinkRef(
+            issuer=lf.bstr(r[LR_ISSUER], size=(32, 32)), id=lf.bstr(r[LR_ID], size=(16, 64))
+        )
+    return RevocationClaims(
+        revoker=_decode_key(encoding, revoker_raw, "revoker"),
+        iat=iat,
+        link=link,
+        key=key,
+        before=before,
+        exp=exp,
+    )
+
+
 def request_digest(
     chain: bytes, audience: str, action: str, resource: str, args: Arguments
 ) -> bytes:
@@ -481,11 +523,34 @@ def _approval_out(claims: ApprovalClaims, encoding: Encoding) -> dict[Any, objec
     }
 
 
+def _revocation_out(claims: RevocationClaims, encoding: Encoding) -> dict[Any, object]:
+    k = _keys(encoding, "revocation")
+    out: dict[Any, object] = {
+        k[X_VERSION]: VERSION,
+        k[X_REVOKER]: _key_out(encoding, claims.revoker),
+        k[X_IAT]: claims.iat,
+    }
+    if claims.link is not None:
+        r = _keys(encoding, "linkref")
+        out[k[X_LINK]] = {
+            r[LR_ISSUER]: _bytes_out(encoding, claims.link.issuer),
+            r[LR_ID]: _bytes_out(encoding, claims.link.id),
+        }
+    if claims.key is not None:
+        out[k[X_KEY]] = _bytes_out(encoding, claims.key)
+    if claims.before is not None:
+        out[k[X_BEFORE]] = claims.before
+    if claims.exp is not None:
+        out[k[X_EXP]] = claims.exp
+    return out
+
+
 _ENCODERS: Final[Mapping[ObjectKind, Callable[[Any, Encoding], dict[Any, object]]]] = {
     "link": _link_out,
     "invocation": _invocation_out,
     "attestation": _attestation_out,
     "approval": _approval_out,
+    "revocation": _revocation_out,
 }
 
 
@@ -510,11 +575,16 @@ def _decode_approval(payload: object, limits: Limits, encoding: Encoding) -> App
     return decode_approval_claims(payload, encoding)
 
 
+def _decode_revocation(payload: object, limits: Limits, encoding: Encoding) -> RevocationClaims:
+    return decode_revocation_claims(payload, encoding)
+
+
 _DECODERS: Final[Mapping[ObjectKind, Callable[[object, Limits, Encoding], Claims]]] = {
     "link": _decode_link,
     "invocation": _decode_invocation,
     "attestation": _decode_attestation,
     "approval": _decode_approval,
+    "revocation": _decode_revocation,
 }
 
 

@@ -24,6 +24,9 @@ TYP_ATTESTATION: Final = "application/agentchain-attestation+cbor"
 TYP_APPROVAL: Final = "application/agentchain-approval+cbor"
 
 
+TYP_REVOCATION: Final = "application/agentchain-revocation+cbor"
+
+
 #: spec/jose.md: explicit typing of every JOSE object (RFC 8725 section 3.11)
 JWT_TYP_LINK: Final = "agentchain-link+jwt"
 
@@ -35,6 +38,9 @@ JWT_TYP_ATTESTATION: Final = "agentchain-attestation+jwt"
 
 
 JWT_TYP_APPROVAL: Final = "agentchain-approval+jwt"
+
+
+JWT_TYP_REVOCATION: Final = "agentchain-revocation+jwt"
 
 
 #: the two encodings of one semantic model (spec 5, spec/jose.md)
@@ -83,6 +89,13 @@ A_VERSION, A_ISSUER, A_SUBJECT, A_IAT, A_EXP, A_CODE, A_MODEL, A_CONFIG = range(
 
 # spec 9.2: approval claim keys
 V_VERSION, V_ISSUER, V_REQUEST, V_IAT, V_EXP = range(1, 6)
+
+
+# spec 8.5: revocation claim keys, and the keys of the link it names
+X_VERSION, X_REVOKER, X_IAT, X_LINK, X_KEY, X_BEFORE, X_EXP = range(1, 8)
+
+
+LR_ISSUER, LR_ID = 1, 2
 
 
 # spec 5.5: descriptor keys
@@ -157,6 +170,16 @@ _JOSE_NAMES: Final[dict[str, dict[int, str]]] = {
         A_CONFIG: "config",
     },
     "approval": {V_VERSION: "ver", V_ISSUER: "iss", V_REQUEST: "req", V_IAT: "iat", V_EXP: "exp"},
+    "revocation": {
+        X_VERSION: "ver",
+        X_REVOKER: "rvk",
+        X_IAT: "iat",
+        X_LINK: "lnk",
+        X_KEY: "key",
+        X_BEFORE: "bef",
+        X_EXP: "exp",
+    },
+    "linkref": {LR_ISSUER: "iss", LR_ID: "jti"},
     "presentation": {
         P_VERSION: "ver",
         P_LINKS: "links",

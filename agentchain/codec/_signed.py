@@ -22,10 +22,12 @@ from agentchain.codec._keys import (
     JWT_TYP_ATTESTATION,
     JWT_TYP_INVOCATION,
     JWT_TYP_LINK,
+    JWT_TYP_REVOCATION,
     TYP_APPROVAL,
     TYP_ATTESTATION,
     TYP_INVOCATION,
     TYP_LINK,
+    TYP_REVOCATION,
     Encoding,
 )
 from agentchain.crypto import ALGORITHMS, PrivateKey, by_cose_id
@@ -38,6 +40,7 @@ from agentchain.model._claims import (
     InvocationClaims,
     LinkClaims,
     ObjectKind,
+    RevocationClaims,
 )
 from agentchain.wire import cbor, cose, jws
 
@@ -70,6 +73,7 @@ _TYPS: Final[Mapping[ObjectKind, tuple[str, str]]] = {
     "invocation": (TYP_INVOCATION, JWT_TYP_INVOCATION),
     "attestation": (TYP_ATTESTATION, JWT_TYP_ATTESTATION),
     "approval": (TYP_APPROVAL, JWT_TYP_APPROVAL),
+    "revocation": (TYP_REVOCATION, JWT_TYP_REVOCATION),
 }
 
 
@@ -128,14 +132,14 @@ def _open(data: bytes, kind: ObjectKind, limits: Limits) -> tuple[Envelope, obje
     return envelope, payload
 
 
-C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims)
+C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
 
 
 @dataclass(frozen=True, slots=True)
 class Signed(Generic[C]):
     """A decoded signed object whose signature is NOT yet checked (the verifier checks it).
 
-    One type for the four kinds (spec 5.3): ``Signed[LinkClaims]`` is a link,
+    One type for the five kinds (spec 5.3): ``Signed[LinkClaims]`` is a link,
     and so on; the aliases below name them.
     """
 
@@ -162,6 +166,7 @@ Link: TypeAlias = Signed[LinkClaims]
 Invocation: TypeAlias = Signed[InvocationClaims]
 Attestation: TypeAlias = Signed[AttestationClaims]
 Approval: TypeAlias = Signed[ApprovalClaims]
+Revocation: TypeAlias = Signed[RevocationClaims]
 
 
 def decode_unverified(kind: type[C], data: bytes, limits: Limits = DEFAULT_LIMITS) -> Signed[C]:

@@ -1,4 +1,4 @@
-"""Making links, invocations, attestations and approvals (layer 6, spec 4.7, 5.7, 9)."""
+"""Making links, invocations, attestations, approvals, revocations (layer 6; spec 4.7, 8.5, 9)."""
 
 from agentchain.issuer._issuer import (
     DEFAULT_APPROVAL_TTL,
@@ -12,6 +12,7 @@ from agentchain.issuer._issuer import (
     delegate,
     invoke,
     issue,
+    revoke,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "delegate",
     "invoke",
     "issue",
+    "revoke",
 ]

@@ -362,3 +362,46 @@ def approve(
     )
     encoded = codec.sign_claims(key, claims, _encoding(encoding))
     return codec.decode_unverified(model.ApprovalClaims, encoded, limits)
+
+
+def revoke(
+    key: PrivateKey,
+    *,
+    link: codec.Link | None = None,
+    subject: PublicKey | None = None,
+    before: int | None = None,
+    exp: int | None = None,
+    now: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    encoding: codec.Encoding = "cbor",
+) -> codec.Revocation:
+    """As a principal of the chain, revoke ``link`` (in both encodings) or, with
+    ``subject``, every link that key holds or issued (spec 8.5).
+
+    ``before`` narrows it to links whose ``iat`` is strictly below it. ``exp`` is
+    when the revoked things are expired anyway (default for a link: its own exp;
+    for a key: never). Whether ``key`` is entitled is judged by every verifier
+    against the chains it applies to; this only signs.
+    """
+    if (link is None) == (subject is None):
+        raise UsageError("revoke one link or one key (subject), not both, not neither")
+    if before is not None and (isinstance(before, bool) or not 0 <= before <= codec.MAX_TIME):
+        raise UsageError("before is a time in 0..2^53-1")
+    start = _now(now)
+    ref = None
+    if link is not None:
+        ref = model.LinkRef(issuer=link.claims.issuer, id=link.claims.id)
+        if exp is None:
+            exp = link.claims.window.exp
+    if exp is not None and (isinstance(exp, bool) or not 0 <= exp <= codec.MAX_TIME):
+        raise UsageError("exp is a time in 0..2^53-1")
+    claims = model.RevocationClaims(
+        revoker=key.public_key,
+        iat=start,
+        link=ref,
+        key=subject.thumbprint if subject is not None else None,
+        before=before,
+        exp=exp,
+    )
+    encoded = codec.sign_claims(key, claims, _encoding(encoding))
+    return codec.decode_unverified(model.RevocationClaims, encoded, limits)

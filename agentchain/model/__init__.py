@@ -37,7 +37,9 @@ from agentchain.model._claims import (
     Claims,
     InvocationClaims,
     LinkClaims,
+    LinkRef,
     ObjectKind,
+    RevocationClaims,
 )
 from agentchain.model._usage import (
     MAX_AMOUNT,
@@ -70,10 +72,12 @@ __all__ = [
     "DescriptorKind",
     "InvocationClaims",
     "LinkClaims",
+    "LinkRef",
     "Novelty",
     "ObjectKind",
     "OnExceed",
     "Op",
+    "RevocationClaims",
     "Selector",
     "Statement",
     "Usage",

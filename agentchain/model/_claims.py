@@ -27,8 +27,8 @@ from agentchain.model._usage import Usage
 #: without floats (spec 5.7); the one type for argument values everywhere
 Arguments: TypeAlias = Mapping[str, object]
 
-#: the four kinds of signed object (spec 5.3); each claims class names its own
-ObjectKind = Literal["link", "invocation", "attestation", "approval"]
+#: the five kinds of signed object (spec 5.3); each claims class names its own
+ObjectKind = Literal["link", "invocation", "attestation", "approval", "revocation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,5 +134,39 @@ class ApprovalClaims:
     exp: int
 
 
-#: the claims of any of the four signed objects
-Claims: TypeAlias = LinkClaims | InvocationClaims | AttestationClaims | ApprovalClaims
+@dataclass(frozen=True, slots=True)
+class LinkRef:
+    """spec 8.5: a link named by its claim-level identity, the same in both encodings.
+
+    A link's digest differs between its CBOR and its JOSE spelling; its issuer and
+    its id do not, so a revocation naming them covers both twins.
+    """
+
+    issuer: bytes  # thumbprint of the key that signed the link
+    id: bytes  # the link's id claim
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationClaims:
+    """spec 8.5: a principal's signed statement that a link, or a key, is revoked.
+
+    Exactly one of ``link`` (that link, in either encoding) and ``key`` (the
+    thumbprint of a key: every link it holds or issued) is set. With ``before``,
+    only links whose ``iat`` is strictly below it are covered. ``exp``, when set, is
+    when the revoked things are expired anyway: a store may forget the entry after it.
+    """
+
+    KIND: ClassVar[ObjectKind] = "revocation"
+
+    revoker: PublicKey  # the signer's full key, so the object verifies on its own
+    iat: int
+    link: LinkRef | None = None
+    key: bytes | None = None
+    before: int | None = None
+    exp: int | None = None
+
+
+#: the claims of any of the five signed objects
+Claims: TypeAlias = (
+    LinkClaims | InvocationClaims | AttestationClaims | ApprovalClaims | RevocationClaims
+)

@@ -14,9 +14,9 @@ import inspect
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import ClassVar, Final, Protocol
 
-from agentchain.errors import UsageError
+from agentchain.errors import StoreError, UsageError
 
 
 class NonceStatus(enum.Enum):
@@ -98,6 +98,83 @@ class UsageResult:
     totals: tuple[int, ...]
 
 
+#: Records a store returns for one lookup at most; a chain of max_links links asks for
+#: 3 targets per link, so an honest store never comes near it (spec 9.4: bounded). A
+#: lookup that finds more raises StoreError: answering with a part could leave out the
+#: one record that revokes the chain.
+MAX_REVOCATION_RECORDS: Final = 1024
+#: Seconds past ``until`` before a store forgets a signed revocation (as for nonces:
+#: processes whose clocks differ by less than this still agree).
+REVOCATION_GRACE: Final = 300
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationRecord:
+    """One accepted signed revocation, as a store keeps it (spec 8.5, 9.4).
+
+    Who revoked what, and when: ``revoker`` (the signer's thumbprint) revoked
+    ``target`` (a domain-separated digest naming a link by issuer and id, or a key),
+    the store recorded it at ``recorded_at``; ``revocation`` is the signed object
+    exactly as received, so an export can be verified again by anyone. The store
+    never judges it: the verifier checked its signature before recording it and
+    checks the revoker's entitlement against every chain it is applied to.
+    """
+
+    target: bytes
+    revoker: bytes
+    #: covers links whose iat is strictly below this; None covers every link
+    before: int | None
+    #: the store may forget the record REVOCATION_GRACE seconds after this; None: never
+    until: int | None
+    recorded_at: int
+    revocation: bytes
+
+    def __post_init__(self) -> None:
+        for name in ("target", "revoker"):
+            value = getattr(self, name)
+            if not isinstance(value, bytes) or len(value) != 32:
+                raise UsageError(f"RevocationRecord.{name} must be 32 bytes")
+        if not isinstance(self.revocation, bytes) or not self.revocation:
+            raise UsageError("RevocationRecord.revocation must be the signed object's bytes")
+        for name in ("before", "until", "recorded_at"):
+            value = getattr(self, name)
+            if value is None and name != "recorded_at":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
+                raise UsageError(f"RevocationRecord.{name} must be an int in 0..2**53-1")
+
+    def reach(self) -> tuple[bool, int, bool, int]:
+        """The order in which one revoker's records of one target replace each other:
+        the wider ``before`` wins (None widest), then the later ``until`` (None latest)."""
+        return (
+            self.before is None,
+            self.before or 0,
+            self.until is None,
+            self.until or 0,
+        )
+
+
+def bounded_revocations(
+    found: list[RevocationRecord], cap: int, where: str
+) -> tuple[RevocationRecord, ...]:
+    """``found`` ordered by (target, revoker); StoreError if it holds more than ``cap``."""
+    if len(found) > cap:
+        raise StoreError(
+            "store_error",
+            f"read revocations from {where}: more than {cap} records for one chain; "
+            "refusing to answer with a part of them",
+        )
+    found.sort(key=lambda r: (r.target, r.revoker))
+    return tuple(found)
+
+
+def merge_revocation(old: RevocationRecord | None, new: RevocationRecord) -> RevocationRecord:
+    """spec 9.4: what a store keeps for one (target, revoker): never a narrower record."""
+    if old is None or new.reach() > old.reach():
+        return new
+    return old
+
+
 class Store(Protocol):
     """What the verifier needs from its state. Every method is atomic."""
 
@@ -132,6 +209,26 @@ class Store(Protocol):
         limit it enforces.
         """
 
+    def record_revocation(self, record: RevocationRecord) -> None:
+        """Keep ``record`` (a verified signed revocation), atomically.
+
+        One record per (target, revoker): a new one replaces the kept one only if
+        its reach is wider (:func:`merge_revocation`), so recording never narrows a
+        revocation and recording the same one twice changes nothing.
+        """
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        """Every record for any of ``targets``; StoreError beyond MAX_REVOCATION_RECORDS."""
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        """Every record the store keeps (for ``agentchain revocations export``)."""
+
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        """``first_revoked(revocation_ids)`` and ``revocations(targets)`` in one call: what
+        V5 asks, in one round trip for a network store."""
+
 
 class AsyncStore(Protocol):
     """:class:`Store` for an event loop: the same methods and semantics, awaited.
@@ -151,6 +248,20 @@ class AsyncStore(Protocol):
 
     async def consume(self, use: Use, *, now: int) -> UsageResult:
         """As :meth:`Store.consume`: check and record all or nothing in one atomic step."""
+
+    async def record_revocation(self, record: RevocationRecord) -> None:
+        """As :meth:`Store.record_revocation`."""
+
+    async def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        """As :meth:`Store.revocations`."""
+
+    async def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        """As :meth:`Store.export_revocations`."""
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        """As :meth:`Store.lookup_revocations`."""
 
 
 def is_async_store(store: Store | AsyncStore) -> bool:
@@ -178,6 +289,22 @@ class ThreadedStore:
     async def consume(self, use: Use, *, now: int) -> UsageResult:
         return await asyncio.to_thread(self._store.consume, use, now=now)
 
+    async def record_revocation(self, record: RevocationRecord) -> None:
+        await asyncio.to_thread(self._store.record_revocation, record)
+
+    async def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        ids = tuple(targets)
+        return await asyncio.to_thread(self._store.revocations, ids)
+
+    async def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        return await asyncio.to_thread(self._store.export_revocations)
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        ids, wanted = tuple(revocation_ids), tuple(targets)
+        return await asyncio.to_thread(self._store.lookup_revocations, ids, wanted)
+
 
 class _InlineStore:
     """An :class:`AsyncStore` over a :class:`MemoryStore`: its calls hold a lock for
@@ -198,6 +325,20 @@ class _InlineStore:
     async def consume(self, use: Use, *, now: int) -> UsageResult:
         return self._store.consume(use, now=now)
 
+    async def record_revocation(self, record: RevocationRecord) -> None:
+        self._store.record_revocation(record)
+
+    async def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        return self._store.revocations(targets)
+
+    async def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        return self._store.export_revocations()
+
+    async def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        return self._store.lookup_revocations(revocation_ids, targets)
+
 
 def as_async_store(store: Store | AsyncStore) -> AsyncStore:
     """``store`` itself when it is async; otherwise an adapter that never blocks the loop."""
@@ -214,6 +355,9 @@ _PRUNE_AT = 4096
 class MemoryStore:
     """A :class:`Store` in this process's memory: for tests and single-process verifiers."""
 
+    #: records one revocation lookup may find before it fails closed
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._revoked: set[bytes] = set()
@@ -222,6 +366,7 @@ class MemoryStore:
         self._counters: dict[bytes, tuple[int, int]] = {}  # key -> (value, expires_at)
         # key -> (count, marks, expires_at)
         self._histories: dict[bytes, tuple[int, tuple[bytes, ...], int]] = {}
+        self._signed: dict[tuple[bytes, bytes], RevocationRecord] = {}
 
     def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
         # kept for good: memory is per process and short-lived, pruning buys nothing here
@@ -283,6 +428,40 @@ class MemoryStore:
                     departure.expires_at,
                 )
             return UsageResult(UsageStatus.RECORDED, None, tuple(recorded))
+
+    def record_revocation(self, record: RevocationRecord) -> None:
+        if not isinstance(record, RevocationRecord):
+            raise UsageError("record_revocation takes a RevocationRecord")
+        with self._lock:
+            key = (record.target, record.revoker)
+            self._signed[key] = merge_revocation(self._signed.get(key), record)
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        wanted = {_target(t) for t in targets}
+        with self._lock:
+            found = [r for (t, _), r in self._signed.items() if t in wanted]
+        return bounded_revocations(found, self.MAX_REVOCATION_RECORDS, "memory")
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        with self._lock:
+            return tuple(r for _, r in sorted(self._signed.items()))
+
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        return self.first_revoked(revocation_ids), self.revocations(targets)
+
+    def prune(self, now: int) -> int:
+        """Forget signed revocations REVOCATION_GRACE seconds past their ``until``."""
+        with self._lock:
+            gone = [
+                k
+                for k, r in self._signed.items()
+                if r.until is not None and r.until < now - REVOCATION_GRACE
+            ]
+            for k in gone:
+                del self._signed[k]
+        return len(gone)
 
 
 def check_use(use: Use, now: int) -> None:
@@ -349,3 +528,9 @@ def learn_marks(known: tuple[bytes, ...], new: tuple[bytes, ...]) -> tuple[bytes
         if mark not in out and len(out) < MAX_HISTORY_MARKS:
             out.append(mark)
     return tuple(out)
+
+
+def _target(value: object) -> bytes:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise UsageError(f"a revocation target must be bytes, not {type(value).__name__}")
+    return bytes(value)

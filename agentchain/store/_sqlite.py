@@ -25,13 +25,17 @@ from agentchain.errors import StoreError, UsageError
 from agentchain.store._base import (
     MARK_BYTES,
     MAX_COUNT,
+    MAX_REVOCATION_RECORDS,
     NonceStatus,
+    RevocationRecord,
     UsageResult,
     UsageStatus,
     Use,
+    bounded_revocations,
     check_use,
     decide_use,
     learn_marks,
+    merge_revocation,
 )
 
 #: The schema this code writes, in ``PRAGMA user_version``. A newer file is refused:
@@ -49,6 +53,14 @@ _USAGE_TABLES: Final = (
     "marks BLOB NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE INDEX histories_expires_at ON histories (expires_at)",
 )
+_SIGNED_TABLES: Final = (
+    # spec 8.5: signed revocations, one row per (target, revoker): who revoked what, when
+    # this store recorded it, and the signed object itself for export
+    "CREATE TABLE signed_revocations (target BLOB NOT NULL, revoker BLOB NOT NULL, "
+    "before INTEGER, until INTEGER, recorded_at INTEGER NOT NULL, revocation BLOB NOT NULL, "
+    "PRIMARY KEY (target, revoker)) WITHOUT ROWID",
+    "CREATE INDEX signed_revocations_until ON signed_revocations (until) WHERE until IS NOT NULL",
+)
 
 _SCHEMA: Final = (
     # until NULL = kept for good. WITHOUT ROWID: the blob key is the whole row's identity.
@@ -58,11 +70,18 @@ _SCHEMA: Final = (
     "WITHOUT ROWID",
     "CREATE INDEX nonces_expires_at ON nonces (expires_at)",
     *_USAGE_TABLES,
+    *_SIGNED_TABLES,
     f"PRAGMA application_id = {APPLICATION_ID}",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 )
-#: schema 1 (nonces and revocations) -> 2 (usage counters and histories): tables added
-_MIGRATE_1: Final = (*_USAGE_TABLES, f"PRAGMA user_version = {SCHEMA_VERSION}")
+#: schema 1 (nonces and revocations) -> 2 (usage counters and histories, signed
+#: revocations): tables added; the revocations and nonces of schema 1 keep their meaning
+_MIGRATE_1: Final = (*_USAGE_TABLES, *_SIGNED_TABLES, f"PRAGMA user_version = {SCHEMA_VERSION}")
+_SIGNED_COLUMNS: Final = "target, revoker, before, until, recorded_at, revocation"
+_PRUNE_SIGNED: Final = (
+    "DELETE FROM signed_revocations WHERE (target, revoker) IN (SELECT target, revoker "
+    "FROM signed_revocations WHERE until IS NOT NULL AND until < ?1 LIMIT ?2)"
+)
 
 _READ_SCHEMA: Final = (
     "SELECT (SELECT user_version FROM pragma_user_version), "
@@ -151,6 +170,58 @@ def _int64(value: object, what: str) -> int:
     return value
 
 
+def _signed_row(row: tuple[object, ...]) -> RevocationRecord:
+    """A row of signed_revocations; anything else in it is corruption, never a guess."""
+    target, revoker, before, until, recorded_at, revocation = row
+    try:
+        return RevocationRecord(
+            target=bytes(target),  # type: ignore[call-overload]
+            revoker=bytes(revoker),  # type: ignore[call-overload]
+            before=before,  # type: ignore[arg-type]
+            until=until,  # type: ignore[arg-type]
+            recorded_at=recorded_at,  # type: ignore[arg-type]
+            revocation=bytes(revocation),  # type: ignore[call-overload]
+        )
+    except (UsageError, TypeError) as exc:
+        raise StoreError("store_error", f"a signed revocation row is corrupt: {exc}") from exc
+
+
+def _first_revoked(conn: sqlite3.Connection, ids: list[bytes]) -> bytes | None:
+    # chunks in order: the first chunk holding a revoked id holds the answer
+    for start in range(0, len(ids), _QUERY_CHUNK):
+        chunk = ids[start : start + _QUERY_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        found = {
+            bytes(row[0])
+            for row in conn.execute(
+                f"SELECT id FROM revocations WHERE id IN ({marks})",  # noqa: S608 -- only "?" marks
+                chunk,
+            )
+        }
+        hit = next((r for r in chunk if r in found), None)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _revocations(
+    conn: sqlite3.Connection, targets: list[bytes], cap: int, where: str
+) -> tuple[RevocationRecord, ...]:
+    found: list[RevocationRecord] = []
+    for start in range(0, len(targets), _QUERY_CHUNK):
+        chunk = targets[start : start + _QUERY_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- "?" marks only
+            f"WHERE target IN ({marks}) ORDER BY target, revoker LIMIT ?",
+            (*chunk, cap + 1),
+        ).fetchall()
+        found.extend(_signed_row(row) for row in rows)
+        if len(found) > cap:
+            break
+    return bounded_revocations(found, cap, where)
+
+
 class SQLiteStore:
     """A :class:`~agentchain.store.Store` kept in the SQLite file at ``path``.
 
@@ -176,6 +247,8 @@ class SQLiteStore:
     PRUNE_EVERY: ClassVar[int] = 1000
     #: Rows deleted per table and prune: bounds the work one request can be charged.
     PRUNE_BATCH: ClassVar[int] = 500
+    #: Records one revocation lookup may find before it fails closed.
+    MAX_REVOCATION_RECORDS: ClassVar[int] = MAX_REVOCATION_RECORDS
 
     def __init__(
         self,
@@ -270,8 +343,10 @@ class SQLiteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if not self._schema_ok(conn):
-                old = conn.execute("PRAGMA user_version").fetchone()[0]
-                for statement in _MIGRATE_1 if old == 1 else _SCHEMA:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                # a new file gets schema 2 whole; a schema 1 file (an older agentchain's)
+                # is upgraded in place: its revocations and nonces keep their meaning
+                for statement in _MIGRATE_1 if version == 1 else _SCHEMA:
                     conn.execute(statement)
             conn.execute("COMMIT")
         except BaseException:
@@ -303,6 +378,12 @@ class SQLiteStore:
                 "upgrade agentchain",
             )
         if version == 1:
+            if self._readonly:
+                raise StoreError(
+                    "store_error",
+                    f"{self._path} has store schema 1: open it writable once to upgrade it "
+                    f"to schema {SCHEMA_VERSION}",
+                )
             return False
         if version != SCHEMA_VERSION:
             raise StoreError("store_error", f"{self._path} has unknown store schema {version}")
@@ -365,21 +446,7 @@ class SQLiteStore:
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
         ids = [_blob(r, "revocation_id") for r in revocation_ids]
         with self._connection("read revocations from") as conn:
-            # chunks in order: the first chunk holding a revoked id holds the answer
-            for start in range(0, len(ids), _QUERY_CHUNK):
-                chunk = ids[start : start + _QUERY_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                found = {
-                    bytes(row[0])
-                    for row in conn.execute(
-                        f"SELECT id FROM revocations WHERE id IN ({marks})",  # noqa: S608 -- only "?" marks
-                        chunk,
-                    )
-                }
-                hit = next((r for r in chunk if r in found), None)
-                if hit is not None:
-                    return hit
-        return None
+            return _first_revoked(conn, ids)
 
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         key_ = _blob(key, "key")
@@ -442,6 +509,60 @@ class SQLiteStore:
             conn.execute("COMMIT")
         return UsageResult(UsageStatus.RECORDED, None, tuple(recorded))
 
+    def record_revocation(self, record: RevocationRecord) -> None:
+        if not isinstance(record, RevocationRecord):
+            raise UsageError("record_revocation takes a RevocationRecord")
+        with self._connection("record a revocation in") as conn:
+            # IMMEDIATE: the read and the write are one transaction under the write lock,
+            # so two processes recording the same (target, revoker) never lose the wider
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute(
+                f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- constant
+                "WHERE target = ?1 AND revoker = ?2",
+                (record.target, record.revoker),
+            ).fetchone()
+            old = _signed_row(row) if row is not None else None
+            kept = merge_revocation(old, record)
+            if kept is not old:
+                conn.execute(
+                    f"INSERT OR REPLACE INTO signed_revocations ({_SIGNED_COLUMNS}) "  # noqa: S608
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    (
+                        kept.target,
+                        kept.revoker,
+                        kept.before,
+                        kept.until,
+                        kept.recorded_at,
+                        kept.revocation,
+                    ),
+                )
+            conn.execute("COMMIT")
+
+    def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        with self._connection("read revocations from") as conn:
+            return _revocations(conn, wanted, self.MAX_REVOCATION_RECORDS, str(self._path))
+
+    def lookup_revocations(
+        self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
+    ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
+        ids = [_blob(r, "revocation_id") for r in revocation_ids]
+        wanted = list(dict.fromkeys(_blob(t, "target") for t in targets))
+        # one lock, two autocommit reads: each answer is current when it is read (an
+        # explicit read transaction for one snapshot doubled the cost, and buys nothing:
+        # a revocation recorded between the two reads is simply seen by the next request)
+        with self._connection("read revocations from") as conn:
+            records = _revocations(conn, wanted, self.MAX_REVOCATION_RECORDS, str(self._path))
+            return _first_revoked(conn, ids), records
+
+    def export_revocations(self) -> tuple[RevocationRecord, ...]:
+        with self._connection("read revocations from") as conn:
+            rows = conn.execute(
+                f"SELECT {_SIGNED_COLUMNS} FROM signed_revocations "  # noqa: S608 -- constant
+                "ORDER BY target, revoker"
+            ).fetchall()
+        return tuple(_signed_row(row) for row in rows)
+
     # -- pruning ----------------------------------------------------------
 
     def _prune_due(self, now: int) -> bool:
@@ -453,6 +574,7 @@ class SQLiteStore:
         cutoff = now - self.PRUNE_GRACE
         nonces = conn.execute(_PRUNE_NONCES, (cutoff, self.PRUNE_BATCH)).rowcount
         revocations = conn.execute(_PRUNE_REVOCATIONS, (cutoff, self.PRUNE_BATCH)).rowcount
+        revocations += conn.execute(_PRUNE_SIGNED, (cutoff, self.PRUNE_BATCH)).rowcount
         counters = conn.execute(_PRUNE_COUNTERS, (cutoff, self.PRUNE_BATCH)).rowcount
         histories = conn.execute(_PRUNE_HISTORIES, (cutoff, self.PRUNE_BATCH)).rowcount
         self._writes = 0

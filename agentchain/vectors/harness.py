@@ -83,6 +83,13 @@ def run_case(case: Mapping[str, Any]) -> list[dict[str, object]]:
     first_now = case["steps"][0]["now"]
     for rid in case["store"]["revoked"]:
         store.revoke(bytes.fromhex(rid))
+    # spec 8.5: offered signed revocations are recorded only if they verify (R-8.5-6)
+    offered = Verifier(policy, store=store, clock=_fixed(first_now))
+    for text in case["store"].get("revocations", []):
+        try:
+            offered.accept_revocation(text)
+        except AgentchainError:
+            continue
     for used in case["store"]["used"]:
         store.use_nonce(bytes.fromhex(used["key"]), expires_at=used["expires_at"], now=first_now)
     results: list[dict[str, object]] = []

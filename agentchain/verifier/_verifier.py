@@ -35,6 +35,7 @@ from agentchain.store import (
     Departure,
     MemoryStore,
     NonceStatus,
+    RevocationRecord,
     Store,
     UsageResult,
     UsageStatus,
@@ -61,6 +62,13 @@ from agentchain.verifier._checks import (
     check_valid_at,
     check_window,
 )
+from agentchain.verifier._revocation import (
+    VerifiedRevocation,
+    chain_targets,
+    check_entitled,
+    revoked_link,
+    verify_revocation,
+)
 from agentchain.verifier._types import (
     FACTORS,
     ApprovalRequest,
@@ -85,6 +93,18 @@ _APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
 _USAGE_DOMAIN: Final = b"agentchain/usage/v1"
 _HISTORY_DOMAIN: Final = b"agentchain/history/v1"
 _MARK_DOMAIN: Final = b"agentchain/mark/v1"
+
+#: every method of the Store protocol (spec 9.4) the verifier may call
+_STORE_METHODS: Final = (
+    "revoke",
+    "first_revoked",
+    "use_nonce",
+    "consume",
+    "record_revocation",
+    "revocations",
+    "export_revocations",
+    "lookup_revocations",
+)
 
 
 class Verifier:
@@ -126,6 +146,11 @@ class Verifier:
         self._policy_id = policy_fingerprint(policy) if self._prefix_cache is not None else b""
         self._policy = policy
         chosen: Store | AsyncStore = store if store is not None else MemoryStore()
+        # a store written for an older protocol lacks the signed-revocation methods: refuse it
+        # here, with a typed error, rather than fail at the first request
+        missing = [name for name in _STORE_METHODS if not callable(getattr(chosen, name, None))]
+        if missing:
+            raise UsageError(f"the store lacks {', '.join(missing)} (spec 9.4)")
         self._store: Store | None = None if is_async_store(chosen) else cast(Store, chosen)
         self._async_store: AsyncStore = as_async_store(chosen)
         # a store whose calls never wait on I/O is called directly, even from verify_async
@@ -219,6 +244,56 @@ class Verifier:
         run = _Run(self._policy, chain, invocation, request, now)
         steps = run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
         return run, steps
+
+    # -- signed revocations (spec 8.5) ------------------------------------
+
+    def _accept(
+        self,
+        revocation: bytes | str | codec.Revocation,
+        chain: bytes | str | codec.Presentation | None,
+    ) -> VerifiedRevocation:
+        policy_ = self._policy
+        verified = verify_revocation(
+            revocation, algorithms=policy_.algorithms, limits=policy_.limits
+        )
+        if chain is not None:
+            if not isinstance(chain, codec.Presentation):
+                chain = codec.decode_presentation_unverified(chain, policy_.limits)
+            check_entitled(verified, [link.claims for link in chain.links])
+        return verified
+
+    def accept_revocation(
+        self,
+        revocation: bytes | str | codec.Revocation,
+        *,
+        chain: bytes | str | codec.Presentation | None = None,
+    ) -> VerifiedRevocation:
+        """Verify a signed revocation and record it in the store (spec 8.5).
+
+        Its signature is checked under the key it names as revoker, with this
+        policy's algorithms and limits. With ``chain`` (a token or presentation),
+        the revoker must also be entitled in it, else ``revocation_unentitled``.
+        Without one it is recorded on its signature alone: V5 judges the
+        revoker's entitlement against every chain it is applied to, so an
+        unentitled revocation is kept but never revokes anything.
+        """
+        store = self._store
+        if store is None:
+            raise UsageError("this verifier's store is asynchronous: await the async variant")
+        verified = self._accept(revocation, chain)
+        store.record_revocation(verified.record(int(self._clock())))
+        return verified
+
+    async def accept_revocation_async(
+        self,
+        revocation: bytes | str | codec.Revocation,
+        *,
+        chain: bytes | str | codec.Presentation | None = None,
+    ) -> VerifiedRevocation:
+        """:meth:`accept_revocation` for an event loop."""
+        verified = self._accept(revocation, chain)
+        await self._async_store.record_revocation(verified.record(int(self._clock())))
+        return verified
 
     # -- errors -----------------------------------------------------------
 
@@ -334,16 +409,18 @@ def _approvers(chain: VerifiedChain) -> list[PublicKey]:
 
 
 @dataclass(frozen=True, slots=True)
-class _FirstRevoked:
-    """A step's request for ``Store.first_revoked``; the reply is ``bytes | None``."""
+class _Revocations:
+    """A step's request for ``Store.lookup_revocations``: the first revoked digest and the
+    signed revocation records, in one call (one round trip for Redis)."""
 
     ids: tuple[bytes, ...]
+    targets: tuple[bytes, ...]
 
     def run(self, store: Store) -> object:
-        return store.first_revoked(self.ids)
+        return store.lookup_revocations(self.ids, self.targets)
 
     async def run_async(self, store: AsyncStore) -> object:
-        return await store.first_revoked(self.ids)
+        return await store.lookup_revocations(self.ids, self.targets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +455,7 @@ class _Consume:
 # The seam between the pure checks and the verifier's state: V4 to V11 never call a
 # store; they yield what they need and receive the answer, so verify and verify_async
 # share every check and differ only in whether the store's call is awaited.
-_StoreCall = _FirstRevoked | _UseNonce | _Consume
+_StoreCall = _Revocations | _UseNonce | _Consume
 _Steps = Generator[_StoreCall, object, None]
 
 
@@ -441,11 +518,23 @@ class _Run:
             if (violation := check_valid_at(link, now, skew)) is not None:
                 self._fail("context", violation.code, f"link {index} {violation.detail}")
                 return False
-        # V5: revocation, on every request
-        revoked = cast("bytes | None", (yield _FirstRevoked(tuple(ln.digest for ln in links))))
+        # V5: revocation, on every request, in one store call: first the operator's own, by
+        # digest; then the signed revocations (spec 8.5), each applied only where its revoker
+        # is entitled in this chain, by claim-level targets, so both encodings are covered
+        claims = [link.claims for link in links]
+        lookup = _Revocations(tuple(ln.digest for ln in links), chain_targets(claims))
+        revoked, records = cast("tuple[bytes | None, tuple[RevocationRecord, ...]]", (yield lookup))
         if revoked is not None:
             index = next(i for i, link in enumerate(links) if link.digest == revoked)
             self._fail("context", "revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked")
+            return False
+        if (hit := revoked_link(claims, records)) is not None:
+            index, record = hit
+            self._fail(
+                "context",
+                "revoked",
+                f"link {index} is revoked by a signed revocation of {record.revoker.hex()[:16]}...",
+            )
             return False
         # V6: the invocation in context: audience, freshness, the request, replay
         if inv.audience != self.policy.audience:

@@ -174,9 +174,9 @@ class Suite:
         assert case_id not in self._ids, f"duplicate case id {case_id}"
         self._ids.add(case_id)
         pol = _policy(policy or {})
-        st = {"revoked": [], "used": []} | dict(store or {})
+        st = {"revoked": [], "used": [], "revocations": []} | dict(store or {})
         feats = set(features)
-        if st["revoked"]:
+        if st["revoked"] or st["revocations"]:
             feats.add("revocation")
         if st["used"] or len(steps) > 1:
             feats.add("replay")

@@ -1,0 +1,189 @@
+"""Signed revocations (spec 8.5): verify one, judge its signer's entitlement in a chain,
+and find what a chain's stored revocations revoke (V5).
+
+Entitlement is a relation between the revoker and a chain, never a property of the
+revocation alone: a verifier usually receives a revocation before it ever sees the
+chain it kills. So a revocation is accepted on its signature, stored, and judged
+against every chain it is applied to; one whose signer is not entitled in a chain
+never revokes anything in it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from agentchain import codec, model
+from agentchain.crypto import ALGORITHMS
+from agentchain.errors import ChainError, UsageError
+from agentchain.limits import DEFAULT_LIMITS, Limits
+from agentchain.store import RevocationRecord
+from agentchain.verifier._checks import check_alg
+
+#: spec 8.5: the target of a revocation naming a link, by its claim-level identity
+LINK_TARGET_DOMAIN: Final = b"agentchain/revoke-link/v1"
+#: spec 8.5: the target of a revocation naming a key, by its thumbprint
+KEY_TARGET_DOMAIN: Final = b"agentchain/revoke-key/v1"
+
+
+def link_target(issuer: bytes, link_id: bytes) -> bytes:
+    """spec 8.5: SHA-256(tag || issuer thumbprint || id): the same for a link's CBOR and
+    JOSE twins, since both carry the same issuer and id."""
+    return codec.digest(LINK_TARGET_DOMAIN + issuer + link_id)
+
+
+def key_target(thumbprint: bytes) -> bytes:
+    """spec 8.5: SHA-256(tag || thumbprint): every link the key holds or issued."""
+    return codec.digest(KEY_TARGET_DOMAIN + thumbprint)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedRevocation:
+    """A revocation whose signature verified under the key it names as revoker.
+
+    Only :func:`verify_revocation` makes one. Verified says who signed it, not that
+    the signer may revoke what it names: that is judged per chain (:func:`revoked_link`).
+    """
+
+    claims: model.RevocationClaims
+    #: the signed object exactly as received (COSE_Sign1 bytes, or the JWS compact)
+    encoded: bytes
+    digest: bytes
+
+    @property
+    def revoker(self) -> bytes:
+        return self.claims.revoker.thumbprint
+
+    @property
+    def target(self) -> bytes:
+        claims = self.claims
+        if claims.link is not None:
+            return link_target(claims.link.issuer, claims.link.id)
+        if claims.key is None:  # pragma: no cover - the codec refuses a revocation without one
+            raise UsageError("a revocation names a link or a key")
+        return key_target(claims.key)
+
+    @property
+    def encoding(self) -> codec.Encoding:
+        return codec.encoding_of(self.encoded)
+
+    def text(self) -> str:
+        """The text form: a JWS compact as it is, a COSE object as ``ac1c.`` + base64url."""
+        return codec.attachment_to_text(self.encoded)
+
+    def record(self, now: int) -> RevocationRecord:
+        """What a store keeps: who revoked what, and when (``now``) it was recorded."""
+        return RevocationRecord(
+            target=self.target,
+            revoker=self.revoker,
+            before=self.claims.before,
+            until=self.claims.exp,
+            recorded_at=now,
+            revocation=self.encoded,
+        )
+
+
+def verify_revocation(
+    revocation: bytes | str | codec.Revocation,
+    *,
+    algorithms: frozenset[str] = ALGORITHMS,
+    limits: Limits = DEFAULT_LIMITS,
+) -> VerifiedRevocation:
+    """Decode ``revocation`` (bytes, text form or decoded) from its bytes and check its
+    signature: the algorithm allowed and the revoker key's, then the signature (spec 8.5)."""
+    if isinstance(revocation, codec.Signed):
+        data = revocation.encoded
+    elif isinstance(revocation, str):
+        data = codec.attachment_from_text(revocation, limits)
+    elif isinstance(revocation, bytes):
+        data = revocation
+    else:
+        raise UsageError("a revocation is bytes, its text form or a codec.Revocation")
+    decoded = codec.decode_unverified(model.RevocationClaims, data, limits)
+    revoker = decoded.claims.revoker
+    if (violation := check_alg(decoded.alg, revoker, algorithms)) is not None:
+        violation.raise_for("the revocation")
+    revoker.verify(decoded.envelope.signature, decoded.envelope.signed)
+    return VerifiedRevocation(claims=decoded.claims, encoded=data, digest=decoded.digest)
+
+
+def _targets(link: model.LinkClaims) -> tuple[bytes, bytes, bytes]:
+    """The three targets that can name ``link``: itself, its issuer's key, its holder's key."""
+    return _targets_of(link.issuer, link.id, link.holder.thumbprint)
+
+
+@functools.lru_cache(maxsize=4096)
+def _targets_of(issuer: bytes, link_id: bytes, holder: bytes) -> tuple[bytes, bytes, bytes]:
+    # remembered: V5 asks on every request, and the same links recur (spec 8.4's reasoning)
+    return link_target(issuer, link_id), key_target(issuer), key_target(holder)
+
+
+def chain_targets(links: Sequence[model.LinkClaims]) -> tuple[bytes, ...]:
+    """Every target a stored revocation could name to cover a link of ``links`` (V5)."""
+    out: dict[bytes, None] = {}
+    for link in links:
+        out.update(dict.fromkeys(_targets(link)))
+    return tuple(out)
+
+
+def _covers(target: bytes, before: int | None, link: model.LinkClaims) -> bytes | None:
+    """Whether a revocation of ``target`` (issued-before ``before``) covers ``link``;
+    the key it names when it is a key target that does (its own revoker is entitled)."""
+    if before is not None and not link.iat < before:  # spec 8.5: strictly before
+        return None
+    as_link, as_issuer, as_holder = _targets(link)
+    if target == as_link:
+        return b""
+    if target == as_issuer:
+        return link.issuer
+    if target == as_holder:
+        return link.holder.thumbprint
+    return None
+
+
+def _entitled(revoker: bytes, key: bytes, links: Sequence[model.LinkClaims], index: int) -> bool:
+    """spec 8.5: the issuer of the link or of any link above it (the root's issuer is
+    the trust anchor), or, for a key-wide revocation, the revoked key itself."""
+    return revoker == key or any(link.issuer == revoker for link in links[: index + 1])
+
+
+def revoked_link(
+    links: Sequence[model.LinkClaims], records: Iterable[RevocationRecord]
+) -> tuple[int, RevocationRecord] | None:
+    """V5: the first link (root first) that an entitled stored revocation covers."""
+    found = tuple(records)
+    if not found:
+        return None
+    for index, link in enumerate(links):
+        for record in found:
+            key = _covers(record.target, record.before, link)
+            if key is not None and _entitled(record.revoker, key, links, index):
+                return index, record
+    return None
+
+
+def check_entitled(
+    revocation: VerifiedRevocation, links: Sequence[model.LinkClaims]
+) -> tuple[int, ...]:
+    """The links of ``links`` that ``revocation`` revokes; raise if it names some but its
+    signer is entitled for none (``revocation_unentitled``), or names none (``usage``)."""
+    claims = revocation.claims
+    covered = [
+        (index, key)
+        for index, link in enumerate(links)
+        if (key := _covers(revocation.target, claims.before, link)) is not None
+    ]
+    if not covered:
+        raise UsageError("the revocation covers no link of this chain")
+    entitled = tuple(
+        index for index, key in covered if _entitled(revocation.revoker, key, links, index)
+    )
+    if not entitled:
+        raise ChainError(
+            "revocation_unentitled",
+            f"{claims.revoker.kid} is neither the revoked key nor the issuer of link "
+            f"{covered[0][0]} or of a link above it",
+        )
+    return entitled
