@@ -49,7 +49,7 @@ from agentchain import (
 )
 from agentchain.codec import decode_unverified, request_digest
 from agentchain.crypto import by_cose_id
-from agentchain.issuer import approve, issue
+from agentchain.issuer import approve, issue, revoke
 from agentchain.model import (
     ApprovalClaims,
     ApprovalRequirement,
@@ -57,6 +57,7 @@ from agentchain.model import (
     Descriptor,
     InvocationClaims,
     LinkClaims,
+    RevocationClaims,
 )
 from agentchain.vectors.runner import load_cases
 from tests.helpers import AUD, EDDSA, ES256, NOW, REQUEST, Rng, key, make_verifier
@@ -75,6 +76,7 @@ KINDS: dict[str, type[Any]] = {
     "invocation": InvocationClaims,
     "attestation": AttestationClaims,
     "approval": ApprovalClaims,
+    "revocation": RevocationClaims,
 }
 CODE = {"sha256": hashlib.sha256(b"calendar-reader v1").digest()}
 ARGS = {"n": 3}
@@ -272,6 +274,12 @@ def signed_objects(p: codec.Presentation, k: dict[str, PrivateKey]) -> list[Made
         Made(f"{tag}-invocation", "invocation", p.invocation, k["sub"]),
         Made(f"{tag}-attestation", "attestation", p.attestations[0], k["attester"]),
         Made(f"{tag}-approval", "approval", p.approvals[0], k["alice"]),
+        Made(
+            f"{tag}-revocation",
+            "revocation",
+            revoke(k["alice"], link=p.links[1], now=NOW, encoding=p.encoding),
+            k["alice"],
+        ),
     ]
 
 
@@ -476,7 +484,7 @@ def accept(made: Made, theirs: bytes) -> bytes:
 
 def their_presentation(p: codec.Presentation, objects: Sequence[bytes]) -> codec.Presentation:
     """``p`` with its objects replaced, in the order of :func:`signed_objects`."""
-    root, child, invocation, attestation, approval = objects
+    root, child, invocation, attestation, approval = objects[:5]  # the revocation is apart
     return codec.Presentation(
         (decode_unverified(LinkClaims, root), decode_unverified(LinkClaims, child)),
         decode_unverified(InvocationClaims, invocation),
