@@ -16,6 +16,7 @@ from agentchain import PrivateKey, Request, TrustPolicy, Verifier, invoke, issue
 from agentchain import redis_store as redis_store_module
 from agentchain.errors import StoreError, UsageError
 from agentchain.redis_store import GRACE, MAX_TTL, AsyncRedisStore, RedisStore
+from agentchain.redis_store import _protocol as redis_protocol
 from agentchain.store import NonceStatus
 from agentchain.verifier import Outcome
 from tests.redis_server import RedisServer, free_port
@@ -74,7 +75,9 @@ def test_entries_really_expire(
     redis_server: RedisServer, raw: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # bounded memory: Redis drops the entries itself once the verifier cannot need them
+    # the clients and the key layout each read it
     monkeypatch.setattr(redis_store_module, "GRACE", 1)
+    monkeypatch.setattr(redis_protocol, "GRACE", 1)
     with RedisStore.from_url(redis_server.url, prefix=unique_prefix()) as s:
         assert s.use_nonce(b"n", expires_at=100, now=100) is FRESH
         s.revoke(b"r", until=100)
