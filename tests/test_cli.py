@@ -344,6 +344,52 @@ def test_invoke_args_by_digest_keeps_a_large_argument_out(env: Env) -> None:
     assert code == 1 and [r["code"] for r in json.loads(out)["reasons"]] == ["request_mismatch"]
 
 
+@pytest.mark.parametrize("encoding", ["cbor", "jose"])
+def test_invoke_binds_large_arguments_by_digest_by_itself(env: Env, encoding: str) -> None:
+    # issue 13's case: a price and 100 KB of text, with no option; a float caveat judges them
+    # (R-5.7-4). Over INLINE_ARGS_MAX bytes the invocation signs their digest, so the
+    # presentation stays small; under it they are carried, as before.
+    token = env.issue("--caveat", '["<=", ".price", 20.0]', "--format", encoding)
+    pay = f"{API}/payments/p1"
+    big = {"price": 12.5, "note": "x" * 100_000}
+    presentation = env.invoke(token, "agent", "payments/create", pay, big)
+    assert presentation.stat().st_size < 4096
+    code, out, _ = env.verify(presentation, "payments/create", pay, big, "--at", T1, "--json")
+    assert code == 0 and json.loads(out)["outcome"] == "allow"
+    dear = {**big, "price": 25.0}
+    code, out, _ = env.verify(
+        env.invoke(token, "agent", "payments/create", pay, dear),
+        "payments/create", pay, dear, "--at", T1, "--json",
+    )  # fmt: skip
+    assert code == 1 and [r["code"] for r in json.loads(out)["reasons"]] == ["caveat_failed"]
+    # small arguments ride in the invocation; --args-by-digest and --args-inline choose
+    small = {"price": 12.5}
+    for extra, by_digest in (
+        ((), False),
+        (("--args-by-digest",), True),
+        (("--args-inline",), False),
+    ):
+        text = env.invoke(token, "agent", "payments/create", pay, small, *extra).read_text()
+        invocation = codec.Presentation.from_text(text.strip()).invocation
+        assert invocation is not None
+        assert (invocation.claims.args_digest is not None) is by_digest
+        assert invocation.claims.args == ({} if by_digest else small)
+    # forced inline, 100 KB cannot be signed: a one-line usage error, exit 2
+    code, _, err = run(
+        env.capsys, "invoke", "--token", token, "--key", env.key("agent"), "--aud", API,
+        "--action", "payments/create", "--resource", pay, "--args", json.dumps(big),
+        "--at", T1, "--args-inline",
+    )  # fmt: skip
+    assert code == 2 and "limit_exceeded" in err and "Traceback" not in err
+
+
+def test_verify_prints_each_line_once(env: Env) -> None:
+    presentation = _sub_presentation(env)
+    code, out, _ = env.verify(presentation, "flights/search", SEARCH, SEARCH_ARGS, "--at", T1)
+    assert code == 0
+    assert sum(line.startswith("factors: ") for line in out.splitlines()) == 1
+
+
 def test_wrong_action_is_request_mismatch(env: Env) -> None:
     presentation = _sub_presentation(env)
     code, out, _ = env.verify(

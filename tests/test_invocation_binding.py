@@ -22,8 +22,10 @@ from agentchain import (
     invoke,
     issue,
 )
+from agentchain.issuer import INLINE_ARGS_MAX
 from agentchain.limits import DEFAULT_LIMITS
 from agentchain.model import InvocationClaims
+from agentchain.wire import cbor
 from tests.helpers import AGENT, ALICE, AUD, CAL, NOW, SUB, Rng, key, make_verifier
 
 ACTION, RESOURCE = "calendar/events/create", CAL + "/work/standup"
@@ -151,6 +153,30 @@ def test_arguments_bound_by_digest(encoding: codec.Encoding) -> None:
     q = _invoke(token, "over", args=over, args_by_digest=True, approvals=[_approval(token, over)])
     denied = make_verifier().verify(q, Request(ACTION, RESOURCE, over))
     assert denied.outcome is Outcome.DENY and denied.reasons[0].code == "caveat_failed"
+
+
+def test_invoke_chooses_the_digest_form_over_inline_args_max() -> None:
+    # the default: arguments of up to INLINE_ARGS_MAX bytes of deterministic CBOR are
+    # carried, one byte more and they go by digest; True and False override either way
+    token = _token()
+    # {"note": text of n bytes}: map header 1, key 5, text header 3 (n in 256..65535)
+    assert len(cbor.encode({"note": "y" * (INLINE_ARGS_MAX - 9)})) == INLINE_ARGS_MAX
+    at_max: dict[str, object] = {"note": "y" * (INLINE_ARGS_MAX - 9)}
+    over: dict[str, object] = {"note": "y" * (INLINE_ARGS_MAX - 8)}
+    for args, chosen, by_digest in (
+        (at_max, None, False),
+        (over, None, True),
+        (over, False, False),
+        (at_max, True, True),
+    ):
+        p = _invoke(token, "auto", args=args, args_by_digest=chosen)
+        assert p.invocation is not None
+        claims = p.invocation.claims
+        assert (claims.args_digest is not None) is by_digest
+        assert claims.args == ({} if by_digest else args)
+        request = Request(ACTION, RESOURCE, args)
+        decision = make_verifier().verify(p, request)
+        assert decision.outcome is Outcome.NEEDS_APPROVAL  # the token asks for one: valid
 
 
 def test_args_and_digest_exactly_one() -> None:

@@ -288,11 +288,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--action", required=True)
     p.add_argument("--resource", required=True)
     p.add_argument("--args", metavar="JSON")
-    p.add_argument(
+    carried = p.add_mutually_exclusive_group()
+    carried.add_argument(
         "--args-by-digest",
-        action="store_true",
+        dest="args_by_digest",
+        action="store_const",
+        const=True,
         help="sign the arguments' digest instead of carrying them (spec 5.7): the resource "
-        "server verifies against the arguments it receives",
+        "server verifies against the arguments it receives (the default for arguments over "
+        "1,024 bytes of CBOR)",
+    )
+    carried.add_argument(
+        "--args-inline",
+        dest="args_by_digest",
+        action="store_const",
+        const=False,
+        help="carry the arguments in the invocation whatever their size",
     )
     p.add_argument(
         "--attestation", action="append", metavar="FILE", help="attach (text form); repeatable"

@@ -120,7 +120,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
         _print_human(data, principals)
         print(f"encoding: {data['encoding']}")
-        print("factors: " + ", ".join(f"{k} {v}" for k, v in factors.items()))
         for u in decision.usage:  # spec 9.5: what the request consumed, what remains
             print(
                 f"usage: link {u.link} {u.kind} limit {u.limit}: {u.used} of {u.max} used, "

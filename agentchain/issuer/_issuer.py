@@ -26,9 +26,14 @@ from agentchain.model import (
     Window,
     capabilities_cover,
 )
+from agentchain.wire import cbor
 
 DEFAULT_TTL: Final = 900  # seconds: links are short-lived unless asked otherwise
 MAX_DEPTH: Final = 255
+#: bytes of deterministic CBOR up to which :func:`invoke` carries arguments in the
+#: invocation by default; larger arguments are bound by their digest (spec 5.7), so that a
+#: presentation stays small enough for an HTTP header whatever a tool is sent
+INLINE_ARGS_MAX: Final = 1_024
 
 Random = Callable[[int], bytes]
 CapabilityLike = Capability | tuple[str, str]
@@ -256,14 +261,17 @@ def invoke(
     rng: Random = os.urandom,
     limits: Limits = DEFAULT_LIMITS,
     allow_expired: bool = False,
-    args_by_digest: bool = False,
+    args_by_digest: bool | None = None,
 ) -> codec.Presentation:
     """Sign an invocation with the holder's ``key``: the proof of possession (spec 5.7).
 
     ``attestations`` and ``approvals`` ride along in the presentation (spec 9), and
     the invocation names each by digest (spec 5.7), so none can be stripped or added.
-    With ``args_by_digest``, the invocation carries the digest of ``args`` instead of
-    the arguments: the resource server verifies against the arguments it receives.
+    The invocation carries ``args``, or their digest (spec 5.7): the resource server then
+    verifies against the arguments it receives, with the same guarantee. By default
+    (``args_by_digest=None``) arguments whose deterministic encoding is larger than
+    :data:`INLINE_ARGS_MAX` bytes go by digest and smaller ones are carried; ``True`` or
+    ``False`` chooses.
     The invocation takes the token's encoding; attachments in another encoding
     are refused with ``encoding_mixed``, and so are byte strings in ``args``
     when the encoding is JOSE (JSON has no byte strings). ``token`` may be the text form.
@@ -287,6 +295,8 @@ def invoke(
     except DecodeError:
         normal = dict(args or {})  # the encoder below names what is wrong with them
     try:
+        if args_by_digest is None:
+            args_by_digest = len(cbor.encode(normal)) > INLINE_ARGS_MAX  # type: ignore[arg-type]
         by_digest = codec.args_digest(normal) if args_by_digest else None
     except (TypeError, ValueError) as exc:
         raise UsageError(f"invocation args are not protocol data: {exc}") from None
