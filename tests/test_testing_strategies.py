@@ -39,10 +39,11 @@ from agentchain import (
     TrustPolicy,
     Verifier,
     codec,
+    issue,
     testing,
 )
-from agentchain.codec import Approval, Attestation, Invocation, Link
-from agentchain.model import Statement
+from agentchain.codec import Approval, Attestation, Invocation, Link, Revocation
+from agentchain.model import Statement, Usage, UsageLimit
 from agentchain.wire import cbor, jws
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,8 +76,11 @@ _REGISTERED: list[type[Any]] = [
     Invocation,
     Attestation,
     Approval,
+    Revocation,
     Presentation,
     Request,
+    UsageLimit,
+    Usage,
     testing.Chain,
     testing.Scenario,
     testing.Mutation,
@@ -143,6 +147,44 @@ def test_every_scenario_is_allowed_by_its_verifier(scenario: testing.Scenario) -
     if scenario.attestation_required:
         assert decision.audit["factors"]["integrity"] == "pass"  # type: ignore[index]
         assert decision.audit["factors"]["oversight"] == "pass"  # type: ignore[index]
+
+
+@given(testing.revocations())
+def test_every_revocation_denies_its_scenario(pair: tuple[testing.Scenario, Revocation]) -> None:
+    # R-8.5-8: the revoker is entitled and the revocation covers the chain, so the scenario
+    # that its verifier allows is denied as revoked once that verifier accepts it
+    scenario, revocation = pair
+    verifier = scenario.verifier()
+    verified = verifier.accept_revocation(revocation.encoded, chain=scenario.chain.token)
+    assert verified.claims == revocation.claims and verified.encoded == revocation.encoded
+    decision = verifier.verify(scenario.presentation, scenario.request)
+    assert decision.outcome is Outcome.DENY
+    assert [r.code for r in decision.reasons] == ["revoked"]
+    # the same scenario, on a verifier that was never told, is allowed
+    assert scenario.verifier().verify(scenario.presentation, scenario.request).outcome is (
+        Outcome.ALLOW
+    )
+
+
+@given(testing.usages(), testing.scenarios(max_links=2, factors=False))
+def test_usage_drawn_is_signed_and_read_back(usage: Usage, scenario: testing.Scenario) -> None:
+    # spec 9.5: every drawn usage claim is one the issuer signs and the decoder reads back
+    # unchanged, in both encodings (a JOSE link carries the same claims)
+    assert usage.limits or usage.novelty is not None
+    chain = scenario.chain
+    token = issue(
+        chain.root,
+        chain.keys[1].public_key,
+        capabilities=chain.token.links[0].claims.capabilities,
+        usage=usage,
+        now=chain.now,
+        encoding="jose" if chain.encoding == "jose" else "cbor",
+    )
+    again = Presentation.from_text(token.to_text())
+    assert again.links[0].claims.usage == usage
+    for limit in usage.limits:
+        assert isinstance(limit, UsageLimit)
+        assert limit.approver is None or limit.on_exceed == "approve"
 
 
 @given(testing.scenarios(max_links=2))

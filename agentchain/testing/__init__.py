@@ -30,6 +30,7 @@ from agentchain import codec, model
 from agentchain.codec import Presentation
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.model import ApprovalRequirement, Capability, Caveat, Descriptor
+from agentchain.testing._behaviour import revocations, usage_limits, usages
 from agentchain.testing._chains import (
     Chain,
     Scenario,
@@ -104,10 +105,13 @@ __all__ = [
     "public_keys",
     "requests",
     "resources",
+    "revocations",
     "scenarios",
     "seeded_key",
     "statements",
     "tokens",
+    "usage_limits",
+    "usages",
     "values",
 ]
 
@@ -132,6 +136,8 @@ def _hypothesis_setup_hook() -> None:
         Chain: chains(),
         Scenario: scenarios(),
         Mutation: mutations(),
+        model.UsageLimit: usage_limits(),
+        model.Usage: usages(),
     }
     for cls, strategy in registered.items():
         st.register_type_strategy(cls, strategy)
@@ -141,6 +147,7 @@ def _hypothesis_setup_hook() -> None:
         model.InvocationClaims: invocations(),
         model.AttestationClaims: attestations(),
         model.ApprovalClaims: approvals(),
+        model.RevocationClaims: revocations().map(lambda pair: pair[1]),
     }
 
     def signed_objects(kind: type[Any]) -> SearchStrategy[Any]:
