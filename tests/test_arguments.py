@@ -104,6 +104,35 @@ def test_what_is_not_protocol_data_is_refused(args: Any) -> None:
         Request("a", "https://x/a", args)
 
 
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        ([1], "schema_invalid"),  # not a map at all: no TypeError from dict()
+        ("x", "schema_invalid"),
+        ({1: 2}, "schema_invalid"),  # a top-level key that is not text
+        ({"x": {1: 2}}, "usage"),  # a nested one: a value outside the data model
+        ({"x": float("nan")}, "usage"),
+        ({"x": 2**64}, "usage"),
+    ],
+)
+def test_request_arguments_boundary_between_schema_and_usage(args: Any, code: str) -> None:
+    # R-8.1-3: the request's arguments are a map with text keys (schema_invalid, as
+    # R-5.7-2 for an invocation's); a value inside it outside the data model is usage
+    with pytest.raises((DecodeError, UsageError)) as caught:
+        Request("a", "https://x/a", args)
+    assert caught.value.code == code
+
+
+def test_request_checks_action_then_resource_then_arguments() -> None:
+    # R-8.1-3: the first failing of action, resource, arguments decides
+    with pytest.raises(DecodeError) as caught:
+        Request("a//b", "nope", [1])  # type: ignore[arg-type]
+    assert caught.value.code == "schema_invalid"
+    with pytest.raises(DecodeError) as caught:
+        Request("a", "nope", [1])  # type: ignore[arg-type]
+    assert caught.value.code == "resource_invalid"
+
+
 def test_a_request_keeps_its_arguments_in_normal_form() -> None:
     # R-5.2-12: a resource server's 12.0 matches an invocation that signed 12
     request = Request("pay", "https://x/a", {"price": 12.0, "tip": 0.5})

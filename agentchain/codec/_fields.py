@@ -50,8 +50,9 @@ class _Fields:
         self._where = where
         if version is not None:
             # spec 5.5: the version first, so a later version's new claims read as
-            # version_unsupported, never as unknown_field (R-5.5-3)
-            found = self.uint(version, upper=2**32)
+            # version_unsupported, never as unknown_field (R-5.5-3); any unsigned integer
+            # other than 2 is another version (R-5.8-7), only a non-integer is mistyped
+            found = self.uint(version, upper=2**64 - 1)
             if found != VERSION:
                 raise DecodeError(
                     "version_unsupported", f"{where} version {found} is not {VERSION}"

@@ -155,7 +155,9 @@ class Request:
             raise UsageError("a request id is text of 1 to 256 characters")
         check_action(self.action, pattern=False)
         check_resource(self.resource, pattern=False)
-        codec.check_args(dict(self.args))
+        # spec 8.1 (R-8.1-3): a non-map is schema_invalid like a map with a non-text key,
+        # never a TypeError from dict()
+        codec.check_args(dict(self.args) if isinstance(self.args, Mapping) else self.args)
         # in normal form (spec 5.2: 12.0 is 12); the verifier applies its policy's limits
         try:
             args = model.check_arguments(self.args, limits=_UNBOUNDED)
