@@ -64,8 +64,10 @@ _TRANSPORT: Final = 1 << 24
 
 
 def _request(req: Mapping[str, Any]) -> Request:
-    """The step's request; arguments that are not a map of the data model are ``usage``
-    (spec/harness.md 5.4, spec 8.1), checked like the rest before any presentation work.
+    """The step's request; arguments that do not decode as data of spec 5.2 are ``usage``
+    (spec/harness.md 5.4), and the request itself is checked like the rest before any
+    presentation work (spec 8.1: a non-map, or a map with a non-text key, is
+    ``schema_invalid``; a value inside it outside the data model ``usage``).
 
     The case's CBOR is the transport, not the verifier's input: it is decoded within wide
     bounds, and the verifier applies the limits of the request's arguments (spec 5.6) itself.
@@ -79,8 +81,6 @@ def _request(req: Mapping[str, Any]) -> Request:
         )
     except DecodeError as exc:
         raise UsageError(f"request arguments outside the data model: {exc.message}") from None
-    if not isinstance(args, dict):
-        raise UsageError("request arguments are a map")
     return Request(req["action"], req["resource"], args)  # type: ignore[arg-type]
 
 

@@ -361,6 +361,20 @@ def add_cases(s: Suite) -> None:
             )
         ],
     )
+    # spec 4.2 R-4.2-4: P in P/* may end in '/'; such a pattern is well formed and permits
+    # nothing (every resource under it has an empty inner segment)
+    tok_slash, hold_slash = chain(
+        2, sub_caps=(("calendar", CAL + "/work//*"),), label="cap-empty-segment-pattern"
+    )
+    s.add(
+        "cap-pattern-prefix-ends-in-slash",
+        "the child grants calendar on https://cal.example/alice/work//*: a well-formed pattern "
+        "(not resource_invalid) that covers no resource in normal form, so the request for "
+        "/alice/work/standup is capability_missing",
+        flags=["capability-match"],
+        spec=["R-4.2-4", "R-8.2-12"],
+        steps=[step(present(tok_slash, hold_slash), deny("capability_missing"))],
+    )
     tok3 = issue(
         alice(),
         h1.public_key,

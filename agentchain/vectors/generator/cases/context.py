@@ -129,6 +129,61 @@ def add_cases(s: Suite) -> None:
         spec=["R-8.1-3"],
         steps=[step(q, error("usage"), args_cbor=float_args)],
     )
+    # spec 8.1 R-8.1-3: the boundary between the request's shape (schema_invalid, as
+    # R-5.7-2) and values outside its data model (usage), and the order of the checks
+    nested_int_key = bytes.fromhex("a16178a10102")  # {"x": {1: 2}}
+    for case_id, description, args_cbor, action, code in (
+        (
+            "ctx-request-args-int-key-schema",
+            "the request's arguments {1: 2}: a top-level key that is not text is the shape "
+            "rule of R-5.7-2 (schema_invalid), not usage",
+            bytes.fromhex("a10102"),
+            None,
+            "schema_invalid",
+        ),
+        (
+            "ctx-request-args-not-a-map-schema",
+            "the request's arguments are the array [1]: not a map, schema_invalid (R-5.7-2)",
+            bytes.fromhex("8101"),
+            None,
+            "schema_invalid",
+        ),
+        (
+            "ctx-request-args-nested-int-key-usage",
+            'the request\'s arguments {"x": {1: 2}}: a non-text key below the top is a value '
+            "outside the request's data model (usage)",
+            nested_int_key,
+            None,
+            "usage",
+        ),
+        (
+            "ctx-request-action-before-args",
+            'an ill-formed action "calendar//read" and arguments {"x": {1: 2}}: the action is '
+            "checked first (schema_invalid, not usage)",
+            nested_int_key,
+            "calendar//read",
+            "schema_invalid",
+        ),
+        (
+            "ctx-request-args-negative-zero-usage",
+            'the request\'s args_cbor {"amount": -0.0} as f9 8000: the transport CBOR does not '
+            "decode (an integral float, R-5.2-13), so the harness answers usage",
+            bytes.fromhex("a166616d6f756e74f98000"),
+            None,
+            "usage",
+        ),
+    ):
+        s.add(
+            case_id,
+            description,
+            flags=["request-binding"],
+            spec=["R-8.1-3", "R-5.2-13"] if "zero" in case_id else ["R-8.1-3"],
+            steps=[
+                step(q, error(code), args_cbor=args_cbor)
+                if action is None
+                else step(q, error(code), args_cbor=args_cbor, action=action)
+            ],
+        )
     s.add(
         "ctx-request-checked-before-decode",
         "an undecodable presentation and a request with a NaN argument: the request is "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from agentchain._build import claims_of, enc, head, pairs, raw_map, sign_raw
-from agentchain.vectors.generator.build import chain, present, present_raw
+from agentchain import codec
+from agentchain._build import claims_of, container, enc, head, pairs, raw_map, sign_raw
+from agentchain.vectors.generator.build import chain, invocation_claims, present, present_raw
 from agentchain.vectors.generator.cases._common import TYP_LINK, alice, one_link, relink
 from agentchain.vectors.generator.suite import Suite, allow, deny, error, step
 
@@ -578,6 +580,42 @@ def add_cases(s: Suite) -> None:
             step(
                 present_raw([sign_raw(alice(), TYP_LINK, wide_payload)], holder),
                 error("cbor_noncanonical"),
+            )
+        ],
+    )
+    # spec 5.2 decision (b), R-5.2-13: -0.0 is the integer 0, spelt 00 on the wire; its
+    # float spellings are integral floats, refused in a caveat literal as in arguments
+    zero_caveat = head(4, 3) + enc("==") + enc(".amount") + b"\xfb\x80" + b"\x00" * 7
+    zero_payload = raw_map([(k, head(4, 1) + zero_caveat if k == enc(10) else v) for k, v in items])
+    s.add(
+        "pol-syntax-negative-zero",
+        "a caveat literal -0.0 spelt as the double fb 8000000000000000: an integral float "
+        "(cbor_noncanonical), not folded to 0 by a decoder",
+        flags=["caveat-syntax", "numbers", "cbor-canonical"],
+        spec=["R-5.2-13", "R-5.2-12"],
+        steps=[
+            step(
+                present_raw([sign_raw(alice(), TYP_LINK, zero_payload)], holder),
+                error("cbor_noncanonical"),
+            )
+        ],
+    )
+    # ... and in an invocation's arguments: {"amount": -0.0} as f9 8000, signed by the holder
+    inv_claims = invocation_claims(hashlib.sha256(link).digest(), args={"amount": 7})
+    inv_payload = enc(inv_claims).replace(
+        enc({"amount": 7}), head(5, 1) + enc("amount") + b"\xf9\x80\x00"
+    )
+    s.add(
+        "pol-args-negative-zero",
+        'an invocation whose arguments {"amount": -0.0} spell it f9 8000: an integral float '
+        "(cbor_noncanonical), although a request's -0.0 folds to 0",
+        flags=["numbers", "cbor-canonical"],
+        spec=["R-5.2-13", "R-5.2-12"],
+        steps=[
+            step(
+                container([link], sign_raw(holder, codec.TYP_INVOCATION, inv_payload)),
+                error("cbor_noncanonical"),
+                args={"amount": 0},
             )
         ],
     )

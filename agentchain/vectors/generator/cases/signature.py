@@ -369,6 +369,21 @@ def add_cases(s: Suite) -> None:
         steps=[step(present(token, eh), error("alg_not_allowed"))],
         policy={"algorithms": [EDDSA]},
     )
+    # R-3.1-3: the subset is judged in V2/V3, so any decode error (V1) wins over it
+    bad_inv = codec.sign_object(
+        holder,
+        codec.TYP_INVOCATION,
+        {**invocation_claims(hashlib.sha256(link).digest()), 99: 0},
+    )
+    s.add(
+        "alg-not-in-policy-after-decode",
+        "an EdDSA chain at a verifier that allows only ES256, whose invocation has an unknown "
+        "claim 99: the decode error (V1, unknown_field) wins over the algorithm (V2)",
+        flags=["alg-confusion", "precedence"],
+        spec=["R-3.1-3", "R-8.2-2"],
+        steps=[step(present_raw([link], holder, invocation=bad_inv), error("unknown_field"))],
+        policy={"algorithms": [ES256]},
+    )
     inv = codec.sign_object(
         holder, codec.TYP_INVOCATION, invocation_claims(hashlib.sha256(link).digest())
     )

@@ -122,6 +122,34 @@ def add_cases(s: Suite) -> None:
             steps=[step(p, deny("usage_amount_invalid"), args=a)],
             features=FEATURES,
         )
+    for float_id, fraction, what in (
+        ("usage-amount-negative-fraction", -0.5, "-0.5, whose ceiling 0 is in range"),
+        ("usage-amount-float-too-big", 1e300, "the float 1e300, beyond 2^53-1"),
+    ):
+        ((p, a),) = _pays(token, holder, float_id, [fraction])
+        s.add(
+            float_id,
+            f"a spend limit's amount is {what}: the float itself must lie in 0..2^53-1, so "
+            "denied before the store",
+            flags=["behaviour", "numbers"],
+            spec=["R-9.5-5"],
+            steps=[step(p, deny("usage_amount_invalid"), args=a)],
+            features=FEATURES,
+        )
+    fractions = _pays(token, holder, "usage-amount-fraction", [0.5, 999.5, 0.5])
+    s.add(
+        "usage-amount-fraction-ceiling",
+        "1,000 a day: 0.5 counts 1 and 999.5 counts 1000, so together they exceed the limit "
+        "(rounding down, or summing the floats, would allow the second)",
+        flags=["behaviour", "numbers"],
+        spec=["R-9.5-5"],
+        steps=[
+            step(fractions[0][0], allow(), args=fractions[0][1]),
+            step(fractions[1][0], deny("usage_exceeded"), args=fractions[1][1]),
+            step(fractions[2][0], allow(), args=fractions[2][1]),
+        ],
+        features=FEATURES,
+    )
     missing = present(token, holder, args={}, label="usage-amount-missing")
     s.add(
         "usage-amount-missing",

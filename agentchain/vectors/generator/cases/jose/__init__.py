@@ -12,6 +12,7 @@ from agentchain.vectors.generator.cases.jose._compact import (
 )
 from agentchain.vectors.generator.cases.jose._envelope import envelope_cases, json_cases
 from agentchain.vectors.generator.cases.jose._mixing import (
+    args_digest_cases,
     claim_cases,
     key_and_container_cases,
     mixing_cases,
@@ -50,5 +51,6 @@ def add_cases(s: Suite) -> None:
     limit_cases(add)
     mixing_cases(add)
     claim_cases(add)
+    args_digest_cases(add)
     key_and_container_cases(add)
     semantic_cases(s, add)

@@ -424,7 +424,7 @@ def json_cases(add: Add) -> None:
             invocation_text(inv_text.replace('"arg":{}', '"arg":{"n":' + spelt + "}")),
             error("json_invalid"),
             flags=["json-strictness", "numbers"],
-            spec=["R-J.2-2", "R-5.2-12"],
+            spec=["R-J.2-2", "R-5.2-12", *(["R-5.2-13"] if slug == "minus-zero" else [])],
         )
     add(
         "jose-json-args-float-overflow",
@@ -449,6 +449,25 @@ def json_cases(add: Add) -> None:
         error("json_duplicate_key"),
         flags=["json-strictness"],
         spec=["R-J.2-1"],
+    )
+    # jose.md R-J.2-4: the order of the checks of one JSON text
+    add(
+        "jose-json-duplicate-before-surrogate",
+        'the link payload repeats exp and its name holds "\\ud800": the parse finds the '
+        "repeated member (json_duplicate_key) before the walk that finds the lone surrogate",
+        with_payload(text.replace('"name":"', '"name":"\\ud800')[:-1] + f',"exp":{NOW + 86_400}}}'),
+        error("json_duplicate_key"),
+        flags=["json-strictness", "precedence"],
+        spec=["R-J.2-4", "R-J.2-1"],
+    )
+    add(
+        "jose-json-number-before-duplicate",
+        "the link payload repeats exp, the repetition spelt 1.8e9: the refused number is met "
+        "while its object is read, before the object closes (json_invalid)",
+        with_payload(text[:-1] + ',"exp":1.8e9}'),
+        error("json_invalid"),
+        flags=["json-strictness", "precedence"],
+        spec=["R-J.2-4", "R-J.2-2"],
     )
     dup_header = f'{{"alg":"Ed25519","alg":"none","typ":"{LINK}"}}'.encode()
     add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from agentchain.vectors.generator.cases.jose._common import (
     root_link,
     with_payload_text,
 )
-from agentchain.vectors.generator.suite import allow, error
+from agentchain.vectors.generator.suite import allow, deny, error
 from agentchain.wire import jws
 
 
@@ -295,7 +296,54 @@ def claim_cases(add: Add) -> None:
             "beyond kty, crv, x, y inside the JWK is key_invalid (R-3.3-5)",
             data=with_payload({"cnf": {"jwk": payload["cnf"]["jwk"], "kid": "h1"}}),
             code="unknown_field",
-            spec=["R-J.5-1"],
+            spec=["R-J.5-1", "R-J.5-4"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-cnf-kid-without-jwk",
+            description="cnf holds only kid (another RFC 7800 confirmation method): jwk's "
+            "absence is checked first (schema_invalid, not unknown_field)",
+            data=with_payload({"cnf": {"kid": "h1"}}),
+            code="schema_invalid",
+            spec=["R-J.5-4"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-iss-31-bytes",
+            description="a root link whose iss decodes to 31 bytes: strict base64url of the "
+            "wrong length is schema_invalid, not base64_invalid",
+            data=with_payload({"iss": b64(thumb[:31])}),
+            code="schema_invalid",
+            spec=["R-J.5-3"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-iss-standard-alphabet",
+            description="the root's issuer in standard base64 (+ and / for - and _, unpadded): "
+            "base64_invalid",
+            data=with_payload({"iss": _standard_alphabet(payload["iss"])}),
+            code="base64_invalid",
+            spec=["R-J.5-3"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-iss-number",
+            description="the root's issuer as a JSON number: not a string (schema_invalid)",
+            data=with_payload({"iss": 7}),
+            code="schema_invalid",
+            spec=["R-J.5-3"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-digest-set-padded",
+            description="a descriptor code digest in base64url with '=' padding: base64_invalid",
+            data=with_payload(
+                {"dsc": {**payload["dsc"], "code": {"sha256": b64(b"\x01" * 32) + "="}}}
+            ),
+            code="base64_invalid",
+            spec=["R-J.5-3"],
+        ),
+        ClaimRow(
+            case_id="jose-claims-digest-set-8-bytes",
+            description="a descriptor code digest of 8 bytes (strict base64url): schema_invalid",
+            data=with_payload({"dsc": {**payload["dsc"], "code": {"sha256": b64(b"\x01" * 8)}}}),
+            code="schema_invalid",
+            spec=["R-J.5-3"],
         ),
         ClaimRow(
             case_id="jose-claims-missing-exp",
@@ -316,14 +364,14 @@ def claim_cases(add: Add) -> None:
             description="iss as the hex of the thumbprint (valid base64url characters, 48 bytes)",
             data=with_payload({"iss": thumb.hex()}),
             code="schema_invalid",
-            spec=["R-J.5-1"],
+            spec=["R-J.5-1", "R-J.5-3"],
         ),
         ClaimRow(
             case_id="jose-claims-iss-padded",
             description="the root's issuer in base64url with '=' padding",
             data=with_payload({"iss": payload["iss"] + "=" * (-len(payload["iss"]) % 4 or 4)}),
             code="base64_invalid",
-            spec=["R-J.5-1", "R-5.1-2"],
+            spec=["R-J.5-1", "R-J.5-3", "R-5.1-2"],
         ),
         ClaimRow(
             case_id="jose-claims-version-1",
@@ -351,6 +399,82 @@ def claim_cases(add: Add) -> None:
         flags=["claims-schema", "audience"],
         spec=["R-J.5-1"],
     )
+
+
+def _standard_alphabet(text: str) -> str:
+    """``text`` (base64url holding a '-' or '_') in the standard alphabet, unpadded."""
+    out = text.replace("-", "+").replace("_", "/")
+    if out == text:
+        raise ValueError("no character differs between the two alphabets")
+    return out
+
+
+def args_digest_cases(add: Add) -> None:
+    """spec 5.7 R-5.7-3, R-5.7-4 in JOSE: the arguments by digest, member arh (J.5)."""
+    link, _, holder = root_link()
+    args = {"amount": 5, "note": "by digest"}
+    good = codec.args_digest(args)
+    rows: list[tuple[str, str, bytes, dict[str, object], dict[str, object], list[str]]] = [
+        (
+            "jose-args-digest-allow",
+            "an invocation that binds its arguments by digest (arh, SHA-256 of their "
+            "deterministic CBOR): allowed for the request holding those arguments",
+            jose_present_raw([link], holder, args_digest=good),
+            args,
+            allow(),
+            ["R-5.7-3", "R-5.7-4", "R-J.5-1"],
+        ),
+        (
+            "jose-args-digest-mismatch",
+            "an invocation binding another argument map by digest: request_mismatch",
+            jose_present_raw([link], holder, args_digest=good),
+            {**args, "amount": 6},
+            deny("request_mismatch"),
+            ["R-5.7-4"],
+        ),
+        (
+            "jose-args-digest-31-bytes",
+            "arh decodes to 31 bytes: schema_invalid",
+            jose_present_raw([link], holder, args_digest=good[:31]),
+            args,
+            error("schema_invalid"),
+            ["R-J.5-3", "R-5.7-1"],
+        ),
+        (
+            "jose-args-digest-padded",
+            "arh in base64url with '=' padding: base64_invalid",
+            _with_invocation_member(link, holder, "arh", jws.b64encode(good) + "="),
+            args,
+            error("base64_invalid"),
+            ["R-J.5-3"],
+        ),
+        (
+            "jose-args-digest-json-digest",
+            "arh is the SHA-256 of the arguments' JSON, not of their deterministic CBOR: "
+            "request_mismatch",
+            jose_present_raw([link], holder, args_digest=hashlib.sha256(jws.dumps(args)).digest()),
+            args,
+            deny("request_mismatch"),
+            ["R-5.7-4"],
+        ),
+    ]
+    for case_id, description, data, request_args, expected, spec in rows:
+        add(
+            case_id,
+            description,
+            data,
+            expected,
+            flags=["request-binding"],
+            spec=spec,
+            args=request_args,
+        )
+
+
+def _with_invocation_member(link: bytes, holder: Any, name: str, value: object) -> bytes:
+    body = invocation_payload(link)
+    body.pop("arg", None)
+    body[name] = value
+    return jose_container([link], raw_jws({"alg": EDDSA, "typ": INVOCATION}, body, holder))
 
 
 def key_and_container_cases(add: Add) -> None:

@@ -48,7 +48,8 @@ def claim_cases(s: Suite) -> None:
     rows: list[ClaimRow] = [
         ClaimRow(
             case_id="claims-link-unknown-key",
-            description="link claim 16",
+            description="link claim 16: unassigned in 0.2 (key 15 holds both usage limits and "
+            "novelty)",
             changes={16: 0},
             drop=(),
             code="unknown_field",
@@ -85,6 +86,24 @@ def claim_cases(s: Suite) -> None:
             drop=(),
             code="version_unsupported",
             spec=["R-5.5-3"],
+        ),
+        ClaimRow(
+            case_id="claims-link-version-missing-unknown-key",
+            description="a link without version and with an unknown claim 99: the version is "
+            "checked first (schema_invalid, not unknown_field)",
+            changes={99: 0},
+            drop=(1,),
+            code="schema_invalid",
+            spec=["R-5.8-7", "R-5.5-3"],
+        ),
+        ClaimRow(
+            case_id="claims-link-version-bool",
+            description="link version true (1 in languages where true == 1): a mistyped "
+            "version is schema_invalid, not version_unsupported",
+            changes={1: True},
+            drop=(),
+            code="schema_invalid",
+            spec=["R-5.8-7"],
         ),
         ClaimRow(
             case_id="claims-link-issuer-missing",

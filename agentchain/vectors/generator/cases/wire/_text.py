@@ -462,6 +462,60 @@ def container_cases(s: Suite) -> None:
             spec="R-5.8-5",
             flag="claims-schema",
         ),
+        ContainerRow(
+            case_id="wire-container-version-missing-unknown-key",
+            description="no version and an unknown key 6: the version is checked before the key "
+            "set (schema_invalid, not unknown_field)",
+            data=enc({2: links, 3: inv, 6: 0}),
+            code="schema_invalid",
+            spec="R-5.8-7",
+            flag="precedence",
+        ),
+        ContainerRow(
+            case_id="wire-container-version-text-unknown-key",
+            description='version "2" as text, with an unknown key 6: a mistyped version is '
+            "schema_invalid, before the key set",
+            data=enc({1: "2", 2: links, 3: inv, 6: 0}),
+            code="schema_invalid",
+            spec="R-5.8-7",
+            flag="precedence",
+        ),
+        ContainerRow(
+            case_id="wire-container-version-2-pow-33",
+            description="container version 2^33: an unsigned integer other than 2 is another "
+            "version (version_unsupported), however large",
+            data=enc({1: 2**33, 2: links, 3: inv}),
+            code="version_unsupported",
+            spec="R-5.8-7",
+            flag="claims-schema",
+        ),
+        ContainerRow(
+            case_id="wire-container-version-3-unknown-key",
+            description="container version 3 with an unknown key 6: version_unsupported "
+            "whatever keys it holds",
+            data=enc({1: 3, 2: links, 3: inv, 6: 0}),
+            code="version_unsupported",
+            spec="R-5.8-7",
+            flag="precedence",
+        ),
+        ContainerRow(
+            case_id="wire-container-attestations-over-count-without-invocation",
+            description="a token with 9 attestations and no invocation: the count "
+            "(limit_exceeded) is checked before R-5.8-5's missing invocation",
+            data=enc({1: 2, 2: links, 4: [attestation_bytes()] * 9}),
+            code="limit_exceeded",
+            spec="R-5.8-5",
+            flag="precedence",
+        ),
+        ContainerRow(
+            case_id="wire-container-approval-malformed-without-invocation",
+            description="a token with one approval of bytes ff and no invocation: the item is "
+            "decoded (cbor_malformed) before R-5.8-5's missing invocation",
+            data=enc({1: 2, 2: links, 5: [b"\xff"]}),
+            code="cbor_malformed",
+            spec="R-5.8-5",
+            flag="precedence",
+        ),
     ]
     # spec 5.2 reading order within one item (R-5.2-11): one input, two defects
     body = enc({1: 2, 2: links, 3: inv})
