@@ -655,6 +655,47 @@ def test_budget_is_shared_by_the_caveats_of_one_evaluation() -> None:
     assert evaluate([one], ARGS, budget=budget).outcome == "error"
 
 
+def test_an_unresolved_selector_does_not_charge_the_literal() -> None:
+    # R-6.3-2: the literal of ==, !=, in is charged once the selector resolved; a statement
+    # whose selector does not resolve costs 1 plus its path, whatever its literal
+    literal = list(range(200))
+    for op in ("==", "!=", "in"):
+        statement = parse_statement([op, ".a.b", literal if op == "in" else [1, 2]])
+        budget = Budget(1000)
+        assert evaluate([statement], {}, budget=budget).outcome == "error"
+        assert budget.spent == 1 + 2
+    resolved = Budget(1000)
+    assert evaluate([parse_statement(["in", ".a", literal])], {"a": 5}, budget=resolved).holds
+    assert resolved.spent == 1 + 1 + 201
+    # all/any over a value that is not an array: 1 plus the path, no element
+    over_text = Budget(1000)
+    quantified = parse_statement(["all", ".a", ["==", ".", 1]])
+    assert evaluate([quantified], {"a": "x"}, budget=over_text).outcome == "error"
+    assert over_text.spent == 2
+
+
+def test_a_spend_selector_costs_one_plus_its_path() -> None:
+    # R-6.3-3: a spend limit's selector (V11) costs what a caveat's selector costs
+    evaluation = Evaluation({"a": {"b": 7}})
+    assert evaluation.select(parse_statement(["==", ".a.b", 0]).selector) == (7, "")  # type: ignore[arg-type]
+    assert evaluation.budget.spent == 3
+    spent = Evaluation({"a": 1}, limits=Limits(max_policy_steps=1))
+    value, why = spent.select(parse_statement(["==", ".a", 0]).selector)  # type: ignore[arg-type]
+    assert value is None and "budget" in why
+
+
+def test_the_node_count_counts_each_element_once() -> None:
+    # R-6.3-1: 1 for the statement, plus the elements or entries of every array and map
+    seven = ["in", ".x", [1, 2, 3]]
+    parse_statement(seven, limits=Limits(max_policy_nodes=7))
+    with pytest.raises(DecodeError, match="limit_exceeded"):
+        parse_statement(seven, limits=Limits(max_policy_nodes=6))
+    nested = ["==", ".x", {"a": [1], "b": 2}]  # 1 + 3 + 2 (map values) + 1 (the list)
+    parse_statement(nested, limits=Limits(max_policy_nodes=7))
+    with pytest.raises(DecodeError, match="limit_exceeded"):
+        parse_statement(nested, limits=Limits(max_policy_nodes=6))
+
+
 def test_an_evaluation_charges_a_remembered_answer_again() -> None:
     # R-6.3-3: reusing an answer never makes a restated caveat free
     one = parse_statement(["and", [T]])  # 4 steps

@@ -544,7 +544,7 @@ def test_too_many_records_for_one_lookup_fail_closed(
 
 
 def test_a_revocation_record_is_never_narrowed(store: ClosableStore) -> None:
-    # R-9.4-5: per (target, revoker) the wider before wins, then the later until
+    # R-9.4-6: per (target, revoker) the wider before wins, then the later until
     first = _record(before=100, until=5000, signed=b"first")
     store.record_revocation(first)
     store.record_revocation(_record(before=99, until=10**9, recorded_at=2000, signed=b"narrow"))
@@ -554,6 +554,10 @@ def test_a_revocation_record_is_never_narrowed(store: ClosableStore) -> None:
     later = _record(before=100, until=6000, recorded_at=3000, signed=b"later")
     store.record_revocation(later)
     assert store.revocations([first.target]) == (later,)
+    # before is compared first: a wider before replaces even with an earlier until
+    wider = _record(before=200, until=5500, recorded_at=3500, signed=b"wider")
+    store.record_revocation(wider)
+    assert store.revocations([first.target]) == (wider,)
     widest = _record(before=None, until=None, recorded_at=4000, signed=b"all")
     store.record_revocation(widest)
     store.record_revocation(_record(before=10**6, until=None, signed=b"narrow again"))
