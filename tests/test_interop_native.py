@@ -388,7 +388,7 @@ def tampered(made: Made) -> dict[str, bytes]:
     envelope = made.obj.envelope
     if made.obj.encoding == "jose":
         header, payload, signature = (unb64(part.decode()) for part in jws_parts(made.obj))
-        typ_at = header.index(envelope.typ.encode()) + 1  # a letter of typ: still JSON
+        typ_at = header.index(str(envelope.typ).encode()) + 1  # a letter of typ: still JSON
         return {
             "payload": compact(header, flip(payload, len(payload) // 2), signature),
             "signature": compact(header, payload, flip(signature, 10)),

@@ -96,7 +96,7 @@ pub fn verify(key: &VerifyingKey, signature: &[u8], message: &[u8]) -> Result<()
     let Ok(sig) = <[u8; 64]>::try_from(signature) else {
         return Err(Error::signature(
             "signature_malformed",
-            format!("a EdDSA signature is 64 bytes, not {}", signature.len()),
+            format!("a Ed25519 signature is 64 bytes, not {}", signature.len()),
         ));
     };
     let mut s = [0u8; 32];
@@ -116,7 +116,7 @@ pub fn verify(key: &VerifyingKey, signature: &[u8], message: &[u8]) -> Result<()
         ));
     }
     key.verify_strict(message, &Signature::from_bytes(&sig))
-        .map_err(|_| Error::signature("signature_invalid", "EdDSA signature does not verify"))
+        .map_err(|_| Error::signature("signature_invalid", "Ed25519 signature does not verify"))
 }
 
 #[cfg(test)]
