@@ -10,10 +10,10 @@
 //! in the reference's order, so the first violation is the same whichever side finds it.
 //! The head is what the chain's V2 checks need (`chain.rs`).
 //!
-//! A payload with a map key other than an integer or plain text is not judged here
-//! ([`Decoded::Defer`]): Python's dicts equate `true` with `1` and `1.0` with `1`, and its
-//! messages show other keys by `repr`, rules of the reference's host language that are left
-//! to the reference.
+//! A payload with a map key other than an integer or a text is not judged here
+//! ([`Decoded::Defer`]): Python's dicts equate `true` with `1` and `1.0` with `1`, a rule of
+//! the reference's host language left to the reference (the strict CBOR decoder admits no
+//! such key today; the deferral keeps this module right if that changes).
 #![forbid(unsafe_code)]
 
 use crate::alg::Algorithm;
@@ -150,10 +150,9 @@ pub fn decode_link_head<'a>(payload: &Value<'a>, limits: &ClaimLimits) -> Result
     if !unknown.is_empty() {
         let mut sorted = unknown;
         sorted.sort();
-        let shown: Vec<String> = sorted.iter().map(|s| format!("'{s}'")).collect();
         return Err(Error::decode(
             "unknown_field",
-            format!("link has unknown key(s) [{}]", shown.join(", ")),
+            format!("link has unknown key(s) {}", crate::error::py_list(&sorted)),
         ));
     }
     let caps = f.array(L_CAPS)?;
@@ -213,16 +212,10 @@ pub fn decode_link_head<'a>(payload: &Value<'a>, limits: &ClaimLimits) -> Result
     })))
 }
 
-/// A key this decoder judges: an integer, or text that Python's `repr` shows as itself in
-/// single quotes (so the unknown-key message is the reference's, byte for byte).
+/// A key this decoder judges: an integer or a text (the only keys the strict decoder lets
+/// through; anything else is left to the reference).
 fn plain_key(key: &Value<'_>) -> bool {
-    match key {
-        Value::Uint(_) | Value::Nint(_) => true,
-        Value::Text(t) => t
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) && b != b'\'' && b != b'\\'),
-        _ => false,
-    }
+    matches!(key, Value::Uint(_) | Value::Nint(_) | Value::Text(_))
 }
 
 /// `str(key)` for the keys an unknown-key message lists.
