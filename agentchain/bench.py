@@ -21,10 +21,10 @@ figure is the median over all calls. The contenders:
 
 Two implementations verify (``Verifier(backend=...)``, issue 16): the pure-Python reference
 and the native core. The rows above are the backend in use (``environment.backend``: the
-native core when it is installed and ``AGENTCHAIN_PURE`` is not ``1``); ``backends`` has a
+native core when it is installed and ``AGENTCHAIN_PURE`` is not ``1``); ``paths`` has a
 block per installed backend, side by side, each over the floor of its own signature
 backend (libsodium for pure, ed25519-dalek for native): cold and warm verify in CBOR, the
-cost per hop, the worst row, and issue 16's ratios against :data:`BACKEND_TARGETS`.
+cost per hop, the worst row, and issue 16's ratios against :data:`PATH_TARGETS`.
 
 Each agentchain link carries one capability and one caveat (``.amount <= 1000``),
 like each biscuit block carries one check. Per-call set-up (a fresh verifier and
@@ -65,9 +65,9 @@ from agentchain.store import MemoryStore
 from agentchain.verifier import Outcome, PrefixCache, Request, TrustPolicy, Verifier
 
 __all__ = [
-    "BACKEND_TARGETS",
     "DEPTHS",
     "ENCODINGS",
+    "PATH_TARGETS",
     "TARGETS",
     "WORST_TARGET_US",
     "register",
@@ -102,7 +102,7 @@ WORST_TARGET_US: Final = 50_000
 #: issue 16's targets per backend, each a ratio "ours divided by theirs" (CBOR): cold per
 #: hop over the floor of the backend's own signature verify, cold and warm against
 #: biscuit-python, and the native worst row no slower than the pure one
-BACKEND_TARGETS: Final[dict[str, dict[str, float]]] = {
+PATH_TARGETS: Final[dict[str, dict[str, float]]] = {
     "native": {
         "cold_per_hop_vs_floor": 1.10,
         "cold_vs_biscuit_depth4": 1.1,
@@ -112,10 +112,10 @@ BACKEND_TARGETS: Final[dict[str, dict[str, float]]] = {
     },
     "pure": {"cold_per_hop_vs_floor": 1.8},
 }
-#: what each backend's floor is: one raw Ed25519 verify by its signature library
-_FLOOR_OF: Final = {
-    "pure": "libsodium via PyNaCl",
-    "native": "ed25519-dalek via agentchain_native",
+#: each path's implementation and the signature backend its floor is one raw verify of
+_PATHS: Final = {
+    "pure": ("pure-Python reference", "libsodium via PyNaCl"),
+    "native": ("native core (Rust, agentchain_native)", "ed25519-dalek via agentchain_native"),
 }
 
 _NOW: Final = 1_800_000_000
@@ -624,13 +624,14 @@ def run(
             "warm_vs_biscuit_depth8": _ratio(warm_b["8"], theirs(8)),
             "worst_vs_pure": _ratio(worst_b, pure_worst),
         }
-        targets_b = BACKEND_TARGETS[b]
+        targets_b = PATH_TARGETS[b]
         return {
+            "implementation": _PATHS[b][0],
+            "signature_backend": _PATHS[b][1],
             "floor_us": round(floor_b, 1),
-            "floor_of": _FLOOR_OF[b],
             "cold_us": cold_b,
             "warm_us": warm_b,
-            "cold_per_hop_us": round(hop, 1),
+            "cold_per_hop_us": {"cbor": round(hop, 1)},
             "worst_us": round(worst_b, 1),
             "ratios": ratios_b,
             "targets": targets_b,
@@ -681,7 +682,7 @@ def run(
         "bytes_per_link": {**bytes_per_link, "biscuit": biscuit_bytes},
         "presentation_bytes_depth8": depth8,
         "ratios": ratios,
-        "backends": {b: block(b) for b in ("pure", "native") if b == in_use or b in others},
+        "paths": {b: block(b) for b in ("pure", "native") if b == in_use or b in others},
         "targets": {
             **TARGETS,
             **{
@@ -763,10 +764,11 @@ def format_table(result: dict[str, Any]) -> str:
 
 def _backend_table(result: dict[str, Any]) -> list[str]:
     """Issue 16: the two implementations side by side, each over its own floor (CBOR)."""
-    blocks: dict[str, dict[str, Any]] = result["backends"]
+    blocks: dict[str, dict[str, Any]] = result["paths"]
     names = list(blocks)
     lines = [
-        f"backends side by side (CBOR; in use: {result['environment']['backend']})",
+        f"each path over its own signature floor, side by side (CBOR; in use: "
+        f"{result['environment']['backend']})",
         f"{'':<36}" + "".join(f"{name:>14}" for name in names),
     ]
 
@@ -774,12 +776,12 @@ def _backend_table(result: dict[str, Any]) -> list[str]:
         lines.append(f"{label:<36}" + "".join(f"{c:>14}" for c in cells))
 
     row("Ed25519 floor (us)", [_cell(blocks[n]["floor_us"]) for n in names])
-    row("cold per hop (us)", [_cell(blocks[n]["cold_per_hop_us"]) for n in names])
+    row("cold per hop (us)", [_cell(blocks[n]["cold_per_hop_us"]["cbor"]) for n in names])
     for d in ("4", "8"):
         row(f"cold depth {d} (us)", [_cell(blocks[n]["cold_us"].get(d)) for n in names])
     row("warm depth 8 (us)", [_cell(blocks[n]["warm_us"].get("8")) for n in names])
     row("worst (us)", [_cell(blocks[n]["worst_us"]) for n in names])
-    for name in BACKEND_TARGETS["native"]:
+    for name in PATH_TARGETS["native"]:
         cells = []
         for n in names:
             value, target = blocks[n]["ratios"].get(name), blocks[n]["targets"].get(name)

@@ -74,19 +74,19 @@ def test_bench_quick_json_has_every_ratio_and_numeric_medians(
         )
 
 
-def test_bench_reports_both_backends_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_reports_both_paths_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
     # issue 16: a block per installed backend, each over the floor of its own signature
     # library, with the issue's ratios and targets; the table shows them side by side
     assert main(["bench", "--quick", "--json", "--rounds", "1", "--iterations", "1"]) == 0
     result = json.loads(capsys.readouterr().out)
     in_use = result["environment"]["backend"]
-    blocks = result["backends"]
+    blocks = result["paths"]
     expected = {"pure", "native"} if _native.available() else {"pure"}
     assert set(blocks) == expected and in_use in blocks
     assert in_use == Verifier(make_policy()).backend_name
     for name, block in blocks.items():
-        assert block["floor_of"] == bench._FLOOR_OF[name]
-        assert block["targets"] == bench.BACKEND_TARGETS[name]
+        assert (block["implementation"], block["signature_backend"]) == bench._PATHS[name]
+        assert block["targets"] == bench.PATH_TARGETS[name]
         assert set(block["met"]) == set(block["targets"])
         figures = [
             block["floor_us"],
@@ -99,7 +99,7 @@ def test_bench_reports_both_backends_side_by_side(capsys: pytest.CaptureFixture[
     # the rows of the backend in use are the top-level rows (CBOR)
     assert blocks[in_use]["cold_us"] == result["medians_us"]["cold"]["cbor"]
     table = bench.format_table(result)
-    assert "backends side by side" in table and "worst_vs_pure" in table
+    assert "side by side" in table and "worst_vs_pure" in table
 
 
 @pytest.mark.parametrize("encoding", bench.ENCODINGS)
