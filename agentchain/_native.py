@@ -33,7 +33,16 @@ from agentchain.crypto import ALGORITHMS, PublicKey
 from agentchain.errors import UsageError
 from agentchain.wire import cbor, cose, jws
 
-__all__ = ["PURE_ENV", "Backend", "Verifying", "available", "backend", "unavailable_reason"]
+__all__ = [
+    "PURE_ENV",
+    "Backend",
+    "ChainCore",
+    "LinkFacts",
+    "Verifying",
+    "available",
+    "backend",
+    "unavailable_reason",
+]
 
 #: the environment variable that makes the pure-Python reference the default
 PURE_ENV: Final = "AGENTCHAIN_PURE"
@@ -77,6 +86,50 @@ class _Core(Protocol):
     def sha256(self, data: bytes) -> bytes: ...
 
     def PublicKey(self, alg: str, raw: bytes) -> Verifying: ...  # noqa: N802  (a class)
+
+
+class LinkFacts(Protocol):
+    """What the native core keeps of one decoded link for V2 (an opaque handle)."""
+
+
+class ChainCore(Protocol):
+    """The native core's chain functions (``native/core/src/claims.rs``, ``chain.rs``):
+    one link opened and the head of its claims decoded, and V2 over a chain in one call."""
+
+    def open_link(
+        self,
+        data: bytes,
+        *,
+        max_object_bytes: int,
+        max_depth: int,
+        max_items: int,
+        max_string_bytes: int,
+        max_capabilities: int,
+        max_caveats: int,
+    ) -> tuple[str, int, bytes, bytes, bytes, bytes, object, bytes, LinkFacts | None]: ...
+
+    def verify_chain(
+        self,
+        links: list[LinkFacts],
+        *,
+        root: tuple[str, bytes] | None,
+        parent: LinkFacts | None,
+        allowed: list[str],
+        max_ttl: int,
+    ) -> tuple[int, str, BaseException | None] | None: ...
+
+    def parent_facts(
+        self,
+        alg: str,
+        *,
+        holder_alg: str,
+        holder_raw: bytes,
+        digest: bytes,
+        nbf: int,
+        exp: int,
+        depth: int,
+        capabilities: list[tuple[str, str]],
+    ) -> LinkFacts: ...
 
 
 class Backend:
@@ -127,6 +180,11 @@ class Backend:
         """:class:`agentchain.crypto.PublicKey`: import ``raw`` strictly, or InvalidKey."""
         return PublicKey(alg, raw)
 
+    @property
+    def chain(self) -> ChainCore | None:
+        """The native chain functions (V1's links, V2), or None: the verifier's own loop."""
+        return None
+
 
 class _Native(Backend):
     """The same functions, answered by ``agentchain_native``."""
@@ -135,6 +193,7 @@ class _Native(Backend):
 
     def __init__(self, core: _Core) -> None:
         self._core = core
+        self._chain = cast(ChainCore, _ChainCore(core))
 
     def cbor_decode(
         self,
@@ -190,6 +249,19 @@ class _Native(Backend):
 
     def public_key(self, alg: str, raw: bytes) -> Verifying:
         return self._core.PublicKey(alg, raw)
+
+    @property
+    def chain(self) -> ChainCore:
+        return self._chain
+
+
+class _ChainCore:
+    """:class:`ChainCore` over the module (its ``LinkFacts.of_parent`` as a function)."""
+
+    def __init__(self, module: object) -> None:
+        self.open_link = module.open_link  # type: ignore[attr-defined]
+        self.verify_chain = module.verify_chain  # type: ignore[attr-defined]
+        self.parent_facts = module.LinkFacts.of_parent  # type: ignore[attr-defined]
 
 
 _PURE: Final = Backend()

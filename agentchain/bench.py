@@ -19,6 +19,13 @@ figure is the median over all calls. The contenders:
 * ``worst``: the slowest presentation we could build within the default limits
   (spec 5.6, 6.3), verified cold: see :func:`worst_presentation`.
 
+Two implementations verify (``Verifier(backend=...)``, issue 16): the pure-Python reference
+and the native core. The rows above are the backend in use (``environment.backend``: the
+native core when it is installed and ``AGENTCHAIN_PURE`` is not ``1``); ``paths`` has a
+block per installed backend, side by side, each over the floor of its own signature
+backend (libsodium for pure, ed25519-dalek for native): cold and warm verify in CBOR, the
+cost per hop, the worst row, and issue 16's ratios against :data:`PATH_TARGETS`.
+
 Each agentchain link carries one capability and one caveat (``.amount <= 1000``),
 like each biscuit block carries one check. Per-call set-up (a fresh verifier and
 store, priming the warm cache) is outside the timed region. The garbage collector
@@ -49,7 +56,7 @@ from typing import Any, Final
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from nacl.bindings import crypto_sign_open
 
-from agentchain import codec
+from agentchain import _native, codec
 from agentchain.crypto import PrivateKey
 from agentchain.errors import UsageError
 from agentchain.issuer import delegate, invoke, issue
@@ -60,6 +67,7 @@ from agentchain.verifier import Outcome, PrefixCache, Request, TrustPolicy, Veri
 __all__ = [
     "DEPTHS",
     "ENCODINGS",
+    "PATH_TARGETS",
     "TARGETS",
     "WORST_TARGET_US",
     "register",
@@ -90,6 +98,25 @@ TARGETS_BY_ENCODING: Final[dict[str, dict[str, float]]] = {
 
 #: issue 14: the slowest presentation within the default limits verifies within this
 WORST_TARGET_US: Final = 50_000
+
+#: issue 16's targets per backend, each a ratio "ours divided by theirs" (CBOR): cold per
+#: hop over the floor of the backend's own signature verify, cold and warm against
+#: biscuit-python, and the native worst row no slower than the pure one
+PATH_TARGETS: Final[dict[str, dict[str, float]]] = {
+    "native": {
+        "cold_per_hop_vs_floor": 1.10,
+        "cold_vs_biscuit_depth4": 1.1,
+        "cold_vs_biscuit_depth8": 1.0,
+        "warm_vs_biscuit_depth8": 0.30,
+        "worst_vs_pure": 1.0,
+    },
+    "pure": {"cold_per_hop_vs_floor": 1.8},
+}
+#: each path's implementation and the signature backend its floor is one raw verify of
+_PATHS: Final = {
+    "pure": ("pure-Python reference", "libsodium via PyNaCl"),
+    "native": ("native core (Rust, agentchain_native)", "ed25519-dalek via agentchain_native"),
+}
 
 _NOW: Final = 1_800_000_000
 _AUD: Final = "https://bank.example"
@@ -190,14 +217,25 @@ def _presentation(token: codec.Presentation, holder: PrivateKey, label: str) -> 
 class _Agentchain:
     """Presentations and verifiers for one encoding, checked to allow before timing."""
 
-    def __init__(self, keys: list[PrivateKey], encoding: str) -> None:
+    def __init__(
+        self, keys: list[PrivateKey], encoding: str, backend: str = "auto", key: str = ""
+    ) -> None:
         self.keys = keys
         self.encoding = encoding
+        self.backend = backend
+        #: prefixed to the task keys: the backend's name, or "" for the backend in use
+        self.key = key
         self.policy = TrustPolicy(anchors=(keys[0].public_key,), audience=_AUD)
         self.request = Request(_ACTION, _RESOURCE, _ARGS)
 
     def verifier(self, cache: PrefixCache | bool) -> Verifier:
-        return Verifier(self.policy, store=MemoryStore(), clock=lambda: _NOW, prefix_cache=cache)
+        return Verifier(
+            self.policy,
+            store=MemoryStore(),
+            clock=lambda: _NOW,
+            prefix_cache=cache,
+            backend=self.backend,  # type: ignore[arg-type]
+        )
 
     def check(self, verifier: Verifier, data: bytes) -> None:
         outcome = verifier.verify(data, self.request).outcome
@@ -214,7 +252,7 @@ class _Agentchain:
             verify, request = self.verifier(False).verify, self.request
             return lambda: verify(data, request)
 
-        return _Task(f"cold/{self.encoding}/{depth}", prepare)
+        return _Task(f"{self.key}cold/{self.encoding}/{depth}", prepare)
 
     def warm(self, depth: int) -> _Task:
         """The prefix (depth - 1 links) was verified before; the last link is new."""
@@ -231,7 +269,7 @@ class _Agentchain:
             verify, request = self.verifier(cache).verify, self.request
             return lambda: verify(data, request)
 
-        return _Task(f"warm/{self.encoding}/{depth}", prepare)
+        return _Task(f"{self.key}warm/{self.encoding}/{depth}", prepare)
 
     def presentation_size(self, depth: int) -> dict[str, int]:
         """A presentation of ``depth`` links: its container bytes and its text form."""
@@ -339,7 +377,7 @@ def worst_presentation(keys: Sequence[PrivateKey], variant: int = 0) -> bytes:
 _WORST_VARIANTS: Final = 3
 
 
-def _worst_task(keys: list[PrivateKey]) -> tuple[_Task, int]:
+def _worst_task(keys: list[PrivateKey], backend: str = "auto") -> tuple[_Task, int]:
     variants = [worst_presentation(keys, v) for v in range(_WORST_VARIANTS)]
     policy = TrustPolicy(anchors=(keys[0].public_key,), audience=_AUD)
     request = Request(_ACTION, _RESOURCE, _WORST_ARGS)
@@ -347,14 +385,21 @@ def _worst_task(keys: list[PrivateKey]) -> tuple[_Task, int]:
 
     def prepare() -> _Call:
         data = variants[next(turn) % _WORST_VARIANTS]
-        verifier = Verifier(policy, store=MemoryStore(), clock=lambda: _NOW, prefix_cache=False)
+        verifier = Verifier(
+            policy,
+            store=MemoryStore(),
+            clock=lambda: _NOW,
+            prefix_cache=False,
+            backend=backend,  # type: ignore[arg-type]
+        )
         return lambda: verifier.verify(data, request)
 
     decision = prepare()()
     reasons = [r.message for r in decision.reasons]  # type: ignore[attr-defined]
     if not reasons or "step budget" not in reasons[0]:  # the case must do all its work
         raise RuntimeError(f"the worst case did not exhaust the budget: {reasons}")
-    return _Task("worst", prepare), max(map(len, variants))
+    key = "worst" if backend == "auto" else f"{backend}/worst"
+    return _Task(key, prepare), max(map(len, variants))
 
 
 def _rng16(size: int) -> bytes:
@@ -369,10 +414,15 @@ def _floor_tasks(keys: list[PrivateKey]) -> list[_Task]:
     crypto_sign_open(signature + message, raw)  # raises if the bench is wrong
     openssl = ed25519.Ed25519PublicKey.from_public_bytes(raw)
     openssl.verify(signature, message)
-    return [
+    tasks = [
         _Task("floor", lambda: lambda: crypto_sign_open(signature + message, raw)),
         _Task("floor_openssl", lambda: lambda: openssl.verify(signature, message)),
     ]
+    if _native.available():
+        dalek = _native.backend("native").public_key("Ed25519", raw)
+        dalek.verify(signature, message)
+        tasks.append(_Task("floor_native", lambda: lambda: dalek.verify(signature, message)))
+    return tasks
 
 
 def _optional(module: str) -> Any:
@@ -462,6 +512,10 @@ def _ratio(ours: float | None, theirs: float | None) -> float | None:
     return round(ours / theirs, 3)
 
 
+def _met(value: float | None, target: float) -> bool | None:
+    return None if value is None else value <= target
+
+
 def _rotations(tasks: list[_Task], rounds: int) -> Iterator[list[_Task]]:
     for r in range(rounds):
         shift = r % len(tasks)
@@ -502,18 +556,26 @@ def run(
         raise UsageError("depths must include 4 and 8 (the ratios compare them)")
     keys = _keys()
     ours = {encoding: _Agentchain(keys, encoding) for encoding in encodings}
+    in_use = Verifier(TrustPolicy(anchors=(keys[0].public_key,), audience=_AUD)).backend_name
+    # the other backend, when installed, in CBOR (the issue's ratios are CBOR's)
+    others = [b for b in ("pure", "native") if b != in_use and (b == "pure" or _native.available())]
     tasks = _floor_tasks(keys)
     for a in ours.values():
         tasks += [a.cold(d) for d in depths]
         tasks += [a.warm(d) for d in depths if d > 1]
+    for b in others:
+        other = _Agentchain(keys, "cbor", b, f"{b}/")
+        tasks += [other.cold(d) for d in depths]
+        tasks += [other.warm(d) for d in depths if d > 1]
     cbor = ours.get("cbor") or next(iter(ours.values()))
     tasks += [cbor.issue_task(), cbor.delegate_task()]
     worst, worst_bytes = _worst_task(keys)
+    worst_others = [_worst_task(keys, b)[0] for b in others]
     biscuit, biscuit_bytes = _biscuit_tasks(depths)
     macaroons = _macaroon_tasks(depths)
     medians = _measure(tasks + biscuit + macaroons, rounds, iterations)
-    # on its own: its garbage and its 100-fold duration must not perturb the others' rotation
-    medians.update(_measure([worst], rounds, iterations))
+    # on their own: their garbage and 100-fold duration must not perturb the others' rotation
+    medians.update(_measure([worst, *worst_others], rounds, iterations))
 
     def series(prefix: str, present: bool) -> dict[str, float] | None:
         if not present:
@@ -546,6 +608,36 @@ def run(
             "presentation_text_bytes_depth8": float(depth8[e]["text"]),
         }
 
+    def block(b: str) -> dict[str, Any]:
+        """Issue 16's figures for backend ``b``, over its own floor (CBOR)."""
+        prefix = "" if b == in_use else f"{b}/"
+        floor_b = medians["floor" if b == "pure" else "floor_native"]
+        cold_b = series(f"{prefix}cold/cbor", True) or {}
+        warm_b = series(f"{prefix}warm/cbor", True) or {}
+        hop = _slope([(d, medians[f"{prefix}cold/cbor/{d}"]) for d in depths])
+        worst_b = medians["worst" if b == in_use else f"{b}/worst"]
+        pure_worst = medians["worst" if in_use == "pure" else "pure/worst"]
+        ratios_b = {
+            "cold_per_hop_vs_floor": _ratio(hop, floor_b),
+            "cold_vs_biscuit_depth4": _ratio(cold_b["4"], theirs(4)),
+            "cold_vs_biscuit_depth8": _ratio(cold_b["8"], theirs(8)),
+            "warm_vs_biscuit_depth8": _ratio(warm_b["8"], theirs(8)),
+            "worst_vs_pure": _ratio(worst_b, pure_worst),
+        }
+        targets_b = PATH_TARGETS[b]
+        return {
+            "implementation": _PATHS[b][0],
+            "signature_backend": _PATHS[b][1],
+            "floor_us": round(floor_b, 1),
+            "cold_us": cold_b,
+            "warm_us": warm_b,
+            "cold_per_hop_us": {"cbor": round(hop, 1)},
+            "worst_us": round(worst_b, 1),
+            "ratios": ratios_b,
+            "targets": targets_b,
+            "met": {name: _met(ratios_b[name], target) for name, target in targets_b.items()},
+        }
+
     # the issue's keys are CBOR's; another encoding's carry its name (``..._jose``)
     ratios: dict[str, float | None] = {}
     for e in encodings:
@@ -556,6 +648,8 @@ def run(
             "python": platform.python_version(),
             "machine": f"{platform.system()} {platform.machine()}",
             "ed25519_backend": f"libsodium via PyNaCl {_version('pynacl')}",
+            "backend": in_use,
+            "native": _native.available(),
             "biscuit_python": _version("biscuit-python"),
             "pymacaroons": _version("pymacaroons"),
         },
@@ -588,6 +682,7 @@ def run(
         "bytes_per_link": {**bytes_per_link, "biscuit": biscuit_bytes},
         "presentation_bytes_depth8": depth8,
         "ratios": ratios,
+        "paths": {b: block(b) for b in ("pure", "native") if b == in_use or b in others},
         "targets": {
             **TARGETS,
             **{
@@ -649,6 +744,7 @@ def format_table(result: dict[str, Any]) -> str:
         ),
         "",
     ]
+    lines += _backend_table(result)
     main = s["encoding_of_ratios"]
     encodings = [main] + [e for e in s["encodings"] if e != main]
     lines.append(
@@ -664,6 +760,36 @@ def format_table(result: dict[str, Any]) -> str:
             cells += f"{'null' if value is None else f'{value:.3f}':>10}{met:>5}"
         lines.append(f"{name:<28}{'<= ' + str(target):>9}{cells}")
     return "\n".join(lines)
+
+
+def _backend_table(result: dict[str, Any]) -> list[str]:
+    """Issue 16: the two implementations side by side, each over its own floor (CBOR)."""
+    blocks: dict[str, dict[str, Any]] = result["paths"]
+    names = list(blocks)
+    lines = [
+        f"each path over its own signature floor, side by side (CBOR; in use: "
+        f"{result['environment']['backend']})",
+        f"{'':<36}" + "".join(f"{name:>14}" for name in names),
+    ]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"{label:<36}" + "".join(f"{c:>14}" for c in cells))
+
+    row("Ed25519 floor (us)", [_cell(blocks[n]["floor_us"]) for n in names])
+    row("cold per hop (us)", [_cell(blocks[n]["cold_per_hop_us"]["cbor"]) for n in names])
+    for d in ("4", "8"):
+        row(f"cold depth {d} (us)", [_cell(blocks[n]["cold_us"].get(d)) for n in names])
+    row("warm depth 8 (us)", [_cell(blocks[n]["warm_us"].get("8")) for n in names])
+    row("worst (us)", [_cell(blocks[n]["worst_us"]) for n in names])
+    for name in PATH_TARGETS["native"]:
+        cells = []
+        for n in names:
+            value, target = blocks[n]["ratios"].get(name), blocks[n]["targets"].get(name)
+            met = "" if target is None or value is None else (" ok" if value <= target else " NO")
+            shown = "null" if value is None else f"{value:.2f}"
+            cells.append(shown + (f"<={target}" if target is not None else "") + met)
+        row(name, cells)
+    return [*lines, ""]
 
 
 def plot(result: dict[str, Any], path: str) -> None:

@@ -7,6 +7,11 @@ same value, or the same exception type with the same registry code (for CBOR als
 message, which names the byte where decoding stopped). Any difference is a finding, as is any
 exception that is not an AgentchainError.
 
+Targets 6 and 7 are the verifier's native path (issue 16): one link through claims.rs and
+the reference's decoder, and a whole presentation (mutated vectors and generated chains)
+through ``Verifier(backend="pure")`` and ``Verifier(backend="native")``: the same decision
+and reasons, or the same error type, code and message.
+
 Coverage guidance comes from the instrumented Python reference, whose branches mirror the
 native decoder's check for check; the Rust decoders are fuzzed on their own by
 ``cargo fuzz`` (native/fuzz/).
@@ -26,9 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 with atheris.instrument_imports(include=["agentchain"]):  # type: ignore[attr-defined]
     import common
 
-    from agentchain import _native, codec
+    from agentchain import MemoryStore, Verifier, _native, codec
     from agentchain.errors import AgentchainError
     from agentchain.limits import DEFAULT_LIMITS as LIMITS
+    from agentchain.model import LinkClaims
+    from agentchain.verifier._native_chain import NativeChain
     from agentchain.wire import cbor
 
 PURE = _native.backend("pure")
@@ -127,6 +134,55 @@ def key_and_signature(data: bytes) -> None:
             raise AssertionError(f"{alg} verify: pure {want!r} != native {got!r}")
 
 
+_CHAIN = NATIVE.chain
+_LINKS = NativeChain(_CHAIN, common.POLICY).decoder({}) if _CHAIN is not None else None
+_FALLBACK = common.request_for(common.seed_presentations()[0])
+
+
+def _link_view(link: codec.Link) -> tuple[object, ...]:
+    return (link.claims, link.envelope, link.digest)
+
+
+def link(data: bytes) -> None:
+    """One link through claims.rs and the reference's decoder: the same link or error."""
+    if _LINKS is None:
+        return
+    want = _outcome(lambda: _link_view(codec.decode_unverified(LinkClaims, data, LIMITS)))
+    got = _outcome(lambda: _link_view(_LINKS(data, LIMITS)))
+    if want[:3] != got[:3]:
+        raise AssertionError(f"link: pure {want[:4]!r} != native {got[:4]!r}")
+
+
+def _decide(verifier: Verifier, form: bytes | str, request: Any) -> tuple[Any, ...]:
+    def run() -> object:
+        decision = verifier.verify(form, request)
+        return (decision.outcome.value, tuple(r.code for r in decision.reasons))
+
+    return _outcome(run)
+
+
+def presentation(data: bytes) -> None:
+    """A whole presentation through Verifier(backend="pure") and (backend="native"): the
+    same decision and reasons, or the same error type, code and message (DESIGN.md 8)."""
+    form: bytes | str = data.decode("utf-8", "surrogateescape") if data.startswith(b"ac2") else data
+    try:
+        request = common.request_for(codec.decode_presentation_unverified(form))
+    except AgentchainError:
+        request = _FALLBACK
+    answers = [
+        _decide(
+            Verifier(common.POLICY, store=MemoryStore(), clock=lambda: common.NOW, backend=b),
+            form,
+            request,
+        )
+        for b in ("pure", "native")
+    ]
+    # the decision and reasons, or the error type and code (messages about hostile bytes may
+    # differ beyond ASCII, where Python's repr escapes what Rust keeps: tests/ compare them)
+    if answers[0][:3] != answers[1][:3]:
+        raise AssertionError(f"verify: pure {answers[0]!r} != native {answers[1]!r}")
+
+
 #: selector byte -> target. Append only, so that saved inputs keep their meaning.
 TARGETS: tuple[Callable[[bytes], None], ...] = (
     cbor_default,  # 0
@@ -135,6 +191,8 @@ TARGETS: tuple[Callable[[bytes], None], ...] = (
     compact,  # 3
     base64url,  # 4
     key_and_signature,  # 5
+    link,  # 6
+    presentation,  # 7
 )
 
 
@@ -150,6 +208,9 @@ def seeds() -> list[bytes]:
         objects = [link.encoded for link in p.links]
         if p.invocation is not None:
             objects.append(p.invocation.encoded)
+        out.append(b"\x07" + p.to_bytes())
+        out.append(b"\x07" + p.to_text().encode())
+        out.extend(b"\x06" + item.encoded for item in p.links)
         if p.encoding == "cbor":
             out.append(b"\x00" + p.to_bytes())
             out.extend(b"\x02" + item for item in objects)
@@ -170,6 +231,7 @@ def seeds() -> list[bytes]:
                 out.append(b"\x04" + data[5:])
         elif isinstance(item, bytes):
             out.append(b"\x00" + data)
+        out.append(b"\x07" + data)
     out.append(b"\x00" + cbor.encode({1: [LIMITS.max_links, codec.VERSION, -1, "x", b"y"]}))
     return out
 

@@ -51,3 +51,36 @@ class PublicKey:
     thumbprint: bytes
     def __init__(self, alg: str, raw: bytes) -> None: ...
     def verify(self, signature: bytes, message: bytes) -> None: ...
+
+def open_link(
+    data: bytes,
+    *,
+    max_object_bytes: int,
+    max_depth: int,
+    max_items: int,
+    max_string_bytes: int,
+    max_capabilities: int,
+    max_caveats: int,
+) -> tuple[str, int, bytes, bytes, bytes, bytes, Any, bytes, LinkFacts | None]: ...
+def verify_chain(
+    links: list[LinkFacts],
+    *,
+    root: tuple[str, bytes] | None,
+    parent: LinkFacts | None,
+    allowed: list[str],
+    max_ttl: int,
+) -> tuple[int, str, BaseException | None] | None: ...
+
+class LinkFacts:
+    @staticmethod
+    def of_parent(
+        alg: str,
+        *,
+        holder_alg: str,
+        holder_raw: bytes,
+        digest: bytes,
+        nbf: int,
+        exp: int,
+        depth: int,
+        capabilities: list[tuple[str, str]],
+    ) -> LinkFacts: ...

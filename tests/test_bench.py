@@ -11,12 +11,13 @@ from unittest import mock
 
 import pytest
 
-from agentchain import bench, codec
+from agentchain import Verifier, _native, bench, codec
 from agentchain.cli import main
 from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
 from agentchain.limits import Limits
 from agentchain.model import LinkClaims, statement_text
+from tests.helpers import make_policy
 
 RATIOS = (
     "cold_per_hop_vs_floor",
@@ -73,6 +74,34 @@ def test_bench_quick_json_has_every_ratio_and_numeric_medians(
         )
 
 
+def test_bench_reports_both_paths_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 16: a block per installed backend, each over the floor of its own signature
+    # library, with the issue's ratios and targets; the table shows them side by side
+    assert main(["bench", "--quick", "--json", "--rounds", "1", "--iterations", "1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    in_use = result["environment"]["backend"]
+    blocks = result["paths"]
+    expected = {"pure", "native"} if _native.available() else {"pure"}
+    assert set(blocks) == expected and in_use in blocks
+    assert in_use == Verifier(make_policy()).backend_name
+    for name, block in blocks.items():
+        assert (block["implementation"], block["signature_backend"]) == bench._PATHS[name]
+        assert block["targets"] == bench.PATH_TARGETS[name]
+        assert set(block["met"]) == set(block["targets"])
+        figures = [
+            block["floor_us"],
+            block["worst_us"],
+            block["cold_us"]["8"],
+            block["warm_us"]["8"],
+        ]
+        assert all(isinstance(v, numbers.Real) and v > 0 for v in figures)  # type: ignore[operator]
+        assert all(isinstance(v, numbers.Real) for v in block["ratios"].values())
+    # the rows of the backend in use are the top-level rows (CBOR)
+    assert blocks[in_use]["cold_us"] == result["medians_us"]["cold"]["cbor"]
+    table = bench.format_table(result)
+    assert "side by side" in table and "worst_vs_pure" in table
+
+
 @pytest.mark.parametrize("encoding", bench.ENCODINGS)
 def test_each_encoding_row_measures_tokens_in_that_encoding(encoding: str) -> None:
     keys = bench._keys()
@@ -87,9 +116,14 @@ def test_each_encoding_row_measures_tokens_in_that_encoding(encoding: str) -> No
 
 
 @pytest.mark.parametrize("encoding", bench.ENCODINGS)
-def test_warm_rows_exercise_the_prefix_cache(encoding: str) -> None:
+def test_warm_rows_exercise_the_prefix_cache(
+    encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # spec 8.4: the known prefix is neither decoded nor checked again, in either encoding:
     # one new link decoded, two signatures (the new link and the invocation), at any depth
+    # (counted in the pure backend, whose calls a mock sees; test_native_chain counts the
+    # native one's)
+    monkeypatch.setenv("AGENTCHAIN_PURE", "1")
     ours = bench._Agentchain(bench._keys(), encoding)
     for depth in (2, 8):
         call = ours.warm(depth).prepare()

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,7 +37,8 @@ from tests.helpers import (
 
 @contextmanager
 def counting_signatures(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
-    """Record every signature PublicKey.verify is asked to check."""
+    """Record every signature PublicKey.verify is asked to check (the pure backend's: a
+    verifier counted so is built with backend="pure")."""
     calls: list[bytes] = []
     original = PublicKey.verify
 
@@ -49,10 +51,18 @@ def counting_signatures(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]
 
 
 def verifier(
-    cache: PrefixCache | bool, *, now: int = NOW, store: MemoryStore | None = None
+    cache: PrefixCache | bool,
+    *,
+    now: int = NOW,
+    store: MemoryStore | None = None,
+    backend: Literal["auto", "pure", "native"] = "auto",
 ) -> Verifier:
     return Verifier(
-        make_policy(), store=store or MemoryStore(), clock=lambda: now, prefix_cache=cache
+        make_policy(),
+        store=store or MemoryStore(),
+        clock=lambda: now,
+        prefix_cache=cache,
+        backend=backend,
     )
 
 
@@ -81,13 +91,13 @@ def outcome(v: Verifier, data: bytes, request: Request = REQUEST) -> tuple[str, 
 def test_a_seen_prefix_is_not_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # R-8.4-1: the cache saves signature checks and changes nothing else
     cache = PrefixCache()
-    warm = verifier(cache)
+    warm = verifier(cache, backend="pure")
     assert outcome(warm, standard_presentation(label="first").to_bytes()) == ("allow",)
     with counting_signatures(monkeypatch) as calls:
         assert outcome(warm, fan_out("new")) == ("allow",)
     assert len(calls) == 2  # the new link and the invocation; the two-link prefix is known
     with counting_signatures(monkeypatch) as calls:
-        assert outcome(verifier(False), fan_out("new2")) == ("allow",)
+        assert outcome(verifier(False, backend="pure"), fan_out("new2")) == ("allow",)
     assert len(calls) == 4  # without the cache: three links and the invocation
 
 
@@ -96,7 +106,11 @@ def test_the_cache_is_keyed_by_the_whole_policy(monkeypatch: pytest.MonkeyPatch)
     cache = PrefixCache()
     assert outcome(verifier(cache), standard_presentation(label="a").to_bytes()) == ("allow",)
     other = Verifier(
-        make_policy(max_ttl=86_399), store=MemoryStore(), clock=lambda: NOW, prefix_cache=cache
+        make_policy(max_ttl=86_399),
+        store=MemoryStore(),
+        clock=lambda: NOW,
+        prefix_cache=cache,
+        backend="pure",
     )
     with counting_signatures(monkeypatch) as calls:
         assert outcome(other, standard_presentation(label="b").to_bytes()) == ("allow",)
@@ -117,7 +131,7 @@ def test_the_cache_is_keyed_by_the_whole_policy(monkeypatch: pytest.MonkeyPatch)
 def test_a_link_under_another_parent_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     # R-8.4-2: a cached last link whose presented parent differs finds nothing
     cache = PrefixCache()
-    v = verifier(cache)
+    v = verifier(cache, backend="pure")
     presentation = decode_presentation_unverified(standard_presentation(label="p").to_bytes())
     assert outcome(v, presentation.to_bytes()) == ("allow",)
     root, sub_link = (link.encoded for link in presentation.links)

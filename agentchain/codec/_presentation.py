@@ -140,6 +140,7 @@ def decode_presentation_unverified(
     limits: Limits = DEFAULT_LIMITS,
     *,
     known: Callable[[bytes], Link | None] | None = None,
+    decode_link: Callable[[bytes, Limits], Link] | None = None,
 ) -> Presentation:
     """Decode a token or presentation from bytes or its text form, checking structure only.
 
@@ -149,6 +150,9 @@ def decode_presentation_unverified(
     ``known`` maps a link digest to a link decoded earlier from the same bytes
     under the same limits (the verifier's prefix cache), or None: decoding is a
     pure function of the bytes, so such a link is not decoded again.
+
+    ``decode_link`` decodes one link in place of ``decode_unverified(LinkClaims, ...)``:
+    the verifier's native backend, which gives the same link or the same error.
     """
     raw = from_text(data, limits) if isinstance(data, str) else data
     if len(raw) > limits.max_presentation_bytes:
@@ -188,7 +192,13 @@ def decode_presentation_unverified(
     for item in links_raw:
         data = _item(encoding, item, "links")
         link = known(digest(data)) if known is not None else None
-        links.append(link if link is not None else decode_unverified(LinkClaims, data, limits))
+        if link is None:
+            link = (
+                decode_link(data, limits)
+                if decode_link is not None
+                else decode_unverified(LinkClaims, data, limits)
+            )
+        links.append(link)
     inv_raw = f.raw(k[P_INVOCATION])
     invocation = (
         decode_unverified(InvocationClaims, _item(encoding, inv_raw, "the invocation"), limits)

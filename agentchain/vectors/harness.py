@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Literal
 
 from agentchain import __version__
 from agentchain.codec import PROTOCOL
@@ -84,8 +84,11 @@ def _request(req: Mapping[str, Any]) -> Request:
     return Request(req["action"], req["resource"], args)  # type: ignore[arg-type]
 
 
-def run_case(case: Mapping[str, Any]) -> list[dict[str, object]]:
-    """The result of every step of ``case``, in order, against one store."""
+def run_case(
+    case: Mapping[str, Any], *, backend: Literal["auto", "pure", "native"] = "auto"
+) -> list[dict[str, object]]:
+    """The result of every step of ``case``, in order, against one store, with verifiers
+    of ``backend`` (``Verifier(backend=...)``)."""
     keys = _keys(case)
     policy = _policy(case, keys)
     store = MemoryStore()
@@ -93,7 +96,7 @@ def run_case(case: Mapping[str, Any]) -> list[dict[str, object]]:
     for rid in case["store"]["revoked"]:
         store.revoke(bytes.fromhex(rid))
     # spec 8.5: offered signed revocations are recorded only if they verify (R-8.5-6)
-    offered = Verifier(policy, store=store, clock=_fixed(first_now))
+    offered = Verifier(policy, store=store, clock=_fixed(first_now), backend=backend)
     for text in case["store"].get("revocations", []):
         try:
             offered.accept_revocation(text)
@@ -105,7 +108,7 @@ def run_case(case: Mapping[str, Any]) -> list[dict[str, object]]:
     for st in case["steps"]:
         now = st["now"]
         req = st["request"]
-        verifier = Verifier(policy, store=store, clock=_fixed(now))
+        verifier = Verifier(policy, store=store, clock=_fixed(now), backend=backend)
         try:
             request = _request(req)
             decision = verifier.verify(st["presentation"]["text"], request)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Callable, Mapping
+from typing import Literal, cast
 
-from agentchain import codec, model
+from agentchain import _native, codec, model
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError, ChainError, UsageError
 from agentchain.store import (
@@ -42,6 +42,7 @@ from agentchain.verifier._checks import (
     check_time_nesting,
     check_window,
 )
+from agentchain.verifier._native_chain import NativeChain
 from agentchain.verifier._revocation import (
     VerifiedRevocation,
     check_entitled,
@@ -70,6 +71,13 @@ class Verifier:
     a cache of this verifier's own, a :class:`PrefixCache` to share one, False
     for none. Decisions are the same either way.
 
+    ``backend`` picks the implementation of V1's link decoding and V2 (signatures,
+    linkage, attenuation): ``"native"`` the Rust core (``pip install ./native``;
+    a UsageError where it is not installed), ``"pure"`` the pure-Python reference,
+    ``"auto"`` (the default) the core when it is installed and the environment
+    variable ``AGENTCHAIN_PURE`` is not ``1`` at construction. Decisions and errors
+    are the same either way (DESIGN.md section 8); ``backend_name`` says which runs.
+
     ``verify_async`` is the same verification for an event loop: the checks are
     shared, only the store's calls are awaited (an :class:`AsyncStore` directly;
     a blocking store such as SQLite in a worker thread). A verifier built on an
@@ -84,9 +92,14 @@ class Verifier:
         clock: Callable[[], float] = time.time,
         audit: AuditSink | None = None,
         prefix_cache: PrefixCache | bool = True,
+        backend: Literal["auto", "pure", "native"] = "auto",
     ) -> None:
         if not isinstance(policy, TrustPolicy):
             raise UsageError("Verifier needs a TrustPolicy")
+        if backend not in ("auto", "pure", "native"):
+            raise UsageError(f"unknown backend {backend!r} (auto, pure or native)")
+        chain_core = _native.backend(None if backend == "auto" else backend).chain
+        self._native = NativeChain(chain_core, policy) if chain_core is not None else None
         if prefix_cache is True:
             prefix_cache = PrefixCache()
         elif prefix_cache is not False and not isinstance(prefix_cache, PrefixCache):
@@ -111,6 +124,11 @@ class Verifier:
     @property
     def policy(self) -> TrustPolicy:
         return self._policy
+
+    @property
+    def backend_name(self) -> Literal["pure", "native"]:
+        """Which implementation decodes the links and runs V2 (see ``backend``)."""
+        return "pure" if self._native is None else "native"
 
     def verify(self, presentation: bytes | str | codec.Presentation, request: Request) -> Decision:
         """Decide on ``presentation`` for ``request``; raise AgentchainError if it is invalid."""
@@ -184,9 +202,14 @@ class Verifier:
             presentation = presentation.to_bytes()
         cache = self._prefix_cache
         known = functools.partial(cache.link, self._policy_id) if cache is not None else None
-        decoded = codec.decode_presentation_unverified(presentation, limits, known=known)
+        # the native backend decodes the links it can, keeping what V2 needs of each
+        facts: dict[bytes, _native.LinkFacts] = {}
+        decode_link = self._native.decoder(facts) if self._native is not None else None
+        decoded = codec.decode_presentation_unverified(
+            presentation, limits, known=known, decode_link=decode_link
+        )
         # V2: signatures, linkage and attenuation, link by link
-        chain = self._verify_links(decoded.links, cache)
+        chain = self._verify_links(decoded.links, cache, facts)
         # V3: the invocation: present, signed by the final holder, bound to this chain;
         # then the signatures of the attachments that could count
         invocation = self._verify_invocation(decoded, chain)
@@ -254,7 +277,10 @@ class Verifier:
             violation.raise_for(what)
 
     def _verify_links(
-        self, links: tuple[codec.Link, ...], cache: PrefixCache | None = None
+        self,
+        links: tuple[codec.Link, ...],
+        cache: PrefixCache | None = None,
+        facts: Mapping[bytes, _native.LinkFacts] | None = None,
     ) -> VerifiedChain:
         policy_ = self._policy
         principals: list[Principal] = []
@@ -271,6 +297,14 @@ class Verifier:
                     Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
                 )
                 parent = links[start - 1]
+        # V2.1 to V2.6 for every link in one native call, when the core decoded them all
+        native = self._native is not None and self._native.verify(
+            links,
+            start,
+            parent,
+            facts or {},
+            functools.partial(self._remember, cache, links, start),
+        )
         for index, link in enumerate(links[start:], start):
             claims = link.claims
             what = f"link {index}"
@@ -280,23 +314,38 @@ class Verifier:
                 signer.raise_for("the root link's" if parent is None else what)
             if parent is None:
                 principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
-            # V2.2, V2.3: algorithm bound to the key, then the signature over the stored bytes
-            self._check_alg(link.alg, signer, what)
-            signer.verify(link.envelope.signature, link.envelope.signed)
-            # V2.4: linkage to the exact signed bytes of the parent; V2.5: the window itself
-            for violation in (check_linkage(link, parent), check_window(link, policy_.max_ttl)):
-                if violation is not None:
-                    violation.raise_for(what)
-            # V2.6: authority only narrows (spec 4.3 to 4.5)
-            if parent is not None:
-                for check in (check_scope, check_time_nesting, check_depth):
-                    if (violation := check(link, parent)) is not None:
-                        violation.raise_for(what)
+            if not native:
+                self._check_link(link, parent, signer, what)
             principals.append(Principal(claims.holder, claims.descriptor))
             parent = link
             if cache is not None:
                 cache.add(self._policy_id, links[: index + 1])
         return VerifiedChain(links=links, principals=tuple(principals))
+
+    def _remember(
+        self, cache: PrefixCache | None, links: tuple[codec.Link, ...], start: int, end: int
+    ) -> None:
+        """Remember the prefixes up to ``links[end - 1]``, which passed V2 (spec 8.4)."""
+        if cache is not None:
+            for index in range(start, end):
+                cache.add(self._policy_id, links[: index + 1])
+
+    def _check_link(
+        self, link: codec.Link, parent: codec.Link | None, signer: PublicKey, what: str
+    ) -> None:
+        """V2.2 to V2.6 for one link, in the pure-Python reference."""
+        # V2.2, V2.3: algorithm bound to the key, then the signature over the stored bytes
+        self._check_alg(link.alg, signer, what)
+        signer.verify(link.envelope.signature, link.envelope.signed)
+        # V2.4: linkage to the exact signed bytes of the parent; V2.5: the window itself
+        for violation in (check_linkage(link, parent), check_window(link, self._policy.max_ttl)):
+            if violation is not None:
+                violation.raise_for(what)
+        # V2.6: authority only narrows (spec 4.3 to 4.5)
+        if parent is not None:
+            for check in (check_scope, check_time_nesting, check_depth):
+                if (violation := check(link, parent)) is not None:
+                    violation.raise_for(what)
 
     def _verify_invocation(
         self, presentation: codec.Presentation, chain: VerifiedChain

@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 
 use agentchain_core::cbor::{self, Value};
+use agentchain_core::chain::{self, Failure, Start};
+use agentchain_core::claims::{self, ClaimLimits, Decoded};
 use agentchain_core::link::{self, ObjectLimits};
 use agentchain_core::{cose, jws, Error, Kind};
 use pyo3::exceptions::PyOverflowError;
@@ -355,6 +357,157 @@ fn verify_cose<'py>(
         .into_pyobject(py)
 }
 
+/// What V2 needs of one decoded link (`agentchain_core::chain::LinkFacts`), held by Python
+/// between V1 (decoding every object of the presentation) and V2 (the chain).
+#[pyclass(frozen, module = "agentchain_native")]
+struct LinkFacts {
+    facts: chain::LinkFacts,
+}
+
+#[pymethods]
+impl LinkFacts {
+    /// The facts of a link decoded earlier (a prefix the verifier's cache holds), from its
+    /// claims: it is the parent of the first link checked, never checked itself.
+    #[staticmethod]
+    #[pyo3(signature = (alg, *, holder_alg, holder_raw, digest, nbf, exp, depth, capabilities))]
+    #[allow(clippy::too_many_arguments)]
+    fn of_parent(
+        py: Python<'_>,
+        alg: &str,
+        holder_alg: &str,
+        holder_raw: &[u8],
+        digest: [u8; 32],
+        nbf: u64,
+        exp: u64,
+        depth: u64,
+        capabilities: Vec<(String, String)>,
+    ) -> PyResult<Self> {
+        let algorithm = agentchain_core::alg::by_name(alg).map_err(|e| raise(py, e))?;
+        let (holder, holder_alg) =
+            link::import_cached(holder_alg, holder_raw).map_err(|e| raise(py, e))?;
+        Ok(LinkFacts {
+            facts: chain::LinkFacts {
+                algorithm,
+                signed: Vec::new(),
+                signature: Vec::new(),
+                digest,
+                parent: None,
+                nbf,
+                exp,
+                depth,
+                holder,
+                holder_alg,
+                capabilities,
+            },
+        })
+    }
+}
+
+/// One link of a CBOR chain, opened as `codec._open` does and its claims' head decoded as
+/// `codec.decode_link_claims` begins (`claims.rs`). Returns `(alg, typ, protected,
+/// payload, signature, signed, claims, digest, facts)`: `claims` the decoded payload for the
+/// reference to finish, `facts` None where the head is left to the reference.
+#[pyfunction]
+#[pyo3(signature = (data, *, max_object_bytes, max_depth, max_items, max_string_bytes, max_capabilities, max_caveats))]
+#[allow(clippy::too_many_arguments)]
+fn open_link<'py>(
+    data: &Bound<'py, PyBytes>,
+    max_object_bytes: Bound128,
+    max_depth: Bound128,
+    max_items: Bound128,
+    max_string_bytes: Bound128,
+    max_capabilities: Bound128,
+    max_caveats: Bound128,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = data.py();
+    let bytes = data.as_bytes();
+    let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
+    let opened = link::open(bytes, claims::LINK_TYP, &lim).map_err(|e| raise(py, e))?;
+    let claim_limits = ClaimLimits {
+        max_capabilities: max_capabilities.0,
+        max_caveats: max_caveats.0,
+    };
+    let s = &opened.sign1;
+    let signed = s.to_be_signed();
+    let digest = agentchain_core::sha256(bytes);
+    let facts =
+        match claims::decode_link_head(&opened.payload, &claim_limits).map_err(|e| raise(py, e))? {
+            Decoded::Defer => None,
+            Decoded::Head(head) => Some(LinkFacts {
+                facts: chain::LinkFacts {
+                    algorithm: opened.algorithm,
+                    signed: signed.clone(),
+                    signature: s.signature.to_vec(),
+                    digest,
+                    parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
+                    nbf: head.nbf,
+                    exp: head.exp,
+                    depth: head.depth,
+                    holder: head.holder,
+                    holder_alg: head.holder_alg,
+                    capabilities: head
+                        .capabilities
+                        .iter()
+                        .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
+                        .collect(),
+                },
+            }),
+        };
+    (
+        opened.algorithm.name,
+        s.typ,
+        PyBytes::new(py, s.protected),
+        PyBytes::new(py, s.payload),
+        PyBytes::new(py, s.signature),
+        PyBytes::new(py, &signed),
+        to_python(py, &opened.payload)?,
+        PyBytes::new(py, &digest),
+        facts,
+    )
+        .into_pyobject(py)
+}
+
+/// V2 of spec 8.2 over `links` (`chain.rs`), the first signed by `root` (`(alg, raw)` of the
+/// trust anchor) or by the holder of `parent`. Returns None, or `(index, check, error)`:
+/// the first link that failed (counted from the first passed), the check (`alg`, `signature`,
+/// `linkage`, `window`, `scope`, `time_nesting`, `depth`) for the caller to raise with the
+/// reference's check function, and for `signature` the exception `PublicKey.verify` raises.
+/// The GIL is released for the curve arithmetic.
+#[pyfunction]
+#[pyo3(signature = (links, *, root, parent, allowed, max_ttl))]
+fn verify_chain(
+    py: Python<'_>,
+    links: Vec<Bound<'_, LinkFacts>>,
+    root: Option<(String, Vec<u8>)>,
+    parent: Option<Bound<'_, LinkFacts>>,
+    allowed: Vec<String>,
+    max_ttl: u64,
+) -> PyResult<Option<(usize, &'static str, Option<PyObject>)>> {
+    let anchor = match &root {
+        Some((alg, raw)) => Some(link::import_cached(alg, raw).map_err(|e| raise(py, e))?),
+        None => None,
+    };
+    let start = match (&anchor, &parent) {
+        (Some((key, alg)), _) => Start::Root(key, alg),
+        (None, Some(above)) => Start::Below(&above.get().facts),
+        (None, None) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "verify_chain needs a root key or a parent",
+            ))
+        }
+    };
+    let facts: Vec<&chain::LinkFacts> = links.iter().map(|l| &l.get().facts).collect();
+    let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
+    match py.allow_threads(|| chain::verify_chain(&facts, start, &names, max_ttl)) {
+        Ok(()) => Ok(None),
+        Err(Failure::Check(index, check)) => Ok(Some((index, check.name(), None))),
+        Err(Failure::Signature(index, error)) => {
+            let exception = raise(py, error).into_value(py).into_any();
+            Ok(Some((index, "signature", Some(exception))))
+        }
+    }
+}
+
 #[pymodule]
 fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cbor_decode, m)?)?;
@@ -366,7 +519,10 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(open_cose, m)?)?;
     m.add_function(wrap_pyfunction!(verify_cose, m)?)?;
+    m.add_function(wrap_pyfunction!(open_link, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_chain, m)?)?;
     m.add_class::<PublicKey>()?;
+    m.add_class::<LinkFacts>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -120,7 +120,10 @@ pub fn protected_header(protected: &[u8], max_string_bytes: i128) -> Result<(i12
         unknown.sort();
         return Err(Error::decode(
             "unknown_field",
-            format!("unknown COSE header label(s) {unknown:?}"),
+            format!(
+                "unknown COSE header label(s) {}",
+                crate::error::py_list(&unknown)
+            ),
         ));
     }
     let Some(alg) = alg.and_then(Value::as_int) else {

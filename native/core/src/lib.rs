@@ -11,6 +11,8 @@
 pub mod alg;
 pub mod b64;
 pub mod cbor;
+pub mod chain;
+pub mod claims;
 pub mod cose;
 pub mod ed25519;
 pub mod error;

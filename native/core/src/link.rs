@@ -128,3 +128,38 @@ pub fn open_and_verify<'a>(
     key.verify(opened.sign1.signature, &opened.sign1.to_be_signed())?;
     Ok((opened, crate::sha256(data)))
 }
+
+/// Keys imported once per process and shared, keyed by algorithm and raw bytes: the same
+/// anchors and agents sign chain after chain, and an Ed25519 import costs a point
+/// decompression. Bounded: emptied when full. A refused key is not remembered.
+static KEYS: std::sync::Mutex<Option<KeyCache>> = std::sync::Mutex::new(None);
+const MAX_CACHED_KEYS: usize = 4096;
+
+type KeyCache = std::collections::HashMap<
+    (&'static str, Vec<u8>),
+    (std::sync::Arc<PublicKey>, &'static Algorithm),
+>;
+
+/// `PublicKey::import`, remembered (see [`KEYS`]).
+pub fn import_cached(
+    name: &str,
+    raw: &[u8],
+) -> Result<(std::sync::Arc<PublicKey>, &'static Algorithm)> {
+    let algorithm = alg::by_name(name)?;
+    let lookup = (algorithm.name, raw.to_vec());
+    if let Ok(guard) = KEYS.lock() {
+        if let Some(found) = guard.as_ref().and_then(|cache| cache.get(&lookup)) {
+            return Ok(found.clone());
+        }
+    }
+    let (key, _) = PublicKey::import(name, raw)?;
+    let entry = (std::sync::Arc::new(key), algorithm);
+    if let Ok(mut guard) = KEYS.lock() {
+        let cache = guard.get_or_insert_with(Default::default);
+        if cache.len() >= MAX_CACHED_KEYS {
+            cache.clear();
+        }
+        cache.insert(lookup, entry.clone());
+    }
+    Ok(entry)
+}

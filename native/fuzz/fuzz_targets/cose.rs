@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         max_object_bytes: 16_384,
         cbor: Limits::default(),
     };
-    if let Err(e) = open(data, "application/agentchain-link+cbor", &object) {
+    if let Err(e) = open(data, 1, &object) {
         assert!(
             e.code.starts_with("cbor_") || e.code == "limit_exceeded" || CODES.contains(&e.code)
         );

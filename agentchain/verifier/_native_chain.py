@@ -1,0 +1,187 @@
+"""V1's links and V2 in the native core, with the reference's answers (DESIGN.md section 8).
+
+The verifier hands its chain here when its backend is native (``Verifier(backend=...)``,
+``AGENTCHAIN_PURE``). Per link, the core opens the COSE_Sign1, decodes the payload and the
+head of the claims (``native/core/src/claims.rs``: map, version, unknown keys, the arrays
+and their counts, times, depth, issuer or parent, the holder's key), in the order of
+``codec.decode_link_claims`` and with its codes; the reference's own decoder then builds the
+claims (capabilities, caveats, descriptor, approval requirements, usage), so the objects the
+policy layer reads are the ones the pure path builds. Then V2 over the chain in one call
+(``chain.rs``): algorithm, signature, linkage, window, attenuation, per link in the
+verifier's order, keys imported once and kept by their bytes.
+
+A refusal of V2 names the link and the check; it is raised here through the very check
+function the pure loop calls (``_checks.py``), so both paths say the same thing. JOSE links,
+and payloads the core leaves to the reference (map keys Python equates with integers),
+are decoded and checked by the pure path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Final
+
+from agentchain import codec
+from agentchain._native import ChainCore, LinkFacts
+from agentchain.crypto import PublicKey
+from agentchain.errors import ChainError
+from agentchain.limits import Limits
+from agentchain.model import LinkClaims
+from agentchain.verifier._checks import (
+    Violation,
+    check_alg,
+    check_depth,
+    check_linkage,
+    check_scope,
+    check_signer,
+    check_time_nesting,
+    check_window,
+)
+from agentchain.verifier._types import TrustPolicy
+
+#: facts of parents taken from the prefix cache (keyed by digest: a pure function of bytes)
+_MAX_PARENTS: Final = 1024
+
+_PARENT_CHECKS: Final = {
+    "scope": check_scope,
+    "time_nesting": check_time_nesting,
+    "depth": check_depth,
+}
+
+
+class NativeChain:
+    """One verifier's native V1 (links) and V2, under its trust policy."""
+
+    def __init__(self, core: ChainCore, policy: TrustPolicy) -> None:
+        self._core = core
+        self._policy = policy
+        self._allowed = sorted(policy.algorithms)
+        self._parents: dict[bytes, LinkFacts] = {}
+
+    def decoder(
+        self, facts: MutableMapping[bytes, LinkFacts]
+    ) -> Callable[[bytes, Limits], codec.Link]:
+        """``decode_unverified(LinkClaims, data, limits)``, natively for CBOR links; the
+        facts of each link the core decoded go into ``facts`` by digest, for V2."""
+        open_link = self._core.open_link
+
+        def decode_link(data: bytes, limits: Limits) -> codec.Link:
+            if codec.encoding_of(data) != "cbor":
+                return codec.decode_unverified(LinkClaims, data, limits)
+            alg, typ, protected, payload, signature, signed, raw, digest, handle = open_link(
+                data,
+                max_object_bytes=limits.max_object_bytes,
+                max_depth=limits.max_cbor_depth,
+                max_items=limits.max_cbor_items,
+                max_string_bytes=limits.max_string_bytes,
+                max_capabilities=limits.max_capabilities,
+                max_caveats=limits.max_caveats,
+            )
+            claims = codec.decode_link_claims(raw, limits, "cbor")
+            if handle is not None:
+                facts[digest] = handle
+            envelope = codec.Envelope(
+                encoding="cbor",
+                alg=alg,
+                typ=typ,
+                protected=protected,
+                payload=payload,
+                signature=signature,
+                signed=signed,
+                encoded=data,
+            )
+            return codec.Signed(claims=claims, envelope=envelope, digest=digest)
+
+        return decode_link
+
+    def verify(
+        self,
+        links: tuple[codec.Link, ...],
+        start: int,
+        parent: codec.Link | None,
+        facts: Mapping[bytes, LinkFacts],
+        passed: Callable[[int], None],
+    ) -> bool:
+        """V2 (spec 8.2) for ``links[start:]``, ``parent`` the verified link above them (None
+        at the root): raise its first violation, return True when every link passed, or
+        False, having checked nothing, when the core did not decode all of them. Before a
+        violation is raised, ``passed(index)`` is told the links before it passed (as the
+        pure loop remembers each prefix as it passes)."""
+        handles = [facts.get(link.digest) for link in links[start:]]
+        checked = [h for h in handles if h is not None]
+        if not checked or len(checked) != len(handles):
+            return False
+        policy = self._policy
+        root: PublicKey | None = None
+        above: LinkFacts | None = None
+        if parent is None:
+            # V2.1 at the root: the issuer is a trust anchor (below it the signer is the
+            # parent's holder, which the core takes from the parent's facts)
+            signer = check_signer(links[0], None, policy.anchor)
+            if isinstance(signer, Violation):
+                signer.raise_for("the root link's")
+            root = signer
+        else:
+            above = self._parent(parent)
+        failure = self._core.verify_chain(
+            checked,
+            root=None if root is None else (root.alg, root.raw()),
+            parent=above,
+            allowed=self._allowed,
+            max_ttl=policy.max_ttl,
+        )
+        if failure is not None:
+            index, check, error = failure
+            passed(start + index)
+            if error is not None:  # V2.3: raised as PublicKey.verify raises it
+                raise error
+            self._raise(links, start + index, check, root)
+        return True
+
+    def _parent(self, link: codec.Link) -> LinkFacts:
+        """The facts of a link the prefix cache holds (decoded by an earlier request)."""
+        found = self._parents.get(link.digest)
+        if found is None:
+            claims = link.claims
+            holder = claims.holder
+            found = self._core.parent_facts(
+                link.alg,
+                holder_alg=holder.alg,
+                holder_raw=holder.raw(),
+                digest=link.digest,
+                nbf=claims.window.nbf,
+                exp=claims.window.exp,
+                depth=claims.depth,
+                capabilities=[(c.action, c.resource) for c in claims.capabilities],
+            )
+            if len(self._parents) >= _MAX_PARENTS:
+                self._parents.clear()
+            self._parents[link.digest] = found
+        return found
+
+    def _raise(
+        self, links: tuple[codec.Link, ...], index: int, check: str, root: PublicKey | None
+    ) -> None:
+        """Raise the violation the core found, through the reference's check function."""
+        link = links[index]
+        parent = links[index - 1] if index > 0 else None
+        violation: Violation | None
+        if check == "alg":
+            signer = root if parent is None else parent.claims.holder
+            violation = (
+                None if signer is None else check_alg(link.alg, signer, self._policy.algorithms)
+            )
+        elif check == "linkage":
+            violation = check_linkage(link, parent)
+        elif check == "window":
+            violation = check_window(link, self._policy.max_ttl)
+        elif parent is not None and check in _PARENT_CHECKS:
+            violation = _PARENT_CHECKS[check](link, parent)
+        else:
+            violation = None
+        if violation is None:  # the two paths disagree: fail closed, and say so
+            raise ChainError(
+                "chain_broken",
+                f"link {index}: the native core refused it ({check}), the reference did not",
+            )
+        violation.raise_for(f"link {index}")

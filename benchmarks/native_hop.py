@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Where one hop of a cold verify goes, on each path (issue 16: a per-hop profile).
+
+    python benchmarks/native_hop.py            # medians in microseconds per link
+    python benchmarks/native_hop.py --json
+
+On the depth-8 CBOR chain of ``agentchain bench``, per link (the median of timed batches in
+interleaved rounds, the best round):
+
+- decode (V1): the reference's ``decode_unverified(LinkClaims, ...)`` against the native path's
+  (``open_link``, then the reference's ``decode_link_claims`` on the decoded payload), with
+  the two native parts apart;
+- V2: the pure loop's checks of a link (``Verifier._check_link``: algorithm, signature,
+  linkage, window, attenuation) against ``verify_chain`` over the eight links, per link;
+- the signature floors: libsodium (``crypto_sign_open``) and ed25519-dalek (the native key);
+- V5's link id (``codec.link_id``: the claims re-encoded), which both paths pay per link;
+- the whole cold verify at depth 8 and 1, and its slope (the bench's "cold per hop").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+from nacl.bindings import crypto_sign_open
+
+from agentchain import _native, bench, codec
+from agentchain.limits import DEFAULT_LIMITS as LIMITS
+from agentchain.model import LinkClaims
+from agentchain.store import MemoryStore
+from agentchain.verifier import Verifier
+from agentchain.verifier._native_chain import NativeChain
+
+
+def _median_us(fn: Callable[[], object], batch: int, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        samples = []
+        for _ in range(15):
+            start = time.perf_counter_ns()
+            for _ in range(batch):
+                fn()
+            samples.append((time.perf_counter_ns() - start) / batch / 1000)
+        best = min(best, statistics.median(samples))
+    return best
+
+
+def measure(rounds: int) -> dict[str, float]:
+    keys = bench._keys()
+    token = bench._chain(keys, 8, "cbor", "cold/8")
+    data = {
+        d: bench._presentation(bench._chain(keys, d, "cbor", f"cold/{d}"), keys[d], "inv")
+        for d in (1, 8)
+    }
+    agent = bench._Agentchain(keys, "cbor")
+    link = token.links[4]
+    core = _native.backend("native").chain
+    if core is None:
+        raise SystemExit("the native core is not installed: pip install ./native")
+    chain = NativeChain(core, agent.policy)
+    facts: dict[bytes, _native.LinkFacts] = {}
+    decode_native = chain.decoder(facts)
+    for each in token.links:
+        decode_native(each.encoded, LIMITS)
+    handles = [facts[each.digest] for each in token.links]
+    root = keys[0].public_key
+    payload = codec._signed._open(link.encoded, "link", LIMITS)[1]
+    opened = {
+        "max_object_bytes": LIMITS.max_object_bytes,
+        "max_depth": LIMITS.max_cbor_depth,
+        "max_items": LIMITS.max_cbor_items,
+        "max_string_bytes": LIMITS.max_string_bytes,
+        "max_capabilities": LIMITS.max_capabilities,
+        "max_caveats": LIMITS.max_caveats,
+    }
+    pure_v = Verifier(agent.policy, clock=lambda: bench._NOW, prefix_cache=False, backend="pure")
+    parent = token.links[3]
+    signer = parent.claims.holder
+    raw, signed, signature = signer.raw(), link.envelope.signed, link.envelope.signature
+    dalek = _native.backend("native").public_key("Ed25519", raw)
+    allowed = sorted(agent.policy.algorithms)
+
+    def cold(backend: str, depth: int) -> Callable[[], object]:
+        def call() -> object:
+            verifier = Verifier(
+                agent.policy,
+                store=MemoryStore(),
+                clock=lambda: bench._NOW,
+                prefix_cache=False,
+                backend=backend,  # type: ignore[arg-type]
+            )
+            return verifier.verify(data[depth], agent.request)
+
+        return call
+
+    rows: dict[str, Callable[[], object]] = {
+        "pure decode (V1)": lambda: codec.decode_unverified(LinkClaims, link.encoded, LIMITS),
+        "native decode (V1)": lambda: decode_native(link.encoded, LIMITS),
+        "  open_link (core)": lambda: core.open_link(link.encoded, **opened),
+        "  decode_link_claims (reference)": lambda: codec.decode_link_claims(
+            payload, LIMITS, "cbor"
+        ),
+        "pure V2 of a link": lambda: pure_v._check_link(link, parent, signer, "link 4"),
+        "native V2 per link (verify_chain / 8)": lambda: core.verify_chain(
+            handles,
+            root=(root.alg, root.raw()),
+            parent=None,
+            allowed=allowed,
+            max_ttl=agent.policy.max_ttl,
+        ),
+        "floor: libsodium": lambda: crypto_sign_open(signature + signed, raw),
+        "floor: ed25519-dalek": lambda: dalek.verify(signature, signed),
+        "V5 link id (both paths)": lambda: codec.link_id(link.claims),
+    }
+    out = {name: _median_us(fn, 200, rounds) for name, fn in rows.items()}
+    out["native V2 per link (verify_chain / 8)"] /= 8
+    for backend in ("pure", "native"):
+        one = _median_us(cold(backend, 1), 20, rounds)
+        eight = _median_us(cold(backend, 8), 10, rounds)
+        out[f"{backend} cold verify depth 1"] = one
+        out[f"{backend} cold verify depth 8"] = eight
+        out[f"{backend} cold per hop (slope 1..8)"] = (eight - one) / 7
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    out = measure(args.rounds)
+    if args.json:
+        print(json.dumps({k: round(v, 2) for k, v in out.items()}, sort_keys=True))
+        return
+    for name, value in out.items():
+        print(f"{name:<44}{value:>10.1f} us")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,382 @@
+//! The claims of a link (spec 5.5, protocol 0.2), decoded from the payload `Value` check for
+//! check in the order of `codec.decode_link_claims`, with its codes: the map and its version
+//! (R-5.5-3), unknown keys, the capability and caveat arrays and their counts, the times and
+//! the depth, the issuer or the parent (exactly one), then the holder's COSE_Key and its
+//! strict import (spec 3.3, 3.4, 3.5).
+//!
+//! What follows the holder in that order (each capability's syntax, the caveat statements,
+//! the purpose, the descriptor, approval requirements and usage limits) is judged by the
+//! reference's own functions in Python, after this head has passed: those checks come later
+//! in the reference's order, so the first violation is the same whichever side finds it.
+//! The head is what the chain's V2 checks need (`chain.rs`).
+//!
+//! A payload with a map key other than an integer or a text is not judged here
+//! ([`Decoded::Defer`]): Python's dicts equate `true` with `1` and `1.0` with `1`, a rule of
+//! the reference's host language left to the reference (the strict CBOR decoder admits no
+//! such key today; the deferral keeps this module right if that changes).
+#![forbid(unsafe_code)]
+
+use crate::alg::Algorithm;
+use crate::cbor::Value;
+use crate::error::{Error, Result};
+use crate::link::PublicKey;
+
+/// spec 5.3 (0.2): the COSE kind of a link
+pub const LINK_TYP: i128 = 1;
+/// spec 5.5: the version of protocol 0.2's claims
+pub const VERSION: u64 = 2;
+/// spec 5.5: link claim keys (key 5, the 0.1 link id, is withdrawn)
+pub const L_VERSION: u64 = 1;
+pub const L_ISSUER: u64 = 2;
+pub const L_HOLDER: u64 = 3;
+pub const L_PARENT: u64 = 4;
+pub const L_IAT: u64 = 6;
+pub const L_NBF: u64 = 7;
+pub const L_EXP: u64 = 8;
+pub const L_CAPS: u64 = 9;
+pub const L_CAVEATS: u64 = 10;
+pub const L_DEPTH: u64 = 11;
+const ALLOWED: [u64; 14] = [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+/// `codec._keys.MAX_TIME`: seconds, exact in every language
+pub const MAX_TIME: u64 = (1 << 53) - 1;
+
+/// The claim counts a policy allows (`agentchain.limits.Limits`).
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimLimits {
+    pub max_capabilities: i128,
+    pub max_caveats: i128,
+}
+
+/// The head of a link's claims: what V2 needs. Strings and byte strings borrow the payload.
+pub struct LinkHead<'a> {
+    pub issuer: Option<&'a [u8]>,
+    pub parent: Option<&'a [u8]>,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+    pub depth: u64,
+    pub holder: std::sync::Arc<PublicKey>,
+    pub holder_alg: &'static Algorithm,
+    pub holder_raw: Vec<u8>,
+    /// the capabilities of the shape `[action, resource]` (a link with any other shape is
+    /// refused by the reference's capability check before V2 runs)
+    pub capabilities: Vec<(&'a str, &'a str)>,
+}
+
+/// What [`decode_link_head`] makes of a payload.
+pub enum Decoded<'a> {
+    Head(Box<LinkHead<'a>>),
+    /// outside this decoder's profile: the reference judges the whole payload
+    Defer,
+}
+
+fn schema(message: String) -> Error {
+    Error::decode("schema_invalid", message)
+}
+
+/// Field access over a decoded map, as `codec._fields._Fields` reads it.
+struct Fields<'v, 'a> {
+    pairs: &'v [(Value<'a>, Value<'a>)],
+    where_: &'static str,
+}
+
+impl<'v, 'a> Fields<'v, 'a> {
+    fn get(&self, key: u64, required: bool) -> Result<Option<&'v Value<'a>>> {
+        match self.pairs.iter().find(|(k, _)| *k == Value::Uint(key)) {
+            None if required => Err(schema(format!("{} lacks key {key}", self.where_))),
+            None => Ok(None),
+            Some((_, Value::Null)) => Err(schema(format!("{} key {key} is null", self.where_))),
+            Some((_, value)) => Ok(Some(value)),
+        }
+    }
+
+    fn uint(&self, key: u64, upper: u64) -> Result<u64> {
+        match self.get(key, true)? {
+            Some(&Value::Uint(n)) if n <= upper => Ok(n),
+            _ => Err(schema(format!(
+                "{} key {key} must be an int in 0..{upper}",
+                self.where_
+            ))),
+        }
+    }
+
+    fn array(&self, key: u64) -> Result<&'v [Value<'a>]> {
+        match self.get(key, true)? {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(schema(format!(
+                "{} key {key} must be an array",
+                self.where_
+            ))),
+        }
+    }
+
+    fn digest(&self, key: u64) -> Result<Option<&'a [u8]>> {
+        match self.get(key, false)? {
+            None => Ok(None),
+            Some(&Value::Bytes(b)) if b.len() == 32 => Ok(Some(b)),
+            Some(_) => Err(schema(format!(
+                "{} key {key} must be 32..32 bytes",
+                self.where_
+            ))),
+        }
+    }
+}
+
+/// Decode the head of a link's claims, or refuse it with the reference's first violation.
+pub fn decode_link_head<'a>(payload: &Value<'a>, limits: &ClaimLimits) -> Result<Decoded<'a>> {
+    let Value::Map(pairs) = payload else {
+        return Err(schema("link must be a map".into()));
+    };
+    if pairs.iter().any(|(k, _)| !plain_key(k)) {
+        return Ok(Decoded::Defer);
+    }
+    let f = Fields {
+        pairs,
+        where_: "link",
+    };
+    // spec 5.5: the version first, so a later version's claims read as version_unsupported
+    let version = f.uint(L_VERSION, 1 << 32)?;
+    if version != VERSION {
+        return Err(Error::decode(
+            "version_unsupported",
+            format!("link version {version} is not {VERSION}"),
+        ));
+    }
+    let unknown: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| !matches!(k, Value::Uint(n) if ALLOWED.contains(n)))
+        .map(|(k, _)| key_text(k))
+        .collect();
+    if !unknown.is_empty() {
+        let mut sorted = unknown;
+        sorted.sort();
+        return Err(Error::decode(
+            "unknown_field",
+            format!("link has unknown key(s) {}", crate::error::py_list(&sorted)),
+        ));
+    }
+    let caps = f.array(L_CAPS)?;
+    let caveats = f.array(L_CAVEATS)?;
+    if caps.is_empty() {
+        return Err(schema("a link grants at least one capability".into()));
+    }
+    if caps.len() as i128 > limits.max_capabilities {
+        return Err(Error::decode(
+            "limit_exceeded",
+            format!("more than {} capabilities", limits.max_capabilities),
+        ));
+    }
+    if caveats.len() as i128 > limits.max_caveats {
+        return Err(Error::decode(
+            "limit_exceeded",
+            format!("more than {} caveats", limits.max_caveats),
+        ));
+    }
+    let nbf = f.uint(L_NBF, MAX_TIME)?;
+    let exp = f.uint(L_EXP, MAX_TIME)?;
+    let iat = f.uint(L_IAT, MAX_TIME)?;
+    let depth = f.uint(L_DEPTH, 255)?;
+    let issuer = f.digest(L_ISSUER)?;
+    let parent = f.digest(L_PARENT)?;
+    // spec 5.5 (0.2): the root names its issuer and no parent; every other link, its parent
+    if issuer.is_none() == parent.is_none() {
+        return Err(schema(
+            "a link names an issuer (the root) or a parent, exactly one".into(),
+        ));
+    }
+    let (holder, holder_alg, holder_raw) = match f.get(L_HOLDER, false)? {
+        Some(Value::Map(key)) => cose_key(key)?,
+        _ => return Err(schema("link holder must be a COSE_Key map".into())),
+    };
+    let capabilities = caps
+        .iter()
+        .filter_map(|cap| match cap {
+            Value::Array(pair) => match pair.as_slice() {
+                [Value::Text(action), Value::Text(resource)] => Some((*action, *resource)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    Ok(Decoded::Head(Box::new(LinkHead {
+        issuer,
+        parent,
+        iat,
+        nbf,
+        exp,
+        depth,
+        holder,
+        holder_alg,
+        holder_raw,
+        capabilities,
+    })))
+}
+
+/// A key this decoder judges: an integer or a text (the only keys the strict decoder lets
+/// through; anything else is left to the reference).
+fn plain_key(key: &Value<'_>) -> bool {
+    matches!(key, Value::Uint(_) | Value::Nint(_) | Value::Text(_))
+}
+
+/// `str(key)` for the keys an unknown-key message lists.
+fn key_text(key: &Value<'_>) -> String {
+    match key {
+        Value::Text(t) => (*t).to_string(),
+        other => match other.as_int() {
+            Some(n) => n.to_string(),
+            None => format!("{other:?}"),
+        },
+    }
+}
+
+/// `PublicKey.from_cose_key`, in its order of checks (spec 3.3): integer labels, kty, crv,
+/// the pair of them, exactly the labels of the key type, 32-byte coordinates, then the
+/// strict import of the point.
+pub fn cose_key(
+    pairs: &[(Value<'_>, Value<'_>)],
+) -> Result<(std::sync::Arc<PublicKey>, &'static Algorithm, Vec<u8>)> {
+    if pairs.iter().any(|(k, _)| k.as_int().is_none()) {
+        return Err(Error::key(
+            "key_invalid",
+            "COSE_Key labels must be integers",
+        ));
+    }
+    let label = |n: i128| {
+        pairs
+            .iter()
+            .find(|(k, _)| k.as_int() == Some(n))
+            .map(|(_, v)| v)
+    };
+    let Some(kty) = label(1).and_then(Value::as_int) else {
+        return Err(Error::key(
+            "key_invalid",
+            "COSE_Key kty (1) is missing or not an integer",
+        ));
+    };
+    if kty != 1 && kty != 2 {
+        return Err(Error::key(
+            "alg_not_allowed",
+            format!("COSE_Key kty {kty} is not allowed"),
+        ));
+    }
+    let Some(crv) = label(-1).and_then(Value::as_int) else {
+        return Err(Error::key(
+            "key_invalid",
+            "COSE_Key crv (-1) is missing or not an integer",
+        ));
+    };
+    // Ed25519 is OKP curve 6, P-256 is EC2 curve 1 (RFC 9053 section 7.1)
+    let (name, labels): (&str, &[i128]) = match (kty, crv) {
+        (1, 6) => ("Ed25519", &[-2]),
+        (2, 1) => ("ES256", &[-2, -3]),
+        _ => {
+            return Err(Error::key(
+                "alg_not_allowed",
+                format!("COSE_Key kty {kty} curve {crv} is not allowed"),
+            ))
+        }
+    };
+    let expected = 2 + labels.len();
+    let exact = pairs.len() == expected
+        && pairs.iter().all(|(k, _)| {
+            k.as_int()
+                .is_some_and(|n| n == 1 || n == -1 || labels.contains(&n))
+        });
+    if !exact {
+        let shown = if labels.len() == 2 {
+            "[-3, -2, -1, 1]"
+        } else {
+            "[-2, -1, 1]"
+        };
+        return Err(Error::key(
+            "key_invalid",
+            format!("COSE_Key labels must be exactly {shown}"),
+        ));
+    }
+    let mut raw = Vec::with_capacity(65);
+    if labels.len() == 2 {
+        raw.push(4); // SEC 1 uncompressed point: 04 || x || y
+    }
+    for &n in labels {
+        match label(n) {
+            Some(Value::Bytes(c)) if c.len() == 32 => raw.extend_from_slice(c),
+            _ => {
+                return Err(Error::key(
+                    "key_invalid",
+                    format!("COSE_Key label {n} must be 32 bytes"),
+                ))
+            }
+        }
+    }
+    let (key, algorithm) = crate::link::import_cached(name, &raw)?;
+    Ok((key, algorithm, raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link<'a>(extra: Vec<(Value<'a>, Value<'a>)>) -> Value<'a> {
+        let key = Value::Map(vec![
+            (Value::Uint(1), Value::Uint(1)),
+            (Value::Nint(0), Value::Uint(6)),
+            (Value::Nint(1), Value::Bytes(&BASE)),
+        ]);
+        let mut pairs = vec![
+            (Value::Uint(1), Value::Uint(2)),
+            (Value::Uint(2), Value::Bytes(&[7; 32])),
+            (Value::Uint(3), key),
+            (Value::Uint(6), Value::Uint(10)),
+            (Value::Uint(7), Value::Uint(10)),
+            (Value::Uint(8), Value::Uint(20)),
+            (
+                Value::Uint(9),
+                Value::Array(vec![Value::Array(vec![
+                    Value::Text("a"),
+                    Value::Text("https://x/"),
+                ])]),
+            ),
+            (Value::Uint(10), Value::Array(vec![])),
+            (Value::Uint(11), Value::Uint(3)),
+        ];
+        pairs.extend(extra);
+        Value::Map(pairs)
+    }
+
+    /// the Ed25519 base point: a canonical key of prime order
+    const BASE: [u8; 32] = {
+        let mut b = [0x66u8; 32];
+        b[0] = 0x58;
+        b
+    };
+
+    const LIMITS: ClaimLimits = ClaimLimits {
+        max_capabilities: 64,
+        max_caveats: 64,
+    };
+
+    fn code(value: &Value<'_>) -> &'static str {
+        match decode_link_head(value, &LIMITS) {
+            Ok(_) => "ok",
+            Err(e) => e.code,
+        }
+    }
+
+    #[test]
+    fn head_and_its_refusals() {
+        assert_eq!(code(&link(vec![])), "ok");
+        assert_eq!(
+            code(&link(vec![(Value::Uint(5), Value::Uint(1))])),
+            "unknown_field"
+        );
+        assert_eq!(
+            code(&link(vec![(Value::Uint(4), Value::Bytes(&[1; 32]))])),
+            "schema_invalid"
+        );
+        assert_eq!(code(&Value::Array(vec![])), "schema_invalid");
+        assert!(matches!(
+            decode_link_head(&link(vec![(Value::Bool(true), Value::Uint(1))]), &LIMITS),
+            Ok(Decoded::Defer)
+        ));
+    }
+}

@@ -1,0 +1,35 @@
+//! The head of a link's claims (`claims.rs`) over any CBOR payload: never a panic, only the
+//! registry codes of the claim and key steps (spec 5.5, 3.3 to 3.5), and a deferral only for
+//! map keys the strict decoder does not produce.
+#![no_main]
+#![forbid(unsafe_code)]
+
+use agentchain_core::cbor::{decode, Limits};
+use agentchain_core::claims::{decode_link_head, ClaimLimits, Decoded};
+use libfuzzer_sys::fuzz_target;
+
+const CODES: &[&str] = &[
+    "schema_invalid",
+    "unknown_field",
+    "version_unsupported",
+    "limit_exceeded",
+    "key_invalid",
+    "alg_not_allowed",
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(payload) = decode(data, &Limits::default()) else {
+        return;
+    };
+    let limits = ClaimLimits {
+        max_capabilities: 32,
+        max_caveats: 32,
+    };
+    match decode_link_head(&payload, &limits) {
+        Ok(Decoded::Head(head)) => {
+            assert!(head.issuer.is_some() != head.parent.is_some() && head.depth <= 255);
+        }
+        Ok(Decoded::Defer) => panic!("the strict decoder produced a key claims.rs defers"),
+        Err(e) => assert!(CODES.contains(&e.code), "{}", e.code),
+    }
+});

@@ -1,0 +1,382 @@
+"""The verifier's native path (V1's links, V2) against the pure-Python reference.
+
+``Verifier(backend="native")`` decodes links with ``native/core/src/claims.rs`` and runs V2
+with ``chain.rs``; ``backend="pure"`` is the reference. Every test here puts the same input
+through both and requires the same answer: the same decision and reasons, or the same error
+type, code and message (DESIGN.md section 8: the same first violation). Inputs: every link
+of vectors/v1 and claim-level mutants of each (re-encoded, so the CBOR is canonical and the
+claims layer is what is tested), every vector case, hypothesis mutations of generated
+presentations, and chains that break each check of V2 in turn.
+
+Without the native core these tests are skipped, except under ``CI=true`` (see
+tests/test_native.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from agentchain import MemoryStore, Request, Verifier, _native, codec
+from agentchain.errors import AgentchainError, UsageError
+from agentchain.limits import Limits
+from agentchain.model import LinkClaims
+from agentchain.testing import mutations, scenarios
+from agentchain.vectors import runner
+from agentchain.vectors.harness import run_case
+from agentchain.verifier import PrefixCache
+from agentchain.verifier._native_chain import NativeChain
+from agentchain.wire import cbor, cose
+from tests.helpers import (
+    MAIL,
+    MALLORY,
+    NOW,
+    REQUEST,
+    SUB,
+    SUB2,
+    invoke_raw,
+    key,
+    link_claims,
+    make_policy,
+    sign_link,
+    standard_token,
+)
+from tests.test_native import vector_bytes
+
+LIMITS = Limits()
+Outcome = tuple[Any, ...]
+
+
+def _core_or_skip() -> _native.ChainCore:
+    if not _native.available():
+        reason = _native.unavailable_reason()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true must run both paths, and the native core is missing: {reason}")
+        pytest.skip(reason)
+    chain = _native.backend("native").chain
+    assert chain is not None
+    return chain
+
+
+@pytest.fixture(scope="module")
+def core() -> _native.ChainCore:
+    return _core_or_skip()
+
+
+def outcome(fn: Callable[[], object]) -> Outcome:
+    """("ok", value) or ("error", type, code, message); anything else propagates."""
+    try:
+        return ("ok", fn())
+    except AgentchainError as exc:
+        return ("error", type(exc).__name__, exc.code, exc.message)
+
+
+# --------------------------------------------------------------------------
+# selection
+
+
+def test_backend_selection(monkeypatch: pytest.MonkeyPatch, core: _native.ChainCore) -> None:
+    policy = make_policy()
+    assert Verifier(policy, backend="native").backend_name == "native"
+    assert Verifier(policy, backend="pure").backend_name == "pure"
+    monkeypatch.delenv(_native.PURE_ENV, raising=False)
+    assert Verifier(policy).backend_name == "native"
+    monkeypatch.setenv(_native.PURE_ENV, "1")
+    assert Verifier(policy).backend_name == "pure"
+    # an explicit request wins over the environment
+    assert Verifier(policy, backend="native").backend_name == "native"
+    with pytest.raises(UsageError, match="unknown backend"):
+        Verifier(policy, backend="rust")  # type: ignore[arg-type]
+
+
+def test_native_without_the_core_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # where agentchain_native is not installed, "native" is a clear error and "auto" is pure
+    monkeypatch.setattr(_native, "_native", None)
+    monkeypatch.setattr(_native, "_native_error", "agentchain_native is not installed")
+    monkeypatch.delenv(_native.PURE_ENV, raising=False)
+    with pytest.raises(UsageError, match="not installed"):
+        Verifier(make_policy(), backend="native")
+    assert Verifier(make_policy()).backend_name == "pure"
+
+
+# --------------------------------------------------------------------------
+# V1: one link's claims (claims.rs), check for check against codec.decode_link_claims
+
+
+def _vector_links() -> list[bytes]:
+    found = []
+    for data in vector_bytes()[0]:
+        try:
+            sign1 = cose.decode_sign1(data, max_depth=16, max_items=2048, max_string_bytes=16_384)
+        except AgentchainError:
+            continue
+        if sign1.typ == codec.TYP_LINK:
+            found.append(data)
+    return found
+
+
+_WRONG: tuple[object, ...] = ("x", "", -1, 2**32 + 1, b"\x07" * 32, b"\x07" * 31, [], {}, 256, 0)
+
+
+def _holder_mutants(key: dict[Any, Any]) -> Iterator[object]:
+    yield None
+    yield [key]
+    for label in list(key):
+        yield {k: v for k, v in key.items() if k != label}
+        for bad in (None, "x", 2, 6, b"\x00" * 32, b"\x01" + b"\x00" * 31, b"\xff" * 31 + b"\x7f"):
+            yield {**key, label: bad}
+    yield {**key, 3: -19}
+    yield {**key, "x": 1}
+    yield {**key, -3: b"\x00" * 32}
+
+
+def claim_mutants(payload: dict[Any, Any]) -> Iterator[object]:
+    """Claim maps near ``payload``: each key dropped, null, of each wrong type; unknown keys;
+    the holder's COSE_Key broken label by label; capability and caveat counts."""
+    yield payload
+    yield [payload]
+    for name in list(payload):
+        yield {k: v for k, v in payload.items() if k != name}
+        yield {**payload, name: None}
+        for bad in _WRONG:
+            yield {**payload, name: bad}
+    for extra in (5, 16, 0, -1, "x", "y'z"):
+        yield {**payload, extra: 1}
+    yield {**payload, 1: 1}
+    yield {**payload, 1: 3}
+    yield {**payload, 2: b"\x01" * 32, 4: b"\x02" * 32}
+    yield {k: v for k, v in payload.items() if k not in (2, 4)}
+    caps = payload.get(9)
+    if isinstance(caps, list) and caps:
+        yield {**payload, 9: caps * 40}
+        yield {**payload, 9: [*caps, ["a"]]}
+        yield {**payload, 9: [*caps, [1, "x"]]}
+        yield {**payload, 9: [["a/../b", "https://x.example/"], *caps]}
+    yield {**payload, 10: [True] * 40}
+    yield {**payload, 11: 255}
+    yield {**payload, 8: 2**53}
+    holder = payload.get(3)
+    if isinstance(holder, dict):
+        for changed in _holder_mutants(holder):
+            yield {**payload, 3: changed}
+
+
+def _resealed(link: bytes, payload: object) -> bytes:
+    """``link`` with its payload replaced (signature kept: V1 does not check it)."""
+    sign1 = cose.decode_sign1(link, max_depth=16, max_items=2048, max_string_bytes=16_384)
+    return cose.assemble(sign1.protected, cbor.encode(payload), sign1.signature)  # type: ignore[arg-type]
+
+
+def _link_view(link: codec.Link) -> tuple[object, ...]:
+    return (link.claims, link.envelope, link.digest)
+
+
+def same_link(core: _native.ChainCore, data: bytes) -> Outcome:
+    facts: dict[bytes, _native.LinkFacts] = {}
+    native = NativeChain(core, make_policy()).decoder(facts)
+    want = outcome(lambda: _link_view(codec.decode_unverified(LinkClaims, data, LIMITS)))
+    got = outcome(lambda: _link_view(native(data, LIMITS)))
+    assert got == want, data.hex()
+    return want
+
+
+def test_vector_links_and_their_claim_mutants(core: _native.ChainCore) -> None:
+    # R-5.5-3 R-5.5-4 R-3.3-5 R-5.4-5: claims.rs refuses what the reference refuses, with
+    # the same code and message, and decodes what it accepts to the same link
+    links = _vector_links()
+    assert len(links) > 50
+    accepted = refused = 0
+    for index, data in enumerate(links):
+        same_link(core, data)
+        if index % 2:
+            continue  # every link as it is, every other one mutated (CI runs this twice)
+        try:
+            payload = cbor.decode(
+                cose.decode_sign1(data, **_SIGN1).payload, **_SIGN1 | {"max_string_bytes": 4096}
+            )
+        except AgentchainError:
+            continue  # a vector whose payload is not canonical CBOR: nothing to mutate
+        if not isinstance(payload, dict):
+            continue
+        for mutant in claim_mutants(payload):
+            try:
+                resealed = _resealed(data, mutant)
+            except (AgentchainError, TypeError, ValueError):
+                continue  # not encodable (a key type the encoder refuses)
+            if same_link(core, resealed)[0] == "ok":
+                accepted += 1
+            else:
+                refused += 1
+    assert accepted > 25 and refused > 10_000, (accepted, refused)
+
+
+def test_head_refusals_come_from_the_core(core: _native.ChainCore) -> None:
+    # the core judges the head itself (not by falling back): its refusal is the reference's
+    data = _vector_links()[0]
+    payload: dict[Any, Any] = cbor.decode(cose.decode_sign1(data, **_SIGN1).payload)  # type: ignore[assignment]
+    assert isinstance(payload, dict)
+    for mutant, code in (
+        ({**payload, 1: 3}, "version_unsupported"),
+        ({**payload, 5: b"\x00" * 16}, "unknown_field"),
+        ({**payload, 11: 256}, "schema_invalid"),
+        ({**payload, 3: {**payload[3], 1: 3}}, "alg_not_allowed"),
+    ):
+        with pytest.raises(AgentchainError) as raised:
+            core.open_link(_resealed(data, mutant), **_OPEN)
+        assert raised.value.code == code
+        assert same_link(core, _resealed(data, mutant))[2] == code
+
+
+_SIGN1 = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 16_384}
+_OPEN = {
+    "max_object_bytes": LIMITS.max_object_bytes,
+    "max_depth": LIMITS.max_cbor_depth,
+    "max_items": LIMITS.max_cbor_items,
+    "max_string_bytes": LIMITS.max_string_bytes,
+    "max_capabilities": LIMITS.max_capabilities,
+    "max_caveats": LIMITS.max_caveats,
+}
+
+
+# --------------------------------------------------------------------------
+# whole presentations through both verifiers
+
+
+def decide(verifier: Verifier, data: bytes | str, request: Request) -> Outcome:
+    def run() -> object:
+        decision = verifier.verify(data, request)
+        return (
+            decision.outcome.value,
+            tuple(r.code for r in decision.reasons),
+            tuple(p.key for p in decision.chain.principals) if decision.chain else None,
+        )
+
+    return outcome(run)
+
+
+def both(policy: Any, now: int, **kw: Any) -> tuple[Verifier, Verifier]:
+    return (
+        Verifier(policy, store=MemoryStore(), clock=lambda: now, backend="pure", **kw),
+        Verifier(policy, store=MemoryStore(), clock=lambda: now, backend="native", **kw),
+    )
+
+
+def test_every_vector_case_through_both_backends(core: _native.ChainCore) -> None:
+    # every case of vectors/v1, with the expected results, through each backend
+    for case in runner.load_cases(runner.default_vectors()):
+        pure = run_case(runner.for_implementation(case), backend="pure")
+        native = run_case(runner.for_implementation(case), backend="native")
+        assert native == pure, case["id"]
+        assert all(runner.matches(r, s) for r, s in zip(native, case["steps"], strict=True))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutation=mutations())
+def test_mutated_presentations_same_answer(core: _native.ChainCore, mutation: Any) -> None:
+    # DESIGN.md section 8: the same decision and reasons, or the same error, on both paths
+    scenario = mutation.scenario
+    policy = scenario.trust_policy()
+    pure, native = both(policy, scenario.now)
+    assert decide(native, mutation.data, scenario.request) == decide(
+        pure, mutation.data, scenario.request
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios(max_links=5))
+def test_generated_presentations_same_answer(core: _native.ChainCore, scenario: Any) -> None:
+    policy = scenario.trust_policy()
+    pure, native = both(policy, scenario.now)
+    data = scenario.presentation.to_bytes()
+    want = decide(pure, data, scenario.request)
+    assert want[0] == "ok" and want[1][0] == "allow"
+    assert decide(native, data, scenario.request) == want
+
+
+def third_link(
+    *, signer: Any = SUB, parent: bytes | None = None, label: str = "v2", **claims: Any
+) -> bytes:
+    """The standard two-link token and a third link, SUB to SUB2 (``claims`` changed),
+    invoked by SUB2."""
+    token = standard_token(label=label)
+    above = token.links[-1]
+    new = sign_link(
+        signer,
+        link_claims(SUB.public_key, SUB2.public_key, parent or above.digest, **claims),
+    )
+    return invoke_raw([link.encoded for link in token.links] + [new], SUB2)
+
+
+def _v2_breakers() -> Iterator[tuple[str, bytes]]:
+    """A presentation per check of V2, each failing at the third link (link 2)."""
+    yield "allowed", third_link()
+    yield "alg", third_link(signer=key("es", "ES256"))
+    yield "signature", third_link(signer=MALLORY)
+    yield "linkage", third_link(parent=b"\x01" * 32)
+    yield "window", third_link(nbf=NOW + 10, exp=NOW + 5)
+    yield "scope", third_link(caps=(("mail/send", MAIL),))
+    yield "time", third_link(exp=NOW + 1000)
+    yield "depth", third_link(depth=1)
+
+
+def test_each_v2_check_fails_the_same_way(core: _native.ChainCore) -> None:
+    # R-4.3-1 R-4.4-1 R-4.5-1: the native chain names the check; the reference's function
+    # says it, so the message is the same on both paths
+    seen = set()
+    for label, data in _v2_breakers():
+        pure, native = both(make_policy(), NOW)
+        want = decide(pure, data, REQUEST)
+        seen.add(want[2] if want[0] == "error" else want[1][0])
+        assert decide(native, data, REQUEST) == want, label
+    assert seen == {
+        "allow",
+        "alg_not_allowed",
+        "signature_invalid",
+        "chain_broken",
+        "time_invalid",
+        "scope_widened",
+        "time_widened",
+        "depth_exceeded",
+    }
+
+
+def test_the_warm_path_checks_only_the_new_link(
+    core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # spec 8.4 on the native path: a cached prefix is not checked again; its last link's
+    # facts are rebuilt from its claims, and the answer is the reference's
+    cache_pure, cache_native = PrefixCache(), PrefixCache()
+    pure = Verifier(make_policy(), clock=lambda: NOW, prefix_cache=cache_pure, backend="pure")
+    native = Verifier(make_policy(), clock=lambda: NOW, prefix_cache=cache_native, backend="native")
+    first = third_link(label="warm", depth=1)  # refused at link 2: links 0 and 1 are cached
+    assert decide(native, first, REQUEST) == decide(pure, first, REQUEST)
+    seen: list[int] = []
+    chain = native._native
+    assert chain is not None
+    inner = chain._core
+
+    @dataclasses.dataclass
+    class Spy:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+        def verify_chain(self, links: list[Any], **kw: Any) -> Any:
+            seen.append(len(links))
+            return inner.verify_chain(links, **kw)
+
+    monkeypatch.setattr(chain, "_core", Spy())
+    for data, label in _fan_outs():
+        assert decide(native, data, REQUEST) == decide(pure, data, REQUEST), label
+    assert seen and all(n == 1 for n in seen)
+
+
+def _fan_outs() -> Iterator[tuple[bytes, str]]:
+    yield third_link(label="warm"), "allowed"
+    yield third_link(label="warm", depth=1), "depth"
+    yield third_link(label="warm", caps=(("mail/send", MAIL),)), "scope"
+    yield third_link(label="warm", exp=NOW + 1000), "time"
