@@ -134,8 +134,9 @@ pub fn decode_link_head<'a>(payload: &Value<'a>, limits: &ClaimLimits) -> Result
         pairs,
         where_: "link",
     };
-    // spec 5.5: the version first, so a later version's claims read as version_unsupported
-    let version = f.uint(L_VERSION, 1 << 32)?;
+    // spec 5.5: the version first, so a later version's claims read as version_unsupported;
+    // any unsigned integer other than 2 is another version (R-5.8-7)
+    let version = f.uint(L_VERSION, u64::MAX)?;
     if version != VERSION {
         return Err(Error::decode(
             "version_unsupported",
