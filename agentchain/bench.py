@@ -60,6 +60,7 @@ from agentchain.verifier import Outcome, PrefixCache, Request, TrustPolicy, Veri
 __all__ = [
     "DEPTHS",
     "ENCODINGS",
+    "PATH_TARGETS",
     "TARGETS",
     "WORST_TARGET_US",
     "register",
@@ -86,6 +87,12 @@ TARGETS: Final = {
 #: where another encoding's target differs from the issue's (CBOR) one
 TARGETS_BY_ENCODING: Final[dict[str, dict[str, float]]] = {
     "jose": {"bytes_per_link_vs_biscuit": 2.5},
+}
+
+#: issue 16: each verification path's own targets, over the floor of its own signature
+#: backend; ``paths.<name>`` of the result reports them (the native path's sits beside)
+PATH_TARGETS: Final[dict[str, dict[str, float]]] = {
+    "pure": {"cold_per_hop_vs_floor": 1.8},
 }
 
 #: issue 14: the slowest presentation within the default limits verifies within this
@@ -585,6 +592,7 @@ def run(
             "step budget spent on `all` elements (bench.worst_presentation)",
         },
         "cold_per_hop_us": per_hop,
+        "paths": {"pure": _pure_path(floor, per_hop, main)},
         "bytes_per_link": {**bytes_per_link, "biscuit": biscuit_bytes},
         "presentation_bytes_depth8": depth8,
         "ratios": ratios,
@@ -597,6 +605,23 @@ def run(
                 for name, value in table.items()
             },
         },
+    }
+
+
+def _pure_path(floor: float, per_hop: dict[str, float], main: str) -> dict[str, Any]:
+    """The pure-Python reference's figures over its own signature floor (issue 16 item 4):
+    the verifier measured by the cold rows, Ed25519 through libsodium (PyNaCl)."""
+    ratios = {
+        "cold_per_hop_vs_floor" + ("" if e == main else f"_{e}"): _ratio(value, floor)
+        for e, value in per_hop.items()
+    }
+    return {
+        "implementation": "pure-Python reference",
+        "signature_backend": "libsodium via PyNaCl",
+        "floor_us": round(floor, 1),
+        "cold_per_hop_us": dict(per_hop),
+        "ratios": ratios,
+        "targets": dict(PATH_TARGETS["pure"]),
     }
 
 
@@ -663,6 +688,17 @@ def format_table(result: dict[str, Any]) -> str:
             met = "n/a" if value is None else ("yes" if value <= mine else "no")
             cells += f"{'null' if value is None else f'{value:.3f}':>10}{met:>5}"
         lines.append(f"{name:<28}{'<= ' + str(target):>9}{cells}")
+    lines += ["", "each path over its own signature floor (cold per hop, slope over depth):"]
+    for path, figures in result["paths"].items():
+        for name, target in figures["targets"].items():
+            value = figures["ratios"].get(name)
+            met = "n/a" if value is None else ("yes" if value <= target else "no")
+            lines.append(
+                f"  {path}: {_cell(figures['cold_per_hop_us'][main])} us per hop over "
+                f"{_cell(figures['floor_us'])} us ({figures['signature_backend']}): "
+                f"{name} {'null' if value is None else f'{value:.3f}'} "
+                f"(target <= {target}, met {met})"
+            )
     return "\n".join(lines)
 
 

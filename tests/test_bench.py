@@ -159,3 +159,21 @@ def test_the_worst_presentation_is_within_the_default_limits_and_does_all_its_wo
     assert len(mine) == 30 + 15 * 32 + 1 and len(mine & theirs) == 1  # the spender recurs
     task, size = bench._worst_task(keys)
     assert size >= len(data) and task.key == "worst"
+
+
+def test_the_pure_path_reports_its_cold_per_hop_over_its_own_floor() -> None:
+    # issue 16 item 4: the pure-Python path's ratio, under paths.pure, with its target 1.8,
+    # so that a native path's block can sit beside it under the same keys
+    result = bench.run(rounds=1, iterations=1, depths=(1, 4, 8))
+    pure = result["paths"]["pure"]
+    assert pure["targets"] == {"cold_per_hop_vs_floor": 1.8} == bench.PATH_TARGETS["pure"]
+    assert pure["floor_us"] == result["medians_us"]["floor"]
+    assert pure["cold_per_hop_us"] == result["cold_per_hop_us"]
+    for name, encoding in (
+        ("cold_per_hop_vs_floor", "cbor"),
+        ("cold_per_hop_vs_floor_jose", "jose"),
+    ):
+        expected = round(result["cold_per_hop_us"][encoding] / result["medians_us"]["floor"], 3)
+        assert pure["ratios"][name] == pytest.approx(expected, abs=0.002)
+    table = bench.format_table(result)
+    assert "pure: " in table and "cold_per_hop_vs_floor" in table and "target <= 1.8" in table
