@@ -113,6 +113,7 @@ from agentchain.codec._keys import (
     Encoding,
     claim_keys,
 )
+from agentchain.codec._memo import decoded_link_id
 from agentchain.codec._presentation import (
     Presentation,
     attachment_from_text,
@@ -248,6 +249,7 @@ __all__ = [
     "decode_public_key",
     "decode_revocation_claims",
     "decode_unverified",
+    "decoded_link_id",
     "digest",
     "encode_approval_requirement",
     "encode_caveat",
