@@ -43,13 +43,17 @@ from agentchain.wire.cose import _protected_header
 
 
 def median_us(fn: Callable[[], object], calls: int, before: Callable[[], None]) -> float:
-    samples = []
+    return statistics.median(samples_ns(fn, calls, before)) / 1000
+
+
+def samples_ns(fn: Callable[[], object], calls: int, before: Callable[[], None]) -> list[int]:
+    out = []
     for _ in range(calls):
         before()
         start = time.perf_counter_ns()
         fn()
-        samples.append(time.perf_counter_ns() - start)
-    return statistics.median(samples) / 1000
+        out.append(time.perf_counter_ns() - start)
+    return out
 
 
 def forget() -> None:
@@ -80,19 +84,28 @@ def rows(ours: bench._Agentchain, depth: int) -> dict[str, Callable[[], object]]
     }
 
 
-def parts(encoding: str, calls: int, first_sight: bool) -> dict[str, float]:
+def parts(encoding: str, calls: int, first_sight: bool, rounds: int = 10) -> dict[str, float]:
+    """Every part at both depths and the floor, interleaved: ``rounds`` rounds, each timing
+    every contender for ``calls / rounds`` calls in turn, so a change of load on the machine
+    falls on all of them alike."""
     keys = bench._keys()
     ours = bench._Agentchain(keys, encoding)
     before = forget if first_sight else (lambda: None)
-    out: dict[str, dict[int, float]] = {}
-    for depth in (1, 16):
-        for name, fn in rows(ours, depth).items():
-            out.setdefault(name, {})[depth] = median_us(fn, calls, before)
     link = bench._chain(keys, 1, "cbor", "floor").links[0]
     message, signature = link.envelope.signed, link.envelope.signature
     raw = keys[0].public_key.raw()
-    per_hop = {name: round((d[16] - d[1]) / 15, 1) for name, d in out.items()}
-    floor = median_us(lambda: crypto_sign_open(signature + message, raw), calls, lambda: None)
+    tasks: dict[tuple[str, int], Callable[[], object]] = {
+        (name, depth): fn for depth in (1, 16) for name, fn in rows(ours, depth).items()
+    }
+    tasks["floor", 1] = lambda: crypto_sign_open(signature + message, raw)
+    samples: dict[tuple[str, int], list[int]] = {key: [] for key in tasks}
+    for _ in range(rounds):
+        for key, fn in tasks.items():
+            samples[key] += samples_ns(fn, max(1, calls // rounds), before)
+    med = {key: statistics.median(values) / 1000 for key, values in samples.items()}
+    names = {name for name, _ in tasks if name != "floor"}
+    per_hop = {name: round((med[name, 16] - med[name, 1]) / 15, 1) for name in sorted(names)}
+    floor = med["floor", 1]
     ratio = round(per_hop["total"] / floor, 3)
     return {**per_hop, "floor": round(floor, 1), "total_over_floor": ratio}
 

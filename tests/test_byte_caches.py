@@ -9,10 +9,13 @@ import pytest
 
 from agentchain import codec
 from agentchain.codec import L_DEPTH, L_PURPOSE
-from agentchain.codec._memo import ByteCache, caches, clear_caches
-from agentchain.errors import UsageError
+from agentchain.codec._fields import _decode_key
+from agentchain.codec._memo import ByteCache, caches, clear_caches, plain_key
+from agentchain.crypto import PrivateKey
+from agentchain.errors import DecodeError, InvalidKey, UsageError
+from agentchain.model import Descriptor
 from agentchain.verifier import chain_targets, revoked_link
-from tests.helpers import ALICE, resign, standard_token
+from tests.helpers import AGENT, ALICE, resign, standard_token
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +90,64 @@ def test_revocation_targets_are_the_same_with_the_ids_given_or_computed() -> Non
     assert revoked_link(claims, (), ids=ids) is None
     with pytest.raises(UsageError, match="one link id per link"):
         chain_targets(claims, ids=ids[:1])
+
+
+def test_plain_key_spells_decoded_data_exactly_or_declines() -> None:
+    assert plain_key({1: b"a"}) != plain_key({1: "a"}) != plain_key({"1": "a"})
+    assert plain_key([1, [2]]) != plain_key([[1], 2])
+    # a bool prints unlike 1 but equals it: data holding one is never a key, nor None, nor a float
+    assert plain_key({1: True}) is None and plain_key([None]) is None and plain_key(0.5) is None
+    assert plain_key(list(range(33))) is None and plain_key(list(range(32))) is not None
+
+
+def _descriptor_map(name: str) -> dict[object, object]:
+    return codec.encode_descriptor(
+        Descriptor(kind="agent", name=name, code={"sha256": b"\x01" * 32})
+    )
+
+
+def test_descriptors_are_remembered_by_their_exact_data_and_the_cache_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = _cache("descriptors")
+    first = codec.decode_descriptor(_descriptor_map("agent-1"))
+    assert codec.decode_descriptor(_descriptor_map("agent-1")) is first and len(cache) == 1
+    # one character of the name changed: another entry, another descriptor
+    other = codec.decode_descriptor(_descriptor_map("agent-2"))
+    assert other.name == "agent-2" and first.name == "agent-1" and len(cache) == 2
+    # the same claims in JOSE spell their digests otherwise: their own entry, the same value
+    jose = codec.encode_descriptor(first, "jose")
+    assert codec.decode_descriptor(jose, "jose") == first and len(cache) == 3
+    # a refusal is found every time and never stored
+    for _ in range(2):
+        with pytest.raises(DecodeError, match="kind"):
+            codec.decode_descriptor({**_descriptor_map("x"), codec.D_KIND: "robot"})
+    assert len(cache) == 3
+    monkeypatch.setattr(cache, "maxsize", 2)
+    for n in range(5):
+        assert codec.decode_descriptor(_descriptor_map(f"n{n}")).name == f"n{n}"
+        assert len(cache) <= 2
+
+
+def test_keys_in_claims_are_remembered_by_their_exact_data_and_the_cache_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = _cache("keys")
+    cose = ALICE.public_key.to_cose_key()
+    first = _decode_key("cbor", dict(cose), "link holder")
+    assert _decode_key("cbor", dict(cose), "link holder") is first and len(cache) == 1
+    # one byte of x changed: another key (or a refusal), never alice's
+    other = _decode_key("cbor", {**cose, -2: AGENT.public_key.raw()}, "link holder")
+    assert other == AGENT.public_key != first and len(cache) == 2
+    # kty true is not kty 1: refused, every time, and never stored
+    for _ in range(2):
+        with pytest.raises(InvalidKey):
+            _decode_key("cbor", {**cose, 1: True}, "link holder")
+    assert len(cache) == 2
+    assert _decode_key("jose", codec.public_key_jwk(ALICE.public_key), "approver") == first
+    assert len(cache) == 3
+    monkeypatch.setattr(cache, "maxsize", 2)
+    for n in range(4):
+        key = PrivateKey.from_seed(bytes([n]) * 32).public_key
+        assert _decode_key("cbor", key.to_cose_key(), "link holder") == key
+        assert len(cache) <= 2

@@ -113,7 +113,6 @@ from agentchain.codec._keys import (
     Encoding,
     claim_keys,
 )
-from agentchain.codec._memo import decoded_link_id
 from agentchain.codec._presentation import (
     Presentation,
     attachment_from_text,
@@ -130,6 +129,7 @@ from agentchain.codec._signed import (
     Revocation,
     Signed,
     decode_unverified,
+    decoded_link_id,
     encoding_of,
     sign_claims,
     sign_object,

@@ -1,5 +1,7 @@
 """Bounded caches keyed by exact bytes: what decoding (and a link's id) would compute again.
 
+Imports nothing of the codec: every codec module may keep its caches here.
+
 A verifier sees the same holder keys, descriptors and links over and over (agents fan
 one token out to many sub-agents; every request re-presents its chain). Each value
 cached here is a pure function of the bytes it is keyed by, so a hit returns exactly
@@ -17,10 +19,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, Final, Generic, TypeVar
 
-from agentchain.codec._claims import link_id
-from agentchain.codec._signed import Link
-
-__all__ = ["ByteCache", "caches", "clear_caches", "decoded_link_id"]
+__all__ = ["ByteCache", "caches", "clear_caches"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -45,9 +44,11 @@ class ByteCache(Generic[K, V]):
 
     def put(self, key: K, value: V) -> V:
         entries = self._entries
-        if key not in entries and len(entries) >= self.maxsize:
-            oldest = next(iter(entries), None)
-            if oldest is not None:
+        if key not in entries:
+            while len(entries) >= self.maxsize:
+                oldest = next(iter(entries), None)
+                if oldest is None:
+                    break
                 entries.pop(oldest, None)
         entries[key] = value
         return value
@@ -70,22 +71,30 @@ def clear_caches() -> None:
         cache.clear()
 
 
-#: (encoding, a link's payload bytes) -> codec.link_id of the claims they decode to
-_LINK_IDS: Final[ByteCache[tuple[str, bytes], bytes]] = ByteCache("link ids", 4096)
+#: the types whose ``repr`` spells a decoded value exactly (no subclass prints like its base
+#: here: a decoder makes only these), and which tell ``True`` from ``1`` and ``b"a"`` from "a"
+_PLAIN: Final = frozenset({dict, list, str, bytes, int})
 
 
-def decoded_link_id(link: Link) -> bytes:
-    """``codec.link_id(link.claims)``, remembered by the link's exact payload bytes.
-
-    Only for a link this package decoded from its bytes (the verifier decodes every
-    link it judges), whose claims are those of its payload.
-
-    The claims are a pure function of the payload bytes (decoding with other limits
-    either refuses them or reads the same claims), so the id is too; V5 asks for it
-    on every request, for every link of the chain.
-    """
-    key = (link.envelope.encoding, link.envelope.payload)
-    known = _LINK_IDS.get(key)
-    if known is not None:
-        return known
-    return _LINK_IDS.put(key, link_id(link.claims))
+def plain_key(value: object, most: int = 32) -> str | None:
+    """An exact spelling of small decoded data (maps, arrays, text, bytes, integers) to key a
+    cache by, or None: not worth remembering (more than ``most`` items), or holding a type
+    whose ``repr`` could name two values (a bool, a float, None, a subclass). Two maps with
+    the same items in another order spell differently: a miss, never a wrong hit."""
+    stack = [value]
+    seen = 0
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind not in _PLAIN:
+            return None
+        if kind is dict:
+            seen += len(item)  # type: ignore[arg-type]
+            stack.extend(item.keys())  # type: ignore[attr-defined]
+            stack.extend(item.values())  # type: ignore[attr-defined]
+        elif kind is list:
+            seen += len(item)  # type: ignore[arg-type]
+            stack.extend(item)  # type: ignore[arg-type]
+        if seen > most:
+            return None
+    return repr(value)

@@ -15,6 +15,7 @@ from typing import Final, Generic, TypeAlias, TypeVar
 from agentchain.codec._claims import (
     decode_claims,
     encode_claims,
+    link_id,
 )
 from agentchain.codec._fields import digest
 from agentchain.codec._keys import (
@@ -30,6 +31,7 @@ from agentchain.codec._keys import (
     TYP_REVOCATION,
     Encoding,
 )
+from agentchain.codec._memo import ByteCache
 from agentchain.crypto import ALGORITHMS, PrivateKey, by_cose_id
 from agentchain.errors import DecodeError, IssueError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -176,6 +178,27 @@ def decode_unverified(kind: type[C], data: bytes, limits: Limits = DEFAULT_LIMIT
     envelope, payload = _open(data, kind.KIND, limits)
     claims = decode_claims(kind, payload, limits, envelope.encoding)
     return Signed(claims=claims, envelope=envelope, digest=digest(data))
+
+
+#: (encoding, a link's payload bytes) -> codec.link_id of the claims they decode to
+_LINK_IDS: Final[ByteCache[tuple[str, bytes], bytes]] = ByteCache("link ids", 4096)
+
+
+def decoded_link_id(link: Link) -> bytes:
+    """``codec.link_id(link.claims)``, remembered by the link's exact payload bytes.
+
+    Only for a link this package decoded from its bytes (the verifier decodes every
+    link it judges), whose claims are those of its payload.
+
+    The claims are a pure function of the payload bytes (decoding with other limits
+    either refuses them or reads the same claims), so the id is too; V5 asks for it
+    on every request, for every link of the chain.
+    """
+    key = (link.envelope.encoding, link.envelope.payload)
+    known = _LINK_IDS.get(key)
+    if known is not None:
+        return known
+    return _LINK_IDS.put(key, link_id(link.claims))
 
 
 def sign_object(key: PrivateKey, typ: int, payload: object) -> bytes:
