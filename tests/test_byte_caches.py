@@ -1,9 +1,11 @@
-"""The pure-Python path's caches keyed by exact bytes (issue 16 item 4): each is bounded,
-a hit returns what computing again would, and a different byte is a different entry."""
+"""The pure-Python path's shortcuts (issue 16 item 4): caches keyed by exact bytes, each
+bounded, a hit returning what computing again would and a different byte another entry;
+and the COSE_Sign1 fixed-prefix walk, which answers as the general decoder does."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 
@@ -15,7 +17,8 @@ from agentchain.crypto import PrivateKey
 from agentchain.errors import DecodeError, InvalidKey, UsageError
 from agentchain.model import Descriptor
 from agentchain.verifier import chain_targets, revoked_link
-from tests.helpers import AGENT, ALICE, resign, standard_token
+from agentchain.wire import cose
+from tests.helpers import AGENT, ALICE, resign, standard_presentation, standard_token
 
 
 @pytest.fixture(autouse=True)
@@ -151,3 +154,56 @@ def test_keys_in_claims_are_remembered_by_their_exact_data_and_the_cache_is_boun
         key = PrivateKey.from_seed(bytes([n]) * 32).public_key
         assert _decode_key("cbor", key.to_cose_key(), "link holder") == key
         assert len(cache) <= 2
+
+
+def _general_sign1(data: bytes, **limits: int) -> object:
+    """decode_sign1 the general way (the fixed-prefix walk declined), its answer or its code."""
+    with mock.patch.object(cose, "_sign1_parts", return_value=None):
+        return _answer(data, **limits)
+
+
+def _answer(data: bytes, **limits: int) -> object:
+    try:
+        return cose.decode_sign1(data, **limits)
+    except DecodeError as exc:
+        return exc.code
+
+
+_LIMITS = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 65536}
+
+
+def test_the_cose_fixed_prefix_walk_answers_as_the_general_decoder_byte_for_byte() -> None:
+    # spec 5.4 R-5.4-1, R-5.4-3: the walk only ever returns what the general decoder would;
+    # every byte of a real link and an invocation, replaced by values that change a head's
+    # major type, its length or its width, gives the same object or the same code either way
+    presentation = standard_presentation()
+    assert presentation.invocation is not None
+    objects = [presentation.links[0].encoded, presentation.invocation.encoded]
+    walked = 0
+    for data in objects:
+        assert cose._sign1_parts(data, 16, 2048, 65536) is not None  # the common shape walks
+        for pos in range(len(data)):
+            for byte in (0x00, 0x40, 0x57, 0x58, 0x59, 0x5A, 0x80, 0x84, 0xA0, 0xA1, 0xFF):
+                mutated = data[:pos] + bytes([byte]) + data[pos + 1 :]
+                walked += cose._sign1_parts(mutated, 16, 2048, 65536) is not None
+                assert _answer(mutated, **_LIMITS) == _general_sign1(mutated, **_LIMITS)
+        for cut in (1, 2, 40, len(data) - 1):
+            assert _answer(data[:cut], **_LIMITS) == _general_sign1(data[:cut], **_LIMITS)
+        assert _answer(data + b"\x00", **_LIMITS) == _general_sign1(data + b"\x00", **_LIMITS)
+        # limits too tight for the shape: the general decoder's refusal, whatever the walk
+        for tight in ({"max_depth": 1}, {"max_items": 3}, {"max_string_bytes": 63}):
+            limits = {**_LIMITS, **tight}
+            assert _answer(data, **limits) == _general_sign1(data, **limits) == "limit_exceeded"
+    assert walked > 0  # some mutations (inside a payload) keep the shape and take the walk
+
+
+def test_the_cose_walk_takes_shortest_heads_only() -> None:
+    link = standard_token().links[0].encoded
+    protected = cose._sign1_parts(link, 16, 2048, 65536)
+    assert protected is not None
+    header, payload, signature = protected
+    # the same parts with the payload's length in a longer head than needed: not canonical
+    long_head = b"\x84" + bytes([0x40 + len(header)]) + header + b"\xa0"
+    long_head += b"\x5a" + len(payload).to_bytes(4, "big") + payload + b"\x58\x40" + signature
+    assert cose._sign1_parts(long_head, 16, 2048, 65536) is None
+    assert _answer(long_head, **_LIMITS) == "cbor_noncanonical"
