@@ -64,18 +64,20 @@ def assemble(protected: bytes, payload: bytes, signature: bytes) -> bytes:
 
 def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int) -> Sign1:
     """Decode one COSE_Sign1 strictly; the payload stays bytes (decoded later)."""
-    fast = _sign1_parts(data, max_depth, max_items, max_string_bytes)
-    if fast is not None:
-        protected, payload, signature = fast
-        alg, typ = _protected_header(protected, max_string_bytes)
-        return Sign1(
-            alg=alg,
-            typ=typ,
-            protected=protected,
-            payload=payload,
-            signature=signature,
-            encoded=data,
-        )
+    parts = _sign1_parts(data, max_depth, max_items, max_string_bytes)
+    if parts is None:
+        parts = _sign1_general(data, max_depth, max_items, max_string_bytes)
+    protected, payload, signature = parts
+    alg, typ = _protected_header(protected, max_string_bytes)
+    return Sign1(
+        alg=alg, typ=typ, protected=protected, payload=payload, signature=signature, encoded=data
+    )
+
+
+def _sign1_general(
+    data: bytes, max_depth: int, max_items: int, max_string_bytes: int
+) -> tuple[bytes, bytes, bytes]:
+    """(protected, payload, signature) through the general decoder, or its refusal."""
     top = cbor.decode(
         data, max_depth=max_depth, max_items=max_items, max_string_bytes=max_string_bytes
     )
@@ -89,10 +91,7 @@ def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_byte
     if unprotected != {}:
         # spec 5.4: nothing unauthenticated rides along (no kid hints, no x5chain)
         raise DecodeError("unknown_field", "COSE_Sign1 unprotected header must be empty")
-    alg, typ = _protected_header(protected, max_string_bytes)
-    return Sign1(
-        alg=alg, typ=typ, protected=protected, payload=payload, signature=signature, encoded=data
-    )
+    return protected, payload, signature
 
 
 #: the first byte of every COSE_Sign1 (an array of four) and its unprotected header (an
