@@ -10,15 +10,24 @@ from unittest import mock
 import pytest
 
 from agentchain import codec
-from agentchain.codec import L_DEPTH, L_PURPOSE
+from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims
 from agentchain.codec._fields import _decode_key
+from agentchain.codec._keys import L_USAGE
 from agentchain.codec._memo import ByteCache, caches, clear_caches, plain_key
 from agentchain.crypto import PrivateKey
-from agentchain.errors import DecodeError, InvalidKey, UsageError
+from agentchain.errors import AgentchainError, DecodeError, InvalidKey, UsageError
+from agentchain.limits import Limits
 from agentchain.model import Descriptor
 from agentchain.verifier import chain_targets, revoked_link
 from agentchain.wire import cose
-from tests.helpers import AGENT, ALICE, resign, standard_presentation, standard_token
+from tests.helpers import (
+    AGENT,
+    ALICE,
+    claims_of,
+    resign,
+    standard_presentation,
+    standard_token,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -207,3 +216,53 @@ def test_the_cose_walk_takes_shortest_heads_only() -> None:
     long_head += b"\x5a" + len(payload).to_bytes(4, "big") + payload + b"\x58\x40" + signature
     assert cose._sign1_parts(long_head, 16, 2048, 65536) is None
     assert _answer(long_head, **_LIMITS) == "cbor_noncanonical"
+
+
+def _claims_answer(payload: object, limits: Limits) -> object:
+    try:
+        return codec.decode_link_claims(payload, limits)
+    except AgentchainError as exc:
+        return (type(exc), exc.code, str(exc))
+
+
+def _general_claims(payload: object, limits: Limits) -> object:
+    with mock.patch.object(_claims, "_plain_cbor_link", return_value=None):
+        return _claims_answer(payload, limits)
+
+
+_ODD_VALUES: tuple[object, ...] = (
+    None, True, 0, -1, 1, 2, 255, 256, 2**53 - 1, 2**53, "", "x", b"", b"\x00" * 32,
+    [], [["pay", "https://x.example/*"]], {}, {1: "agent"},
+)  # fmt: skip
+
+
+def _walks(payload: object, limits: Limits) -> bool:
+    try:
+        return _claims._plain_cbor_link(payload, limits) is not None
+    except AgentchainError:
+        return True  # refused by a decoder the plain reading called: it took the shape
+
+
+def test_the_plain_link_reading_answers_as_the_general_reading() -> None:
+    # spec 5.5 R-5.5-3, R-5.5-4: the common shape read straight from the map gives the same
+    # claims, and any other map, with a claim missing, null, of another type or out of range,
+    # or carrying approvals, usage or an unknown key, the same first refusal and message
+    links = [
+        *standard_token().links,
+        *standard_token(root_caveats=[["<=", ".n", 3], ["==", ".m", "x"]]).links,
+    ]
+    limits = Limits()
+    taken = 0
+    for link in links:
+        payload = claims_of(link)
+        assert _claims._plain_cbor_link(payload, limits) == link.claims  # the shape walks
+        variants: list[dict[object, object]] = [payload]
+        for key in [*payload, L_APPROVALS, L_USAGE, 99]:
+            variants.append({k: v for k, v in payload.items() if k != key})
+            variants += [{**payload, key: value} for value in _ODD_VALUES]
+        for variant in variants:
+            taken += _walks(variant, limits)
+            assert _claims_answer(variant, limits) == _general_claims(variant, limits)
+        for tight in (Limits(max_capabilities=1), Limits(max_caveats=1)):
+            assert _claims_answer(payload, tight) == _general_claims(payload, tight)
+    assert taken > len(links)  # variants that keep the shape (another iat, purpose...) walk too

@@ -74,6 +74,7 @@ def clear_caches() -> None:
 #: the types whose ``repr`` spells a decoded value exactly (no subclass prints like its base
 #: here: a decoder makes only these), and which tell ``True`` from ``1`` and ``b"a"`` from "a"
 _PLAIN: Final = frozenset({dict, list, str, bytes, int})
+_SCALARS: Final = frozenset({str, bytes, int})
 
 
 def plain_key(value: object, most: int = 32) -> str | None:
@@ -81,6 +82,12 @@ def plain_key(value: object, most: int = 32) -> str | None:
     cache by, or None: not worth remembering (more than ``most`` items), or holding a type
     whose ``repr`` could name two values (a bool, a float, None, a subclass). Two maps with
     the same items in another order spell differently: a miss, never a wrong hit."""
+    if type(value) is dict and len(value) <= most:  # the common case: a flat map
+        for k, v in value.items():
+            if type(k) not in _SCALARS or type(v) not in _SCALARS:
+                break
+        else:
+            return repr(value)
     stack = [value]
     seen = 0
     while stack:
