@@ -10,16 +10,16 @@ from unittest import mock
 import pytest
 
 from agentchain import codec
-from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims
+from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims, _plain, _signed
 from agentchain.codec._fields import _decode_key
 from agentchain.codec._keys import L_USAGE
 from agentchain.codec._memo import ByteCache, caches, clear_caches, plain_key
 from agentchain.crypto import PrivateKey
 from agentchain.errors import AgentchainError, DecodeError, InvalidKey, UsageError
 from agentchain.limits import Limits
-from agentchain.model import Descriptor
+from agentchain.model import Descriptor, LinkClaims, statement_text
 from agentchain.verifier import chain_targets, revoked_link
-from agentchain.wire import cose
+from agentchain.wire import cbor, cose
 from tests.helpers import (
     AGENT,
     ALICE,
@@ -266,3 +266,113 @@ def test_the_plain_link_reading_answers_as_the_general_reading() -> None:
         for tight in (Limits(max_capabilities=1), Limits(max_caveats=1)):
             assert _claims_answer(payload, tight) == _general_claims(payload, tight)
     assert taken > len(links)  # variants that keep the shape (another iat, purpose...) walk too
+
+
+def _general_link(data: bytes, limits: Limits) -> object:
+    """decode_unverified of a link the general way (the plain reading declined)."""
+    with mock.patch.object(_signed, "plain_link", return_value=None):
+        return _link_answer(data, limits)
+
+
+def _link_answer(data: bytes, limits: Limits) -> object:
+    try:
+        return codec.decode_unverified(LinkClaims, data, limits).claims
+    except AgentchainError as exc:
+        return (type(exc), exc.code, str(exc))
+
+
+def _tokens() -> list[codec.Presentation]:
+    return [
+        standard_token(),
+        standard_token(root_caveats=[["<=", ".n", 3], ["like", ".to", "*@x.example"]]),
+        standard_token(sub_caveats=[["<=", ".a", 1.5], ["in", ".b", [True, None, "x"]]]),
+    ]
+
+
+def _payloads() -> list[bytes]:
+    return [link.envelope.payload for token in _tokens() for link in token.links]
+
+
+def test_the_plain_link_reading_from_bytes_gives_the_general_claims_or_declines() -> None:
+    # spec 5.2 R-5.2-1 and spec 5.5 R-5.5-3: whatever the bytes, the plain reading returns
+    # the very claims the strict decoder and the general reading give, or nothing; every
+    # byte of real payloads replaced by head values, cut short, or followed by a byte
+    limits = Limits()
+    read = 0
+    for payload in _payloads():
+        assert _plain.plain_link(payload, limits) == _general_claims(cbor.decode(payload), limits)
+        variants = [payload[:cut] for cut in range(len(payload))] + [payload + b"\x00"]
+        for pos in range(len(payload)):
+            for byte in (0x00, 0x17, 0x18, 0x20, 0x41, 0x5F, 0x60, 0x7F, 0x81, 0x9F, 0xA1,
+                         0xBF, 0xC0, 0xF4, 0xF6, 0xF9, 0xFF):  # fmt: skip
+                variants.append(payload[:pos] + bytes([byte]) + payload[pos + 1 :])
+        for variant in variants:
+            plain = _plain.plain_link(variant, limits)
+            if plain is None:
+                continue
+            read += 1
+            assert plain == _general_claims(cbor.decode(variant), limits)
+    assert read > 50  # the mutations that keep a valid link (another iat, name...) read
+
+
+def test_decoding_a_link_answers_the_same_with_or_without_the_plain_reading() -> None:
+    # the whole decode of a signed link, refusals included (code and message), both ways,
+    # each link decoded first under the default limits (its values remembered), then under
+    # limits that its remembered values break: nesting, items, strings, caveats, policy
+    links = [link for token in _tokens() for link in token.links]
+    links += standard_token(encoding="jose").links
+    for link in links:
+        for limits in (
+            Limits(),
+            Limits(max_cbor_items=12),
+            Limits(max_cbor_depth=3),
+            Limits(max_string_bytes=20),
+            Limits(max_caveats=1),
+            Limits(max_capabilities=1),
+            Limits(max_policy_nodes=2),
+            Limits(max_policy_depth=1),
+        ):
+            assert _link_answer(link.encoded, limits) == _general_link(link.encoded, limits)
+
+
+def test_values_read_under_other_limits_are_read_again() -> None:
+    # R-5.2-3: the item count is the whole payload's, the remembered values' included
+    payload = _payloads()[2]  # the root with two caveats
+    assert _plain.plain_link(payload, Limits()) is not None
+    tight = Limits(max_cbor_items=10)
+    assert _plain.plain_link(payload, tight) is None
+    with pytest.raises(DecodeError) as refused:
+        cbor.decode(payload, max_items=10)
+    assert refused.value.code == "limit_exceeded"
+    # a caveat limit the remembered caveats break: not taken from the cache
+    assert _plain.plain_link(payload, Limits(max_caveats=1)) is None
+
+
+def test_link_claim_values_are_remembered_by_their_exact_bytes_and_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caveats = _cache("link caveats")
+    first = standard_token(root_caveats=[["<=", ".n", 3]]).links[0].envelope.payload
+    other = standard_token(root_caveats=[["<=", ".n", 4]]).links[0].envelope.payload
+    assert len(first) == len(other) and first != other
+    clear_caches()  # making the tokens decoded them: start from nothing
+    one, two = _plain.plain_link(first, Limits()), _plain.plain_link(other, Limits())
+    assert one is not None and two is not None and len(caveats) == 2
+    # one byte apart, two values: 3 and 4, each its own entry
+    assert one.caveats != two.caveats
+    assert [statement_text(c.statement) for c in two.caveats] == ['["<=",".n",4]']
+    again = _plain.plain_link(first, Limits())
+    assert again == one and len(caveats) == 2
+    payloads = [
+        standard_token(root_caveats=[["<=", ".n", 10 + n]]).links[0].envelope.payload
+        for n in range(5)
+    ]
+    clear_caches()
+    monkeypatch.setattr(caveats, "maxsize", 2)
+    for n, payload in enumerate(payloads):
+        read = _plain.plain_link(payload, Limits())
+        assert (
+            read is not None
+            and statement_text(read.caveats[0].statement) == f'["<=",".n",{10 + n}]'
+        )
+        assert len(caveats) <= 2

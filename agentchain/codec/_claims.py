@@ -239,7 +239,9 @@ _LINK_KEYS: Final = frozenset(_keys("cbor", "link"))
 _PLAIN_LINK_KEYS: Final = _LINK_KEYS - {L_APPROVALS, L_USAGE}
 
 
-def _plain_cbor_link(payload: object, limits: Limits) -> LinkClaims | None:
+def _plain_cbor_link(
+    payload: object, limits: Limits, known: Mapping[int, object] | None = None
+) -> LinkClaims | None:
     """:func:`decode_link_claims` of a CBOR link in the common shape, or None.
 
     The common shape: every scalar claim present where required and of its type and
@@ -280,6 +282,19 @@ def _plain_cbor_link(payload: object, limits: Limits) -> LinkClaims | None:
         or (L_PURPOSE in payload and (type(purpose) is not str or not purpose))
     ):
         return None
+    if known is not None:  # read from their bytes before (codec._plain): the same values
+        return LinkClaims(
+            issuer=issuer,
+            holder=known[L_HOLDER],  # type: ignore[arg-type]
+            parent=parent,
+            iat=iat,
+            window=Window(nbf, exp),
+            capabilities=known[L_CAPS],  # type: ignore[arg-type]
+            caveats=known[L_CAVEATS],  # type: ignore[arg-type]
+            depth=depth,
+            purpose=purpose,
+            descriptor=known[L_DESCRIPTOR],  # type: ignore[arg-type]
+        )
     return LinkClaims(
         issuer=issuer,
         holder=_decode_holder("cbor", get(L_HOLDER)),
