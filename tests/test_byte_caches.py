@@ -4,6 +4,7 @@ and the COSE_Sign1 fixed-prefix walk, which answers as the general decoder does.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from unittest import mock
 
@@ -376,3 +377,25 @@ def test_link_claim_values_are_remembered_by_their_exact_bytes_and_bounded(
             and statement_text(read.caveats[0].statement) == f'["<=",".n",{10 + n}]'
         )
         assert len(caveats) <= 2
+
+
+def test_a_byte_cache_shared_between_threads_stays_within_its_bound() -> None:
+    cache: ByteCache[bytes, int] = ByteCache("threads", 8)
+    errors: list[BaseException] = []
+
+    def fill(offset: int) -> None:
+        try:
+            for n in range(2000):
+                key = (offset * 10_000 + n).to_bytes(4, "big")
+                assert cache.put(key, n) == n
+                found = cache.get(key)
+                assert found is None or found == n  # another thread may have evicted it
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fill, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(cache) <= 8

@@ -10,12 +10,13 @@ the answer. A different byte is a different key. Refusals are never cached (they
 raise before anything is stored), so an error is found, and reported, every time.
 
 Every cache is bounded: when full, the oldest entry goes first (insertion order, as
-:data:`agentchain.model._caveats._PARSED` does). Lookups and stores are single dict
-operations, safe to share between threads under the interpreter lock.
+:data:`agentchain.model._caveats._PARSED` does). A lookup is one dict operation; stores
+take a lock (eviction walks the dict), so a cache is safe to share between threads.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
 from typing import Any, Final, Generic, TypeVar
 
@@ -34,6 +35,7 @@ class ByteCache(Generic[K, V]):
         self.name = name
         self.maxsize = maxsize
         self._entries: dict[K, V] = {}
+        self._lock = threading.Lock()
         _CACHES.append(self)
 
     def __len__(self) -> int:
@@ -44,13 +46,14 @@ class ByteCache(Generic[K, V]):
 
     def put(self, key: K, value: V) -> V:
         entries = self._entries
-        if key not in entries:
-            while len(entries) >= self.maxsize:
-                oldest = next(iter(entries), None)
-                if oldest is None:
-                    break
-                entries.pop(oldest, None)
-        entries[key] = value
+        with self._lock:  # one writer at a time: eviction walks the dict
+            if key not in entries:
+                while len(entries) >= self.maxsize:
+                    oldest = next(iter(entries), None)
+                    if oldest is None:
+                        break
+                    entries.pop(oldest, None)
+            entries[key] = value
         return value
 
     def clear(self) -> None:
