@@ -337,7 +337,8 @@ def test_decoding_a_link_answers_the_same_with_or_without_the_plain_reading() ->
 
 
 def test_values_read_under_other_limits_are_read_again() -> None:
-    # R-5.2-3: the item count is the whole payload's, the remembered values' included
+    # spec 5.6: max_cbor_items counts the whole payload, its remembered values included;
+    # R-5.6-4: a caveat count beyond max_caveats is refused whatever was remembered
     payload = _payloads()[2]  # the root with two caveats
     assert _plain.plain_link(payload, Limits()) is not None
     tight = Limits(max_cbor_items=10)
