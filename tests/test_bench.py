@@ -13,6 +13,7 @@ import pytest
 
 from agentchain import bench, codec
 from agentchain.cli import main
+from agentchain.codec._memo import caches as codec_caches
 from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
 from agentchain.limits import Limits
@@ -159,6 +160,12 @@ def test_the_worst_presentation_is_within_the_default_limits_and_does_all_its_wo
     assert len(mine) == 30 + 15 * 32 + 1 and len(mine & theirs) == 1  # the spender recurs
     task, size = bench._worst_task(keys)
     assert size >= len(data) and task.key == "worst"
+    # issue 16: what codec remembers by bytes (a link's caveats, its id) would spare the
+    # worst case its work on the next turn of a variant: each call starts without it
+    codec.decode_presentation_unverified(data, Limits())
+    assert any(len(cache) for cache in codec_caches())
+    task.prepare()
+    assert not any(len(cache) for cache in codec_caches())
 
 
 def test_the_pure_path_reports_its_cold_per_hop_over_its_own_floor() -> None:

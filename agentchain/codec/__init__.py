@@ -113,6 +113,7 @@ from agentchain.codec._keys import (
     Encoding,
     claim_keys,
 )
+from agentchain.codec._memo import clear_caches
 from agentchain.codec._presentation import (
     Presentation,
     attachment_from_text,
@@ -234,6 +235,7 @@ __all__ = [
     "b64encode",
     "check_args",
     "claim_keys",
+    "clear_caches",
     "container_encoding",
     "decode_approval_claims",
     "decode_approval_requirement",
