@@ -400,3 +400,16 @@ def test_a_byte_cache_shared_between_threads_stays_within_its_bound() -> None:
     for thread in threads:
         thread.join()
     assert errors == [] and len(cache) <= 8
+
+
+def test_a_large_value_is_read_the_general_way_every_time() -> None:
+    # walking a large value to find its end would cost as much as decoding it: a link whose
+    # caveats hold more than 64 items is not remembered, and decodes as the general reading
+    token = standard_token(root_caveats=[["in", ".a", list(range(70))]])
+    link = token.links[0]
+    clear_caches()
+    assert _plain.plain_link(link.envelope.payload, Limits()) is None
+    assert len(_cache("link caveats")) == 0
+    assert _link_answer(link.encoded, Limits()) == _general_link(link.encoded, Limits())
+    small = standard_token(root_caveats=[["in", ".a", list(range(50))]]).links[0]
+    assert _plain.plain_link(small.envelope.payload, Limits()) == small.claims

@@ -61,12 +61,17 @@ _VALUES: Final[dict[int, ByteCache[bytes, tuple[Limits, object, int]]]] = {
 _SIZES: Final[dict[int, list[int]]] = {key: [] for key in _VALUES}
 _SIZES_KEPT: Final = 4
 
+#: values holding more items are read the general way, every time: real ones are small, and
+#: walking a large one to find where it ends costs as much as decoding it (the worst case
+#: of the bench fills a link's caveats up to max_cbor_items)
+_MOST_ITEMS: Final = 64
+
 
 def _extent(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
     """(end, items) of the CBOR item at ``pos``: where it ends, and the array elements plus
     map pairs it holds, as the decoder counts them. None where a head is reserved or a
-    tag, or the item is cut short. Heads are not judged here: the strict decoder reads
-    every value before it is remembered."""
+    tag, the item is cut short, or it holds more than :data:`_MOST_ITEMS` items. Heads are
+    not judged here: the strict decoder reads every value before it is remembered."""
     items = 0
     waiting: list[int] = []  # every open container: how many items it still waits for
     while True:
@@ -88,6 +93,8 @@ def _extent(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
             pos += arg
         elif major in {4, 5}:
             items += arg
+            if items > _MOST_ITEMS:
+                return None
             if arg:
                 waiting.append(arg + arg if major == 5 else arg)
                 continue
