@@ -321,7 +321,8 @@ def worst_presentation(keys: Sequence[PrivateKey], variant: int = 0) -> bytes:
     over long texts, deep literals, long selectors, large arguments); the slowest is
     both at once: ``max_links`` (16) links, each with ``max_caveats`` (32) distinct
     caveats of one-byte integers that fill ``max_cbor_items``, so decoding and parsing
-    handle about 31,000 items (none is remembered from an earlier parse), and two caveats
+    handle about 31,000 items (none is remembered from an earlier parse: the bench
+    empties codec's caches before each call and rotates the variants), and two caveats
     of the first link that spend the whole step budget (10,000 steps) one `all` element
     at a time, the evaluation with the most interpreter work per step. Verifying it
     denies (caveat_failed: the budget is exhausted) after every check before V8.
@@ -385,6 +386,9 @@ def _worst_task(keys: list[PrivateKey], backend: str = "auto") -> tuple[_Task, i
 
     def prepare() -> _Call:
         data = variants[next(turn) % _WORST_VARIANTS]
+        # nothing remembered by its bytes (codec's caches: a link's caveats, its id) from the
+        # last turn of this variant: a hostile sender sends bytes never seen
+        codec.clear_caches()
         verifier = Verifier(
             policy,
             store=MemoryStore(),

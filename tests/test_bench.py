@@ -13,6 +13,7 @@ import pytest
 
 from agentchain import Verifier, _native, bench, codec
 from agentchain.cli import main
+from agentchain.codec._memo import caches as codec_caches
 from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
 from agentchain.limits import Limits
@@ -193,3 +194,23 @@ def test_the_worst_presentation_is_within_the_default_limits_and_does_all_its_wo
     assert len(mine) == 30 + 15 * 32 + 1 and len(mine & theirs) == 1  # the spender recurs
     task, size = bench._worst_task(keys)
     assert size >= len(data) and task.key == "worst"
+    # issue 16: what codec remembers by bytes (a link's caveats, its id) would spare the
+    # worst case its work on the next turn of a variant: each call starts without it
+    codec.decode_presentation_unverified(data, Limits())
+    assert any(len(cache) for cache in codec_caches())
+    task.prepare()
+    assert not any(len(cache) for cache in codec_caches())
+
+
+def test_the_pure_path_reports_its_cold_per_hop_over_its_own_floor() -> None:
+    # issue 16 item 4: the pure-Python path's ratio, under paths.pure, with its target 1.8,
+    # over libsodium's floor, whichever path the verifier uses by default
+    result = bench.run(rounds=1, iterations=1, depths=(1, 4, 8))
+    pure = result["paths"]["pure"]
+    assert pure["targets"] == {"cold_per_hop_vs_floor": 1.8} == bench.PATH_TARGETS["pure"]
+    assert pure["floor_us"] == round(result["medians_us"]["floor"], 1)
+    expected = pure["cold_per_hop_us"]["cbor"] / pure["floor_us"]
+    assert pure["ratios"]["cold_per_hop_vs_floor"] == pytest.approx(expected, rel=0.01)
+    assert pure["met"]["cold_per_hop_vs_floor"] is (expected <= 1.8)
+    table = bench.format_table(result)
+    assert "cold_per_hop_vs_floor" in table and "<=1.8" in table

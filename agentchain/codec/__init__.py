@@ -113,6 +113,7 @@ from agentchain.codec._keys import (
     Encoding,
     claim_keys,
 )
+from agentchain.codec._memo import clear_caches
 from agentchain.codec._presentation import (
     Presentation,
     attachment_from_text,
@@ -129,6 +130,7 @@ from agentchain.codec._signed import (
     Revocation,
     Signed,
     decode_unverified,
+    decoded_link_id,
     encoding_of,
     sign_claims,
     sign_object,
@@ -233,6 +235,7 @@ __all__ = [
     "b64encode",
     "check_args",
     "claim_keys",
+    "clear_caches",
     "container_encoding",
     "decode_approval_claims",
     "decode_approval_requirement",
@@ -248,6 +251,7 @@ __all__ = [
     "decode_public_key",
     "decode_revocation_claims",
     "decode_unverified",
+    "decoded_link_id",
     "digest",
     "encode_approval_requirement",
     "encode_caveat",

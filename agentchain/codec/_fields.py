@@ -22,6 +22,7 @@ from agentchain.codec._keys import (
     Encoding,
     _keys,
 )
+from agentchain.codec._memo import ByteCache, plain_key
 from agentchain.crypto import PublicKey
 from agentchain.errors import DecodeError, InvalidKey, IssueError
 from agentchain.model import Descriptor
@@ -234,10 +235,21 @@ def decode_public_jwk(value: object, where: str) -> PublicKey:
     return key
 
 
+#: (encoding, a COSE_Key or JWK spelled exactly) -> the PublicKey it imports as
+_KEYS: Final[ByteCache[tuple[Encoding, str], PublicKey]] = ByteCache("keys", 1024)
+
+
 def _decode_key(encoding: Encoding, value: object, where: str) -> PublicKey:
-    if encoding == "jose":
-        return decode_public_jwk(value, where)
-    return decode_public_key(value, where)
+    """A public key inside claims. Remembered by its exact data: holder keys recur in every
+    link and attachment that names them, and a PublicKey is immutable. A refused key
+    raises every time (refusals are never remembered)."""
+    spelled = plain_key(value, most=8)
+    if spelled is not None and (known := _KEYS.get((encoding, spelled))) is not None:
+        return known
+    key = decode_public_jwk(value, where) if encoding == "jose" else decode_public_key(value, where)
+    if spelled is not None:
+        _KEYS.put((encoding, spelled), key)
+    return key
 
 
 def _encode_digests(digests: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -280,7 +292,24 @@ def encode_descriptor(d: Descriptor, encoding: Encoding = "cbor") -> dict[Any, o
     return out
 
 
+#: (encoding, the descriptor's data spelled exactly) -> the Descriptor it decodes to
+_DESCRIPTORS: Final[ByteCache[tuple[Encoding, str], Descriptor]] = ByteCache("descriptors", 1024)
+
+
 def decode_descriptor(value: object, encoding: Encoding = "cbor") -> Descriptor:
+    """A link's descriptor (spec 5.5). Remembered by its exact data: an agent's descriptor
+    recurs in every link that names it, and a Descriptor is immutable (its digest sets
+    are read-only views), so the one decoded first can be shared."""
+    key = plain_key(value)
+    if key is not None and (known := _DESCRIPTORS.get((encoding, key))) is not None:
+        return known
+    descriptor = _decode_descriptor(value, encoding)
+    if key is not None:
+        _DESCRIPTORS.put((encoding, key), descriptor)
+    return descriptor
+
+
+def _decode_descriptor(value: object, encoding: Encoding) -> Descriptor:
     k = _keys(encoding, "descriptor")
     f = _fields(encoding, value, "descriptor", frozenset(k.values()))
     kind = f.text(k[D_KIND])

@@ -15,6 +15,7 @@ from typing import Final, Generic, TypeAlias, TypeVar
 from agentchain.codec._claims import (
     decode_claims,
     encode_claims,
+    link_id,
 )
 from agentchain.codec._fields import digest
 from agentchain.codec._keys import (
@@ -30,6 +31,8 @@ from agentchain.codec._keys import (
     TYP_REVOCATION,
     Encoding,
 )
+from agentchain.codec._memo import ByteCache
+from agentchain.codec._plain import plain_link
 from agentchain.crypto import ALGORITHMS, PrivateKey, by_cose_id
 from agentchain.errors import DecodeError, IssueError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -88,6 +91,12 @@ def encoding_of(data: bytes) -> Encoding:
 
 def _open(data: bytes, kind: ObjectKind, limits: Limits) -> tuple[Envelope, object]:
     """Decode the envelope of one signed object of ``kind`` and parse its payload."""
+    envelope = _envelope(data, kind, limits)
+    return envelope, _payload(envelope, limits)
+
+
+def _envelope(data: bytes, kind: ObjectKind, limits: Limits) -> Envelope:
+    """The envelope of one signed object of ``kind``: size, COSE_Sign1 or JWS, typ, alg."""
     if len(data) > limits.max_object_bytes:
         raise DecodeError("limit_exceeded", f"signed object over {limits.max_object_bytes} bytes")
     encoding = encoding_of(data)
@@ -109,18 +118,8 @@ def _open(data: bytes, kind: ObjectKind, limits: Limits) -> tuple[Envelope, obje
     typ = _TYPS[kind][encoding == "jose"]
     if signed.typ != typ:
         raise DecodeError("type_mismatch", f"expected {typ}, found {str(signed.typ)[:60]}")
-    caps = {
-        "max_depth": limits.max_cbor_depth,
-        "max_items": limits.max_cbor_items,
-        "max_string_bytes": limits.max_string_bytes,
-    }
-    if isinstance(signed, jws.Compact):
-        alg = signed.alg
-        payload = jws.loads(signed.payload, max_bytes=limits.max_object_bytes, **caps)
-    else:
-        alg = by_cose_id(signed.alg).name
-        payload = cbor.decode(signed.payload, **caps)
-    envelope = Envelope(
+    alg = signed.alg if isinstance(signed, jws.Compact) else by_cose_id(signed.alg).name
+    return Envelope(
         encoding=encoding,
         alg=alg,
         typ=signed.typ,
@@ -130,7 +129,18 @@ def _open(data: bytes, kind: ObjectKind, limits: Limits) -> tuple[Envelope, obje
         signed=signed.to_be_signed(),
         encoded=data,
     )
-    return envelope, payload
+
+
+def _payload(envelope: Envelope, limits: Limits) -> object:
+    """The payload of an envelope, strictly decoded (its claims not yet read)."""
+    caps = {
+        "max_depth": limits.max_cbor_depth,
+        "max_items": limits.max_cbor_items,
+        "max_string_bytes": limits.max_string_bytes,
+    }
+    if envelope.encoding == "jose":
+        return jws.loads(envelope.payload, max_bytes=limits.max_object_bytes, **caps)
+    return cbor.decode(envelope.payload, **caps)
 
 
 C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
@@ -173,9 +183,41 @@ Revocation: TypeAlias = Signed[RevocationClaims]
 def decode_unverified(kind: type[C], data: bytes, limits: Limits = DEFAULT_LIMITS) -> Signed[C]:
     """One signed object of ``kind`` in either encoding (detected from its first byte),
     structure checked only: its typ must be the kind's, its claims the kind's schema."""
-    envelope, payload = _open(data, kind.KIND, limits)
-    claims = decode_claims(kind, payload, limits, envelope.encoding)
+    envelope = _envelope(data, kind.KIND, limits)
+    # a CBOR link in the common shape, its recurring claims remembered by their bytes
+    # (codec._plain): the very claims the general reading gives, or None for that reading
+    plain = (
+        plain_link(envelope.payload, limits)
+        if kind is LinkClaims and envelope.encoding == "cbor"
+        else None
+    )
+    claims: C = (
+        plain  # type: ignore[assignment]  # kind is LinkClaims here
+        if plain is not None
+        else decode_claims(kind, _payload(envelope, limits), limits, envelope.encoding)
+    )
     return Signed(claims=claims, envelope=envelope, digest=digest(data))
+
+
+#: (encoding, a link's payload bytes) -> codec.link_id of the claims they decode to
+_LINK_IDS: Final[ByteCache[tuple[str, bytes], bytes]] = ByteCache("link ids", 4096)
+
+
+def decoded_link_id(link: Link) -> bytes:
+    """``codec.link_id(link.claims)``, remembered by the link's exact payload bytes.
+
+    Only for a link this package decoded from its bytes (the verifier decodes every
+    link it judges), whose claims are those of its payload.
+
+    The claims are a pure function of the payload bytes (decoding with other limits
+    either refuses them or reads the same claims), so the id is too; V5 asks for it
+    on every request, for every link of the chain.
+    """
+    key = (link.envelope.encoding, link.envelope.payload)
+    known = _LINK_IDS.get(key)
+    if known is not None:
+        return known
+    return _LINK_IDS.put(key, link_id(link.claims))
 
 
 def sign_object(key: PrivateKey, typ: int, payload: object) -> bytes:

@@ -121,9 +121,14 @@ def _issuers(links: Sequence[model.LinkClaims]) -> tuple[bytes, ...]:
     return (root, *(link.holder.thumbprint for link in links[:-1]))
 
 
-def _targets(link: model.LinkClaims, issuer: bytes) -> tuple[bytes, bytes, bytes]:
-    """The three targets that can name ``link``: itself, its issuer's key, its holder's key."""
-    return _targets_of(codec.link_id(link), issuer, link.holder.thumbprint)
+def _targets(
+    link: model.LinkClaims, issuer: bytes, link_id: bytes | None = None
+) -> tuple[bytes, bytes, bytes]:
+    """The three targets that can name ``link``: itself, its issuer's key, its holder's key.
+    ``link_id`` is ``codec.link_id(link)`` when the caller knows it already."""
+    if link_id is None:
+        link_id = codec.link_id(link)
+    return _targets_of(link_id, issuer, link.holder.thumbprint)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -132,23 +137,38 @@ def _targets_of(link_id: bytes, issuer: bytes, holder: bytes) -> tuple[bytes, by
     return link_target(link_id), key_target(issuer), key_target(holder)
 
 
-def chain_targets(links: Sequence[model.LinkClaims]) -> tuple[bytes, ...]:
-    """Every target a stored revocation could name to cover a link of ``links`` (V5)."""
+def _ids(links: Sequence[model.LinkClaims], ids: Sequence[bytes] | None) -> Sequence[bytes | None]:
+    if ids is None:
+        return [None] * len(links)
+    if len(ids) != len(links):
+        raise UsageError("one link id per link")
+    return ids
+
+
+def chain_targets(
+    links: Sequence[model.LinkClaims], *, ids: Sequence[bytes] | None = None
+) -> tuple[bytes, ...]:
+    """Every target a stored revocation could name to cover a link of ``links`` (V5).
+    ``ids``, when given, are the links' ``codec.link_id`` (so they are not encoded again)."""
     out: dict[bytes, None] = {}
-    for link, issuer in zip(links, _issuers(links), strict=True):
-        out.update(dict.fromkeys(_targets(link, issuer)))
+    for link, issuer, link_id in zip(links, _issuers(links), _ids(links, ids), strict=True):
+        out.update(dict.fromkeys(_targets(link, issuer, link_id)))
     return tuple(out)
 
 
 def _covers(
-    target: bytes, before: int | None, link: model.LinkClaims, issuer: bytes
+    target: bytes,
+    before: int | None,
+    link: model.LinkClaims,
+    issuer: bytes,
+    link_id: bytes | None = None,
 ) -> bytes | None:
     """Whether a revocation of ``target`` (issued-before ``before``) covers ``link``, whose
     issuer is ``issuer``; the key it names when it is a key target that does (its own
     revoker is entitled)."""
     if before is not None and not link.iat < before:  # spec 8.5: strictly before
         return None
-    as_link, as_issuer, as_holder = _targets(link, issuer)
+    as_link, as_issuer, as_holder = _targets(link, issuer, link_id)
     if target == as_link:
         return b""
     if target == as_issuer:
@@ -165,16 +185,21 @@ def _entitled(revoker: bytes, key: bytes, issuers: Sequence[bytes], index: int) 
 
 
 def revoked_link(
-    links: Sequence[model.LinkClaims], records: Iterable[RevocationRecord]
+    links: Sequence[model.LinkClaims],
+    records: Iterable[RevocationRecord],
+    *,
+    ids: Sequence[bytes] | None = None,
 ) -> tuple[int, RevocationRecord] | None:
-    """V5: the first link (root first) that an entitled stored revocation covers."""
+    """V5: the first link (root first) that an entitled stored revocation covers.
+    ``ids`` as for :func:`chain_targets`."""
     found = tuple(records)
     if not found:
         return None
     issuers = _issuers(links)
+    known = _ids(links, ids)
     for index, link in enumerate(links):
         for record in found:
-            key = _covers(record.target, record.before, link, issuers[index])
+            key = _covers(record.target, record.before, link, issuers[index], known[index])
             if key is not None and _entitled(record.revoker, key, issuers, index):
                 return index, record
     return None

@@ -218,13 +218,14 @@ class _Run:
         # digest; then the signed revocations (spec 8.5), each applied only where its revoker
         # is entitled in this chain, by claim-level targets, so both encodings are covered
         claims = [link.claims for link in links]
-        lookup = _Revocations(tuple(ln.digest for ln in links), chain_targets(claims))
+        ids = [codec.decoded_link_id(link) for link in links]  # by bytes: see codec._memo
+        lookup = _Revocations(tuple(ln.digest for ln in links), chain_targets(claims, ids=ids))
         revoked, records = cast("tuple[bytes | None, tuple[RevocationRecord, ...]]", (yield lookup))
         if revoked is not None:
             index = next(i for i, link in enumerate(links) if link.digest == revoked)
             self._fail("context", "revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked")
             return False
-        if (hit := revoked_link(claims, records)) is not None:
+        if (hit := revoked_link(claims, records, ids=ids)) is not None:
             index, record = hit
             self._fail(
                 "context",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Final
 
 from agentchain.errors import DecodeError
 from agentchain.wire import cbor
@@ -63,6 +64,20 @@ def assemble(protected: bytes, payload: bytes, signature: bytes) -> bytes:
 
 def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int) -> Sign1:
     """Decode one COSE_Sign1 strictly; the payload stays bytes (decoded later)."""
+    parts = _sign1_parts(data, max_depth, max_items, max_string_bytes)
+    if parts is None:
+        parts = _sign1_general(data, max_depth, max_items, max_string_bytes)
+    protected, payload, signature = parts
+    alg, typ = _protected_header(protected, max_string_bytes)
+    return Sign1(
+        alg=alg, typ=typ, protected=protected, payload=payload, signature=signature, encoded=data
+    )
+
+
+def _sign1_general(
+    data: bytes, max_depth: int, max_items: int, max_string_bytes: int
+) -> tuple[bytes, bytes, bytes]:
+    """(protected, payload, signature) through the general decoder, or its refusal."""
     top = cbor.decode(
         data, max_depth=max_depth, max_items=max_items, max_string_bytes=max_string_bytes
     )
@@ -76,10 +91,64 @@ def decode_sign1(data: bytes, *, max_depth: int, max_items: int, max_string_byte
     if unprotected != {}:
         # spec 5.4: nothing unauthenticated rides along (no kid hints, no x5chain)
         raise DecodeError("unknown_field", "COSE_Sign1 unprotected header must be empty")
-    alg, typ = _protected_header(protected, max_string_bytes)
-    return Sign1(
-        alg=alg, typ=typ, protected=protected, payload=payload, signature=signature, encoded=data
-    )
+    return protected, payload, signature
+
+
+#: the first byte of every COSE_Sign1 (an array of four) and its unprotected header (an
+#: empty map), the only ones spec 5.4 admits
+_ARRAY4: Final = 0x84
+_EMPTY_MAP: Final = 0xA0
+
+
+def _sign1_parts(
+    data: bytes, max_depth: int, max_items: int, max_string_bytes: int
+) -> tuple[bytes, bytes, bytes] | None:
+    """(protected, payload, signature) of a COSE_Sign1 in the one shape every valid object
+    has: ``84``, a byte string, ``a0``, two byte strings, each head in its shortest form,
+    and nothing after. A fixed-prefix walk over three heads instead of the general decoder.
+
+    None for anything else, and where the limits are so tight the general decoder could
+    refuse even this shape: the caller then decodes the general way, which finds the
+    first violation and its code. So this returns only what the general decoder would.
+    """
+    if type(data) is not bytes or max_depth < 2 or max_items < 4:
+        return None
+    if not data or data[0] != _ARRAY4:
+        return None
+    end = len(data)
+    parts: list[bytes] = []
+    pos = 1
+    for index in range(3):
+        if index == 1:  # the unprotected header sits between the first two
+            if pos >= end or data[pos] != _EMPTY_MAP:
+                return None
+            pos += 1
+        if pos >= end:
+            return None
+        initial = data[pos]
+        if initial < 0x58:  # major type 2 with the length in the head (0x40..0x57)
+            if initial < 0x40:
+                return None
+            size, pos = initial - 0x40, pos + 1
+        elif initial == 0x58:
+            if pos + 1 >= end or data[pos + 1] < 24:
+                return None
+            size, pos = data[pos + 1], pos + 2
+        elif initial == 0x59:
+            if pos + 2 >= end:
+                return None
+            size, pos = (data[pos + 1] << 8) | data[pos + 2], pos + 3
+            if size < 0x100:
+                return None
+        else:
+            return None
+        if size > max_string_bytes or pos + size > end:
+            return None
+        parts.append(data[pos : pos + size])
+        pos += size
+    if pos != end:
+        return None
+    return parts[0], parts[1], parts[2]
 
 
 @functools.lru_cache(maxsize=256)

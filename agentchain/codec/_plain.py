@@ -1,0 +1,244 @@
+"""A CBOR link's claims read straight from its payload bytes, in the common shape (spec 5.5).
+
+The general reading decodes the payload into Python values (:func:`agentchain.wire.cbor.decode`)
+and then the values into claims (:func:`agentchain.codec.decode_link_claims`). Most of that
+work is spent on four claims that recur from link to link and from request to request: the
+holder's key, the capabilities, the caveats and the descriptor. Here the top-level map is
+walked by hand; each of those four values is looked up by its exact bytes among those read
+before (its extent tried at the sizes met last, else found by walking its heads); only the
+other claims (integers, byte strings, the purpose) are read each time.
+
+:func:`plain_link` returns the claims only where the general reading would return the very
+same claims; anything else (another shape, a refusal, limits it cannot show are met) returns
+None and the caller reads the general way, which finds the first violation with its code
+and message. Why that holds:
+
+- a value is remembered only after the strict decoder read its bytes alone and the same
+  claim decoders as the general reading accepted the result; a CBOR item is self-delimiting,
+  so the bytes of a complete item are that item wherever they sit;
+- the limits the general decoder applies to the whole payload hold over the parts: a value
+  is read under one nesting level less than the payload's (the map is the first) and the
+  payload's string size, and an entry serves only the limits it was read under; the item
+  count (the map's pairs plus every value's) is summed here;
+- the top-level checks are those of the general reading's plain shape (see
+  ``_plain_cbor_link`` in :mod:`agentchain.codec._claims`), and any refusal of a claim
+  decoder sends the link the general way, so that its own order of checks decides.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from agentchain.codec._claims import (
+    _decode_holder,
+    _plain_cbor_link,
+    decode_capability,
+    decode_caveat,
+)
+from agentchain.codec._fields import decode_descriptor
+from agentchain.codec._keys import L_CAPS, L_CAVEATS, L_DESCRIPTOR, L_HOLDER
+from agentchain.codec._memo import ByteCache
+from agentchain.errors import AgentchainError
+from agentchain.limits import Limits
+from agentchain.model._claims import LinkClaims
+from agentchain.wire import cbor
+
+__all__ = ["plain_link"]
+
+#: the claims whose values are remembered by their bytes, each in its own cache:
+#: the value's exact bytes -> (the limits it was read under, what it reads as, the items it
+#: holds)
+_VALUES: Final[dict[int, ByteCache[bytes, tuple[Limits, object, int]]]] = {
+    L_HOLDER: ByteCache("link holders", 1024),
+    L_CAPS: ByteCache("link capabilities", 1024),
+    L_CAVEATS: ByteCache("link caveats", 1024),
+    L_DESCRIPTOR: ByteCache("link descriptors", 1024),
+}
+
+#: the sizes of the values each cache met last, newest first: where the value at hand may
+#: end. A CBOR item is self-delimiting, so if the bytes from its start up to one of these
+#: sizes are a value read before, they are the whole of this value.
+_SIZES: Final[dict[int, list[int]]] = {key: [] for key in _VALUES}
+_SIZES_KEPT: Final = 4
+
+#: values holding more items are read the general way, every time: real ones are small, and
+#: walking a large one to find where it ends costs as much as decoding it (the worst case
+#: of the bench fills a link's caveats up to max_cbor_items)
+_MOST_ITEMS: Final = 64
+
+
+def _extent(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    """(end, items) of the CBOR item at ``pos``: where it ends, and the array elements plus
+    map pairs it holds, as the decoder counts them. None where a head is reserved or a
+    tag, the item is cut short, or it holds more than :data:`_MOST_ITEMS` items. Heads are
+    not judged here: the strict decoder reads every value before it is remembered."""
+    items = 0
+    waiting: list[int] = []  # every open container: how many items it still waits for
+    while True:
+        if pos >= end:
+            return None
+        initial = data[pos]
+        pos += 1
+        info = initial & 0x1F
+        if info < 24:
+            arg = info
+        elif info < 28:
+            width = 1 << (info - 24)
+            arg = int.from_bytes(data[pos : pos + width], "big")
+            pos += width
+        else:
+            return None
+        major = initial >> 5
+        if major in {2, 3}:
+            pos += arg
+        elif major in {4, 5}:
+            items += arg
+            if items > _MOST_ITEMS:
+                return None
+            if arg:
+                waiting.append(arg + arg if major == 5 else arg)
+                continue
+        elif major == 6:
+            return None
+        # one item complete: close every container it completes
+        while waiting:
+            waiting[-1] -= 1
+            if waiting[-1]:
+                break
+            waiting.pop()
+        if not waiting:
+            return (pos, items) if pos <= end else None
+
+
+def _head(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
+    """(major type, argument, where the head ends) of the head at ``pos``, in its shortest
+    form (RFC 8949 section 4.2.1); None for anything else, or a head cut short."""
+    initial = data[pos]
+    info = initial & 0x1F
+    if info < 24:
+        return initial >> 5, info, pos + 1
+    if info > 27:
+        return None
+    after = pos + 1 + (1 << (info - 24))
+    if after > end:
+        return None
+    arg = int.from_bytes(data[pos + 1 : after], "big")
+    if arg < _SHORTEST[info - 24]:
+        return None
+    return initial >> 5, arg, after
+
+
+#: the least argument each head width may carry (shorter heads carry the rest)
+_SHORTEST: Final = (24, 0x100, 0x1_0000, 0x1_0000_0000)
+
+
+def plain_link(payload: bytes, limits: Limits) -> LinkClaims | None:
+    """The claims of a CBOR link's payload in the common shape, or None (see the module)."""
+    try:
+        return _read(payload, limits)
+    except AgentchainError:
+        return None  # the general reading decides, in its order, with its message
+
+
+def _read(data: bytes, limits: Limits) -> LinkClaims | None:
+    end = len(data)
+    if not end or not 0xA0 < data[0] < 0xB8 or limits.max_cbor_depth < 2:
+        return None
+    count = data[0] - 0xA0
+    items = count
+    pos, previous = 1, -1
+    values: dict[int, object] = {}
+    known: dict[int, object] = {}
+    for _ in range(count):
+        if pos + 1 >= end:
+            return None
+        key = data[pos]
+        if key >= 24 or key <= previous:
+            return None  # an integer key in one byte, strictly increasing (RFC 8949 4.2.1)
+        previous, pos = key, pos + 1
+        initial = data[pos]
+        if initial & 0x1F < 24:  # the argument in the head itself (most claims)
+            major, arg, after = initial >> 5, initial & 0x1F, pos + 1
+        else:
+            head = _head(data, pos, end)
+            if head is None:
+                return None
+            major, arg, after = head
+        if major == 0:
+            values[key], pos = arg, after
+        elif major in (2, 3):
+            if arg > limits.max_string_bytes or after + arg > end:
+                return None
+            raw, pos = data[after : after + arg], after + arg
+            if major == 2:
+                values[key] = raw
+            else:
+                try:
+                    values[key] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+        elif major in (4, 5) and key in _VALUES:
+            entry = _remembered(key, data, pos, end, limits)
+            if entry is None:
+                return None
+            stop, read, inner = entry
+            items += inner
+            known[key], pos = read, stop
+        else:
+            return None
+    if pos != end or items > limits.max_cbor_items:
+        return None
+    if len(known) != len(_VALUES):
+        return None
+    # the top-level checks of the plain shape, over stand-ins for the remembered values
+    caps, caveats = known[L_CAPS], known[L_CAVEATS]
+    assert isinstance(caps, tuple) and isinstance(caveats, tuple)
+    values[L_CAPS], values[L_CAVEATS] = list(caps), list(caveats)
+    values[L_HOLDER] = values[L_DESCRIPTOR] = {}
+    claims = _plain_cbor_link(values, limits, known)
+    return claims
+
+
+def _remembered(
+    key: int, data: bytes, pos: int, end: int, limits: Limits
+) -> tuple[int, object, int] | None:
+    """(where it ends, what it reads as, the items it holds) of the value of claim
+    ``key`` at ``pos``, remembered by its exact bytes; None if it does not read."""
+    cache, sizes = _VALUES[key], _SIZES[key]
+    for size in sizes:
+        stop = pos + size
+        if stop > end:  # a slice past the end would be shorter than the size
+            continue
+        entry = cache.get(data[pos:stop])
+        if entry is not None and (entry[0] is limits or entry[0] == limits):
+            return stop, entry[1], entry[2]
+    extent = _extent(data, pos, end)
+    if extent is None:
+        return None
+    stop, items = extent
+    raw = data[pos:stop]
+    value = cbor.decode(
+        raw,
+        max_depth=limits.max_cbor_depth - 1,
+        max_items=limits.max_cbor_items,
+        max_string_bytes=limits.max_string_bytes,
+    )
+    read: object
+    if key == L_HOLDER:
+        read = _decode_holder("cbor", value)
+    elif key == L_DESCRIPTOR:
+        read = decode_descriptor(value, "cbor")
+    elif not isinstance(value, list):
+        return None
+    elif key == L_CAPS:
+        if not 0 < len(value) <= limits.max_capabilities:
+            return None
+        read = tuple(decode_capability(c, limits) for c in value)
+    else:
+        if len(value) > limits.max_caveats:
+            return None
+        read = tuple(decode_caveat(c, limits) for c in value)
+    cache.put(raw, (limits, read, items))
+    if len(raw) not in sizes:  # a new list, never one changed under a reader's feet
+        _SIZES[key] = [len(raw), *sizes][:_SIZES_KEPT]
+    return stop, read, items
