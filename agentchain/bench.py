@@ -249,6 +249,10 @@ class _Agentchain:
         self.check(self.verifier(False), data)
 
         def prepare() -> _Call:
+            # a chain never seen: nothing remembered by a link's bytes; the bounded caches
+            # of its parts (keys, descriptors, capabilities, caveats) stay, as for a verifier
+            # that has seen these principals before (codec._memo)
+            codec.clear_caches(links_only=True)
             verify, request = self.verifier(False).verify, self.request
             return lambda: verify(data, request)
 
@@ -264,6 +268,7 @@ class _Agentchain:
         self.check(self.verifier(False), data)
 
         def prepare() -> _Call:
+            codec.clear_caches(links_only=True)  # the last link is new (see cold)
             cache = PrefixCache()
             self.check(self.verifier(cache), prefix)  # what the verifier has seen
             verify, request = self.verifier(cache).verify, self.request

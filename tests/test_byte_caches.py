@@ -19,6 +19,7 @@ from agentchain.crypto import PrivateKey
 from agentchain.errors import AgentchainError, DecodeError, InvalidKey, UsageError
 from agentchain.limits import Limits
 from agentchain.model import Descriptor, LinkClaims, statement_text
+from agentchain.vectors.runner import default_vectors, load_cases
 from agentchain.verifier import chain_targets, revoked_link
 from agentchain.wire import cbor, cose
 from tests.helpers import (
@@ -413,3 +414,61 @@ def test_a_large_value_is_read_the_general_way_every_time() -> None:
     assert _link_answer(link.encoded, Limits()) == _general_link(link.encoded, Limits())
     small = standard_token(root_caveats=[["in", ".a", list(range(50))]]).links[0]
     assert _plain.plain_link(small.envelope.payload, Limits()) == small.claims
+
+
+def _vector_links() -> list[codec.Link]:
+    """Every CBOR link the conformance vectors carry that decodes (valid or not later)."""
+    found: dict[bytes, codec.Link] = {}
+    for case in load_cases(default_vectors()):
+        for step in case["steps"]:
+            text = step["presentation"].get("text")
+            if not isinstance(text, str) or not text.startswith(codec.TEXT_PREFIX_CBOR):
+                continue
+            try:
+                presentation = codec.decode_presentation_unverified(text)
+            except AgentchainError:
+                continue
+            for link in presentation.links:
+                found[link.envelope.payload] = link
+    return list(found.values())
+
+
+def test_a_link_id_read_from_the_payload_is_the_id_of_its_claims() -> None:
+    # spec 8.5 (R-8.5-2): the id is SHA-256 of the claims map without parent; read from the
+    # payload bytes it must be, byte for byte, what encoding the decoded claims gives, for
+    # every CBOR link of the vectors (roots, children, every claim the generator writes)
+    links = _vector_links()
+    assert len(links) > 100 and any(link.claims.parent for link in links)
+    for link in links:
+        fast = _signed.payload_link_id(link.envelope.payload, link.claims.parent)
+        assert fast == codec.link_id(link.claims), link.envelope.payload.hex()
+
+
+def test_a_payload_of_another_shape_is_left_to_the_claims_encoding() -> None:
+    child = standard_token().links[1]
+    payload, parent = child.envelope.payload, child.claims.parent
+    assert parent is not None
+    assert _signed.payload_link_id(payload, parent) == codec.link_id(child.claims)
+    # another parent than the one decoded, a cut payload, a non-map: no id, never a wrong one
+    assert _signed.payload_link_id(payload, b"\x00" * 32) is None
+    assert _signed.payload_link_id(payload[:40], parent) is None
+    assert _signed.payload_link_id(b"\x80" + payload[1:], parent) is None
+    assert _signed.payload_link_id(b"", parent) is None
+    # the verifier's id for the link is the same either way
+    with mock.patch.object(_signed, "payload_link_id", return_value=None):
+        clear_caches()
+        slow = codec.decoded_link_id(child)
+    clear_caches()
+    assert codec.decoded_link_id(child) == slow == codec.link_id(child.claims)
+
+
+def test_clearing_only_the_links_keeps_the_caches_of_their_parts() -> None:
+    # the bench's cold rows: a chain never seen, whose principals may have been
+    codec.decode_presentation_unverified(standard_presentation().to_bytes(), Limits())
+    for link in standard_token().links:
+        codec.decoded_link_id(link)
+    assert len(_cache("link ids")) and len(_cache("link holders"))
+    clear_caches(links_only=True)
+    assert not len(_cache("link ids")) and len(_cache("link holders"))
+    clear_caches()
+    assert not any(len(cache) for cache in caches())

@@ -68,10 +68,13 @@ def caches() -> tuple[ByteCache[Any, Any], ...]:
     return tuple(_CACHES)
 
 
-def clear_caches() -> None:
-    """Empty every cache here (the cost of bytes never seen before, for benchmarks)."""
+def clear_caches(*, links_only: bool = False) -> None:
+    """Empty every cache here (the cost of bytes never seen before, for benchmarks); with
+    ``links_only``, only what is remembered by a whole link's bytes (its id), so that a chain
+    is new while its principals' keys, descriptors and capabilities may have been seen."""
     for cache in _CACHES:
-        cache.clear()
+        if not links_only or cache.name == "link ids":
+            cache.clear()
 
 
 #: the types whose ``repr`` spells a decoded value exactly (no subclass prints like its base

@@ -211,13 +211,79 @@ def decoded_link_id(link: Link) -> bytes:
 
     The claims are a pure function of the payload bytes (decoding with other limits
     either refuses them or reads the same claims), so the id is too; V5 asks for it
-    on every request, for every link of the chain.
+    on every request, for every link of the chain. A CBOR link's id is read from its
+    payload as spec 8.5 defines it (:func:`payload_link_id`); a JOSE link's claims are
+    encoded in CBOR first.
     """
     key = (link.envelope.encoding, link.envelope.payload)
     known = _LINK_IDS.get(key)
     if known is not None:
         return known
-    return _LINK_IDS.put(key, link_id(link.claims))
+    found = None
+    if link.envelope.encoding == "cbor":
+        found = payload_link_id(link.envelope.payload, link.claims.parent)
+    return _LINK_IDS.put(key, found if found is not None else link_id(link.claims))
+
+
+def _item_end(data: bytes, at: int) -> int:
+    """Where the CBOR item starting at ``at`` ends, in bytes the strict decoder accepted
+    (definite lengths only, no tags); IndexError or ValueError past anything else."""
+    pending = 1
+    while pending:
+        head = data[at]
+        major, info = head >> 5, head & 0x1F
+        at += 1
+        if info < 24:
+            arg = info
+        elif info <= 27:
+            size = 1 << (info - 24)
+            arg = int.from_bytes(data[at : at + size], "big")
+            at += size
+        else:
+            raise ValueError("not a definite-length item")
+        pending -= 1
+        if major in (2, 3):
+            at += arg
+        elif major == 4:
+            pending += arg
+        elif major == 5:
+            pending += 2 * arg
+        elif major == 6:
+            raise ValueError("a tag")
+    if at > len(data):
+        raise ValueError("past the end")
+    return at
+
+
+#: the parent claim's entry in a link's claims map: key 4, a 32-byte byte string
+_PARENT_ENTRY: Final = b"\x04\x58\x20"
+
+
+def payload_link_id(payload: bytes, parent: bytes | None) -> bytes | None:
+    """spec 8.5: SHA-256 of the deterministic CBOR of a CBOR link's claims map without its
+    ``parent`` claim, read from the payload bytes (the claims map itself, in deterministic
+    order: keys 1 to 3 precede key 4), instead of encoding the claims again.
+
+    ``parent`` is the parent claim the payload was decoded to (None for a root, whose
+    payload has none: its id is the payload's digest). None when the payload is not of
+    that shape, which a payload the strict decoder and the claims decoder accepted
+    always is; the caller then encodes the claims (``link_id``).
+    """
+    if parent is None:
+        return digest(payload)
+    try:
+        head = payload[0]
+        if not 0xA1 <= head <= 0xB7:  # a map of 1 to 23 entries, its count in the head
+            return None
+        at = 1
+        while payload[at] in (0x01, 0x02, 0x03):  # keys 1 to 3 and their values
+            at = _item_end(payload, _item_end(payload, at))
+        end = at + len(_PARENT_ENTRY) + 32
+        if payload[at:end] != _PARENT_ENTRY + parent:
+            return None
+    except (IndexError, ValueError):
+        return None
+    return digest(bytes([head - 1]) + payload[1:at] + payload[end:])
 
 
 def sign_object(key: PrivateKey, typ: int, payload: object) -> bytes:
