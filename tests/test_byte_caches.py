@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from agentchain import codec
+from agentchain import codec, testing
 from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims, _plain, _signed
 from agentchain.codec._fields import _decode_key
 from agentchain.codec._keys import L_USAGE
@@ -20,7 +22,7 @@ from agentchain.errors import AgentchainError, DecodeError, InvalidKey, UsageErr
 from agentchain.limits import Limits
 from agentchain.model import Descriptor, LinkClaims, statement_text
 from agentchain.vectors.runner import default_vectors, load_cases
-from agentchain.verifier import chain_targets, revoked_link
+from agentchain.verifier import _run, chain_targets, revoked_link
 from agentchain.wire import cbor, cose
 from tests.helpers import (
     AGENT,
@@ -472,3 +474,86 @@ def test_clearing_only_the_links_keeps_the_caches_of_their_parts() -> None:
     assert not len(_cache("link ids")) and len(_cache("link holders"))
     clear_caches()
     assert not any(len(cache) for cache in caches())
+
+
+def _respelled(value: object, draw: st.DrawFn) -> object:
+    """``value`` spelled otherwise where the encoding is the same: an integral number as a
+    float or back, a map's entries in another order."""
+    if type(value) is int and abs(value) < 2**53 and draw(st.booleans()):
+        return float(value)
+    if type(value) is float and value.is_integer() and abs(value) < 2**63 and draw(st.booleans()):
+        return int(value)
+    if isinstance(value, list):
+        return [_respelled(v, draw) for v in value]
+    if isinstance(value, dict):
+        keys = draw(st.permutations(list(value)))
+        return {k: _respelled(value[k], draw) for k in keys}
+    return value
+
+
+@given(testing.values(), testing.values(), st.data())
+def test_request_arguments_are_the_same_exactly_when_their_encodings_are(
+    a: object, b: object, data: st.DataObject
+) -> None:
+    # R-8.2-8: the request check compares values as their deterministic encodings do;
+    # _same_data judges the values directly and must agree with encoding both, always
+    def encoded(value: object) -> bytes:
+        return cbor.encode(value)  # type: ignore[arg-type]
+
+    respelled = data.draw(st.composite(lambda draw: _respelled(a, draw))())
+    for x, y in ((a, b), (a, respelled), (b, a)):
+        assert _run._same_data(x, y) is (encoded(x) == encoded(y)), (x, y)
+    for x, y in (
+        (True, 1),
+        (1, True),
+        (b"a", "a"),
+        (None, False),
+        (0, False),
+        (12, 12.0),
+        ([1], [1.0]),
+    ):
+        assert _run._same_data(x, y) is (encoded(x) == encoded(y)), (x, y)
+
+
+def test_a_resource_in_normal_form_is_remembered_and_a_refused_one_never() -> None:
+    # spec 4.2: the answer is a pure function of the string, so only normal forms are kept
+    from agentchain.model import _authority
+
+    _authority._check_resource_once.cache_clear()
+    _authority.check_resource("https://api.example/a", pattern=False)
+    _authority.check_resource("https://api.example/a", pattern=False)
+    info = _authority._check_resource_once.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (1, 1, 1)
+    for _ in range(2):
+        with pytest.raises(DecodeError) as caught:
+            _authority.check_resource("https://api.example/a/../b", pattern=False)
+        assert caught.value.code == "resource_invalid"
+    assert _authority._check_resource_once.cache_info().currsize == 1
+    assert _authority._check_resource_once.cache_info().maxsize == 4096
+
+
+def test_carried_arguments_digest_read_from_the_payload_is_their_encodings_digest() -> None:
+    # spec 5.7 / 9.3: the audit record's args_digest is SHA-256 of the arguments'
+    # deterministic encoding; read from a CBOR invocation's payload it must be the same, for
+    # every CBOR invocation of the vectors; one bound by digest has no carried arguments
+    seen = 0
+    for case in load_cases(default_vectors()):
+        for step in case["steps"]:
+            text = step["presentation"].get("text")
+            if not isinstance(text, str) or not text.startswith(codec.TEXT_PREFIX_CBOR):
+                continue
+            try:
+                invocation = codec.decode_presentation_unverified(text).invocation
+            except AgentchainError:
+                continue
+            if invocation is None:
+                continue
+            found = codec.payload_args_digest(invocation.envelope.payload)
+            if invocation.claims.args_digest is not None:
+                assert found is None
+            else:
+                assert found == codec.args_digest(invocation.claims.args)
+                seen += 1
+    assert seen > 100
+    assert codec.payload_args_digest(b"") is None
+    assert codec.payload_args_digest(b"\xa1\x01") is None

@@ -286,6 +286,26 @@ def payload_link_id(payload: bytes, parent: bytes | None) -> bytes | None:
     return digest(bytes([head - 1]) + payload[1:at] + payload[end:])
 
 
+def payload_args_digest(payload: bytes) -> bytes | None:
+    """spec 5.7: the digest of a CBOR invocation's carried arguments (SHA-256 of their
+    deterministic encoding), read from its payload bytes, where key 6 holds exactly that
+    encoding: the invocation's claims map in deterministic order, keys 1 to 5 first. None
+    for another shape (arguments bound by digest, key 9, have no key 6); the caller then
+    encodes the arguments (``args_digest``)."""
+    try:
+        if not 0xA1 <= payload[0] <= 0xB7:
+            return None
+        at = 1
+        while payload[at] in (0x01, 0x02, 0x03, 0x04, 0x05):
+            at = _item_end(payload, _item_end(payload, at))
+        if payload[at] != 0x06:
+            return None
+        end = _item_end(payload, at + 1)
+    except (IndexError, ValueError):
+        return None
+    return digest(payload[at + 1 : end])
+
+
 def sign_object(key: PrivateKey, typ: int, payload: object) -> bytes:
     """Encode ``payload`` deterministically and wrap it in a COSE_Sign1 signed by ``key``."""
     payload_bytes = cbor.encode(payload)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ the verifier (which rejects a widening link) share one definition.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -23,6 +24,9 @@ _SEGMENT: Final = re.compile(r"[A-Za-z0-9_.:\-]+")
 MAX_RESOURCE_CHARS: Final = 2048
 _UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
 _URI_CHARS: Final = _UNRESERVED | frozenset(":/?#[]@!$&'()*+,;=%")
+#: the same set as one expression, to judge a whole string in one call (the loop below names
+#: the first character outside it)
+_URI_TEXT: Final = re.compile("[" + re.escape("".join(sorted(_URI_CHARS))) + "]*")
 _HEX_UPPER: Final = frozenset("0123456789ABCDEF")
 #: escapes a second decoding or a path-parameter parser would turn into structure
 _NEVER_ESCAPED: Final = frozenset("%/\\;")
@@ -56,6 +60,24 @@ def _not_normal(resource: str, why: str) -> DecodeError:
 def check_resource(resource: str, *, pattern: bool) -> None:
     """Raise DecodeError(resource_invalid) unless ``resource`` is in normal form (spec 4.2).
 
+    A resource found in normal form is remembered (a bounded cache keyed by the string and
+    ``pattern``: the answer is a pure function of them), since a verifier meets the same
+    resources again on every request: in the invocation, the request and the grants.
+    """
+    if type(resource) is str:
+        _check_resource_once(resource, pattern)  # returns only for normal forms: remembered
+    else:
+        _check_resource(resource, pattern=pattern)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_resource_once(resource: str, pattern: bool) -> None:
+    _check_resource(resource, pattern=pattern)
+
+
+def _check_resource(resource: str, *, pattern: bool) -> None:
+    """Raise DecodeError(resource_invalid) unless ``resource`` is in normal form (spec 4.2).
+
     One normal form (RFC 3986 section 6.2.2 syntax-based normalization, made strict):
     ASCII URI characters only, a lower-case scheme and authority, escapes in upper-case
     hex that are needed (never of an unreserved character), no escape a second decoding
@@ -73,9 +95,10 @@ def check_resource(resource: str, *, pattern: bool) -> None:
         )
     body = resource[:-2] if pattern and resource.endswith("/*") else resource
     # R-4.2-1: the characters of RFC 3986, and nothing else
-    for char in body:
-        if char not in _URI_CHARS:
-            raise _not_normal(resource, f"holds {char!r}, which is not a URI character")
+    if not _URI_TEXT.fullmatch(body):
+        for char in body:
+            if char not in _URI_CHARS:
+                raise _not_normal(resource, f"holds {char!r}, which is not a URI character")
     if not body or "*" in body:
         raise _not_normal(resource, "has a '*' that does not end a pattern as '/*'")
     scheme, _sep, rest = body.partition(":")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Final, cast
 
@@ -163,7 +163,11 @@ class _Run:
         inv: model.InvocationClaims,
         request: Request,
         now: int,
+        *,
+        inv_payload: bytes | None = None,
     ) -> None:
+        #: the invocation's CBOR payload, where the audit record reads its arguments' digest
+        self.inv_payload = inv_payload
         self.policy = policy_
         self.chain = chain
         self.inv = inv
@@ -603,10 +607,22 @@ class _Run:
             "audience": inv.audience,
             "action": inv.action,
             "resource": inv.resource,
-            "args_digest": (inv.args_digest or codec.args_digest(inv.args)).hex(),
+            "args_digest": self._args_digest().hex(),
             "factors": dict(self.factors),
             "usage": [u.to_json() for u in self.usage],
         }
+
+    def _args_digest(self) -> bytes:
+        """spec 9.3: the digest the invocation bound, or of the arguments it carried (read from
+        its payload bytes when it is CBOR, where they are already deterministically encoded)."""
+        inv = self.inv
+        if inv.args_digest is not None:
+            return inv.args_digest
+        if self.inv_payload is not None:
+            found = codec.payload_args_digest(self.inv_payload)
+            if found is not None:
+                return found
+        return codec.args_digest(inv.args)
 
 
 def _mark(what: bytes, value: str) -> bytes:
@@ -647,6 +663,42 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_NUMBERS: Final = (int, float)
+_SCALARS: Final = (str, bytes, bool, type(None))
+
+
+def _same_data(a: object, b: object) -> bool:
+    """Whether ``a`` and ``b`` have the same deterministic encoding (spec 5.2), judged on the
+    values instead of encoding both: type-strict (True is not 1, b"a" is not "a"), and a float
+    equal to an integer is that integer (12.0 is 12), as the encoder writes it. Anything
+    outside the data model's types is compared by its encoding."""
+    ta, tb = type(a), type(b)
+    if ta in _NUMBERS and tb in _NUMBERS:
+        return a == b
+    if ta in _SCALARS or tb in _SCALARS:
+        return ta is tb and a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        if len(a) != len(b):
+            return False
+        for key, value in a.items():
+            if type(key) is not str:
+                return _encoded_same(a, b)
+            if key not in b or not _same_data(value, b[key]):
+                return False
+        return True
+    if ta is list and tb is list:
+        assert isinstance(a, list) and isinstance(b, list)
+        return len(a) == len(b) and all(_same_data(x, y) for x, y in zip(a, b, strict=True))
+    return _encoded_same(a, b)
+
+
+def _encoded_same(a: object, b: object) -> bool:
+    try:
+        return cbor.encode(a) == cbor.encode(b)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | None:
     """Which field of the request differs from what the invocation signed, and how."""
     if inv.action != request.action:
@@ -659,11 +711,8 @@ def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | No
             return None
         return "arguments digest: the request's arguments hash to another"
 
-    # type-strict: compare deterministic encodings, so True never equals 1
-    def same(a: object, b: object) -> bool:
-        return cbor.encode(a) == cbor.encode(b)  # type: ignore[arg-type]
-
-    if same(dict(inv.args), dict(request.args)):
+    same = _same_data
+    if same(inv.args, request.args):
         return None
     signed, asked = inv.args, request.args
     for name in sorted(set(signed) | set(asked)):

@@ -216,7 +216,13 @@ class Verifier:
         attestations = self._verify_attestations(decoded.attestations)
         approvals = self._verify_approvals(decoded.approvals, chain)
         # V4 to V10: the decision
-        run = _Run(self._policy, chain, invocation, request, now)
+        signed = decoded.invocation
+        cbor_payload = (
+            signed.envelope.payload
+            if signed is not None and signed.envelope.encoding == "cbor"
+            else None
+        )
+        run = _Run(self._policy, chain, invocation, request, now, inv_payload=cbor_payload)
         steps = run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
         return run, steps
 
