@@ -114,6 +114,7 @@ from agentchain.codec._keys import (
     claim_keys,
 )
 from agentchain.codec._memo import clear_caches
+from agentchain.codec._plain import parts_link
 from agentchain.codec._presentation import (
     Presentation,
     attachment_from_text,
@@ -132,6 +133,7 @@ from agentchain.codec._signed import (
     decode_unverified,
     decoded_link_id,
     encoding_of,
+    remember_link_id,
     sign_claims,
     sign_object,
     sign_object_jose,
@@ -262,7 +264,9 @@ __all__ = [
     "from_text",
     "json_data",
     "link_id",
+    "parts_link",
     "public_key_jwk",
+    "remember_link_id",
     "request_digest",
     "sign_claims",
     "sign_object",
