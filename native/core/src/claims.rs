@@ -313,75 +313,6 @@ pub fn cose_key(
     Ok((key, algorithm, raw))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn link<'a>(extra: Vec<(Value<'a>, Value<'a>)>) -> Value<'a> {
-        let key = Value::Map(vec![
-            (Value::Uint(1), Value::Uint(1)),
-            (Value::Nint(0), Value::Uint(6)),
-            (Value::Nint(1), Value::Bytes(&BASE)),
-        ]);
-        let mut pairs = vec![
-            (Value::Uint(1), Value::Uint(2)),
-            (Value::Uint(2), Value::Bytes(&[7; 32])),
-            (Value::Uint(3), key),
-            (Value::Uint(6), Value::Uint(10)),
-            (Value::Uint(7), Value::Uint(10)),
-            (Value::Uint(8), Value::Uint(20)),
-            (
-                Value::Uint(9),
-                Value::Array(vec![Value::Array(vec![
-                    Value::Text("a"),
-                    Value::Text("https://x/"),
-                ])]),
-            ),
-            (Value::Uint(10), Value::Array(vec![])),
-            (Value::Uint(11), Value::Uint(3)),
-        ];
-        pairs.extend(extra);
-        Value::Map(pairs)
-    }
-
-    /// the Ed25519 base point: a canonical key of prime order
-    const BASE: [u8; 32] = {
-        let mut b = [0x66u8; 32];
-        b[0] = 0x58;
-        b
-    };
-
-    const LIMITS: ClaimLimits = ClaimLimits {
-        max_capabilities: 64,
-        max_caveats: 64,
-    };
-
-    fn code(value: &Value<'_>) -> &'static str {
-        match decode_link_head(value, &LIMITS) {
-            Ok(_) => "ok",
-            Err(e) => e.code,
-        }
-    }
-
-    #[test]
-    fn head_and_its_refusals() {
-        assert_eq!(code(&link(vec![])), "ok");
-        assert_eq!(
-            code(&link(vec![(Value::Uint(5), Value::Uint(1))])),
-            "unknown_field"
-        );
-        assert_eq!(
-            code(&link(vec![(Value::Uint(4), Value::Bytes(&[1; 32]))])),
-            "schema_invalid"
-        );
-        assert_eq!(code(&Value::Array(vec![])), "schema_invalid");
-        assert!(matches!(
-            decode_link_head(&link(vec![(Value::Bool(true), Value::Uint(1))]), &LIMITS),
-            Ok(Decoded::Defer)
-        ));
-    }
-}
-
 /// spec 5.5: the purpose and descriptor claim keys, which [`plain_parts`] reads
 pub const L_PURPOSE: u64 = 12;
 pub const L_DESCRIPTOR: u64 = 13;
@@ -514,5 +445,130 @@ fn item_end_head(data: &[u8], at: usize) -> Option<usize> {
         0..=23 => Some(at + 1),
         info @ 24..=27 => Some(at + 1 + (1usize << (info - 24))),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link<'a>(extra: Vec<(Value<'a>, Value<'a>)>) -> Value<'a> {
+        let key = Value::Map(vec![
+            (Value::Uint(1), Value::Uint(1)),
+            (Value::Nint(0), Value::Uint(6)),
+            (Value::Nint(1), Value::Bytes(&BASE)),
+        ]);
+        let mut pairs = vec![
+            (Value::Uint(1), Value::Uint(2)),
+            (Value::Uint(2), Value::Bytes(&[7; 32])),
+            (Value::Uint(3), key),
+            (Value::Uint(6), Value::Uint(10)),
+            (Value::Uint(7), Value::Uint(10)),
+            (Value::Uint(8), Value::Uint(20)),
+            (
+                Value::Uint(9),
+                Value::Array(vec![Value::Array(vec![
+                    Value::Text("a"),
+                    Value::Text("https://x/"),
+                ])]),
+            ),
+            (Value::Uint(10), Value::Array(vec![])),
+            (Value::Uint(11), Value::Uint(3)),
+        ];
+        pairs.extend(extra);
+        Value::Map(pairs)
+    }
+
+    /// the Ed25519 base point: a canonical key of prime order
+    const BASE: [u8; 32] = {
+        let mut b = [0x66u8; 32];
+        b[0] = 0x58;
+        b
+    };
+
+    const LIMITS: ClaimLimits = ClaimLimits {
+        max_capabilities: 64,
+        max_caveats: 64,
+    };
+
+    fn code(value: &Value<'_>) -> &'static str {
+        match decode_link_head(value, &LIMITS) {
+            Ok(_) => "ok",
+            Err(e) => e.code,
+        }
+    }
+
+    #[test]
+    fn head_and_its_refusals() {
+        assert_eq!(code(&link(vec![])), "ok");
+        assert_eq!(
+            code(&link(vec![(Value::Uint(5), Value::Uint(1))])),
+            "unknown_field"
+        );
+        assert_eq!(
+            code(&link(vec![(Value::Uint(4), Value::Bytes(&[1; 32]))])),
+            "schema_invalid"
+        );
+        assert_eq!(code(&Value::Array(vec![])), "schema_invalid");
+        assert!(matches!(
+            decode_link_head(&link(vec![(Value::Bool(true), Value::Uint(1))]), &LIMITS),
+            Ok(Decoded::Defer)
+        ));
+    }
+
+    fn link_pairs<'a>() -> Vec<(Value<'a>, Value<'a>)> {
+        match &mut link(vec![]) {
+            Value::Map(pairs) => std::mem::take(pairs),
+            _ => unreachable!(),
+        }
+    }
+
+    /// `link()` in the common shape: a parent instead of the issuer if given, a purpose if
+    /// given, then a descriptor
+    fn shaped<'a>(
+        parent: Option<&'a [u8]>,
+        purpose: Option<&'a str>,
+    ) -> Vec<(Value<'a>, Value<'a>)> {
+        let mut pairs = link_pairs();
+        if let Some(parent) = parent {
+            pairs.remove(1);
+            pairs.insert(2, (Value::Uint(4), Value::Bytes(parent)));
+        }
+        if let Some(purpose) = purpose {
+            pairs.push((Value::Uint(12), Value::Text(purpose)));
+        }
+        let descriptor = Value::Map(vec![(Value::Uint(1), Value::Text("agent"))]);
+        pairs.push((Value::Uint(13), descriptor));
+        pairs
+    }
+
+    #[test]
+    fn plain_parts_of_the_common_shape() {
+        let encode = |pairs| crate::cbor::encode(&Value::Map(pairs));
+        let root = encode(shaped(None, None));
+        let parts = plain_parts(&root).expect("the common shape");
+        assert_eq!(parts.id, crate::sha256(&root)); // spec 8.5: a root's id, its digest
+        assert_eq!(&root[parts.caveats.0..parts.caveats.1], &[0x80]);
+        assert_eq!(root[parts.holder.0], 0xA3);
+        assert_eq!(parts.purpose, None);
+        // a child: its id is the digest of its claims map without the parent entry
+        let child = encode(shaped(Some(&[9; 32]), Some("why")));
+        let parts = plain_parts(&child).expect("the common shape");
+        let mut without = shaped(Some(&[9; 32]), Some("why"));
+        without.remove(2);
+        assert_eq!(parts.id, crate::sha256(&encode(without)));
+        assert_eq!(parts.purpose, Some("why"));
+        // anything else is left to the general reading
+        let mut trailing = child.clone();
+        trailing.push(0);
+        assert_eq!(plain_parts(&trailing), None);
+        assert_eq!(plain_parts(&encode(shaped(None, Some("")))), None);
+        assert_eq!(plain_parts(&encode(link_pairs())), None); // no descriptor
+        let mut approvals = shaped(None, None);
+        approvals.push((Value::Uint(14), Value::Array(vec![])));
+        assert_eq!(plain_parts(&encode(approvals)), None);
+        let mut null = shaped(None, None);
+        null.push((Value::Uint(15), Value::Null));
+        assert_eq!(plain_parts(&encode(null)), None);
     }
 }
