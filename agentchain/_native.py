@@ -27,7 +27,7 @@ import hashlib
 import importlib
 import os
 from collections.abc import Callable
-from typing import Final, Literal, Protocol, cast
+from typing import Final, Literal, Protocol, TypeAlias, cast
 
 from agentchain.crypto import ALGORITHMS, PublicKey
 from agentchain.errors import UsageError
@@ -92,6 +92,29 @@ class LinkFacts(Protocol):
     """What the native core keeps of one decoded link for V2 (an opaque handle)."""
 
 
+#: what ``open_link_parts`` finds in a payload of the common shape (``claims::plain_parts``):
+#: issuer, parent, iat, nbf, exp, depth, purpose, the ``(start, stop)`` spans of the holder,
+#: the capabilities, the caveats and the descriptor in the payload, and the link's id
+LinkParts: TypeAlias = tuple[
+    bytes | None,
+    bytes | None,
+    int,
+    int,
+    int,
+    int,
+    str | None,
+    tuple[int, int],
+    tuple[int, int],
+    tuple[int, int],
+    tuple[int, int],
+    bytes,
+]
+
+#: what ``open_link`` returns: alg, typ, protected, payload, signature, signed, the decoded
+#: payload (None from ``open_link_parts`` when it found the parts), digest, V2's facts
+OpenedLink: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, bytes, LinkFacts | None]
+
+
 class ChainCore(Protocol):
     """The native core's chain functions (``native/core/src/claims.rs``, ``chain.rs``):
     one link opened and the head of its claims decoded, and V2 over a chain in one call."""
@@ -106,7 +129,19 @@ class ChainCore(Protocol):
         max_string_bytes: int,
         max_capabilities: int,
         max_caveats: int,
-    ) -> tuple[str, int, bytes, bytes, bytes, bytes, object, bytes, LinkFacts | None]: ...
+    ) -> OpenedLink: ...
+
+    def open_link_parts(
+        self,
+        data: bytes,
+        *,
+        max_object_bytes: int,
+        max_depth: int,
+        max_items: int,
+        max_string_bytes: int,
+        max_capabilities: int,
+        max_caveats: int,
+    ) -> tuple[OpenedLink, LinkParts | None]: ...
 
     def verify_chain(
         self,
@@ -260,6 +295,7 @@ class _ChainCore:
 
     def __init__(self, module: object) -> None:
         self.open_link = module.open_link  # type: ignore[attr-defined]
+        self.open_link_parts = module.open_link_parts  # type: ignore[attr-defined]
         self.verify_chain = module.verify_chain  # type: ignore[attr-defined]
         self.parent_facts = module.LinkFacts.of_parent  # type: ignore[attr-defined]
 

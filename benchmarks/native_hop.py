@@ -8,8 +8,9 @@ On the depth-8 CBOR chain of ``agentchain bench``, per link (the median of timed
 interleaved rounds, the best round):
 
 - decode (V1): the reference's ``decode_unverified(LinkClaims, ...)`` against the native path's
-  (``open_link``, then the reference's ``decode_link_claims`` on the decoded payload), with
-  the two native parts apart;
+  (``open_link_parts``, then ``codec.parts_link`` over the parts the core found), with the
+  two native parts apart, and the general native reading beside them (``open_link`` with the
+  payload decoded, then the reference's ``decode_link_claims`` on it);
 - V2: the pure loop's checks of a link (``Verifier._check_link``: algorithm, signature,
   linkage, window, attenuation) against ``verify_chain`` over the eight links, per link;
 - the signature floors: libsodium (``crypto_sign_open``) and ed25519-dalek (the native key);
@@ -67,7 +68,7 @@ def measure(rounds: int) -> dict[str, float]:
         decode_native(each.encoded, LIMITS)
     handles = [facts[each.digest] for each in token.links]
     root = keys[0].public_key
-    payload = codec._signed._open(link.encoded, "link", LIMITS)[1]
+    decoded = codec._signed._open(link.encoded, "link", LIMITS)[1]
     opened = {
         "max_object_bytes": LIMITS.max_object_bytes,
         "max_depth": LIMITS.max_cbor_depth,
@@ -76,6 +77,9 @@ def measure(rounds: int) -> dict[str, float]:
         "max_capabilities": LIMITS.max_capabilities,
         "max_caveats": LIMITS.max_caveats,
     }
+    payload = link.envelope.payload
+    parts = core.open_link_parts(link.encoded, **opened)[1]
+    assert parts is not None
     pure_v = Verifier(agent.policy, clock=lambda: bench._NOW, prefix_cache=False, backend="pure")
     parent = token.links[3]
     signer = parent.claims.holder
@@ -99,9 +103,11 @@ def measure(rounds: int) -> dict[str, float]:
     rows: dict[str, Callable[[], object]] = {
         "pure decode (V1)": lambda: codec.decode_unverified(LinkClaims, link.encoded, LIMITS),
         "native decode (V1)": lambda: decode_native(link.encoded, LIMITS),
-        "  open_link (core)": lambda: core.open_link(link.encoded, **opened),
-        "  decode_link_claims (reference)": lambda: codec.decode_link_claims(
-            payload, LIMITS, "cbor"
+        "  open_link_parts (core)": lambda: core.open_link_parts(link.encoded, **opened),
+        "  parts_link (claims by bytes)": lambda: codec.parts_link(payload, LIMITS, parts),
+        "(open_link: payload decoded, core)": lambda: core.open_link(link.encoded, **opened),
+        "(decode_link_claims on it, reference)": lambda: codec.decode_link_claims(
+            decoded, LIMITS, "cbor"
         ),
         "pure V2 of a link": lambda: pure_v._check_link(link, parent, signer, "link 4"),
         "native V2 per link (verify_chain / 8)": lambda: core.verify_chain(

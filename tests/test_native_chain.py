@@ -23,6 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from agentchain import MemoryStore, Request, Verifier, _native, codec
+from agentchain.codec._memo import clear_caches
+from agentchain.codec._plain import plain_link
 from agentchain.errors import AgentchainError, UsageError
 from agentchain.limits import Limits
 from agentchain.model import LinkClaims
@@ -230,6 +232,55 @@ def test_head_refusals_come_from_the_core(core: _native.ChainCore) -> None:
             core.open_link(_resealed(data, mutant), **_OPEN)
         assert raised.value.code == code
         assert same_link(core, _resealed(data, mutant))[2] == code
+
+
+def test_the_core_s_parts_read_as_the_reference_reads(core: _native.ChainCore) -> None:
+    # R-5.5-3 R-8.5-2: where the core finds a payload in the common shape it hands its parts
+    # (scalars, the spans of the recurring values, the link's id) instead of the decoded
+    # payload; the claims built from them are the reference's, from unseen bytes and from
+    # remembered ones, and the id is spec 8.5's (the claims map without its parent)
+    used = general = 0
+    for data in _vector_links():
+        try:
+            opened, parts = core.open_link_parts(data, **_OPEN)
+        except AgentchainError:
+            continue
+        raw = core.open_link(data, **_OPEN)[6]
+        try:
+            want = codec.decode_link_claims(raw, LIMITS, "cbor")
+        except AgentchainError:  # refused by a later check: the parts never build claims
+            assert parts is None or codec.parts_link(opened[3], LIMITS, parts) is None
+            continue
+        if parts is None:
+            assert opened[6] == raw  # the decoded payload, for the general reading
+            general += 1
+            continue
+        assert opened[6] is None
+        assert parts[-1] == codec.link_id(want)
+        clear_caches()
+        got = codec.parts_link(opened[3], LIMITS, parts)  # every value unseen
+        if got is None:  # a value too large to remember: the byte-keyed reading declines too
+            assert plain_link(opened[3], LIMITS) is None
+            general += 1
+            continue
+        assert got == want
+        assert codec.parts_link(opened[3], LIMITS, parts) == want  # every value remembered
+        used += 1
+    assert used > 50 and general > 5, (used, general)
+
+
+def test_parts_of_another_shape_go_the_general_way(core: _native.ChainCore) -> None:
+    # R-5.5-3: a purpose that is not text, a null, approvals: no parts, the general reading
+    data = _vector_links()[0]
+    payload: dict[Any, Any] = cbor.decode(cose.decode_sign1(data, **_SIGN1).payload)  # type: ignore[assignment]
+    assert core.open_link_parts(data, **_OPEN)[1] is not None
+    for mutant in ({**payload, 12: 7}, {**payload, 12: ""}, {**payload, 12: None}):
+        resealed = _resealed(data, mutant)
+        assert core.open_link_parts(resealed, **_OPEN)[1] is None
+        assert same_link(core, resealed)[0] == "error"
+    without = {k: v for k, v in payload.items() if k != 13}
+    assert core.open_link_parts(_resealed(data, without), **_OPEN)[1] is None
+    same_link(core, _resealed(data, without))  # the same refusal: a descriptor is required
 
 
 _SIGN1 = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 16_384}

@@ -114,6 +114,7 @@ from agentchain.codec._keys import (
     claim_keys,
 )
 from agentchain.codec._memo import clear_caches
+from agentchain.codec._plain import parts_link
 from agentchain.codec._presentation import (
     Presentation,
     attachment_from_text,
@@ -133,6 +134,7 @@ from agentchain.codec._signed import (
     decoded_link_id,
     encoding_of,
     payload_args_digest,
+    remember_link_id,
     sign_claims,
     sign_object,
     sign_object_jose,
@@ -263,8 +265,10 @@ __all__ = [
     "from_text",
     "json_data",
     "link_id",
+    "parts_link",
     "payload_args_digest",
     "public_key_jwk",
+    "remember_link_id",
     "request_digest",
     "sign_claims",
     "sign_object",

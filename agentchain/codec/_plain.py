@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from agentchain._native import LinkParts
 from agentchain.codec._claims import (
     _decode_holder,
     _plain_cbor_link,
@@ -40,10 +41,11 @@ from agentchain.codec._keys import L_CAPS, L_CAVEATS, L_DESCRIPTOR, L_HOLDER
 from agentchain.codec._memo import ByteCache
 from agentchain.errors import AgentchainError
 from agentchain.limits import Limits
+from agentchain.model._authority import Window
 from agentchain.model._claims import LinkClaims
 from agentchain.wire import cbor
 
-__all__ = ["plain_link"]
+__all__ = ["parts_link", "plain_link"]
 
 #: the claims whose values are remembered by their bytes, each in its own cache:
 #: the value's exact bytes -> (the limits it was read under, what it reads as, the items it
@@ -199,6 +201,49 @@ def _read(data: bytes, limits: Limits) -> LinkClaims | None:
     return claims
 
 
+#: the claims :func:`parts_link` is handed the spans of, in the order it is handed them
+_PARTS: Final = (L_HOLDER, L_CAPS, L_CAVEATS, L_DESCRIPTOR)
+
+
+def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims | None:
+    """The claims of a CBOR link's payload from the parts the native core found in it
+    (``claims::plain_parts``), or None: the caller then reads the decoded payload the
+    general way. The core has decoded the payload strictly under ``limits`` and checked
+    every claim of the plain shape's top level (``claims.rs``: the head, in the order of
+    :func:`agentchain.codec.decode_link_claims`; the purpose non-empty text; nothing
+    else present), so what is left is what :func:`plain_link` reads by bytes: each of
+    the four values looked up by its exact bytes, or read and remembered as there."""
+    try:
+        issuer, parent, iat, nbf, exp, depth, purpose, *spans, _ = parts
+        known: dict[int, object] = {}
+        for key, (start, stop) in zip(_PARTS, spans, strict=True):
+            raw = payload[start:stop]
+            entry = _VALUES[key].get(raw)
+            if entry is not None and (entry[0] is limits or entry[0] == limits):
+                known[key] = entry[1]
+                continue
+            extent = _extent(raw, 0, len(raw))
+            if extent is None or extent[0] != len(raw):
+                return None
+            known[key] = _learn(key, raw, extent[1], limits)
+            if known[key] is None:
+                return None
+    except AgentchainError:
+        return None  # the general reading decides, in its order, with its message
+    return LinkClaims(
+        issuer=issuer,
+        holder=known[L_HOLDER],  # type: ignore[arg-type]
+        parent=parent,
+        iat=iat,
+        window=Window(nbf, exp),
+        capabilities=known[L_CAPS],  # type: ignore[arg-type]
+        caveats=known[L_CAVEATS],  # type: ignore[arg-type]
+        depth=depth,
+        purpose=purpose,
+        descriptor=known[L_DESCRIPTOR],  # type: ignore[arg-type]
+    )
+
+
 def _remembered(
     key: int, data: bytes, pos: int, end: int, limits: Limits
 ) -> tuple[int, object, int] | None:
@@ -216,7 +261,13 @@ def _remembered(
     if extent is None:
         return None
     stop, items = extent
-    raw = data[pos:stop]
+    read = _learn(key, data[pos:stop], items, limits)
+    return None if read is None else (stop, read, items)
+
+
+def _learn(key: int, raw: bytes, items: int, limits: Limits) -> object | None:
+    """What the value ``raw`` of claim ``key`` reads as, remembered by its bytes; None if
+    it is not of the plain shape. A refusal raises, and nothing is remembered."""
     value = cbor.decode(
         raw,
         max_depth=limits.max_cbor_depth - 1,
@@ -238,7 +289,8 @@ def _remembered(
         if len(value) > limits.max_caveats:
             return None
         read = tuple(decode_caveat(c, limits) for c in value)
-    cache.put(raw, (limits, read, items))
+    _VALUES[key].put(raw, (limits, read, items))
+    sizes = _SIZES[key]
     if len(raw) not in sizes:  # a new list, never one changed under a reader's feet
         _SIZES[key] = [len(raw), *sizes][:_SIZES_KEPT]
-    return stop, read, items
+    return read

@@ -225,6 +225,13 @@ def decoded_link_id(link: Link) -> bytes:
     return _LINK_IDS.put(key, found if found is not None else link_id(link.claims))
 
 
+def remember_link_id(payload: bytes, found: bytes) -> None:
+    """Remember ``found`` as the id of the CBOR link whose payload is ``payload``, for
+    :func:`decoded_link_id`: the id the native core read from those bytes as spec 8.5
+    defines it (``claims::plain_parts``), the answer :func:`payload_link_id` gives."""
+    _LINK_IDS.put(("cbor", payload), found)
+
+
 def _item_end(data: bytes, at: int) -> int:
     """Where the CBOR item starting at ``at`` ends, in bytes the strict decoder accepted
     (definite lengths only, no tags); IndexError or ValueError past anything else."""

@@ -63,21 +63,30 @@ class NativeChain:
     ) -> Callable[[bytes, Limits], codec.Link]:
         """``decode_unverified(LinkClaims, data, limits)``, natively for CBOR links; the
         facts of each link the core decoded go into ``facts`` by digest, for V2."""
-        open_link = self._core.open_link
+        open_link, open_link_parts = self._core.open_link, self._core.open_link_parts
 
         def decode_link(data: bytes, limits: Limits) -> codec.Link:
             if codec.encoding_of(data) != "cbor":
                 return codec.decode_unverified(LinkClaims, data, limits)
-            alg, typ, protected, payload, signature, signed, raw, digest, handle = open_link(
-                data,
-                max_object_bytes=limits.max_object_bytes,
-                max_depth=limits.max_cbor_depth,
-                max_items=limits.max_cbor_items,
-                max_string_bytes=limits.max_string_bytes,
-                max_capabilities=limits.max_capabilities,
-                max_caveats=limits.max_caveats,
-            )
-            claims = codec.decode_link_claims(raw, limits, "cbor")
+            caps = {
+                "max_object_bytes": limits.max_object_bytes,
+                "max_depth": limits.max_cbor_depth,
+                "max_items": limits.max_cbor_items,
+                "max_string_bytes": limits.max_string_bytes,
+                "max_capabilities": limits.max_capabilities,
+                "max_caveats": limits.max_caveats,
+            }
+            opened, parts = open_link_parts(data, **caps)
+            alg, typ, protected, payload, signature, signed, raw, digest, handle = opened
+            # the common shape: its claims from the parts the core found, the recurring
+            # ones by their bytes (codec._plain); else the reference reads the payload
+            claims = None if parts is None else codec.parts_link(payload, limits, parts)
+            if claims is None:
+                if raw is None:  # the core did not hand the decoded payload: ask for it
+                    raw = open_link(data, **caps)[6]
+                claims = codec.decode_link_claims(raw, limits, "cbor")
+            elif parts is not None:
+                codec.remember_link_id(payload, parts[-1])
             if handle is not None:
                 facts[digest] = handle
             envelope = codec.Envelope(

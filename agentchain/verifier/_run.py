@@ -264,9 +264,16 @@ class _Run:
         elif (yield _UseNonce(nonce_key, expires_at, now)) is NonceStatus.REPLAYED:
             self._fail("context", "replay", "this invocation's nonce was already used")
             return False
-        # V7: every link grants the action on the resource
+        # V7: every link grants the action on the resource. A link's answer is a pure
+        # function of its capabilities; links read from the same bytes share one tuple
+        # (codec._plain), so each distinct tuple is asked once per request
+        granted: dict[int, bool] = {}
         for index, link in enumerate(links):
-            if not any(c.permits(inv.action, inv.resource) for c in link.claims.capabilities):
+            caps = link.claims.capabilities
+            grants = granted.get(id(caps))  # every tuple lives as long as the chain does
+            if grants is None:
+                grants = granted[id(caps)] = any(c.permits(inv.action, inv.resource) for c in caps)
+            if not grants:
                 self._fail(
                     "context",
                     "capability_missing",

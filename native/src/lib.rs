@@ -419,8 +419,42 @@ fn open_link<'py>(
     max_capabilities: Bound128,
     max_caveats: Bound128,
 ) -> PyResult<Bound<'py, PyTuple>> {
+    let limits = [max_object_bytes, max_depth, max_items, max_string_bytes];
+    let (opened, _) = open_link_with(data, limits, max_capabilities, max_caveats, false)?;
+    Ok(opened)
+}
+
+/// `open_link`, and the parts of the claims where they are in the common shape
+/// (`claims::plain_parts`). Returns `(opened, parts)`: `opened` the tuple of `open_link`,
+/// its `claims` None when `parts` is not; `parts` None, or `(issuer, parent, iat, nbf, exp,
+/// depth, purpose, holder, capabilities, caveats, descriptor, id)`, the four values as
+/// `(start, stop)` spans of the payload and `id` the link's id of spec 8.5.
+#[pyfunction]
+#[pyo3(signature = (data, *, max_object_bytes, max_depth, max_items, max_string_bytes, max_capabilities, max_caveats))]
+#[allow(clippy::too_many_arguments)]
+fn open_link_parts<'py>(
+    data: &Bound<'py, PyBytes>,
+    max_object_bytes: Bound128,
+    max_depth: Bound128,
+    max_items: Bound128,
+    max_string_bytes: Bound128,
+    max_capabilities: Bound128,
+    max_caveats: Bound128,
+) -> PyResult<(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>)> {
+    let limits = [max_object_bytes, max_depth, max_items, max_string_bytes];
+    open_link_with(data, limits, max_capabilities, max_caveats, true)
+}
+
+fn open_link_with<'py>(
+    data: &Bound<'py, PyBytes>,
+    limits: [Bound128; 4],
+    max_capabilities: Bound128,
+    max_caveats: Bound128,
+    want_parts: bool,
+) -> PyResult<(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>)> {
     let py = data.py();
     let bytes = data.as_bytes();
+    let [max_object_bytes, max_depth, max_items, max_string_bytes] = limits;
     let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
     let opened = link::open(bytes, claims::LINK_TYP, &lim).map_err(|e| raise(py, e))?;
     let claim_limits = ClaimLimits {
@@ -430,41 +464,70 @@ fn open_link<'py>(
     let s = &opened.sign1;
     let signed = s.to_be_signed();
     let digest = agentchain_core::sha256(bytes);
+    let mut parts = None;
     let facts =
         match claims::decode_link_head(&opened.payload, &claim_limits).map_err(|e| raise(py, e))? {
             Decoded::Defer => None,
-            Decoded::Head(head) => Some(LinkFacts {
-                facts: chain::LinkFacts {
-                    algorithm: opened.algorithm,
-                    signed: signed.clone(),
-                    signature: s.signature.to_vec(),
-                    digest,
-                    parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
-                    nbf: head.nbf,
-                    exp: head.exp,
-                    depth: head.depth,
-                    holder: head.holder,
-                    holder_alg: head.holder_alg,
-                    capabilities: head
-                        .capabilities
-                        .iter()
-                        .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
-                        .collect(),
-                },
-            }),
+            Decoded::Head(head) => {
+                if want_parts {
+                    if let Some(p) = claims::plain_parts(s.payload) {
+                        parts = Some(
+                            (
+                                head.issuer.map(|b| PyBytes::new(py, b)),
+                                head.parent.map(|b| PyBytes::new(py, b)),
+                                head.iat,
+                                head.nbf,
+                                head.exp,
+                                head.depth,
+                                p.purpose,
+                                p.holder,
+                                p.capabilities,
+                                p.caveats,
+                                p.descriptor,
+                                PyBytes::new(py, &p.id),
+                            )
+                                .into_pyobject(py)?,
+                        );
+                    }
+                }
+                Some(LinkFacts {
+                    facts: chain::LinkFacts {
+                        algorithm: opened.algorithm,
+                        signed: signed.clone(),
+                        signature: s.signature.to_vec(),
+                        digest,
+                        parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
+                        nbf: head.nbf,
+                        exp: head.exp,
+                        depth: head.depth,
+                        holder: head.holder,
+                        holder_alg: head.holder_alg,
+                        capabilities: head
+                            .capabilities
+                            .iter()
+                            .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
+                            .collect(),
+                    },
+                })
+            }
         };
-    (
+    let claims = match parts {
+        Some(_) => py.None().into_bound(py),
+        None => to_python(py, &opened.payload)?,
+    };
+    let opened = (
         opened.algorithm.name,
         s.typ,
         PyBytes::new(py, s.protected),
         PyBytes::new(py, s.payload),
         PyBytes::new(py, s.signature),
         PyBytes::new(py, &signed),
-        to_python(py, &opened.payload)?,
+        claims,
         PyBytes::new(py, &digest),
         facts,
     )
-        .into_pyobject(py)
+        .into_pyobject(py)?;
+    Ok((opened, parts))
 }
 
 /// V2 of spec 8.2 over `links` (`chain.rs`), the first signed by `root` (`(alg, raw)` of the
@@ -520,6 +583,7 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open_cose, m)?)?;
     m.add_function(wrap_pyfunction!(verify_cose, m)?)?;
     m.add_function(wrap_pyfunction!(open_link, m)?)?;
+    m.add_function(wrap_pyfunction!(open_link_parts, m)?)?;
     m.add_function(wrap_pyfunction!(verify_chain, m)?)?;
     m.add_class::<PublicKey>()?;
     m.add_class::<LinkFacts>()?;

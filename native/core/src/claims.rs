@@ -313,6 +313,141 @@ pub fn cose_key(
     Ok((key, algorithm, raw))
 }
 
+/// spec 5.5: the purpose and descriptor claim keys, which [`plain_parts`] reads
+pub const L_PURPOSE: u64 = 12;
+pub const L_DESCRIPTOR: u64 = 13;
+
+/// Where the parts of a link's claims sit in its payload bytes, for a payload whose claims
+/// are in the common shape (`codec._plain`): the holder, the capabilities, the caveats and
+/// the descriptor as byte spans (the reference remembers what each reads as by those
+/// bytes), the purpose, and the link's id of spec 8.5.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PlainParts<'a> {
+    pub holder: (usize, usize),
+    pub capabilities: (usize, usize),
+    pub caveats: (usize, usize),
+    pub descriptor: (usize, usize),
+    pub purpose: Option<&'a str>,
+    /// spec 8.5: SHA-256 of the claims map without its `parent` entry (the payload's own
+    /// digest for a root)
+    pub id: [u8; 32],
+}
+
+/// Where the CBOR item at `at` ends, in bytes the strict decoder accepted (definite lengths,
+/// no tags); None past anything else, so a caller can only fall back to the general reading.
+fn item_end(data: &[u8], mut at: usize) -> Option<usize> {
+    let mut pending: usize = 1;
+    while pending > 0 {
+        let initial = *data.get(at)?;
+        let (major, info) = (initial >> 5, initial & 0x1F);
+        at += 1;
+        let arg: usize = match info {
+            0..=23 => usize::from(info),
+            24..=27 => {
+                let width = 1usize << (info - 24);
+                let bytes = data.get(at..at.checked_add(width)?)?;
+                at += width;
+                let mut n: u64 = 0;
+                for b in bytes {
+                    n = (n << 8) | u64::from(*b);
+                }
+                usize::try_from(n).ok()?
+            }
+            _ => return None,
+        };
+        pending -= 1;
+        match major {
+            2 | 3 => at = at.checked_add(arg)?,
+            4 => pending = pending.checked_add(arg)?,
+            5 => pending = pending.checked_add(arg.checked_mul(2)?)?,
+            6 => return None,
+            _ => {}
+        }
+    }
+    (at <= data.len()).then_some(at)
+}
+
+/// The parts of a payload whose head [`decode_link_head`] accepted, when its claims are in
+/// the common shape: a map of at most 23 entries whose keys are the link claims other than
+/// approvals and usage, each in one byte; holder, capabilities, caveats and descriptor all
+/// present as maps or arrays; a purpose, if any, non-empty text; no null. None otherwise
+/// (the reference then reads the decoded payload the general way).
+pub fn plain_parts(payload: &[u8]) -> Option<PlainParts<'_>> {
+    let head = *payload.first()?;
+    if !(0xA1..=0xB7).contains(&head) {
+        return None;
+    }
+    let mut spans: [Option<(usize, usize)>; 4] = [None; 4];
+    let mut purpose = None;
+    let mut parent: Option<(usize, usize)> = None;
+    let mut at = 1;
+    for _ in 0..(head - 0xA0) {
+        let key = u64::from(*payload.get(at)?);
+        let start = at + 1;
+        let end = item_end(payload, start)?;
+        let value = *payload.get(start)?;
+        let major = value >> 5;
+        if value == 0xF6 {
+            return None;
+        }
+        let slot = match key {
+            L_HOLDER => Some(0),
+            L_CAPS => Some(1),
+            L_CAVEATS => Some(2),
+            L_DESCRIPTOR => Some(3),
+            _ => None,
+        };
+        match (key, slot) {
+            (_, Some(i)) if major == 4 || major == 5 => spans[i] = Some((start, end)),
+            (_, Some(_)) => return None,
+            (L_PURPOSE, None) => {
+                let text = std::str::from_utf8(payload.get(item_end_head(payload, start)?..end)?);
+                match (major, text) {
+                    (3, Ok(t)) if !t.is_empty() => purpose = Some(t),
+                    _ => return None,
+                }
+            }
+            (L_PARENT, None) => parent = Some((at, end)),
+            (1 | 2 | 6 | 7 | 8 | 11, None) => {}
+            _ => return None,
+        }
+        at = end;
+    }
+    if at != payload.len() {
+        return None;
+    }
+    let [Some(holder), Some(capabilities), Some(caveats), Some(descriptor)] = spans else {
+        return None;
+    };
+    let id = match parent {
+        None => crate::sha256(payload),
+        Some((from, to)) => {
+            let mut claims = Vec::with_capacity(payload.len());
+            claims.push(head - 1);
+            claims.extend_from_slice(&payload[1..from]);
+            claims.extend_from_slice(&payload[to..]);
+            crate::sha256(&claims)
+        }
+    };
+    Some(PlainParts {
+        holder,
+        capabilities,
+        caveats,
+        descriptor,
+        purpose,
+        id,
+    })
+}
+
+/// Where the head of the item at `at` ends (its argument's bytes included).
+fn item_end_head(data: &[u8], at: usize) -> Option<usize> {
+    match *data.get(at)? & 0x1F {
+        0..=23 => Some(at + 1),
+        info @ 24..=27 => Some(at + 1 + (1usize << (info - 24))),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +514,61 @@ mod tests {
             decode_link_head(&link(vec![(Value::Bool(true), Value::Uint(1))]), &LIMITS),
             Ok(Decoded::Defer)
         ));
+    }
+
+    fn link_pairs<'a>() -> Vec<(Value<'a>, Value<'a>)> {
+        match &mut link(vec![]) {
+            Value::Map(pairs) => std::mem::take(pairs),
+            _ => unreachable!(),
+        }
+    }
+
+    /// `link()` in the common shape: a parent instead of the issuer if given, a purpose if
+    /// given, then a descriptor
+    fn shaped<'a>(
+        parent: Option<&'a [u8]>,
+        purpose: Option<&'a str>,
+    ) -> Vec<(Value<'a>, Value<'a>)> {
+        let mut pairs = link_pairs();
+        if let Some(parent) = parent {
+            pairs.remove(1);
+            pairs.insert(2, (Value::Uint(4), Value::Bytes(parent)));
+        }
+        if let Some(purpose) = purpose {
+            pairs.push((Value::Uint(12), Value::Text(purpose)));
+        }
+        let descriptor = Value::Map(vec![(Value::Uint(1), Value::Text("agent"))]);
+        pairs.push((Value::Uint(13), descriptor));
+        pairs
+    }
+
+    #[test]
+    fn plain_parts_of_the_common_shape() {
+        let encode = |pairs| crate::cbor::encode(&Value::Map(pairs));
+        let root = encode(shaped(None, None));
+        let parts = plain_parts(&root).expect("the common shape");
+        assert_eq!(parts.id, crate::sha256(&root)); // spec 8.5: a root's id, its digest
+        assert_eq!(&root[parts.caveats.0..parts.caveats.1], &[0x80]);
+        assert_eq!(root[parts.holder.0], 0xA3);
+        assert_eq!(parts.purpose, None);
+        // a child: its id is the digest of its claims map without the parent entry
+        let child = encode(shaped(Some(&[9; 32]), Some("why")));
+        let parts = plain_parts(&child).expect("the common shape");
+        let mut without = shaped(Some(&[9; 32]), Some("why"));
+        without.remove(2);
+        assert_eq!(parts.id, crate::sha256(&encode(without)));
+        assert_eq!(parts.purpose, Some("why"));
+        // anything else is left to the general reading
+        let mut trailing = child.clone();
+        trailing.push(0);
+        assert_eq!(plain_parts(&trailing), None);
+        assert_eq!(plain_parts(&encode(shaped(None, Some("")))), None);
+        assert_eq!(plain_parts(&encode(link_pairs())), None); // no descriptor
+        let mut approvals = shaped(None, None);
+        approvals.push((Value::Uint(14), Value::Array(vec![])));
+        assert_eq!(plain_parts(&encode(approvals)), None);
+        let mut null = shaped(None, None);
+        null.push((Value::Uint(15), Value::Null));
+        assert_eq!(plain_parts(&encode(null)), None);
     }
 }
