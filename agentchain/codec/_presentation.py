@@ -24,6 +24,7 @@ from agentchain.codec._keys import (
 from agentchain.codec._signed import (
     Approval,
     Attestation,
+    CBORDecode,
     Invocation,
     Link,
     decode_unverified,
@@ -141,6 +142,7 @@ def decode_presentation_unverified(
     *,
     known: Callable[[bytes], Link | None] | None = None,
     decode_link: Callable[[bytes, Limits], Link] | None = None,
+    cbor_decode: CBORDecode | None = None,
 ) -> Presentation:
     """Decode a token or presentation from bytes or its text form, checking structure only.
 
@@ -153,6 +155,8 @@ def decode_presentation_unverified(
 
     ``decode_link`` decodes one link in place of ``decode_unverified(LinkClaims, ...)``:
     the verifier's native backend, which gives the same link or the same error.
+    ``cbor_decode`` decodes the CBOR container and the other objects' payloads in place of
+    :func:`agentchain.wire.cbor.decode` (the same backend: the same value or the same error).
     """
     raw = from_text(data, limits) if isinstance(data, str) else data
     if len(raw) > limits.max_presentation_bytes:
@@ -175,7 +179,7 @@ def decode_presentation_unverified(
             max_string_bytes=limits.max_object_bytes,
         )
     else:
-        top = cbor.decode(
+        top = (cbor_decode or cbor.decode)(
             raw,
             max_depth=3,
             max_items=limits.max_links + 2 * limits.max_attachments + 8,
@@ -201,16 +205,28 @@ def decode_presentation_unverified(
         links.append(link)
     inv_raw = f.raw(k[P_INVOCATION])
     invocation = (
-        decode_unverified(InvocationClaims, _item(encoding, inv_raw, "the invocation"), limits)
+        decode_unverified(
+            InvocationClaims,
+            _item(encoding, inv_raw, "the invocation"),
+            limits,
+            cbor_decode=cbor_decode,
+        )
         if inv_raw is not None
         else None
     )
     attestations = tuple(
-        decode_unverified(AttestationClaims, _item(encoding, item, "attestations"), limits)
+        decode_unverified(
+            AttestationClaims,
+            _item(encoding, item, "attestations"),
+            limits,
+            cbor_decode=cbor_decode,
+        )
         for item in _attachments(f.array(k[P_ATTESTATIONS], required=False), "attestations", limits)
     )
     approvals = tuple(
-        decode_unverified(ApprovalClaims, _item(encoding, item, "approvals"), limits)
+        decode_unverified(
+            ApprovalClaims, _item(encoding, item, "approvals"), limits, cbor_decode=cbor_decode
+        )
         for item in _attachments(f.array(k[P_APPROVALS], required=False), "approvals", limits)
     )
     if (attestations or approvals) and invocation is None:

@@ -8,7 +8,7 @@ so (``decode_unverified``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Generic, TypeAlias, TypeVar
 
@@ -131,7 +131,12 @@ def _envelope(data: bytes, kind: ObjectKind, limits: Limits) -> Envelope:
     )
 
 
-def _payload(envelope: Envelope, limits: Limits) -> object:
+#: a strict CBOR decoder with the signature of :func:`agentchain.wire.cbor.decode`: that one,
+#: or the native core's, which gives the same value or the same error (R-5.2-11)
+CBORDecode: TypeAlias = Callable[..., object]
+
+
+def _payload(envelope: Envelope, limits: Limits, cbor_decode: CBORDecode | None = None) -> object:
     """The payload of an envelope, strictly decoded (its claims not yet read)."""
     caps = {
         "max_depth": limits.max_cbor_depth,
@@ -140,7 +145,7 @@ def _payload(envelope: Envelope, limits: Limits) -> object:
     }
     if envelope.encoding == "jose":
         return jws.loads(envelope.payload, max_bytes=limits.max_object_bytes, **caps)
-    return cbor.decode(envelope.payload, **caps)
+    return (cbor_decode or cbor.decode)(envelope.payload, **caps)
 
 
 C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
@@ -180,9 +185,17 @@ Approval: TypeAlias = Signed[ApprovalClaims]
 Revocation: TypeAlias = Signed[RevocationClaims]
 
 
-def decode_unverified(kind: type[C], data: bytes, limits: Limits = DEFAULT_LIMITS) -> Signed[C]:
+def decode_unverified(
+    kind: type[C],
+    data: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    cbor_decode: CBORDecode | None = None,
+) -> Signed[C]:
     """One signed object of ``kind`` in either encoding (detected from its first byte),
-    structure checked only: its typ must be the kind's, its claims the kind's schema."""
+    structure checked only: its typ must be the kind's, its claims the kind's schema.
+    ``cbor_decode`` decodes a CBOR payload in place of the reference's decoder (the
+    verifier's native backend: the same value or the same error)."""
     envelope = _envelope(data, kind.KIND, limits)
     # a CBOR link in the common shape, its recurring claims remembered by their bytes
     # (codec._plain): the very claims the general reading gives, or None for that reading
@@ -194,7 +207,7 @@ def decode_unverified(kind: type[C], data: bytes, limits: Limits = DEFAULT_LIMIT
     claims: C = (
         plain  # type: ignore[assignment]  # kind is LinkClaims here
         if plain is not None
-        else decode_claims(kind, _payload(envelope, limits), limits, envelope.encoding)
+        else decode_claims(kind, _payload(envelope, limits, cbor_decode), limits, envelope.encoding)
     )
     return Signed(claims=claims, envelope=envelope, digest=digest(data))
 

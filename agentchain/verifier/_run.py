@@ -9,6 +9,7 @@ evaluation serves the blocking and the async verifier alike (``Verifier.verify``
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -661,7 +662,11 @@ def _with_id(request: Request) -> Request:
     """``request`` with an id: its own, or 16 random bytes in hex (spec 9.3)."""
     if request.id is not None:
         return request
-    return dataclasses.replace(request, id=os.urandom(16).hex())
+    # a copy, not dataclasses.replace: that would check the action, resource and arguments
+    # again, which the request's construction did; only the id is new, and well formed
+    named = copy.copy(request)
+    object.__setattr__(named, "id", os.urandom(16).hex())
+    return named
 
 
 def _shown(value: object) -> str:

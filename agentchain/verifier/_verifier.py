@@ -98,8 +98,12 @@ class Verifier:
             raise UsageError("Verifier needs a TrustPolicy")
         if backend not in ("auto", "pure", "native"):
             raise UsageError(f"unknown backend {backend!r} (auto, pure or native)")
-        chain_core = _native.backend(None if backend == "auto" else backend).chain
+        selected = _native.backend(None if backend == "auto" else backend)
+        chain_core = selected.chain
         self._native = NativeChain(chain_core, policy) if chain_core is not None else None
+        #: the native backend's strict CBOR decoder for the container and the other objects'
+        #: payloads (the same value or the same error as the reference's, R-5.2-11)
+        self._cbor_decode = selected.cbor_decode if chain_core is not None else None
         if prefix_cache is True:
             prefix_cache = PrefixCache()
         elif prefix_cache is not False and not isinstance(prefix_cache, PrefixCache):
@@ -206,7 +210,11 @@ class Verifier:
         facts: dict[bytes, _native.LinkFacts] = {}
         decode_link = self._native.decoder(facts) if self._native is not None else None
         decoded = codec.decode_presentation_unverified(
-            presentation, limits, known=known, decode_link=decode_link
+            presentation,
+            limits,
+            known=known,
+            decode_link=decode_link,
+            cbor_decode=self._cbor_decode,
         )
         # V2: signatures, linkage and attenuation, link by link
         chain = self._verify_links(decoded.links, cache, facts)
