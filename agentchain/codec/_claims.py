@@ -239,6 +239,33 @@ _LINK_KEYS: Final = frozenset(_keys("cbor", "link"))
 _PLAIN_LINK_KEYS: Final = _LINK_KEYS - {L_APPROVALS, L_USAGE}
 
 
+def _known_link(
+    known: Mapping[int, object],
+    *,
+    issuer: bytes | None,
+    parent: bytes | None,
+    iat: int,
+    nbf: int,
+    exp: int,
+    depth: int,
+    purpose: str | None,
+) -> LinkClaims:
+    """A plain link's claims from its checked head and the values of its holder,
+    capabilities, caveats and descriptor read before by their bytes (codec._plain)."""
+    return LinkClaims(
+        issuer=issuer,
+        holder=known[L_HOLDER],  # type: ignore[arg-type]
+        parent=parent,
+        iat=iat,
+        window=Window(nbf, exp),
+        capabilities=known[L_CAPS],  # type: ignore[arg-type]
+        caveats=known[L_CAVEATS],  # type: ignore[arg-type]
+        depth=depth,
+        purpose=purpose,
+        descriptor=known[L_DESCRIPTOR],  # type: ignore[arg-type]
+    )
+
+
 def _plain_cbor_link(
     payload: object, limits: Limits, known: Mapping[int, object] | None = None
 ) -> LinkClaims | None:
@@ -283,18 +310,10 @@ def _plain_cbor_link(
     ):
         return None
     if known is not None:  # read from their bytes before (codec._plain): the same values
-        return LinkClaims(
-            issuer=issuer,
-            holder=known[L_HOLDER],  # type: ignore[arg-type]
-            parent=parent,
-            iat=iat,
-            window=Window(nbf, exp),
-            capabilities=known[L_CAPS],  # type: ignore[arg-type]
-            caveats=known[L_CAVEATS],  # type: ignore[arg-type]
-            depth=depth,
+        return _known_link(
+            known, issuer=issuer, parent=parent, iat=iat, nbf=nbf, exp=exp, depth=depth,
             purpose=purpose,
-            descriptor=known[L_DESCRIPTOR],  # type: ignore[arg-type]
-        )
+        )  # fmt: skip
     return LinkClaims(
         issuer=issuer,
         holder=_decode_holder("cbor", get(L_HOLDER)),

@@ -32,6 +32,7 @@ from typing import Final
 from agentchain._native import LinkParts
 from agentchain.codec._claims import (
     _decode_holder,
+    _known_link,
     _plain_cbor_link,
     decode_capability,
     decode_caveat,
@@ -41,7 +42,6 @@ from agentchain.codec._keys import L_CAPS, L_CAVEATS, L_DESCRIPTOR, L_HOLDER
 from agentchain.codec._memo import ByteCache
 from agentchain.errors import AgentchainError
 from agentchain.limits import Limits
-from agentchain.model._authority import Window
 from agentchain.model._claims import LinkClaims
 from agentchain.wire import cbor
 
@@ -230,18 +230,10 @@ def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims |
                 return None
     except AgentchainError:
         return None  # the general reading decides, in its order, with its message
-    return LinkClaims(
-        issuer=issuer,
-        holder=known[L_HOLDER],  # type: ignore[arg-type]
-        parent=parent,
-        iat=iat,
-        window=Window(nbf, exp),
-        capabilities=known[L_CAPS],  # type: ignore[arg-type]
-        caveats=known[L_CAVEATS],  # type: ignore[arg-type]
-        depth=depth,
+    return _known_link(
+        known, issuer=issuer, parent=parent, iat=iat, nbf=nbf, exp=exp, depth=depth,
         purpose=purpose,
-        descriptor=known[L_DESCRIPTOR],  # type: ignore[arg-type]
-    )
+    )  # fmt: skip
 
 
 def _remembered(
