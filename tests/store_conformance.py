@@ -8,6 +8,7 @@ client runs the same synchronous tests through :class:`BlockingAsyncStore`.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import uuid
 from collections.abc import Coroutine, Iterable
@@ -163,6 +164,36 @@ else:
 store.close()
 print(" ".join(k.hex() for k, a in zip(keys, answers) if a is NonceStatus.FRESH), flush=True)
 """
+
+
+def run_together(
+    argvs: list[list[str]], *, inputs: list[str] | None = None, timeout: float = 60
+) -> list[str]:
+    """Start a process per argv, wait until every one prints "ready", then send each its
+    input ("go" by default) at once, so they race; their outputs, in order. Every process
+    must exit 0 (the assertion shows the errors); none outlives the call."""
+    procs = [
+        subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for argv in argvs
+    ]
+    try:
+        for p in procs:
+            assert p.stdout is not None
+            assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
+        for p, text in zip(procs, inputs or ["go\n"] * len(procs), strict=True):
+            assert p.stdin is not None
+            p.stdin.write(text)
+            p.stdin.flush()
+        outputs = [p.communicate(timeout=timeout) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [p.returncode for p in procs] == [0] * len(procs), [err for _, err in outputs]
+    return [out for out, _ in outputs]
 
 
 def racer_argv(spec: StoreSpec, seed: int, count: int) -> list[str]:

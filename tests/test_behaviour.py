@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +33,7 @@ from agentchain import (
 )
 from agentchain.errors import REGISTRY, AgentchainError, Kind
 from agentchain.model import parse_selector
-from tests.store_conformance import make_spec
+from tests.store_conformance import make_spec, run_together
 
 NOW = 1_800_000_000  # a multiple of 3,600: an hour's window starts here
 DAY = 86_400
@@ -563,37 +562,14 @@ def test_concurrent_300_eur_payments_in_separate_processes_allow_exactly_three(
     spec.open().close()  # the SQLite file exists before the race
     token = _token(Usage(limits=(EUR_1000_A_DAY,)))
     root = str(Path(__file__).resolve().parent.parent)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", VERIFIER_PROCESS, root, *spec.argv(), str(NOW + 10)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            assert p.stdout.readline().strip() == "ready"
-        lines = []
-        for _ in procs:
-            batch = []
-            for _ in range(2):
-                presentation, payment = _pay(token, AGENT, 300)
-                batch.append(json.dumps([presentation.to_bytes().hex(), dict(payment.args)]))
-            lines.append("go\n" + "\n".join(batch) + "\n")
-        for p, text in zip(procs, lines, strict=True):
-            assert p.stdin is not None
-            p.stdin.write(text)
-            p.stdin.flush()
-        outputs = [p.communicate(timeout=120) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
-    outcomes = [o for out, _ in outputs for o in json.loads(out)]
+    lines = []
+    for _ in range(4):
+        batch = []
+        for _ in range(2):
+            presentation, payment = _pay(token, AGENT, 300)
+            batch.append(json.dumps([presentation.to_bytes().hex(), dict(payment.args)]))
+        lines.append("go\n" + "\n".join(batch) + "\n")
+    argv = [sys.executable, "-c", VERIFIER_PROCESS, root, *spec.argv(), str(NOW + 10)]
+    outputs = run_together([argv] * 4, inputs=lines, timeout=120)
+    outcomes = [o for out in outputs for o in json.loads(out)]
     assert sorted(outcomes) == ["allow"] * 3 + ["deny"] * 5

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -50,6 +49,7 @@ from tests.store_conformance import (
     StoreSpec,
     make_spec,
     racer_argv,
+    run_together,
     spender_argv,
     unique_prefix,
 )
@@ -261,32 +261,8 @@ def test_async_tasks_see_fresh_exactly_once(redis_server: RedisServer) -> None:
 def test_processes_see_fresh_exactly_once(shared_spec: StoreSpec) -> None:
     # R-9.4-3: K processes x M keys on one store; a new SQLite file is also raced to creation
     count, processes = 150, 5
-    procs = [
-        subprocess.Popen(
-            racer_argv(shared_spec, seed, count),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for seed in range(processes)
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        outputs = [p.communicate(timeout=60) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    assert [p.returncode for p in procs] == [0] * processes, [err for _, err in outputs]
-    fresh = [bytes.fromhex(h) for out, _ in outputs for h in out.split()]
+    outputs = run_together([racer_argv(shared_spec, seed, count) for seed in range(processes)])
+    fresh = [bytes.fromhex(h) for out in outputs for h in out.split()]
     # every key FRESH in exactly one process, whichever won
     assert sorted(fresh) == [i.to_bytes(4, "big") for i in range(count)]
 
@@ -422,32 +398,8 @@ def test_consume_closed_store_raises(shared_spec: StoreSpec) -> None:
 
 def test_processes_never_take_a_counter_past_its_limit(shared_spec: StoreSpec) -> None:
     # R-9.4-5: 4 processes x 5 uses of 300 against 1,000: exactly three are recorded
-    procs = [
-        subprocess.Popen(
-            spender_argv(shared_spec, seed, 5, 300, 1000),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for seed in range(4)
-    ]
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        outputs = [p.communicate(timeout=60) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
-    assert sum(int(out) for out, _ in outputs) == 3
+    outputs = run_together([spender_argv(shared_spec, seed, 5, 300, 1000) for seed in range(4)])
+    assert sum(int(out) for out in outputs) == 3
 
 
 def test_sqlite_schema_1_is_upgraded(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from agentchain import (
 )
 from agentchain.model import parse_statement as parse
 from tests.redis_server import RedisServer, free_port
-from tests.store_conformance import SHARED_KINDS, StoreSpec, make_spec
+from tests.store_conformance import SHARED_KINDS, StoreSpec, make_spec, run_together
 
 NOW = 1_800_000_000
 API = "https://api.example"
@@ -103,32 +103,10 @@ def _run_verifiers(
         )
     )
     root = str(Path(__file__).resolve().parent.parent)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _VERIFIER, root, str(job), str(seed)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for seed in range(processes)
+    argvs = [
+        [sys.executable, "-c", _VERIFIER, root, str(job), str(seed)] for seed in range(processes)
     ]
-    try:
-        for p in procs:
-            assert p.stdout is not None
-            assert p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
-        for p in procs:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        outputs = [p.communicate(timeout=120) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    assert [p.returncode for p in procs] == [0] * processes, [err for _, err in outputs]
-    return [json.loads(out) for out, _ in outputs]
+    return [json.loads(out) for out in run_together(argvs, timeout=120)]
 
 
 @pytest.mark.parametrize("kind", [k for k in SHARED_KINDS if k != "redis-async"])
