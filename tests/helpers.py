@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentchain import (
+    ApprovalRequirement,
     Descriptor,
     MemoryStore,
     Presentation,
@@ -29,6 +30,8 @@ from agentchain import (
     TrustPolicy,
     Verifier,
     _build,
+    approve,
+    attest,
     delegate,
     invoke,
     issue,
@@ -51,6 +54,7 @@ from agentchain.codec import (
     VERSION,
     Encoding,
     Link,
+    request_digest,
     sign_object,
 )
 from agentchain.crypto import EDDSA, ES256
@@ -73,6 +77,7 @@ __all__ = [
     "Rng",
     "assemble",
     "claims_of",
+    "interop_presentation",
     "invocation_claims",
     "invoke_raw",
     "jose_container",
@@ -375,4 +380,54 @@ def jose_present(
     """A JOSE presentation: ``links`` and an invocation by ``holder`` bound to the last one."""
     return invoke_raw(
         links, holder, encoding="jose", action=action, resource=resource, args=args, iat=iat
+    )
+
+
+def interop_presentation(
+    k: Mapping[str, PrivateKey],
+    *,
+    encoding: Encoding,
+    label: str,
+    code: Mapping[str, bytes],
+    args: Mapping[str, Any],
+) -> Presentation:
+    """Every object kind in one presentation, for the interop checks: a root link by
+    ``k["alice"]`` with a caveat and an approval requirement, a delegated link to
+    ``k["sub"]`` declaring ``code``, an attestation by ``k["attester"]``, alice's approval
+    of the request, and the invocation of :data:`REQUEST` with ``args``."""
+    rng = Rng(label)
+    token = issue(
+        k["alice"],
+        k["agent"].public_key,
+        capabilities=[("calendar", "https://cal.example/alice/*")],
+        depth=1,
+        caveats=[["<=", ".n", 5]],
+        require_approval=[ApprovalRequirement(actions=("calendar/read",))],
+        now=NOW,
+        rng=rng,
+        encoding=encoding,
+    )
+    token = delegate(
+        token,
+        k["agent"],
+        k["sub"].public_key,
+        capabilities=[("calendar/read", "https://cal.example/alice/*")],
+        descriptor=Descriptor(kind="tool", code=dict(code)),
+        now=NOW,
+        rng=rng,
+    )
+    att = attest(k["attester"], k["sub"].public_key, code=code, now=NOW, encoding=encoding)
+    digest = request_digest(token.chain_digest, AUD, REQUEST.action, REQUEST.resource, args)
+    apv = approve(k["alice"], digest, now=NOW, encoding=encoding)
+    return invoke(
+        token,
+        k["sub"],
+        audience=AUD,
+        action=REQUEST.action,
+        resource=REQUEST.resource,
+        args=args,
+        attestations=[att],
+        approvals=[apv],
+        now=NOW,
+        rng=rng,
     )

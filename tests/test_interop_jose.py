@@ -23,11 +23,8 @@ from agentchain import (
     PrivateKey,
     Request,
     SignatureError,
-    attest,
     codec,
     decode_presentation_unverified,
-    delegate,
-    invoke,
 )
 from agentchain.codec import (
     JWT_TYP_APPROVAL,
@@ -42,19 +39,25 @@ from agentchain.codec import (
     decode_unverified,
     request_digest,
 )
-from agentchain.issuer import approve, issue
 from agentchain.model import (
     ApprovalClaims,
-    ApprovalRequirement,
     AttestationClaims,
     Capability,
-    Descriptor,
     InvocationClaims,
     LinkClaims,
     Window,
 )
 from agentchain.wire import jws
-from tests.helpers import AUD, EDDSA, ES256, NOW, REQUEST, Rng, key, make_verifier
+from tests.helpers import (
+    AUD,
+    EDDSA,
+    ES256,
+    NOW,
+    REQUEST,
+    interop_presentation,
+    key,
+    make_verifier,
+)
 from tests.test_interop_cose import low_s
 
 ALGS = [EDDSA, ES256]
@@ -101,42 +104,7 @@ def jwcrypto_sign(signer: PrivateKey, typ: str, claims: dict[Any, object]) -> by
 
 def our_presentation(alg: str) -> tuple[codec.Presentation, dict[str, PrivateKey]]:
     k = keys(alg)
-    rng = Rng(f"interop-{alg}")
-    token = issue(
-        k["alice"],
-        k["agent"].public_key,
-        capabilities=[("calendar", "https://cal.example/alice/*")],
-        depth=1,
-        caveats=[["<=", ".n", 5]],
-        require_approval=[ApprovalRequirement(actions=("calendar/read",))],
-        now=NOW,
-        rng=rng,
-        encoding="jose",
-    )
-    token = delegate(
-        token,
-        k["agent"],
-        k["sub"].public_key,
-        capabilities=[("calendar/read", "https://cal.example/alice/*")],
-        descriptor=Descriptor(kind="tool", code=CODE),
-        now=NOW,
-        rng=rng,
-    )
-    att = attest(k["attester"], k["sub"].public_key, code=CODE, now=NOW, encoding="jose")
-    digest = request_digest(token.chain_digest, AUD, REQUEST.action, REQUEST.resource, {"n": 3})
-    apv = approve(k["alice"], digest, now=NOW, encoding="jose")
-    p = invoke(
-        token,
-        k["sub"],
-        audience=AUD,
-        action=REQUEST.action,
-        resource=REQUEST.resource,
-        args={"n": 3},
-        attestations=[att],
-        approvals=[apv],
-        now=NOW,
-        rng=rng,
-    )
+    p = interop_presentation(k, encoding="jose", label=f"interop-{alg}", code=CODE, args={"n": 3})
     return p, k
 
 

@@ -41,26 +41,29 @@ from agentchain import (
     PrivateKey,
     Request,
     SignatureError,
-    attest,
     codec,
     decode_presentation_unverified,
-    delegate,
-    invoke,
 )
-from agentchain.codec import decode_unverified, request_digest
+from agentchain.codec import decode_unverified
 from agentchain.crypto import by_cose_id
-from agentchain.issuer import approve, issue, revoke
+from agentchain.issuer import revoke
 from agentchain.model import (
     ApprovalClaims,
-    ApprovalRequirement,
     AttestationClaims,
-    Descriptor,
     InvocationClaims,
     LinkClaims,
     RevocationClaims,
 )
 from agentchain.vectors.runner import load_cases
-from tests.helpers import AUD, EDDSA, ES256, NOW, REQUEST, Rng, key, make_verifier
+from tests.helpers import (
+    EDDSA,
+    ES256,
+    NOW,
+    REQUEST,
+    interop_presentation,
+    key,
+    make_verifier,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP = ROOT / "interop"
@@ -206,43 +209,8 @@ def keys(alg: str) -> dict[str, PrivateKey]:
 def presentation(alg: str, encoding: Encoding) -> tuple[codec.Presentation, dict[str, PrivateKey]]:
     """Root link, a delegated link, an attestation, an approval and the invocation."""
     k = keys(alg)
-    rng = Rng(f"native-{alg}-{encoding}")
-    token = issue(
-        k["alice"],
-        k["agent"].public_key,
-        capabilities=[("calendar", "https://cal.example/alice/*")],
-        depth=1,
-        caveats=[["<=", ".n", 5]],
-        require_approval=[ApprovalRequirement(actions=("calendar/read",))],
-        now=NOW,
-        rng=rng,
-        encoding=encoding,
-    )
-    token = delegate(
-        token,
-        k["agent"],
-        k["sub"].public_key,
-        capabilities=[("calendar/read", "https://cal.example/alice/*")],
-        descriptor=Descriptor(kind="tool", code=CODE),
-        now=NOW,
-        rng=rng,
-    )
-    att = attest(k["attester"], k["sub"].public_key, code=CODE, now=NOW, encoding=encoding)
-    digest = request_digest(token.chain_digest, AUD, REQUEST.action, REQUEST.resource, ARGS)
-    apv = approve(k["alice"], digest, now=NOW, encoding=encoding)
-    p = invoke(
-        token,
-        k["sub"],
-        audience=AUD,
-        action=REQUEST.action,
-        resource=REQUEST.resource,
-        args=ARGS,
-        attestations=[att],
-        approvals=[apv],
-        now=NOW,
-        rng=rng,
-    )
-    return p, k
+    label = f"native-{alg}-{encoding}"
+    return interop_presentation(k, encoding=encoding, label=label, code=CODE, args=ARGS), k
 
 
 def verify(data: bytes, k: dict[str, PrivateKey]) -> Outcome:
