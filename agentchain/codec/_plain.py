@@ -69,11 +69,11 @@ _SIZES_KEPT: Final = 4
 _MOST_ITEMS: Final = 64
 
 
-def _extent(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+def _extent(data: bytes, pos: int, end: int, most: int = _MOST_ITEMS) -> tuple[int, int] | None:
     """(end, items) of the CBOR item at ``pos``: where it ends, and the array elements plus
     map pairs it holds, as the decoder counts them. None where a head is reserved or a
-    tag, the item is cut short, or it holds more than :data:`_MOST_ITEMS` items. Heads are
-    not judged here: the strict decoder reads every value before it is remembered."""
+    tag, the item is cut short, or it holds more than ``most`` items. Heads are not judged
+    here: the strict decoder reads every value before it is remembered."""
     items = 0
     waiting: list[int] = []  # every open container: how many items it still waits for
     while True:
@@ -95,7 +95,7 @@ def _extent(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
             pos += arg
         elif major in {4, 5}:
             items += arg
-            if items > _MOST_ITEMS:
+            if items > most:
                 return None
             if arg:
                 waiting.append(arg + arg if major == 5 else arg)

@@ -32,7 +32,7 @@ from agentchain.codec._keys import (
     Encoding,
 )
 from agentchain.codec._memo import ByteCache
-from agentchain.codec._plain import plain_link
+from agentchain.codec._plain import _extent, plain_link
 from agentchain.crypto import ALGORITHMS, PrivateKey, by_cose_id
 from agentchain.errors import DecodeError, IssueError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -246,33 +246,12 @@ def remember_link_id(payload: bytes, found: bytes) -> None:
 
 
 def _item_end(data: bytes, at: int) -> int:
-    """Where the CBOR item starting at ``at`` ends, in bytes the strict decoder accepted
-    (definite lengths only, no tags); IndexError or ValueError past anything else."""
-    pending = 1
-    while pending:
-        head = data[at]
-        major, info = head >> 5, head & 0x1F
-        at += 1
-        if info < 24:
-            arg = info
-        elif info <= 27:
-            size = 1 << (info - 24)
-            arg = int.from_bytes(data[at : at + size], "big")
-            at += size
-        else:
-            raise ValueError("not a definite-length item")
-        pending -= 1
-        if major in (2, 3):
-            at += arg
-        elif major == 4:
-            pending += arg
-        elif major == 5:
-            pending += 2 * arg
-        elif major == 6:
-            raise ValueError("a tag")
-    if at > len(data):
-        raise ValueError("past the end")
-    return at
+    """Where the CBOR item at ``at`` of a payload the strict decoder accepted ends (its
+    items are bounded by the decoder's limits already); IndexError past anything else."""
+    found = _extent(data, at, len(data), most=len(data))
+    if found is None:
+        raise IndexError("not a whole CBOR item")
+    return found[0]
 
 
 #: the parent claim's entry in a link's claims map: key 4, a 32-byte byte string

@@ -723,8 +723,7 @@ def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | No
             return None
         return "arguments digest: the request's arguments hash to another"
 
-    same = _same_data
-    if same(inv.args, request.args):
+    if _same_data(inv.args, request.args):
         return None
     signed, asked = inv.args, request.args
     for name in sorted(set(signed) | set(asked)):
@@ -732,7 +731,7 @@ def _request_mismatch(inv: model.InvocationClaims, request: Request) -> str | No
             return f"argument {_shown(name)}, which the request does not have"
         if name not in signed:
             return f"set of arguments: without {_shown(name)}, which the request has"
-        if not same(signed[name], asked[name]):
+        if not _same_data(signed[name], asked[name]):
             return (
                 f"argument {_shown(name)}: {_shown(signed[name])}, "
                 f"the request's is {_shown(asked[name])}"
