@@ -153,6 +153,10 @@ class ChainCore(Protocol):
         max_ttl: int,
     ) -> tuple[int, str, BaseException | None] | None: ...
 
+    def verify_cached(self, alg: str, raw: bytes, signature: bytes, message: bytes) -> None:
+        """``PublicKey(alg, raw).verify(signature, message)``, the key imported once and kept
+        by its bytes (the principals a verifier sees sign request after request)."""
+
     def parent_facts(
         self,
         alg: str,
@@ -297,6 +301,7 @@ class _ChainCore:
         self.open_link = module.open_link  # type: ignore[attr-defined]
         self.open_link_parts = module.open_link_parts  # type: ignore[attr-defined]
         self.verify_chain = module.verify_chain  # type: ignore[attr-defined]
+        self.verify_cached = module.verify_cached  # type: ignore[attr-defined]
         self.parent_facts = module.LinkFacts.of_parent  # type: ignore[attr-defined]
 
 

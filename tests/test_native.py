@@ -440,6 +440,10 @@ def _same_verify(native: _native.Backend, keys: tuple[Any, Any], sig: bytes, msg
     if pure_key is not None:
         want = outcome(pure_key.verify, sig, msg, message=True)
         assert outcome(native_key.verify, sig, msg, message=True) == want
+        # the verifier's V3 path: the same key, imported once and kept by its bytes
+        core, raw = native.chain, pure_key.raw()
+        assert core is not None
+        assert outcome(core.verify_cached, pure_key.alg, raw, sig, msg, message=True) == want
 
 
 @given(key=private_keys(), message=st.binary(max_size=64), data=st.data())

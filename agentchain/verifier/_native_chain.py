@@ -147,6 +147,12 @@ class NativeChain:
             self._raise(links, start + index, check, root)
         return True
 
+    def verify_signature(self, key: PublicKey, signature: bytes, message: bytes) -> None:
+        """``key.verify(signature, message)`` in the core (V3: the invocation and the
+        attachments), the key imported once and kept by its bytes: the same answer, the
+        same exception (``tests/test_native.py``)."""
+        self._core.verify_cached(key.alg, key.raw(), signature, message)
+
     def _parent(self, link: codec.Link) -> LinkFacts:
         """The facts of a link the prefix cache holds (decoded by an earlier request)."""
         found = self._parents.get(link.digest)

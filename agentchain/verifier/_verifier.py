@@ -290,6 +290,14 @@ class Verifier:
         if (violation := check_alg(alg, key, self._policy.algorithms)) is not None:
             violation.raise_for(what)
 
+    def _check_signature(self, key: PublicKey, envelope: codec.Envelope) -> None:
+        """V3's signatures: in the native core where this verifier has it (the key kept by
+        its bytes), else by the key itself; the same answer either way."""
+        if self._native is not None:
+            self._native.verify_signature(key, envelope.signature, envelope.signed)
+        else:
+            key.verify(envelope.signature, envelope.signed)
+
     def _verify_links(
         self,
         links: tuple[codec.Link, ...],
@@ -369,7 +377,7 @@ class Verifier:
             raise ChainError("invocation_missing", "a chain alone never authorizes: no invocation")
         holder = chain.principals[-1].key
         self._check_alg(invocation.envelope.alg, holder, "the invocation")
-        holder.verify(invocation.envelope.signature, invocation.envelope.signed)
+        self._check_signature(holder, invocation.envelope)
         # V3.3: the attachments are the ones the invocation names (spec 5.7)
         for check in (
             check_binding(invocation, chain.digest),
@@ -390,7 +398,7 @@ class Verifier:
                 continue  # spec 9.1: an untrusted attester's word is not evidence, nor an error
             what = f"attestation {index}"
             self._check_alg(attestation.envelope.alg, attester, what)
-            attester.verify(attestation.envelope.signature, attestation.envelope.signed)
+            self._check_signature(attester, attestation.envelope)
             trusted.append(attestation.claims)
         return tuple(trusted)
 
@@ -406,6 +414,6 @@ class Verifier:
                 continue  # by anyone else: does not count (and V10 says so)
             what = f"approval {index}"
             self._check_alg(approval.envelope.alg, approver, what)
-            approver.verify(approval.envelope.signature, approval.envelope.signed)
+            self._check_signature(approver, approval.envelope)
             out.append((approval.claims, approval.digest))
         return tuple(out)

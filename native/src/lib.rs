@@ -285,6 +285,22 @@ fn verify(py: Python<'_>, alg: &str, raw: &[u8], signature: &[u8], message: &[u8
     .map_err(|e| raise(py, e))
 }
 
+/// `verify`, the key imported once and kept by its bytes (`link::import_cached`): the keys
+/// of the principals a verifier sees sign request after request. The GIL is released for
+/// the curve arithmetic.
+#[pyfunction]
+fn verify_cached(
+    py: Python<'_>,
+    alg: &str,
+    raw: &[u8],
+    signature: &[u8],
+    message: &[u8],
+) -> PyResult<()> {
+    let (key, _) = link::import_cached(alg, raw).map_err(|e| raise(py, e))?;
+    py.allow_threads(|| key.verify(signature, message))
+        .map_err(|e| raise(py, e))
+}
+
 fn object_limits(
     max_object_bytes: Bound128,
     max_depth: Bound128,
@@ -580,6 +596,7 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(b64decode, m)?)?;
     m.add_function(wrap_pyfunction!(jws_decode_compact, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_cached, m)?)?;
     m.add_function(wrap_pyfunction!(open_cose, m)?)?;
     m.add_function(wrap_pyfunction!(verify_cose, m)?)?;
     m.add_function(wrap_pyfunction!(open_link, m)?)?;
