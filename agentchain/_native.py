@@ -38,6 +38,9 @@ __all__ = [
     "Backend",
     "ChainCore",
     "LinkFacts",
+    "LinkParts",
+    "OpenedLink",
+    "OpenedObject",
     "Verifying",
     "available",
     "backend",
@@ -114,6 +117,19 @@ LinkParts: TypeAlias = tuple[
 #: payload (None from ``open_link_parts`` when it found the parts), digest, V2's facts
 OpenedLink: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, bytes, LinkFacts | None]
 
+#: what ``open_presentation`` returns for an invocation or attachment: alg, typ, protected,
+#: payload, signature, signed, the decoded payload, digest, and the object's bytes
+OpenedObject: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, bytes, bytes]
+
+#: what ``open_presentation`` returns: the links (each what ``known`` gave for it, or its
+#: bytes with what ``open_link_parts`` returns for them), the invocation, the attachments
+OpenedPresentation: TypeAlias = tuple[
+    list["object | tuple[bytes, OpenedLink, LinkParts | None]"],
+    OpenedObject | None,
+    list[OpenedObject],
+    list[OpenedObject],
+]
+
 
 class ChainCore(Protocol):
     """The native core's chain functions (``native/core/src/claims.rs``, ``chain.rs``):
@@ -152,6 +168,13 @@ class ChainCore(Protocol):
         allowed: list[str],
         max_ttl: int,
     ) -> tuple[int, str, BaseException | None] | None: ...
+
+    def open_presentation(
+        self,
+        data: bytes,
+        known: Callable[[bytes], object | None] | None,
+        limits: tuple[int, ...],
+    ) -> OpenedPresentation | None: ...
 
     def verify_cached(self, alg: str, raw: bytes, signature: bytes, message: bytes) -> None:
         """``PublicKey(alg, raw).verify(signature, message)``, the key imported once and kept
@@ -302,6 +325,7 @@ class _ChainCore:
         self.open_link_parts = module.open_link_parts  # type: ignore[attr-defined]
         self.verify_chain = module.verify_chain  # type: ignore[attr-defined]
         self.verify_cached = module.verify_cached  # type: ignore[attr-defined]
+        self.open_presentation = module.open_presentation  # type: ignore[attr-defined]
         self.parent_facts = module.LinkFacts.of_parent  # type: ignore[attr-defined]
 
 

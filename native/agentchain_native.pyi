@@ -63,6 +63,9 @@ def open_link(
     max_capabilities: int,
     max_caveats: int,
 ) -> tuple[str, int, bytes, bytes, bytes, bytes, Any, bytes, LinkFacts | None]: ...
+def open_presentation(
+    data: bytes, known: Callable[[bytes], Any] | None, limits: tuple[int, ...]
+) -> tuple[list[Any], Any, list[Any], list[Any]] | None: ...
 def verify_chain(
     links: list[LinkFacts],
     *,

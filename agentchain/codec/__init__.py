@@ -116,6 +116,7 @@ from agentchain.codec._keys import (
 from agentchain.codec._memo import clear_caches
 from agentchain.codec._plain import parts_link
 from agentchain.codec._presentation import (
+    OpenPlain,
     Presentation,
     attachment_from_text,
     attachment_to_text,
@@ -227,6 +228,7 @@ __all__ = [
     "Envelope",
     "Invocation",
     "Link",
+    "OpenPlain",
     "Presentation",
     "Revocation",
     "Signed",

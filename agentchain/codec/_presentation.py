@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from agentchain.codec._fields import _Fields, digest
 from agentchain.codec._keys import (
@@ -131,6 +131,12 @@ class Presentation:
         return decode_presentation_unverified(text, limits)
 
 
+#: a whole CBOR presentation read in one step, or None (see decode_presentation_unverified)
+OpenPlain: TypeAlias = Callable[
+    [bytes, Limits, Callable[[bytes], Link | None] | None], "Presentation | None"
+]
+
+
 def container_encoding(data: bytes) -> Encoding:
     """A JOSE container is a JSON object (starts with '{'); a CBOR container is a map."""
     return "jose" if data[:1] == b"{" else "cbor"
@@ -143,6 +149,7 @@ def decode_presentation_unverified(
     known: Callable[[bytes], Link | None] | None = None,
     decode_link: Callable[[bytes, Limits], Link] | None = None,
     cbor_decode: CBORDecode | None = None,
+    open_plain: OpenPlain | None = None,
 ) -> Presentation:
     """Decode a token or presentation from bytes or its text form, checking structure only.
 
@@ -157,6 +164,8 @@ def decode_presentation_unverified(
     the verifier's native backend, which gives the same link or the same error.
     ``cbor_decode`` decodes the CBOR container and the other objects' payloads in place of
     :func:`agentchain.wire.cbor.decode` (the same backend: the same value or the same error).
+    ``open_plain`` reads a CBOR presentation whole, or answers None and leaves it to this
+    function (the native backend: it reads only the plain shape, where it can only agree).
     """
     raw = from_text(data, limits) if isinstance(data, str) else data
     if len(raw) > limits.max_presentation_bytes:
@@ -170,6 +179,10 @@ def decode_presentation_unverified(
         raise DecodeError(
             "encoding_unknown", "the text prefix names another encoding than it holds"
         )
+    if open_plain is not None and encoding == "cbor":
+        found = open_plain(raw, limits, known)
+        if found is not None:
+            return found
     if encoding == "jose":
         top = jws.loads(
             raw,

@@ -19,14 +19,14 @@ are decoded and checked by the pure path.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Final
+from typing import Final, TypeAlias, TypeVar, cast
 
 from agentchain import codec
-from agentchain._native import ChainCore, LinkFacts
+from agentchain._native import ChainCore, LinkFacts, LinkParts, OpenedLink, OpenedObject
 from agentchain.crypto import PublicKey
 from agentchain.errors import ChainError
 from agentchain.limits import Limits
-from agentchain.model import LinkClaims
+from agentchain.model import ApprovalClaims, AttestationClaims, InvocationClaims, LinkClaims
 from agentchain.verifier._checks import (
     Violation,
     check_alg,
@@ -41,6 +41,9 @@ from agentchain.verifier._types import TrustPolicy
 
 #: facts of parents taken from the prefix cache (keyed by digest: a pure function of bytes)
 _MAX_PARENTS: Final = 1024
+
+#: a link the core opened: its bytes, and what ``open_link_parts`` returns for them
+_LinkEntry: TypeAlias = tuple[bytes, OpenedLink, LinkParts | None]
 
 _PARENT_CHECKS: Final = {
     "scope": check_scope,
@@ -63,45 +66,77 @@ class NativeChain:
     ) -> Callable[[bytes, Limits], codec.Link]:
         """``decode_unverified(LinkClaims, data, limits)``, natively for CBOR links; the
         facts of each link the core decoded go into ``facts`` by digest, for V2."""
-        open_link, open_link_parts = self._core.open_link, self._core.open_link_parts
+        open_link_parts = self._core.open_link_parts
 
         def decode_link(data: bytes, limits: Limits) -> codec.Link:
             if codec.encoding_of(data) != "cbor":
                 return codec.decode_unverified(LinkClaims, data, limits)
-            caps = {
-                "max_object_bytes": limits.max_object_bytes,
-                "max_depth": limits.max_cbor_depth,
-                "max_items": limits.max_cbor_items,
-                "max_string_bytes": limits.max_string_bytes,
-                "max_capabilities": limits.max_capabilities,
-                "max_caveats": limits.max_caveats,
-            }
-            opened, parts = open_link_parts(data, **caps)
-            alg, typ, protected, payload, signature, signed, raw, digest, handle = opened
-            # the common shape: its claims from the parts the core found, the recurring
-            # ones by their bytes (codec._plain); else the reference reads the payload
-            claims = None if parts is None else codec.parts_link(payload, limits, parts)
-            if claims is None:
-                if raw is None:  # the core did not hand the decoded payload: ask for it
-                    raw = open_link(data, **caps)[6]
-                claims = codec.decode_link_claims(raw, limits, "cbor")
-            elif parts is not None:
-                codec.remember_link_id(payload, parts[-1])
-            if handle is not None:
-                facts[digest] = handle
-            envelope = codec.Envelope(
-                encoding="cbor",
-                alg=alg,
-                typ=typ,
-                protected=protected,
-                payload=payload,
-                signature=signature,
-                signed=signed,
-                encoded=data,
-            )
-            return codec.Signed(claims=claims, envelope=envelope, digest=digest)
+            opened, parts = open_link_parts(data, **_link_caps(limits))
+            return self._link(data, opened, parts, limits, facts)
 
         return decode_link
+
+    def presentation_decoder(self, facts: MutableMapping[bytes, LinkFacts]) -> codec.OpenPlain:
+        """``codec.decode_presentation_unverified``'s ``open_plain``: a CBOR presentation of
+        the plain shape, every object opened in one call of the core
+        (``open_presentation``), or None, which leaves the bytes to the reference (and its
+        errors, in its order). Facts of the links go into ``facts`` as :meth:`decoder`'s."""
+        open_presentation = self._core.open_presentation
+
+        def open_plain(
+            data: bytes, limits: Limits, known: Callable[[bytes], codec.Link | None] | None
+        ) -> codec.Presentation | None:
+            found = open_presentation(data, known, _presentation_caps(limits))
+            if found is None:
+                return None
+            links_found, invocation, attestations, approvals = found
+            links = tuple(
+                entry
+                if isinstance(entry, codec.Signed)  # known: from the prefix cache
+                else self._link(*cast("_LinkEntry", entry), limits, facts)
+                for entry in links_found
+            )
+            return codec.Presentation(
+                links,
+                None if invocation is None else _object(InvocationClaims, invocation, limits),
+                tuple(_object(AttestationClaims, a, limits) for a in attestations),
+                tuple(_object(ApprovalClaims, a, limits) for a in approvals),
+            )
+
+        return open_plain
+
+    def _link(
+        self,
+        data: bytes,
+        opened: OpenedLink,
+        parts: LinkParts | None,
+        limits: Limits,
+        facts: MutableMapping[bytes, LinkFacts],
+    ) -> codec.Link:
+        """A link from what the core found in its bytes (``open_link_parts``)."""
+        alg, typ, protected, payload, signature, signed, raw, digest, handle = opened
+        # the common shape: its claims from the parts the core found, the recurring
+        # ones by their bytes (codec._plain); else the reference reads the payload
+        claims = None if parts is None else codec.parts_link(payload, limits, parts)
+        if claims is None:
+            if raw is None:  # the core did not hand the decoded payload: ask for it
+                raw = self._core.open_link(data, **_link_caps(limits))[6]
+            claims = codec.decode_link_claims(raw, limits, "cbor")
+        elif parts is not None:
+            codec.remember_link_id(payload, parts[-1])
+        if handle is not None:
+            facts[digest] = handle
+        envelope = codec.Envelope(
+            encoding="cbor",
+            alg=alg,
+            typ=typ,
+            protected=protected,
+            payload=payload,
+            signature=signature,
+            signed=signed,
+            encoded=data,
+        )
+        return codec.Signed(claims=claims, envelope=envelope, digest=digest)
 
     def verify(
         self,
@@ -200,3 +235,51 @@ class NativeChain:
                 f"link {index}: the native core refused it ({check}), the reference did not",
             )
         violation.raise_for(f"link {index}")
+
+
+def _link_caps(limits: Limits) -> dict[str, int]:
+    """The limits ``open_link`` and ``open_link_parts`` take."""
+    return {
+        "max_object_bytes": limits.max_object_bytes,
+        "max_depth": limits.max_cbor_depth,
+        "max_items": limits.max_cbor_items,
+        "max_string_bytes": limits.max_string_bytes,
+        "max_capabilities": limits.max_capabilities,
+        "max_caveats": limits.max_caveats,
+    }
+
+
+def _presentation_caps(limits: Limits) -> tuple[int, ...]:
+    """The limits ``open_presentation`` takes, in its order."""
+    return (
+        limits.max_presentation_bytes,
+        limits.max_object_bytes,
+        limits.max_cbor_depth,
+        limits.max_cbor_items,
+        limits.max_string_bytes,
+        limits.max_links,
+        limits.max_attachments,
+        limits.max_capabilities,
+        limits.max_caveats,
+    )
+
+
+_Claims = TypeVar("_Claims", InvocationClaims, AttestationClaims, ApprovalClaims)
+
+
+def _object(kind: type[_Claims], opened: OpenedObject, limits: Limits) -> codec.Signed[_Claims]:
+    """An invocation or an attachment from what the core found in its bytes: the envelope
+    as ``codec.decode_unverified`` builds it, the claims read by the reference's decoder."""
+    alg, typ, protected, payload, signature, signed, raw, digest, encoded = opened
+    envelope = codec.Envelope(
+        encoding="cbor",
+        alg=alg,
+        typ=typ,
+        protected=protected,
+        payload=payload,
+        signature=signature,
+        signed=signed,
+        encoded=encoded,
+    )
+    claims = codec.decode_claims(kind, raw, limits, "cbor")
+    return codec.Signed(claims=claims, envelope=envelope, digest=digest)

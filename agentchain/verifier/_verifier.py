@@ -208,13 +208,14 @@ class Verifier:
         known = functools.partial(cache.link, self._policy_id) if cache is not None else None
         # the native backend decodes the links it can, keeping what V2 needs of each
         facts: dict[bytes, _native.LinkFacts] = {}
-        decode_link = self._native.decoder(facts) if self._native is not None else None
+        native = self._native
         decoded = codec.decode_presentation_unverified(
             presentation,
             limits,
             known=known,
-            decode_link=decode_link,
+            decode_link=None if native is None else native.decoder(facts),
             cbor_decode=self._cbor_decode,
+            open_plain=None if native is None else native.presentation_decoder(facts),
         )
         # V2: signatures, linkage and attenuation, link by link
         chain = self._verify_links(decoded.links, cache, facts)

@@ -11,6 +11,7 @@ use agentchain_core::cbor::{self, Value};
 use agentchain_core::chain::{self, Failure, Start};
 use agentchain_core::claims::{self, ClaimLimits, Decoded};
 use agentchain_core::link::{self, ObjectLimits};
+use agentchain_core::presentation::{self, ContainerLimits};
 use agentchain_core::{cose, jws, Error, Kind};
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
@@ -468,65 +469,101 @@ fn open_link_with<'py>(
     max_caveats: Bound128,
     want_parts: bool,
 ) -> PyResult<(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>)> {
-    let py = data.py();
-    let bytes = data.as_bytes();
     let [max_object_bytes, max_depth, max_items, max_string_bytes] = limits;
     let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
-    let opened = link::open(bytes, claims::LINK_TYP, &lim).map_err(|e| raise(py, e))?;
     let claim_limits = ClaimLimits {
         max_capabilities: max_capabilities.0,
         max_caveats: max_caveats.0,
     };
+    let py = data.py();
+    open_link_bytes(py, data.as_bytes(), &lim, &claim_limits, want_parts).map_err(|e| e.into_py(py))
+}
+
+/// Why a link did not open: a refusal of the core, or a failure to build Python objects.
+enum OpenFailure {
+    Refused(Error),
+    Python(PyErr),
+}
+
+impl OpenFailure {
+    fn into_py(self, py: Python<'_>) -> PyErr {
+        match self {
+            OpenFailure::Refused(error) => raise(py, error),
+            OpenFailure::Python(err) => err,
+        }
+    }
+}
+
+impl From<PyErr> for OpenFailure {
+    fn from(err: PyErr) -> Self {
+        OpenFailure::Python(err)
+    }
+}
+
+impl From<Error> for OpenFailure {
+    fn from(error: Error) -> Self {
+        OpenFailure::Refused(error)
+    }
+}
+
+/// `open_link_with` over bytes: `(opened, parts)` as `open_link_parts` returns them.
+fn open_link_bytes<'py>(
+    py: Python<'py>,
+    bytes: &[u8],
+    lim: &ObjectLimits,
+    claim_limits: &ClaimLimits,
+    want_parts: bool,
+) -> Result<(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>), OpenFailure> {
+    let opened = link::open(bytes, claims::LINK_TYP, lim)?;
     let s = &opened.sign1;
     let signed = s.to_be_signed();
     let digest = agentchain_core::sha256(bytes);
     let mut parts = None;
-    let facts =
-        match claims::decode_link_head(&opened.payload, &claim_limits).map_err(|e| raise(py, e))? {
-            Decoded::Defer => None,
-            Decoded::Head(head) => {
-                if want_parts {
-                    if let Some(p) = claims::plain_parts(s.payload) {
-                        parts = Some(
-                            (
-                                head.issuer.map(|b| PyBytes::new(py, b)),
-                                head.parent.map(|b| PyBytes::new(py, b)),
-                                head.iat,
-                                head.nbf,
-                                head.exp,
-                                head.depth,
-                                p.purpose,
-                                p.holder,
-                                p.capabilities,
-                                p.caveats,
-                                p.descriptor,
-                                PyBytes::new(py, &p.id),
-                            )
-                                .into_pyobject(py)?,
-                        );
-                    }
+    let facts = match claims::decode_link_head(&opened.payload, claim_limits)? {
+        Decoded::Defer => None,
+        Decoded::Head(head) => {
+            if want_parts {
+                if let Some(p) = claims::plain_parts(s.payload) {
+                    parts = Some(
+                        (
+                            head.issuer.map(|b| PyBytes::new(py, b)),
+                            head.parent.map(|b| PyBytes::new(py, b)),
+                            head.iat,
+                            head.nbf,
+                            head.exp,
+                            head.depth,
+                            p.purpose,
+                            p.holder,
+                            p.capabilities,
+                            p.caveats,
+                            p.descriptor,
+                            PyBytes::new(py, &p.id),
+                        )
+                            .into_pyobject(py)?,
+                    );
                 }
-                Some(LinkFacts {
-                    facts: chain::LinkFacts {
-                        algorithm: opened.algorithm,
-                        signed: signed.clone(),
-                        signature: s.signature.to_vec(),
-                        digest,
-                        parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
-                        nbf: head.nbf,
-                        exp: head.exp,
-                        depth: head.depth,
-                        holder: head.holder,
-                        holder_alg: head.holder_alg,
-                        capabilities: head
-                            .capabilities
-                            .iter()
-                            .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
-                            .collect(),
-                    },
-                })
             }
-        };
+            Some(LinkFacts {
+                facts: chain::LinkFacts {
+                    algorithm: opened.algorithm,
+                    signed: signed.clone(),
+                    signature: s.signature.to_vec(),
+                    digest,
+                    parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
+                    nbf: head.nbf,
+                    exp: head.exp,
+                    depth: head.depth,
+                    holder: head.holder,
+                    holder_alg: head.holder_alg,
+                    capabilities: head
+                        .capabilities
+                        .iter()
+                        .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
+                        .collect(),
+                },
+            })
+        }
+    };
     let claims = match parts {
         Some(_) => py.None().into_bound(py),
         None => to_python(py, &opened.payload)?,
@@ -544,6 +581,106 @@ fn open_link_with<'py>(
     )
         .into_pyobject(py)?;
     Ok((opened, parts))
+}
+
+/// One signed object of a presentation other than a link, opened as `open_cose` opens it:
+/// `(alg, typ, protected, payload, signature, signed, claims, digest, encoded)`, `claims` the
+/// decoded payload and `encoded` the object's bytes.
+fn open_object<'py>(
+    py: Python<'py>,
+    bytes: &[u8],
+    typ: i128,
+    lim: &ObjectLimits,
+) -> Result<Bound<'py, PyTuple>, OpenFailure> {
+    let opened = link::open(bytes, typ, lim)?;
+    let s = &opened.sign1;
+    Ok((
+        opened.algorithm.name,
+        s.typ,
+        PyBytes::new(py, s.protected),
+        PyBytes::new(py, s.payload),
+        PyBytes::new(py, s.signature),
+        PyBytes::new(py, &s.to_be_signed()),
+        to_python(py, &opened.payload)?,
+        PyBytes::new(py, &agentchain_core::sha256(bytes)),
+        PyBytes::new(py, bytes),
+    )
+        .into_pyobject(py)?)
+}
+
+/// A CBOR presentation of the plain shape (`presentation::plain_items`) with every object
+/// in it opened, in one call: V1 of spec 8.2 up to the claims of all but the links.
+///
+/// `limits` is `(max_presentation_bytes, max_object_bytes, max_cbor_depth, max_cbor_items,
+/// max_string_bytes, max_links, max_attachments, max_capabilities, max_caveats)`. `known`
+/// maps a link's digest to the link decoded earlier (the verifier's prefix cache), or None.
+///
+/// Returns None where the container is not of the plain shape or an object does not open:
+/// the reference then reads the bytes and raises what it raises, in its order. Else
+/// `(links, invocation, attestations, approvals)`: each link what `known` returned for it,
+/// or `(encoded, opened, parts)`, its bytes and what `open_link_parts` returns for them; the
+/// others as [`open_object`] returns them (the invocation None when absent).
+#[pyfunction]
+#[pyo3(signature = (data, known, limits))]
+#[allow(clippy::type_complexity)]
+fn open_presentation<'py>(
+    data: &Bound<'py, PyBytes>,
+    known: Option<&Bound<'py, PyAny>>,
+    limits: [Bound128; 9],
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let py = data.py();
+    let [presentation_bytes, object_bytes, depth, items, string_bytes, links, attachments, capabilities, caveats] =
+        limits;
+    let container = ContainerLimits {
+        max_presentation_bytes: presentation_bytes.0,
+        max_object_bytes: object_bytes.0,
+        max_links: links.0,
+        max_attachments: attachments.0,
+    };
+    let Some(found) = presentation::plain_items(data.as_bytes(), &container) else {
+        return Ok(None);
+    };
+    let lim = object_limits(object_bytes, depth, items, string_bytes);
+    let claim_limits = ClaimLimits {
+        max_capabilities: capabilities.0,
+        max_caveats: caveats.0,
+    };
+    let opened = (|| -> Result<_, OpenFailure> {
+        let mut out_links = Vec::with_capacity(found.links.len());
+        for bytes in &found.links {
+            if let Some(known) = known {
+                let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
+                let link = known.call1((digest,))?;
+                if !link.is_none() {
+                    out_links.push(link);
+                    continue;
+                }
+            }
+            let (opened, parts) = open_link_bytes(py, bytes, &lim, &claim_limits, true)?;
+            let entry = (PyBytes::new(py, bytes), opened, parts);
+            out_links.push(entry.into_pyobject(py)?.into_any());
+        }
+        let invocation = match found.invocation {
+            Some(bytes) => Some(open_object(py, bytes, claims::INVOCATION_TYP, &lim)?),
+            None => None,
+        };
+        let attestations = found
+            .attestations
+            .iter()
+            .map(|b| open_object(py, b, claims::ATTESTATION_TYP, &lim))
+            .collect::<Result<Vec<_>, _>>()?;
+        let approvals = found
+            .approvals
+            .iter()
+            .map(|b| open_object(py, b, claims::APPROVAL_TYP, &lim))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((out_links, invocation, attestations, approvals).into_pyobject(py)?)
+    })();
+    match opened {
+        Ok(tuple) => Ok(Some(tuple)),
+        Err(OpenFailure::Refused(_)) => Ok(None), // the reference raises it, in its order
+        Err(OpenFailure::Python(err)) => Err(err),
+    }
 }
 
 /// V2 of spec 8.2 over `links` (`chain.rs`), the first signed by `root` (`(alg, raw)` of the
@@ -601,6 +738,7 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_cose, m)?)?;
     m.add_function(wrap_pyfunction!(open_link, m)?)?;
     m.add_function(wrap_pyfunction!(open_link_parts, m)?)?;
+    m.add_function(wrap_pyfunction!(open_presentation, m)?)?;
     m.add_function(wrap_pyfunction!(verify_chain, m)?)?;
     m.add_class::<PublicKey>()?;
     m.add_class::<LinkFacts>()?;

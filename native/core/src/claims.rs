@@ -23,6 +23,10 @@ use crate::link::PublicKey;
 
 /// spec 5.3 (0.2): the COSE kind of a link
 pub const LINK_TYP: i128 = 1;
+/// spec 5.3 (0.2): the COSE kinds of an invocation, an attestation and an approval
+pub const INVOCATION_TYP: i128 = 2;
+pub const ATTESTATION_TYP: i128 = 3;
+pub const APPROVAL_TYP: i128 = 4;
 /// spec 5.5: the version of protocol 0.2's claims
 pub const VERSION: u64 = 2;
 /// spec 5.5: link claim keys (key 5, the 0.1 link id, is withdrawn)

@@ -19,6 +19,7 @@ pub mod error;
 pub mod es256;
 pub mod jws;
 pub mod link;
+pub mod presentation;
 
 pub use error::{Error, Kind, Result};
 
