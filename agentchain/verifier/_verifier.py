@@ -328,6 +328,17 @@ class Verifier:
             facts or {},
             functools.partial(self._remember, cache, links, start),
         )
+        if native:  # the core passed every link: the principals, and the prefixes seen
+            if parent is None:  # V2.1 at the root, which the core's call checked first
+                signer = check_signer(links[0], None, policy_.anchor)
+                if isinstance(signer, Violation):
+                    signer.raise_for("the root link's")
+                principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
+            principals.extend(
+                Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
+            )
+            self._remember(cache, links, start, len(links))
+            return VerifiedChain(links=links, principals=tuple(principals))
         for index, link in enumerate(links[start:], start):
             claims = link.claims
             what = f"link {index}"
@@ -337,8 +348,7 @@ class Verifier:
                 signer.raise_for("the root link's" if parent is None else what)
             if parent is None:
                 principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
-            if not native:
-                self._check_link(link, parent, signer, what)
+            self._check_link(link, parent, signer, what)
             principals.append(Principal(claims.holder, claims.descriptor))
             parent = link
             if cache is not None:
