@@ -17,7 +17,7 @@ take a lock (eviction walks the dict), so a cache is safe to share between threa
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Final, Generic, TypeVar
 
 __all__ = ["ByteCache", "caches", "clear_caches"]
@@ -35,6 +35,8 @@ class ByteCache(Generic[K, V]):
         self.name = name
         self.maxsize = maxsize
         self._entries: dict[K, V] = {}
+        #: :meth:`get` without a Python frame: the one dict, which is never replaced
+        self.lookup: Final[Callable[[K], V | None]] = self._entries.get
         self._lock = threading.Lock()
         _CACHES.append(self)
 

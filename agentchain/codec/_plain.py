@@ -32,7 +32,6 @@ from typing import Final
 from agentchain._native import LinkParts
 from agentchain.codec._claims import (
     _decode_holder,
-    _known_link,
     _plain_cbor_link,
     decode_capability,
     decode_caveat,
@@ -42,6 +41,7 @@ from agentchain.codec._keys import L_CAPS, L_CAVEATS, L_DESCRIPTOR, L_HOLDER
 from agentchain.codec._memo import ByteCache
 from agentchain.errors import AgentchainError
 from agentchain.limits import Limits
+from agentchain.model import Window
 from agentchain.model._claims import LinkClaims
 from agentchain.wire import cbor
 
@@ -56,6 +56,9 @@ _VALUES: Final[dict[int, ByteCache[bytes, tuple[Limits, object, int]]]] = {
     L_CAVEATS: ByteCache("link caveats", 1024),
     L_DESCRIPTOR: ByteCache("link descriptors", 1024),
 }
+
+#: each cache's lookup, by the value's exact bytes
+_LOOKUP: Final = {key: cache.lookup for key, cache in _VALUES.items()}
 
 #: the sizes of the values each cache met last, newest first: where the value at hand may
 #: end. A CBOR item is self-delimiting, so if the bytes from its start up to one of these
@@ -201,10 +204,6 @@ def _read(data: bytes, limits: Limits) -> LinkClaims | None:
     return claims
 
 
-#: the claims :func:`parts_link` is handed the spans of, in the order it is handed them
-_PARTS: Final = (L_HOLDER, L_CAPS, L_CAVEATS, L_DESCRIPTOR)
-
-
 def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims | None:
     """The claims of a CBOR link's payload from the parts the native core found in it
     (``claims::plain_parts``), or None: the caller then reads the decoded payload the
@@ -213,27 +212,44 @@ def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims |
     :func:`agentchain.codec.decode_link_claims`; the purpose non-empty text; nothing
     else present), so what is left is what :func:`plain_link` reads by bytes: each of
     the four values looked up by its exact bytes, or read and remembered as there."""
+    issuer, parent, iat, nbf, exp, depth, purpose, holder, caps, caveats, descriptor, _ = parts
     try:
-        issuer, parent, iat, nbf, exp, depth, purpose, *spans, _ = parts
-        known: dict[int, object] = {}
-        for key, (start, stop) in zip(_PARTS, spans, strict=True):
-            raw = payload[start:stop]
-            entry = _VALUES[key].get(raw)
-            if entry is not None and (entry[0] is limits or entry[0] == limits):
-                known[key] = entry[1]
-                continue
-            extent = _extent(raw, 0, len(raw))
-            if extent is None or extent[0] != len(raw):
-                return None
-            known[key] = _learn(key, raw, extent[1], limits)
-            if known[key] is None:
-                return None
+        holder_read = _part(L_HOLDER, payload, holder, limits)
+        caps_read = _part(L_CAPS, payload, caps, limits)
+        caveats_read = _part(L_CAVEATS, payload, caveats, limits)
+        descriptor_read = _part(L_DESCRIPTOR, payload, descriptor, limits)
     except AgentchainError:
         return None  # the general reading decides, in its order, with its message
-    return _known_link(
-        known, issuer=issuer, parent=parent, iat=iat, nbf=nbf, exp=exp, depth=depth,
+    if holder_read is None or caps_read is None or caveats_read is None:
+        return None
+    if descriptor_read is None:
+        return None
+    return LinkClaims(
+        issuer=issuer,
+        holder=holder_read,  # type: ignore[arg-type]
+        parent=parent,
+        iat=iat,
+        window=Window(nbf, exp),
+        capabilities=caps_read,  # type: ignore[arg-type]
+        caveats=caveats_read,  # type: ignore[arg-type]
+        depth=depth,
         purpose=purpose,
-    )  # fmt: skip
+        descriptor=descriptor_read,  # type: ignore[arg-type]
+    )
+
+
+def _part(key: int, payload: bytes, span: tuple[int, int], limits: Limits) -> object | None:
+    """What the value of claim ``key`` at ``span`` of ``payload`` reads as, remembered by
+    its exact bytes (under these very limits), or read and remembered now; None if it is
+    not of the plain shape."""
+    raw = payload[span[0] : span[1]]
+    entry = _LOOKUP[key](raw)
+    if entry is not None and (entry[0] is limits or entry[0] == limits):
+        return entry[1]
+    extent = _extent(raw, 0, len(raw))
+    if extent is None or extent[0] != len(raw):
+        return None
+    return _learn(key, raw, extent[1], limits)
 
 
 def _remembered(
