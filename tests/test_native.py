@@ -520,6 +520,30 @@ def test_mixed_order_keys(native: _native.Backend) -> None:
     assert verdicts == {"ok", "error"}
 
 
+def test_mixed_order_r(native: _native.Backend) -> None:
+    # R-3.4-4 R-3.4-6: R = rB + jT (T of order 8, j = 1..7) is not of small order, so the
+    # encoding rules let it through, and the cofactorless equation decides: under a key with
+    # the component T it holds exactly when j + k = 0 mod 8. The core checks R's encoding
+    # and then compares the recomputed R with R's bytes (ed25519.rs): both paths agree
+    from tests.test_crypto import BASE, ORDER8, L, ed_add, ed_encode, ed_mul
+
+    secret, nonce = 0x7654321 * 8 + 5, 0x1357
+    mixed_key = ed_encode(ed_add(ed_mul(secret, BASE), ORDER8[0]))
+    keys = _same_key(native, "Ed25519", mixed_key)
+    verdicts = set()
+    for j in range(1, 8):
+        r_enc = ed_encode(ed_add(ed_mul(nonce, BASE), ed_mul(j, ORDER8[0])))
+        for i in range(4):
+            message = b"mixed R %d %d" % (j, i)
+            k = int.from_bytes(hashlib.sha512(r_enc + mixed_key + message).digest(), "little") % L
+            signature = r_enc + ((nonce + k * secret) % L).to_bytes(32, "little")
+            want = outcome(keys[0].verify, signature, message, message=True)
+            assert outcome(keys[1].verify, signature, message, message=True) == want
+            assert (want[0] == "ok") == ((j + k) % 8 == 0), (j, k % 8, want)
+            verdicts.add(want[0])
+    assert verdicts == {"ok", "error"}
+
+
 def test_vector_chains_one_call(native: _native.Backend) -> None:
     # R-3.4-1 R-3.4-2 R-3.4-3 R-3.4-4 R-3.5-2 R-3.5-3 R-5.3-2 R-5.4-4: every link and
     # invocation of the vectors, checked under its signer's key in one native call

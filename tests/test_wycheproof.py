@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from agentchain import _native
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError
 
@@ -115,6 +116,34 @@ def test_every_wycheproof_case_agrees_or_names_the_stricter_rule(name: str) -> N
         outcomes["stricter"] += 1
     assert sum(outcomes.values()) == count
     assert outcomes["stricter"] == sum(1 for (file, _) in STRICTER if file == name)
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_the_native_core_gives_every_wycheproof_case_the_same_verdict(name: str) -> None:
+    # DESIGN.md section 8: the native core's keys (agentchain_native) refuse and accept
+    # exactly as the reference does, with the same code and message
+    if not _native.available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true must run both paths: {_native.unavailable_reason()}")
+        pytest.skip(_native.unavailable_reason())
+    native = _native.backend("native")
+    alg, member, _ = FILES[name]
+    for group, case in _cases(name):
+        raw = bytes.fromhex(group["publicKey"][member])
+        signature, message = bytes.fromhex(case["sig"]), bytes.fromhex(case["msg"])
+        want = _verdict(alg, raw, signature, message)
+        try:
+            native.public_key(alg, raw).verify(signature, message)
+            got: str | AgentchainError = "accepted"
+        except AgentchainError as exc:
+            got = exc
+        same = (
+            got == want
+            if isinstance(want, str)
+            else isinstance(got, AgentchainError)
+            and (got.code, got.message) == (want.code, want.message)
+        )
+        assert same, (name, case["tcId"], want, got)
 
 
 def test_the_stricter_table_names_only_cases_that_exist() -> None:

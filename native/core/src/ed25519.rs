@@ -1,20 +1,23 @@
 //! Strict Ed25519 verification (spec 3.4), the rule `agentchain.crypto` applies before
 //! libsodium sees the bytes, applied here before ed25519-dalek does.
 //!
-//! What ed25519-dalek 2's `verify_strict` checks by itself: `S < L` (without its
-//! `legacy_compatibility` feature), `R` decompresses, neither `R` nor `A` is of small order,
-//! and the cofactorless equation by comparing the encoding of the recomputed `R` with the
-//! signature's bytes (so a non-canonical `R` never verifies). What it does not: `A` may be a
-//! non-canonical encoding (`VerifyingKey::from_bytes` reduces `y` mod `p` and takes `x = 0`
-//! with the sign bit set), and it reports every failure the same way, where the spec needs
-//! `key_invalid`, `signature_malformed` or `signature_invalid`. So the encoding rules
-//! (R-3.4-1 to R-3.4-5) are checked here first, in the reference's order, and dalek only
-//! answers the equation (R-3.4-6).
+//! The encoding rules (R-3.4-1 to R-3.4-5) are checked here, in the reference's order and
+//! with its codes (`key_invalid`, `signature_malformed`): `S < L`; `R` and `A` canonical
+//! (`y < p`, no `x = 0` with the sign bit set) and not of small order; `A` on the curve
+//! (checked at import: dalek's `VerifyingKey::from_bytes` alone would reduce a non-canonical
+//! `y`). dalek then answers only the cofactorless equation (R-3.4-6): its `verify`
+//! recomputes `R' = [S]B - [k]A` and compares the encoding of `R'` with the signature's `R`
+//! bytes, as libsodium does. Its `verify_strict` would also decompress `R` and test `R` and
+//! `A` for small order; after the checks here that changes no answer (a small-order `R` or
+//! `A` is refused already; an `R` off the curve can never equal the encoding of a point),
+//! and it costs about 14% of a verification, so it is not called. `tests/test_native.py`
+//! (edge points, mixed-order keys and `R`s) and the Wycheproof cases hold the two paths to
+//! the same verdicts.
 #![forbid(unsafe_code)]
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use curve25519_dalek::scalar::Scalar;
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 
 use crate::error::{Error, Result};
 
@@ -115,7 +118,7 @@ pub fn verify(key: &VerifyingKey, signature: &[u8], message: &[u8]) -> Result<()
             format!("Ed25519 signature: R is a {problem}"),
         ));
     }
-    key.verify_strict(message, &Signature::from_bytes(&sig))
+    key.verify(message, &Signature::from_bytes(&sig))
         .map_err(|_| Error::signature("signature_invalid", "Ed25519 signature does not verify"))
 }
 
