@@ -54,6 +54,7 @@ from agentchain.codec import (
     VERSION,
     Encoding,
     Link,
+    Signed,
     request_digest,
     sign_object,
 )
@@ -296,9 +297,9 @@ def link_claims(
     return claims
 
 
-def claims_of(link: Link) -> dict[Any, Any]:
-    """The exact claim map a link carries (decoded from its signed payload)."""
-    return _build.claims_of(link.encoded)
+def claims_of(signed: Signed[Any]) -> dict[Any, Any]:
+    """The exact claim map a link, or another signed object, carries (from its payload)."""
+    return _build.claims_of(signed.encoded)
 
 
 def sign_link(signer: PrivateKey, claims: Mapping[Any, object], typ: int = TYP_LINK) -> bytes:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from agentchain import codec, testing
 from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims, _plain, _signed
 from agentchain.codec._fields import _decode_key
-from agentchain.codec._keys import L_USAGE
+from agentchain.codec._keys import I_APPROVALS, I_ARGS_DIGEST, I_ATTESTATIONS, L_USAGE, MAX_TIME
 from agentchain.codec._memo import ByteCache, caches, clear_caches, plain_key
 from agentchain.crypto import PrivateKey
 from agentchain.errors import AgentchainError, DecodeError, InvalidKey, UsageError
@@ -270,6 +270,49 @@ def test_the_plain_link_reading_answers_as_the_general_reading() -> None:
         for tight in (Limits(max_capabilities=1), Limits(max_caveats=1)):
             assert _claims_answer(payload, tight) == _general_claims(payload, tight)
     assert taken > len(links)  # variants that keep the shape (another iat, purpose...) walk too
+
+
+def _invocation_answer(payload: object) -> object:
+    try:
+        return codec.decode_invocation_claims(payload)
+    except AgentchainError as exc:
+        return (type(exc), exc.code, str(exc))
+
+
+def _general_invocation(payload: object) -> object:
+    with mock.patch.object(_claims, "_plain_cbor_invocation", return_value=None):
+        return _invocation_answer(payload)
+
+
+def test_the_plain_invocation_reading_answers_as_the_general_reading() -> None:
+    # spec 5.5 R-5.5-3, R-5.5-4, spec 5.7: an invocation in the common shape read straight
+    # from the map gives the same claims; any other map (a claim missing, null, of another
+    # type or out of range, arguments by digest, attachments named, an unknown key, an
+    # action or resource or argument key refused) the same first refusal and message
+    invocations = [
+        standard_presentation().invocation,
+        standard_presentation(args={"n": 1, "to": "x@x.example"}, label="b").invocation,
+    ]
+    odd = (
+        *_ODD_VALUES, "mail/send", "https://x.example/a/../b", "Mail", {1: 2}, {"a": [1]},
+        *(b"\x01" * n for n in (15, 16, 31, 33, 64, 65)), MAX_TIME, MAX_TIME + 1,
+    )  # fmt: skip
+    walked = 0
+    for invocation in invocations:
+        assert invocation is not None
+        payload = claims_of(invocation)
+        assert _claims._plain_cbor_invocation(payload) == invocation.claims
+        variants: list[dict[object, object]] = [payload]
+        for key in [*payload, I_ARGS_DIGEST, I_ATTESTATIONS, I_APPROVALS, 99]:
+            variants.append({k: v for k, v in payload.items() if k != key})
+            variants += [{**payload, key: value} for value in odd]
+        for variant in variants:
+            try:
+                walked += _claims._plain_cbor_invocation(variant) is not None
+            except AgentchainError:
+                walked += 1  # refused by a check the plain reading called: it took the shape
+            assert _invocation_answer(variant) == _general_invocation(variant), variant
+    assert walked > 2 * len(invocations)  # other values of the shape (iat, nonce...) walk too
 
 
 def _general_link(data: bytes, limits: Limits) -> object:
