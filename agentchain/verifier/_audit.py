@@ -19,7 +19,7 @@ AuditSink = Callable[[Mapping[str, object]], None]
 
 
 def _digests_json(digests: Mapping[str, bytes]) -> dict[str, str]:
-    return {alg: value.hex() for alg, value in digests.items()}
+    return {alg: value.hex() for alg, value in digests.items()} if digests else {}
 
 
 def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
@@ -29,24 +29,26 @@ def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
 
 
 def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, object]:
+    # built for every principal of every decision: the fields read directly, not through
+    # Principal's properties, and the common case (nothing attested) without a call
     d = p.descriptor
     return {
-        "kid": p.kid,
-        "name": p.name,
-        "kind": d.kind if d else None,
+        "kid": p.key.kid,
+        "name": p.anchor_name if d is None else d.name,
+        "kind": None if d is None else d.kind,
         "role": "root" if d is None else "delegate",
-        "declared": _descriptor_json(d),
-        "attested": _descriptor_json(attested),
+        "declared": None if d is None else _descriptor_json(d),
+        "attested": None if attested is None else _descriptor_json(attested),
     }
 
 
 def _error_record(
-    exc: AgentchainError, request: Request, audience: str, now: int
+    exc: AgentchainError, request: Request, request_id: str, audience: str, now: int
 ) -> dict[str, object]:
     return {
         "version": 1,
         "time": rfc3339(now),
-        "request_id": request.id,
+        "request_id": request_id,
         "nonce": None,  # the invocation did not verify: its nonce is the sender's word only
         "chain_id": None,
         "outcome": "invalid",
