@@ -275,8 +275,8 @@ def payload_link_id(payload: bytes, parent: bytes | None) -> bytes | None:
         if not 0xA1 <= head <= 0xB7:  # a map of 1 to 23 entries, its count in the head
             return None
         at = 1
-        while payload[at] in (0x01, 0x02, 0x03):  # keys 1 to 3 and their values
-            at = _item_end(payload, _item_end(payload, at))
+        while payload[at] in (0x01, 0x02, 0x03):  # keys 1 to 3 (one byte each), their values
+            at = _item_end(payload, at + 1)
         end = at + len(_PARENT_ENTRY) + 32
         if payload[at:end] != _PARENT_ENTRY + parent:
             return None
@@ -295,8 +295,8 @@ def payload_args_digest(payload: bytes) -> bytes | None:
         if not 0xA1 <= payload[0] <= 0xB7:
             return None
         at = 1
-        while payload[at] in (0x01, 0x02, 0x03, 0x04, 0x05):
-            at = _item_end(payload, _item_end(payload, at))
+        while payload[at] in (0x01, 0x02, 0x03, 0x04, 0x05):  # a key of one byte; its value
+            at = _item_end(payload, at + 1)
         if payload[at] != 0x06:
             return None
         end = _item_end(payload, at + 1)

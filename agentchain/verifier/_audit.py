@@ -19,13 +19,18 @@ AuditSink = Callable[[Mapping[str, object]], None]
 
 
 def _digests_json(digests: Mapping[str, bytes]) -> dict[str, str]:
-    return {alg: value.hex() for alg, value in digests.items()} if digests else {}
+    return {alg: value.hex() for alg, value in digests.items()}
 
 
 def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
     if d is None:
         return None
-    return {"code": _digests_json(d.code), "model": d.model, "config": _digests_json(d.config)}
+    code, config = d.code, d.config
+    return {
+        "code": _digests_json(code) if code else {},
+        "model": d.model,
+        "config": _digests_json(config) if config else {},
+    }
 
 
 def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, object]:
