@@ -703,7 +703,7 @@ def _same_data(a: object, b: object) -> bool:
         return a == b
     if ta in _SCALARS or tb in _SCALARS:
         return ta is tb and a == b
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
+    if (ta is dict or isinstance(a, Mapping)) and (tb is dict or isinstance(b, Mapping)):
         if len(a) != len(b):
             return False
         for key, value in a.items():
