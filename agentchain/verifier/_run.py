@@ -691,6 +691,8 @@ def _shown(value: object) -> str:
 
 _NUMBERS: Final = (int, float)
 _SCALARS: Final = (str, bytes, bool, type(None))
+#: a dict first: its type is checked before the Mapping ABC's (slower) instance check
+_MAPPINGS: Final = (dict, Mapping)
 
 
 def _same_data(a: object, b: object) -> bool:
@@ -703,7 +705,7 @@ def _same_data(a: object, b: object) -> bool:
         return a == b
     if ta in _SCALARS or tb in _SCALARS:
         return ta is tb and a == b
-    if (ta is dict or isinstance(a, Mapping)) and (tb is dict or isinstance(b, Mapping)):
+    if isinstance(a, _MAPPINGS) and isinstance(b, _MAPPINGS):
         if len(a) != len(b):
             return False
         for key, value in a.items():
