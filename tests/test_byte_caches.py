@@ -532,6 +532,22 @@ def test_a_resource_in_normal_form_is_remembered_and_a_refused_one_never() -> No
     assert _authority._check_resource_once.cache_info().maxsize == 4096
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(0, 23, 24, 255, 256, 2**16, 2**32, 2**64 - 1, -1, -(2**64)),
+        *(b"", b"x" * 23, b"x" * 24, b"x" * 300, "", "\u00e9" * 40, "x" * 70_000),
+        *([1, "a"], {"a": [1]}, 1.5, True, None),
+    ],
+)
+def test_a_scalar_ends_where_the_general_walk_says(value: object) -> None:
+    # payload_args_digest steps over an invocation's version, chain, audience, action and
+    # resource by their heads alone: every head width of an integer and a string ends where
+    # the general walk says; anything else is left to that walk
+    data = cbor.encode(value) + b"\x00"  # type: ignore[arg-type]
+    assert _signed._scalar_end(data, 0) == _signed._item_end(data, 0) == len(data) - 1
+
+
 def test_carried_arguments_digest_read_from_the_payload_is_their_encodings_digest() -> None:
     # spec 5.7 / 9.3: the audit record's args_digest is SHA-256 of the arguments'
     # deterministic encoding; read from a CBOR invocation's payload it must be the same, for
