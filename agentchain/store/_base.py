@@ -164,7 +164,8 @@ def bounded_revocations(
             f"read revocations from {where}: more than {cap} records for one chain; "
             "refusing to answer with a part of them",
         )
-    found.sort(key=lambda r: (r.target, r.revoker))
+    if len(found) > 1:  # none or one: in order already
+        found.sort(key=lambda r: (r.target, r.revoker))
     return tuple(found)
 
 

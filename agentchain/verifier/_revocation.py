@@ -152,7 +152,8 @@ def chain_targets(
     ``ids``, when given, are the links' ``codec.link_id`` (so they are not encoded again)."""
     out: dict[bytes, None] = {}  # in order, each once: a key holds one link, issues the next
     for link, issuer, link_id in zip(links, _issuers(links), _ids(links, ids), strict=True):
-        for target in _targets(link, issuer, link_id):
+        known = link_id if link_id is not None else codec.link_id(link)
+        for target in _targets_of(known, issuer, link.holder.thumbprint):
             out[target] = None
     return tuple(out)
 

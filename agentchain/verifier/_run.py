@@ -164,6 +164,25 @@ _Steps = Generator[_StoreCall, object, None]
 class _Run:
     """One evaluation of V4 to V10: the denials, factor by factor, and the audit record."""
 
+    __slots__ = (
+        "approval_request",
+        "attested",
+        "chain",
+        "deferred",
+        "evaluation",
+        "factors",
+        "inv",
+        "inv_payload",
+        "keys",
+        "now",
+        "outcome",
+        "policy",
+        "reasons",
+        "request",
+        "request_id",
+        "usage",
+    )
+
     def __init__(
         self,
         policy_: TrustPolicy,
