@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentchain import codec, testing
+from agentchain._display import rfc3339
 from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims, _plain, _signed
 from agentchain.codec._fields import _decode_key
 from agentchain.codec._keys import L_USAGE
@@ -27,6 +28,7 @@ from agentchain.wire import cbor, cose
 from tests.helpers import (
     AGENT,
     ALICE,
+    NOW,
     claims_of,
     resign,
     standard_presentation,
@@ -530,6 +532,19 @@ def test_a_resource_in_normal_form_is_remembered_and_a_refused_one_never() -> No
         assert caught.value.code == "resource_invalid"
     assert _authority._check_resource_once.cache_info().currsize == 1
     assert _authority._check_resource_once.cache_info().maxsize == 4096
+
+
+def test_the_audit_time_is_remembered_for_sixteen_seconds_at_most() -> None:
+    # spec 9.3: the requests of one second share their audit record's time; the memo holds
+    # the last sixteen seconds and answers what rfc3339 would, out of its range too
+    _run._audit_time.cache_clear()
+    for now in range(NOW, NOW + 40):
+        assert _run._audit_time(now) == rfc3339(now)
+    info = _run._audit_time.cache_info()
+    assert (info.maxsize, info.currsize, info.hits) == (16, 16, 0)
+    assert _run._audit_time(NOW + 39) == rfc3339(NOW + 39)
+    assert _run._audit_time.cache_info().hits == 1
+    assert _run._audit_time(2**53 - 1) == rfc3339(2**53 - 1)
 
 
 @pytest.mark.parametrize(
