@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from agentchain import codec
 from agentchain._display import rfc3339
@@ -33,18 +33,26 @@ def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
     }
 
 
-def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, object]:
-    # built for every principal of every decision: the fields read directly, not through
-    # Principal's properties, and the common case (nothing attested) without a call
-    d = p.descriptor
-    return {
-        "kid": p.key.kid,
-        "name": p.anchor_name if d is None else d.name,
-        "kind": None if d is None else d.kind,
-        "role": "root" if d is None else "delegate",
-        "declared": None if d is None else _descriptor_json(d),
-        "attested": None if attested is None else _descriptor_json(attested),
-    }
+def _principal_records(
+    principals: Sequence[Principal], attested: Mapping[bytes, Descriptor]
+) -> list[dict[str, object]]:
+    """spec 9.3: every principal of the chain, root first, with what its link declared and
+    what a trusted attestation proved (``attested``, by key thumbprint)."""
+    records: list[dict[str, object]] = []
+    for p in principals:
+        d = p.descriptor
+        proved = attested.get(p.key.thumbprint) if attested else None
+        records.append(
+            {
+                "kid": p.key.kid,
+                "name": p.anchor_name if d is None else d.name,
+                "kind": None if d is None else d.kind,
+                "role": "root" if d is None else "delegate",
+                "declared": _descriptor_json(d),
+                "attested": None if proved is None else _descriptor_json(proved),
+            }
+        )
+    return records
 
 
 def _error_record(

@@ -38,7 +38,7 @@ from agentchain.store import (
     Use,
 )
 from agentchain.verifier._audit import (
-    _principal_record,
+    _principal_records,
 )
 from agentchain.verifier._checks import (
     check_fresh,
@@ -630,7 +630,7 @@ class _Run:
         return VerifiedChain(links=self.chain.links, principals=principals)
 
     def _audit_record(self) -> dict[str, object]:
-        inv, attested = self.inv, self.attested
+        inv = self.inv
         return {
             "version": 1,
             "time": _audit_time(self.now),
@@ -639,10 +639,7 @@ class _Run:
             "chain_id": self.chain.digest.hex(),
             "outcome": self.outcome.value,
             "reasons": [r.code for r in self.reasons],
-            "principals": [
-                _principal_record(p, attested.get(p.key.thumbprint) if attested else None)
-                for p in self.chain.principals
-            ],
+            "principals": _principal_records(self.chain.principals, self.attested),
             "audience": inv.audience,
             "action": inv.action,
             "resource": inv.resource,

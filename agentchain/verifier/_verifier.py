@@ -410,6 +410,8 @@ class Verifier:
         self, approvals: tuple[codec.Approval, ...], chain: VerifiedChain
     ) -> tuple[tuple[model.ApprovalClaims, bytes], ...]:
         """V3.5: approvals by a principal the chain names as approver must verify."""
+        if not approvals:  # the common case: nothing to match against the chain's approvers
+            return ()
         approvers = {p.thumbprint: p for p in _approvers(chain)}
         out = []
         for index, approval in enumerate(approvals):
