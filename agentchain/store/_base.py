@@ -376,7 +376,8 @@ class MemoryStore:
 
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
         with self._lock:
-            return next((r for r in revocation_ids if r in self._revoked), None)
+            revoked = self._revoked
+            return next((r for r in revocation_ids if r in revoked), None) if revoked else None
 
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         with self._lock:
