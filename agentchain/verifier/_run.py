@@ -64,13 +64,6 @@ from agentchain.wire import cbor
 
 _NONCE_DOMAIN: Final = b"agentchain/nonce/v1"
 
-#: spec 9.3: the factor states a run starts from; V2 and V3 passed before it begins
-_FACTORS_AT_START: Final = {
-    **dict.fromkeys(FACTORS, "not_evaluated"),
-    "signatures": "pass",
-    "possession": "pass",
-}
-
 
 _APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
 
@@ -79,6 +72,13 @@ _APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
 _USAGE_DOMAIN: Final = b"agentchain/usage/v1"
 _HISTORY_DOMAIN: Final = b"agentchain/history/v1"
 _MARK_DOMAIN: Final = b"agentchain/mark/v1"
+
+#: spec 9.3: the factor states a run starts from; V2 and V3 passed before it begins
+_FACTORS_AT_START: Final = {
+    **dict.fromkeys(FACTORS, "not_evaluated"),
+    "signatures": "pass",
+    "possession": "pass",
+}
 
 #: every method of the Store protocol (spec 9.4) the verifier may call
 _STORE_METHODS: Final = (
