@@ -191,6 +191,21 @@ def test_error_audit_records_carry_the_request_id(tmp_path: Path) -> None:
     assert record["request_id"] == "e-1" and record["nonce"] is None
 
 
+def test_a_made_up_request_id_is_one_per_verification_and_in_its_error_record() -> None:
+    # R-9.3-2: without an id of its own, each verification gets a new one, which its
+    # decision and its audit record carry, errors included; the caller's request is untouched
+    records: list[dict[str, object]] = []
+    verifier = Verifier(make_policy(), clock=lambda: NOW, audit=records.append)  # type: ignore[arg-type]
+    request = Request(REQUEST.action, REQUEST.resource)
+    with pytest.raises(ChainError):
+        verifier.verify(standard_token(), request)
+    decision = verifier.verify(standard_presentation(), request)
+    made_up = [records[0]["request_id"], records[1]["request_id"]]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", str(rid)) for rid in made_up)
+    assert made_up[0] != made_up[1] == decision.request_id
+    assert request.id is None
+
+
 def test_a_trust_policy_with_names_stays_immutable_and_picklable() -> None:
     policy = make_policy(names={ALICE.public_key.kid: "alice"})
     assert pickle.loads(pickle.dumps(policy)) == policy

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentchain import codec, testing
+from agentchain._display import rfc3339
 from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims, _plain, _signed
 from agentchain.codec._fields import _decode_key
 from agentchain.codec._keys import I_APPROVALS, I_ARGS_DIGEST, I_ATTESTATIONS, L_USAGE, MAX_TIME
@@ -27,6 +28,7 @@ from agentchain.wire import cbor, cose
 from tests.helpers import (
     AGENT,
     ALICE,
+    NOW,
     claims_of,
     resign,
     standard_presentation,
@@ -573,6 +575,35 @@ def test_a_resource_in_normal_form_is_remembered_and_a_refused_one_never() -> No
         assert caught.value.code == "resource_invalid"
     assert _authority._check_resource_once.cache_info().currsize == 1
     assert _authority._check_resource_once.cache_info().maxsize == 4096
+
+
+def test_the_audit_time_is_remembered_for_sixteen_seconds_at_most() -> None:
+    # spec 9.3: the requests of one second share their audit record's time; the memo holds
+    # the last sixteen seconds and answers what rfc3339 would, out of its range too
+    _run._audit_time.cache_clear()
+    for now in range(NOW, NOW + 40):
+        assert _run._audit_time(now) == rfc3339(now)
+    info = _run._audit_time.cache_info()
+    assert (info.maxsize, info.currsize, info.hits) == (16, 16, 0)
+    assert _run._audit_time(NOW + 39) == rfc3339(NOW + 39)
+    assert _run._audit_time.cache_info().hits == 1
+    assert _run._audit_time(2**53 - 1) == rfc3339(2**53 - 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(0, 23, 24, 255, 256, 2**16, 2**32, 2**64 - 1, -1, -(2**64)),
+        *(b"", b"x" * 23, b"x" * 24, b"x" * 300, "", "\u00e9" * 40, "x" * 70_000),
+        *([1, "a"], {"a": [1]}, 1.5, True, None),
+    ],
+)
+def test_a_scalar_ends_where_the_general_walk_says(value: object) -> None:
+    # payload_args_digest steps over an invocation's version, chain, audience, action and
+    # resource by their heads alone: every head width of an integer and a string ends where
+    # the general walk says; anything else is left to that walk
+    data = cbor.encode(value) + b"\x00"  # type: ignore[arg-type]
+    assert _signed._scalar_end(data, 0) == _signed._item_end(data, 0) == len(data) - 1
 
 
 def test_carried_arguments_digest_read_from_the_payload_is_their_encodings_digest() -> None:

@@ -254,6 +254,20 @@ def _item_end(data: bytes, at: int) -> int:
     return found[0]
 
 
+def _scalar_end(data: bytes, at: int) -> int:
+    """:func:`_item_end` of an integer, byte string or text string (definite length, as a
+    payload the strict decoder accepted holds), read from its head alone; any other item
+    by the general walk."""
+    initial = data[at]
+    info = initial & 0x1F
+    if initial >= 0x80 or info >= 28:  # an array, map, tag or float; or no length here
+        return _item_end(data, at)
+    end = at + 1 + (0 if info < 24 else 1 << (info - 24))
+    if initial < 0x40:  # an integer: the head is the whole item
+        return end
+    return end + (info if info < 24 else int.from_bytes(data[at + 1 : end], "big"))
+
+
 #: the parent claim's entry in a link's claims map: key 4, a 32-byte byte string
 _PARENT_ENTRY: Final = b"\x04\x58\x20"
 
@@ -275,8 +289,8 @@ def payload_link_id(payload: bytes, parent: bytes | None) -> bytes | None:
         if not 0xA1 <= head <= 0xB7:  # a map of 1 to 23 entries, its count in the head
             return None
         at = 1
-        while payload[at] in (0x01, 0x02, 0x03):  # keys 1 to 3 and their values
-            at = _item_end(payload, _item_end(payload, at))
+        while payload[at] in (0x01, 0x02, 0x03):  # keys 1 to 3 (one byte each), their values
+            at = _item_end(payload, at + 1)
         end = at + len(_PARENT_ENTRY) + 32
         if payload[at:end] != _PARENT_ENTRY + parent:
             return None
@@ -295,8 +309,8 @@ def payload_args_digest(payload: bytes) -> bytes | None:
         if not 0xA1 <= payload[0] <= 0xB7:
             return None
         at = 1
-        while payload[at] in (0x01, 0x02, 0x03, 0x04, 0x05):
-            at = _item_end(payload, _item_end(payload, at))
+        while payload[at] in (0x01, 0x02, 0x03, 0x04, 0x05):  # a key of one byte; its value
+            at = _scalar_end(payload, at + 1)  # version, chain, audience, action, resource
         if payload[at] != 0x06:
             return None
         end = _item_end(payload, at + 1)

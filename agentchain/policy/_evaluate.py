@@ -49,6 +49,10 @@ class Result:
         return self.outcome == "true"
 
 
+#: the one answer of every conjunction that holds (a Result is immutable)
+_HOLDS: Final = Result("true", "")
+
+
 def evaluate(
     statements: Sequence[Statement],
     args: object,
@@ -83,7 +87,7 @@ def evaluate(
         return Result("error", f"internal error evaluating caveats ({type(exc).__name__})")
     if first_false:
         return Result("false", first_false)
-    return Result("true", "")
+    return _HOLDS
 
 
 class Budget:
@@ -254,23 +258,22 @@ def _enter(
 def _leaf(statement: Statement, selector: Selector, value: object, budget: Budget) -> _Answer:
     op = statement.op
     literal = statement._literal
-    where = f"{op} {selector.text}"
     # spec 6.3: every data item of the literal may be compared, so each is charged,
     # up front: the cost does not depend on where (or whether) a difference sits
     if op in ("==", "!=", "in") and not budget.take(statement.literal_items()):
-        return "error", f"{where}: {budget.message()}"
+        return "error", f"{_where(op, selector)}: {budget.message()}"
     if op in ("==", "!="):
         equal = deep_equal(value, literal)
         if equal is None:
-            return "error", f"{where}: value outside the data model"
+            return "error", f"{_where(op, selector)}: value outside the data model"
         return ("true" if equal == (op == "==") else "false"), ""
     if op in ORDERING:
         if not is_number(value):
-            return "error", f"{where}: selects a {kind_of(value)}, not a number"
+            return "error", f"{_where(op, selector)}: selects a {kind_of(value)}, not a number"
         # exact: Python compares an int with a float by their mathematical values,
         # never by rounding the int to a float (spec 6.2)
-        bound = cast(int | float, literal)
-        number = cast(int | float, value)
+        bound = cast("int | float", literal)
+        number = cast("int | float", value)
         if op == "<":
             holds = number < bound
         elif op == "<=":
@@ -282,7 +285,7 @@ def _leaf(statement: Statement, selector: Selector, value: object, budget: Budge
         return ("true" if holds else "false"), ""
     if op == "like":
         if type(value) is not str:
-            return "error", f"{where}: selects a {kind_of(value)}, not a string"
+            return "error", f"{_where(op, selector)}: selects a {kind_of(value)}, not a string"
         # spec 6.3: one step per literal segment (the stars split the pattern into stars
         # + 1 of them, each a scan), and one per 4096 (text, text + pattern) character
         # pairs: 64 code points of text scanned, and a search for a literal of m code
@@ -290,16 +293,21 @@ def _leaf(statement: Statement, selector: Selector, value: object, budget: Budge
         segments = statement._pattern
         scanned = len(value) * (LIKE_CHARS_PER_STEP + statement.literal_items())
         if not budget.take(len(segments) + scanned // LIKE_PAIRS_PER_STEP):
-            return "error", f"{where}: {budget.message()}"
+            return "error", f"{_where(op, selector)}: {budget.message()}"
         return ("true" if _glob(segments, value) else "false"), ""
     choices = cast(list[Value], literal)
     for choice in choices:
         equal = deep_equal(value, choice)
         if equal is None:
-            return "error", f"{where}: value outside the data model"
+            return "error", f"{_where(op, selector)}: value outside the data model"
         if equal:
             return "true", ""
     return "false", ""
+
+
+def _where(op: str, selector: Selector) -> str:
+    """What a leaf's error message names: its operator and selector (made only for one)."""
+    return f"{op} {selector.text}"
 
 
 def select(args: Arguments, selector: Selector) -> tuple[object, str]:

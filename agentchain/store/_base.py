@@ -164,7 +164,8 @@ def bounded_revocations(
             f"read revocations from {where}: more than {cap} records for one chain; "
             "refusing to answer with a part of them",
         )
-    found.sort(key=lambda r: (r.target, r.revoker))
+    if len(found) > 1:  # none or one: in order already
+        found.sort(key=lambda r: (r.target, r.revoker))
     return tuple(found)
 
 
@@ -375,7 +376,8 @@ class MemoryStore:
 
     def first_revoked(self, revocation_ids: Iterable[bytes]) -> bytes | None:
         with self._lock:
-            return next((r for r in revocation_ids if r in self._revoked), None)
+            revoked = self._revoked
+            return next((r for r in revocation_ids if r in revoked), None) if revoked else None
 
     def use_nonce(self, key: bytes, *, expires_at: int, now: int) -> NonceStatus:
         with self._lock:
@@ -437,7 +439,9 @@ class MemoryStore:
             self._signed[key] = merge_revocation(self._signed.get(key), record)
 
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
-        wanted = {_target(t) for t in targets}
+        # a chain's every target is asked on every request: bytes, as the verifier's are,
+        # are taken without a call each
+        wanted = {t if type(t) is bytes else _target(t) for t in targets}
         with self._lock:
             found = [r for (t, _), r in self._signed.items() if t in wanted]
         return bounded_revocations(found, self.MAX_REVOCATION_RECORDS, "memory")

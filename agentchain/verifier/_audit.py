@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from agentchain import codec
 from agentchain._display import rfc3339
@@ -25,28 +25,43 @@ def _digests_json(digests: Mapping[str, bytes]) -> dict[str, str]:
 def _descriptor_json(d: Descriptor | None) -> dict[str, object] | None:
     if d is None:
         return None
-    return {"code": _digests_json(d.code), "model": d.model, "config": _digests_json(d.config)}
-
-
-def _principal_record(p: Principal, attested: Descriptor | None) -> dict[str, object]:
-    d = p.descriptor
+    code, config = d.code, d.config
     return {
-        "kid": p.kid,
-        "name": p.name,
-        "kind": d.kind if d else None,
-        "role": "root" if d is None else "delegate",
-        "declared": _descriptor_json(d),
-        "attested": _descriptor_json(attested),
+        "code": _digests_json(code) if code else {},
+        "model": d.model,
+        "config": _digests_json(config) if config else {},
     }
 
 
+def _principal_records(
+    principals: Sequence[Principal], attested: Mapping[bytes, Descriptor]
+) -> list[dict[str, object]]:
+    """spec 9.3: every principal of the chain, root first, with what its link declared and
+    what a trusted attestation proved (``attested``, by key thumbprint)."""
+    records: list[dict[str, object]] = []
+    for p in principals:
+        d = p.descriptor
+        proved = attested.get(p.key.thumbprint) if attested else None
+        records.append(
+            {
+                "kid": p.key.kid,
+                "name": p.anchor_name if d is None else d.name,
+                "kind": None if d is None else d.kind,
+                "role": "root" if d is None else "delegate",
+                "declared": _descriptor_json(d),
+                "attested": None if proved is None else _descriptor_json(proved),
+            }
+        )
+    return records
+
+
 def _error_record(
-    exc: AgentchainError, request: Request, audience: str, now: int
+    exc: AgentchainError, request: Request, request_id: str, audience: str, now: int
 ) -> dict[str, object]:
     return {
         "version": 1,
         "time": rfc3339(now),
-        "request_id": request.id,
+        "request_id": request_id,
         "nonce": None,  # the invocation did not verify: its nonce is the sender's word only
         "chain_id": None,
         "outcome": "invalid",

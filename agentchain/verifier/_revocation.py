@@ -150,9 +150,11 @@ def chain_targets(
 ) -> tuple[bytes, ...]:
     """Every target a stored revocation could name to cover a link of ``links`` (V5).
     ``ids``, when given, are the links' ``codec.link_id`` (so they are not encoded again)."""
-    out: dict[bytes, None] = {}
+    out: dict[bytes, None] = {}  # in order, each once: a key holds one link, issues the next
     for link, issuer, link_id in zip(links, _issuers(links), _ids(links, ids), strict=True):
-        out.update(dict.fromkeys(_targets(link, issuer, link_id)))
+        known = link_id if link_id is not None else codec.link_id(link)
+        for target in _targets_of(known, issuer, link.holder.thumbprint):
+            out[target] = None
     return tuple(out)
 
 

@@ -9,8 +9,8 @@ evaluation serves the blocking and the async verifier alike (``Verifier.verify``
 
 from __future__ import annotations
 
-import copy
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Generator, Mapping
@@ -38,7 +38,7 @@ from agentchain.store import (
     Use,
 )
 from agentchain.verifier._audit import (
-    _principal_record,
+    _principal_records,
 )
 from agentchain.verifier._checks import (
     check_fresh,
@@ -72,6 +72,13 @@ _APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
 _USAGE_DOMAIN: Final = b"agentchain/usage/v1"
 _HISTORY_DOMAIN: Final = b"agentchain/history/v1"
 _MARK_DOMAIN: Final = b"agentchain/mark/v1"
+
+#: spec 9.3: the factor states a run starts from; V2 and V3 passed before it begins
+_FACTORS_AT_START: Final = {
+    **dict.fromkeys(FACTORS, "not_evaluated"),
+    "signatures": "pass",
+    "possession": "pass",
+}
 
 #: every method of the Store protocol (spec 9.4) the verifier may call
 _STORE_METHODS: Final = (
@@ -157,6 +164,25 @@ _Steps = Generator[_StoreCall, object, None]
 class _Run:
     """One evaluation of V4 to V10: the denials, factor by factor, and the audit record."""
 
+    __slots__ = (
+        "approval_request",
+        "attested",
+        "chain",
+        "deferred",
+        "evaluation",
+        "factors",
+        "inv",
+        "inv_payload",
+        "keys",
+        "now",
+        "outcome",
+        "policy",
+        "reasons",
+        "request",
+        "request_id",
+        "usage",
+    )
+
     def __init__(
         self,
         policy_: TrustPolicy,
@@ -165,6 +191,7 @@ class _Run:
         request: Request,
         now: int,
         *,
+        request_id: str,
         inv_payload: bytes | None = None,
     ) -> None:
         #: the invocation's CBOR payload, where the audit record reads its arguments' digest
@@ -173,10 +200,10 @@ class _Run:
         self.chain = chain
         self.inv = inv
         self.request = request
+        #: the request's own id, or the one the verifier made up for it
+        self.request_id = request_id
         self.now = now
-        self.factors: dict[str, str] = dict.fromkeys(FACTORS, "not_evaluated")
-        self.factors["signatures"] = "pass"
-        self.factors["possession"] = "pass"
+        self.factors: dict[str, str] = _FACTORS_AT_START.copy()
         self.reasons: tuple[Reason, ...] = ()
         self.outcome = Outcome.ALLOW
         self.approval_request: ApprovalRequest | None = None
@@ -282,9 +309,17 @@ class _Run:
                 )
                 return False
         # V8: every link's caveats hold (conjunction), charged to the one budget of this
-        # request (spec 6.3), which V10's approval requirements share
+        # request (spec 6.3), which V10's approval requirements share. As in V7, links read
+        # from the same bytes share one caveat tuple, whose statements for this action are
+        # picked once; the budget is charged for every link all the same (Evaluation.caveats)
+        applying: dict[int, list[model.Statement]] = {}
         for index, link in enumerate(links):
-            statements = [c.statement for c in link.claims.caveats if c.applies_to(inv.action)]
+            caveats = link.claims.caveats
+            statements = applying.get(id(caveats))
+            if statements is None:
+                statements = applying[id(caveats)] = [
+                    c.statement for c in caveats if c.applies_to(inv.action)
+                ]
             result = self.evaluation.caveats(statements)
             if result.outcome != "true":
                 self._fail("context", "caveat_failed", f"link {index}: {result.detail}")
@@ -302,7 +337,7 @@ class _Run:
             by_subject.setdefault(claims.subject, []).append(claims)
         # any current attestation that contradicts what a link declared is a disagreement
         # between factors: deny, whether or not the action requires attestation
-        for index, principal in enumerate(self.chain.principals):
+        for index, principal in enumerate(self.chain.principals if by_subject else ()):
             declared = principal.descriptor
             current = [
                 a
@@ -585,10 +620,6 @@ class _Run:
             request_id=self.request_id,
         )
 
-    @property
-    def request_id(self) -> str:
-        return self.request.id or ""
-
     def _chain_with_attestations(self) -> VerifiedChain:
         if not self.attested:  # V2 made every principal with attested=None: nothing to add
             return self.chain
@@ -602,16 +633,13 @@ class _Run:
         inv = self.inv
         return {
             "version": 1,
-            "time": rfc3339(self.now),
+            "time": _audit_time(self.now),
             "request_id": self.request_id,
             "nonce": self.inv.nonce.hex(),
             "chain_id": self.chain.digest.hex(),
             "outcome": self.outcome.value,
             "reasons": [r.code for r in self.reasons],
-            "principals": [
-                _principal_record(p, self.attested.get(p.key.thumbprint))
-                for p in self.chain.principals
-            ],
+            "principals": _principal_records(self.chain.principals, self.attested),
             "audience": inv.audience,
             "action": inv.action,
             "resource": inv.resource,
@@ -631,6 +659,12 @@ class _Run:
             if found is not None:
                 return found
         return codec.args_digest(inv.args)
+
+
+@functools.lru_cache(maxsize=16)
+def _audit_time(now: int) -> str:
+    """``rfc3339(now)``, remembered: the requests of one second share their audit time."""
+    return rfc3339(now)
 
 
 def _mark(what: bytes, value: str) -> bytes:
@@ -658,15 +692,11 @@ def _proves(declared: Descriptor, claims: model.AttestationClaims) -> bool:
     return declared.model is None or declared.model == claims.model
 
 
-def _with_id(request: Request) -> Request:
-    """``request`` with an id: its own, or 16 random bytes in hex (spec 9.3)."""
-    if request.id is not None:
-        return request
-    # a copy, not dataclasses.replace: that would check the action, resource and arguments
-    # again, which the request's construction did; only the id is new, and well formed
-    named = copy.copy(request)
-    object.__setattr__(named, "id", os.urandom(16).hex())
-    return named
+def new_request_id(request: Request) -> str:
+    """The id of ``request`` in its decision and audit record: its own, or 16 random bytes in
+    hex (spec 9.3). Kept beside the request, not written into a copy of it: the request's
+    construction checked its action, resource and arguments, and nothing else changes."""
+    return request.id if request.id is not None else os.urandom(16).hex()
 
 
 def _shown(value: object) -> str:
@@ -677,6 +707,8 @@ def _shown(value: object) -> str:
 
 _NUMBERS: Final = (int, float)
 _SCALARS: Final = (str, bytes, bool, type(None))
+#: a dict first: its type is checked before the Mapping ABC's (slower) instance check
+_MAPPINGS: Final = (dict, Mapping)
 
 
 def _same_data(a: object, b: object) -> bool:
@@ -689,7 +721,7 @@ def _same_data(a: object, b: object) -> bool:
         return a == b
     if ta in _SCALARS or tb in _SCALARS:
         return ta is tb and a == b
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
+    if isinstance(a, _MAPPINGS) and isinstance(b, _MAPPINGS):
         if len(a) != len(b):
             return False
         for key, value in a.items():

@@ -48,7 +48,7 @@ from agentchain.verifier._revocation import (
     check_entitled,
     verify_revocation,
 )
-from agentchain.verifier._run import _STORE_METHODS, _approvers, _Run, _Steps, _with_id
+from agentchain.verifier._run import _STORE_METHODS, _approvers, _Run, _Steps, new_request_id
 from agentchain.verifier._types import (
     Decision,
     Principal,
@@ -140,9 +140,9 @@ class Verifier:
         if store is None:
             raise UsageError("this verifier's store is asynchronous: await verify_async")
         now = int(self._clock())
-        request = _with_id(request)
+        request_id = new_request_id(request)
         try:
-            run, steps = self._prepare(presentation, request, now)
+            run, steps = self._prepare(presentation, request, request_id, now)
             # the store's calls, made as the checks ask for them (see _StoreCall)
             reply: object = None
             try:
@@ -154,7 +154,7 @@ class Verifier:
             decision = run.decision()
         except AgentchainError as exc:
             if self._audit is not None:
-                self._audit(_error_record(exc, request, self._policy.audience, now))
+                self._audit(_error_record(exc, request, request_id, self._policy.audience, now))
             raise
         if self._audit is not None:
             self._audit(decision.audit)
@@ -170,10 +170,10 @@ class Verifier:
         worker thread (it may write a file).
         """
         now = int(self._clock())
-        request = _with_id(request)
+        request_id = new_request_id(request)
         store, inline = self._async_store, self._inline_store
         try:
-            run, steps = self._prepare(presentation, request, now)
+            run, steps = self._prepare(presentation, request, request_id, now)
             reply: object = None
             try:
                 while True:
@@ -184,7 +184,7 @@ class Verifier:
             decision = run.decision()
         except AgentchainError as exc:
             if self._audit is not None:
-                record = _error_record(exc, request, self._policy.audience, now)
+                record = _error_record(exc, request, request_id, self._policy.audience, now)
                 await asyncio.to_thread(self._audit, record)
             raise
         if self._audit is not None:
@@ -192,7 +192,11 @@ class Verifier:
         return decision
 
     def _prepare(
-        self, presentation: bytes | str | codec.Presentation, request: Request, now: int
+        self,
+        presentation: bytes | str | codec.Presentation,
+        request: Request,
+        request_id: str,
+        now: int,
     ) -> tuple[_Run, _Steps]:
         """V1 to V3 (pure), and V4 to V10 as steps that yield the store calls they need."""
         limits = self._policy.limits
@@ -231,7 +235,15 @@ class Verifier:
             if signed is not None and signed.envelope.encoding == "cbor"
             else None
         )
-        run = _Run(self._policy, chain, invocation, request, now, inv_payload=cbor_payload)
+        run = _Run(
+            self._policy,
+            chain,
+            invocation,
+            request,
+            now,
+            request_id=request_id,
+            inv_payload=cbor_payload,
+        )
         steps = run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
         return run, steps
 
@@ -417,7 +429,7 @@ class Verifier:
         self, approvals: tuple[codec.Approval, ...], chain: VerifiedChain
     ) -> tuple[tuple[model.ApprovalClaims, bytes], ...]:
         """V3.5: approvals by a principal the chain names as approver must verify."""
-        if not approvals:
+        if not approvals:  # the common case: nothing to match against the chain's approvers
             return ()
         approvers = {p.thumbprint: p for p in _approvers(chain)}
         out = []
