@@ -9,6 +9,7 @@ import pytest
 
 from agentchain import DecodeError, Limits, PrivateKey, TrustPolicy, UsageError
 from agentchain.errors import AgentchainError
+from agentchain.verifier._types import by_thumbprint
 
 ANCHOR = PrivateKey.from_seed(bytes([1]) * 32).public_key
 ATTESTER = PrivateKey.from_seed(bytes([4]) * 32).public_key
@@ -97,3 +98,25 @@ def test_well_formed_factor_settings_are_kept() -> None:
     assert policy.attester(ANCHOR.thumbprint) is None
     # any iterable of names will do for the algorithms; it is kept as a frozenset
     assert _policy(algorithms=["Ed25519"]).algorithms == frozenset({"Ed25519"})
+
+
+def test_a_key_is_found_by_its_thumbprint_among_many_as_the_policy_finds_it() -> None:
+    # V2.1 and V3.4: the verifier's index answers as TrustPolicy.anchor / .attester do,
+    # the first key of a thumbprint, None for any other, whatever the number of keys
+    keys = [PrivateKey.from_seed(bytes([i]) * 32).public_key for i in range(1, 200)]
+    policy = TrustPolicy(anchors=(*keys, keys[0]), audience="a", attesters=tuple(keys[:3]))
+    anchor, attester = by_thumbprint(policy.anchors), by_thumbprint(policy.attesters)
+    for key in keys:
+        assert anchor(key.thumbprint) is policy.anchor(key.thumbprint) is key
+        assert attester(key.thumbprint) is policy.attester(key.thumbprint)
+    assert anchor(b"\x00" * 32) is None and policy.anchor(b"\x00" * 32) is None
+    assert attester(keys[3].thumbprint) is None
+    assert by_thumbprint(())(keys[0].thumbprint) is None
+
+
+def test_names_are_read_as_a_mapping() -> None:
+    key = PrivateKey.from_seed(b"\x09" * 32).public_key
+    policy = TrustPolicy(anchors=(key,), audience="a", names={key.kid: "alice"})
+    assert policy.name_of(key) == "alice" == policy.names.get(key.kid)
+    assert policy.names.get("nobody") is None and policy.names.get("nobody", "x") == "x"
+    assert dict(policy.names) == {key.kid: "alice"}

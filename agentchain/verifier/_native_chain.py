@@ -37,7 +37,7 @@ from agentchain.verifier._checks import (
     check_time_nesting,
     check_window,
 )
-from agentchain.verifier._types import TrustPolicy
+from agentchain.verifier._types import TrustPolicy, by_thumbprint
 
 #: facts of parents taken from the prefix cache (keyed by digest: a pure function of bytes)
 _MAX_PARENTS: Final = 1024
@@ -59,6 +59,7 @@ class NativeChain:
         self._core = core
         self._policy = policy
         self._allowed = sorted(policy.algorithms)
+        self._anchor = by_thumbprint(policy.anchors)
         self._parents: dict[bytes, LinkFacts] = {}
 
     def decoder(
@@ -161,7 +162,7 @@ class NativeChain:
         if parent is None:
             # V2.1 at the root: the issuer is a trust anchor (below it the signer is the
             # parent's holder, which the core takes from the parent's facts)
-            signer = check_signer(links[0], None, policy.anchor)
+            signer = check_signer(links[0], None, self._anchor)
             if isinstance(signer, Violation):
                 signer.raise_for("the root link's")
             root = signer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -55,6 +55,9 @@ class _Names(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def get(self, kid: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self._items.get(kid, default)  # the dict's own: once per verification
 
     def __repr__(self) -> str:
         return repr(self._items)
@@ -134,6 +137,15 @@ class TrustPolicy:
 
     def attester(self, thumbprint: bytes) -> PublicKey | None:
         return next((a for a in self.attesters if a.thumbprint == thumbprint), None)
+
+
+def by_thumbprint(keys: tuple[PublicKey, ...]) -> Callable[[bytes], PublicKey | None]:
+    """``TrustPolicy.anchor`` (or ``attester``) over ``keys`` as one dict lookup: the
+    first key with that thumbprint, or None, however many keys a policy trusts."""
+    index: dict[bytes, PublicKey] = {}
+    for key in keys:
+        index.setdefault(key.thumbprint, key)
+    return index.get
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ from agentchain.verifier._types import (
     Request,
     TrustPolicy,
     VerifiedChain,
+    by_thumbprint,
 )
 
 
@@ -112,6 +113,9 @@ class Verifier:
         self._prefix_cache = None if prefix_cache is False else prefix_cache
         self._policy_id = policy_fingerprint(policy) if self._prefix_cache is not None else b""
         self._policy = policy
+        # V2.1 and V3.4 look a key up by its thumbprint on every request
+        self._anchor = by_thumbprint(policy.anchors)
+        self._attester = by_thumbprint(policy.attesters)
         chosen: Store | AsyncStore = store if store is not None else MemoryStore()
         # a store written for an older protocol lacks the signed-revocation methods: refuse it
         # here, with a typed error, rather than fail at the first request
@@ -323,7 +327,7 @@ class Verifier:
         start = 0
         # spec 8.4: a prefix that passed V2 under this very policy is not checked again
         if cache is not None and (start := cache.verified_prefix(self._policy_id, links)):
-            root = policy_.anchor(links[0].claims.issuer or b"")
+            root = self._anchor(links[0].claims.issuer or b"")
             if root is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:
@@ -342,7 +346,7 @@ class Verifier:
         )
         if native:  # the core passed every link: the principals, and the prefixes seen
             if parent is None:  # V2.1 at the root, which the core's call checked first
-                signer = check_signer(links[0], None, policy_.anchor)
+                signer = check_signer(links[0], None, self._anchor)
                 if isinstance(signer, Violation):
                     signer.raise_for("the root link's")
                 principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
@@ -355,7 +359,7 @@ class Verifier:
             claims = link.claims
             what = f"link {index}"
             # V2.1: the signer: a trust anchor at the root, the parent's holder below it
-            signer = check_signer(link, parent, policy_.anchor)
+            signer = check_signer(link, parent, self._anchor)
             if isinstance(signer, Violation):
                 signer.raise_for("the root link's" if parent is None else what)
             if parent is None:
@@ -416,7 +420,7 @@ class Verifier:
         """V3.4: attestations by trusted attesters must verify; others are ignored."""
         trusted = []
         for index, attestation in enumerate(attestations):
-            attester = self._policy.attester(attestation.claims.issuer)
+            attester = self._attester(attestation.claims.issuer)
             if attester is None:
                 continue  # spec 9.1: an untrusted attester's word is not evidence, nor an error
             what = f"attestation {index}"
