@@ -33,11 +33,10 @@ from agentchain.verifier._checks import (
     check_depth,
     check_linkage,
     check_scope,
-    check_signer,
     check_time_nesting,
     check_window,
 )
-from agentchain.verifier._types import TrustPolicy, by_thumbprint
+from agentchain.verifier._types import TrustPolicy
 
 #: facts of parents taken from the prefix cache (keyed by digest: a pure function of bytes)
 _MAX_PARENTS: Final = 1024
@@ -59,7 +58,6 @@ class NativeChain:
         self._core = core
         self._policy = policy
         self._allowed = sorted(policy.algorithms)
-        self._anchor = by_thumbprint(policy.anchors)
         self._parents: dict[bytes, LinkFacts] = {}
 
     def decoder(
@@ -143,41 +141,34 @@ class NativeChain:
         self,
         links: tuple[codec.Link, ...],
         start: int,
+        *,
         parent: codec.Link | None,
+        signer: PublicKey,
         facts: Mapping[bytes, LinkFacts],
-        passed: Callable[[int], None],
+        passed: Callable[[int], None] | None,
     ) -> bool:
         """V2 (spec 8.2) for ``links[start:]``, ``parent`` the verified link above them (None
-        at the root): raise its first violation, return True when every link passed, or
-        False, having checked nothing, when the core did not decode all of them. Before a
-        violation is raised, ``passed(index)`` is told the links before it passed (as the
-        pure loop remembers each prefix as it passes)."""
+        at the root) and ``signer`` the key that signs ``links[start]`` (V2.1, resolved by
+        the caller: at the root, the trust anchor). Raise the first violation, return True
+        when every link passed, or False, having checked nothing, when the core did not
+        decode all of them. Before a violation is raised, ``passed(index)`` is told the links
+        before it passed (as the pure loop remembers each prefix as it passes)."""
         handles = [facts.get(link.digest) for link in links[start:]]
         checked = [h for h in handles if h is not None]
         if not checked or len(checked) != len(handles):
             return False
-        policy = self._policy
-        root: PublicKey | None = None
-        above: LinkFacts | None = None
-        if parent is None:
-            # V2.1 at the root: the issuer is a trust anchor (below it the signer is the
-            # parent's holder, which the core takes from the parent's facts)
-            signer = check_signer(links[0], None, self._anchor)
-            if isinstance(signer, Violation):
-                signer.raise_for("the root link's")
-            root = signer
-        else:
-            above = self._parent(parent)
+        root = signer if parent is None else None
         failure = self._core.verify_chain(
             checked,
             root=None if root is None else (root.alg, root.raw()),
-            parent=above,
+            parent=None if parent is None else self._parent(parent),
             allowed=self._allowed,
-            max_ttl=policy.max_ttl,
+            max_ttl=self._policy.max_ttl,
         )
         if failure is not None:
             index, check, error = failure
-            passed(start + index)
+            if passed is not None:
+                passed(start + index)
             if error is not None:  # V2.3: raised as PublicKey.verify raises it
                 raise error
             self._raise(links, start + index, check, root)

@@ -327,43 +327,42 @@ class Verifier:
         start = 0
         # spec 8.4: a prefix that passed V2 under this very policy is not checked again
         if cache is not None and (start := cache.verified_prefix(self._policy_id, links)):
-            root = self._anchor(links[0].claims.issuer or b"")
-            if root is None:  # cannot happen: the anchors are part of the policy id
+            known = self._anchor(links[0].claims.issuer or b"")
+            if known is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:
-                principals.append(Principal(root, None, anchor_name=policy_.name_of(root)))
+                principals.append(Principal(known, None, anchor_name=policy_.name_of(known)))
                 principals.extend(
                     Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
                 )
                 parent = links[start - 1]
-        # V2.1 to V2.6 for every link in one native call, when the core decoded them all
-        native = self._native is not None and self._native.verify(
-            links,
-            start,
-            parent,
-            facts or {},
-            functools.partial(self._remember, cache, links, start),
-        )
-        if native:  # the core passed every link: the principals, and the prefixes seen
-            if parent is None:  # V2.1 at the root, which the core's call checked first
-                signer = check_signer(links[0], None, self._anchor)
-                if isinstance(signer, Violation):
-                    signer.raise_for("the root link's")
+        if start < len(links):
+            # V2.1 for the first link checked: a trust anchor at the root, else the parent's
+            # holder (only a root can lack a signer)
+            signer = check_signer(links[start], parent, self._anchor)
+            if isinstance(signer, Violation):
+                signer.raise_for("the root link's")
+            if parent is None:
                 principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
-            principals.extend(
-                Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
+            # V2.2 to V2.6 for every link in one native call, when the core decoded them all
+            passed = (
+                None if cache is None else functools.partial(self._remember, cache, links, start)
             )
-            self._remember(cache, links, start, len(links))
-            return VerifiedChain(links=links, principals=tuple(principals))
+            if self._native is not None and self._native.verify(
+                links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
+            ):
+                principals.extend(
+                    Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
+                )
+                self._remember(cache, links, start, len(links))
+                return VerifiedChain(links=links, principals=tuple(principals))
         for index, link in enumerate(links[start:], start):
             claims = link.claims
             what = f"link {index}"
-            # V2.1: the signer: a trust anchor at the root, the parent's holder below it
+            # V2.1: the signer (the root's was found above)
             signer = check_signer(link, parent, self._anchor)
             if isinstance(signer, Violation):
-                signer.raise_for("the root link's" if parent is None else what)
-            if parent is None:
-                principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
+                signer.raise_for(what)
             self._check_link(link, parent, signer, what)
             principals.append(Principal(claims.holder, claims.descriptor))
             parent = link
