@@ -169,6 +169,10 @@ class ChainCore(Protocol):
         max_ttl: int,
     ) -> tuple[int, str, BaseException | None] | None: ...
 
+    def payload_args_digest(self, payload: bytes) -> bytes | None:
+        """``codec.payload_args_digest``: the digest of a CBOR invocation's carried
+        arguments, read from its payload bytes, or None for another shape."""
+
     def open_presentation(
         self,
         data: bytes,
@@ -326,6 +330,7 @@ class _ChainCore:
         self.verify_chain = module.verify_chain  # type: ignore[attr-defined]
         self.verify_cached = module.verify_cached  # type: ignore[attr-defined]
         self.open_presentation = module.open_presentation  # type: ignore[attr-defined]
+        self.payload_args_digest = module.payload_args_digest  # type: ignore[attr-defined]
         self.parent_facts = module.LinkFacts.of_parent  # type: ignore[attr-defined]
 
 

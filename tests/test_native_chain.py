@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from agentchain import MemoryStore, Request, Verifier, _native, codec
+from agentchain import MemoryStore, Request, Verifier, _native, codec, testing
 from agentchain.codec._memo import clear_caches
 from agentchain.codec._plain import plain_link
 from agentchain.codec._text import from_text
@@ -367,6 +367,56 @@ def test_what_the_core_leaves_to_the_reference(core: _native.ChainCore) -> None:
         assert _read_whole(core, data) is None, value
         assert _read_reference(data)[0] == "error"
     assert _read_whole(core, b"\xa1\x01\x18\x02") is None  # not canonical
+
+
+def _invocation_payloads() -> list[bytes]:
+    found = []
+    for case in runner.load_cases(runner.default_vectors()):
+        for step in case["steps"]:
+            text = step["presentation"].get("text")
+            if not isinstance(text, str) or not text.startswith(codec.TEXT_PREFIX_CBOR):
+                continue
+            try:
+                invocation = codec.decode_presentation_unverified(text).invocation
+            except AgentchainError:
+                continue
+            if invocation is not None:
+                found.append(invocation.envelope.payload)
+    return found
+
+
+def test_the_arguments_digest_is_read_from_the_payload_as_the_reference_reads_it(
+    core: _native.ChainCore,
+) -> None:
+    # spec 9.3: the audit record's args_digest, read by the core from every CBOR invocation
+    # of the vectors and their truncations, is the reference's (or None where it has none)
+    payloads = _invocation_payloads()
+    assert len(payloads) > 100
+    carried = 0
+    for payload in payloads:
+        want = codec.payload_args_digest(payload)
+        carried += want is not None
+        assert core.payload_args_digest(payload) == want
+        for cut in (1, 2, len(payload) // 2, len(payload) - 1):
+            assert core.payload_args_digest(payload[:cut]) == codec.payload_args_digest(
+                payload[:cut]
+            )
+    assert carried > 100
+    assert core.payload_args_digest(b"") is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(args=testing.arguments())
+def test_the_core_reads_the_digest_of_any_carried_arguments(
+    core: _native.ChainCore, args: dict[str, Any]
+) -> None:
+    invocation = standard_presentation(args=args, label="digest").invocation
+    assert invocation is not None
+    payload = invocation.envelope.payload
+    want = codec.payload_args_digest(payload)
+    assert core.payload_args_digest(payload) == want
+    if invocation.claims.args_digest is None:  # carried, not bound by digest
+        assert want == codec.args_digest(invocation.claims.args)
 
 
 def test_known_links_are_not_opened_again(core: _native.ChainCore) -> None:

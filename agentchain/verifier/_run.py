@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import json
 import os
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Final, cast
 
@@ -166,6 +166,7 @@ class _Run:
 
     __slots__ = (
         "approval_request",
+        "args_digest_of",
         "attested",
         "chain",
         "deferred",
@@ -193,9 +194,12 @@ class _Run:
         *,
         request_id: str,
         inv_payload: bytes | None = None,
+        args_digest_of: Callable[[bytes], bytes | None] = codec.payload_args_digest,
     ) -> None:
         #: the invocation's CBOR payload, where the audit record reads its arguments' digest
+        #: (with ``args_digest_of``: the reference's reading, or the native core's)
         self.inv_payload = inv_payload
+        self.args_digest_of = args_digest_of
         self.policy = policy_
         self.chain = chain
         self.inv = inv
@@ -655,7 +659,7 @@ class _Run:
         if inv.args_digest is not None:
             return inv.args_digest
         if self.inv_payload is not None:
-            found = codec.payload_args_digest(self.inv_payload)
+            found = self.args_digest_of(self.inv_payload)
             if found is not None:
                 return found
         return codec.args_digest(inv.args)

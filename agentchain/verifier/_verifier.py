@@ -105,6 +105,10 @@ class Verifier:
         #: the native backend's strict CBOR decoder for the container and the other objects'
         #: payloads (the same value or the same error as the reference's, R-5.2-11)
         self._cbor_decode = selected.cbor_decode if chain_core is not None else None
+        #: the audit record's arguments digest from the invocation's payload bytes (spec 9.3)
+        self._args_digest_of = (
+            codec.payload_args_digest if chain_core is None else chain_core.payload_args_digest
+        )
         if prefix_cache is True:
             prefix_cache = PrefixCache()
         elif prefix_cache is not False and not isinstance(prefix_cache, PrefixCache):
@@ -247,6 +251,7 @@ class Verifier:
             now,
             request_id=request_id,
             inv_payload=cbor_payload,
+            args_digest_of=self._args_digest_of,
         )
         steps = run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
         return run, steps

@@ -302,6 +302,13 @@ fn verify_cached(
         .map_err(|e| raise(py, e))
 }
 
+/// `codec.payload_args_digest`: the digest of a CBOR invocation's carried arguments, read
+/// from its payload bytes (`claims::args_digest`), or None for another shape.
+#[pyfunction]
+fn payload_args_digest<'py>(py: Python<'py>, payload: &[u8]) -> Option<Bound<'py, PyBytes>> {
+    claims::args_digest(payload).map(|digest| PyBytes::new(py, &digest))
+}
+
 fn object_limits(
     max_object_bytes: Bound128,
     max_depth: Bound128,
@@ -734,6 +741,7 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jws_decode_compact, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(verify_cached, m)?)?;
+    m.add_function(wrap_pyfunction!(payload_args_digest, m)?)?;
     m.add_function(wrap_pyfunction!(open_cose, m)?)?;
     m.add_function(wrap_pyfunction!(verify_cose, m)?)?;
     m.add_function(wrap_pyfunction!(open_link, m)?)?;

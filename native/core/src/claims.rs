@@ -337,6 +337,27 @@ pub struct PlainParts<'a> {
     pub id: [u8; 32],
 }
 
+/// spec 5.7: the digest of a CBOR invocation's carried arguments (SHA-256 of their
+/// deterministic encoding) read from its payload bytes, as `codec.payload_args_digest`
+/// reads it: in a claims map of 1 to 23 entries, past keys 1 to 5 (one byte each) and
+/// their values, key 6's value is exactly that encoding. None for another shape (arguments
+/// bound by digest have no key 6); the caller then encodes the arguments.
+pub fn args_digest(payload: &[u8]) -> Option<[u8; 32]> {
+    let head = *payload.first()?;
+    if !(0xA1..=0xB7).contains(&head) {
+        return None;
+    }
+    let mut at = 1;
+    while matches!(*payload.get(at)?, 0x01..=0x05) {
+        at = item_end(payload, at + 1)?;
+    }
+    if *payload.get(at)? != 0x06 {
+        return None;
+    }
+    let end = item_end(payload, at + 1)?;
+    Some(crate::sha256(payload.get(at + 1..end)?))
+}
+
 /// Where the CBOR item at `at` ends, in bytes the strict decoder accepted (definite lengths,
 /// no tags); None past anything else, so a caller can only fall back to the general reading.
 fn item_end(data: &[u8], mut at: usize) -> Option<usize> {
