@@ -524,6 +524,27 @@ mod tests {
     }
 
     #[test]
+    fn carried_arguments_digest() {
+        // {1: 2, 2: h'07'x32, 3: "aud", 4: "act", 5: "res", 6: {"n": 1}, 7: 5}
+        let mut payload = vec![0xa7, 0x01, 0x02, 0x02, 0x58, 0x20];
+        payload.extend([7u8; 32]);
+        payload.extend(b"\x03\x63aud\x04\x63act\x05\x63res");
+        let args = [0xa1, 0x61, b'n', 0x01];
+        payload.push(0x06);
+        payload.extend(args);
+        payload.extend([0x07, 0x05]);
+        assert_eq!(args_digest(&payload), Some(crate::sha256(&args)));
+        // bound by digest (key 9, no key 6), truncated, or not a map: no reading
+        let mut bound = payload.clone();
+        let six = bound.iter().position(|&b| b == 0x06).unwrap();
+        bound[six] = 0x09;
+        assert_eq!(args_digest(&bound), None);
+        assert_eq!(args_digest(&payload[..six + 2]), None);
+        assert_eq!(args_digest(&[0x80]), None);
+        assert_eq!(args_digest(&[]), None);
+    }
+
+    #[test]
     fn head_and_its_refusals() {
         assert_eq!(code(&link(vec![])), "ok");
         assert_eq!(
