@@ -197,6 +197,22 @@ class ChainCore(Protocol):
         capabilities: list[tuple[str, str]],
     ) -> LinkFacts: ...
 
+    def claims_facts(
+        self,
+        alg: str,
+        *,
+        signed: bytes,
+        signature: bytes,
+        digest: bytes,
+        parent: bytes | None,
+        holder_alg: str,
+        holder_raw: bytes,
+        nbf: int,
+        exp: int,
+        depth: int,
+        capabilities: list[tuple[str, str]],
+    ) -> LinkFacts: ...
+
 
 class Backend:
     """The reference implementation of the functions a backend provides."""
@@ -322,7 +338,8 @@ class _Native(Backend):
 
 
 class _ChainCore:
-    """:class:`ChainCore` over the module (its ``LinkFacts.of_parent`` as a function)."""
+    """:class:`ChainCore` over the module (``LinkFacts.of_parent`` and ``of_claims`` as
+    functions)."""
 
     def __init__(self, module: object) -> None:
         self.open_link = module.open_link  # type: ignore[attr-defined]
@@ -332,6 +349,7 @@ class _ChainCore:
         self.open_presentation = module.open_presentation  # type: ignore[attr-defined]
         self.payload_args_digest = module.payload_args_digest  # type: ignore[attr-defined]
         self.parent_facts = module.LinkFacts.of_parent  # type: ignore[attr-defined]
+        self.claims_facts = module.LinkFacts.of_claims  # type: ignore[attr-defined]
 
 
 _PURE: Final = Backend()

@@ -89,3 +89,18 @@ class LinkFacts:
         depth: int,
         capabilities: list[tuple[str, str]],
     ) -> LinkFacts: ...
+    @staticmethod
+    def of_claims(
+        alg: str,
+        *,
+        signed: bytes,
+        signature: bytes,
+        digest: bytes,
+        parent: bytes | None,
+        holder_alg: str,
+        holder_raw: bytes,
+        nbf: int,
+        exp: int,
+        depth: int,
+        capabilities: list[tuple[str, str]],
+    ) -> LinkFacts: ...

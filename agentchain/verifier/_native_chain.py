@@ -24,7 +24,7 @@ from typing import Final, TypeAlias, TypeVar, cast
 from agentchain import codec
 from agentchain._native import ChainCore, LinkFacts, LinkParts, OpenedLink, OpenedObject
 from agentchain.crypto import PublicKey
-from agentchain.errors import ChainError
+from agentchain.errors import AgentchainError, ChainError
 from agentchain.limits import Limits
 from agentchain.model import ApprovalClaims, AttestationClaims, InvocationClaims, LinkClaims
 from agentchain.verifier._checks import (
@@ -69,7 +69,13 @@ class NativeChain:
 
         def decode_link(data: bytes, limits: Limits) -> codec.Link:
             if codec.encoding_of(data) != "cbor":
-                return codec.decode_unverified(LinkClaims, data, limits)
+                # the core reads no JSON claims: the reference decodes a JOSE link, and the
+                # core checks its V2 from the claims and the envelope (the signing input)
+                link = codec.decode_unverified(LinkClaims, data, limits)
+                handle = self._facts(link)
+                if handle is not None:
+                    facts[link.digest] = handle
+                return link
             opened, parts = open_link_parts(data, **_link_caps(limits))
             return self._link(data, opened, parts, limits, facts)
 
@@ -179,6 +185,29 @@ class NativeChain:
         attachments), the key imported once and kept by its bytes: the same answer, the
         same exception (``tests/test_native.py``)."""
         self._core.verify_cached(key.alg, key.raw(), signature, message)
+
+    def _facts(self, link: codec.Link) -> LinkFacts | None:
+        """What V2 needs of a link the reference decoded, or None (the pure loop checks it):
+        an algorithm or a holder's key the core does not take is left to the reference,
+        which then gives its own answer."""
+        claims, envelope = link.claims, link.envelope
+        holder = claims.holder
+        try:
+            return self._core.claims_facts(
+                link.alg,
+                signed=envelope.signed,
+                signature=envelope.signature,
+                digest=link.digest,
+                parent=claims.parent,
+                holder_alg=holder.alg,
+                holder_raw=holder.raw(),
+                nbf=claims.window.nbf,
+                exp=claims.window.exp,
+                depth=claims.depth,
+                capabilities=[(c.action, c.resource) for c in claims.capabilities],
+            )
+        except AgentchainError:
+            return None
 
     def _parent(self, link: codec.Link) -> LinkFacts:
         """The facts of a link the prefix cache holds (decoded by an earlier request)."""

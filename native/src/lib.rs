@@ -425,6 +425,46 @@ impl LinkFacts {
             },
         })
     }
+
+    /// The facts of a link the reference decoded (a JOSE link: the core has no JSON claims
+    /// reader), for V2 in the core: what `open_link` keeps of a CBOR link, from the link's
+    /// claims and its envelope (`signed` is the JWS signing input, `signature` the raw one).
+    #[staticmethod]
+    #[pyo3(signature = (alg, *, signed, signature, digest, parent, holder_alg, holder_raw, nbf, exp, depth, capabilities))]
+    #[allow(clippy::too_many_arguments)]
+    fn of_claims(
+        py: Python<'_>,
+        alg: &str,
+        signed: Vec<u8>,
+        signature: Vec<u8>,
+        digest: [u8; 32],
+        parent: Option<[u8; 32]>,
+        holder_alg: &str,
+        holder_raw: &[u8],
+        nbf: u64,
+        exp: u64,
+        depth: u64,
+        capabilities: Vec<(String, String)>,
+    ) -> PyResult<Self> {
+        let algorithm = agentchain_core::alg::by_name(alg).map_err(|e| raise(py, e))?;
+        let (holder, holder_alg) =
+            link::import_cached(holder_alg, holder_raw).map_err(|e| raise(py, e))?;
+        Ok(LinkFacts {
+            facts: chain::LinkFacts {
+                algorithm,
+                signed,
+                signature,
+                digest,
+                parent,
+                nbf,
+                exp,
+                depth,
+                holder,
+                holder_alg,
+                capabilities,
+            },
+        })
+    }
 }
 
 /// One link of a CBOR chain, opened as `codec._open` does and its claims' head decoded as
