@@ -178,7 +178,9 @@ class ChainCore(Protocol):
         data: bytes,
         known: Callable[[bytes], object | None] | None,
         limits: tuple[int, ...],
-    ) -> OpenedPresentation | None: ...
+    ) -> OpenedPresentation | None:
+        """A CBOR presentation of the plain shape with every object in it opened, or None
+        where the reference is to read it (``presentation.rs``, ``open_presentation``)."""
 
     def verify_cached(self, alg: str, raw: bytes, signature: bytes, message: bytes) -> None:
         """``PublicKey(alg, raw).verify(signature, message)``, the key imported once and kept
