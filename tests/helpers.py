@@ -49,16 +49,19 @@ from agentchain.codec import (
     L_NBF,
     L_PARENT,
     L_VERSION,
+    TEXT_PREFIX_CBOR,
     TYP_INVOCATION,
     TYP_LINK,
     VERSION,
     Encoding,
     Link,
     Signed,
+    decode_presentation_unverified,
     request_digest,
     sign_object,
 )
 from agentchain.crypto import EDDSA, ES256
+from agentchain.errors import AgentchainError
 
 __all__ = [
     "AGENT",
@@ -432,3 +435,22 @@ def interop_presentation(
         now=NOW,
         rng=rng,
     )
+
+
+def vector_cbor_invocations() -> list[Signed[Any]]:
+    """Every invocation of a CBOR presentation in the conformance vectors that decodes."""
+    from agentchain.vectors.runner import default_vectors, load_cases
+
+    found = []
+    for case in load_cases(default_vectors()):
+        for step in case["steps"]:
+            text = step["presentation"].get("text")
+            if not isinstance(text, str) or not text.startswith(TEXT_PREFIX_CBOR):
+                continue
+            try:
+                invocation = decode_presentation_unverified(text).invocation
+            except AgentchainError:
+                continue
+            if invocation is not None:
+                found.append(invocation)
+    return found

@@ -50,6 +50,7 @@ from tests.helpers import (
     sign_link,
     standard_presentation,
     standard_token,
+    vector_cbor_invocations,
 )
 from tests.test_native import vector_bytes
 
@@ -370,28 +371,12 @@ def test_what_the_core_leaves_to_the_reference(core: _native.ChainCore) -> None:
     assert _read_whole(core, b"\xa1\x01\x18\x02") is None  # not canonical
 
 
-def _invocation_payloads() -> list[bytes]:
-    found = []
-    for case in runner.load_cases(runner.default_vectors()):
-        for step in case["steps"]:
-            text = step["presentation"].get("text")
-            if not isinstance(text, str) or not text.startswith(codec.TEXT_PREFIX_CBOR):
-                continue
-            try:
-                invocation = codec.decode_presentation_unverified(text).invocation
-            except AgentchainError:
-                continue
-            if invocation is not None:
-                found.append(invocation.envelope.payload)
-    return found
-
-
 def test_the_arguments_digest_is_read_from_the_payload_as_the_reference_reads_it(
     core: _native.ChainCore,
 ) -> None:
     # spec 9.3: the audit record's args_digest, read by the core from every CBOR invocation
     # of the vectors and their truncations, is the reference's (or None where it has none)
-    payloads = _invocation_payloads()
+    payloads = [invocation.envelope.payload for invocation in vector_cbor_invocations()]
     assert len(payloads) > 100
     carried = 0
     for payload in payloads:
