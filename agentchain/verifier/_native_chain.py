@@ -119,7 +119,7 @@ class NativeChain:
         facts: MutableMapping[bytes, LinkFacts],
     ) -> codec.Link:
         """A link from what the core found in its bytes (``open_link_parts``)."""
-        alg, typ, protected, payload, signature, signed, raw, digest, handle = opened
+        _, _, _, payload, _, _, raw, digest, handle = opened
         # the common shape: its claims from the parts the core found, the recurring
         # ones by their bytes (codec._plain); else the reference reads the payload
         claims = None if parts is None else codec.parts_link(payload, limits, parts)
@@ -131,17 +131,7 @@ class NativeChain:
             codec.remember_link_id(payload, parts[-1])
         if handle is not None:
             facts[digest] = handle
-        envelope = codec.Envelope(
-            encoding="cbor",
-            alg=alg,
-            typ=typ,
-            protected=protected,
-            payload=payload,
-            signature=signature,
-            signed=signed,
-            encoded=data,
-        )
-        return codec.Signed(claims=claims, envelope=envelope, digest=digest)
+        return codec.Signed(claims=claims, envelope=_envelope(opened, data), digest=digest)
 
     def verify(
         self,
@@ -291,16 +281,13 @@ _Claims = TypeVar("_Claims", InvocationClaims, AttestationClaims, ApprovalClaims
 def _object(kind: type[_Claims], opened: OpenedObject, limits: Limits) -> codec.Signed[_Claims]:
     """An invocation or an attachment from what the core found in its bytes: the envelope
     as ``codec.decode_unverified`` builds it, the claims read by the reference's decoder."""
-    alg, typ, protected, payload, signature, signed, raw, digest, encoded = opened
-    envelope = codec.Envelope(
-        encoding="cbor",
-        alg=alg,
-        typ=typ,
-        protected=protected,
-        payload=payload,
-        signature=signature,
-        signed=signed,
-        encoded=encoded,
-    )
+    *_, raw, digest, encoded = opened
     claims = codec.decode_claims(kind, raw, limits, "cbor")
-    return codec.Signed(claims=claims, envelope=envelope, digest=digest)
+    return codec.Signed(claims=claims, envelope=_envelope(opened, encoded), digest=digest)
+
+
+def _envelope(opened: OpenedLink | OpenedObject, encoded: bytes) -> codec.Envelope:
+    """The envelope of a COSE object the core opened, as ``codec.decode_unverified`` builds
+    it: both kinds of answer begin with alg, typ, protected, payload, signature, signed."""
+    alg, typ, protected, payload, signature, signed = opened[:6]
+    return codec.Envelope("cbor", alg, typ, protected, payload, signature, signed, encoded)
