@@ -406,24 +406,21 @@ impl LinkFacts {
         depth: u64,
         capabilities: Vec<(String, String)>,
     ) -> PyResult<Self> {
-        let algorithm = agentchain_core::alg::by_name(alg).map_err(|e| raise(py, e))?;
-        let (holder, holder_alg) =
-            link::import_cached(holder_alg, holder_raw).map_err(|e| raise(py, e))?;
-        Ok(LinkFacts {
-            facts: chain::LinkFacts {
-                algorithm,
-                signed: Vec::new(),
-                signature: Vec::new(),
-                digest,
-                parent: None,
-                nbf,
-                exp,
-                depth,
-                holder,
-                holder_alg,
-                capabilities,
-            },
-        })
+        // never checked itself: no signed bytes, no signature, no parent of its own
+        Self::of_claims(
+            py,
+            alg,
+            Vec::new(),
+            Vec::new(),
+            digest,
+            None,
+            holder_alg,
+            holder_raw,
+            nbf,
+            exp,
+            depth,
+            capabilities,
+        )
     }
 
     /// The facts of a link the reference decoded (a JOSE link: the core has no JSON claims
