@@ -41,7 +41,23 @@ KINDS: Final = ("human", "agent", "tool")
 
 
 def check_action(action: str, *, pattern: bool) -> None:
-    """Raise DecodeError(schema_invalid) unless ``action`` is well formed (spec 4.1)."""
+    """Raise DecodeError(schema_invalid) unless ``action`` is well formed (spec 4.1).
+
+    A well-formed action is remembered, as a resource in normal form is (see
+    :func:`check_resource`): every invocation and every request names one again.
+    """
+    if type(action) is str:
+        _check_action_once(action, pattern)  # returns only for well-formed actions
+    else:
+        _check_action(action, pattern=pattern)
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_action_once(action: str, pattern: bool) -> None:
+    _check_action(action, pattern=pattern)
+
+
+def _check_action(action: str, *, pattern: bool) -> None:
     if pattern and action == "*":
         return
     if not action or len(action) > MAX_NAME_CHARS:
