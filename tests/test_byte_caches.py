@@ -29,7 +29,9 @@ from tests.helpers import (
     AGENT,
     ALICE,
     NOW,
+    REQUEST,
     claims_of,
+    make_policy,
     resign,
     standard_presentation,
     standard_token,
@@ -578,6 +580,26 @@ def test_a_resource_in_normal_form_is_remembered_and_a_refused_one_never() -> No
     assert _authority._check_resource_once.cache_info().maxsize == 4096
 
 
+def test_a_well_formed_action_is_remembered_and_a_refused_one_never() -> None:
+    # spec 4.1: the answer is a pure function of the string and whether it is a pattern
+    from agentchain.model import _authority
+
+    _authority._check_action_once.cache_clear()
+    _authority.check_action("pay/send", pattern=False)
+    _authority.check_action("pay/send", pattern=False)
+    _authority.check_action("pay/send", pattern=True)
+    info = _authority._check_action_once.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (1, 2, 2)
+    for bad in ("pay/../send", "pay//send", "*"):
+        for _ in range(2):
+            with pytest.raises(DecodeError) as caught:
+                _authority.check_action(bad, pattern=False)
+            assert caught.value.code == "schema_invalid"
+    assert _authority._check_action_once.cache_info().currsize == 2
+    assert _authority._check_action_once.cache_info().maxsize == 4096
+    _authority.check_action("*", pattern=True)  # the universal pattern, as a pattern only
+
+
 def test_the_audit_time_is_remembered_for_sixteen_seconds_at_most() -> None:
     # spec 9.3: the requests of one second share their audit record's time; the memo holds
     # the last sixteen seconds and answers what rfc3339 would, out of its range too
@@ -622,3 +644,38 @@ def test_carried_arguments_digest_read_from_the_payload_is_their_encodings_diges
     assert seen > 100
     assert codec.payload_args_digest(b"") is None
     assert codec.payload_args_digest(b"\xa1\x01") is None
+
+
+def test_a_delegate_principal_is_reused_for_the_same_key_and_descriptor_objects() -> None:
+    # the chain's principals (spec 9.3) from its links: equal to a new Principal, one
+    # object per (holder, descriptor) pair of objects, and the memo bounded
+    from agentchain.verifier import _types
+
+    key = PrivateKey.from_seed(b"\x07" * 32).public_key
+    described = Descriptor(kind="agent", name="a")
+    first = _types.delegate(key, described)
+    assert first == _types.Principal(key, described)
+    assert _types.delegate(key, described) is first
+    other = _types.delegate(key, Descriptor(kind="agent", name="a"))  # equal, not the same
+    assert other == first and other is not first
+    assert _types.delegate(key, None).descriptor is None
+    _types._DELEGATES.clear()
+    keys = [PrivateKey.from_seed(bytes([i % 256, i // 256]) * 16).public_key for i in range(300)]
+    with mock.patch.object(_types, "_MAX_DELEGATES", 100):
+        made = [_types.delegate(k, described) for k in keys]
+        assert len(_types._DELEGATES) <= 100
+    assert [p.key for p in made] == keys
+
+
+def test_a_verified_chain_names_its_principals_from_the_delegate_memo() -> None:
+    # two verifications of one chain share its principals' objects (each verifier with a
+    # store of its own: the same invocation twice would be a replay)
+    from agentchain import Verifier
+
+    def principals() -> tuple[object, ...]:
+        verifier = Verifier(make_policy(), clock=lambda: NOW, prefix_cache=False)
+        return verifier.verify(standard_presentation(), REQUEST).chain.principals
+
+    one, two = principals(), principals()
+    assert one == two and len(one) > 1
+    assert all(a is b for a, b in zip(one[1:], two[1:], strict=True))
