@@ -206,6 +206,35 @@ def test_a_made_up_request_id_is_one_per_verification_and_in_its_error_record() 
     assert request.id is None
 
 
+def test_made_up_request_ids_never_repeat_across_draws_or_a_fork() -> None:
+    # R-9.3-2: ids are drawn from the OS in blocks; none is handed out twice, not across
+    # a refill and not by a forked child, which must not reuse its parent's draw
+    import os
+
+    from agentchain.verifier import _run
+
+    request = Request(REQUEST.action, REQUEST.resource)
+    ids = [_run.new_request_id(request) for _ in range(3 * _run._REQUEST_IDS_PER_DRAW + 7)]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", rid) for rid in ids)
+    assert _run._REQUEST_IDS  # ids left over from the last draw, which a child must not use
+    left = set(_run._REQUEST_IDS)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe and exits
+        try:
+            os.write(writer, _run.new_request_id(request).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+    os.waitpid(pid, 0)
+    assert re.fullmatch(r"[0-9a-f]{32}", child)
+    assert child not in left and child not in ids
+    assert _run.new_request_id(Request(REQUEST.action, REQUEST.resource, id="mine")) == "mine"
+
+
 def test_a_trust_policy_with_names_stays_immutable_and_picklable() -> None:
     policy = make_policy(names={ALICE.public_key.kid: "alice"})
     assert pickle.loads(pickle.dumps(policy)) == policy
