@@ -203,6 +203,28 @@ class Principal:
         return self.descriptor.name if self.descriptor is not None else self.anchor_name
 
 
+#: the principals of the links verified so far, by the identity of their holder key and
+#: descriptor: the codec hands out one object per exact bytes (``codec._memo``), so chain
+#: after chain names the same two objects, and the Principal made for them is reused (it
+#: is immutable, and equal to a new one). Each entry keeps its two objects alive, so no
+#: other object can take their ids while it is here.
+_DELEGATES: Final[dict[tuple[int, int], Principal]] = {}
+_MAX_DELEGATES: Final = 4096
+
+
+def delegate(holder: PublicKey, descriptor: Descriptor | None) -> Principal:
+    """``Principal(holder, descriptor)``: a link's holder, with what the link declared."""
+    key = (id(holder), id(descriptor))
+    found = _DELEGATES.get(key)
+    if found is not None and found.key is holder and found.descriptor is descriptor:
+        return found
+    made = Principal(holder, descriptor)
+    if len(_DELEGATES) >= _MAX_DELEGATES:  # bounded: start over when full
+        _DELEGATES.clear()
+    _DELEGATES[key] = made
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedChain:
     """Links whose signatures, linkage and attenuation have been checked (only V2 makes one)."""

@@ -56,6 +56,7 @@ from agentchain.verifier._types import (
     TrustPolicy,
     VerifiedChain,
     by_thumbprint,
+    delegate,
 )
 
 
@@ -338,7 +339,7 @@ class Verifier:
             else:
                 principals.append(Principal(known, None, anchor_name=policy_.name_of(known)))
                 principals.extend(
-                    Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
+                    delegate(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
                 )
                 parent = links[start - 1]
         if start < len(links):
@@ -357,7 +358,7 @@ class Verifier:
                 links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
             ):
                 principals.extend(
-                    Principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
+                    delegate(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
                 )
                 self._remember(cache, links, start, len(links))
                 return VerifiedChain(links=links, principals=tuple(principals))
@@ -369,7 +370,7 @@ class Verifier:
             if isinstance(signer, Violation):
                 signer.raise_for(what)
             self._check_link(link, parent, signer, what)
-            principals.append(Principal(claims.holder, claims.descriptor))
+            principals.append(delegate(claims.holder, claims.descriptor))
             parent = link
             if cache is not None:
                 cache.add(self._policy_id, links[: index + 1])
