@@ -556,6 +556,42 @@ def test_the_warm_path_checks_only_the_new_link(
     assert seen and all(n == 1 for n in seen)
 
 
+def test_a_new_verifier_finds_the_facts_of_a_cached_parent(
+    core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the facts of a parent taken from a shared prefix cache are a pure function of its
+    # bytes: computed once, by the first verifier that needs them, and found by the others
+    from agentchain.verifier import _native_chain
+
+    cache = PrefixCache()
+
+    def verifier() -> Verifier:
+        return Verifier(make_policy(), clock=lambda: NOW, prefix_cache=cache, backend="native")
+
+    prefix = third_link(label="parents", depth=1)  # refused at link 2: links 0 and 1 cached
+    assert decide(verifier(), prefix, REQUEST)[0] == "error"
+    _native_chain._PARENTS.clear()
+    made: list[bytes] = []
+
+    @dataclasses.dataclass
+    class Spy:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(core, name)
+
+        def parent_facts(self, alg: str, **kw: Any) -> Any:
+            made.append(kw["digest"])
+            return core.parent_facts(alg, **kw)
+
+    answers = []
+    for _ in range(3):
+        fresh = verifier()
+        assert fresh._native is not None
+        monkeypatch.setattr(fresh._native, "_core", Spy())
+        answers.append(decide(fresh, third_link(label="parents"), REQUEST))
+    assert answers[0][0] == "ok" and answers == answers[:1] * 3
+    assert len(made) == 1 and made[0] in _native_chain._PARENTS
+
+
 def test_jose_links_are_checked_by_the_core_with_the_reference_s_answers(
     core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

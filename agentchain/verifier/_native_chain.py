@@ -38,7 +38,10 @@ from agentchain.verifier._checks import (
 )
 from agentchain.verifier._types import TrustPolicy
 
-#: facts of parents taken from the prefix cache (keyed by digest: a pure function of bytes)
+#: facts of parents taken from a prefix cache, by digest (a pure function of the link's
+#: bytes), shared by every verifier: one that shares a prefix cache with others, or that
+#: was made anew, finds the facts another computed
+_PARENTS: Final[dict[bytes, LinkFacts]] = {}
 _MAX_PARENTS: Final = 1024
 
 #: a link the core opened: its bytes, and what ``open_link_parts`` returns for them
@@ -58,7 +61,6 @@ class NativeChain:
         self._core = core
         self._policy = policy
         self._allowed = sorted(policy.algorithms)
-        self._parents: dict[bytes, LinkFacts] = {}
 
     def decoder(
         self, facts: MutableMapping[bytes, LinkFacts]
@@ -201,7 +203,7 @@ class NativeChain:
 
     def _parent(self, link: codec.Link) -> LinkFacts:
         """The facts of a link the prefix cache holds (decoded by an earlier request)."""
-        found = self._parents.get(link.digest)
+        found = _PARENTS.get(link.digest)
         if found is None:
             claims = link.claims
             holder = claims.holder
@@ -215,9 +217,9 @@ class NativeChain:
                 depth=claims.depth,
                 capabilities=[(c.action, c.resource) for c in claims.capabilities],
             )
-            if len(self._parents) >= _MAX_PARENTS:
-                self._parents.clear()
-            self._parents[link.digest] = found
+            if len(_PARENTS) >= _MAX_PARENTS:
+                _PARENTS.clear()
+            _PARENTS[link.digest] = found
         return found
 
     def _raise(
