@@ -269,6 +269,10 @@ def test_the_core_s_parts_read_as_the_reference_reads(core: _native.ChainCore) -
             continue
         assert got == want
         assert codec.parts_link(opened[3], LIMITS, parts) == want  # every value remembered
+        # remembered under other limits: read again under these, which may refuse a value
+        tighter = dataclasses.replace(LIMITS, max_capabilities=1)
+        again = codec.parts_link(opened[3], tighter, parts)
+        assert again == (want if len(want.capabilities) == 1 else None)
         used += 1
     assert used > 50 and general > 5, (used, general)
 

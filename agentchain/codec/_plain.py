@@ -59,6 +59,8 @@ _VALUES: Final[dict[int, ByteCache[bytes, tuple[Limits, object, int]]]] = {
 
 #: each cache's lookup, by the value's exact bytes
 _LOOKUP: Final = {key: cache.lookup for key, cache in _VALUES.items()}
+_HOLDERS, _CAPABILITIES = _LOOKUP[L_HOLDER], _LOOKUP[L_CAPS]
+_CAVEATS, _DESCRIPTORS = _LOOKUP[L_CAVEATS], _LOOKUP[L_DESCRIPTOR]
 
 #: the sizes of the values each cache met last, newest first: where the value at hand may
 #: end. A CBOR item is self-delimiting, so if the bytes from its start up to one of these
@@ -213,17 +215,35 @@ def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims |
     else present), so what is left is what :func:`plain_link` reads by bytes: each of
     the four values looked up by its exact bytes, or read and remembered as there."""
     issuer, parent, iat, nbf, exp, depth, purpose, holder, caps, caveats, descriptor, _ = parts
-    try:
-        holder_read = _part(L_HOLDER, payload, holder, limits)
-        caps_read = _part(L_CAPS, payload, caps, limits)
-        caveats_read = _part(L_CAVEATS, payload, caveats, limits)
-        descriptor_read = _part(L_DESCRIPTOR, payload, descriptor, limits)
-    except AgentchainError:
-        return None  # the general reading decides, in its order, with its message
-    if holder_read is None or caps_read is None or caveats_read is None:
-        return None
-    if descriptor_read is None:
-        return None
+    # the common case, inline: all four values met before under these limits
+    found_holder = _HOLDERS(payload[holder[0] : holder[1]])
+    found_caps = _CAPABILITIES(payload[caps[0] : caps[1]])
+    found_caveats = _CAVEATS(payload[caveats[0] : caveats[1]])
+    found_descriptor = _DESCRIPTORS(payload[descriptor[0] : descriptor[1]])
+    if (
+        found_holder is None
+        or found_caps is None
+        or found_caveats is None
+        or found_descriptor is None
+        or not (found_holder[0] is limits or found_holder[0] == limits)
+        or not (found_caps[0] is limits or found_caps[0] == limits)
+        or not (found_caveats[0] is limits or found_caveats[0] == limits)
+        or not (found_descriptor[0] is limits or found_descriptor[0] == limits)
+    ):
+        try:
+            holder_read = _part(L_HOLDER, payload, holder, limits)
+            caps_read = _part(L_CAPS, payload, caps, limits)
+            caveats_read = _part(L_CAVEATS, payload, caveats, limits)
+            descriptor_read = _part(L_DESCRIPTOR, payload, descriptor, limits)
+        except AgentchainError:
+            return None  # the general reading decides, in its order, with its message
+        if holder_read is None or caps_read is None or caveats_read is None:
+            return None
+        if descriptor_read is None:
+            return None
+    else:
+        holder_read, caps_read = found_holder[1], found_caps[1]
+        caveats_read, descriptor_read = found_caveats[1], found_descriptor[1]
     return LinkClaims(
         issuer=issuer,
         holder=holder_read,  # type: ignore[arg-type]

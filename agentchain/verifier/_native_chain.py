@@ -97,14 +97,14 @@ class NativeChain:
             if found is None:
                 return None
             links_found, invocation, attestations, approvals = found
-            links = tuple(
-                entry
-                if isinstance(entry, codec.Signed)  # known: from the prefix cache
-                else self._link(*cast("_LinkEntry", entry), limits, facts)
-                for entry in links_found
-            )
+            links: list[codec.Link] = []
+            for entry in links_found:
+                if type(entry) is tuple:  # opened now
+                    links.append(self._link(*cast("_LinkEntry", entry), limits, facts))
+                else:  # known: the link the prefix cache holds
+                    links.append(cast(codec.Link, entry))
             return codec.Presentation(
-                links,
+                tuple(links),
                 None if invocation is None else _object(InvocationClaims, invocation, limits),
                 tuple(_object(AttestationClaims, a, limits) for a in attestations),
                 tuple(_object(ApprovalClaims, a, limits) for a in approvals),
@@ -121,7 +121,7 @@ class NativeChain:
         facts: MutableMapping[bytes, LinkFacts],
     ) -> codec.Link:
         """A link from what the core found in its bytes (``open_link_parts``)."""
-        _, _, _, payload, _, _, raw, digest, handle = opened
+        alg, typ, protected, payload, signature, signed, raw, digest, handle = opened
         # the common shape: its claims from the parts the core found, the recurring
         # ones by their bytes (codec._plain); else the reference reads the payload
         claims = None if parts is None else codec.parts_link(payload, limits, parts)
@@ -133,7 +133,8 @@ class NativeChain:
             codec.remember_link_id(payload, parts[-1])
         if handle is not None:
             facts[digest] = handle
-        return codec.Signed(claims=claims, envelope=_envelope(opened, data), digest=digest)
+        envelope = codec.Envelope("cbor", alg, typ, protected, payload, signature, signed, data)
+        return codec.Signed(claims=claims, envelope=envelope, digest=digest)
 
     def verify(
         self,
