@@ -22,6 +22,7 @@ LAYERS: Mapping[str, int] = {
     "errors": 1,
     "limits": 1,
     "_display": 1,  # what a person is shown: escaping and times
+    "_frozen": 1,  # the frozen records' faster __init__
     "crypto": 2,
     "wire": 2,
     "store": 2,

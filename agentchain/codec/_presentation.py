@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
+from agentchain._frozen import slot_init
 from agentchain.codec._fields import _Fields, digest
 from agentchain.codec._keys import (
     ASCII_WHITESPACE,
@@ -59,6 +60,7 @@ def attachment_from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     return data
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Presentation:
     """Links, and the invocation when present; nothing in it is verified.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Generic, TypeAlias, TypeVar
 
+from agentchain._frozen import slot_init
 from agentchain.codec._claims import (
     decode_claims,
     encode_claims,
@@ -48,6 +49,7 @@ from agentchain.model._claims import (
 from agentchain.wire import cbor, cose, jws
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """The signed wrapper of one object, in either encoding; its signature is NOT checked.
@@ -151,6 +153,7 @@ def _payload(envelope: Envelope, limits: Limits, cbor_decode: CBORDecode | None 
 C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Signed(Generic[C]):
     """A decoded signed object whose signature is NOT yet checked (the verifier checks it).

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
+from agentchain._frozen import slot_init
 from agentchain.errors import DecodeError
 
 # spec 4.1: an action is '/'-separated segments; '*' alone is the universal pattern
@@ -303,6 +304,7 @@ def digests_agree(declared: Mapping[str, bytes], other: Mapping[str, bytes]) -> 
     return all(declared[alg] == other[alg] for alg in shared)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Window:
     """A validity window in whole seconds since the epoch: valid for nbf <= t < exp."""

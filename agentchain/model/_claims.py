@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal, TypeAlias
 
+from agentchain._frozen import slot_init
 from agentchain.crypto import PublicKey
 from agentchain.model._authority import (
     Capability,
@@ -31,6 +32,7 @@ Arguments: TypeAlias = Mapping[str, object]
 ObjectKind = Literal["link", "invocation", "attestation", "approval", "revocation"]
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class LinkClaims:
     """The payload of a link (spec 5.5); the same model in both encodings."""
@@ -93,6 +95,7 @@ class ApprovalRequirement:
             check_action(action, pattern=True)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class InvocationClaims:
     """The payload of an invocation (spec 5.7): the holder's proof of possession."""
@@ -115,6 +118,7 @@ class InvocationClaims:
     approvals: tuple[bytes, ...] = ()
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class AttestationClaims:
     """spec 9.1: an attester's statement that the key ``subject`` runs this code."""
@@ -130,6 +134,7 @@ class AttestationClaims:
     config: Mapping[str, bytes]
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class ApprovalClaims:
     """spec 9.2: an approver's consent to one exact request (by its digest)."""

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias, cast
 
+from agentchain._frozen import slot_init
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import Arguments
 from agentchain.model._caveats import (
@@ -36,6 +37,7 @@ LIKE_CHARS_PER_STEP: Final = 64
 LIKE_PAIRS_PER_STEP: Final = 64 * LIKE_CHARS_PER_STEP
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Result:
     """Truth of evaluating caveats; ``detail`` names what failed and why (no argument values)."""

@@ -19,6 +19,7 @@ from typing import Final, cast
 
 from agentchain import codec, model, policy
 from agentchain._display import rfc3339
+from agentchain._frozen import slot_init
 from agentchain.crypto import PublicKey
 from agentchain.model import (
     Descriptor,
@@ -110,6 +111,7 @@ def _approvers(chain: VerifiedChain) -> list[PublicKey]:
     return keys
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class _Revocations:
     """A step's request for ``Store.lookup_revocations``: the first revoked digest and the
@@ -125,6 +127,7 @@ class _Revocations:
         return await store.lookup_revocations(self.ids, self.targets)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class _UseNonce:
     """A step's request for ``Store.use_nonce``; the reply is a :class:`NonceStatus`."""
@@ -140,6 +143,7 @@ class _UseNonce:
         return await store.use_nonce(self.key, expires_at=self.expires_at, now=self.now)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class _Consume:
     """A step's request for ``Store.consume``; the reply is a :class:`UsageResult`."""

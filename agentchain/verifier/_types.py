@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from agentchain import codec, model
+from agentchain._frozen import slot_init
 from agentchain.crypto import ALGORITHMS, PublicKey
 from agentchain.errors import REGISTRY, DecodeError, Kind, UsageError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -29,6 +30,7 @@ class Outcome(enum.StrEnum):
     NEEDS_APPROVAL = "needs_approval"
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Reason:
     code: str
@@ -182,6 +184,7 @@ class Request:
 _UNBOUNDED: Final = Limits(max_args_bytes=2**62, max_args_depth=2**62, max_args_items=2**62)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Principal:
     """One key of a verified chain, with what the link naming it declared."""
@@ -225,6 +228,7 @@ def delegate(holder: PublicKey, descriptor: Descriptor | None) -> Principal:
     return made
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class VerifiedChain:
     """Links whose signatures, linkage and attenuation have been checked (only V2 makes one)."""
@@ -299,6 +303,7 @@ class UsageReport:
         }
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The verifier's answer for a valid presentation. ``reasons`` is empty on allow."""

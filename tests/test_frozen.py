@@ -1,0 +1,181 @@
+"""``agentchain._frozen.slot_init``: the faster ``__init__`` changes nothing but its speed.
+
+Every class it decorates is held to what ``@dataclass(frozen=True, slots=True)`` alone
+would make: the same parameters, the same objects in the same fields, ``__post_init__``
+run, later writes refused, equality, hashing and pickling unchanged. A twin of each class,
+undecorated, is the reference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import pickle
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from agentchain import Verifier, codec, model, policy
+from agentchain._frozen import SLOT_INIT_CLASSES, slot_init
+from agentchain.errors import DecodeError
+from agentchain.store import Use
+from agentchain.verifier import _run
+from agentchain.verifier._types import Reason
+from tests.helpers import NOW, REQUEST, make_policy, standard_presentation
+
+
+def _twin(cls: type) -> type:
+    """``cls``'s fields, made by dataclasses alone (the reference ``__init__``)."""
+    return dataclasses.make_dataclass(
+        cls.__name__,
+        [
+            (f.name, f.type, dataclasses.field(default=f.default, kw_only=f.kw_only))
+            for f in dataclasses.fields(cls)
+        ],
+        frozen=True,
+        slots=True,
+    )
+
+
+def _examples() -> Iterator[object]:
+    """One instance of every decorated class, from a real verification where one occurs."""
+    data = standard_presentation().to_bytes()
+    decision = Verifier(make_policy(), clock=lambda: NOW).verify(data, REQUEST)
+    presentation = codec.decode_presentation_unverified(data)
+    link = decision.chain.links[-1]
+    yield from (decision, decision.chain, decision.invocation, presentation)
+    yield from (link, link.claims, link.claims.window, link.envelope)
+    yield from decision.chain.principals
+    yield from (
+        model.ApprovalClaims(b"i" * 32, b"r" * 32, NOW, NOW + 60),
+        model.AttestationClaims(b"i" * 32, b"s" * 32, NOW, NOW + 60, {}, None, {}),
+        policy.evaluate([model.parse_statement(["==", ".a", 1])], {"a": 2}),
+        _run._Revocations((b"x",), (b"y",)),
+        _run._UseNonce(b"n", NOW + 1, NOW),
+        _run._Consume(Use(keys=((b"k", NOW + 1),)), NOW),
+    )
+    yield Reason("caveat_failed", "link 0: a caveat is false")
+
+
+def _hashed(value: object) -> object:
+    """The hash, or the error hashing raises (a field holding a dict is unhashable)."""
+    try:
+        return hash(value)
+    except TypeError as exc:
+        return str(exc)
+
+
+def _pickled(value: object) -> object:
+    """The object pickled and read back, or the error pickling raises (a descriptor's
+    digests are read-only mappings, which pickle refuses, decorated or not)."""
+    try:
+        return pickle.loads(pickle.dumps(value))
+    except TypeError as exc:
+        return str(exc)
+
+
+def test_every_decorated_class_has_an_example() -> None:
+    found = {type(e) for e in _examples()}
+    assert set(SLOT_INIT_CLASSES) <= found, set(SLOT_INIT_CLASSES) - found
+
+
+@pytest.mark.parametrize("cls", SLOT_INIT_CLASSES, ids=lambda c: c.__qualname__)
+def test_the_parameters_are_the_dataclass_s(cls: type) -> None:
+    init, reference = vars(cls)["__init__"], vars(_twin(cls))["__init__"]
+    ours, theirs = inspect.signature(init), inspect.signature(reference)
+    described = [(p.name, p.kind, p.default) for p in ours.parameters.values()]
+    assert described == [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
+    assert init.__qualname__ == f"{cls.__qualname__}.__init__"
+
+
+@pytest.mark.parametrize("example", list(_examples()), ids=lambda e: type(e).__qualname__)
+def test_an_object_is_the_one_the_dataclass_makes(example: Any) -> None:
+    cls = type(example)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    values = [getattr(example, name) for name in fields]
+    # what the dataclass's own __init__ does: every field through object.__setattr__
+    reference = object.__new__(cls)
+    for name, value in zip(fields, values, strict=True):
+        object.__setattr__(reference, name, value)
+    if hasattr(cls, "__post_init__"):
+        reference.__post_init__()
+    for made in (cls(*values), cls(**dict(zip(fields, values, strict=True)))):
+        assert made == reference == example
+        assert all(getattr(made, n) is getattr(reference, n) for n in fields)
+        assert _hashed(made) == _hashed(reference)
+        assert repr(made) == repr(reference)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(made, fields[0], values[0])
+        assert _pickled(made) == _pickled(reference)
+    with pytest.raises(TypeError):
+        cls(*values, "one too many")
+
+
+def test_post_init_runs_and_defaults_and_keyword_only_fields_are_kept() -> None:
+    calls: list[object] = []
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+        b: str = "b"
+        c: tuple[int, ...] = dataclasses.field(default=(), kw_only=True)
+
+        def __post_init__(self) -> None:
+            calls.append(self)
+            if self.a < 0:
+                raise DecodeError("schema_invalid", "a is negative")
+
+    plain = _twin(Base)
+    fast = slot_init(Base)
+    try:
+        assert fast(1) == fast(1, "b", c=()) and fast(1).b == "b" and fast(1).c == ()
+        assert (fast(2, "x", c=(1,)).b, fast(2, "x", c=(1,)).c) == ("x", (1,))
+        assert calls and all(isinstance(c, fast) for c in calls)
+        with pytest.raises(DecodeError):
+            fast(-1)
+        for bad in ((), (1, "b", ()), (1, "b", (), 4)):
+            with pytest.raises(TypeError):
+                fast(*bad)
+            with pytest.raises(TypeError):
+                plain(*bad)
+        with pytest.raises(TypeError):
+            fast(1, d=2)  # type: ignore[call-arg]
+    finally:
+        SLOT_INIT_CLASSES.remove(fast)
+
+
+def test_what_it_cannot_serve_is_refused_at_once() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: int
+
+    @dataclasses.dataclass(slots=True)
+    class NotFrozen:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Factory:
+        a: list[int] = dataclasses.field(default_factory=list)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class LeftOut:
+        a: int
+        b: int = dataclasses.field(default=0, init=False)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class WithInitVar:
+        a: int
+        b: dataclasses.InitVar[int]
+
+        def __post_init__(self, b: int) -> None:
+            pass
+
+    class NotADataclass:
+        pass
+
+    for cls in (NoSlots, NotFrozen, Factory, LeftOut, WithInitVar, NotADataclass):
+        before = list(SLOT_INIT_CLASSES)
+        with pytest.raises(TypeError):
+            slot_init(cls)
+        assert before == SLOT_INIT_CLASSES
