@@ -465,6 +465,24 @@ def test_revocation_records_keep_who_what_and_when(store: ClosableStore) -> None
     assert store.export_revocations() == (c, a, b)
 
 
+def test_the_memory_store_takes_any_bytes_as_a_target_and_refuses_the_rest() -> None:
+    # R-9.4-6: targets are bytes; a bytearray, a memoryview or a subclass of bytes is read
+    # as its bytes, from a list or an iterator alike; anything else is a usage error
+    store = MemoryStore()
+    a = _record(b"a" * 32, b"1" * 32)
+    store.record_revocation(a)
+
+    class Tagged(bytes):
+        pass
+
+    for target in (b"a" * 32, bytearray(b"a" * 32), memoryview(b"a" * 32), Tagged(b"a" * 32)):
+        assert store.revocations([target, b"z" * 32]) == (a,)  # type: ignore[list-item]
+        assert store.revocations(iter([b"z" * 32, target])) == (a,)  # type: ignore[arg-type]
+    for wrong in ("a" * 32, 7, None, [b"a"]):
+        with pytest.raises(UsageError):
+            store.revocations([b"z" * 32, wrong])  # type: ignore[list-item]
+
+
 def test_lookup_answers_both_kinds_at_once(store: ClosableStore) -> None:
     # R-9.4-2, R-9.4-6: V5's one call is first_revoked and revocations together
     record = _record(until=10**10)

@@ -215,21 +215,21 @@ def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims |
     else present), so what is left is what :func:`plain_link` reads by bytes: each of
     the four values looked up by its exact bytes, or read and remembered as there."""
     issuer, parent, iat, nbf, exp, depth, purpose, holder, caps, caveats, descriptor, _ = parts
-    # the common case, inline: all four values met before under these limits
+    # the common case, inline: all four values met before, under these very limits
     found_holder = _HOLDERS(payload[holder[0] : holder[1]])
     found_caps = _CAPABILITIES(payload[caps[0] : caps[1]])
     found_caveats = _CAVEATS(payload[caveats[0] : caveats[1]])
     found_descriptor = _DESCRIPTORS(payload[descriptor[0] : descriptor[1]])
     if (
-        found_holder is None
-        or found_caps is None
-        or found_caveats is None
-        or found_descriptor is None
-        or not (found_holder[0] is limits or found_holder[0] == limits)
-        or not (found_caps[0] is limits or found_caps[0] == limits)
-        or not (found_caveats[0] is limits or found_caveats[0] == limits)
-        or not (found_descriptor[0] is limits or found_descriptor[0] == limits)
+        found_holder is not None
+        and found_caps is not None
+        and found_caveats is not None
+        and found_descriptor is not None
+        and found_holder[0] is found_caps[0] is found_caveats[0] is found_descriptor[0] is limits
     ):
+        holder_read, caps_read = found_holder[1], found_caps[1]
+        caveats_read, descriptor_read = found_caveats[1], found_descriptor[1]
+    else:  # each value looked up again, or read and remembered
         try:
             holder_read = _part(L_HOLDER, payload, holder, limits)
             caps_read = _part(L_CAPS, payload, caps, limits)
@@ -241,9 +241,6 @@ def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims |
             return None
         if descriptor_read is None:
             return None
-    else:
-        holder_read, caps_read = found_holder[1], found_caps[1]
-        caveats_read, descriptor_read = found_caveats[1], found_descriptor[1]
     return LinkClaims(
         issuer=issuer,
         holder=holder_read,  # type: ignore[arg-type]

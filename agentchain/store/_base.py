@@ -440,8 +440,15 @@ class MemoryStore:
 
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
         # a chain's every target is asked on every request: bytes, as the verifier's are,
-        # are taken without a call each
-        wanted = {t if type(t) is bytes else _target(t) for t in targets}
+        # are taken in one pass; anything else is checked, and made bytes, one by one
+        given = tuple(targets)
+        try:
+            wanted = set(given)
+            plain = set(map(type, wanted)) <= {bytes}
+        except TypeError:  # unhashable: a bytearray, say
+            plain = False
+        if not plain:
+            wanted = {t if type(t) is bytes else _target(t) for t in given}
         with self._lock:
             found = [r for (t, _), r in self._signed.items() if t in wanted]
         return bounded_revocations(found, self.MAX_REVOCATION_RECORDS, "memory")

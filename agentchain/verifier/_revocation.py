@@ -11,6 +11,7 @@ never revokes anything in it.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -150,12 +151,14 @@ def chain_targets(
 ) -> tuple[bytes, ...]:
     """Every target a stored revocation could name to cover a link of ``links`` (V5).
     ``ids``, when given, are the links' ``codec.link_id`` (so they are not encoded again)."""
-    out: dict[bytes, None] = {}  # in order, each once: a key holds one link, issues the next
-    for link, issuer, link_id in zip(links, _issuers(links), _ids(links, ids), strict=True):
-        known = link_id if link_id is not None else codec.link_id(link)
-        for target in _targets_of(known, issuer, link.holder.thumbprint):
-            out[target] = None
-    return tuple(out)
+    known = [
+        link_id if link_id is not None else codec.link_id(link)
+        for link, link_id in zip(links, _ids(links, ids), strict=True)
+    ]
+    holders = [link.holder.thumbprint for link in links]
+    # in order, each once: a key holds one link and issues the next
+    each = map(_targets_of, known, _issuers(links), holders)
+    return tuple(dict.fromkeys(itertools.chain.from_iterable(each)))
 
 
 def _covers(
