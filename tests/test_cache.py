@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -229,6 +229,27 @@ def test_concurrent_use_keeps_the_cache_consistent() -> None:
         t.join()
     assert results == [expected] * 4
     assert len(cache) <= 8
+
+
+def test_a_link_evicted_while_it_is_found_is_still_the_link() -> None:
+    # PrefixCache.link takes no lock: another thread may evict the entry between the
+    # lookup and the move to the young end, which then only loses its place
+    from collections import OrderedDict
+
+    cache = PrefixCache()
+    assert outcome(verifier(cache), fan_out("evicted")) == ("allow",)
+    policy_id, digest = next(iter(cache._entries))
+    found = cache.link(policy_id, digest)
+    assert found is not None
+
+    class Evicting(OrderedDict[Any, Any]):
+        def move_to_end(self, key: Any, last: bool = True) -> None:
+            self.pop(key)  # what a concurrent add() evicting it would do
+            super().move_to_end(key, last)
+
+    cache._entries = Evicting(cache._entries)
+    assert cache.link(policy_id, digest) is found
+    assert cache.link(policy_id, digest) is None  # gone now, as evicted entries are
 
 
 # -- the property: with and without the cache, every decision is the same (R-8.4-1)

@@ -121,6 +121,13 @@ class Verifier:
         # V2.1 and V3.4 look a key up by its thumbprint on every request
         self._anchor = by_thumbprint(policy.anchors)
         self._attester = by_thumbprint(policy.attesters)
+        #: the root signer's Principal for each trust anchor, made once (the first anchor
+        #: of a thumbprint, as ``self._anchor`` finds it)
+        self._roots: dict[bytes, Principal] = {}
+        for anchor in policy.anchors:
+            self._roots.setdefault(
+                anchor.thumbprint, Principal(anchor, None, anchor_name=policy.name_of(anchor))
+            )
         chosen: Store | AsyncStore = store if store is not None else MemoryStore()
         # a store written for an older protocol lacks the signed-revocation methods: refuse it
         # here, with a typed error, rather than fail at the first request
@@ -327,7 +334,6 @@ class Verifier:
         cache: PrefixCache | None = None,
         facts: Mapping[bytes, _native.LinkFacts] | None = None,
     ) -> VerifiedChain:
-        policy_ = self._policy
         principals: list[Principal] = []
         parent: codec.Link | None = None
         start = 0
@@ -337,7 +343,7 @@ class Verifier:
             if known is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:
-                principals.append(Principal(known, None, anchor_name=policy_.name_of(known)))
+                principals.append(self._root(known))
                 principals.extend(
                     delegate(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
                 )
@@ -349,7 +355,7 @@ class Verifier:
             if isinstance(signer, Violation):
                 signer.raise_for("the root link's")
             if parent is None:
-                principals.append(Principal(signer, None, anchor_name=policy_.name_of(signer)))
+                principals.append(self._root(signer))
             # V2.2 to V2.6 for every link in one native call, when the core decoded them all
             passed = (
                 None if cache is None else functools.partial(self._remember, cache, links, start)
@@ -375,6 +381,13 @@ class Verifier:
             if cache is not None:
                 cache.add(self._policy_id, links[: index + 1])
         return VerifiedChain(links=links, principals=tuple(principals))
+
+    def _root(self, anchor: PublicKey) -> Principal:
+        """The root signer of a chain, ``anchor`` (one of this policy's trust anchors)."""
+        found = self._roots.get(anchor.thumbprint)
+        if found is None or found.key is not anchor:  # an anchor is always found: fail safe
+            return Principal(anchor, None, anchor_name=self._policy.name_of(anchor))
+        return found
 
     def _remember(
         self, cache: PrefixCache | None, links: tuple[codec.Link, ...], start: int, end: int
