@@ -2,16 +2,19 @@
 
 ``@dataclass(frozen=True)`` writes each field of a new object with
 ``object.__setattr__(self, name, value)``, since its own ``__setattr__`` refuses every
-write. That call finds the field's slot by name, every time: about 0.13 us a field,
-four times what storing into a plain slot costs. A link's claims, its envelope, the
-invocation and the decision hold about 25 fields per link and 60 per request, so the
-lookups alone were about 1.5 us a link and 5 us a request (``agentchain bench``).
+write; that call finds the field's slot by name, every time. Measured here with
+``timeit``: a frozen record of 3 fields took 0.75 us to make against 0.18 us for the same
+record unfrozen, and one of 12 fields (a link's claims) 1.57 us. A verification makes
+about 25 fields of such records per link (claims, window, envelope, the signed object) and
+about 70 more per request (the invocation, the presentation, the decision...).
 
 :func:`slot_init` gives such a class an ``__init__`` that stores each field through its
 slot's own descriptor, found once when the class is made. Nothing else changes: the
 parameters (names, order, defaults, keyword-only ones), ``__post_init__``, equality,
 hashing, ``repr``, pickling and the refusal of every later write are the dataclass's
-own, and ``tests/test_frozen.py`` holds every decorated class to that.
+own, and ``tests/test_frozen.py`` holds every decorated class to that. The 12-field record
+takes 0.86 us; a verification runs about 5% fewer instructions on either path
+(``valgrind --tool=callgrind``, depth 1 and 8).
 
 Layer 1: imports nothing of agentchain.
 """

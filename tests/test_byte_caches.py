@@ -646,28 +646,28 @@ def test_carried_arguments_digest_read_from_the_payload_is_their_encodings_diges
     assert codec.payload_args_digest(b"\xa1\x01") is None
 
 
-def test_a_delegate_principal_is_reused_for_the_same_key_and_descriptor_objects() -> None:
+def test_a_holder_principal_is_reused_for_the_same_key_and_descriptor_objects() -> None:
     # the chain's principals (spec 9.3) from its links: equal to a new Principal, one
     # object per (holder, descriptor) pair of objects, and the memo bounded
     from agentchain.verifier import _types
 
     key = PrivateKey.from_seed(b"\x07" * 32).public_key
     described = Descriptor(kind="agent", name="a")
-    first = _types.delegate(key, described)
+    first = _types.holder_principal(key, described)
     assert first == _types.Principal(key, described)
-    assert _types.delegate(key, described) is first
-    other = _types.delegate(key, Descriptor(kind="agent", name="a"))  # equal, not the same
+    assert _types.holder_principal(key, described) is first
+    other = _types.holder_principal(key, Descriptor(kind="agent", name="a"))  # equal, not the same
     assert other == first and other is not first
-    assert _types.delegate(key, None).descriptor is None
-    _types._DELEGATES.clear()
+    assert _types.holder_principal(key, None).descriptor is None
+    _types._HOLDERS.clear()
     keys = [PrivateKey.from_seed(bytes([i % 256, i // 256]) * 16).public_key for i in range(300)]
-    with mock.patch.object(_types, "_MAX_DELEGATES", 100):
-        made = [_types.delegate(k, described) for k in keys]
-        assert len(_types._DELEGATES) <= 100
+    with mock.patch.object(_types, "_MAX_HOLDERS", 100):
+        made = [_types.holder_principal(k, described) for k in keys]
+        assert len(_types._HOLDERS) <= 100
     assert [p.key for p in made] == keys
 
 
-def test_a_verified_chain_names_its_principals_from_the_delegate_memo() -> None:
+def test_a_verified_chain_names_its_principals_from_the_holder_memo() -> None:
     # two verifications of one chain share its principals' objects (each verifier with a
     # store of its own: the same invocation twice would be a replay)
     from agentchain import Verifier

@@ -211,20 +211,20 @@ class Principal:
 #: after chain names the same two objects, and the Principal made for them is reused (it
 #: is immutable, and equal to a new one). Each entry keeps its two objects alive, so no
 #: other object can take their ids while it is here.
-_DELEGATES: Final[dict[tuple[int, int], Principal]] = {}
-_MAX_DELEGATES: Final = 4096
+_HOLDERS: Final[dict[tuple[int, int], Principal]] = {}
+_MAX_HOLDERS: Final = 4096
 
 
-def delegate(holder: PublicKey, descriptor: Descriptor | None) -> Principal:
+def holder_principal(holder: PublicKey, descriptor: Descriptor | None) -> Principal:
     """``Principal(holder, descriptor)``: a link's holder, with what the link declared."""
     key = (id(holder), id(descriptor))
-    found = _DELEGATES.get(key)
+    found = _HOLDERS.get(key)
     if found is not None and found.key is holder and found.descriptor is descriptor:
         return found
     made = Principal(holder, descriptor)
-    if len(_DELEGATES) >= _MAX_DELEGATES:  # bounded: start over when full
-        _DELEGATES.clear()
-    _DELEGATES[key] = made
+    if len(_HOLDERS) >= _MAX_HOLDERS:  # bounded: start over when full
+        _HOLDERS.clear()
+    _HOLDERS[key] = made
     return made
 
 

@@ -56,7 +56,7 @@ from agentchain.verifier._types import (
     TrustPolicy,
     VerifiedChain,
     by_thumbprint,
-    delegate,
+    holder_principal,
 )
 
 
@@ -345,7 +345,7 @@ class Verifier:
             else:
                 principals.append(self._root(known))
                 principals.extend(
-                    delegate(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
+                    holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
                 )
                 parent = links[start - 1]
         if start < len(links):
@@ -364,7 +364,7 @@ class Verifier:
                 links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
             ):
                 principals.extend(
-                    delegate(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
+                    holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
                 )
                 self._remember(cache, links, start, len(links))
                 return VerifiedChain(links=links, principals=tuple(principals))
@@ -376,7 +376,7 @@ class Verifier:
             if isinstance(signer, Violation):
                 signer.raise_for(what)
             self._check_link(link, parent, signer, what)
-            principals.append(delegate(claims.holder, claims.descriptor))
+            principals.append(holder_principal(claims.holder, claims.descriptor))
             parent = link
             if cache is not None:
                 cache.add(self._policy_id, links[: index + 1])
