@@ -65,6 +65,8 @@ class Verifying(Protocol):
 class _Core(Protocol):
     """What this module uses of ``agentchain_native`` (native/agentchain_native.pyi)."""
 
+    def cbor_encode(self, value: object) -> bytes | None: ...
+
     def cbor_decode(
         self, data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
     ) -> cbor.CBORValue: ...
@@ -221,6 +223,10 @@ class Backend:
 
     name: BackendName = "pure"
 
+    def cbor_encode(self, value: cbor.CBORValue) -> bytes:
+        """:func:`agentchain.wire.cbor.encode`"""
+        return cbor.encode(value)
+
     def cbor_decode(
         self,
         data: bytes,
@@ -278,6 +284,12 @@ class _Native(Backend):
     def __init__(self, core: _Core) -> None:
         self._core = core
         self._chain = cast(ChainCore, _ChainCore(core))
+
+    def cbor_encode(self, value: cbor.CBORValue) -> bytes:
+        # the core takes plain data of the exact types; the reference encodes the rest
+        # (subclasses, out-of-range numbers) or raises its own error for it
+        encoded = self._core.cbor_encode(value)
+        return cbor.encode(value) if encoded is None else encoded
 
     def cbor_decode(
         self,

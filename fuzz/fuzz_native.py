@@ -10,7 +10,8 @@ exception that is not an AgentchainError.
 Targets 6 and 7 are the verifier's native path (issue 16): one link through claims.rs and
 the reference's decoder, and a whole presentation (mutated vectors and generated chains)
 through ``Verifier(backend="pure")`` and ``Verifier(backend="native")``: the same decision
-and reasons, or the same error type, code and message.
+and reasons, or the same error type, code and message. Target 8 is the encoder: any value
+the reference decodes, encoded again by both backends to the same bytes.
 
 Coverage guidance comes from the instrumented Python reference, whose branches mirror the
 native decoder's check for check; the Rust decoders are fuzzed on their own by
@@ -19,6 +20,7 @@ native decoder's check for check; the Rust decoders are fuzzed on their own by
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +42,10 @@ with atheris.instrument_imports(include=["agentchain"]):  # type: ignore[attr-de
 
 PURE = _native.backend("pure")
 NATIVE = _native.backend("native")  # UsageError, and no fuzzing, where it is not installed
+#: the core's own encoder, which answers None where it leaves a value to the reference
+_CORE_ENCODE: Callable[[object], bytes | None] = importlib.import_module(
+    "agentchain_native"
+).cbor_encode
 _SIGN1: dict[str, Any] = {"max_depth": 16, "max_items": 2048, "max_string_bytes": 16_384}
 #: a valid key of each algorithm, for the signature targets
 _KEYS = {alg: common.key("native", alg) for alg in ("Ed25519", "ES256")}
@@ -184,6 +190,21 @@ def presentation(data: bytes) -> None:
 
 
 #: selector byte -> target. Append only, so that saved inputs keep their meaning.
+def encode(data: bytes) -> None:
+    """Whatever the reference decodes, both backends encode to the same bytes (the core's
+    own answer, when it gives one, included): the encoder a JOSE link's id is made by."""
+    try:
+        value = cbor.decode(data, max_depth=16, max_items=256, max_string_bytes=1024)
+    except AgentchainError:
+        return
+    want = PURE.cbor_encode(value)
+    if NATIVE.cbor_encode(value) != want:
+        raise AssertionError("cbor encode: the paths write different bytes")
+    found = _CORE_ENCODE(value)
+    if found is not None and found != want:
+        raise AssertionError("cbor encode: the core wrote other bytes than the reference")
+
+
 TARGETS: tuple[Callable[[bytes], None], ...] = (
     cbor_default,  # 0
     cbor_limits,  # 1
@@ -193,6 +214,7 @@ TARGETS: tuple[Callable[[bytes], None], ...] = (
     key_and_signature,  # 5
     link,  # 6
     presentation,  # 7
+    encode,  # 8
 )
 
 
@@ -233,6 +255,13 @@ def seeds() -> list[bytes]:
             out.append(b"\x00" + data)
         out.append(b"\x07" + data)
     out.append(b"\x00" + cbor.encode({1: [LIMITS.max_links, codec.VERSION, -1, "x", b"y"]}))
+    out.append(b"\x08" + cbor.encode({"a": [0.5, 1e300, -(2**64), 2**64 - 1], 7: {"": b"z"}}))
+    out.extend(
+        b"\x08" + link.envelope.payload
+        for p in common.seed_presentations()
+        for link in p.links
+        if p.encoding == "cbor"
+    )
     return out
 
 

@@ -278,6 +278,172 @@ def test_wider_float_heads_and_encoded_floats(
         same_cbor(native, cbor.encode({"amount": value, "n": [value, 1]}))
 
 
+def _encoded(encode: Callable[[Any], object], value: object) -> Outcome:
+    """("ok", bytes) or ("error", type, message): what an encoder does with ``value``."""
+    try:
+        return ("ok", encode(value))
+    except (TypeError, ValueError) as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+def same_encoding(native: _native.Backend, value: object) -> bytes | None:
+    """The backend's cbor_encode gives the reference's bytes, or its very error; the core
+    itself answers None or those bytes. Returns what the core itself answered."""
+    import agentchain_native
+
+    want = _encoded(cbor.encode, value)
+    found = agentchain_native.cbor_encode(value)
+    if found is not None:
+        assert want == ("ok", found), value
+    assert _encoded(native.cbor_encode, value) == want
+    assert _encoded(PURE.cbor_encode, value) == want
+    return found
+
+
+def _exact(value: object) -> bool:
+    """Plain data of the exact types, ints and numbers in range, shallow: the core's own."""
+    kind = type(value)
+    if value is None or kind in (bool, bytes):
+        return True
+    if kind is int:
+        return -(2**64) <= value <= 2**64 - 1  # type: ignore[operator]
+    if kind is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    if kind is str:
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in value)  # type: ignore[attr-defined]
+    if kind is list:
+        return all(map(_exact, value))  # type: ignore[call-overload]
+    if kind is dict:
+        return all(
+            type(k) in (int, str) and _exact(k) and _exact(v)
+            for k, v in value.items()  # type: ignore[attr-defined]
+        )
+    return False
+
+
+@given(value=values(max_leaves=20) | st.floats() | st.integers() | st.text())
+def test_the_core_encodes_plain_data_as_the_reference(native: _native.Backend, value: Any) -> None:
+    # R-5.2-1 to R-5.2-4: deterministic CBOR (shortest heads, shortest exact floats, an
+    # integral float as its integer, map keys in the bytewise order of their encodings)
+    found = same_encoding(native, value)
+    assert (found is not None) == _exact(value), value
+
+
+def test_the_core_leaves_the_rest_of_encoding_to_the_reference(native: _native.Backend) -> None:
+    # what the core does not take, the reference encodes or refuses, with its own error
+    import enum
+    from collections import OrderedDict
+
+    class Number(enum.IntEnum):
+        ONE = 1
+
+    class Word(enum.StrEnum):
+        A = "a"
+
+    class Text(str):
+        pass
+
+    deep: list[Any] = []
+    for _ in range(100):
+        deep = [deep]
+    too_deep: list[Any] = []
+    for _ in range(600):
+        too_deep = [too_deep]
+    left = [
+        Number.ONE,
+        Word.A,
+        Text("t"),
+        {Number.ONE: 1},
+        {True: 1},
+        {1.5: 2},
+        {(1,): 2},
+        (1, 2),
+        bytearray(b"x"),
+        OrderedDict(a=1),
+        "\ud800",
+        {"k": "\udfff"},
+        2**64,
+        -(2**64) - 1,
+        10**40,
+        math.nan,
+        math.inf,
+        -math.inf,
+        [math.nan],
+        deep,
+        too_deep,
+        {Number.ONE: 4, "1": 3},
+    ]
+    for value in left:
+        assert same_encoding(native, value) is None, value
+    taken: list[object] = [
+        12.0,
+        -0.0,
+        0.5,
+        1.5,
+        0.1,
+        65504.0,
+        65504.5,
+        65520.0,
+        2.0**-24,
+        2.0**-25,
+        2.0**-14,
+        2.0**-149,
+        2.0**-150,
+        5e-324,
+        1e300,
+        2.0**64,
+        -(2.0**64),
+        2.0**63,
+        -(2.0**63) - 1,
+        3.4028234663852886e38,
+        2**64 - 1,
+        -(2**64),
+        0,
+        23,
+        24,
+        255,
+        256,
+        65535,
+        65536,
+        2**32 - 1,
+        2**32,
+        -1,
+        -24,
+        -25,
+        -256,
+        -257,
+        True,
+        False,
+        None,
+        b"",
+        "",
+        "\u00e9" * 30,
+        [],
+        {},
+        [[[]]],
+        {1: 2, "a": 3, -1: 4, 10: 5, 256: 0, "": 1, "aa": 2, "b": 3},
+        {"amount": 10, "to": [1, 2.5, {"x": None}]},
+    ]
+    for value in taken:
+        assert same_encoding(native, value) is not None, value
+
+
+def test_a_jose_link_id_is_the_same_through_the_core(native: _native.Backend) -> None:
+    # R-8.5-2: a link's id, the SHA-256 of its claims' CBOR without the parent, whichever
+    # encoder makes that CBOR; every JOSE link of the vectors, and its CBOR twin's id
+    from agentchain.model import LinkClaims
+
+    checked = 0
+    for data in vector_bytes()[1]:
+        try:
+            link = codec.decode_unverified(LinkClaims, data)
+        except AgentchainError:
+            continue
+        assert codec.link_id(link.claims, encode=native.cbor_encode) == codec.link_id(link.claims)
+        checked += 1
+    assert checked > 10
+
+
 @given(
     value=values(), limits=st.tuples(st.integers(-2, 20), st.integers(-2, 40), st.integers(-2, 50))
 )

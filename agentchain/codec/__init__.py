@@ -8,6 +8,7 @@ every object keeps the exact bytes it came from and its signature is unchecked
 """
 
 from agentchain.codec._claims import (
+    CBOREncode,
     args_digest,
     check_args,
     decode_approval_claims,
@@ -224,6 +225,7 @@ __all__ = [
     "X_VERSION",
     "Approval",
     "Attestation",
+    "CBOREncode",
     "Encoding",
     "Envelope",
     "Invocation",

@@ -5,10 +5,9 @@ Decoding checks structure, never trust.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar
 
 from agentchain.codec._fields import (
     _bytes_out,
@@ -527,17 +526,22 @@ def decode_approval_claims(payload: object, encoding: Encoding = "cbor") -> Appr
     return ApprovalClaims(issuer=issuer, request=request, iat=iat, exp=exp)
 
 
-def args_digest(args: Arguments) -> bytes:
+#: deterministic CBOR: :func:`agentchain.wire.cbor.encode`, or a backend's encoder of it
+#: (``agentchain._native``: the same bytes for every value)
+CBOREncode: TypeAlias = Callable[[cbor.CBORValue], bytes]
+
+
+def args_digest(args: Arguments, *, encode: CBOREncode = cbor.encode) -> bytes:
     """spec 5.7: SHA-256 of the deterministic CBOR of the arguments (whatever the encoding):
     what an invocation signs in place of arguments too large to carry."""
-    return digest(cbor.encode(dict(args)))  # type: ignore[arg-type]
+    return digest(encode(dict(args)))  # type: ignore[arg-type]
 
 
-def link_id(claims: LinkClaims) -> bytes:
+def link_id(claims: LinkClaims, *, encode: CBOREncode = cbor.encode) -> bytes:
     """spec 8.5 (0.2): a link's claim-level identity, the same for its CBOR and JOSE twins:
     SHA-256 of the deterministic CBOR of its claims without the parent (whose digest
     differs between the twins)."""
-    return digest(cbor.encode(_link_out(dataclasses.replace(claims, parent=None), "cbor")))  # type: ignore[arg-type]
+    return digest(encode(_link_out(claims, "cbor", parent=False)))  # type: ignore[arg-type]
 
 
 def decode_revocation_claims(payload: object, encoding: Encoding = "cbor") -> RevocationClaims:
@@ -588,7 +592,9 @@ def request_digest(
 # encoding
 
 
-def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
+def _link_out(claims: LinkClaims, encoding: Encoding, *, parent: bool = True) -> dict[Any, object]:
+    """The claims map of a link; without its parent claim where ``parent`` is False (spec
+    8.5: the link id)."""
     k = _keys(encoding, "link")
     holder = _key_out(encoding, claims.holder)
     out: dict[Any, object] = {
@@ -603,7 +609,7 @@ def _link_out(claims: LinkClaims, encoding: Encoding) -> dict[Any, object]:
         k[L_DEPTH]: claims.depth,
         k[L_DESCRIPTOR]: encode_descriptor(claims.descriptor, encoding),
     }
-    if claims.parent is not None:
+    if parent and claims.parent is not None:
         out[k[L_PARENT]] = _bytes_out(encoding, claims.parent)
     if claims.issuer is not None:
         out[k[L_ISSUER]] = _bytes_out(encoding, claims.issuer)

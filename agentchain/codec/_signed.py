@@ -14,6 +14,7 @@ from typing import Final, Generic, TypeAlias, TypeVar
 
 from agentchain._frozen import slot_init
 from agentchain.codec._claims import (
+    CBOREncode,
     decode_claims,
     encode_claims,
     link_id,
@@ -219,7 +220,7 @@ def decode_unverified(
 _LINK_IDS: Final[ByteCache[tuple[str, bytes], bytes]] = ByteCache("link ids", 4096)
 
 
-def decoded_link_id(link: Link) -> bytes:
+def decoded_link_id(link: Link, *, encode: CBOREncode = cbor.encode) -> bytes:
     """``codec.link_id(link.claims)``, remembered by the link's exact payload bytes.
 
     Only for a link this package decoded from its bytes (the verifier decodes every
@@ -229,7 +230,7 @@ def decoded_link_id(link: Link) -> bytes:
     either refuses them or reads the same claims), so the id is too; V5 asks for it
     on every request, for every link of the chain. A CBOR link's id is read from its
     payload as spec 8.5 defines it (:func:`payload_link_id`); a JOSE link's claims are
-    encoded in CBOR first.
+    encoded in CBOR first, by ``encode`` (a backend's encoder: the same bytes).
     """
     key = (link.envelope.encoding, link.envelope.payload)
     known = _LINK_IDS.get(key)
@@ -238,7 +239,7 @@ def decoded_link_id(link: Link) -> bytes:
     found = None
     if link.envelope.encoding == "cbor":
         found = payload_link_id(link.envelope.payload, link.claims.parent)
-    return _LINK_IDS.put(key, found if found is not None else link_id(link.claims))
+    return _LINK_IDS.put(key, found if found is not None else link_id(link.claims, encode=encode))
 
 
 def remember_link_id(payload: bytes, found: bytes) -> None:

@@ -172,6 +172,7 @@ class _Run:
         "approval_request",
         "args_digest_of",
         "attested",
+        "cbor_encode",
         "chain",
         "deferred",
         "evaluation",
@@ -199,11 +200,14 @@ class _Run:
         request_id: str,
         inv_payload: bytes | None = None,
         args_digest_of: Callable[[bytes], bytes | None] = codec.payload_args_digest,
+        cbor_encode: codec.CBOREncode = cbor.encode,
     ) -> None:
         #: the invocation's CBOR payload, where the audit record reads its arguments' digest
         #: (with ``args_digest_of``: the reference's reading, or the native core's)
         self.inv_payload = inv_payload
         self.args_digest_of = args_digest_of
+        #: deterministic CBOR for a JOSE link's id (V5) and the audit's arguments digest
+        self.cbor_encode = cbor_encode
         self.policy = policy_
         self.chain = chain
         self.inv = inv
@@ -258,7 +262,8 @@ class _Run:
         # digest; then the signed revocations (spec 8.5), each applied only where its revoker
         # is entitled in this chain, by claim-level targets, so both encodings are covered
         claims = [link.claims for link in links]
-        ids = [codec.decoded_link_id(link) for link in links]  # by bytes: see codec._memo
+        encode = self.cbor_encode
+        ids = [codec.decoded_link_id(link, encode=encode) for link in links]  # see codec._memo
         lookup = _Revocations(tuple(ln.digest for ln in links), chain_targets(claims, ids=ids))
         revoked, records = cast("tuple[bytes | None, tuple[RevocationRecord, ...]]", (yield lookup))
         if revoked is not None:
@@ -666,7 +671,7 @@ class _Run:
             found = self.args_digest_of(self.inv_payload)
             if found is not None:
                 return found
-        return codec.args_digest(inv.args)
+        return codec.args_digest(inv.args, encode=self.cbor_encode)
 
 
 @functools.lru_cache(maxsize=16)

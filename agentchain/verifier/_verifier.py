@@ -110,6 +110,9 @@ class Verifier:
         self._args_digest_of = (
             codec.payload_args_digest if chain_core is None else chain_core.payload_args_digest
         )
+        #: deterministic CBOR of what the reference would encode (a JOSE link's claims for
+        #: its id, V5; arguments for a digest): the selected backend's, the same bytes
+        self._cbor_encode = selected.cbor_encode
         if prefix_cache is True:
             prefix_cache = PrefixCache()
         elif prefix_cache is not False and not isinstance(prefix_cache, PrefixCache):
@@ -260,6 +263,7 @@ class Verifier:
             request_id=request_id,
             inv_payload=cbor_payload,
             args_digest_of=self._args_digest_of,
+            cbor_encode=self._cbor_encode,
         )
         steps = run.evaluate(attestations, approvals, attached_approvals=len(decoded.approvals))
         return run, steps

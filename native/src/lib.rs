@@ -16,7 +16,7 @@ use agentchain_core::{cose, jws, Error, Kind};
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 static ERRORS: GILOnceCell<[Py<PyAny>; 3]> = GILOnceCell::new();
 
@@ -134,6 +134,88 @@ fn limits(max_depth: Bound128, max_items: Bound128, max_string_bytes: Bound128) 
         max_items: max_items.0,
         max_string_bytes: max_string_bytes.0,
     }
+}
+
+/// How deep `cbor_encode` follows containers itself; deeper values are the reference's (whose
+/// own bound is 500), so no Python value can exhaust this thread's stack.
+const ENCODE_MAX_DEPTH: usize = 64;
+
+/// `agentchain.wire.cbor.encode` of plain data, natively: the same bytes, or None where the
+/// reference must answer. Only exact types are taken (None, bool, int, float, bytes, str,
+/// list, dict with int or str keys): a subclass, an int or float outside the protocol's
+/// range, a string that is not Unicode, anything deeper than `ENCODE_MAX_DEPTH`, and any
+/// other type are left to the reference, which encodes them or raises what it raises.
+#[pyfunction]
+fn cbor_encode<'py>(
+    py: Python<'py>,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let mut out = Vec::with_capacity(256);
+    Ok(encode_plain(value, &mut out, 0).map(|()| PyBytes::new(py, &out)))
+}
+
+/// One value of `cbor_encode` into `out`, or None (the reference's to encode).
+fn encode_plain(value: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> Option<()> {
+    if value.is_none() {
+        out.push(0xF6);
+    } else if let Ok(flag) = value.downcast_exact::<PyBool>() {
+        out.push(if flag.is_true() { 0xF5 } else { 0xF4 });
+    } else if let Ok(int) = value.downcast_exact::<PyInt>() {
+        let n: i128 = int.extract().ok()?;
+        if n >= 0 {
+            cbor::item_head(cbor::UINT, u64::try_from(n).ok()?, out);
+        } else {
+            cbor::item_head(cbor::NINT, u64::try_from(-1 - n).ok()?, out);
+        }
+    } else if let Ok(float) = value.downcast_exact::<PyFloat>() {
+        if !cbor::encode_number(float.value(), out) {
+            return None; // NaN or an infinity: the reference raises
+        }
+    } else if let Ok(bytes) = value.downcast_exact::<PyBytes>() {
+        let data = bytes.as_bytes();
+        cbor::item_head(cbor::BYTES, data.len() as u64, out);
+        out.extend_from_slice(data);
+    } else if let Ok(text) = value.downcast_exact::<PyString>() {
+        let text = text.to_str().ok()?; // a lone surrogate: the reference raises
+        cbor::item_head(cbor::TEXT, text.len() as u64, out);
+        out.extend_from_slice(text.as_bytes());
+    } else if let Ok(list) = value.downcast_exact::<PyList>() {
+        if depth >= ENCODE_MAX_DEPTH {
+            return None;
+        }
+        cbor::item_head(cbor::ARRAY, list.len() as u64, out);
+        for item in list.iter() {
+            encode_plain(&item, out, depth + 1)?;
+        }
+    } else if let Ok(dict) = value.downcast_exact::<PyDict>() {
+        if depth >= ENCODE_MAX_DEPTH {
+            return None;
+        }
+        // RFC 8949 section 4.2.1: pairs in the bytewise order of their keys' encodings
+        let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(dict.len());
+        for (key, item) in dict.iter() {
+            if !(key.is_exact_instance_of::<PyInt>() || key.is_exact_instance_of::<PyString>()) {
+                return None; // a bool, an IntEnum, another type: the reference decides
+            }
+            let mut encoded_key = Vec::new();
+            encode_plain(&key, &mut encoded_key, depth + 1)?;
+            let mut encoded_item = Vec::new();
+            encode_plain(&item, &mut encoded_item, depth + 1)?;
+            pairs.push((encoded_key, encoded_item));
+        }
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None; // unreachable for int and str keys; the reference raises
+        }
+        cbor::item_head(cbor::MAP, pairs.len() as u64, out);
+        for (key, item) in pairs {
+            out.extend_from_slice(&key);
+            out.extend_from_slice(&item);
+        }
+    } else {
+        return None;
+    }
+    Some(())
 }
 
 /// `agentchain.wire.cbor.decode`, natively: the same value or the same DecodeError.
@@ -778,6 +860,7 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jws_decode_compact, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(verify_cached, m)?)?;
+    m.add_function(wrap_pyfunction!(cbor_encode, m)?)?;
     m.add_function(wrap_pyfunction!(payload_args_digest, m)?)?;
     m.add_function(wrap_pyfunction!(open_cose, m)?)?;
     m.add_function(wrap_pyfunction!(verify_cose, m)?)?;

@@ -98,12 +98,12 @@ impl Default for Limits {
 }
 
 // Major types (RFC 8949 section 3.1).
-const UINT: u8 = 0;
-const NINT: u8 = 1;
-const BYTES: u8 = 2;
-const TEXT: u8 = 3;
-const ARRAY: u8 = 4;
-const MAP: u8 = 5;
+pub const UINT: u8 = 0;
+pub const NINT: u8 = 1;
+pub const BYTES: u8 = 2;
+pub const TEXT: u8 = 3;
+pub const ARRAY: u8 = 4;
+pub const MAP: u8 = 5;
 const TAG: u8 = 6;
 const SIMPLE: u8 = 7;
 
@@ -754,27 +754,66 @@ mod tests {
     }
 }
 
+/// The head of an item of major type `major` (0 to 7) and argument `arg`, in its shortest
+/// form (RFC 8949 sections 3 and 4.2.1).
+pub fn item_head(major: u8, arg: u64, out: &mut Vec<u8>) {
+    let mt = major << 5;
+    if arg < 24 {
+        out.push(mt | arg as u8);
+    } else if arg < 0x100 {
+        out.extend_from_slice(&[mt | 24, arg as u8]);
+    } else if arg < 0x1_0000 {
+        out.push(mt | 25);
+        out.extend_from_slice(&(arg as u16).to_be_bytes());
+    } else if arg < 0x1_0000_0000 {
+        out.push(mt | 26);
+        out.extend_from_slice(&(arg as u32).to_be_bytes());
+    } else {
+        out.push(mt | 27);
+        out.extend_from_slice(&arg.to_be_bytes());
+    }
+}
+
+/// A protocol number (spec 5.2; the reference's `number` then its encoder): a finite float
+/// whose value is an integer of the CBOR range is that integer (`12.0` is `12`, `-0.0` is
+/// `0`); any other finite float is written in its shortest exact width (`float_head`). False
+/// for NaN and the infinities, which are no protocol value (nothing is written).
+pub fn encode_number(value: f64, out: &mut Vec<u8>) -> bool {
+    if !value.is_finite() {
+        return false;
+    }
+    if is_integral(value) {
+        // exact: |value| <= 2**64, which i128 holds
+        let n = value as i128;
+        if n >= 0 {
+            item_head(UINT, n as u64, out);
+        } else {
+            item_head(NINT, (-1 - n) as u64, out);
+        }
+        return true;
+    }
+    match shortest_info(value) {
+        25 => {
+            out.push(SIMPLE << 5 | 25);
+            out.extend_from_slice(&f64_to_half(value).to_be_bytes());
+        }
+        26 => {
+            out.push(SIMPLE << 5 | 26);
+            out.extend_from_slice(&(value as f32).to_bits().to_be_bytes());
+        }
+        _ => {
+            out.push(SIMPLE << 5 | 27);
+            out.extend_from_slice(&value.to_bits().to_be_bytes());
+        }
+    }
+    true
+}
+
 /// The deterministic encoding of `value` (RFC 8949 section 4.2.1), for tests and fuzzing: the
 /// decoder accepts exactly what this produces, so `encode(decode(b)) == b` whenever `decode(b)`
 /// returns. Map pairs are written in their stored order (a decoded map is already sorted).
 pub fn encode(value: &Value<'_>) -> Vec<u8> {
-    fn head(major: u8, arg: u64, out: &mut Vec<u8>) {
-        let mt = major << 5;
-        if arg < 24 {
-            out.push(mt | arg as u8);
-        } else if arg < 0x100 {
-            out.extend_from_slice(&[mt | 24, arg as u8]);
-        } else if arg < 0x1_0000 {
-            out.push(mt | 25);
-            out.extend_from_slice(&(arg as u16).to_be_bytes());
-        } else if arg < 0x1_0000_0000 {
-            out.push(mt | 26);
-            out.extend_from_slice(&(arg as u32).to_be_bytes());
-        } else {
-            out.push(mt | 27);
-            out.extend_from_slice(&arg.to_be_bytes());
-        }
-    }
+    let head = item_head;
     let mut out = Vec::new();
     let mut todo = vec![value];
     while let Some(item) = todo.pop() {
@@ -792,20 +831,10 @@ pub fn encode(value: &Value<'_>) -> Vec<u8> {
             Value::Bool(false) => out.push(FALSE),
             Value::Bool(true) => out.push(TRUE),
             Value::Null => out.push(NULL),
-            Value::Float(f) => match shortest_info(*f) {
-                25 => {
-                    out.push(SIMPLE << 5 | 25);
-                    out.extend_from_slice(&f64_to_half(*f).to_be_bytes());
-                }
-                26 => {
-                    out.push(SIMPLE << 5 | 26);
-                    out.extend_from_slice(&(*f as f32).to_bits().to_be_bytes());
-                }
-                _ => {
-                    out.push(SIMPLE << 5 | 27);
-                    out.extend_from_slice(&f.to_bits().to_be_bytes());
-                }
-            },
+            Value::Float(f) => {
+                // a decoded float is finite and not integral: written as it was read
+                encode_number(*f, &mut out);
+            }
             Value::Array(items) => {
                 head(ARRAY, items.len() as u64, &mut out);
                 todo.extend(items.iter().rev());
