@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
+from agentchain import _native
 from agentchain._frozen import slot_init
 from agentchain.codec._fields import _Fields, digest
 from agentchain.codec._keys import (
@@ -115,7 +116,9 @@ class Presentation:
             out[k[P_ATTESTATIONS]] = [item(a.encoded) for a in self.attestations]
         if self.approvals:
             out[k[P_APPROVALS]] = [item(a.encoded) for a in self.approvals]
-        return jws.dumps(out) if jose else cbor.encode(out)  # type: ignore[arg-type]
+        if jose:
+            return jws.dumps(out)
+        return _native.backend().cbor_encode(out)  # type: ignore[arg-type]
 
     def to_text(self) -> str:
         prefix = TEXT_PREFIX_JOSE if self.encoding == "jose" else TEXT_PREFIX_CBOR

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Generic, TypeAlias, TypeVar
 
+from agentchain import _native
 from agentchain._frozen import slot_init
 from agentchain.codec._claims import (
     CBOREncode,
@@ -324,8 +325,9 @@ def payload_args_digest(payload: bytes) -> bytes | None:
 
 
 def sign_object(key: PrivateKey, typ: int, payload: object) -> bytes:
-    """Encode ``payload`` deterministically and wrap it in a COSE_Sign1 signed by ``key``."""
-    payload_bytes = cbor.encode(payload)  # type: ignore[arg-type]
+    """Encode ``payload`` deterministically and wrap it in a COSE_Sign1 signed by ``key``.
+    The encoder is the default backend's (``agentchain._native``: the same bytes)."""
+    payload_bytes = _native.backend().cbor_encode(payload)  # type: ignore[arg-type]
     protected = cose.protected_header(key.algorithm.cose_id, typ)
     signature = key.sign(cose.sig_structure(protected, payload_bytes))
     return cose.assemble(protected, payload_bytes, signature)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
-from agentchain import codec, model
+from agentchain import _native, codec, model
 from agentchain._display import rfc3339
 from agentchain.crypto import PrivateKey, PublicKey
 from agentchain.errors import AgentchainError, DecodeError, IssueError, UsageError
@@ -26,7 +26,6 @@ from agentchain.model import (
     Window,
     capabilities_cover,
 )
-from agentchain.wire import cbor
 
 DEFAULT_TTL: Final = 900  # seconds: links are short-lived unless asked otherwise
 MAX_DEPTH: Final = 255
@@ -295,9 +294,10 @@ def invoke(
     except DecodeError:
         normal = dict(args or {})  # the encoder below names what is wrong with them
     try:
+        encode = _native.backend().cbor_encode  # the default backend's: the same bytes
         if args_by_digest is None:
-            args_by_digest = len(cbor.encode(normal)) > INLINE_ARGS_MAX  # type: ignore[arg-type]
-        by_digest = codec.args_digest(normal) if args_by_digest else None
+            args_by_digest = len(encode(normal)) > INLINE_ARGS_MAX  # type: ignore[arg-type]
+        by_digest = codec.args_digest(normal, encode=encode) if args_by_digest else None
     except (TypeError, ValueError) as exc:
         raise UsageError(f"invocation args are not protocol data: {exc}") from None
     claims = model.InvocationClaims(
