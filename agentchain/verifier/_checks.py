@@ -132,7 +132,7 @@ def check_attachments(
         ("attestations", claims.attestations, presentation.attestations),
         ("approvals", claims.approvals, presentation.approvals),
     ):
-        if named != tuple(a.digest for a in carried):
+        if (named or carried) and named != tuple([a.digest for a in carried]):
             return Violation(
                 ChainError,
                 "attachment_mismatch",

@@ -61,6 +61,8 @@ class NativeChain:
         self._core = core
         self._policy = policy
         self._allowed = sorted(policy.algorithms)
+        #: open_presentation's limits for this policy's (the verifier's every request)
+        self._caps = _presentation_caps(policy.limits)
 
     def decoder(
         self, facts: MutableMapping[bytes, LinkFacts]
@@ -89,11 +91,13 @@ class NativeChain:
         (``open_presentation``), or None, which leaves the bytes to the reference (and its
         errors, in its order). Facts of the links go into ``facts`` as :meth:`decoder`'s."""
         open_presentation = self._core.open_presentation
+        policy_limits, policy_caps = self._policy.limits, self._caps
 
         def open_plain(
             data: bytes, limits: Limits, known: Callable[[bytes], codec.Link | None] | None
         ) -> codec.Presentation | None:
-            found = open_presentation(data, known, _presentation_caps(limits))
+            caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
+            found = open_presentation(data, known, caps)
             if found is None:
                 return None
             links_found, invocation, attestations, approvals = found
