@@ -388,6 +388,28 @@ def test_duplicate_member_names() -> None:
     assert code_of(lambda: decode_presentation_unverified(container)) == "json_duplicate_key"
 
 
+def test_the_first_member_repeated_is_named_and_the_integer_range_is_exact() -> None:
+    # R-J.2-1: the message names the first member spelt twice, in the text's order;
+    # R-J.2-2: integers within -(2^53-1)..2^53-1 only, whatever their spelling's length
+    from agentchain.wire import jws
+
+    limits = {"max_bytes": 4096, "max_depth": 8, "max_items": 64, "max_string_bytes": 256}
+    with pytest.raises(DecodeError) as caught:
+        jws.loads(b'{"a":1,"b":2,"b":3,"a":4}', **limits)
+    assert (caught.value.code, caught.value.message) == (
+        "json_duplicate_key",
+        "JSON object repeats member 'b'",
+    )
+    assert jws.loads(b'{"a":{"b":1},"c":{"b":2}}', **limits) == {"a": {"b": 1}, "c": {"b": 2}}
+    for text, value in (("9007199254740991", 2**53 - 1), ("-9007199254740991", -(2**53 - 1))):
+        assert jws.loads(text.encode(), **limits) == value
+    assert jws.loads(b"-0", **limits) == 0
+    for text in ("9007199254740992", "-9007199254740992", "10000000000000000", "-" + "9" * 17):
+        with pytest.raises(DecodeError) as caught:
+            jws.loads(text.encode(), **limits)
+        assert caught.value.code == "json_invalid"
+
+
 @pytest.mark.parametrize(
     "number", ["1.0", "1e3", "NaN", "Infinity", "-Infinity", "9007199254740992", "1" * 400]
 )

@@ -99,12 +99,15 @@ def _check_nesting(text: str, max_depth: int) -> None:
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for name, value in pairs:
-        if name in out:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    seen: set[str] = set()  # name the first member spelt twice, in the text's order
+    for name, _ in pairs:
+        if name in seen:
             raise DecodeError("json_duplicate_key", f"JSON object repeats member {name[:40]!r}")
-        out[name] = value
-    return out
+        seen.add(name)
+    raise AssertionError("unreachable: a dict shorter than its pairs repeats a name")
 
 
 def _float(text: str) -> float:
@@ -127,9 +130,11 @@ def _no_constant(text: str) -> object:
 
 
 def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > 16 or abs(int(text)) > MAX_INT:
+    # the length first: no long digit string is ever converted (JSON puts at most one "-")
+    value = int(text) if len(text) - text.startswith("-") <= 16 else MAX_INT + 1
+    if abs(value) > MAX_INT:
         raise DecodeError("json_invalid", "JSON integer outside -(2^53-1)..2^53-1")
-    return int(text)
+    return value
 
 
 def _check_values(value: object, max_items: int, max_string_bytes: int) -> None:
