@@ -515,6 +515,60 @@ mod tests {
         decode(&hex(s), &Limits::default()).unwrap_err().code
     }
 
+    /// spec 5.2: a protocol number's one encoding (RFC 8949 appendix A's spellings where they
+    /// apply): an integral float as its integer, any other in its shortest exact width.
+    #[test]
+    fn numbers_encode_in_one_spelling() {
+        let cases: [(f64, &str); 14] = [
+            (12.0, "0c"),
+            (-0.0, "00"),
+            (-1.0, "20"),
+            (0.5, "f93800"),
+            (1.5, "f93e00"),
+            (65504.5, "fa477fe080"),
+            (5.960464477539063e-8, "f90001"),
+            (6.103515625e-5, "f90400"),
+            (0.1, "fb3fb999999999999a"),
+            (1.0e300, "fb7e37e43c8800759c"),
+            (18_446_744_073_709_551_616.0, "fa5f800000"),
+            (-18_446_744_073_709_551_616.0, "3bffffffffffffffff"),
+            (9_007_199_254_740_993.0, "1b0020000000000000"),
+            (5e-324, "fb0000000000000001"),
+        ];
+        for (value, want) in cases {
+            let mut out = Vec::new();
+            assert!(encode_number(value, &mut out), "{value}");
+            assert_eq!(out, hex(want), "{value}");
+        }
+        for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut out = Vec::new();
+            assert!(!encode_number(value, &mut out));
+            assert!(out.is_empty());
+        }
+        let mut heads = Vec::new();
+        for arg in [
+            0u64,
+            23,
+            24,
+            255,
+            256,
+            65535,
+            65536,
+            4_294_967_295,
+            4_294_967_296,
+        ] {
+            item_head(UINT, arg, &mut heads);
+        }
+        assert_eq!(
+            heads,
+            hex(
+                "00171818 18ff 190100 19ffff 1a00010000 1affffffff 1b0000000100000000"
+                    .replace(' ', "")
+                    .as_str()
+            )
+        );
+    }
+
     /// RFC 8949 appendix A: the examples the profile accepts decode to their values.
     #[test]
     fn rfc8949_appendix_a_accepted() {
