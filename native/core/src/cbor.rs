@@ -477,22 +477,7 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
 
 /// The head of a byte string of `len` bytes, in its shortest form (RFC 8949 section 3).
 pub fn bytes_head(len: usize, out: &mut Vec<u8>) {
-    let mt = BYTES << 5;
-    let n = len as u64;
-    if n < 24 {
-        out.push(mt | n as u8);
-    } else if n < 0x100 {
-        out.extend_from_slice(&[mt | 24, n as u8]);
-    } else if n < 0x1_0000 {
-        out.push(mt | 25);
-        out.extend_from_slice(&(n as u16).to_be_bytes());
-    } else if n < 0x1_0000_0000 {
-        out.push(mt | 26);
-        out.extend_from_slice(&(n as u32).to_be_bytes());
-    } else {
-        out.push(mt | 27);
-        out.extend_from_slice(&n.to_be_bytes());
-    }
+    item_head(BYTES, len as u64, out);
 }
 
 #[cfg(test)]
