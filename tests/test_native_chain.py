@@ -26,7 +26,6 @@ from agentchain import MemoryStore, Request, Verifier, _native, codec, testing
 from agentchain.codec._memo import clear_caches
 from agentchain.codec._plain import plain_link
 from agentchain.codec._text import from_text
-from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError, UsageError
 from agentchain.limits import Limits
 from agentchain.model import LinkClaims
@@ -52,6 +51,7 @@ from tests.helpers import (
     standard_token,
     vector_cbor_invocations,
 )
+from tests.test_cache import counting_signatures
 from tests.test_native import vector_bytes
 
 LIMITS = Limits()
@@ -602,22 +602,15 @@ def test_jose_links_are_checked_by_the_core_with_the_reference_s_answers(
     # the core reads no JSON claims: the reference decodes a JOSE link and the core runs
     # its V2 from the claims and the signing input; no signature is left to the pure keys,
     # and a broken link is refused with the reference's words
-    calls: list[bytes] = []
-    original = PublicKey.verify
-
-    def spy(self: PublicKey, signature: bytes, message: bytes) -> None:
-        calls.append(signature)
-        original(self, signature, message)
-
-    monkeypatch.setattr(PublicKey, "verify", spy)
     token = standard_token(label="jose-core", encoding="jose")
     data = standard_presentation(token, label="jose-core").to_bytes()
     pure, native = both(make_policy(), NOW)
-    want = decide(pure, data, REQUEST)
-    assert want[0] == "ok" and want[1][0] == "allow"
-    calls.clear()
-    assert decide(native, data, REQUEST) == want
-    assert calls == []  # two links and the invocation, all in the core
+    with counting_signatures(monkeypatch) as calls:
+        want = decide(pure, data, REQUEST)
+        assert want[0] == "ok" and want[1][0] == "allow"
+        calls.clear()
+        assert decide(native, data, REQUEST) == want
+        assert calls == []  # two links and the invocation, all in the core
     tampered = bytearray(data)
     at = data.index(token.links[1].encoded) + len(token.links[1].encoded) - 3
     tampered[at] = ord("A") if tampered[at] != ord("A") else ord("B")
