@@ -21,7 +21,9 @@ from agentchain._frozen import SLOT_INIT_CLASSES, slot_init
 from agentchain.errors import DecodeError
 from agentchain.store import Use
 from agentchain.verifier import _run
+from agentchain.verifier._facts import chain_facts
 from agentchain.verifier._types import Reason
+from agentchain.wire import cbor
 from tests.helpers import NOW, REQUEST, make_policy, standard_presentation
 
 
@@ -56,6 +58,8 @@ def _examples() -> Iterator[object]:
         _run._Consume(Use(keys=((b"k", NOW + 1),)), NOW),
     )
     yield Reason("caveat_failed", "link 0: a caveat is false")
+    links = decision.chain.links
+    yield chain_facts(links, decision.chain.principals, encode=cbor.encode)
 
 
 def _hashed(value: object) -> object:

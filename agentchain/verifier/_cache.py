@@ -8,10 +8,13 @@ to many sub-agents; a verifier that remembers the fact re-checks only the new
 links' signatures.
 
 What is cached is exactly that fact, plus the decoded link (decoding is a pure
-function of the bytes and the limits, which are part of the policy). Nothing that
-depends on the request or the clock is cached: time windows (V4), revocation (V5),
-the invocation (V3, V6), capabilities and caveats (V7, V8), attestation (V9) and
-approval (V10) are evaluated on every request.
+function of the bytes and the limits, which are part of the policy) and, for the
+prefixes a verification ended with, the facts of the prefix that V4 to V10 read and its
+bytes alone decide (``_facts.ChainFacts``: its principals, link ids, revocation
+targets, the bounds of its windows). Nothing that depends on the request or the clock
+is cached: time windows (V4), revocation (V5), the invocation (V3, V6), capabilities
+and caveats (V7, V8), attestation (V9) and approval (V10) are evaluated on every
+request.
 
 The key is (trust-policy fingerprint, link digest). The fingerprint covers every
 field of the policy, not only those V2 reads today, so no change of policy can
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -31,6 +35,7 @@ from typing import Final
 from agentchain.codec import Link
 from agentchain.crypto import PublicKey
 from agentchain.errors import UsageError
+from agentchain.verifier._facts import ChainFacts
 from agentchain.verifier._types import TrustPolicy
 from agentchain.wire import cbor
 
@@ -40,6 +45,10 @@ __all__ = ["DEFAULT_PREFIX_CACHE_SIZE", "PrefixCache", "policy_fingerprint"]
 DEFAULT_PREFIX_CACHE_SIZE: Final = 1024
 
 _FINGERPRINT_DOMAIN: Final = "agentchain/trust-policy/v1"
+
+#: a link's exact bytes and its digest, read without a Python frame per link
+_ENCODED: Final = operator.attrgetter("envelope.encoded")
+_DIGEST: Final = operator.attrgetter("digest")
 
 
 def _canonical(value: object) -> cbor.CBORValue:
@@ -85,10 +94,11 @@ class PrefixCache:
             raise UsageError("a prefix cache holds at least one entry")
         self._maxsize = maxsize
         self._lock = threading.Lock()
-        #: (policy fingerprint, last link's digest) -> (the prefix's links' bytes, the last link)
-        self._entries: OrderedDict[tuple[bytes, bytes], tuple[tuple[bytes, ...], Link]] = (
-            OrderedDict()
-        )
+        #: (policy fingerprint, last link's digest) -> (the prefix's links' bytes, the last
+        #: link, the prefix's facts when the verifier gathered them)
+        self._entries: OrderedDict[
+            tuple[bytes, bytes], tuple[tuple[bytes, ...], Link, ChainFacts | None]
+        ] = OrderedDict()
 
     @property
     def maxsize(self) -> int:
@@ -125,22 +135,30 @@ class PrefixCache:
         so a link reused under another parent is never taken as verified, and a
         link object whose ``digest`` does not match its bytes finds nothing.
         """
-        encoded = tuple(link.encoded for link in links)
+        return self.verified_facts(policy, links)[0]
+
+    def verified_facts(self, policy: bytes, links: Sequence[Link]) -> tuple[int, ChainFacts | None]:
+        """:meth:`verified_prefix`, and the facts the verifier remembered of that prefix
+        (None where it remembered none)."""
+        encoded = tuple(map(_ENCODED, links))
         with self._lock:
             for end in range(len(encoded), 0, -1):
                 key = (policy, links[end - 1].digest)
                 entry = self._entries.get(key)
                 if entry is not None and entry[0] == encoded[:end]:
                     self._entries.move_to_end(key)
-                    return end
-        return 0
+                    return end, entry[2]
+        return 0, None
 
-    def add(self, policy: bytes, links: Sequence[Link]) -> None:
-        """Record that ``links`` (a whole prefix, from the root) passed V2 under ``policy``."""
+    def add(self, policy: bytes, links: Sequence[Link], *, facts: ChainFacts | None = None) -> None:
+        """Record that ``links`` (a whole prefix, from the root) passed V2 under ``policy``;
+        the verifier gives the ``facts`` it gathered of them (``_facts.chain_facts``)."""
         if not links:
             return
+        if facts is not None and facts.digests != tuple(map(_DIGEST, links)):
+            raise UsageError("the facts of a prefix are of its links")
         key = (policy, links[-1].digest)
-        entry = (tuple(link.encoded for link in links), links[-1])
+        entry = (tuple(map(_ENCODED, links)), links[-1], facts)
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)

@@ -45,8 +45,8 @@ from agentchain.verifier._checks import (
     check_fresh,
     check_valid_at,
 )
+from agentchain.verifier._facts import ChainFacts
 from agentchain.verifier._revocation import (
-    chain_targets,
     revoked_link,
 )
 from agentchain.verifier._types import (
@@ -177,6 +177,7 @@ class _Run:
         "deferred",
         "evaluation",
         "factors",
+        "facts",
         "inv",
         "inv_payload",
         "keys",
@@ -197,6 +198,7 @@ class _Run:
         request: Request,
         now: int,
         *,
+        facts: ChainFacts,
         request_id: str,
         inv_payload: bytes | None = None,
         args_digest_of: Callable[[bytes], bytes | None] = codec.payload_args_digest,
@@ -210,6 +212,8 @@ class _Run:
         self.cbor_encode = cbor_encode
         self.policy = policy_
         self.chain = chain
+        #: what V4 to V10 read of the chain that its bytes alone decide (``_facts.py``)
+        self.facts = facts
         self.inv = inv
         self.request = request
         #: the request's own id, or the one the verifier made up for it
@@ -222,7 +226,7 @@ class _Run:
         self.attested: dict[bytes, Descriptor] = {}
         # spec 9.5: a chain with usage limits or a novelty rule records its nonce and its
         # approvals in V11, with its counters, in one atomic consume
-        self.deferred = any(link.claims.usage is not None for link in chain.links)
+        self.deferred = facts.usage
         self.keys: list[tuple[bytes, int]] = []  # what V11 records once: nonce, approvals
         self.usage: tuple[UsageReport, ...] = ()
         # spec 6.3: one step budget for every statement this request evaluates
@@ -253,24 +257,26 @@ class _Run:
     # V4 to V8: the context factor
     def _context(self) -> Generator[_StoreCall, object, bool]:
         skew, now, inv, links = self.policy.clock_skew, self.now, self.inv, self.chain.links
-        # V4: time, on every link (valid for nbf - skew <= now < exp + skew)
-        for index, link in enumerate(links):
-            if (violation := check_valid_at(link, now, skew)) is not None:
-                self._fail("context", violation.code, f"link {index} {violation.detail}")
-                return False
+        facts = self.facts
+        # V4: time, on every link (valid for nbf - skew <= now < exp + skew): every link is
+        # when the latest nbf and the earliest exp are; else the first that is not is named
+        if not facts.not_before - skew <= now < facts.expires + skew:
+            for index, link in enumerate(links):
+                if (violation := check_valid_at(link, now, skew)) is not None:
+                    self._fail("context", violation.code, f"link {index} {violation.detail}")
+                    return False
         # V5: revocation, on every request, in one store call: first the operator's own, by
         # digest; then the signed revocations (spec 8.5), each applied only where its revoker
         # is entitled in this chain, by claim-level targets, so both encodings are covered
-        claims = [link.claims for link in links]
-        encode = self.cbor_encode
-        ids = [codec.decoded_link_id(link, encode=encode) for link in links]  # see codec._memo
-        lookup = _Revocations(tuple(ln.digest for ln in links), chain_targets(claims, ids=ids))
+        lookup = _Revocations(facts.digests, facts.targets)
         revoked, records = cast("tuple[bytes | None, tuple[RevocationRecord, ...]]", (yield lookup))
         if revoked is not None:
-            index = next(i for i, link in enumerate(links) if link.digest == revoked)
-            self._fail("context", "revoked", f"link {index} ({revoked.hex()[:16]}...) is revoked")
+            # the store answers with one of the digests asked; any other answer still denies
+            at = f"link {facts.digests.index(revoked)}" if revoked in facts.digests else "a link"
+            self._fail("context", "revoked", f"{at} ({revoked.hex()[:16]}...) is revoked")
             return False
-        if (hit := revoked_link(claims, records, ids=ids)) is not None:
+        claims = [link.claims for link in links] if records else []
+        if records and (hit := revoked_link(claims, records, ids=facts.ids)) is not None:
             index, record = hit
             self._fail(
                 "context",
@@ -307,14 +313,9 @@ class _Run:
             return False
         # V7: every link grants the action on the resource. A link's answer is a pure
         # function of its capabilities; links read from the same bytes share one tuple
-        # (codec._plain), so each distinct tuple is asked once per request
-        granted: dict[int, bool] = {}
-        for index, link in enumerate(links):
-            caps = link.claims.capabilities
-            grants = granted.get(id(caps))  # every tuple lives as long as the chain does
-            if grants is None:
-                grants = granted[id(caps)] = any(c.permits(inv.action, inv.resource) for c in caps)
-            if not grants:
+        # (codec._plain), so each distinct tuple is asked once, in link order (the facts)
+        for index, caps in facts.grants:
+            if not any(c.permits(inv.action, inv.resource) for c in caps):
                 self._fail(
                     "context",
                     "capability_missing",
@@ -576,6 +577,8 @@ class _Run:
         self.approval_request = self._approval_request(wanted, approver)
 
     def _approvers_needed(self) -> list[PublicKey]:
+        if not self.facts.approvals:  # no link states an approval requirement
+            return []
         root = self.chain.principals[0].key
         inv = self.inv
         needed: list[PublicKey] = []

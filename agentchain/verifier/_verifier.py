@@ -42,6 +42,7 @@ from agentchain.verifier._checks import (
     check_time_nesting,
     check_window,
 )
+from agentchain.verifier._facts import ChainFacts, chain_facts
 from agentchain.verifier._native_chain import NativeChain
 from agentchain.verifier._revocation import (
     VerifiedRevocation,
@@ -241,7 +242,7 @@ class Verifier:
             open_plain=None if native is None else native.presentation_decoder(facts),
         )
         # V2: signatures, linkage and attenuation, link by link
-        chain = self._verify_links(decoded.links, cache, facts)
+        chain, chain_facts_ = self._verify_links(decoded.links, cache, facts)
         # V3: the invocation: present, signed by the final holder, bound to this chain;
         # then the signatures of the attachments that could count
         invocation = self._verify_invocation(decoded, chain)
@@ -260,6 +261,7 @@ class Verifier:
             invocation,
             request,
             now,
+            facts=chain_facts_,
             request_id=request_id,
             inv_payload=cbor_payload,
             args_digest_of=self._args_digest_of,
@@ -337,41 +339,46 @@ class Verifier:
         links: tuple[codec.Link, ...],
         cache: PrefixCache | None = None,
         facts: Mapping[bytes, _native.LinkFacts] | None = None,
-    ) -> VerifiedChain:
+    ) -> tuple[VerifiedChain, ChainFacts]:
+        """V2 over ``links``: the verified chain, and its facts for V4 to V10."""
         principals: list[Principal] = []
         parent: codec.Link | None = None
-        start = 0
+        start, known = 0, None
         # spec 8.4: a prefix that passed V2 under this very policy is not checked again
-        if cache is not None and (start := cache.verified_prefix(self._policy_id, links)):
-            known = self._anchor(links[0].claims.issuer or b"")
-            if known is None:  # cannot happen: the anchors are part of the policy id
+        if cache is not None:
+            start, known = cache.verified_facts(self._policy_id, links)
+        if known is not None:
+            principals.extend(known.principals)
+            parent = links[start - 1]
+        elif start:
+            anchor = self._anchor(links[0].claims.issuer or b"")
+            if anchor is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:
-                principals.append(self._root(known))
+                principals.append(self._root(anchor))
                 principals.extend(
                     holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
                 )
                 parent = links[start - 1]
-        if start < len(links):
-            # V2.1 for the first link checked: a trust anchor at the root, else the parent's
-            # holder (only a root can lack a signer)
-            signer = check_signer(links[start], parent, self._anchor)
-            if isinstance(signer, Violation):
-                signer.raise_for("the root link's")
-            if parent is None:
-                principals.append(self._root(signer))
-            # V2.2 to V2.6 for every link in one native call, when the core decoded them all
-            passed = (
-                None if cache is None else functools.partial(self._remember, cache, links, start)
+        if start == len(links):
+            return self._verified(links, principals, known, cache)
+        # V2.1 for the first link checked: a trust anchor at the root, else the parent's
+        # holder (only a root can lack a signer)
+        signer = check_signer(links[start], parent, self._anchor)
+        if isinstance(signer, Violation):
+            signer.raise_for("the root link's")
+        if parent is None:
+            principals.append(self._root(signer))
+        # V2.2 to V2.6 for every link in one native call, when the core decoded them all
+        passed = None if cache is None else functools.partial(self._remember, cache, links, start)
+        if self._native is not None and self._native.verify(
+            links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
+        ):
+            principals.extend(
+                holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
             )
-            if self._native is not None and self._native.verify(
-                links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
-            ):
-                principals.extend(
-                    holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
-                )
-                self._remember(cache, links, start, len(links))
-                return VerifiedChain(links=links, principals=tuple(principals))
+            self._remember(cache, links, start, len(links) - 1)
+            return self._verified(links, principals, known, cache)
         for index, link in enumerate(links[start:], start):
             claims = link.claims
             what = f"link {index}"
@@ -382,9 +389,24 @@ class Verifier:
             self._check_link(link, parent, signer, what)
             principals.append(holder_principal(claims.holder, claims.descriptor))
             parent = link
-            if cache is not None:
-                cache.add(self._policy_id, links[: index + 1])
-        return VerifiedChain(links=links, principals=tuple(principals))
+            if index + 1 < len(links):  # the whole chain is remembered with its facts
+                self._remember(cache, links, index, index + 1)
+        return self._verified(links, principals, known, cache)
+
+    def _verified(
+        self,
+        links: tuple[codec.Link, ...],
+        principals: list[Principal],
+        known: ChainFacts | None,
+        cache: PrefixCache | None,
+    ) -> tuple[VerifiedChain, ChainFacts]:
+        """The chain that passed V2, and its facts: gathered from its new links on top of
+        what the cache knew of its prefix (``known``); remembered in the cache with the
+        whole chain when it was not known whole."""
+        gathered = chain_facts(links, tuple(principals), encode=self._cbor_encode, prefix=known)
+        if cache is not None and gathered is not known:
+            cache.add(self._policy_id, links, facts=gathered)
+        return VerifiedChain(links=links, principals=gathered.principals), gathered
 
     def _root(self, anchor: PublicKey) -> Principal:
         """The root signer of a chain, ``anchor`` (one of this policy's trust anchors)."""
