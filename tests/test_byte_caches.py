@@ -24,7 +24,7 @@ from agentchain.limits import Limits
 from agentchain.model import Descriptor, LinkClaims, statement_text
 from agentchain.vectors.runner import default_vectors, load_cases
 from agentchain.verifier import _run, chain_targets, revoked_link
-from agentchain.wire import cbor, cose
+from agentchain.wire import cbor, cose, jws
 from tests.helpers import (
     AGENT,
     ALICE,
@@ -274,6 +274,64 @@ def test_the_plain_link_reading_answers_as_the_general_reading() -> None:
             assert _claims_answer(variant, limits) == _general_claims(variant, limits)
         for tight in (Limits(max_capabilities=1), Limits(max_caveats=1)):
             assert _claims_answer(payload, tight) == _general_claims(payload, tight)
+    assert taken > len(links)  # variants that keep the shape (another iat, purpose...) walk too
+
+
+def _jose_claims_answer(payload: object, limits: Limits) -> object:
+    try:
+        return codec.decode_link_claims(payload, limits, "jose")
+    except AgentchainError as exc:
+        return (type(exc), exc.code, str(exc))
+
+
+def _general_jose_claims(payload: object, limits: Limits) -> object:
+    with mock.patch.object(_claims, "_plain_jose_link", return_value=None):
+        return _jose_claims_answer(payload, limits)
+
+
+_ODD_JSON: tuple[object, ...] = (
+    None, True, False, 0, -1, 1, 2, 255, 256, 2**53 - 1, "", "x", "!!", "AA",
+    jws.b64encode(b"\x07" * 31), jws.b64encode(b"\x07" * 32), jws.b64encode(b"\x07" * 33),
+    jws.b64encode(b"\x07" * 32)[:-1] + "B",  # non-zero trailing bits
+    [], [["pay", "https://x.example/*"]], [[]], {}, {"jwk": {}}, {"x": 1},
+)  # fmt: skip
+
+
+def test_the_plain_jose_link_reading_answers_as_the_general_reading() -> None:
+    # spec/jose.md, spec 5.5 R-5.5-3, R-5.5-4: a JOSE link's claims in the common shape read
+    # straight from the object give the same claims; any other object (a member missing,
+    # null, of another type or out of range, an issuer or parent that is not 32 bytes of
+    # strict base64url, approvals, usage, an unknown member) the same first refusal, message
+    # and all, as the member-by-member reading
+    tokens = [
+        standard_token(encoding="jose"),
+        standard_token(encoding="jose", root_caveats=[["<=", ".n", 3], ["==", ".m", "x"]]),
+    ]
+    limits = Limits()
+    taken = 0
+    links = [link for token in tokens for link in token.links]
+    for link in links:
+        payload = jws.loads(
+            link.envelope.payload,
+            max_bytes=limits.max_object_bytes,
+            max_depth=limits.max_cbor_depth,
+            max_items=limits.max_cbor_items,
+            max_string_bytes=limits.max_string_bytes,
+        )
+        assert isinstance(payload, dict)
+        assert _claims._plain_jose_link(payload, limits) == link.claims  # the shape walks
+        variants: list[dict[str, object]] = [payload]
+        for name in [*payload, "iss", "prt", "pur", "apr", "ulim", "zzz"]:
+            variants.append({k: v for k, v in payload.items() if k != name})
+            variants += [{**payload, name: value} for value in _ODD_JSON]
+        for variant in variants:
+            try:
+                taken += _claims._plain_jose_link(variant, limits) is not None
+            except AgentchainError:
+                taken += 1  # refused by a decoder the plain reading called: it took the shape
+            assert _jose_claims_answer(variant, limits) == _general_jose_claims(variant, limits)
+        for tight in (Limits(max_capabilities=1), Limits(max_caveats=1)):
+            assert _jose_claims_answer(payload, tight) == _general_jose_claims(payload, tight)
     assert taken > len(links)  # variants that keep the shape (another iat, purpose...) walk too
 
 

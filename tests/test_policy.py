@@ -542,6 +542,21 @@ def test_depth_limit() -> None:
     parse_statement(["and", [T]], limits=Limits(max_policy_depth=3))
 
 
+def test_a_remembered_statement_is_judged_under_the_limits_asked() -> None:
+    # parse_statement remembers a statement by its data with the limits it was parsed
+    # under: the same data under stricter limits is refused, under the same ones it is
+    # the remembered object, under equal ones too, and after a refusal it is still found
+    data = ["and", [["==", ".memo", 1]]]
+    roomy, strict = Limits(max_policy_depth=3), Limits(max_policy_depth=2)
+    first = parse_statement(data, limits=roomy)
+    assert parse_statement(data, limits=roomy) is first
+    assert parse_statement(data, limits=Limits(max_policy_depth=3)) is first
+    rejects(data, "limit_exceeded", limits=strict)
+    again = parse_statement(data, limits=roomy)
+    assert again == first
+    rejects(data, "limit_exceeded", limits=strict)
+
+
 def test_node_limit() -> None:
     # R-6.3-1
     parse_statement(["in", ".a", list(range(252))])  # 1 + 3 + 252 = 256 nodes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeAlias, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar, cast
 
 from agentchain.codec._fields import (
     _bytes_out,
@@ -98,7 +98,7 @@ from agentchain.model._authority import (
     check_action,
     check_resource,
 )
-from agentchain.model._caveats import parse_selector, parse_statement
+from agentchain.model._caveats import parse_selector, parse_statement, statement_data
 from agentchain.model._claims import (
     ApprovalClaims,
     ApprovalRequirement,
@@ -112,7 +112,7 @@ from agentchain.model._claims import (
     RevocationClaims,
 )
 from agentchain.model._usage import MAX_AMOUNT, Novelty, Usage, UsageLimit
-from agentchain.wire import cbor
+from agentchain.wire import cbor, jws
 
 C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
 
@@ -194,7 +194,10 @@ def _decode_holder(encoding: Encoding, value: object) -> PublicKey:
 
 
 def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cbor") -> LinkClaims:
-    if encoding == "cbor" and (claims := _plain_cbor_link(payload, limits)) is not None:
+    if encoding == "cbor":
+        if (claims := _plain_cbor_link(payload, limits)) is not None:
+            return claims
+    elif (claims := _plain_jose_link(payload, limits)) is not None:
         return claims
     k = _keys(encoding, "link")
     f = _fields(encoding, payload, "link", frozenset(k.values()), k[L_VERSION])
@@ -324,6 +327,77 @@ def _plain_cbor_link(
         depth=depth,
         purpose=purpose,
         descriptor=decode_descriptor(get(L_DESCRIPTOR), "cbor"),
+    )
+
+
+#: the members of a JOSE link's claims the plain shape may carry (spec/jose.md)
+_JOSE_LINK_NAMES: Final = _keys("jose", "link")
+_PLAIN_JOSE_LINK_NAMES: Final = frozenset(
+    name for key, name in _JOSE_LINK_NAMES.items() if key not in (L_APPROVALS, L_USAGE)
+)
+(_J_VERSION, _J_ISSUER, _J_HOLDER, _J_PARENT, _J_IAT, _J_NBF, _J_EXP) = (
+    _JOSE_LINK_NAMES[k] for k in (L_VERSION, L_ISSUER, L_HOLDER, L_PARENT, L_IAT, L_NBF, L_EXP)
+)
+(_J_CAPS, _J_CAVEATS, _J_DEPTH, _J_PURPOSE, _J_DESCRIPTOR) = (
+    _JOSE_LINK_NAMES[k] for k in (L_CAPS, L_CAVEATS, L_DEPTH, L_PURPOSE, L_DESCRIPTOR)
+)
+
+
+def _plain_jose_link(payload: object, limits: Limits) -> LinkClaims | None:
+    """:func:`decode_link_claims` of a JOSE link in the common shape, or None.
+
+    :func:`_plain_cbor_link` for the JSON claims: the same shape (every scalar claim
+    present where required, of its type and in its range, no approval requirements and no
+    usage claim), the issuer or parent as base64url text of 32 bytes. Where it holds, every
+    check the general reading makes before the holder passes, so this one calls the same
+    decoders in the same order (holder, capabilities, caveats, descriptor) and a refusal is
+    theirs. Anything else returns None, and the general reading finds the first violation,
+    in its order, with its code.
+    """
+    if type(payload) is not dict or not payload.keys() <= _PLAIN_JOSE_LINK_NAMES:
+        return None
+    if None in payload.values():  # a member present as null: the general reading's error
+        return None
+    get = payload.get
+    version, caps_raw, caveats_raw = get(_J_VERSION), get(_J_CAPS), get(_J_CAVEATS)
+    nbf, exp, iat, depth = get(_J_NBF), get(_J_EXP), get(_J_IAT), get(_J_DEPTH)
+    issuer_text, parent_text, purpose = get(_J_ISSUER), get(_J_PARENT), get(_J_PURPOSE)
+    if (
+        type(version) is not int
+        or version != VERSION
+        or type(caps_raw) is not list
+        or not 0 < len(caps_raw) <= limits.max_capabilities
+        or type(caveats_raw) is not list
+        or len(caveats_raw) > limits.max_caveats
+        or type(nbf) is not int
+        or type(exp) is not int
+        or type(iat) is not int
+        or not (0 <= nbf <= MAX_TIME and 0 <= exp <= MAX_TIME and 0 <= iat <= MAX_TIME)
+        or type(depth) is not int
+        or not 0 <= depth <= 255
+        # spec 5.5 (0.2): exactly one of issuer (the root) and parent
+        or (issuer_text is None) == (parent_text is None)
+        or type(issuer_text if parent_text is None else parent_text) is not str
+        or (_J_PURPOSE in payload and (type(purpose) is not str or not purpose))
+    ):
+        return None
+    try:  # 32 bytes of strict base64url, else the general reading names the error
+        named = jws.b64decode(cast(str, issuer_text if parent_text is None else parent_text))
+    except DecodeError:
+        return None
+    if len(named) != 32:
+        return None
+    return LinkClaims(
+        issuer=named if parent_text is None else None,
+        holder=_decode_holder("jose", get(_J_HOLDER)),
+        parent=None if parent_text is None else named,
+        iat=iat,
+        window=Window(nbf, exp),
+        capabilities=tuple(decode_capability(c, limits) for c in caps_raw),
+        caveats=tuple(decode_caveat(c, limits, "jose") for c in caveats_raw),
+        depth=depth,
+        purpose=purpose,
+        descriptor=decode_descriptor(get(_J_DESCRIPTOR), "jose"),
     )
 
 
@@ -541,7 +615,7 @@ def link_id(claims: LinkClaims, *, encode: CBOREncode = cbor.encode) -> bytes:
     """spec 8.5 (0.2): a link's claim-level identity, the same for its CBOR and JOSE twins:
     SHA-256 of the deterministic CBOR of its claims without the parent (whose digest
     differs between the twins)."""
-    return digest(encode(_link_out(claims, "cbor", parent=False)))  # type: ignore[arg-type]
+    return digest(encode(_link_out(claims, "cbor", parent=False, shared=True)))  # type: ignore[arg-type]
 
 
 def decode_revocation_claims(payload: object, encoding: Encoding = "cbor") -> RevocationClaims:
@@ -592,9 +666,12 @@ def request_digest(
 # encoding
 
 
-def _link_out(claims: LinkClaims, encoding: Encoding, *, parent: bool = True) -> dict[Any, object]:
+def _link_out(
+    claims: LinkClaims, encoding: Encoding, *, parent: bool = True, shared: bool = False
+) -> dict[Any, object]:
     """The claims map of a link; without its parent claim where ``parent`` is False (spec
-    8.5: the link id)."""
+    8.5: the link id). With ``shared``, the caveats' statements are their own data, not
+    copies: for a caller that encodes the map at once and lets it go (the link id)."""
     k = _keys(encoding, "link")
     holder = _key_out(encoding, claims.holder)
     out: dict[Any, object] = {
@@ -605,7 +682,10 @@ def _link_out(claims: LinkClaims, encoding: Encoding, *, parent: bool = True) ->
         k[L_NBF]: claims.window.nbf,
         k[L_EXP]: claims.window.exp,
         k[L_CAPS]: [[c.action, c.resource] for c in claims.capabilities],
-        k[L_CAVEATS]: [encode_caveat(c, encoding) for c in claims.caveats],
+        k[L_CAVEATS]: [
+            _shared_caveat(c) if shared and encoding == "cbor" else encode_caveat(c, encoding)
+            for c in claims.caveats
+        ],
         k[L_DEPTH]: claims.depth,
         k[L_DESCRIPTOR]: encode_descriptor(claims.descriptor, encoding),
     }
@@ -653,6 +733,15 @@ def encode_caveat(caveat: Caveat, encoding: Encoding = "cbor") -> object:
     if not caveat.actions:
         return statement
     k = _keys(encoding, "requirement")
+    return {k[R_WHEN]: statement, k[R_ACTIONS]: list(caveat.actions)}
+
+
+def _shared_caveat(caveat: Caveat) -> object:
+    """:func:`encode_caveat` in CBOR, the statement's own data in it (see ``_link_out``)."""
+    statement = statement_data(caveat.statement)
+    if not caveat.actions:
+        return statement
+    k = _keys("cbor", "requirement")
     return {k[R_WHEN]: statement, k[R_ACTIONS]: list(caveat.actions)}
 
 

@@ -237,20 +237,24 @@ def parse_statement(data: object, *, limits: Limits = DEFAULT_LIMITS) -> Stateme
     immutable, and a refusal raises and is not remembered.
     """
     key = _cache_key(data, limits)
-    if key is not None and (known := _PARSED.get(key)) is not None:
-        return known
+    known = None if key is None else _PARSED.get(key)
+    # parsed under these very limits (or equal ones): the limits are compared, not hashed
+    # (a Limits hashes all its fields, in Python, on every lookup)
+    if known is not None and (known[0] is limits or known[0] == limits):
+        return known[1]
     statement = _build(_checked_copy(data, limits))
     if key is not None:
-        if len(_PARSED) >= _PARSED_MAX:
+        if len(_PARSED) >= _PARSED_MAX and key not in _PARSED:
             oldest = next(iter(_PARSED), None)  # the oldest entry goes first
             if oldest is not None:
                 _PARSED.pop(oldest, None)
-        _PARSED[key] = statement
+        _PARSED[key] = (limits, statement)
     return statement
 
 
-#: statements parsed before, by (the repr of the plain data, limits)
-_PARSED: dict[tuple[str, Limits], Statement] = {}
+#: statements parsed before, by the repr of the plain data: the limits they were parsed
+#: under (a statement parsed under other limits is parsed again, and replaces it)
+_PARSED: dict[str, tuple[Limits, Statement]] = {}
 
 
 _PARSED_MAX: Final = 1024
@@ -264,8 +268,8 @@ _PARSED_MAX_NODES: Final = 16
 _KEYABLE: Final = frozenset({list, str, int, float, bytes, bool, type(None)})
 
 
-def _cache_key(data: object, limits: Limits) -> tuple[str, Limits] | None:
-    """(the data's ``repr``, limits), or None: do not remember.
+def _cache_key(data: object, limits: Limits) -> str | None:
+    """The data's ``repr``, or None: do not remember.
 
     The ``repr`` names the data exactly only for plain types (a subclass of int or str
     prints like its base but parses differently) and without maps (two maps with the same
@@ -286,7 +290,7 @@ def _cache_key(data: object, limits: Limits) -> tuple[str, Limits] | None:
             type(item) is str and len(item) > limits.max_string_bytes
         ):
             return None
-    return repr(data), limits
+    return repr(data)
 
 
 #: Where an item sits in the statement's data: (the location of its container, its
@@ -716,6 +720,12 @@ def _copy(value: Value) -> Value:
         else:
             cast(dict[str, Value], parent)[cast(str, slot)] = copied
     return holder[0]
+
+
+def statement_data(statement: Statement) -> Value:
+    """The statement's own data, not a copy (:attr:`Statement.raw` copies): only for a
+    caller that encodes it at once and keeps nothing of it (a JOSE link's id, spec 8.5)."""
+    return statement._raw
 
 
 def kind_of(value: object) -> str:
