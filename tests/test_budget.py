@@ -5,7 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from agentchain import codec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentchain import Limits, codec, policy
 from agentchain.crypto import PrivateKey
 from agentchain.issuer import delegate, invoke, issue
 from agentchain.model import ApprovalRequirement, parse_statement
@@ -101,3 +105,50 @@ def test_approval_conditions_share_the_budget_of_the_caveats() -> None:
     # 9,999 steps of caveats: they hold, and the `when` finds 1 step left
     outcome, _, _ = _verify([[spend, spend, top_up]], args, approvals=(when,))
     assert outcome is Outcome.NEEDS_APPROVAL
+
+
+_STATEMENTS = {
+    "cheap": ["==", ".a", 1],  # true
+    "spend": ["all", ".xs", ["==", ".", 0]],  # true, 1 + 3 per element
+    "false": ["==", ".a", 2],
+    "missing": ["==", ".nope", 1],  # error: the selector finds nothing
+}
+
+
+@given(
+    names=st.lists(st.sampled_from(sorted(_STATEMENTS)), min_size=0, max_size=3),
+    elements=st.integers(0, 40),
+    limit=st.integers(1, 400),
+    spent_before=st.integers(0, 400),
+    times=st.integers(1, 8),
+)
+def test_a_repeated_ask_is_the_asks_one_by_one(
+    names: list[str], elements: int, limit: int, spent_before: int, times: int
+) -> None:
+    # Evaluation.repeated (V8 over a run of links sharing one caveat tuple) answers, names
+    # the ask and leaves the budget exactly as asking Evaluation.caveats ``times`` times in
+    # a row, stopping at the first answer that is not true
+    statements = [parse_statement(_STATEMENTS[n]) for n in names]
+    args: dict[str, object] = {"a": 1, "xs": [0] * elements}
+    limits = Limits(max_policy_steps=limit)
+
+    def fresh() -> policy.Evaluation:
+        evaluation = policy.Evaluation(args, limits=limits)
+        evaluation.budget.take(min(spent_before, limit))  # what earlier links spent
+        return evaluation
+
+    one_by_one = fresh()
+    expected = None
+    for asked in range(times):
+        result = one_by_one.caveats(statements)
+        expected = (result, asked)
+        if result.outcome != "true":
+            break
+    repeated = fresh()
+    assert repeated.repeated(statements, times) == expected
+    assert repeated.budget.left == one_by_one.budget.left
+
+
+def test_a_repeated_ask_is_asked_at_least_once() -> None:
+    with pytest.raises(ValueError, match="at least once"):
+        policy.Evaluation({}).repeated([], 0)

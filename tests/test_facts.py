@@ -46,6 +46,12 @@ def _defined(links: tuple[codec.Link, ...], principals: tuple[Principal, ...]) -
     for index, c in enumerate(claims):
         if not any(c.capabilities is caps for _, caps in grants):
             grants.append((index, c.capabilities))
+    runs: list[tuple[int, int, tuple[object, ...]]] = []
+    for index, c in enumerate(claims):
+        if runs and runs[-1][2] is c.caveats:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1, c.caveats)
+        else:
+            runs.append((index, 1, c.caveats))
     return ChainFacts(
         principals=principals,
         digests=tuple(link.digest for link in links),
@@ -56,6 +62,7 @@ def _defined(links: tuple[codec.Link, ...], principals: tuple[Principal, ...]) -
         usage=any(c.usage is not None for c in claims),
         approvals=any(bool(c.approvals) for c in claims),
         grants=tuple(grants),  # type: ignore[arg-type]
+        caveats=tuple(runs),  # type: ignore[arg-type]
     )
 
 
@@ -122,6 +129,25 @@ def test_links_of_the_same_capability_bytes_are_asked_once_in_link_order() -> No
         0,
         1,
     ]
+
+
+def test_links_restating_one_caveat_tuple_are_one_run() -> None:
+    # V8 asks a run once (charging every link): links with the same caveat bytes share
+    # one tuple (codec._plain) and form one run; a link with other caveats starts another
+    same = ["<=", ".n", 5]
+    token = standard_token(root_caveats=[same], sub_caveats=[same])
+    token = delegate(
+        token,
+        SUB,
+        SUB2.public_key,
+        capabilities=[("calendar/read", "https://cal.example/alice/*")],
+        caveats=[["<=", ".n", 4]],
+        now=NOW,
+        rng=Rng("runs"),
+    )
+    links = _decoded(token)
+    facts = chain_facts(links, _principals(links), encode=cbor.encode)
+    assert [(first, count) for first, count, _ in facts.caveats] == [(0, 2), (2, 1)]
 
 
 def test_the_cache_keeps_the_facts_of_the_prefix_a_verification_ended_with() -> None:

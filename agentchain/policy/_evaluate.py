@@ -157,6 +157,26 @@ class Evaluation:
         self._memo[same] = (result, self.budget.spent - before)
         return result
 
+    def repeated(self, statements: Sequence[Statement], times: int) -> tuple[Result, int]:
+        """:meth:`caveats` of ``statements`` asked ``times`` times in a row (for links that
+        share them), stopping at the first answer that is not true: (that answer, how many
+        asks came before it), or (the true answer, ``times - 1``). Each ask is charged to the
+        budget as :meth:`caveats` charges it, so the budget ends where the asks one by one
+        would leave it, and the ask that exhausts it is the one named."""
+        if times < 1:
+            raise ValueError("a repeated ask is asked at least once")
+        result = self.caveats(statements)
+        if result.outcome != "true" or times == 1:
+            return result, 0
+        steps = self._memo[tuple(map(id, statements))][1]
+        budget, more = self.budget, times - 1
+        if steps * more <= budget.left:  # every further ask fits
+            budget.left -= steps * more
+            return result, more
+        asked = budget.left // steps + 1  # the further ask that takes the budget below 0
+        budget.left -= steps * asked
+        return Result("error", budget.message()), asked
+
     def select(self, selector: Selector) -> tuple[object, str]:
         """The value ``selector`` picks from the arguments (a spend limit's amount,
         spec 9.5), charged to the budget as a caveat's selector is (spec 6.3):

@@ -4,7 +4,8 @@ A decision reads, beside the request and the clock, some facts of the chain that
 change for the same links: each link's digest and id, the revocation targets V5 asks the
 store about, the latest ``nbf`` and the earliest ``exp`` (V4 holds for every link exactly
 when it holds for those two), whether some link states usage limits (V11) or approval
-requirements (V10), and which distinct capability tuples V7 asks. :func:`chain_facts`
+requirements (V10), which distinct capability tuples V7 asks, and which runs of links share
+one caveat tuple (V8 asks each run once, charging its budget per link). :func:`chain_facts`
 gathers them once per chain; the prefix cache (spec 8.4) keeps them beside the prefix
 they were gathered for, and a chain that extends a remembered prefix gathers only its new
 links' facts. Nothing here depends on the request or the clock, so nothing cached here can
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from agentchain import codec
 from agentchain._frozen import slot_init
 from agentchain.errors import UsageError
-from agentchain.model import Capability
+from agentchain.model import Capability, Caveat
 from agentchain.verifier._revocation import _targets_of
 from agentchain.verifier._types import Principal
 
@@ -48,6 +49,10 @@ class ChainFacts:
     #: one, codec._plain) with the index of the first link holding it; in link order, so
     #: the first tuple that does not grant is the first link's that does not (V7)
     grants: tuple[tuple[int, tuple[Capability, ...]], ...]
+    #: the links in runs that share one caveat tuple (by identity, as ``grants``): (the
+    #: first link's index, how many links, the tuple), in link order; V8 asks a run's
+    #: caveats once and charges the budget for every link (``Evaluation.repeated``)
+    caveats: tuple[tuple[int, int, tuple[Caveat, ...]], ...]
 
 
 def chain_facts(
@@ -73,6 +78,7 @@ def chain_facts(
         ids: list[bytes] = []
         targets: list[bytes] = []
         grants: list[tuple[int, tuple[Capability, ...]]] = []
+        runs: list[tuple[int, int, tuple[Caveat, ...]]] = []
     else:
         start = len(prefix.digests)
         if start == len(links):
@@ -82,6 +88,7 @@ def chain_facts(
         usage, approvals = prefix.usage, prefix.approvals
         digests, ids = list(prefix.digests), list(prefix.ids)
         targets, grants = list(prefix.targets), list(prefix.grants)
+        runs = list(prefix.caveats)
     # one pass over the new links (a chain is short, and this runs on every request)
     for index in range(start, len(links)):
         link = links[index]
@@ -99,6 +106,12 @@ def chain_facts(
                 break
         else:
             grants.append((index, caps))
+        caveats = claims.caveats
+        if runs and runs[-1][2] is caveats:
+            first, count, _ = runs[-1]
+            runs[-1] = (first, count + 1, caveats)
+        else:
+            runs.append((index, 1, caveats))
         link_id = codec.decoded_link_id(link, encode=encode)
         holder = claims.holder.thumbprint
         targets += _targets_of(link_id, issuer, holder)
@@ -115,4 +128,5 @@ def chain_facts(
         usage,
         approvals,
         tuple(grants),
+        tuple(runs),
     )

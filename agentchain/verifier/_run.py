@@ -323,20 +323,20 @@ class _Run:
                 )
                 return False
         # V8: every link's caveats hold (conjunction), charged to the one budget of this
-        # request (spec 6.3), which V10's approval requirements share. As in V7, links read
-        # from the same bytes share one caveat tuple, whose statements for this action are
-        # picked once; the budget is charged for every link all the same (Evaluation.caveats)
+        # request (spec 6.3), which V10's approval requirements share. Links in a run that
+        # shares one caveat tuple (the facts) are asked once, and the budget is charged for
+        # every link all the same (Evaluation.repeated); runs that share a tuple pick its
+        # statements for this action once
         applying: dict[int, list[model.Statement]] = {}
-        for index, link in enumerate(links):
-            caveats = link.claims.caveats
+        for first, count, caveats in facts.caveats:
             statements = applying.get(id(caveats))
             if statements is None:
                 statements = applying[id(caveats)] = [
                     c.statement for c in caveats if c.applies_to(inv.action)
                 ]
-            result = self.evaluation.caveats(statements)
+            result, asked = self.evaluation.repeated(statements, count)
             if result.outcome != "true":
-                self._fail("context", "caveat_failed", f"link {index}: {result.detail}")
+                self._fail("context", "caveat_failed", f"link {first + asked}: {result.detail}")
                 return False
         return True
 
