@@ -63,7 +63,7 @@ def measure(rounds: int) -> dict[str, float]:
         raise SystemExit("the native core is not installed: pip install ./native")
     chain = NativeChain(core, agent.policy)
     facts: dict[bytes, _native.LinkFacts] = {}
-    decode_native = chain.decoder(facts)
+    decode_native = chain.decoder(facts, {})
     for each in token.links:
         decode_native(each.encoded, LIMITS)
     handles = [facts[each.digest] for each in token.links]

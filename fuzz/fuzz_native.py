@@ -141,7 +141,7 @@ def key_and_signature(data: bytes) -> None:
 
 
 _CHAIN = NATIVE.chain
-_LINKS = NativeChain(_CHAIN, common.POLICY).decoder({}) if _CHAIN is not None else None
+_LINKS = NativeChain(_CHAIN, common.POLICY).decoder({}, {}) if _CHAIN is not None else None
 _FALLBACK = common.request_for(common.seed_presentations()[0])
 
 

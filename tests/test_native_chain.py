@@ -184,7 +184,7 @@ def _link_view(link: codec.Link) -> tuple[object, ...]:
 
 def same_link(core: _native.ChainCore, data: bytes) -> Outcome:
     facts: dict[bytes, _native.LinkFacts] = {}
-    native = NativeChain(core, make_policy()).decoder(facts)
+    native = NativeChain(core, make_policy()).decoder(facts, {})
     want = outcome(lambda: _link_view(codec.decode_unverified(LinkClaims, data, LIMITS)))
     got = outcome(lambda: _link_view(native(data, LIMITS)))
     assert got == want, data.hex()
@@ -309,7 +309,7 @@ _OPEN = {
 def _read_whole(core: _native.ChainCore, data: bytes, known: Any = None) -> Outcome | None:
     """What the native backend's ``open_plain`` reads ``data`` as, or None where it leaves
     the bytes to the reference."""
-    open_plain = NativeChain(core, make_policy()).presentation_decoder({})
+    open_plain = NativeChain(core, make_policy()).presentation_decoder({}, {})
     found = outcome(lambda: open_plain(data, LIMITS, known))
     return None if found == ("ok", None) else found
 

@@ -243,13 +243,6 @@ def decoded_link_id(link: Link, *, encode: CBOREncode = cbor.encode) -> bytes:
     return _LINK_IDS.put(key, found if found is not None else link_id(link.claims, encode=encode))
 
 
-def remember_link_id(payload: bytes, found: bytes) -> None:
-    """Remember ``found`` as the id of the CBOR link whose payload is ``payload``, for
-    :func:`decoded_link_id`: the id the native core read from those bytes as spec 8.5
-    defines it (``claims::plain_parts``), the answer :func:`payload_link_id` gives."""
-    _LINK_IDS.put(("cbor", payload), found)
-
-
 def _item_end(data: bytes, at: int) -> int:
     """Where the CBOR item at ``at`` of a payload the strict decoder accepted ends (its
     items are bounded by the decoder's limits already); IndexError past anything else."""

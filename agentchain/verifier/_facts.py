@@ -15,7 +15,7 @@ decide a request differently from a verifier that never saw the prefix
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agentchain import codec
@@ -61,12 +61,14 @@ def chain_facts(
     *,
     encode: codec.CBOREncode,
     prefix: ChainFacts | None = None,
+    read: Mapping[bytes, bytes] | None = None,
 ) -> ChainFacts:
     """The facts of ``links`` (a chain that passed V2, root first) and its ``principals``.
 
     ``prefix``, when given, holds the facts of the first ``len(prefix.digests)`` of these
     very links (the prefix cache checked their bytes): only the links after them are read.
-    ``encode`` is the backend's deterministic CBOR (a JOSE link's id encodes its claims).
+    ``encode`` is the backend's deterministic CBOR (a JOSE link's id encodes its claims);
+    ``read`` holds ids the native core read from the payloads (spec 8.5), by link digest.
     """
     if prefix is None:
         start, root = 0, links[0].claims
@@ -112,7 +114,9 @@ def chain_facts(
             runs[-1] = (first, count + 1, caveats)
         else:
             runs.append((index, 1, caveats))
-        link_id = codec.decoded_link_id(link, encode=encode)
+        link_id = read.get(link.digest) if read else None
+        if link_id is None:
+            link_id = codec.decoded_link_id(link, encode=encode)
         holder = claims.holder.thumbprint
         targets += _targets_of(link_id, issuer, holder)
         issuer = holder

@@ -65,10 +65,11 @@ class NativeChain:
         self._caps = _presentation_caps(policy.limits)
 
     def decoder(
-        self, facts: MutableMapping[bytes, LinkFacts]
+        self, facts: MutableMapping[bytes, LinkFacts], ids: MutableMapping[bytes, bytes]
     ) -> Callable[[bytes, Limits], codec.Link]:
         """``decode_unverified(LinkClaims, data, limits)``, natively for CBOR links; the
-        facts of each link the core decoded go into ``facts`` by digest, for V2."""
+        facts of each link the core decoded go into ``facts`` by digest, for V2, and the id
+        it read (spec 8.5) into ``ids``, for V5."""
         open_link_parts = self._core.open_link_parts
 
         def decode_link(data: bytes, limits: Limits) -> codec.Link:
@@ -81,15 +82,18 @@ class NativeChain:
                     facts[link.digest] = handle
                 return link
             opened, parts = open_link_parts(data, **_link_caps(limits))
-            return self._link(data, opened, parts, limits, facts)
+            return self._link(data, opened, parts, limits, facts=facts, ids=ids)
 
         return decode_link
 
-    def presentation_decoder(self, facts: MutableMapping[bytes, LinkFacts]) -> codec.OpenPlain:
+    def presentation_decoder(
+        self, facts: MutableMapping[bytes, LinkFacts], ids: MutableMapping[bytes, bytes]
+    ) -> codec.OpenPlain:
         """``codec.decode_presentation_unverified``'s ``open_plain``: a CBOR presentation of
         the plain shape, every object opened in one call of the core
         (``open_presentation``), or None, which leaves the bytes to the reference (and its
-        errors, in its order). Facts of the links go into ``facts`` as :meth:`decoder`'s."""
+        errors, in its order). Facts and ids of the links go into ``facts`` and ``ids`` as
+        :meth:`decoder`'s."""
         open_presentation = self._core.open_presentation
         policy_limits, policy_caps = self._policy.limits, self._caps
 
@@ -104,7 +108,8 @@ class NativeChain:
             links: list[codec.Link] = []
             for entry in links_found:
                 if type(entry) is tuple:  # opened now
-                    links.append(self._link(*cast("_LinkEntry", entry), limits, facts))
+                    entry = cast("_LinkEntry", entry)
+                    links.append(self._link(*entry, limits, facts=facts, ids=ids))
                 else:  # known: the link the prefix cache holds
                     links.append(cast(codec.Link, entry))
             return codec.Presentation(
@@ -122,7 +127,9 @@ class NativeChain:
         opened: OpenedLink,
         parts: LinkParts | None,
         limits: Limits,
+        *,
         facts: MutableMapping[bytes, LinkFacts],
+        ids: MutableMapping[bytes, bytes],
     ) -> codec.Link:
         """A link from what the core found in its bytes (``open_link_parts``)."""
         alg, typ, protected, payload, signature, signed, raw, digest, handle = opened
@@ -133,8 +140,8 @@ class NativeChain:
             if raw is None:  # the core did not hand the decoded payload: ask for it
                 raw = self._core.open_link(data, **_link_caps(limits))[6]
             claims = codec.decode_link_claims(raw, limits, "cbor")
-        elif parts is not None:
-            codec.remember_link_id(payload, parts[-1])
+        elif parts is not None:  # the id the core read, as payload_link_id reads it
+            ids[digest] = parts[-1]
         if handle is not None:
             facts[digest] = handle
         envelope = codec.Envelope("cbor", alg, typ, protected, payload, signature, signed, data)

@@ -232,17 +232,18 @@ class Verifier:
         known = functools.partial(cache.link, self._policy_id) if cache is not None else None
         # the native backend decodes the links it can, keeping what V2 needs of each
         facts: dict[bytes, _native.LinkFacts] = {}
+        ids: dict[bytes, bytes] = {}  # link ids (spec 8.5) the core read, by link digest
         native = self._native
         decoded = codec.decode_presentation_unverified(
             presentation,
             limits,
             known=known,
-            decode_link=None if native is None else native.decoder(facts),
+            decode_link=None if native is None else native.decoder(facts, ids),
             cbor_decode=self._cbor_decode,
-            open_plain=None if native is None else native.presentation_decoder(facts),
+            open_plain=None if native is None else native.presentation_decoder(facts, ids),
         )
         # V2: signatures, linkage and attenuation, link by link
-        chain, chain_facts_ = self._verify_links(decoded.links, cache, facts)
+        chain, chain_facts_ = self._verify_links(decoded.links, cache, facts, ids)
         # V3: the invocation: present, signed by the final holder, bound to this chain;
         # then the signatures of the attachments that could count
         invocation = self._verify_invocation(decoded, chain)
@@ -339,8 +340,10 @@ class Verifier:
         links: tuple[codec.Link, ...],
         cache: PrefixCache | None = None,
         facts: Mapping[bytes, _native.LinkFacts] | None = None,
+        ids: Mapping[bytes, bytes] | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
-        """V2 over ``links``: the verified chain, and its facts for V4 to V10."""
+        """V2 over ``links``: the verified chain, and its facts for V4 to V10 (``ids``: the
+        link ids the native core read, by link digest)."""
         principals: list[Principal] = []
         parent: codec.Link | None = None
         start, known = 0, None
@@ -361,7 +364,7 @@ class Verifier:
                 )
                 parent = links[start - 1]
         if start == len(links):
-            return self._verified(links, principals, known, cache)
+            return self._verified(links, principals, known, cache, ids)
         # V2.1 for the first link checked: a trust anchor at the root, else the parent's
         # holder (only a root can lack a signer)
         signer = check_signer(links[start], parent, self._anchor)
@@ -378,7 +381,7 @@ class Verifier:
                 holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
             )
             self._remember(cache, links, start, len(links) - 1)
-            return self._verified(links, principals, known, cache)
+            return self._verified(links, principals, known, cache, ids)
         for index, link in enumerate(links[start:], start):
             claims = link.claims
             what = f"link {index}"
@@ -391,7 +394,7 @@ class Verifier:
             parent = link
             if index + 1 < len(links):  # the whole chain is remembered with its facts
                 self._remember(cache, links, index, index + 1)
-        return self._verified(links, principals, known, cache)
+        return self._verified(links, principals, known, cache, ids)
 
     def _verified(
         self,
@@ -399,11 +402,14 @@ class Verifier:
         principals: list[Principal],
         known: ChainFacts | None,
         cache: PrefixCache | None,
+        ids: Mapping[bytes, bytes] | None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """The chain that passed V2, and its facts: gathered from its new links on top of
         what the cache knew of its prefix (``known``); remembered in the cache with the
         whole chain when it was not known whole."""
-        gathered = chain_facts(links, tuple(principals), encode=self._cbor_encode, prefix=known)
+        gathered = chain_facts(
+            links, tuple(principals), encode=self._cbor_encode, prefix=known, read=ids
+        )
         if cache is not None and gathered is not known:
             cache.add(self._policy_id, links, facts=gathered)
         return VerifiedChain(links=links, principals=gathered.principals), gathered
