@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ from agentchain.errors import DecodeError
 from agentchain.limits import DEFAULT_LIMITS, Limits
 from agentchain.model import ApprovalClaims, AttestationClaims, InvocationClaims, LinkClaims
 from agentchain.wire import cbor, jws
+
+#: an object's encoding, read without a Python frame per object
+_ENCODING: Final = operator.attrgetter("envelope.encoding")
 
 
 def attachment_to_text(data: bytes) -> str:
@@ -79,9 +83,9 @@ class Presentation:
     approvals: tuple[Approval, ...] = ()
 
     def __post_init__(self) -> None:
-        found = {link.envelope.encoding for link in self.links}
-        found.update(a.envelope.encoding for a in self.attestations)
-        found.update(a.envelope.encoding for a in self.approvals)
+        found = set(map(_ENCODING, self.links))
+        found.update(map(_ENCODING, self.attestations))
+        found.update(map(_ENCODING, self.approvals))
         if self.invocation is not None:
             found.add(self.invocation.envelope.encoding)
         if len(found) > 1:

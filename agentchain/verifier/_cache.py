@@ -29,7 +29,7 @@ import hashlib
 import operator
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from agentchain.codec import Link
@@ -113,20 +113,30 @@ class PrefixCache:
             self._entries.clear()
 
     def link(self, policy: bytes, digest: bytes) -> Link | None:
-        """The decoded link with this digest, if a prefix ending in it verified.
+        """The decoded link with this digest, if a prefix ending in it verified."""
+        return self.finder(policy)(digest)
 
-        Asked for every link of every presentation, so it takes no lock: each dict
-        operation is atomic, and an entry evicted between the two costs only its place
-        at the young end (the link found is as good as ever)."""
-        key = (policy, digest)
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        try:  # noqa: SIM105 - cheaper than contextlib.suppress, on every link of every request
-            self._entries.move_to_end(key)
-        except KeyError:  # evicted by another thread meanwhile
-            pass
-        return entry[1]
+    def finder(self, policy: bytes) -> Callable[[bytes], Link | None]:
+        """:meth:`link` for ``policy``, the cache's dict methods bound once: the native
+        core asks it for every link of every presentation.
+
+        It takes no lock: each dict operation is atomic, and an entry evicted between
+        the two costs only its place at the young end (the link found is as good as
+        ever)."""
+        get, move = self._entries.get, self._entries.move_to_end
+
+        def link(digest: bytes) -> Link | None:
+            key = (policy, digest)
+            entry = get(key)
+            if entry is None:
+                return None
+            try:  # noqa: SIM105 - as in link(): cheaper than contextlib.suppress
+                move(key)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
+            return entry[1]
+
+        return link
 
     def verified_prefix(self, policy: bytes, links: Sequence[Link]) -> int:
         """How many leading ``links`` are known to pass V2 under ``policy`` (0 to len).

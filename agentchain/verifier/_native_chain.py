@@ -19,7 +19,7 @@ are decoded and checked by the pure path.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Final, TypeAlias, TypeVar, cast
+from typing import Final, TypeAlias, TypeVar
 
 from agentchain import codec
 from agentchain._native import ChainCore, LinkFacts, LinkParts, OpenedLink, OpenedObject
@@ -106,12 +106,11 @@ class NativeChain:
                 return None
             links_found, invocation, attestations, approvals = found
             links: list[codec.Link] = []
-            for entry in links_found:
-                if type(entry) is tuple:  # opened now
-                    entry = cast("_LinkEntry", entry)
-                    links.append(self._link(*entry, limits, facts=facts, ids=ids))
+            for entry in links_found:  # (typing.cast would be a call per link)
+                if type(entry) is tuple:  # opened now: a _LinkEntry
+                    links.append(self._link(*entry, limits, facts=facts, ids=ids))  # type: ignore[misc,arg-type]
                 else:  # known: the link the prefix cache holds
-                    links.append(cast(codec.Link, entry))
+                    links.append(entry)  # type: ignore[arg-type]
             return codec.Presentation(
                 tuple(links),
                 None if invocation is None else _object(InvocationClaims, invocation, limits),

@@ -229,7 +229,7 @@ class Verifier:
         if isinstance(presentation, codec.Presentation):
             presentation = presentation.to_bytes()
         cache = self._prefix_cache
-        known = functools.partial(cache.link, self._policy_id) if cache is not None else None
+        known = cache.finder(self._policy_id) if cache is not None else None
         # the native backend decodes the links it can, keeping what V2 needs of each
         facts: dict[bytes, _native.LinkFacts] = {}
         ids: dict[bytes, bytes] = {}  # link ids (spec 8.5) the core read, by link digest
