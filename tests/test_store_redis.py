@@ -162,6 +162,38 @@ def _all_calls_raise(s: RedisStore) -> None:
         s.revoke(b"a")
 
 
+def _clients_settle(raw: redis.Redis, expected: int) -> int:
+    """How many clients the server has, once it has seen ``expected`` (or after a second)."""
+    deadline = time.monotonic() + 1.0
+    found = len(raw.client_list())
+    while found != expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+        found = len(raw.client_list())
+    return found
+
+
+def test_closing_a_store_closes_its_connections(
+    redis_server: RedisServer, raw: redis.Redis
+) -> None:
+    # a store from_url made owns its pool: closing it hangs up on the server at once (a
+    # client given a pool does not close it by itself, and its sockets would stay open
+    # until the garbage collector found them)
+    before = len(raw.client_list())
+    s = RedisStore.from_url(redis_server.url, prefix=unique_prefix())
+    s.use_nonce(b"k", expires_at=200, now=100)
+    assert _clients_settle(raw, before + 1) == before + 1
+    s.close()
+    assert _clients_settle(raw, before) == before
+
+    async def used_then_closed() -> None:
+        async with AsyncRedisStore.from_url(redis_server.url, prefix=unique_prefix()) as a:
+            await a.use_nonce(b"k", expires_at=200, now=100)
+            assert _clients_settle(raw, before + 1) == before + 1
+
+    asyncio.run(used_then_closed())
+    assert _clients_settle(raw, before) == before
+
+
 def test_closed_port_raises() -> None:
     # R-9.4-4: nothing listening
     with RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0", timeout=1) as s:

@@ -276,6 +276,9 @@ class RedisStore:
         if client is not None and self._owned:
             try:
                 client.close()
+                # a client given a pool does not close it (redis-py): its sockets would
+                # stay open until the garbage collector found them
+                client.connection_pool.disconnect()
             except (RedisError, OSError) as exc:
                 raise _error(self._where, "close", exc) from exc
 
@@ -469,7 +472,8 @@ class AsyncRedisStore:
         client, self._client = self._client, None
         if client is not None and self._owned:
             try:
-                await client.aclose()
+                # the pool too: a client given a pool does not close it by itself
+                await client.aclose(close_connection_pool=True)
             except (RedisError, OSError) as exc:
                 raise _error(self._where, "close", exc) from exc
 
