@@ -35,14 +35,14 @@ from tests.helpers import (
 )
 from tests.test_native_chain import _core_or_skip
 
+#: the root signer of the standard tokens (their trust anchor)
+_ROOT = Principal(ALICE.public_key, None)
 
-def _principals(links: tuple[codec.Link, ...]) -> tuple[Principal, ...]:
-    return tuple(Principal(link.claims.holder, link.claims.descriptor) for link in links)
 
-
-def _defined(links: tuple[codec.Link, ...], principals: tuple[Principal, ...]) -> ChainFacts:
+def _defined(links: tuple[codec.Link, ...], root: Principal) -> ChainFacts:
     """Each fact by its definition over the whole chain, written the plain way."""
     claims = [link.claims for link in links]
+    principals = (root, *(Principal(c.holder, c.descriptor) for c in claims))
     ids = tuple(codec.link_id(c) for c in claims)
     grants: list[tuple[int, tuple[object, ...]]] = []
     for index, c in enumerate(claims):
@@ -79,12 +79,13 @@ def test_every_fact_is_its_definition_whole_or_on_top_of_any_prefix(
     chain: Chain, data: st.DataObject
 ) -> None:
     links = _decoded(chain.token)
-    principals = _principals(links)
-    whole = chain_facts(links, principals, encode=cbor.encode)
-    assert whole == _defined(links, principals)
+    root = Principal(chain.root.public_key, None)
+    whole = chain_facts(links, root, encode=cbor.encode)
+    assert whole == _defined(links, root)
     cut = data.draw(st.integers(1, len(links)))
-    prefix = chain_facts(links[:cut], principals[:cut], encode=cbor.encode)
-    on_top = chain_facts(links, principals, encode=cbor.encode, prefix=prefix)
+    prefix = chain_facts(links[:cut], root, encode=cbor.encode)
+    # on top of a prefix, its facts name the root
+    on_top = chain_facts(links, None, encode=cbor.encode, prefix=prefix)
     assert on_top == whole
     if cut == len(links):  # nothing new: the prefix's facts are the chain's
         assert on_top is prefix
@@ -111,23 +112,22 @@ def test_usage_and_approval_requirements_are_found_below_the_prefix(
     usage: bool, approvals: bool
 ) -> None:
     links = _usage_and_approvals(usage=usage, approvals=approvals)
-    principals = _principals(links)
-    prefix = chain_facts(links[:2], principals[:2], encode=cbor.encode)
+    prefix = chain_facts(links[:2], _ROOT, encode=cbor.encode)
     assert (prefix.usage, prefix.approvals) == (False, False)
-    facts = chain_facts(links, principals, encode=cbor.encode, prefix=prefix)
+    facts = chain_facts(links, None, encode=cbor.encode, prefix=prefix)
     assert (facts.usage, facts.approvals) == (usage, approvals)
-    assert facts == _defined(links, principals)
+    assert facts == _defined(links, _ROOT)
 
 
 def test_links_of_the_same_capability_bytes_are_asked_once_in_link_order() -> None:
     links = _decoded(standard_token())
     # the standard token's two links grant different capabilities: two tuples, both asked
-    facts = chain_facts(links, _principals(links), encode=cbor.encode)
+    facts = chain_facts(links, _ROOT, encode=cbor.encode)
     assert [index for index, _ in facts.grants] == [0, 1]
     # a third link with the second's capability bytes shares its tuple: not asked again
     third = _usage_and_approvals(usage=False, approvals=False)
     assert third[2].claims.capabilities is third[1].claims.capabilities
-    assert [i for i, _ in chain_facts(third, _principals(third), encode=cbor.encode).grants] == [
+    assert [i for i, _ in chain_facts(third, _ROOT, encode=cbor.encode).grants] == [
         0,
         1,
     ]
@@ -148,7 +148,7 @@ def test_links_restating_one_caveat_tuple_are_one_run() -> None:
         rng=Rng("runs"),
     )
     links = _decoded(token)
-    facts = chain_facts(links, _principals(links), encode=cbor.encode)
+    facts = chain_facts(links, _ROOT, encode=cbor.encode)
     assert [(first, count) for first, count, _ in facts.caveats] == [(0, 2), (2, 1)]
 
 
@@ -161,7 +161,7 @@ def test_the_cache_keeps_the_facts_of_the_prefix_a_verification_ended_with() -> 
     policy = policy_fingerprint(verifier.policy)
     end, facts = cache.verified_facts(policy, links)
     assert end == 2 and facts is not None
-    assert facts == _defined(links, facts.principals)
+    assert facts == _defined(links, facts.principals[0])
     assert [p.key for p in facts.principals] == [ALICE.public_key, AGENT.public_key, SUB.public_key]
     # the prefixes on the way are remembered as verified, without facts
     assert cache.verified_facts(policy, links[:1]) == (1, None)
@@ -169,9 +169,12 @@ def test_the_cache_keeps_the_facts_of_the_prefix_a_verification_ended_with() -> 
 
 def test_facts_of_other_links_are_refused() -> None:
     links = _decoded(standard_token())
-    facts = chain_facts(links[:1], _principals(links[:1]), encode=cbor.encode)
+    facts = chain_facts(links[:1], _ROOT, encode=cbor.encode)
     with pytest.raises(UsageError, match="facts of a prefix"):
         PrefixCache().add(b"policy", links, facts=facts)
+    # and a whole chain's facts name its root signer
+    with pytest.raises(UsageError, match="root signer"):
+        chain_facts(links, None, encode=cbor.encode)
 
 
 @pytest.mark.parametrize("backend", ["pure", "native"])

@@ -59,7 +59,7 @@ def _examples() -> Iterator[object]:
     )
     yield Reason("caveat_failed", "link 0: a caveat is false")
     links = decision.chain.links
-    yield chain_facts(links, decision.chain.principals, encode=cbor.encode)
+    yield chain_facts(links, decision.chain.principals[0], encode=cbor.encode)
 
 
 def _hashed(value: object) -> object:

@@ -23,7 +23,7 @@ from agentchain._frozen import slot_init
 from agentchain.errors import UsageError
 from agentchain.model import Capability, Caveat
 from agentchain.verifier._revocation import _targets_of
-from agentchain.verifier._types import Principal
+from agentchain.verifier._types import _HOLDERS, Principal, holder_principal
 
 
 @slot_init
@@ -57,25 +57,30 @@ class ChainFacts:
 
 def chain_facts(
     links: Sequence[codec.Link],
-    principals: tuple[Principal, ...],
+    root: Principal | None,
     *,
     encode: codec.CBOREncode,
     prefix: ChainFacts | None = None,
     read: Mapping[bytes, bytes] | None = None,
 ) -> ChainFacts:
-    """The facts of ``links`` (a chain that passed V2, root first) and its ``principals``.
+    """The facts of ``links`` (a chain that passed V2, root first), whose root signer is
+    ``root`` (the trust anchor's principal).
 
     ``prefix``, when given, holds the facts of the first ``len(prefix.digests)`` of these
-    very links (the prefix cache checked their bytes): only the links after them are read.
+    very links (the prefix cache checked their bytes): only the links after them are read,
+    and its principals name the root.
     ``encode`` is the backend's deterministic CBOR (a JOSE link's id encodes its claims);
     ``read`` holds ids the native core read from the payloads (spec 8.5), by link digest.
     """
     if prefix is None:
-        start, root = 0, links[0].claims
-        issuer = root.issuer  # spec 5.5: the root names its issuer; below, the key above
+        if root is None:
+            raise UsageError("the facts of a whole chain need its root signer")
+        start, top = 0, links[0].claims
+        issuer = top.issuer  # spec 5.5: the root names its issuer; below, the key above
         if issuer is None:  # pragma: no cover - the codec refuses a root without its issuer
             raise UsageError("a root link names its issuer")
-        not_before, expires, usage, approvals = root.window.nbf, root.window.exp, False, False
+        not_before, expires, usage, approvals = top.window.nbf, top.window.exp, False, False
+        principals = [root]
         digests: list[bytes] = []
         ids: list[bytes] = []
         targets: list[bytes] = []
@@ -88,6 +93,7 @@ def chain_facts(
         issuer = links[start - 1].claims.holder.thumbprint
         not_before, expires = prefix.not_before, prefix.expires
         usage, approvals = prefix.usage, prefix.approvals
+        principals = list(prefix.principals)
         digests, ids = list(prefix.digests), list(prefix.ids)
         targets, grants = list(prefix.targets), list(prefix.grants)
         runs = list(prefix.caveats)
@@ -117,13 +123,23 @@ def chain_facts(
         link_id = read.get(link.digest) if read else None
         if link_id is None:
             link_id = codec.decoded_link_id(link, encode=encode)
-        holder = claims.holder.thumbprint
+        holder_key, descriptor = claims.holder, claims.descriptor
+        # holder_principal's memo, inline (one call fewer a link, on every request)
+        principal = _HOLDERS.get((id(holder_key), id(descriptor)))
+        if (
+            principal is None
+            or principal.key is not holder_key
+            or principal.descriptor is not descriptor
+        ):
+            principal = holder_principal(holder_key, descriptor)
+        principals.append(principal)
+        holder = holder_key.thumbprint
         targets += _targets_of(link_id, issuer, holder)
         issuer = holder
         digests.append(link.digest)
         ids.append(link_id)
     return ChainFacts(
-        principals,
+        tuple(principals),
         tuple(digests),
         tuple(ids),
         tuple(dict.fromkeys(targets)),  # in order, each once (as chain_targets)

@@ -57,7 +57,6 @@ from agentchain.verifier._types import (
     TrustPolicy,
     VerifiedChain,
     by_thumbprint,
-    holder_principal,
 )
 
 
@@ -344,72 +343,60 @@ class Verifier:
     ) -> tuple[VerifiedChain, ChainFacts]:
         """V2 over ``links``: the verified chain, and its facts for V4 to V10 (``ids``: the
         link ids the native core read, by link digest)."""
-        principals: list[Principal] = []
+        root: Principal | None = None  # the trust anchor's, when no known facts name it
         parent: codec.Link | None = None
         start, known = 0, None
         # spec 8.4: a prefix that passed V2 under this very policy is not checked again
         if cache is not None:
             start, known = cache.verified_facts(self._policy_id, links)
-        if known is not None:
-            principals.extend(known.principals)
-            parent = links[start - 1]
-        elif start:
+        if start and known is None:  # verified, but its facts were not kept: gathered anew
             anchor = self._anchor(links[0].claims.issuer or b"")
             if anchor is None:  # cannot happen: the anchors are part of the policy id
                 start = 0
             else:
-                principals.append(self._root(anchor))
-                principals.extend(
-                    holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[:start]
-                )
-                parent = links[start - 1]
+                root = self._root(anchor)
+        if start:
+            parent = links[start - 1]
         if start == len(links):
-            return self._verified(links, principals, known, cache, ids)
+            return self._verified(links, root, known, cache, ids)
         # V2.1 for the first link checked: a trust anchor at the root, else the parent's
         # holder (only a root can lack a signer)
         signer = check_signer(links[start], parent, self._anchor)
         if isinstance(signer, Violation):
             signer.raise_for("the root link's")
         if parent is None:
-            principals.append(self._root(signer))
+            root = self._root(signer)
         # V2.2 to V2.6 for every link in one native call, when the core decoded them all
         passed = None if cache is None else functools.partial(self._remember, cache, links, start)
         if self._native is not None and self._native.verify(
             links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
         ):
-            principals.extend(
-                holder_principal(ln.claims.holder, ln.claims.descriptor) for ln in links[start:]
-            )
             self._remember(cache, links, start, len(links) - 1)
-            return self._verified(links, principals, known, cache, ids)
+            return self._verified(links, root, known, cache, ids)
         for index, link in enumerate(links[start:], start):
-            claims = link.claims
             what = f"link {index}"
             # V2.1: the signer (the root's was found above)
             signer = check_signer(link, parent, self._anchor)
             if isinstance(signer, Violation):
                 signer.raise_for(what)
             self._check_link(link, parent, signer, what)
-            principals.append(holder_principal(claims.holder, claims.descriptor))
             parent = link
             if index + 1 < len(links):  # the whole chain is remembered with its facts
                 self._remember(cache, links, index, index + 1)
-        return self._verified(links, principals, known, cache, ids)
+        return self._verified(links, root, known, cache, ids)
 
     def _verified(
         self,
         links: tuple[codec.Link, ...],
-        principals: list[Principal],
+        root: Principal | None,
         known: ChainFacts | None,
         cache: PrefixCache | None,
         ids: Mapping[bytes, bytes] | None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """The chain that passed V2, and its facts: gathered from its new links on top of
-        what the cache knew of its prefix (``known``); remembered in the cache with the
-        whole chain when it was not known whole."""
-        gathered = chain_facts(
-            links, tuple(principals), encode=self._cbor_encode, prefix=known, read=ids
-        )
+        what the cache knew of its prefix (``known``), or from its root signer ``root``;
+        remembered in the cache with the whole chain when it was not known whole."""
+        gathered = chain_facts(links, root, encode=self._cbor_encode, prefix=known, read=ids)
         if cache is not None and gathered is not known:
             cache.add(self._policy_id, links, facts=gathered)
         return VerifiedChain(links=links, principals=gathered.principals), gathered
