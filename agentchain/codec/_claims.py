@@ -683,7 +683,9 @@ def _link_out(
         k[L_EXP]: claims.window.exp,
         k[L_CAPS]: [[c.action, c.resource] for c in claims.capabilities],
         k[L_CAVEATS]: [
-            _shared_caveat(c) if shared and encoding == "cbor" else encode_caveat(c, encoding)
+            _caveat_out(c, encoding, statement_data(c.statement))
+            if shared and encoding == "cbor"
+            else encode_caveat(c, encoding)
             for c in claims.caveats
         ],
         k[L_DEPTH]: claims.depth,
@@ -729,19 +731,15 @@ def encode_usage(usage: Usage, encoding: Encoding = "cbor") -> dict[Any, object]
 
 
 def encode_caveat(caveat: Caveat, encoding: Encoding = "cbor") -> object:
-    statement = _statement_out(encoding, caveat.statement)
+    return _caveat_out(caveat, encoding, _statement_out(encoding, caveat.statement))
+
+
+def _caveat_out(caveat: Caveat, encoding: Encoding, statement: object) -> object:
+    """A caveat in ``encoding`` around its ``statement`` (encoded already, or, for a
+    caller that encodes at once, its own data: see ``_link_out``)."""
     if not caveat.actions:
         return statement
     k = _keys(encoding, "requirement")
-    return {k[R_WHEN]: statement, k[R_ACTIONS]: list(caveat.actions)}
-
-
-def _shared_caveat(caveat: Caveat) -> object:
-    """:func:`encode_caveat` in CBOR, the statement's own data in it (see ``_link_out``)."""
-    statement = statement_data(caveat.statement)
-    if not caveat.actions:
-        return statement
-    k = _keys("cbor", "requirement")
     return {k[R_WHEN]: statement, k[R_ACTIONS]: list(caveat.actions)}
 
 
