@@ -16,7 +16,14 @@ from agentchain import codec, testing
 from agentchain._display import rfc3339
 from agentchain.codec import L_APPROVALS, L_DEPTH, L_PURPOSE, _claims, _plain, _signed
 from agentchain.codec._fields import _decode_key
-from agentchain.codec._keys import I_APPROVALS, I_ARGS_DIGEST, I_ATTESTATIONS, L_USAGE, MAX_TIME
+from agentchain.codec._keys import (
+    I_APPROVALS,
+    I_ARGS_DIGEST,
+    I_ATTESTATIONS,
+    L_USAGE,
+    MAX_TIME,
+    Encoding,
+)
 from agentchain.codec._memo import ByteCache, caches, clear_caches, plain_key
 from agentchain.crypto import PrivateKey
 from agentchain.errors import AgentchainError, DecodeError, InvalidKey, UsageError
@@ -227,16 +234,17 @@ def test_the_cose_walk_takes_shortest_heads_only() -> None:
     assert _answer(long_head, **_LIMITS) == "cbor_noncanonical"
 
 
-def _claims_answer(payload: object, limits: Limits) -> object:
+def _claims_answer(payload: object, limits: Limits, encoding: Encoding = "cbor") -> object:
     try:
-        return codec.decode_link_claims(payload, limits)
+        return codec.decode_link_claims(payload, limits, encoding)
     except AgentchainError as exc:
         return (type(exc), exc.code, str(exc))
 
 
-def _general_claims(payload: object, limits: Limits) -> object:
-    with mock.patch.object(_claims, "_plain_cbor_link", return_value=None):
-        return _claims_answer(payload, limits)
+def _general_claims(payload: object, limits: Limits, encoding: Encoding = "cbor") -> object:
+    """The member-by-member reading alone: the plain shape's reader left out."""
+    with mock.patch.object(_claims, f"_plain_{encoding}_link", return_value=None):
+        return _claims_answer(payload, limits, encoding)
 
 
 _ODD_VALUES: tuple[object, ...] = (
@@ -275,18 +283,6 @@ def test_the_plain_link_reading_answers_as_the_general_reading() -> None:
         for tight in (Limits(max_capabilities=1), Limits(max_caveats=1)):
             assert _claims_answer(payload, tight) == _general_claims(payload, tight)
     assert taken > len(links)  # variants that keep the shape (another iat, purpose...) walk too
-
-
-def _jose_claims_answer(payload: object, limits: Limits) -> object:
-    try:
-        return codec.decode_link_claims(payload, limits, "jose")
-    except AgentchainError as exc:
-        return (type(exc), exc.code, str(exc))
-
-
-def _general_jose_claims(payload: object, limits: Limits) -> object:
-    with mock.patch.object(_claims, "_plain_jose_link", return_value=None):
-        return _jose_claims_answer(payload, limits)
 
 
 _ODD_JSON: tuple[object, ...] = (
@@ -329,9 +325,11 @@ def test_the_plain_jose_link_reading_answers_as_the_general_reading() -> None:
                 taken += _claims._plain_jose_link(variant, limits) is not None
             except AgentchainError:
                 taken += 1  # refused by a decoder the plain reading called: it took the shape
-            assert _jose_claims_answer(variant, limits) == _general_jose_claims(variant, limits)
+            jose = _claims_answer(variant, limits, "jose")
+            assert jose == _general_claims(variant, limits, "jose")
         for tight in (Limits(max_capabilities=1), Limits(max_caveats=1)):
-            assert _jose_claims_answer(payload, tight) == _general_jose_claims(payload, tight)
+            jose = _claims_answer(payload, tight, "jose")
+            assert jose == _general_claims(payload, tight, "jose")
     assert taken > len(links)  # variants that keep the shape (another iat, purpose...) walk too
 
 

@@ -268,6 +268,56 @@ def _known_link(
     )
 
 
+#: the scalar claims of a link's plain shape, in the order :func:`_plain_head` returns them
+_CBOR_HEAD: Final = (
+    L_VERSION, L_CAPS, L_CAVEATS, L_NBF, L_EXP, L_IAT, L_DEPTH, L_ISSUER, L_PARENT, L_PURPOSE
+)  # fmt: skip
+
+
+def _plain_head(
+    payload: object,
+    limits: Limits,
+    allowed: frozenset[Any],
+    names: tuple[Any, ...],
+    named: type,
+) -> tuple[Any, ...] | None:
+    """The head of a link's claims map in the common shape (both encodings), or None.
+
+    ``allowed`` are the claims the shape may carry; ``names`` the keys of
+    :data:`_CBOR_HEAD` in the map's encoding; ``named`` the type that carries the issuer
+    or the parent (bytes in CBOR, base64url text in JOSE). Returned: the capabilities and
+    caveats as decoded, nbf, exp, iat, depth, issuer, parent, purpose. A claim present as
+    null, absent where required, of another type or out of range returns None, and the
+    general reading refuses it in its order, with its message."""
+    if type(payload) is not dict or not payload.keys() <= allowed:
+        return None
+    if None in payload.values():
+        return None
+    version, caps_raw, caveats_raw, nbf, exp, iat, depth, issuer, parent, purpose = map(
+        payload.get, names
+    )
+    if (
+        type(version) is not int
+        or version != VERSION
+        or type(caps_raw) is not list
+        or not 0 < len(caps_raw) <= limits.max_capabilities
+        or type(caveats_raw) is not list
+        or len(caveats_raw) > limits.max_caveats
+        or type(nbf) is not int
+        or type(exp) is not int
+        or type(iat) is not int
+        or not (0 <= nbf <= MAX_TIME and 0 <= exp <= MAX_TIME and 0 <= iat <= MAX_TIME)
+        or type(depth) is not int
+        or not 0 <= depth <= 255
+        # spec 5.5 (0.2): exactly one of issuer (the root) and parent
+        or (issuer is None) == (parent is None)
+        or type(issuer if parent is None else parent) is not named
+        or (names[-1] in payload and (type(purpose) is not str or not purpose))
+    ):
+        return None
+    return caps_raw, caveats_raw, nbf, exp, iat, depth, issuer, parent, purpose
+
+
 def _plain_cbor_link(
     payload: object, limits: Limits, known: Mapping[int, object] | None = None
 ) -> LinkClaims | None:
@@ -282,40 +332,18 @@ def _plain_cbor_link(
     from the map instead of through ``_Fields``: the same answer, without one call
     per field.
     """
-    # a claim present as null is refused by the general reading with its own message
-    if type(payload) is not dict or not payload.keys() <= _PLAIN_LINK_KEYS:
+    head = _plain_head(payload, limits, _PLAIN_LINK_KEYS, _CBOR_HEAD, bytes)
+    if head is None:
         return None
-    if None in payload.values():
-        return None
-    get = payload.get
-    version, caps_raw, caveats_raw = get(L_VERSION), get(L_CAPS), get(L_CAVEATS)
-    nbf, exp, iat, depth = get(L_NBF), get(L_EXP), get(L_IAT), get(L_DEPTH)
-    issuer, parent, purpose = get(L_ISSUER), get(L_PARENT), get(L_PURPOSE)
-    if (
-        type(version) is not int
-        or version != VERSION
-        or type(caps_raw) is not list
-        or not 0 < len(caps_raw) <= limits.max_capabilities
-        or type(caveats_raw) is not list
-        or len(caveats_raw) > limits.max_caveats
-        or type(nbf) is not int
-        or type(exp) is not int
-        or type(iat) is not int
-        or not (0 <= nbf <= MAX_TIME and 0 <= exp <= MAX_TIME and 0 <= iat <= MAX_TIME)
-        or type(depth) is not int
-        or not 0 <= depth <= 255
-        # spec 5.5 (0.2): exactly one of issuer (the root) and parent, each 32 bytes
-        or (issuer is None) == (parent is None)
-        or type(issuer if parent is None else parent) is not bytes
-        or len(issuer if parent is None else parent) != 32  # type: ignore[arg-type]
-        or (L_PURPOSE in payload and (type(purpose) is not str or not purpose))
-    ):
+    caps_raw, caveats_raw, nbf, exp, iat, depth, issuer, parent, purpose = head
+    if len(issuer if parent is None else parent) != 32:
         return None
     if known is not None:  # read from their bytes before (codec._plain): the same values
         return _known_link(
             known, issuer=issuer, parent=parent, iat=iat, nbf=nbf, exp=exp, depth=depth,
             purpose=purpose,
         )  # fmt: skip
+    get = cast(dict[Any, object], payload).get
     return LinkClaims(
         issuer=issuer,
         holder=_decode_holder("cbor", get(L_HOLDER)),
@@ -335,12 +363,8 @@ _JOSE_LINK_NAMES: Final = _keys("jose", "link")
 _PLAIN_JOSE_LINK_NAMES: Final = frozenset(
     name for key, name in _JOSE_LINK_NAMES.items() if key not in (L_APPROVALS, L_USAGE)
 )
-(_J_VERSION, _J_ISSUER, _J_HOLDER, _J_PARENT, _J_IAT, _J_NBF, _J_EXP) = (
-    _JOSE_LINK_NAMES[k] for k in (L_VERSION, L_ISSUER, L_HOLDER, L_PARENT, L_IAT, L_NBF, L_EXP)
-)
-(_J_CAPS, _J_CAVEATS, _J_DEPTH, _J_PURPOSE, _J_DESCRIPTOR) = (
-    _JOSE_LINK_NAMES[k] for k in (L_CAPS, L_CAVEATS, L_DEPTH, L_PURPOSE, L_DESCRIPTOR)
-)
+_JOSE_HEAD: Final = tuple(_JOSE_LINK_NAMES[k] for k in _CBOR_HEAD)
+_J_HOLDER, _J_DESCRIPTOR = _JOSE_LINK_NAMES[L_HOLDER], _JOSE_LINK_NAMES[L_DESCRIPTOR]
 
 
 def _plain_jose_link(payload: object, limits: Limits) -> LinkClaims | None:
@@ -354,35 +378,13 @@ def _plain_jose_link(payload: object, limits: Limits) -> LinkClaims | None:
     theirs. Anything else returns None, and the general reading finds the first violation,
     in its order, with its code.
     """
-    if type(payload) is not dict or not payload.keys() <= _PLAIN_JOSE_LINK_NAMES:
+    head = _plain_head(payload, limits, _PLAIN_JOSE_LINK_NAMES, _JOSE_HEAD, str)
+    if head is None:
         return None
-    if None in payload.values():  # a member present as null: the general reading's error
-        return None
-    get = payload.get
-    version, caps_raw, caveats_raw = get(_J_VERSION), get(_J_CAPS), get(_J_CAVEATS)
-    nbf, exp, iat, depth = get(_J_NBF), get(_J_EXP), get(_J_IAT), get(_J_DEPTH)
-    issuer_text, parent_text, purpose = get(_J_ISSUER), get(_J_PARENT), get(_J_PURPOSE)
-    if (
-        type(version) is not int
-        or version != VERSION
-        or type(caps_raw) is not list
-        or not 0 < len(caps_raw) <= limits.max_capabilities
-        or type(caveats_raw) is not list
-        or len(caveats_raw) > limits.max_caveats
-        or type(nbf) is not int
-        or type(exp) is not int
-        or type(iat) is not int
-        or not (0 <= nbf <= MAX_TIME and 0 <= exp <= MAX_TIME and 0 <= iat <= MAX_TIME)
-        or type(depth) is not int
-        or not 0 <= depth <= 255
-        # spec 5.5 (0.2): exactly one of issuer (the root) and parent
-        or (issuer_text is None) == (parent_text is None)
-        or type(issuer_text if parent_text is None else parent_text) is not str
-        or (_J_PURPOSE in payload and (type(purpose) is not str or not purpose))
-    ):
-        return None
+    caps_raw, caveats_raw, nbf, exp, iat, depth, issuer_text, parent_text, purpose = head
+    get = cast(dict[str, object], payload).get
     try:  # 32 bytes of strict base64url, else the general reading names the error
-        named = jws.b64decode(cast(str, issuer_text if parent_text is None else parent_text))
+        named = jws.b64decode(issuer_text if parent_text is None else parent_text)
     except DecodeError:
         return None
     if len(named) != 32:
