@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from agentchain import AgentchainError, Decision, Outcome, Request, UsageError
@@ -134,8 +133,6 @@ def attributes_of(
     out["agentchain.chain_id"] = result.chain.digest.hex()
     out["agentchain.depth"] = len(result.chain.links)
     out["agentchain.principals"] = [p.kid for p in result.chain.principals]
-    factors = result.audit.get("factors", {})
-    if isinstance(factors, Mapping):
-        for name, state in factors.items():
-            out[f"agentchain.factor.{name}"] = str(state)
+    for name, state in result.factors.items():  # read without making the audit record
+        out[f"agentchain.factor.{name}"] = str(state)
     return out

@@ -3,6 +3,9 @@ revocation, persistent replay state, and the audit record."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import copy
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -37,6 +40,7 @@ from agentchain import (
 )
 from agentchain.model import Caveat, parse_statement
 from agentchain.store import SQLiteStore
+from agentchain.verifier._types import _AUDIT_SLOT, Decision, PendingAudit
 from agentchain.wire import cbor, cose
 
 NOW = 1_800_000_000
@@ -428,6 +432,52 @@ def test_audit_record_of_a_deny_agrees_with_the_decision() -> None:
         "oversight": "not_evaluated",
         "behaviour": "not_evaluated",
     }
+
+
+def test_the_audit_record_is_made_when_first_read_and_never_changes() -> None:
+    # spec 9.3's record, made lazily (PendingAudit): the same JSON whenever it is made
+    agent, sub = _chain()
+    v = _verifier()
+    first = v.verify(*_search(sub))
+    pending = _AUDIT_SLOT.__get__(first, Decision)
+    assert isinstance(pending, PendingAudit)
+    assert first.factors["possession"] == "pass"  # the factors, without the record
+    assert _AUDIT_SLOT.__get__(first, Decision) is pending
+    # another request on the same verifier (a deny) before the first record is read
+    p = invoke(agent, AGENT, audience=API, action="calendar/read", resource=f"{API}/c", now=NOW)
+    denied = v.verify(p, Request("calendar/read", f"{API}/c"))
+    record = first.audit
+    assert type(record) is dict and first.audit is record  # made once, then kept
+    assert record == pending.make()  # making it again changes nothing
+    assert (record["outcome"], record["reasons"], record["nonce"]) == (
+        "allow",
+        [],
+        first.invocation.nonce.hex(),
+    )
+    assert record["factors"] == first.factors and denied.audit["outcome"] == "deny"
+    assert json.loads(json.dumps(record)) == record  # a JSON object, as the sink writes it
+    # the field behaves as the frozen dataclass's: equality, replace, copy, no writes
+    assert dataclasses.replace(first).audit == record
+    assert copy.copy(first).audit == record  # as pickling reads and writes the fields
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.audit = {}  # type: ignore[misc]
+
+
+def test_a_sink_gets_the_very_record_the_decision_keeps() -> None:
+    _, sub = _chain()
+    seen: list[object] = []
+    v = Verifier(_policy(), store=MemoryStore(), clock=lambda: NOW + 10, audit=seen.append)
+    decision = v.verify(*_search(sub))
+    assert len(seen) == 1 and seen[0] is decision.audit
+    assert type(_AUDIT_SLOT.__get__(decision, Decision)) is dict
+
+
+def test_threads_reading_a_pending_record_read_equal_records() -> None:
+    _, sub = _chain()
+    decision = _verifier().verify(*_search(sub))
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        records = list(pool.map(lambda _: decision.audit, range(64)))
+    assert all(r == records[0] for r in records) and records[0]["outcome"] == "allow"
 
 
 # -- the approval request and the factor states, as data ------------------------------------

@@ -54,6 +54,7 @@ from agentchain.verifier._types import (
     ApprovalRequest,
     Decision,
     Outcome,
+    PendingAudit,
     Principal,
     Reason,
     Request,
@@ -625,12 +626,18 @@ class _Run:
         )
 
     def decision(self) -> Decision:
+        # the audit record is made when it is first read (PendingAudit): nothing read
+        # here changes once the decision is made (the run ends with it)
+        factors = dict(self.factors)
         return Decision(
             outcome=self.outcome,
             reasons=self.reasons,
             chain=self._chain_with_attestations(),
             invocation=self.inv,
-            audit=self._audit_record(),
+            audit=cast(  # Decision.audit makes the record from it when first read
+                Mapping[str, object],
+                PendingAudit(functools.partial(self._audit_record, factors), factors),
+            ),
             approval_request=self.approval_request,
             usage=self.usage,
             request_id=self.request_id,
@@ -645,7 +652,7 @@ class _Run:
         )
         return VerifiedChain(links=self.chain.links, principals=principals)
 
-    def _audit_record(self) -> dict[str, object]:
+    def _audit_record(self, factors: Mapping[str, str]) -> dict[str, object]:
         inv = self.inv
         return {
             "version": 1,
@@ -660,7 +667,7 @@ class _Run:
             "action": inv.action,
             "resource": inv.resource,
             "args_digest": self._args_digest().hex(),
-            "factors": dict(self.factors),
+            "factors": dict(factors),
             "usage": [u.to_json() for u in self.usage],
         }
 

@@ -330,8 +330,10 @@ class Decision:
 
     @property
     def factors(self) -> dict[str, str]:
-        """Each factor's state (spec 9.3): pass, fail, required, not_required, not_evaluated."""
-        factors = self.audit.get("factors", {})
+        """Each factor's state (spec 9.3): pass, fail, required, not_required, not_evaluated.
+        Read without making the audit record where it is still pending."""
+        record = _AUDIT_SLOT.__get__(self, Decision)
+        factors = record.factors if type(record) is PendingAudit else record.get("factors", {})
         return dict(factors) if isinstance(factors, Mapping) else {}
 
     def to_json(self) -> dict[str, object]:
@@ -354,3 +356,53 @@ class Decision:
         if self.usage:
             out["usage"] = [u.to_json() for u in self.usage]
         return out
+
+
+class PendingAudit:
+    """A decision's audit record (spec 9.3) not made yet: the verifier hands one to
+    :class:`Decision` in place of the record, which is made the first time anything reads
+    ``Decision.audit`` (the verifier's audit sink, when it has one, at once). Making the
+    record (a JSON object naming every principal) costs about as much per link as the rest
+    of a known link's verification, and a service without a sink may never read it.
+
+    ``make`` returns the record; it reads only what the decision already fixed (its
+    outcome, reasons, chain, invocation, time, ids and usage), so the record is the same
+    whenever it is made. ``factors`` is the record's ``factors`` member, which
+    :attr:`Decision.factors` reads without making the rest.
+    """
+
+    __slots__ = ("factors", "make")
+
+    def __init__(self, make: Callable[[], dict[str, object]], factors: Mapping[str, str]) -> None:
+        self.make = make
+        self.factors = factors
+
+
+#: the slot that holds ``Decision.audit``: the record, or a PendingAudit until it is read
+_AUDIT_SLOT: Final = Decision.__dict__["audit"]
+
+
+def _read_audit(decision: Decision) -> Mapping[str, object]:
+    record = _AUDIT_SLOT.__get__(decision, Decision)
+    if type(record) is PendingAudit:
+        # two threads reading it at once may each make one: equal records, one kept
+        record = record.make()
+        _AUDIT_SLOT.__set__(decision, record)
+    return record  # type: ignore[no-any-return]
+
+
+def _write_audit(decision: Decision, record: Mapping[str, object]) -> None:
+    # only object.__setattr__ (the dataclass's __init__ and unpickling) comes here:
+    # Decision.__setattr__ refuses every write, as for any frozen field
+    _AUDIT_SLOT.__set__(decision, record)
+
+
+# ``audit`` stays a field (the same parameter, equality, hashing, pickling, replace());
+# reading it goes through the slot, making a pending record first
+setattr(  # noqa: B010 - a property over the field's own slot (mypy sees the field)
+    Decision,
+    "audit",
+    property(
+        _read_audit, _write_audit, doc="spec 9.3: one JSON object naming every principal and factor"
+    ),
+)
