@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from agentchain import Verifier, codec, model, policy
-from agentchain._frozen import SLOT_INIT_CLASSES, slot_init
+from agentchain._frozen import SLOT_INIT_CLASSES, maker, slot_init
 from agentchain.errors import DecodeError
 from agentchain.store import Use
 from agentchain.verifier import _run
@@ -91,6 +91,10 @@ def test_the_parameters_are_the_dataclass_s(cls: type) -> None:
     described = [(p.name, p.kind, p.default) for p in ours.parameters.values()]
     assert described == [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
     assert init.__qualname__ == f"{cls.__qualname__}.__init__"
+    # the maker: the same parameters but self, and one maker per class
+    made = inspect.signature(maker(cls))
+    assert [(p.name, p.kind, p.default) for p in made.parameters.values()] == described[1:]
+    assert maker(cls) is maker(cls) and maker(cls) is not cls
 
 
 @pytest.mark.parametrize("example", list(_examples()), ids=lambda e: type(e).__qualname__)
@@ -104,7 +108,10 @@ def test_an_object_is_the_one_the_dataclass_makes(example: Any) -> None:
         object.__setattr__(reference, name, value)
     if hasattr(cls, "__post_init__"):
         reference.__post_init__()
-    for made in (cls(*values), cls(**dict(zip(fields, values, strict=True)))):
+    named = dict(zip(fields, values, strict=True))
+    make = maker(cls)
+    for made in (cls(*values), cls(**named), make(*values), make(**named)):
+        assert type(made) is cls
         assert made == reference == example
         assert all(getattr(made, n) is getattr(reference, n) for n in fields)
         assert _hashed(made) == _hashed(reference)
@@ -112,8 +119,10 @@ def test_an_object_is_the_one_the_dataclass_makes(example: Any) -> None:
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(made, fields[0], values[0])
         assert _pickled(made) == _pickled(reference)
-    with pytest.raises(TypeError):
-        cls(*values, "one too many")
+    calls: tuple[Any, ...] = (cls, make)
+    for call in calls:
+        with pytest.raises(TypeError):
+            call(*values, "one too many")
 
 
 def test_post_init_runs_and_defaults_and_keyword_only_fields_are_kept() -> None:
@@ -183,3 +192,42 @@ def test_what_it_cannot_serve_is_refused_at_once() -> None:
         with pytest.raises(TypeError):
             slot_init(cls)
         assert before == SLOT_INIT_CLASSES
+
+
+def test_a_maker_runs_post_init_and_serves_only_decorated_classes() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+        b: str = "b"
+        c: tuple[int, ...] = dataclasses.field(default=(), kw_only=True)
+
+        def __post_init__(self) -> None:
+            if self.a < 0:
+                raise DecodeError("schema_invalid", "a is negative")
+
+    with pytest.raises(TypeError):
+        maker(Base)  # not decorated: no maker
+    fast = slot_init(Base)
+    try:
+        make = maker(fast)
+        assert make(1) == fast(1) and make(2, "x", c=(3,)) == fast(2, "x", c=(3,))
+        assert type(make(1)) is fast
+        with pytest.raises(DecodeError):
+            make(-1)
+        with pytest.raises(TypeError):
+            make(1, "b", (3,))  # c is keyword-only, as in __init__
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            make(1).a = 2  # type: ignore[misc]
+    finally:
+        SLOT_INIT_CLASSES.remove(fast)
+
+
+def test_a_made_decision_reads_its_pending_audit_record() -> None:
+    # Decision.audit is a property over the field's slot (verifier._types): the maker
+    # writes the slot, and the property reads it
+    decision = Verifier(make_policy(), clock=lambda: NOW).verify(
+        standard_presentation().to_bytes(), REQUEST
+    )
+    fields = [f.name for f in dataclasses.fields(decision)]
+    again = maker(type(decision))(**{n: getattr(decision, n) for n in fields})
+    assert again == decision and again.audit is decision.audit

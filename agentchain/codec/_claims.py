@@ -9,6 +9,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeAlias, TypeVar, cast
 
+from agentchain._frozen import maker
 from agentchain.codec._fields import (
     _bytes_out,
     _decode_digests,
@@ -116,6 +117,11 @@ from agentchain.wire import cbor, jws
 
 C = TypeVar("C", LinkClaims, InvocationClaims, AttestationClaims, ApprovalClaims, RevocationClaims)
 
+#: ``LinkClaims(...)`` and ``InvocationClaims(...)``, faster (``_frozen.maker``): the claims
+#: every verification reads
+_LINK_CLAIMS: Final = maker(LinkClaims)
+_INVOCATION_CLAIMS: Final = maker(InvocationClaims)
+
 
 def decode_caveat(value: object, limits: Limits, encoding: Encoding = "cbor") -> Caveat:
     if not isinstance(value, dict):
@@ -220,7 +226,7 @@ def decode_link_claims(payload: object, limits: Limits, encoding: Encoding = "cb
         raise DecodeError(
             "schema_invalid", "a link names an issuer (the root) or a parent, exactly one"
         )
-    return LinkClaims(
+    return _LINK_CLAIMS(
         issuer=issuer,
         holder=_decode_holder(encoding, f.raw(k[L_HOLDER])),
         parent=parent,
@@ -254,7 +260,7 @@ def _known_link(
 ) -> LinkClaims:
     """A plain link's claims from its checked head and the values of its holder,
     capabilities, caveats and descriptor read before by their bytes (codec._plain)."""
-    return LinkClaims(
+    return _LINK_CLAIMS(
         issuer=issuer,
         holder=known[L_HOLDER],  # type: ignore[arg-type]
         parent=parent,
@@ -344,7 +350,7 @@ def _plain_cbor_link(
             purpose=purpose,
         )  # fmt: skip
     get = cast(dict[Any, object], payload).get
-    return LinkClaims(
+    return _LINK_CLAIMS(
         issuer=issuer,
         holder=_decode_holder("cbor", get(L_HOLDER)),
         parent=parent,
@@ -389,7 +395,7 @@ def _plain_jose_link(payload: object, limits: Limits) -> LinkClaims | None:
         return None
     if len(named) != 32:
         return None
-    return LinkClaims(
+    return _LINK_CLAIMS(
         issuer=named if parent_text is None else None,
         holder=_decode_holder("jose", get(_J_HOLDER)),
         parent=None if parent_text is None else named,
@@ -516,7 +522,7 @@ def _plain_cbor_invocation(payload: object) -> InvocationClaims | None:
         return None
     check_action(action, pattern=False)
     check_resource(resource, pattern=False)
-    return InvocationClaims(
+    return _INVOCATION_CLAIMS(
         chain=chain,
         audience=audience,
         action=action,
@@ -548,7 +554,7 @@ def decode_invocation_claims(
     if (raw_args is None) == (args_digest is None):
         raise DecodeError("schema_invalid", "an invocation carries args or args_digest, not both")
     most = limits.max_attachments
-    return InvocationClaims(
+    return _INVOCATION_CLAIMS(
         chain=chain,
         audience=audience,
         action=action,

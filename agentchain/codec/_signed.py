@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Generic, TypeAlias, TypeVar
 
 from agentchain import _native
-from agentchain._frozen import slot_init
+from agentchain._frozen import maker, slot_init
 from agentchain.codec._claims import (
     CBOREncode,
     decode_claims,
@@ -75,6 +75,9 @@ class Envelope:
     encoded: bytes
 
 
+#: ``Envelope(...)``, faster (``_frozen.maker``): one per signed object of every verification
+_ENVELOPE: Final = maker(Envelope)
+
 #: kind -> (CBOR kind, JOSE typ)
 _TYPS: Final[Mapping[ObjectKind, tuple[int, str]]] = {
     "link": (TYP_LINK, JWT_TYP_LINK),
@@ -123,7 +126,7 @@ def _envelope(data: bytes, kind: ObjectKind, limits: Limits) -> Envelope:
     if signed.typ != typ:
         raise DecodeError("type_mismatch", f"expected {typ}, found {str(signed.typ)[:60]}")
     alg = signed.alg if isinstance(signed, jws.Compact) else by_cose_id(signed.alg).name
-    return Envelope(
+    return _ENVELOPE(
         encoding=encoding,
         alg=alg,
         typ=signed.typ,

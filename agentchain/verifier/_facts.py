@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from agentchain import codec
-from agentchain._frozen import slot_init
+from agentchain._frozen import maker, slot_init
 from agentchain.errors import UsageError
 from agentchain.model import Capability, Caveat
 from agentchain.verifier._revocation import _targets_of
@@ -53,6 +54,10 @@ class ChainFacts:
     #: first link's index, how many links, the tuple), in link order; V8 asks a run's
     #: caveats once and charges the budget for every link (``Evaluation.repeated``)
     caveats: tuple[tuple[int, int, tuple[Caveat, ...]], ...]
+
+
+#: ``ChainFacts(...)``, faster (``_frozen.maker``): once per verification
+_CHAIN_FACTS: Final = maker(ChainFacts)
 
 
 def chain_facts(
@@ -138,7 +143,7 @@ def chain_facts(
         issuer = holder
         digests.append(link.digest)
         ids.append(link_id)
-    return ChainFacts(
+    return _CHAIN_FACTS(
         tuple(principals),
         tuple(digests),
         tuple(ids),

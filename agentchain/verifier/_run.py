@@ -19,7 +19,7 @@ from typing import Final, cast
 
 from agentchain import codec, model, policy
 from agentchain._display import rfc3339
-from agentchain._frozen import slot_init
+from agentchain._frozen import maker, slot_init
 from agentchain.crypto import PublicKey
 from agentchain.model import (
     Descriptor,
@@ -65,6 +65,8 @@ from agentchain.verifier._types import (
 from agentchain.wire import cbor
 
 _NONCE_DOMAIN: Final = b"agentchain/nonce/v1"
+#: ``Decision(...)``, faster (``_frozen.maker``): once per verification
+_DECISION: Final = maker(Decision)
 
 
 _APPROVAL_DOMAIN: Final = b"agentchain/approval-use/v1"
@@ -629,7 +631,7 @@ class _Run:
         # the audit record is made when it is first read (PendingAudit): nothing read
         # here changes once the decision is made (the run ends with it)
         factors = dict(self.factors)
-        return Decision(
+        return _DECISION(
             outcome=self.outcome,
             reasons=self.reasons,
             chain=self._chain_with_attestations(),
