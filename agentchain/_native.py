@@ -37,6 +37,7 @@ __all__ = [
     "PURE_ENV",
     "Backend",
     "ChainCore",
+    "LinkBuilder",
     "LinkFacts",
     "LinkParts",
     "OpenedLink",
@@ -123,8 +124,24 @@ OpenedLink: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, byte
 #: payload, signature, signed, the decoded payload, digest, and the object's bytes
 OpenedObject: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, bytes, bytes]
 
-#: what ``open_presentation`` returns: the links (each what ``known`` gave for it, or its
-#: bytes with what ``open_link_parts`` returns for them), the invocation, the attachments
+#: what the verifier gives ``open_presentation`` to make the links it opens (``Builder`` in
+#: ``native/src/lib.rs``): the limits, the ``get`` of the four memos of ``codec._plain``, the
+#: makers of a window, a link's claims, an envelope and a signed object, and the dicts that
+#: take each made link's facts and id by its digest
+LinkBuilder: TypeAlias = tuple[
+    object,
+    tuple[Callable[[bytes], object], ...],
+    Callable[..., object],
+    Callable[..., object],
+    Callable[..., object],
+    Callable[..., object],
+    dict[bytes, "LinkFacts"],
+    dict[bytes, bytes],
+]
+
+#: what ``open_presentation`` returns: the links (each what ``known`` gave for it, the link
+#: ``build`` made, or its bytes with what ``open_link_parts`` returns for them), the
+#: invocation, the attachments
 OpenedPresentation: TypeAlias = tuple[
     list["object | tuple[bytes, OpenedLink, LinkParts | None]"],
     OpenedObject | None,
@@ -180,6 +197,7 @@ class ChainCore(Protocol):
         data: bytes,
         known: Callable[[bytes], object | None] | None,
         limits: tuple[int, ...],
+        build: LinkBuilder | None = None,
     ) -> OpenedPresentation | None:
         """A CBOR presentation of the plain shape with every object in it opened, or None
         where the reference is to read it (``presentation.rs``, ``open_presentation``)."""

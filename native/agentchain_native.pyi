@@ -66,7 +66,10 @@ def open_link(
     max_caveats: int,
 ) -> tuple[str, int, bytes, bytes, bytes, bytes, Any, bytes, LinkFacts | None]: ...
 def open_presentation(
-    data: bytes, known: Callable[[bytes], Any] | None, limits: tuple[int, ...]
+    data: bytes,
+    known: Callable[[bytes], Any] | None,
+    limits: tuple[int, ...],
+    build: tuple[Any, ...] | None = None,
 ) -> tuple[list[Any], Any, list[Any], list[Any]] | None: ...
 def verify_chain(
     links: list[LinkFacts],

@@ -428,6 +428,62 @@ def test_known_links_are_not_opened_again(core: _native.ChainCore) -> None:
     assert presentation == codec.decode_presentation_unverified(data, LIMITS)
 
 
+def _read_counting(
+    core: _native.ChainCore, data: bytes, limits: Limits, monkeypatch: pytest.MonkeyPatch
+) -> tuple[codec.Presentation | None, int, dict[bytes, Any], dict[bytes, bytes]]:
+    """``open_plain``'s reading of ``data``, how many links were made here (``_link``)
+    rather than by the core, and the facts and ids the reading put by link digest."""
+    made_here: list[int] = []
+    original = NativeChain._link
+
+    def counted(self: NativeChain, *args: Any, **kwargs: Any) -> codec.Link:
+        made_here.append(1)
+        return original(self, *args, **kwargs)
+
+    facts: dict[bytes, Any] = {}
+    ids: dict[bytes, bytes] = {}
+    with monkeypatch.context() as patch:
+        patch.setattr(NativeChain, "_link", counted)
+        open_plain = NativeChain(core, make_policy()).presentation_decoder(facts, ids)
+        try:
+            read = open_plain(data, limits, None)
+        except AgentchainError:  # an object the reference refuses (tested above)
+            read = None
+    return read, len(made_here), facts, ids
+
+
+def test_the_core_makes_the_links_the_reference_makes(
+    core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the core makes a link itself (open_presentation's build) where its four values are
+    # remembered under these very limits, and the link is the one _link makes: the same
+    # claims, envelope and digest, the same facts and id put by its digest
+    made_by_core = 0
+    for data in _cbor_presentations():
+        clear_caches()  # nothing remembered: every plain link is made here, and learnt
+        first = _read_counting(core, data, LIMITS, monkeypatch)
+        if first[0] is None:
+            continue
+        again = _read_counting(core, data, LIMITS, monkeypatch)
+        assert again[0] is not None
+        assert again[0] == first[0] == codec.decode_presentation_unverified(data, LIMITS)
+        for made, learnt in zip(again[0].links, first[0].links, strict=True):
+            assert made.claims.holder is learnt.claims.holder  # the remembered value itself
+        assert again[2].keys() == first[2].keys() and again[3] == first[3]
+        assert first[1] == len(first[0].links)
+        made_by_core += first[1] - again[1]
+    assert made_by_core >= 300, made_by_core  # most vector links are of the plain shape
+    # remembered under other limits: equal ones serve (as parts_link takes them), others not
+    data = standard_presentation(label="other limits").to_bytes()
+    for other, made_here in ((dataclasses.replace(LIMITS), 0), (Limits(max_links=9), 1)):
+        clear_caches()
+        _read_counting(core, data, other, monkeypatch)
+        read, here, _, ids = _read_counting(core, data, LIMITS, monkeypatch)
+        assert read is not None and here == made_here * len(read.links)
+        assert len(ids) == len(read.links)
+        assert read == codec.decode_presentation_unverified(data, LIMITS)
+
+
 # --------------------------------------------------------------------------
 # whole presentations through both verifiers
 

@@ -115,7 +115,7 @@ from agentchain.codec._keys import (
     claim_keys,
 )
 from agentchain.codec._memo import clear_caches
-from agentchain.codec._plain import parts_link
+from agentchain.codec._plain import PART_LOOKUPS, parts_link
 from agentchain.codec._presentation import (
     OpenPlain,
     Presentation,
@@ -193,6 +193,7 @@ __all__ = [
     "L_PURPOSE",
     "L_VERSION",
     "MAX_TIME",
+    "PART_LOOKUPS",
     "PROTOCOL",
     "P_APPROVALS",
     "P_ATTESTATIONS",

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from agentchain._frozen import maker
 from agentchain._native import LinkParts
 from agentchain.codec._claims import (
     _decode_holder,
@@ -61,12 +62,18 @@ _VALUES: Final[dict[int, ByteCache[bytes, tuple[Limits, object, int]]]] = {
 _LOOKUP: Final = {key: cache.lookup for key, cache in _VALUES.items()}
 _HOLDERS, _CAPABILITIES = _LOOKUP[L_HOLDER], _LOOKUP[L_CAPS]
 _CAVEATS, _DESCRIPTORS = _LOOKUP[L_CAVEATS], _LOOKUP[L_DESCRIPTOR]
+#: the lookups :func:`parts_link` reads a plain link's holder, capabilities, caveats and
+#: descriptor with, in that order, for the native core to read them the same way
+#: (``NativeChain.presentation_decoder``): each value's ``(limits, value, items)``
+PART_LOOKUPS: Final = (_HOLDERS, _CAPABILITIES, _CAVEATS, _DESCRIPTORS)
 
 #: the sizes of the values each cache met last, newest first: where the value at hand may
 #: end. A CBOR item is self-delimiting, so if the bytes from its start up to one of these
 #: sizes are a value read before, they are the whole of this value.
 _SIZES: Final[dict[int, list[int]]] = {key: [] for key in _VALUES}
 _SIZES_KEPT: Final = 4
+#: ``LinkClaims(...)``, faster (``_frozen.maker``): one per link of every verification
+_LINK_CLAIMS: Final = maker(LinkClaims)
 
 #: values holding more items are read the general way, every time: real ones are small, and
 #: walking a large one to find where it ends costs as much as decoding it (the worst case
@@ -241,7 +248,7 @@ def parts_link(payload: bytes, limits: Limits, parts: LinkParts) -> LinkClaims |
             return None
         if descriptor_read is None:
             return None
-    return LinkClaims(
+    return _LINK_CLAIMS(
         issuer=issuer,
         holder=holder_read,  # type: ignore[arg-type]
         parent=parent,

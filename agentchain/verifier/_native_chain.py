@@ -22,11 +22,18 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import Final, TypeAlias, TypeVar
 
 from agentchain import codec
+from agentchain._frozen import maker
 from agentchain._native import ChainCore, LinkFacts, LinkParts, OpenedLink, OpenedObject
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError, ChainError
 from agentchain.limits import Limits
-from agentchain.model import ApprovalClaims, AttestationClaims, InvocationClaims, LinkClaims
+from agentchain.model import (
+    ApprovalClaims,
+    AttestationClaims,
+    InvocationClaims,
+    LinkClaims,
+    Window,
+)
 from agentchain.verifier._checks import (
     Violation,
     check_alg,
@@ -46,6 +53,13 @@ _MAX_PARENTS: Final = 1024
 
 #: a link the core opened: its bytes, and what ``open_link_parts`` returns for them
 _LinkEntry: TypeAlias = tuple[bytes, OpenedLink, LinkParts | None]
+
+#: ``codec.Envelope(...)``, faster (``_frozen.maker``): one per object the core opened
+_ENVELOPE: Final = maker(codec.Envelope)
+#: what the core makes a link with (``open_presentation``'s ``build``), in its order: a
+#: window, the link's claims, its envelope, the signed link (as ``_link`` and
+#: ``codec.parts_link`` make them)
+_MAKERS: Final = (Window, maker(LinkClaims), _ENVELOPE, maker(codec.Signed))
 
 _PARENT_CHECKS: Final = {
     "scope": check_scope,
@@ -87,7 +101,7 @@ class NativeChain:
         return decode_link
 
     def presentation_decoder(
-        self, facts: MutableMapping[bytes, LinkFacts], ids: MutableMapping[bytes, bytes]
+        self, facts: dict[bytes, LinkFacts], ids: dict[bytes, bytes]
     ) -> codec.OpenPlain:
         """``codec.decode_presentation_unverified``'s ``open_plain``: a CBOR presentation of
         the plain shape, every object opened in one call of the core
@@ -101,15 +115,17 @@ class NativeChain:
             data: bytes, limits: Limits, known: Callable[[bytes], codec.Link | None] | None
         ) -> codec.Presentation | None:
             caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
-            found = open_presentation(data, known, caps)
+            # the core makes each link whose claims' values are remembered, as _link would
+            build = (limits, codec.PART_LOOKUPS, *_MAKERS, facts, ids)
+            found = open_presentation(data, known, caps, build)
             if found is None:
                 return None
             links_found, invocation, attestations, approvals = found
             links: list[codec.Link] = []
             for entry in links_found:  # (typing.cast would be a call per link)
-                if type(entry) is tuple:  # opened now: a _LinkEntry
+                if type(entry) is tuple:  # opened now, to be made here: a _LinkEntry
                     links.append(self._link(*entry, limits, facts=facts, ids=ids))  # type: ignore[misc,arg-type]
-                else:  # known: the link the prefix cache holds
+                else:  # known (the link the prefix cache holds), or made by the core
                     links.append(entry)  # type: ignore[arg-type]
             return codec.Presentation(
                 tuple(links),
@@ -143,7 +159,7 @@ class NativeChain:
             ids[digest] = parts[-1]
         if handle is not None:
             facts[digest] = handle
-        envelope = codec.Envelope("cbor", alg, typ, protected, payload, signature, signed, data)
+        envelope = _ENVELOPE("cbor", alg, typ, protected, payload, signature, signed, data)
         return codec.Signed(claims=claims, envelope=envelope, digest=digest)
 
     def verify(
@@ -303,4 +319,4 @@ def _envelope(opened: OpenedLink | OpenedObject, encoded: bytes) -> codec.Envelo
     """The envelope of a COSE object the core opened, as ``codec.decode_unverified`` builds
     it: both kinds of answer begin with alg, typ, protected, payload, signature, signed."""
     alg, typ, protected, payload, signature, signed = opened[:6]
-    return codec.Envelope("cbor", alg, typ, protected, payload, signature, signed, encoded)
+    return _ENVELOPE("cbor", alg, typ, protected, payload, signature, signed, encoded)

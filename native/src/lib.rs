@@ -602,7 +602,11 @@ fn open_link_with<'py>(
         max_caveats: max_caveats.0,
     };
     let py = data.py();
-    open_link_bytes(py, data.as_bytes(), &lim, &claim_limits, want_parts).map_err(|e| e.into_py(py))
+    match open_link_bytes(py, data.as_bytes(), &lim, &claim_limits, want_parts, None) {
+        Ok(OpenedLinkObject::Parts(opened, parts)) => Ok((opened, parts)),
+        Ok(OpenedLinkObject::Made(_)) => unreachable!("a link is made only with a builder"),
+        Err(failure) => Err(failure.into_py(py)),
+    }
 }
 
 /// Why a link did not open: a refusal of the core, or a failure to build Python objects.
@@ -632,62 +636,172 @@ impl From<Error> for OpenFailure {
     }
 }
 
-/// `open_link_with` over bytes: `(opened, parts)` as `open_link_parts` returns them.
+/// What the verifier hands [`open_presentation`] to make the Python objects of the links
+/// it opens, as `NativeChain._link` and `codec.parts_link` make them: `(limits, lookups,
+/// window, claims, envelope, signed, facts, ids)`. `lookups` are the `get` of the four
+/// memos of `codec._plain` (holder, capabilities, caveats, descriptor: each value's
+/// `(limits, value, items)` by its exact bytes); `window`, `claims`, `envelope` and `signed`
+/// make a `Window`, `LinkClaims`, `Envelope` and `Signed` from their fields in order;
+/// `facts` and `ids` take each link's facts and id by its digest, as `_link` puts them.
+#[derive(FromPyObject)]
+struct Builder<'py> {
+    #[pyo3(item(0))]
+    limits: Bound<'py, PyAny>,
+    #[pyo3(item(1))]
+    lookups: [Bound<'py, PyAny>; 4],
+    #[pyo3(item(2))]
+    window: Bound<'py, PyAny>,
+    #[pyo3(item(3))]
+    claims: Bound<'py, PyAny>,
+    #[pyo3(item(4))]
+    envelope: Bound<'py, PyAny>,
+    #[pyo3(item(5))]
+    signed: Bound<'py, PyAny>,
+    #[pyo3(item(6))]
+    facts: Bound<'py, PyDict>,
+    #[pyo3(item(7))]
+    ids: Bound<'py, PyDict>,
+}
+
+/// A link the core opened: the link object a [`Builder`] made of it, or `(opened, parts)` as
+/// `open_link_parts` returns them, for the caller to make it.
+enum OpenedLinkObject<'py> {
+    Made(Bound<'py, PyAny>),
+    Parts(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>),
+}
+
+/// The four values of a plain link's claims (holder, capabilities, caveats, descriptor) as
+/// the memos of `codec._plain` hold them under `builder.limits` (the very object or an equal
+/// one, as `codec._plain._part` takes them), or None where one is not held so: the caller
+/// then reads them as `codec.parts_link` does, learning what it did not find.
+fn remembered<'py>(
+    py: Python<'py>,
+    builder: &Builder<'py>,
+    payload: &[u8],
+    spans: [(usize, usize); 4],
+) -> PyResult<Option<[Bound<'py, PyAny>; 4]>> {
+    let mut found: Vec<Bound<'py, PyAny>> = Vec::with_capacity(4);
+    for (lookup, (start, end)) in builder.lookups.iter().zip(spans) {
+        let Some(raw) = payload.get(start..end) else {
+            return Ok(None);
+        };
+        let entry = lookup.call1((PyBytes::new(py, raw),))?;
+        let Ok(entry) = entry.downcast::<PyTuple>() else {
+            return Ok(None); // None: never read under any limits
+        };
+        if entry.len() != 3 {
+            return Ok(None);
+        }
+        // read under these limits: the very object, or an equal one (as `_part` takes it)
+        let under = entry.get_item(0)?;
+        if !under.is(&builder.limits) && !under.eq(&builder.limits)? {
+            return Ok(None);
+        }
+        found.push(entry.get_item(1)?);
+    }
+    Ok(found.try_into().ok())
+}
+
+/// `open_link_with` over bytes: `(opened, parts)` as `open_link_parts` returns them, or,
+/// given a [`Builder`] and the link's bytes as a Python object, the link object where its
+/// claims are of the plain shape and their four values are remembered.
 fn open_link_bytes<'py>(
     py: Python<'py>,
     bytes: &[u8],
     lim: &ObjectLimits,
     claim_limits: &ClaimLimits,
     want_parts: bool,
-) -> Result<(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>), OpenFailure> {
+    build: Option<(&Builder<'py>, &Bound<'py, PyBytes>)>,
+) -> Result<OpenedLinkObject<'py>, OpenFailure> {
     let opened = link::open(bytes, claims::LINK_TYP, lim)?;
     let s = &opened.sign1;
     let signed = s.to_be_signed();
     let digest = agentchain_core::sha256(bytes);
+    let digest_object = PyBytes::new(py, &digest);
     let mut parts = None;
     let facts = match claims::decode_link_head(&opened.payload, claim_limits)? {
         Decoded::Defer => None,
         Decoded::Head(head) => {
-            if want_parts {
-                if let Some(p) = claims::plain_parts(s.payload) {
-                    parts = Some(
-                        (
-                            head.issuer.map(|b| PyBytes::new(py, b)),
-                            head.parent.map(|b| PyBytes::new(py, b)),
+            let facts = Bound::new(
+                py,
+                LinkFacts {
+                    facts: chain::LinkFacts {
+                        algorithm: opened.algorithm,
+                        signed: signed.clone(),
+                        signature: s.signature.to_vec(),
+                        digest,
+                        parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
+                        nbf: head.nbf,
+                        exp: head.exp,
+                        depth: head.depth,
+                        holder: head.holder.clone(),
+                        holder_alg: head.holder_alg,
+                        capabilities: head
+                            .capabilities
+                            .iter()
+                            .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
+                            .collect(),
+                    },
+                },
+            )?;
+            if let Some(p) = want_parts.then(|| claims::plain_parts(s.payload)).flatten() {
+                let issuer = head.issuer.map(|b| PyBytes::new(py, b));
+                let parent = head.parent.map(|b| PyBytes::new(py, b));
+                let id = PyBytes::new(py, &p.id);
+                let spans = [p.holder, p.capabilities, p.caveats, p.descriptor];
+                if let Some((builder, encoded)) = build {
+                    if let Some([holder, capabilities, caveats, descriptor]) =
+                        remembered(py, builder, s.payload, spans)?
+                    {
+                        // as NativeChain._link and codec.parts_link make it
+                        let window = builder.window.call1((head.nbf, head.exp))?;
+                        let claims = builder.claims.call1((
+                            issuer,
+                            holder,
+                            parent,
                             head.iat,
-                            head.nbf,
-                            head.exp,
+                            window,
+                            capabilities,
+                            caveats,
                             head.depth,
                             p.purpose,
-                            p.holder,
-                            p.capabilities,
-                            p.caveats,
-                            p.descriptor,
-                            PyBytes::new(py, &p.id),
-                        )
-                            .into_pyobject(py)?,
-                    );
+                            descriptor,
+                        ))?;
+                        let envelope = builder.envelope.call1((
+                            "cbor",
+                            opened.algorithm.name,
+                            s.typ,
+                            PyBytes::new(py, s.protected),
+                            PyBytes::new(py, s.payload),
+                            PyBytes::new(py, s.signature),
+                            PyBytes::new(py, &signed),
+                            encoded,
+                        ))?;
+                        let made = builder.signed.call1((claims, envelope, &digest_object))?;
+                        builder.ids.set_item(&digest_object, id)?;
+                        builder.facts.set_item(&digest_object, facts)?;
+                        return Ok(OpenedLinkObject::Made(made));
+                    }
                 }
+                parts = Some(
+                    (
+                        issuer,
+                        parent,
+                        head.iat,
+                        head.nbf,
+                        head.exp,
+                        head.depth,
+                        p.purpose,
+                        p.holder,
+                        p.capabilities,
+                        p.caveats,
+                        p.descriptor,
+                        id,
+                    )
+                        .into_pyobject(py)?,
+                );
             }
-            Some(LinkFacts {
-                facts: chain::LinkFacts {
-                    algorithm: opened.algorithm,
-                    signed: signed.clone(),
-                    signature: s.signature.to_vec(),
-                    digest,
-                    parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
-                    nbf: head.nbf,
-                    exp: head.exp,
-                    depth: head.depth,
-                    holder: head.holder,
-                    holder_alg: head.holder_alg,
-                    capabilities: head
-                        .capabilities
-                        .iter()
-                        .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
-                        .collect(),
-                },
-            })
+            Some(facts)
         }
     };
     let claims = match parts {
@@ -702,11 +816,11 @@ fn open_link_bytes<'py>(
         PyBytes::new(py, s.signature),
         PyBytes::new(py, &signed),
         claims,
-        PyBytes::new(py, &digest),
+        digest_object,
         facts,
     )
         .into_pyobject(py)?;
-    Ok((opened, parts))
+    Ok(OpenedLinkObject::Parts(opened, parts))
 }
 
 /// One signed object of a presentation other than a link, opened as `open_cose` opens it:
@@ -744,15 +858,17 @@ fn open_object<'py>(
 /// Returns None where the container is not of the plain shape or an object does not open:
 /// the reference then reads the bytes and raises what it raises, in its order. Else
 /// `(links, invocation, attestations, approvals)`: each link what `known` returned for it,
-/// or `(encoded, opened, parts)`, its bytes and what `open_link_parts` returns for them; the
-/// others as [`open_object`] returns them (the invocation None when absent).
+/// or the link object `build` (a [`Builder`], optional) made of it, or `(encoded, opened,
+/// parts)`, its bytes and what `open_link_parts` returns for them; the others as
+/// [`open_object`] returns them (the invocation None when absent).
 #[pyfunction]
-#[pyo3(signature = (data, known, limits))]
+#[pyo3(signature = (data, known, limits, build=None))]
 #[allow(clippy::type_complexity)]
 fn open_presentation<'py>(
     data: &Bound<'py, PyBytes>,
     known: Option<&Bound<'py, PyAny>>,
     limits: [Bound128; 9],
+    build: Option<Builder<'py>>,
 ) -> PyResult<Option<Bound<'py, PyTuple>>> {
     let py = data.py();
     let [presentation_bytes, object_bytes, depth, items, string_bytes, links, attachments, capabilities, caveats] =
@@ -782,9 +898,14 @@ fn open_presentation<'py>(
                     continue;
                 }
             }
-            let (opened, parts) = open_link_bytes(py, bytes, &lim, &claim_limits, true)?;
-            let entry = (PyBytes::new(py, bytes), opened, parts);
-            out_links.push(entry.into_pyobject(py)?.into_any());
+            let encoded = PyBytes::new(py, bytes);
+            let with = build.as_ref().map(|builder| (builder, &encoded));
+            match open_link_bytes(py, bytes, &lim, &claim_limits, true, with)? {
+                OpenedLinkObject::Made(link) => out_links.push(link),
+                OpenedLinkObject::Parts(opened, parts) => {
+                    out_links.push((encoded, opened, parts).into_pyobject(py)?.into_any());
+                }
+            }
         }
         let invocation = match found.invocation {
             Some(bytes) => Some(open_object(py, bytes, claims::INVOCATION_TYP, &lim)?),
