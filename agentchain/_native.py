@@ -140,10 +140,10 @@ LinkBuilder: TypeAlias = tuple[
 ]
 
 #: what ``open_presentation`` returns: the links (each what ``known`` gave for it, the link
-#: ``build`` made, or its bytes with what ``open_link_parts`` returns for them), the
-#: invocation, the attachments
+#: ``build`` made, or its bytes with what ``open_link_parts`` returns for them; a tuple when
+#: none is the last kind, else a list), the invocation, the attachments
 OpenedPresentation: TypeAlias = tuple[
-    list["object | tuple[bytes, OpenedLink, LinkParts | None]"],
+    "tuple[object, ...] | list[object | tuple[bytes, OpenedLink, LinkParts | None]]",
     OpenedObject | None,
     list[OpenedObject],
     list[OpenedObject],

@@ -70,7 +70,7 @@ def open_presentation(
     known: Callable[[bytes], Any] | None,
     limits: tuple[int, ...],
     build: tuple[Any, ...] | None = None,
-) -> tuple[list[Any], Any, list[Any], list[Any]] | None: ...
+) -> tuple[tuple[Any, ...] | list[Any], Any, list[Any], list[Any]] | None: ...
 def verify_chain(
     links: list[LinkFacts],
     *,

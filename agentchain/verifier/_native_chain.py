@@ -121,14 +121,19 @@ class NativeChain:
             if found is None:
                 return None
             links_found, invocation, attestations, approvals = found
-            links: list[codec.Link] = []
-            for entry in links_found:  # (typing.cast would be a call per link)
-                if type(entry) is tuple:  # opened now, to be made here: a _LinkEntry
-                    links.append(self._link(*entry, limits, facts=facts, ids=ids))  # type: ignore[misc,arg-type]
-                else:  # known (the link the prefix cache holds), or made by the core
-                    links.append(entry)  # type: ignore[arg-type]
+            links: tuple[codec.Link, ...]
+            if type(links_found) is tuple:  # every link known or made by the core
+                links = links_found  # type: ignore[assignment]
+            else:
+                made: list[codec.Link] = []
+                for entry in links_found:  # (typing.cast would be a call per link)
+                    if type(entry) is tuple:  # opened now, to be made here: a _LinkEntry
+                        made.append(self._link(*entry, limits, facts=facts, ids=ids))  # type: ignore[misc,arg-type]
+                    else:  # known (the link the prefix cache holds), or made by the core
+                        made.append(entry)  # type: ignore[arg-type]
+                links = tuple(made)
             return codec.Presentation(
-                tuple(links),
+                links,
                 None if invocation is None else _object(InvocationClaims, invocation, limits),
                 tuple(_object(AttestationClaims, a, limits) for a in attestations),
                 tuple(_object(ApprovalClaims, a, limits) for a in approvals),

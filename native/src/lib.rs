@@ -860,7 +860,8 @@ fn open_object<'py>(
 /// `(links, invocation, attestations, approvals)`: each link what `known` returned for it,
 /// or the link object `build` (a [`Builder`], optional) made of it, or `(encoded, opened,
 /// parts)`, its bytes and what `open_link_parts` returns for them; the others as
-/// [`open_object`] returns them (the invocation None when absent).
+/// [`open_object`] returns them (the invocation None when absent). `links` is a tuple when
+/// it holds no `(encoded, opened, parts)` entry, else a list.
 #[pyfunction]
 #[pyo3(signature = (data, known, limits, build=None))]
 #[allow(clippy::type_complexity)]
@@ -889,6 +890,7 @@ fn open_presentation<'py>(
     };
     let opened = (|| -> Result<_, OpenFailure> {
         let mut out_links = Vec::with_capacity(found.links.len());
+        let mut all_links = true; // every entry a link object: none left to the caller
         for bytes in &found.links {
             if let Some(known) = known {
                 let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
@@ -903,10 +905,16 @@ fn open_presentation<'py>(
             match open_link_bytes(py, bytes, &lim, &claim_limits, true, with)? {
                 OpenedLinkObject::Made(link) => out_links.push(link),
                 OpenedLinkObject::Parts(opened, parts) => {
+                    all_links = false;
                     out_links.push((encoded, opened, parts).into_pyobject(py)?.into_any());
                 }
             }
         }
+        let out_links = if all_links {
+            PyTuple::new(py, out_links)?.into_any()
+        } else {
+            PyList::new(py, out_links)?.into_any()
+        };
         let invocation = match found.invocation {
             Some(bytes) => Some(open_object(py, bytes, claims::INVOCATION_TYP, &lim)?),
             None => None,
