@@ -11,7 +11,9 @@ Targets 6 and 7 are the verifier's native path (issue 16): one link through clai
 the reference's decoder, and a whole presentation (mutated vectors and generated chains)
 through ``Verifier(backend="pure")`` and ``Verifier(backend="native")``: the same decision
 and reasons, or the same error type, code and message. Target 8 is the encoder: any value
-the reference decodes, encoded again by both backends to the same bytes.
+the reference decodes, encoded again by both backends to the same bytes. Target 9 is the
+links the core makes itself (``open_presentation``'s ``build``): a presentation read by the
+reference and then by the core, the same objects.
 
 Coverage guidance comes from the instrumented Python reference, whose branches mirror the
 native decoder's check for check; the Rust decoders are fuzzed on their own by
@@ -189,6 +191,29 @@ def presentation(data: bytes) -> None:
         raise AssertionError(f"verify: pure {answers[0]!r} != native {answers[1]!r}")
 
 
+def presentation_objects(data: bytes) -> None:
+    """A CBOR presentation read by the reference (which remembers its links' values), then
+    by the core, which makes each link whose values are remembered itself: the very objects
+    the reference made (claims, envelopes, digests), or the bytes left to the reference."""
+    if _CHAIN is None or codec.container_encoding(data) != "cbor":
+        return
+    want = _outcome(codec.decode_presentation_unverified, data, LIMITS)
+    ids: dict[bytes, bytes] = {}
+    open_plain = NativeChain(_CHAIN, common.POLICY).presentation_decoder({}, ids)
+    got = _outcome(open_plain, data, LIMITS, None)
+    if got == ("ok", None):  # not of the plain shape: the reference reads it
+        return
+    if want[0] == got[0] == "ok":
+        if want[1] != got[1]:
+            raise AssertionError("presentation objects: the core made other objects")
+    elif want[:3] != got[:3]:  # an error on one side (the whole objects are not shown)
+        raise AssertionError(f"presentation objects: pure {want[:3]!r} != native {got[:3]!r}")
+    if want[0] == "ok":
+        for link in want[1].links:
+            if codec.encoding_of(link.envelope.encoded) == "cbor" and link.digest in ids:
+                assert ids[link.digest] == codec.decoded_link_id(link), "a link's id differs"
+
+
 #: selector byte -> target. Append only, so that saved inputs keep their meaning.
 def encode(data: bytes) -> None:
     """Whatever the reference decodes, both backends encode to the same bytes (the core's
@@ -215,6 +240,7 @@ TARGETS: tuple[Callable[[bytes], None], ...] = (
     link,  # 6
     presentation,  # 7
     encode,  # 8
+    presentation_objects,  # 9
 )
 
 
@@ -235,6 +261,7 @@ def seeds() -> list[bytes]:
         out.extend(b"\x06" + item.encoded for item in p.links)
         if p.encoding == "cbor":
             out.append(b"\x00" + p.to_bytes())
+            out.append(b"\x09" + p.to_bytes())
             out.extend(b"\x02" + item for item in objects)
             out.extend(b"\x00" + link.envelope.payload for link in p.links)
             out.extend(b"\x01\x10\x20\xff" + link.envelope.payload for link in p.links[:1])
