@@ -13,7 +13,7 @@ use agentchain_core::claims::{self, ClaimLimits, Decoded};
 use agentchain_core::link::{self, ObjectLimits};
 use agentchain_core::presentation::{self, ContainerLimits};
 use agentchain_core::{cose, jws, Error, Kind};
-use pyo3::exceptions::PyOverflowError;
+use pyo3::exceptions::{PyOverflowError, PySystemError};
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -602,9 +602,18 @@ fn open_link_with<'py>(
         max_caveats: max_caveats.0,
     };
     let py = data.py();
-    match open_link_bytes(py, data.as_bytes(), &lim, &claim_limits, want_parts, None) {
+    match open_link_bytes(
+        py,
+        data.as_bytes(),
+        None,
+        &lim,
+        &claim_limits,
+        want_parts,
+        None,
+    ) {
         Ok(OpenedLinkObject::Parts(opened, parts)) => Ok((opened, parts)),
-        Ok(OpenedLinkObject::Made(_)) => unreachable!("a link is made only with a builder"),
+        // a link is made only with a builder, and none was given (no panic here: an error)
+        Ok(OpenedLinkObject::Made(_)) => Err(PySystemError::new_err("a link made unasked")),
         Err(failure) => Err(failure.into_py(py)),
     }
 }
@@ -704,10 +713,12 @@ fn remembered<'py>(
 
 /// `open_link_with` over bytes: `(opened, parts)` as `open_link_parts` returns them, or,
 /// given a [`Builder`] and the link's bytes as a Python object, the link object where its
-/// claims are of the plain shape and their four values are remembered.
+/// claims are of the plain shape and their four values are remembered. `digest`, when the
+/// caller hashed the bytes already, is their SHA-256.
 fn open_link_bytes<'py>(
     py: Python<'py>,
     bytes: &[u8],
+    digest: Option<[u8; 32]>,
     lim: &ObjectLimits,
     claim_limits: &ClaimLimits,
     want_parts: bool,
@@ -716,7 +727,7 @@ fn open_link_bytes<'py>(
     let opened = link::open(bytes, claims::LINK_TYP, lim)?;
     let s = &opened.sign1;
     let signed = s.to_be_signed();
-    let digest = agentchain_core::sha256(bytes);
+    let digest = digest.unwrap_or_else(|| agentchain_core::sha256(bytes));
     let digest_object = PyBytes::new(py, &digest);
     let mut parts = None;
     let facts = match claims::decode_link_head(&opened.payload, claim_limits)? {
@@ -892,17 +903,19 @@ fn open_presentation<'py>(
         let mut out_links = Vec::with_capacity(found.links.len());
         let mut all_links = true; // every entry a link object: none left to the caller
         for bytes in &found.links {
+            let mut digest = None;
             if let Some(known) = known {
-                let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
-                let link = known.call1((digest,))?;
+                let found = agentchain_core::sha256(bytes);
+                let link = known.call1((PyBytes::new(py, &found),))?;
                 if !link.is_none() {
                     out_links.push(link);
                     continue;
                 }
+                digest = Some(found); // not hashed again below
             }
             let encoded = PyBytes::new(py, bytes);
             let with = build.as_ref().map(|builder| (builder, &encoded));
-            match open_link_bytes(py, bytes, &lim, &claim_limits, true, with)? {
+            match open_link_bytes(py, bytes, digest, &lim, &claim_limits, true, with)? {
                 OpenedLinkObject::Made(link) => out_links.push(link),
                 OpenedLinkObject::Parts(opened, parts) => {
                     all_links = false;
