@@ -10,7 +10,9 @@ interleaved rounds, the best round):
 - decode (V1): the reference's ``decode_unverified(LinkClaims, ...)`` against the native path's
   (``open_link_parts``, then ``codec.parts_link`` over the parts the core found), with the
   two native parts apart, and the general native reading beside them (``open_link`` with the
-  payload decoded, then the reference's ``decode_link_claims`` on it);
+  payload decoded, then the reference's ``decode_link_claims`` on it); and V1 of a whole
+  presentation as the verifier reads it on the native path, where the core makes each link
+  (``open_presentation``'s ``build``), per link: the slope from depth 1 to 8;
 - V2: the pure loop's checks of a link (``Verifier._check_link``: algorithm, signature,
   linkage, window, attenuation) against ``verify_chain`` over the eight links, per link;
 - the signature floors: libsodium (``crypto_sign_open``) and ed25519-dalek (the native key);
@@ -121,8 +123,17 @@ def measure(rounds: int) -> dict[str, float]:
         "floor: ed25519-dalek": lambda: dalek.verify(signature, signed),
         "V5 link id (both paths)": lambda: codec.link_id(link.claims),
     }
+    # V1 of a whole presentation as the verifier reads it: the core opens every object and
+    # makes each link whose values are remembered (open_presentation's build), per link
+    open_plain = chain.presentation_decoder({}, {})
+    for depth in (1, 8):
+        open_plain(data[depth], LIMITS, None)  # the parts' values read once, remembered
+    rows["(native V1 of a presentation, depth 1)"] = lambda: open_plain(data[1], LIMITS, None)
+    rows["(native V1 of a presentation, depth 8)"] = lambda: open_plain(data[8], LIMITS, None)
     out = {name: _median_us(fn, 200, rounds) for name, fn in rows.items()}
     out["native V2 per link (verify_chain / 8)"] /= 8
+    whole = [out[f"(native V1 of a presentation, depth {d})"] for d in (1, 8)]
+    out["native V1 per link (the core makes it, slope)"] = (whole[1] - whole[0]) / 7
     for backend in ("pure", "native"):
         one = _median_us(cold(backend, 1), 20, rounds)
         eight = _median_us(cold(backend, 8), 10, rounds)
@@ -144,7 +155,7 @@ def main() -> None:
         print(json.dumps({k: round(v, 2) for k, v in out.items()}, sort_keys=True))
         return
     for name, value in out.items():
-        print(f"{name:<44}{value:>10.1f} us")
+        print(f"{name:<48}{value:>10.1f} us")
 
 
 if __name__ == "__main__":
