@@ -125,8 +125,9 @@ def test_an_object_is_the_one_the_dataclass_makes(example: Any) -> None:
             call(*values, "one too many")
 
 
-def test_post_init_runs_and_defaults_and_keyword_only_fields_are_kept() -> None:
-    calls: list[object] = []
+def _base(calls: list[object]) -> Any:
+    """A new frozen slotted dataclass with a default, a keyword-only field and a
+    ``__post_init__`` that records each object in ``calls`` and refuses a negative ``a``."""
 
     @dataclasses.dataclass(frozen=True, slots=True)
     class Base:
@@ -139,6 +140,12 @@ def test_post_init_runs_and_defaults_and_keyword_only_fields_are_kept() -> None:
             if self.a < 0:
                 raise DecodeError("schema_invalid", "a is negative")
 
+    return Base
+
+
+def test_post_init_runs_and_defaults_and_keyword_only_fields_are_kept() -> None:
+    calls: list[object] = []
+    Base = _base(calls)  # noqa: N806 - a class
     plain = _twin(Base)
     fast = slot_init(Base)
     try:
@@ -153,7 +160,7 @@ def test_post_init_runs_and_defaults_and_keyword_only_fields_are_kept() -> None:
             with pytest.raises(TypeError):
                 plain(*bad)
         with pytest.raises(TypeError):
-            fast(1, d=2)  # type: ignore[call-arg]
+            fast(1, d=2)
     finally:
         SLOT_INIT_CLASSES.remove(fast)
 
@@ -195,16 +202,8 @@ def test_what_it_cannot_serve_is_refused_at_once() -> None:
 
 
 def test_a_maker_runs_post_init_and_serves_only_decorated_classes() -> None:
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class Base:
-        a: int
-        b: str = "b"
-        c: tuple[int, ...] = dataclasses.field(default=(), kw_only=True)
-
-        def __post_init__(self) -> None:
-            if self.a < 0:
-                raise DecodeError("schema_invalid", "a is negative")
-
+    calls: list[object] = []
+    Base = _base(calls)  # noqa: N806 - a class
     with pytest.raises(TypeError):
         maker(Base)  # not decorated: no maker
     fast = slot_init(Base)
@@ -212,12 +211,14 @@ def test_a_maker_runs_post_init_and_serves_only_decorated_classes() -> None:
         make = maker(fast)
         assert make(1) == fast(1) and make(2, "x", c=(3,)) == fast(2, "x", c=(3,))
         assert type(make(1)) is fast
+        made = make(5)
+        assert calls[-1] is made  # __post_init__ ran on the object made, as a fast(5)
         with pytest.raises(DecodeError):
             make(-1)
         with pytest.raises(TypeError):
             make(1, "b", (3,))  # c is keyword-only, as in __init__
         with pytest.raises(dataclasses.FrozenInstanceError):
-            make(1).a = 2  # type: ignore[misc]
+            make(1).a = 2
     finally:
         SLOT_INIT_CLASSES.remove(fast)
 

@@ -420,17 +420,10 @@ fn open_cose<'py>(
     let data = as_bytes(data)?;
     let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
     let opened = link::open(data.as_bytes(), typ, &lim).map_err(|e| raise(py, e))?;
-    let s = &opened.sign1;
-    (
-        opened.algorithm.name,
-        s.typ,
-        PyBytes::new(py, s.protected),
-        PyBytes::new(py, s.payload),
-        PyBytes::new(py, s.signature),
-        to_python(py, &opened.payload)?,
-        PyBytes::new(py, &s.to_be_signed()),
-    )
-        .into_pyobject(py)
+    let (alg, typ, protected, payload, signature, signed) =
+        envelope_head(py, &opened, &opened.sign1.to_be_signed());
+    let claims = to_python(py, &opened.payload)?;
+    (alg, typ, protected, payload, signature, claims, signed).into_pyobject(py)
 }
 
 /// One hop's native work in one call: `open_cose`, the algorithm bound to `key`, the
@@ -711,6 +704,33 @@ fn remembered<'py>(
     Ok(found.try_into().ok())
 }
 
+/// The head of a COSE object's envelope as `codec.Envelope` holds it after its encoding:
+/// `(alg, typ, protected, payload, signature, signed)`, `signed` its Sig_structure.
+type EnvelopeHead<'py> = (
+    &'static str,
+    i128,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+);
+
+fn envelope_head<'py>(
+    py: Python<'py>,
+    opened: &link::Opened<'_>,
+    signed: &[u8],
+) -> EnvelopeHead<'py> {
+    let s = &opened.sign1;
+    (
+        opened.algorithm.name,
+        s.typ,
+        PyBytes::new(py, s.protected),
+        PyBytes::new(py, s.payload),
+        PyBytes::new(py, s.signature),
+        PyBytes::new(py, signed),
+    )
+}
+
 /// `open_link_with` over bytes: `(opened, parts)` as `open_link_parts` returns them, or,
 /// given a [`Builder`] and the link's bytes as a Python object, the link object where its
 /// claims are of the plain shape and their four values are remembered. `digest`, when the
@@ -778,15 +798,10 @@ fn open_link_bytes<'py>(
                             p.purpose,
                             descriptor,
                         ))?;
+                        let (alg, typ, protected, payload, signature, signed) =
+                            envelope_head(py, &opened, &signed);
                         let envelope = builder.envelope.call1((
-                            "cbor",
-                            opened.algorithm.name,
-                            s.typ,
-                            PyBytes::new(py, s.protected),
-                            PyBytes::new(py, s.payload),
-                            PyBytes::new(py, s.signature),
-                            PyBytes::new(py, &signed),
-                            encoded,
+                            "cbor", alg, typ, protected, payload, signature, signed, encoded,
                         ))?;
                         let made = builder.signed.call1((claims, envelope, &digest_object))?;
                         builder.ids.set_item(&digest_object, id)?;
@@ -819,13 +834,14 @@ fn open_link_bytes<'py>(
         Some(_) => py.None().into_bound(py),
         None => to_python(py, &opened.payload)?,
     };
+    let (alg, typ, protected, payload, signature, signed) = envelope_head(py, &opened, &signed);
     let opened = (
-        opened.algorithm.name,
-        s.typ,
-        PyBytes::new(py, s.protected),
-        PyBytes::new(py, s.payload),
-        PyBytes::new(py, s.signature),
-        PyBytes::new(py, &signed),
+        alg,
+        typ,
+        protected,
+        payload,
+        signature,
+        signed,
         claims,
         digest_object,
         facts,
@@ -844,14 +860,15 @@ fn open_object<'py>(
     lim: &ObjectLimits,
 ) -> Result<Bound<'py, PyTuple>, OpenFailure> {
     let opened = link::open(bytes, typ, lim)?;
-    let s = &opened.sign1;
+    let (alg, typ, protected, payload, signature, signed) =
+        envelope_head(py, &opened, &opened.sign1.to_be_signed());
     Ok((
-        opened.algorithm.name,
-        s.typ,
-        PyBytes::new(py, s.protected),
-        PyBytes::new(py, s.payload),
-        PyBytes::new(py, s.signature),
-        PyBytes::new(py, &s.to_be_signed()),
+        alg,
+        typ,
+        protected,
+        payload,
+        signature,
+        signed,
         to_python(py, &opened.payload)?,
         PyBytes::new(py, &agentchain_core::sha256(bytes)),
         PyBytes::new(py, bytes),
