@@ -6,9 +6,12 @@ head of the claims (``native/core/src/claims.rs``: map, version, unknown keys, t
 and their counts, times, depth, issuer or parent, the holder's key), in the order of
 ``codec.decode_link_claims`` and with its codes; the reference's own decoder then builds the
 claims (capabilities, caveats, descriptor, approval requirements, usage), so the objects the
-policy layer reads are the ones the pure path builds. Then V2 over the chain in one call
-(``chain.rs``): algorithm, signature, linkage, window, attenuation, per link in the
-verifier's order, keys imported once and kept by their bytes.
+policy layer reads are the ones the pure path builds. Where the claims are of the plain
+shape and those values are remembered by their bytes (``codec.PART_LOOKUPS``), the core
+makes the link object itself with the same makers (``open_presentation``'s ``build``), as
+``_link`` would: the same objects, without a Python frame for each part. Then V2 over the
+chain in one call (``chain.rs``): algorithm, signature, linkage, window, attenuation, per
+link in the verifier's order, keys imported once and kept by their bytes.
 
 A refusal of V2 names the link and the check; it is raised here through the very check
 function the pure loop calls (``_checks.py``), so both paths say the same thing. JOSE links,
@@ -106,8 +109,9 @@ class NativeChain:
         """``codec.decode_presentation_unverified``'s ``open_plain``: a CBOR presentation of
         the plain shape, every object opened in one call of the core
         (``open_presentation``), or None, which leaves the bytes to the reference (and its
-        errors, in its order). Facts and ids of the links go into ``facts`` and ``ids`` as
-        :meth:`decoder`'s."""
+        errors, in its order). The core makes the links whose values are remembered; the
+        others are made here (:meth:`_link`). Facts and ids of the links go into ``facts``
+        and ``ids`` (dicts: the core writes them) as :meth:`decoder`'s."""
         open_presentation = self._core.open_presentation
         policy_limits, policy_caps = self._policy.limits, self._caps
 
