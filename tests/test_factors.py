@@ -475,9 +475,11 @@ def test_a_sink_gets_the_very_record_the_decision_keeps() -> None:
 def test_threads_reading_a_pending_record_read_equal_records() -> None:
     _, sub = _chain()
     decision = _verifier().verify(*_search(sub))
+    assert type(_AUDIT_SLOT.__get__(decision, Decision)) is PendingAudit  # read by the threads
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         records = list(pool.map(lambda _: decision.audit, range(64)))
     assert all(r == records[0] for r in records) and records[0]["outcome"] == "allow"
+    assert any(r is decision.audit for r in records)  # the record kept is one of those made
 
 
 # -- the approval request and the factor states, as data ------------------------------------
