@@ -462,6 +462,9 @@ def test_revocation_records_keep_who_what_and_when(store: ClosableStore) -> None
     assert store.revocations([]) == ()
     assert store.revocations([b"a" * 32]) == (c, a)  # ordered by target, then revoker
     assert store.revocations(t for t in [b"b" * 32, b"a" * 32]) == (c, a, b)
+    # a target asked twice still gives each of its records once
+    assert store.revocations([b"a" * 32, b"z" * 32, b"a" * 32]) == (c, a)
+    assert store.lookup_revocations([], [b"b" * 32, b"b" * 32]) == (None, (b,))
     assert store.export_revocations() == (c, a, b)
 
 

@@ -14,7 +14,7 @@ import inspect
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar, Final, Protocol
+from typing import ClassVar, Final, Protocol, cast
 
 from agentchain.errors import StoreError, UsageError
 
@@ -367,7 +367,9 @@ class MemoryStore:
         self._counters: dict[bytes, tuple[int, int]] = {}  # key -> (value, expires_at)
         # key -> (count, marks, expires_at)
         self._histories: dict[bytes, tuple[int, tuple[bytes, ...], int]] = {}
-        self._signed: dict[tuple[bytes, bytes], RevocationRecord] = {}
+        #: signed revocations by target, then by revoker: V5 asks for a chain's targets on
+        #: every request, so a lookup reads those alone, not every record the store keeps
+        self._signed: dict[bytes, dict[bytes, RevocationRecord]] = {}
 
     def revoke(self, revocation_id: bytes, *, until: int | None = None) -> None:
         # kept for good: memory is per process and short-lived, pruning buys nothing here
@@ -435,44 +437,60 @@ class MemoryStore:
         if not isinstance(record, RevocationRecord):
             raise UsageError("record_revocation takes a RevocationRecord")
         with self._lock:
-            key = (record.target, record.revoker)
-            self._signed[key] = merge_revocation(self._signed.get(key), record)
+            held = self._signed.setdefault(record.target, {})
+            held[record.revoker] = merge_revocation(held.get(record.revoker), record)
 
     def revocations(self, targets: Iterable[bytes]) -> tuple[RevocationRecord, ...]:
-        # a chain's every target is asked on every request: bytes, as the verifier's are,
-        # are taken in one pass; anything else is checked, and made bytes, one by one
-        given = tuple(targets)
-        try:
-            wanted = set(given)
-            plain = set(map(type, wanted)) <= {bytes}
-        except TypeError:  # unhashable: a bytearray, say
-            plain = False
-        if not plain:
-            wanted = {t if type(t) is bytes else _target(t) for t in given}
+        given = _targets(targets)
         with self._lock:
-            found = [r for (t, _), r in self._signed.items() if t in wanted]
+            found = self._held(given)
         return bounded_revocations(found, self.MAX_REVOCATION_RECORDS, "memory")
+
+    def _held(self, targets: tuple[bytes, ...]) -> list[RevocationRecord]:
+        """The records for ``targets``, each target read once (the caller holds the lock)."""
+        signed = self._signed
+        if not signed:  # the common case: no signed revocation at all
+            return []
+        found: list[RevocationRecord] = []
+        for target in dict.fromkeys(targets):
+            held = signed.get(target)
+            if held:
+                found += held.values()
+        return found
 
     def export_revocations(self) -> tuple[RevocationRecord, ...]:
         with self._lock:
-            return tuple(r for _, r in sorted(self._signed.items()))
+            every = [r for held in self._signed.values() for r in held.values()]
+        return tuple(sorted(every, key=lambda r: (r.target, r.revoker)))
 
     def lookup_revocations(
         self, revocation_ids: Iterable[bytes], targets: Iterable[bytes]
     ) -> tuple[bytes | None, tuple[RevocationRecord, ...]]:
-        return self.first_revoked(revocation_ids), self.revocations(targets)
+        # first_revoked and revocations under one lock: one consistent reading, one
+        # acquisition (V5 asks on every request)
+        ids, given = tuple(revocation_ids), _targets(targets)
+        with self._lock:
+            revoked = self._revoked
+            first = next((r for r in ids if r in revoked), None) if revoked else None
+            found = self._held(given)
+        return first, bounded_revocations(found, self.MAX_REVOCATION_RECORDS, "memory")
 
     def prune(self, now: int) -> int:
         """Forget signed revocations REVOCATION_GRACE seconds past their ``until``."""
+        gone = 0
         with self._lock:
-            gone = [
-                k
-                for k, r in self._signed.items()
-                if r.until is not None and r.until < now - REVOCATION_GRACE
-            ]
-            for k in gone:
-                del self._signed[k]
-        return len(gone)
+            for target, held in list(self._signed.items()):
+                stale = [
+                    revoker
+                    for revoker, r in held.items()
+                    if r.until is not None and r.until < now - REVOCATION_GRACE
+                ]
+                for revoker in stale:
+                    del held[revoker]
+                gone += len(stale)
+                if not held:
+                    del self._signed[target]
+        return gone
 
 
 def check_use(use: Use, now: int) -> None:
@@ -539,6 +557,16 @@ def learn_marks(known: tuple[bytes, ...], new: tuple[bytes, ...]) -> tuple[bytes
         if mark not in out and len(out) < MAX_HISTORY_MARKS:
             out.append(mark)
     return tuple(out)
+
+
+def _targets(targets: Iterable[object]) -> tuple[bytes, ...]:
+    """Revocation targets as bytes (the verifier's are bytes already: one pass over them);
+    UsageError for anything that is not bytes-like."""
+    given = tuple(targets)
+    for target in given:
+        if type(target) is not bytes:
+            return tuple(map(_target, given))
+    return cast("tuple[bytes, ...]", given)
 
 
 def _target(value: object) -> bytes:
