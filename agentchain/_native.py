@@ -126,14 +126,11 @@ OpenedObject: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, by
 
 #: what the verifier gives ``open_presentation`` to make the links it opens (``Builder`` in
 #: ``native/src/lib.rs``): the limits, the ``get`` of the four memos of ``codec._plain``, the
-#: makers of a window, a link's claims, an envelope and a signed object, and the dicts that
-#: take each made link's facts and id by its digest
+#: function that makes a link (its window, claims, envelope and signed object) from its
+#: fields in one call, and the dicts that take each made link's facts and id by its digest
 LinkBuilder: TypeAlias = tuple[
     object,
     tuple[Callable[[bytes], object], ...],
-    Callable[..., object],
-    Callable[..., object],
-    Callable[..., object],
     Callable[..., object],
     dict[bytes, "LinkFacts"],
     dict[bytes, bytes],

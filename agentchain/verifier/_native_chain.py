@@ -33,6 +33,9 @@ from agentchain.limits import Limits
 from agentchain.model import (
     ApprovalClaims,
     AttestationClaims,
+    Capability,
+    Caveat,
+    Descriptor,
     InvocationClaims,
     LinkClaims,
     Window,
@@ -59,10 +62,40 @@ _LinkEntry: TypeAlias = tuple[bytes, OpenedLink, LinkParts | None]
 
 #: ``codec.Envelope(...)``, faster (``_frozen.maker``): one per object the core opened
 _ENVELOPE: Final = maker(codec.Envelope)
-#: what the core makes a link with (``open_presentation``'s ``build``), in its order: a
-#: window, the link's claims, its envelope, the signed link (as ``_link`` and
-#: ``codec.parts_link`` make them)
-_MAKERS: Final = (Window, maker(LinkClaims), _ENVELOPE, maker(codec.Signed))
+_CLAIMS: Final = maker(LinkClaims)
+_SIGNED: Final = maker(codec.Signed)
+
+
+def _made_link(  # noqa: PLR0917 - the fields of a link, in the core's order
+    issuer: bytes | None,
+    holder: PublicKey,
+    parent: bytes | None,
+    iat: int,
+    nbf: int,
+    exp: int,
+    capabilities: tuple[Capability, ...],
+    caveats: tuple[Caveat, ...],
+    depth: int,
+    purpose: str | None,
+    descriptor: Descriptor,
+    alg: str,
+    typ: int,
+    protected: bytes,
+    payload: bytes,
+    signature: bytes,
+    signed: bytes,
+    encoded: bytes,
+    digest: bytes,
+) -> codec.Link:
+    """A link the core opened, made as ``_link`` and ``codec.parts_link`` make it: what the
+    core calls (``open_presentation``'s ``build``), once a link instead of once an object."""
+    window = Window(nbf, exp)
+    claims = _CLAIMS(
+        issuer, holder, parent, iat, window, capabilities, caveats, depth, purpose, descriptor
+    )
+    envelope = _ENVELOPE("cbor", alg, typ, protected, payload, signature, signed, encoded)
+    return _SIGNED(claims, envelope, digest)
+
 
 _PARENT_CHECKS: Final = {
     "scope": check_scope,
@@ -120,7 +153,7 @@ class NativeChain:
         ) -> codec.Presentation | None:
             caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
             # the core makes each link whose claims' values are remembered, as _link would
-            build = (limits, codec.PART_LOOKUPS, *_MAKERS, facts, ids)
+            build = (limits, codec.PART_LOOKUPS, _made_link, facts, ids)
             found = open_presentation(data, known, caps, build)
             if found is None:
                 return None

@@ -120,6 +120,10 @@ class Verifier:
         # not `prefix_cache or None`: an empty PrefixCache is falsy (it has a length)
         self._prefix_cache = None if prefix_cache is False else prefix_cache
         self._policy_id = policy_fingerprint(policy) if self._prefix_cache is not None else b""
+        #: the cache's links under this policy, by digest: what V1 asks for each link
+        self._known = (
+            None if self._prefix_cache is None else self._prefix_cache.finder(self._policy_id)
+        )
         self._policy = policy
         # V2.1 and V3.4 look a key up by its thumbprint on every request
         self._anchor = by_thumbprint(policy.anchors)
@@ -227,8 +231,7 @@ class Verifier:
         # cache (spec 8.4) is keyed by exact bytes, so it serves both forms.
         if isinstance(presentation, codec.Presentation):
             presentation = presentation.to_bytes()
-        cache = self._prefix_cache
-        known = cache.finder(self._policy_id) if cache is not None else None
+        cache, known = self._prefix_cache, self._known
         # the native backend decodes the links it can, keeping what V2 needs of each
         facts: dict[bytes, _native.LinkFacts] = {}
         ids: dict[bytes, bytes] = {}  # link ids (spec 8.5) the core read, by link digest

@@ -17,6 +17,7 @@ use pyo3::exceptions::{PyOverflowError, PySystemError};
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
 
 static ERRORS: GILOnceCell<[Py<PyAny>; 3]> = GILOnceCell::new();
 
@@ -102,7 +103,7 @@ fn to_python<'py>(py: Python<'py>, value: &Value<'_>) -> PyResult<Bound<'py, PyA
                 }
             }
             Task::Visit(scalar) => done.push(match *scalar {
-                Value::Uint(n) => n.into_pyobject(py)?.into_any(),
+                Value::Uint(n) => n.into_bound_py_any(py)?,
                 Value::Nint(n) => (-1 - i128::from(n)).into_pyobject(py)?.into_any(),
                 Value::Bytes(b) => PyBytes::new(py, b).into_any(),
                 Value::Text(t) => PyString::new(py, t).into_any(),
@@ -640,11 +641,13 @@ impl From<Error> for OpenFailure {
 
 /// What the verifier hands [`open_presentation`] to make the Python objects of the links
 /// it opens, as `NativeChain._link` and `codec.parts_link` make them: `(limits, lookups,
-/// window, claims, envelope, signed, facts, ids)`. `lookups` are the `get` of the four
-/// memos of `codec._plain` (holder, capabilities, caveats, descriptor: each value's
-/// `(limits, value, items)` by its exact bytes); `window`, `claims`, `envelope` and `signed`
-/// make a `Window`, `LinkClaims`, `Envelope` and `Signed` from their fields in order;
-/// `facts` and `ids` take each link's facts and id by its digest, as `_link` puts them.
+/// link, facts, ids)`. `lookups` are the `get` of the four memos of `codec._plain` (holder,
+/// capabilities, caveats, descriptor: each value's `(limits, value, items)` by its exact
+/// bytes); `link` makes the `Signed` link, its claims, window and envelope in one call from
+/// the claims' fields (`issuer, holder, parent, iat, nbf, exp, capabilities, caveats,
+/// depth, purpose, descriptor`), then the envelope's (`alg, typ, protected, payload,
+/// signature, signed, encoded`) and the digest; `facts` and `ids` take each link's facts
+/// and id by its digest, as `_link` puts them.
 #[derive(FromPyObject)]
 struct Builder<'py> {
     #[pyo3(item(0))]
@@ -652,16 +655,10 @@ struct Builder<'py> {
     #[pyo3(item(1))]
     lookups: [Bound<'py, PyAny>; 4],
     #[pyo3(item(2))]
-    window: Bound<'py, PyAny>,
+    link: Bound<'py, PyAny>,
     #[pyo3(item(3))]
-    claims: Bound<'py, PyAny>,
-    #[pyo3(item(4))]
-    envelope: Bound<'py, PyAny>,
-    #[pyo3(item(5))]
-    signed: Bound<'py, PyAny>,
-    #[pyo3(item(6))]
     facts: Bound<'py, PyDict>,
-    #[pyo3(item(7))]
+    #[pyo3(item(4))]
     ids: Bound<'py, PyDict>,
 }
 
@@ -784,26 +781,31 @@ fn open_link_bytes<'py>(
                     if let Some([holder, capabilities, caveats, descriptor]) =
                         remembered(py, builder, s.payload, spans)?
                     {
-                        // as NativeChain._link and codec.parts_link make it
-                        let window = builder.window.call1((head.nbf, head.exp))?;
-                        let claims = builder.claims.call1((
-                            issuer,
-                            holder,
-                            parent,
-                            head.iat,
-                            window,
-                            capabilities,
-                            caveats,
-                            head.depth,
-                            p.purpose,
-                            descriptor,
-                        ))?;
+                        // as NativeChain._link and codec.parts_link make it, in one call
                         let (alg, typ, protected, payload, signature, signed) =
                             envelope_head(py, &opened, &signed);
-                        let envelope = builder.envelope.call1((
-                            "cbor", alg, typ, protected, payload, signature, signed, encoded,
-                        ))?;
-                        let made = builder.signed.call1((claims, envelope, &digest_object))?;
+                        let fields = [
+                            issuer.into_bound_py_any(py)?,
+                            holder,
+                            parent.into_bound_py_any(py)?,
+                            head.iat.into_bound_py_any(py)?,
+                            head.nbf.into_bound_py_any(py)?,
+                            head.exp.into_bound_py_any(py)?,
+                            capabilities,
+                            caveats,
+                            head.depth.into_bound_py_any(py)?,
+                            p.purpose.into_bound_py_any(py)?,
+                            descriptor,
+                            alg.into_bound_py_any(py)?,
+                            typ.into_bound_py_any(py)?,
+                            protected.into_any(),
+                            payload.into_any(),
+                            signature.into_any(),
+                            signed.into_any(),
+                            encoded.clone().into_any(),
+                            digest_object.clone().into_any(),
+                        ];
+                        let made = builder.link.call1(PyTuple::new(py, fields)?)?;
                         builder.ids.set_item(&digest_object, id)?;
                         builder.facts.set_item(&digest_object, facts)?;
                         return Ok(OpenedLinkObject::Made(made));
