@@ -127,21 +127,24 @@ OpenedObject: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, by
 #: what the verifier gives ``open_presentation`` to make the links it opens (``Builder`` in
 #: ``native/src/lib.rs``): the limits, the ``get`` of the four memos of ``codec._plain``, the
 #: function that makes a link (its window, claims, envelope and signed object) from its
-#: fields in one call, and the dicts that take each made link's facts and id by its digest
+#: fields in one call, the dicts that take each made link's facts and id by its digest, and
+#: the function that makes an invocation of the common shape from its fields
 LinkBuilder: TypeAlias = tuple[
     object,
     tuple[Callable[[bytes], object], ...],
     Callable[..., object],
     dict[bytes, "LinkFacts"],
     dict[bytes, bytes],
+    Callable[..., object],
 ]
 
 #: what ``open_presentation`` returns: the links (each what ``known`` gave for it, the link
 #: ``build`` made, or its bytes with what ``open_link_parts`` returns for them; a tuple when
-#: none is the last kind, else a list), the invocation, the attachments
+#: none is the last kind, else a list), the invocation (the object ``build`` made, or
+#: opened for the caller to read its claims), the attachments
 OpenedPresentation: TypeAlias = tuple[
     "tuple[object, ...] | list[object | tuple[bytes, OpenedLink, LinkParts | None]]",
-    OpenedObject | None,
+    object | OpenedObject | None,
     list[OpenedObject],
     list[OpenedObject],
 ]

@@ -193,8 +193,9 @@ def presentation(data: bytes) -> None:
 
 def presentation_objects(data: bytes) -> None:
     """A CBOR presentation read by the reference (which remembers its links' values), then
-    by the core, which makes each link whose values are remembered itself: the very objects
-    the reference made (claims, envelopes, digests), or the bytes left to the reference."""
+    by the core, which makes each link whose values are remembered itself, and the
+    invocation of the common shape: the very objects the reference made (claims, envelopes,
+    digests), the same error, or the bytes left to the reference."""
     if _CHAIN is None or codec.container_encoding(data) != "cbor":
         return
     want = _outcome(codec.decode_presentation_unverified, data, LIMITS)

@@ -23,19 +23,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from agentchain import MemoryStore, Request, Verifier, _native, codec, testing
+from agentchain.codec._keys import L_CAVEATS
 from agentchain.codec._memo import clear_caches
 from agentchain.codec._plain import plain_link
 from agentchain.codec._text import from_text
 from agentchain.errors import AgentchainError, UsageError
 from agentchain.limits import Limits
-from agentchain.model import LinkClaims
+from agentchain.model import InvocationClaims, LinkClaims
 from agentchain.testing import mutations, scenarios
 from agentchain.vectors import runner
 from agentchain.vectors.harness import run_case
-from agentchain.verifier import PrefixCache
+from agentchain.verifier import PrefixCache, _native_chain
 from agentchain.verifier._native_chain import NativeChain
 from agentchain.wire import cbor, cose
 from tests.helpers import (
+    AGENT,
     MAIL,
     MALLORY,
     NOW,
@@ -46,6 +48,7 @@ from tests.helpers import (
     key,
     link_claims,
     make_policy,
+    resign,
     sign_link,
     standard_presentation,
     standard_token,
@@ -482,6 +485,66 @@ def test_the_core_makes_the_links_the_reference_makes(
         assert read is not None and here == made_here * len(read.links)
         assert len(ids) == len(read.links)
         assert read == codec.decode_presentation_unverified(data, LIMITS)
+
+
+def test_the_core_makes_the_invocations_the_reference_makes(
+    core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an invocation of the common shape (claims::plain_invocation) is made through
+    # _made_invocation, without _object; it is the reference's invocation, and where the
+    # action or the resource breaks its grammar the error is the reference's too
+    read_here: list[int] = []
+    original = _native_chain._object
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if args[0] is InvocationClaims:
+            read_here.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_native_chain, "_object", counted)
+    made = 0
+    for data in _cbor_presentations():
+        _read_whole(core, data)  # its links' values learnt: the core makes them next time
+        before = len(read_here)
+        got = _read_whole(core, data)
+        if got is None:
+            continue
+        assert got == _read_reference(data), data.hex()[:80]
+        if got[0] == "ok" and got[1].invocation is not None and len(read_here) == before:
+            made += 1
+    assert made >= 150, made  # most vector invocations (175): every link made in the core
+    # of the common shape, but breaking a grammar the core leaves to _made_invocation: the
+    # reference's own error (the signature is V3's: V1 reads any)
+    presentation = standard_presentation(label="grammar")
+    assert presentation.invocation is not None
+    claims = cbor.decode(presentation.invocation.envelope.payload)
+    assert isinstance(claims, dict)
+    for label, value, code in (
+        (4, "read everything", "schema_invalid"),  # the action
+        (5, "no-scheme", "resource_invalid"),  # the resource
+        (6, {"n": 1, "nested": [{"k": b"v"}, 1.5, None, True]}, None),  # args: any data
+    ):
+        invocation = codec.sign_object(SUB, 2, {**claims, label: value})
+        data = cbor.encode({1: 2, 2: [link.encoded for link in presentation.links], 3: invocation})
+        before = len(read_here)
+        got = _read_whole(core, data)
+        assert got is not None and got == _read_reference(data)
+        assert len(read_here) == before  # made by the core, or refused on its way
+        if code is None:
+            assert got[0] == "ok", got
+            assert got[1].invocation.claims.args == value
+        else:
+            assert got[:3] == ("error", "DecodeError", code), got
+    # fuzz/FINDINGS.md 4: a link the core leaves to Python (a caveat the reference refuses)
+    # before an invocation whose resource breaks its grammar: the link's error comes first,
+    # so the core makes no invocation while a link is still to be made
+    bad_caveat = resign(presentation.links[1], AGENT, {L_CAVEATS: [["in", ".amo`nt", []]]})
+    invocation = codec.sign_object(SUB, 2, {**claims, 5: "no-scheme"})
+    data = cbor.encode({1: 2, 2: [presentation.links[0].encoded, bad_caveat], 3: invocation})
+    clear_caches()
+    got = _read_whole(core, data)
+    assert got is not None and got == _read_reference(data)
+    assert got[:3] == ("error", "DecodeError", "caveat_invalid"), got
 
 
 # --------------------------------------------------------------------------

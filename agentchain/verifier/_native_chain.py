@@ -39,6 +39,8 @@ from agentchain.model import (
     InvocationClaims,
     LinkClaims,
     Window,
+    check_action,
+    check_resource,
 )
 from agentchain.verifier._checks import (
     Violation,
@@ -93,6 +95,37 @@ def _made_link(  # noqa: PLR0917 - the fields of a link, in the core's order
     claims = _CLAIMS(
         issuer, holder, parent, iat, window, capabilities, caveats, depth, purpose, descriptor
     )
+    envelope = _ENVELOPE("cbor", alg, typ, protected, payload, signature, signed, encoded)
+    return _SIGNED(claims, envelope, digest)
+
+
+_INVOCATION: Final = maker(InvocationClaims)
+
+
+def _made_invocation(  # noqa: PLR0917 - the fields of an invocation, in the core's order
+    chain: bytes,
+    audience: str,
+    action: str,
+    resource: str,
+    args: dict[str, object],
+    iat: int,
+    nonce: bytes,
+    alg: str,
+    typ: int,
+    protected: bytes,
+    payload: bytes,
+    signature: bytes,
+    signed: bytes,
+    encoded: bytes,
+    digest: bytes,
+) -> codec.Signed[InvocationClaims]:
+    """An invocation of the common shape the core opened (``claims::plain_invocation``: the
+    types and ranges ``codec._claims._plain_cbor_invocation`` checks, the arguments a map
+    with text keys), made as that function and :func:`_object` make it: the action's and
+    the resource's grammar checked first, with the reference's errors."""
+    check_action(action, pattern=False)
+    check_resource(resource, pattern=False)
+    claims = _INVOCATION(chain, audience, action, resource, args, iat, nonce, None, (), ())
     envelope = _ENVELOPE("cbor", alg, typ, protected, payload, signature, signed, encoded)
     return _SIGNED(claims, envelope, digest)
 
@@ -153,11 +186,11 @@ class NativeChain:
         ) -> codec.Presentation | None:
             caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
             # the core makes each link whose claims' values are remembered, as _link would
-            build = (limits, codec.PART_LOOKUPS, _made_link, facts, ids)
+            build = (limits, codec.PART_LOOKUPS, _made_link, facts, ids, _made_invocation)
             found = open_presentation(data, known, caps, build)
             if found is None:
                 return None
-            links_found, invocation, attestations, approvals = found
+            links_found, opened, attestations, approvals = found
             links: tuple[codec.Link, ...]
             if type(links_found) is tuple:  # every link known or made by the core
                 links = links_found  # type: ignore[assignment]
@@ -169,9 +202,14 @@ class NativeChain:
                     else:  # known (the link the prefix cache holds), or made by the core
                         made.append(entry)  # type: ignore[arg-type]
                 links = tuple(made)
+            invocation: codec.Signed[InvocationClaims] | None
+            if type(opened) is tuple:  # not of the common shape: the reference reads it
+                invocation = _object(InvocationClaims, opened, limits)
+            else:  # None, or made by the core
+                invocation = opened  # type: ignore[assignment]
             return codec.Presentation(
                 links,
-                None if invocation is None else _object(InvocationClaims, invocation, limits),
+                invocation,
                 tuple(_object(AttestationClaims, a, limits) for a in attestations),
                 tuple(_object(ApprovalClaims, a, limits) for a in approvals),
             )

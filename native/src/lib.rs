@@ -647,7 +647,11 @@ impl From<Error> for OpenFailure {
 /// the claims' fields (`issuer, holder, parent, iat, nbf, exp, capabilities, caveats,
 /// depth, purpose, descriptor`), then the envelope's (`alg, typ, protected, payload,
 /// signature, signed, encoded`) and the digest; `facts` and `ids` take each link's facts
-/// and id by its digest, as `_link` puts them.
+/// and id by its digest, as `_link` puts them; `invocation` makes the `Signed` invocation
+/// of the common shape (`claims::plain_invocation`) from its claims (`chain, audience,
+/// action, resource, args, iat, nonce`), then the envelope's fields and the digest, as
+/// `codec._claims._plain_cbor_invocation` and `_object` make it (checking the action's and
+/// the resource's grammar first, with the reference's errors).
 #[derive(FromPyObject)]
 struct Builder<'py> {
     #[pyo3(item(0))]
@@ -660,6 +664,8 @@ struct Builder<'py> {
     facts: Bound<'py, PyDict>,
     #[pyo3(item(4))]
     ids: Bound<'py, PyDict>,
+    #[pyo3(item(5))]
+    invocation: Bound<'py, PyAny>,
 }
 
 /// A link the core opened: the link object a [`Builder`] made of it, or `(opened, parts)` as
@@ -861,9 +867,17 @@ fn open_object<'py>(
     typ: i128,
     lim: &ObjectLimits,
 ) -> Result<Bound<'py, PyTuple>, OpenFailure> {
-    let opened = link::open(bytes, typ, lim)?;
+    object_fields(py, &link::open(bytes, typ, lim)?, bytes)
+}
+
+/// What [`open_object`] returns for an object it opened (`bytes` its encoding).
+fn object_fields<'py>(
+    py: Python<'py>,
+    opened: &link::Opened<'_>,
+    bytes: &[u8],
+) -> Result<Bound<'py, PyTuple>, OpenFailure> {
     let (alg, typ, protected, payload, signature, signed) =
-        envelope_head(py, &opened, &opened.sign1.to_be_signed());
+        envelope_head(py, opened, &opened.sign1.to_be_signed());
     Ok((
         alg,
         typ,
@@ -878,6 +892,45 @@ fn open_object<'py>(
         .into_pyobject(py)?)
 }
 
+/// The invocation of a presentation: the `Signed` object `builder.invocation` made of it
+/// where its claims are of the common shape, else as [`open_object`] opens it.
+fn open_invocation<'py>(
+    py: Python<'py>,
+    bytes: &[u8],
+    lim: &ObjectLimits,
+    builder: Option<&Builder<'py>>,
+) -> Result<Bound<'py, PyAny>, OpenFailure> {
+    let Some(builder) = builder else {
+        return Ok(open_object(py, bytes, claims::INVOCATION_TYP, lim)?.into_any());
+    };
+    let opened = link::open(bytes, claims::INVOCATION_TYP, lim)?;
+    let Some(plain) = claims::plain_invocation(&opened.payload) else {
+        return Ok(object_fields(py, &opened, bytes)?.into_any());
+    };
+    let (alg, typ, protected, payload, signature, signed) =
+        envelope_head(py, &opened, &opened.sign1.to_be_signed());
+    let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
+    let encoded = PyBytes::new(py, bytes);
+    let fields = [
+        PyBytes::new(py, plain.chain).into_any(),
+        plain.audience.into_bound_py_any(py)?,
+        plain.action.into_bound_py_any(py)?,
+        plain.resource.into_bound_py_any(py)?,
+        to_python(py, plain.args)?,
+        plain.iat.into_bound_py_any(py)?,
+        PyBytes::new(py, plain.nonce).into_any(),
+        alg.into_bound_py_any(py)?,
+        typ.into_bound_py_any(py)?,
+        protected.into_any(),
+        payload.into_any(),
+        signature.into_any(),
+        signed.into_any(),
+        encoded.into_any(),
+        digest.into_any(),
+    ];
+    Ok(builder.invocation.call1(PyTuple::new(py, fields)?)?)
+}
+
 /// A CBOR presentation of the plain shape (`presentation::plain_items`) with every object
 /// in it opened, in one call: V1 of spec 8.2 up to the claims of all but the links.
 ///
@@ -889,9 +942,10 @@ fn open_object<'py>(
 /// the reference then reads the bytes and raises what it raises, in its order. Else
 /// `(links, invocation, attestations, approvals)`: each link what `known` returned for it,
 /// or the link object `build` (a [`Builder`], optional) made of it, or `(encoded, opened,
-/// parts)`, its bytes and what `open_link_parts` returns for them; the others as
-/// [`open_object`] returns them (the invocation None when absent). `links` is a tuple when
-/// it holds no `(encoded, opened, parts)` entry, else a list.
+/// parts)`, its bytes and what `open_link_parts` returns for them; the invocation None when
+/// absent, the object `build` made of it ([`open_invocation`]; only when no link is left to
+/// the caller, whose errors come first), or as [`open_object`] returns it; the attachments as [`open_object`] returns them. `links` is a tuple when it
+/// holds no `(encoded, opened, parts)` entry, else a list.
 #[pyfunction]
 #[pyo3(signature = (data, known, limits, build=None))]
 #[allow(clippy::type_complexity)]
@@ -947,8 +1001,11 @@ fn open_presentation<'py>(
         } else {
             PyList::new(py, out_links)?.into_any()
         };
+        // the invocation's claims are read after every link's, as the reference reads
+        // them: made here only when no link is left to the caller to make
+        let invocation_builder = build.as_ref().filter(|_| all_links);
         let invocation = match found.invocation {
-            Some(bytes) => Some(open_object(py, bytes, claims::INVOCATION_TYP, &lim)?),
+            Some(bytes) => Some(open_invocation(py, bytes, &lim, invocation_builder)?),
             None => None,
         };
         let attestations = found

@@ -473,6 +473,78 @@ fn item_end_head(data: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// spec 5.7: the invocation claim keys of the common shape (`I_VERSION` to `I_NONCE`)
+pub const I_VERSION: u64 = 1;
+pub const I_CHAIN: u64 = 2;
+pub const I_AUDIENCE: u64 = 3;
+pub const I_ACTION: u64 = 4;
+pub const I_RESOURCE: u64 = 5;
+pub const I_ARGS: u64 = 6;
+pub const I_IAT: u64 = 7;
+pub const I_NONCE: u64 = 8;
+
+/// The claims of a CBOR invocation in the common shape, borrowed from its decoded payload.
+#[derive(Debug, PartialEq)]
+pub struct PlainInvocation<'v, 'a> {
+    pub chain: &'a [u8],
+    pub audience: &'a str,
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// the arguments' map, every key a text (spec 5.7)
+    pub args: &'v Value<'a>,
+    pub iat: u64,
+    pub nonce: &'a [u8],
+}
+
+/// The claims of a decoded invocation payload in the common shape that
+/// `codec._claims._plain_cbor_invocation` reads: exactly the claims `I_VERSION` to
+/// `I_NONCE` (its arguments carried, no attachment named), each of its type and in its
+/// range, and the arguments a map with text keys. None for anything else, where the reference
+/// reads the payload and finds the first violation in its order. The action's and the
+/// resource's grammar (spec 4.2) are not checked here: the caller checks them, in the
+/// reference's order, before it makes the claims.
+pub fn plain_invocation<'v, 'a>(payload: &'v Value<'a>) -> Option<PlainInvocation<'v, 'a>> {
+    let Value::Map(pairs) = payload else {
+        return None;
+    };
+    if pairs.len() != 8 {
+        return None;
+    }
+    let (mut version, mut chain, mut audience, mut action) = (None, None, None, None);
+    let (mut resource, mut args, mut iat, mut nonce) = (None, None, None, None);
+    for (key, value) in pairs {
+        // keys in the deterministic order are distinct: eight of them, each of 1..=8, are
+        // exactly the eight claims
+        match (key, value) {
+            (Value::Uint(I_VERSION), Value::Uint(n)) if *n == VERSION => version = Some(()),
+            (Value::Uint(I_CHAIN), Value::Bytes(b)) if b.len() == 32 => chain = Some(*b),
+            (Value::Uint(I_AUDIENCE), Value::Text(t)) if !t.is_empty() => audience = Some(*t),
+            (Value::Uint(I_ACTION), Value::Text(t)) if !t.is_empty() => action = Some(*t),
+            (Value::Uint(I_RESOURCE), Value::Text(t)) if !t.is_empty() => resource = Some(*t),
+            (Value::Uint(I_ARGS), Value::Map(entries))
+                if entries.iter().all(|(k, _)| matches!(k, Value::Text(_))) =>
+            {
+                args = Some(value)
+            }
+            (Value::Uint(I_IAT), Value::Uint(n)) if *n <= MAX_TIME => iat = Some(*n),
+            (Value::Uint(I_NONCE), Value::Bytes(b)) if (16..=64).contains(&b.len()) => {
+                nonce = Some(*b)
+            }
+            _ => return None,
+        }
+    }
+    version?;
+    Some(PlainInvocation {
+        chain: chain?,
+        audience: audience?,
+        action: action?,
+        resource: resource?,
+        args: args?,
+        iat: iat?,
+        nonce: nonce?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,5 +688,84 @@ mod tests {
         let mut null = shaped(None, None);
         null.push((Value::Uint(15), Value::Null));
         assert_eq!(plain_parts(&encode(null)), None);
+    }
+
+    fn invocation<'a>(changed: Option<(u64, Value<'a>)>) -> Value<'a> {
+        let mut pairs = vec![
+            (Value::Uint(1), Value::Uint(2)),
+            (Value::Uint(2), Value::Bytes(&[7; 32])),
+            (Value::Uint(3), Value::Text("https://api")),
+            (Value::Uint(4), Value::Text("read")),
+            (Value::Uint(5), Value::Text("https://api/x")),
+            (
+                Value::Uint(6),
+                Value::Map(vec![(Value::Text("n"), Value::Uint(1))]),
+            ),
+            (Value::Uint(7), Value::Uint(10)),
+            (Value::Uint(8), Value::Bytes(&[9; 16])),
+        ];
+        if let Some((key, value)) = changed {
+            match pairs.iter_mut().find(|(k, _)| *k == Value::Uint(key)) {
+                Some(pair) => pair.1 = value,
+                None => pairs.push((Value::Uint(key), value)),
+            }
+        }
+        Value::Map(pairs)
+    }
+
+    #[test]
+    fn plain_invocation_reads_the_common_shape() {
+        let value = invocation(None);
+        let plain = plain_invocation(&value).expect("the common shape");
+        assert_eq!(plain.chain, &[7; 32]);
+        assert_eq!(
+            (plain.audience, plain.action, plain.resource, plain.iat),
+            ("https://api", "read", "https://api/x", 10)
+        );
+        assert_eq!(plain.nonce, &[9; 16]);
+        assert!(matches!(plain.args, Value::Map(entries) if entries.len() == 1));
+        // the bounds themselves are of the shape
+        let widest = invocation(Some((8, Value::Bytes(&[1; 64]))));
+        assert!(plain_invocation(&widest).is_some());
+        let latest = invocation(Some((7, Value::Uint(MAX_TIME))));
+        assert!(plain_invocation(&latest).is_some());
+        let no_args = invocation(Some((6, Value::Map(vec![]))));
+        assert!(plain_invocation(&no_args).is_some());
+    }
+
+    #[test]
+    fn plain_invocation_leaves_everything_else_to_the_reference() {
+        let other: Vec<(u64, Value<'static>)> = vec![
+            (1, Value::Uint(1)),                                  // another version
+            (1, Value::Bool(true)),                               // a version of another type
+            (2, Value::Bytes(&[7; 31])),                          // a chain digest of 31 bytes
+            (3, Value::Text("")),                                 // an empty audience
+            (4, Value::Text("")),                                 // an empty action
+            (4, Value::Uint(4)),                                  // an action of another type
+            (5, Value::Text("")),                                 // an empty resource
+            (6, Value::Array(vec![])),                            // arguments not a map
+            (6, Value::Map(vec![(Value::Uint(1), Value::Null)])), // a key not a text
+            (7, Value::Uint(MAX_TIME + 1)),                       // a time out of range
+            (7, Value::Nint(0)),                                  // a negative time
+            (8, Value::Bytes(&[9; 15])),                          // a nonce too short
+            (8, Value::Bytes(&[9; 65])),                          // a nonce too long
+            (9, Value::Bytes(&[1; 32])),                          // a ninth claim (args by digest)
+            (10, Value::Array(vec![])),                           // attachments named
+        ];
+        for (key, value) in other {
+            let shown = format!("{key}: {value:?}");
+            assert_eq!(
+                plain_invocation(&invocation(Some((key, value)))),
+                None,
+                "{shown}"
+            );
+        }
+        let mut missing = invocation(None);
+        if let Value::Map(pairs) = &mut missing {
+            pairs.retain(|(k, _)| *k != Value::Uint(5));
+            pairs.push((Value::Text("resource"), Value::Text("https://api/x")));
+        }
+        assert_eq!(plain_invocation(&missing), None);
+        assert_eq!(plain_invocation(&Value::Array(vec![])), None);
     }
 }
