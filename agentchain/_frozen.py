@@ -25,6 +25,11 @@ same parameters that fills a twin of the class (its slots, without the frozen
 object (3) 0.43 instead of 0.53; a window (2) would take longer (0.51 against 0.44), so it
 keeps ``Window(...)``.
 
+:func:`composed` makes several such records in one call, the outer record's fields holding
+the inner ones: the native core makes a link (its window, claims, envelope and signed
+object) with one call from Rust, in 0.8 us instead of 1.1 for ``Window(...)`` and three
+makers (``timeit``).
+
 Layer 1: imports nothing of agentchain.
 """
 
@@ -36,7 +41,7 @@ import types
 from collections.abc import Callable
 from typing import Any, Final, ParamSpec, TypeVar, cast
 
-__all__ = ["SLOT_INIT_CLASSES", "maker", "slot_init"]
+__all__ = ["SLOT_INIT_CLASSES", "composed", "maker", "slot_init"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -137,10 +142,12 @@ def maker(cls: Callable[P, T]) -> Callable[P, T]:
     return cast("Callable[P, T]", made)
 
 
-def _make_maker(cls: type) -> Callable[..., object]:
+def _twin_of(cls: type) -> type | None:
+    """A twin of ``cls`` (a class :func:`slot_init` decorated): its slots over its own bases
+    (a generic class keeps its Generic base), without the frozen ``__setattr__``; None
+    where an object of the twin could not become a ``cls``."""
     if cls not in SLOT_INIT_CLASSES:
         raise TypeError(f"{cls.__qualname__}: a maker serves a class slot_init decorated")
-    # the twin: cls's slots over cls's own bases (a generic class keeps its Generic base)
     bases = cls.__dict__.get("__orig_bases__", cls.__bases__)
     twin = types.new_class(
         f"_{cls.__name__}Fields",
@@ -151,6 +158,13 @@ def _make_maker(cls: type) -> Callable[..., object]:
     try:
         probe.__class__ = cls
     except TypeError:  # pragma: no cover - every decorated class takes it (the tests)
+        return None
+    return twin
+
+
+def _make_maker(cls: type) -> Callable[..., object]:
+    twin = _twin_of(cls)
+    if twin is None:  # pragma: no cover - every decorated class has a twin (the tests)
         return cls
     header, scope = _parameters(cls, inspect.signature(cls))
     scope.update(_twin=twin, _cls=cls)
@@ -165,3 +179,73 @@ def _make_maker(cls: type) -> Callable[..., object]:
     made.__qualname__ = f"maker({cls.__qualname__})"
     made.__module__ = cls.__module__
     return made  # type: ignore[no-any-return]
+
+
+def composed(cls: type, **inner: type | Callable[..., object]) -> Callable[..., Any]:
+    """One function that makes a ``cls`` whose fields named in ``inner`` are objects it makes
+    too: ``composed(Signed, claims=composed(LinkClaims, window=Window), envelope=Envelope)``
+    makes a window, a link's claims, an envelope and the signed object in one call, as
+    ``Signed(LinkClaims(..., Window(nbf, exp), ...), Envelope(...), digest)`` would.
+
+    Its parameters are the fields of ``cls`` in order, each field of ``inner`` replaced by
+    the parameters of what makes it; every one is required (a default inside would stand
+    before fields without one). Each object is filled as :func:`maker` fills it, then
+    ``__post_init__`` runs where its class has one, innermost first. For the object the
+    native core makes per link: one call from Rust instead of one per object, and no
+    ``type.__call__``. A parameter name met twice is refused when the function is made.
+    """
+    parts = _composition(cls, inner)
+    scope: dict[str, object] = {}
+    params: list[str] = []
+    body: list[str] = []
+
+    def emit(part: tuple[type, dict[str, Any]]) -> str:
+        made_cls, nested = part
+        values: dict[str, str] = {}
+        for field in _field_names(made_cls):
+            if field in nested:
+                values[field] = emit(nested[field])
+            elif field in params:
+                raise TypeError(f"composed({cls.__qualname__}): {field!r} is named twice")
+            else:
+                params.append(field)
+                values[field] = field
+        twin = _twin_of(made_cls)
+        if twin is None:  # pragma: no cover - every decorated class has a twin (the tests)
+            raise TypeError(f"{made_cls.__qualname__}: no twin")
+        index = len(scope) // 2
+        scope[f"_twin_{index}"], scope[f"_cls_{index}"] = twin, made_cls
+        name = f"_made_{index}"
+        body.append(f"    {name} = _twin_{index}()\n")
+        body.extend(f"    {name}.{field} = {value}\n" for field, value in values.items())
+        body.append(f"    {name}.__class__ = _cls_{index}\n")
+        if hasattr(made_cls, "__post_init__"):
+            body.append(f"    {name}.__post_init__()\n")
+        return name
+
+    body.append(f"    return {emit(parts)}\n")
+    made = _compiled("make", ", ".join(params), body, scope)
+    made.__qualname__ = f"composed({cls.__qualname__})"
+    made.__module__ = cls.__module__
+    _COMPOSITIONS[made] = parts
+    return made  # type: ignore[no-any-return]
+
+
+#: what :func:`composed` returns, described: the class and the composition of its fields
+_COMPOSITIONS: Final[dict[Callable[..., object], tuple[type, dict[str, Any]]]] = {}
+
+
+def _composition(cls: type, inner: dict[str, Any]) -> tuple[type, dict[str, Any]]:
+    fields = set(_field_names(cls)) if dataclasses.is_dataclass(cls) else set()
+    unknown = sorted(set(inner) - fields)
+    if unknown:
+        raise TypeError(f"composed({cls.__qualname__}): no field {', '.join(unknown)}")
+    nested: dict[str, Any] = {}
+    for field, part in inner.items():
+        if isinstance(part, type):
+            nested[field] = (part, {})
+        elif part in _COMPOSITIONS:
+            nested[field] = _COMPOSITIONS[part]
+        else:
+            raise TypeError(f"composed({cls.__qualname__}).{field}: a class or a composed()")
+    return cls, nested

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from agentchain import Verifier, codec, model, policy
-from agentchain._frozen import SLOT_INIT_CLASSES, maker, slot_init
+from agentchain._frozen import SLOT_INIT_CLASSES, composed, maker, slot_init
 from agentchain.errors import DecodeError
 from agentchain.store import Use
 from agentchain.verifier import _run
@@ -232,3 +232,79 @@ def test_a_made_decision_reads_its_pending_audit_record() -> None:
     fields = [f.name for f in dataclasses.fields(decision)]
     again = maker(type(decision))(**{n: getattr(decision, n) for n in fields})
     assert again == decision and again.audit is decision.audit
+
+
+def test_a_composed_maker_makes_the_objects_the_classes_make() -> None:
+    # the native core makes a link in one call (verifier/_native_chain._made_link): the
+    # window, the claims, the envelope and the signed object the classes themselves make
+    link = codec.decode_presentation_unverified(standard_presentation().to_bytes()).links[-1]
+    claims, envelope = link.claims, link.envelope
+    make = composed(
+        codec.Signed,
+        claims=composed(model.LinkClaims, window=model.Window),
+        envelope=codec.Envelope,
+    )
+    inner = [f.name for f in dataclasses.fields(model.LinkClaims)]
+    expected = [
+        *inner[: inner.index("window")],
+        "nbf",
+        "exp",
+        *inner[inner.index("window") + 1 :],
+        *(f.name for f in dataclasses.fields(codec.Envelope)),
+        "digest",
+    ]
+    assert list(inspect.signature(make).parameters) == expected
+    values = {
+        **{f: getattr(claims, f) for f in inner},
+        "nbf": claims.window.nbf,
+        "exp": claims.window.exp,
+        **{f.name: getattr(envelope, f.name) for f in dataclasses.fields(codec.Envelope)},
+        "digest": link.digest,
+    }
+    made = make(*(values[name] for name in expected))
+    assert made == link and _pickled(made) == _pickled(link) and hash(made.claims.window)
+    for obj, cls in (
+        (made, codec.Signed),
+        (made.claims, model.LinkClaims),
+        (made.claims.window, model.Window),
+        (made.envelope, codec.Envelope),
+    ):
+        assert type(obj) is cls
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, dataclasses.fields(cls)[0].name, None)
+    assert made.claims.holder is claims.holder and made.envelope.encoded is envelope.encoded
+    with pytest.raises(TypeError):  # every parameter is required
+        make(*(values[name] for name in expected[:-1]))
+
+
+def test_a_composed_maker_runs_post_init_and_refuses_what_it_cannot_make() -> None:
+    calls: list[object] = []
+    Base = slot_init(_base(calls))  # noqa: N806 - a class
+    try:
+
+        @slot_init
+        @dataclasses.dataclass(frozen=True, slots=True)
+        class Outer:
+            inner: Any
+            d: int
+
+        try:
+            make = composed(Outer, inner=Base)
+            assert list(inspect.signature(make).parameters) == ["a", "b", "c", "d"]
+            made = make(1, "x", (2,), 3)
+            assert calls[-1] is made.inner  # its __post_init__ ran on it
+            assert made == Outer(Base(1, "x", c=(2,)), 3)
+            with pytest.raises(DecodeError):  # Base's own __post_init__ refuses it
+                make(-1, "x", (), 3)
+            with pytest.raises(TypeError):  # "d" would be named twice
+                composed(Outer, inner=composed(Outer, inner=Base))
+            with pytest.raises(TypeError):  # no such field
+                composed(Outer, other=Base)
+            with pytest.raises(TypeError):  # neither a class nor a composed maker
+                composed(Outer, inner=lambda: None)
+            with pytest.raises(TypeError):  # a class slot_init did not decorate
+                composed(Outer, inner=_twin(Base))
+        finally:
+            SLOT_INIT_CLASSES.remove(Outer)
+    finally:
+        SLOT_INIT_CLASSES.remove(Base)

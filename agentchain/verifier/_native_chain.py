@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import Final, TypeAlias, TypeVar
 
 from agentchain import codec
-from agentchain._frozen import maker
+from agentchain._frozen import composed, maker
 from agentchain._native import ChainCore, LinkFacts, LinkParts, OpenedLink, OpenedObject
 from agentchain.crypto import PublicKey
 from agentchain.errors import AgentchainError, ChainError
@@ -33,9 +33,6 @@ from agentchain.limits import Limits
 from agentchain.model import (
     ApprovalClaims,
     AttestationClaims,
-    Capability,
-    Caveat,
-    Descriptor,
     InvocationClaims,
     LinkClaims,
     Window,
@@ -64,42 +61,17 @@ _LinkEntry: TypeAlias = tuple[bytes, OpenedLink, LinkParts | None]
 
 #: ``codec.Envelope(...)``, faster (``_frozen.maker``): one per object the core opened
 _ENVELOPE: Final = maker(codec.Envelope)
-_CLAIMS: Final = maker(LinkClaims)
-_SIGNED: Final = maker(codec.Signed)
+#: what the core makes a link with (``open_presentation``'s ``build``): its window, claims,
+#: envelope and signed object in one call, as ``_link`` and ``codec.parts_link`` make them;
+#: the parameters are the claims' fields (the window's two in its place), the envelope's,
+#: then the digest
+_made_link: Final = composed(
+    codec.Signed, claims=composed(LinkClaims, window=Window), envelope=codec.Envelope
+)
 
 
-def _made_link(  # noqa: PLR0917 - the fields of a link, in the core's order
-    issuer: bytes | None,
-    holder: PublicKey,
-    parent: bytes | None,
-    iat: int,
-    nbf: int,
-    exp: int,
-    capabilities: tuple[Capability, ...],
-    caveats: tuple[Caveat, ...],
-    depth: int,
-    purpose: str | None,
-    descriptor: Descriptor,
-    alg: str,
-    typ: int,
-    protected: bytes,
-    payload: bytes,
-    signature: bytes,
-    signed: bytes,
-    encoded: bytes,
-    digest: bytes,
-) -> codec.Link:
-    """A link the core opened, made as ``_link`` and ``codec.parts_link`` make it: what the
-    core calls (``open_presentation``'s ``build``), once a link instead of once an object."""
-    window = Window(nbf, exp)
-    claims = _CLAIMS(
-        issuer, holder, parent, iat, window, capabilities, caveats, depth, purpose, descriptor
-    )
-    envelope = _ENVELOPE("cbor", alg, typ, protected, payload, signature, signed, encoded)
-    return _SIGNED(claims, envelope, digest)
-
-
-_INVOCATION: Final = maker(InvocationClaims)
+#: an invocation's claims, envelope and signed object in one call (see ``_made_link``)
+_SIGNED_INVOCATION: Final = composed(codec.Signed, claims=InvocationClaims, envelope=codec.Envelope)
 
 
 def _made_invocation(  # noqa: PLR0917 - the fields of an invocation, in the core's order
@@ -125,9 +97,10 @@ def _made_invocation(  # noqa: PLR0917 - the fields of an invocation, in the cor
     the resource's grammar checked first, with the reference's errors."""
     check_action(action, pattern=False)
     check_resource(resource, pattern=False)
-    claims = _INVOCATION(chain, audience, action, resource, args, iat, nonce, None, (), ())
-    envelope = _ENVELOPE("cbor", alg, typ, protected, payload, signature, signed, encoded)
-    return _SIGNED(claims, envelope, digest)
+    return _SIGNED_INVOCATION(  # type: ignore[no-any-return]
+        chain, audience, action, resource, args, iat, nonce, None, (), (),
+        "cbor", alg, typ, protected, payload, signature, signed, encoded, digest,
+    )  # fmt: skip
 
 
 _PARENT_CHECKS: Final = {

@@ -645,8 +645,8 @@ impl From<Error> for OpenFailure {
 /// capabilities, caveats, descriptor: each value's `(limits, value, items)` by its exact
 /// bytes); `link` makes the `Signed` link, its claims, window and envelope in one call from
 /// the claims' fields (`issuer, holder, parent, iat, nbf, exp, capabilities, caveats,
-/// depth, purpose, descriptor`), then the envelope's (`alg, typ, protected, payload,
-/// signature, signed, encoded`) and the digest; `facts` and `ids` take each link's facts
+/// depth, purpose, descriptor, approvals, usage`), then the envelope's (`encoding, alg,
+/// typ, protected, payload, signature, signed, encoded`) and the digest; `facts` and `ids` take each link's facts
 /// and id by its digest, as `_link` puts them; `invocation` makes the `Signed` invocation
 /// of the common shape (`claims::plain_invocation`) from its claims (`chain, audience,
 /// action, resource, args, iat, nonce`), then the envelope's fields and the digest, as
@@ -802,6 +802,9 @@ fn open_link_bytes<'py>(
                             head.depth.into_bound_py_any(py)?,
                             p.purpose.into_bound_py_any(py)?,
                             descriptor,
+                            PyTuple::empty(py).into_any(), // approvals: none in the plain shape
+                            py.None().into_bound(py),      // usage: none either
+                            "cbor".into_bound_py_any(py)?,
                             alg.into_bound_py_any(py)?,
                             typ.into_bound_py_any(py)?,
                             protected.into_any(),
