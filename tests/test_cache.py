@@ -191,9 +191,20 @@ def test_the_bound_holds_and_old_entries_go_first() -> None:
     assert len(cache) == 3
     assert outcome(v, fan_out("b2")) == ("allow",)
     assert len(cache) == 3
-    assert cache.verified_prefix(policy_fingerprint(v.policy), links) == 2  # b1's own link left
+    # b2 made young the longest prefix it found verified (b1's first two links) and added
+    # its own chain; the root link's entry, which V1 only read a link from, went first
+    policy_id = policy_fingerprint(v.policy)
+    assert cache.verified_prefix(policy_id, links) == 3
+    assert cache.link(policy_id, links[0].digest) is None
+    assert cache.finder(policy_id)(links[0].digest) is None  # evicted with its entry
+    assert cache.finder(policy_id)(links[1].digest) == links[1]
+    for label in ("b3", "b4", "b5"):  # the finder's links are bounded with the entries
+        assert outcome(v, fan_out(label)) == ("allow",)
+        assert sum(map(len, cache._links.values())) == len(cache) == 3
+    find = cache.finder(policy_id)
     cache.clear()
     assert len(cache) == 0
+    assert find(links[1].digest) is None  # a finder made before sees the cache emptied
     with pytest.raises(UsageError):
         PrefixCache(maxsize=0)
     with pytest.raises(UsageError):

@@ -99,6 +99,9 @@ class PrefixCache:
         self._entries: OrderedDict[
             tuple[bytes, bytes], tuple[tuple[bytes, ...], Link, ChainFacts | None]
         ] = OrderedDict()
+        #: the last link of each entry, by policy fingerprint, then by digest: what
+        #: :meth:`finder` reads, kept with the entries (added and evicted with them)
+        self._links: dict[bytes, dict[bytes, Link]] = {}
 
     @property
     def maxsize(self) -> int:
@@ -111,32 +114,39 @@ class PrefixCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            for links in self._links.values():  # emptied in place: finders hold them
+                links.clear()
 
     def link(self, policy: bytes, digest: bytes) -> Link | None:
-        """The decoded link with this digest, if a prefix ending in it verified."""
-        return self.finder(policy)(digest)
-
-    def finder(self, policy: bytes) -> Callable[[bytes], Link | None]:
-        """:meth:`link` for ``policy``, the cache's dict methods bound once: the native
-        core asks it for every link of every presentation.
+        """The decoded link with this digest, if a prefix ending in it verified; its entry
+        is made young.
 
         It takes no lock: each dict operation is atomic, and an entry evicted between
         the two costs only its place at the young end (the link found is as good as
         ever)."""
-        get, move = self._entries.get, self._entries.move_to_end
+        key = (policy, digest)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        try:  # noqa: SIM105 - cheaper than contextlib.suppress
+            self._entries.move_to_end(key)
+        except KeyError:  # evicted by another thread meanwhile
+            pass
+        return entry[1]
 
-        def link(digest: bytes) -> Link | None:
-            key = (policy, digest)
-            entry = get(key)
-            if entry is None:
-                return None
-            try:  # noqa: SIM105 - as in link(): cheaper than contextlib.suppress
-                move(key)
-            except KeyError:  # evicted by another thread meanwhile
-                pass
-            return entry[1]
+    def finder(self, policy: bytes) -> Callable[[bytes], Link | None]:
+        """The decoded link with a digest, if a prefix ending in it verified under
+        ``policy``: what V1 asks for every link of every presentation (the native core
+        calls it from Rust), so it is a dict's own ``get``, without a Python frame.
 
-        return link
+        Unlike :meth:`link`, finding a link does not make its entry young: a request
+        makes young the longest prefix it finds verified (:meth:`verified_facts`) and the
+        chain it adds. A link whose own entry was evicted is decoded again, as a link
+        never seen is; what passed V2 is still decided by the entries alone. A dict
+        operation is atomic, so it takes no lock."""
+        with self._lock:
+            links = self._links.setdefault(policy, {})
+        return links.get
 
     def verified_prefix(self, policy: bytes, links: Sequence[Link]) -> int:
         """How many leading ``links`` are known to pass V2 under ``policy`` (0 to len).
@@ -172,5 +182,7 @@ class PrefixCache:
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
+            self._links.setdefault(policy, {})[key[1]] = links[-1]
             while len(self._entries) > self._maxsize:
-                self._entries.popitem(last=False)
+                (old_policy, old_digest), _ = self._entries.popitem(last=False)
+                self._links[old_policy].pop(old_digest, None)
