@@ -86,7 +86,11 @@ struct Fields<'v, 'a> {
 
 impl<'v, 'a> Fields<'v, 'a> {
     fn get(&self, key: u64, required: bool) -> Result<Option<&'v Value<'a>>> {
-        match self.pairs.iter().find(|(k, _)| *k == Value::Uint(key)) {
+        match self
+            .pairs
+            .iter()
+            .find(|(k, _)| matches!(k, Value::Uint(n) if *n == key))
+        {
             None if required => Err(schema(format!("{} lacks key {key}", self.where_))),
             None => Ok(None),
             Some((_, Value::Null)) => Err(schema(format!("{} key {key} is null", self.where_))),

@@ -61,6 +61,94 @@ fn schema(message: &str) -> Error {
 
 /// Decode one COSE_Sign1 strictly (R-5.4-1 to R-5.4-3); the payload stays bytes.
 pub fn decode_sign1<'a>(data: &'a [u8], limits: &Limits) -> Result<Sign1<'a>> {
+    if let Some(found) = common_sign1(data, limits) {
+        return Ok(found);
+    }
+    decode_sign1_general(data, limits)
+}
+
+/// A byte string's head at `at` in its shortest form and its content, for
+/// [`common_sign1`]: `(content, next position)`, or None for anything else.
+fn shortest_bstr(data: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let initial = *data.get(at)?;
+    if initial >> 5 != cbor::BYTES {
+        return None;
+    }
+    let (len, start) = match initial & 0x1F {
+        n @ 0..=23 => (usize::from(n), at + 1),
+        24 => (usize::from(*data.get(at + 1)?), at + 2),
+        25 => (
+            usize::from(u16::from_be_bytes([*data.get(at + 1)?, *data.get(at + 2)?])),
+            at + 3,
+        ),
+        _ => return None, // 4 GiB and up: the general decoder says what it is
+    };
+    let shortest = match initial & 0x1F {
+        24 => len >= 24,
+        25 => len >= 0x100,
+        _ => true,
+    };
+    let end = start.checked_add(len)?;
+    (shortest && end <= data.len()).then(|| (&data[start..end], end))
+}
+
+/// The common shape of a COSE_Sign1, read without building a CBOR tree: the array of four
+/// `[bstr, {}, bstr, bstr]`, each head in its shortest form, nothing after it, within
+/// `limits`, and a protected header of the common shape ([`common_protected`]). What it
+/// accepts, [`decode_sign1_general`] accepts with the same fields (the tests hold them
+/// together); anything else is None, and the general reading gives its answer or its
+/// first error, in its order.
+fn common_sign1<'a>(data: &'a [u8], limits: &Limits) -> Option<Sign1<'a>> {
+    // an array of four items holding an empty map: the decoder counts a nesting level for
+    // each container, the map's too (depth 2), and 4 items
+    if *data.first()? != 0x84 || limits.max_depth < 2 || limits.max_items < 4 {
+        return None;
+    }
+    let (protected, at) = shortest_bstr(data, 1)?;
+    if *data.get(at)? != 0xA0 {
+        return None;
+    }
+    let (payload, at) = shortest_bstr(data, at + 1)?;
+    let (signature, at) = shortest_bstr(data, at)?;
+    let longest = protected.len().max(payload.len()).max(signature.len());
+    if at != data.len() || longest as i128 > limits.max_string_bytes {
+        return None;
+    }
+    let (alg, typ) = common_protected(protected)?;
+    Some(Sign1 {
+        alg,
+        typ,
+        protected,
+        payload,
+        signature,
+    })
+}
+
+/// A small integer item at `at` (major type 0 or 1, argument under 24), as an i128.
+fn small_int(data: &[u8], at: usize) -> Option<i128> {
+    match *data.get(at)? {
+        b @ 0x00..=0x17 => Some(i128::from(b)),
+        b @ 0x20..=0x37 => Some(-1 - i128::from(b - 0x20)),
+        _ => None,
+    }
+}
+
+/// The common shape of a protected header: `{1: alg, -65537: kind}` exactly, alg and kind
+/// small integers, as [`protected_header`] reads it (no string inside, 4 items, depth 1:
+/// within its limits whatever the caller's string limit); None for anything else.
+fn common_protected(protected: &[u8]) -> Option<(i128, i128)> {
+    // a2 | 01 alg | 3a 00 01 00 00 kind: the keys in their deterministic order
+    if protected.len() != 9 || protected[..2] != [0xA2, 0x01] || protected[3..8] != KIND_LABEL {
+        return None;
+    }
+    Some((small_int(protected, 2)?, small_int(protected, 8)?))
+}
+
+/// The encoding of the kind's label, -65537: a negative integer with a 4-byte argument
+const KIND_LABEL: [u8; 5] = [0x3A, 0x00, 0x01, 0x00, 0x00];
+
+/// [`decode_sign1`] through the strict CBOR decoder, for every input.
+pub fn decode_sign1_general<'a>(data: &'a [u8], limits: &Limits) -> Result<Sign1<'a>> {
     let top = cbor::decode(data, limits)?;
     let Value::Array(items) = &top else {
         return Err(schema("COSE_Sign1 must be an array of four items"));
@@ -93,6 +181,9 @@ pub fn decode_sign1<'a>(data: &'a [u8], limits: &Limits) -> Result<Sign1<'a>> {
 
 /// (alg, kind) of a protected header (R-5.4-2).
 pub fn protected_header(protected: &[u8], max_string_bytes: i128) -> Result<(i128, i128)> {
+    if let Some(found) = common_protected(protected) {
+        return Ok(found);
+    }
     let header_limits = Limits {
         max_depth: 2,
         max_items: 8,
@@ -185,6 +276,95 @@ mod tests {
         assert_eq!(code(&sign1("4180", "a0")), "schema_invalid");
         assert_eq!(code(&sign1("4101", "a0")), "schema_invalid");
         assert_eq!(code(&sign1("4102", "a0")), "schema_invalid");
+    }
+
+    /// what the general reading gives, to compare the common shape's with
+    fn both(data: &[u8], limits: &Limits) {
+        let fast = decode_sign1(data, limits).map_err(|e| (e.code, e.message));
+        let general = decode_sign1_general(data, limits).map_err(|e| (e.code, e.message));
+        assert_eq!(fast, general, "{data:02x?} under {limits:?}");
+    }
+
+    #[test]
+    fn the_common_shape_reads_as_the_general_decoder() {
+        let mut examples = Vec::new();
+        for payload in [0usize, 1, 23, 24, 255, 256, 300] {
+            for prot in [PROT, "49a20126 3a00010000 04", "49a20132 3a00010000 17"] {
+                let head = match payload {
+                    0..=23 => format!("{:02x}", 0x40 + payload),
+                    24..=255 => format!("58{payload:02x}"),
+                    _ => format!("59{payload:04x}"),
+                };
+                let hex_payload = "61".repeat(payload);
+                let sig = format!("5840{}", "00".repeat(64));
+                examples.push(hex(
+                    &format!("84{prot}a0{head}{hex_payload}{sig}").replace(' ', "")
+                ));
+            }
+        }
+        let limit_sets = [
+            Limits::default(),
+            Limits {
+                max_string_bytes: 23,
+                ..Limits::default()
+            },
+            Limits {
+                max_string_bytes: 64,
+                ..Limits::default()
+            },
+            Limits {
+                max_string_bytes: 300,
+                ..Limits::default()
+            },
+            Limits {
+                max_items: 3,
+                ..Limits::default()
+            },
+            Limits {
+                max_items: 4,
+                ..Limits::default()
+            },
+            Limits {
+                max_depth: 0,
+                ..Limits::default()
+            },
+            Limits {
+                max_depth: 1,
+                ..Limits::default()
+            },
+        ];
+        for data in &examples {
+            for limits in &limit_sets {
+                both(data, limits);
+                for cut in 0..data.len() {
+                    both(&data[..cut], limits);
+                }
+                both(&[data.as_slice(), &[0]].concat(), limits);
+                for at in 0..data.len().min(40) {
+                    for value in [
+                        0x00, 0x01, 0x17, 0x18, 0x19, 0x1a, 0x20, 0x3a, 0x40, 0x58, 0x59, 0xa0,
+                        0xa1, 0xff,
+                    ] {
+                        let mut changed = data.clone();
+                        changed[at] = value;
+                        both(&changed, limits);
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
+        #[test]
+        fn any_bytes_read_as_the_general_decoder(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48),
+            prot in proptest::prelude::any::<bool>(),
+        ) {
+            // most inputs start as a COSE_Sign1 does, so the common shape is tried
+            let start = if prot { hex("8449a201323a0001000001") } else { vec![0x84] };
+            both(&[start.as_slice(), &tail].concat(), &Limits::default());
+        }
     }
 
     #[test]
