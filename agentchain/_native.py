@@ -127,8 +127,9 @@ OpenedObject: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, by
 #: what the verifier gives ``open_presentation`` to make the links it opens (``Builder`` in
 #: ``native/src/lib.rs``): the limits, the ``get`` of the four memos of ``codec._plain``, the
 #: function that makes a link (its window, claims, envelope and signed object) from its
-#: fields in one call, the dicts that take each made link's facts and id by its digest, and
-#: the function that makes an invocation of the common shape from its fields
+#: fields in one call, the dicts that take each made link's facts and id by its digest,
+#: the function that makes an invocation of the common shape from its fields, and the dict
+#: that takes each made link's revocation target by its digest
 LinkBuilder: TypeAlias = tuple[
     object,
     tuple[Callable[[bytes], object], ...],
@@ -136,6 +137,7 @@ LinkBuilder: TypeAlias = tuple[
     dict[bytes, "LinkFacts"],
     dict[bytes, bytes],
     Callable[..., object],
+    dict[bytes, bytes],
 ]
 
 #: what ``open_presentation`` returns: the links (each what ``known`` gave for it, the link

@@ -40,7 +40,7 @@ from agentchain.codec._claims import _capability
 from agentchain.codec._memo import clear_caches
 from agentchain.model._caveats import _PARSED
 from agentchain.verifier import chain_targets
-from agentchain.verifier._revocation import _targets_of
+from agentchain.verifier._revocation import _key_target
 from agentchain.wire.cose import _protected_header
 
 #: calls per timed batch: a sample is the mean of one batch
@@ -68,7 +68,7 @@ def forget() -> None:
     _PARSED.clear()
     _capability.cache_clear()
     _protected_header.cache_clear()
-    _targets_of.cache_clear()
+    _key_target.cache_clear()
 
 
 def rows(ours: bench._Agentchain, depth: int) -> dict[str, Callable[[], object]]:

@@ -33,7 +33,7 @@ from agentchain.model import InvocationClaims, LinkClaims
 from agentchain.testing import mutations, scenarios
 from agentchain.vectors import runner
 from agentchain.vectors.harness import run_case
-from agentchain.verifier import PrefixCache, _native_chain
+from agentchain.verifier import PrefixCache, _native_chain, link_target
 from agentchain.verifier._native_chain import NativeChain
 from agentchain.wire import cbor, cose
 from tests.helpers import (
@@ -476,6 +476,17 @@ def test_the_core_makes_the_links_the_reference_makes(
         assert first[1] == len(first[0].links)
         made_by_core += first[1] - again[1]
     assert made_by_core >= 300, made_by_core  # most vector links are of the plain shape
+    # the revocation target of each link the core made is link_target of its id (spec 8.5)
+    computed = 0
+    for data in _cbor_presentations():
+        ids: dict[bytes, bytes] = {}
+        targets: dict[bytes, bytes] = {}
+        open_plain = NativeChain(core, make_policy()).presentation_decoder({}, ids, targets)
+        outcome(lambda: open_plain(data, LIMITS, None))  # noqa: B023 - called at once
+        assert targets.keys() <= ids.keys()
+        assert all(targets[d] == link_target(ids[d]) for d in targets)
+        computed += len(targets)
+    assert computed >= 300, computed
     # remembered under other limits: equal ones serve (as parts_link takes them), others not
     data = standard_presentation(label="other limits").to_bytes()
     for other, made_here in ((dataclasses.replace(LIMITS), 0), (Limits(max_links=9), 1)):

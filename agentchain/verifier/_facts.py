@@ -67,6 +67,7 @@ def chain_facts(
     encode: codec.CBOREncode,
     prefix: ChainFacts | None = None,
     read: Mapping[bytes, bytes] | None = None,
+    targets: Mapping[bytes, bytes] | None = None,
 ) -> ChainFacts:
     """The facts of ``links`` (a chain that passed V2, root first), whose root signer is
     ``root`` (the trust anchor's principal).
@@ -75,7 +76,8 @@ def chain_facts(
     very links (the prefix cache checked their bytes): only the links after them are read,
     and its principals name the root.
     ``encode`` is the backend's deterministic CBOR (a JOSE link's id encodes its claims);
-    ``read`` holds ids the native core read from the payloads (spec 8.5), by link digest.
+    ``read`` holds ids the native core read from the payloads (spec 8.5), by link digest,
+    and ``targets`` the revocation targets it computed of them (``link_target``).
     """
     if prefix is None:
         if root is None:
@@ -88,7 +90,7 @@ def chain_facts(
         principals = [root]
         digests: list[bytes] = []
         ids: list[bytes] = []
-        targets: list[bytes] = []
+        found: list[bytes] = []
         grants: list[tuple[int, tuple[Capability, ...]]] = []
         runs: list[tuple[int, int, tuple[Caveat, ...]]] = []
     else:
@@ -100,7 +102,7 @@ def chain_facts(
         usage, approvals = prefix.usage, prefix.approvals
         principals = list(prefix.principals)
         digests, ids = list(prefix.digests), list(prefix.ids)
-        targets, grants = list(prefix.targets), list(prefix.grants)
+        found, grants = list(prefix.targets), list(prefix.grants)
         runs = list(prefix.caveats)
     # one pass over the new links (a chain is short, and this runs on every request)
     for index in range(start, len(links)):
@@ -142,7 +144,7 @@ def chain_facts(
             principal = holder_principal(holder_key, descriptor)
         principals.append(principal)
         holder = holder_key.thumbprint
-        targets += _targets_of(link_id, issuer, holder)
+        found += _targets_of(link_id, issuer, holder, targets.get(link.digest) if targets else None)
         issuer = holder
         digests.append(link.digest)
         ids.append(link_id)
@@ -150,7 +152,7 @@ def chain_facts(
         tuple(principals),
         tuple(digests),
         tuple(ids),
-        tuple(dict.fromkeys(targets)),  # in order, each once (as chain_targets)
+        tuple(dict.fromkeys(found)),  # in order, each once (as chain_targets)
         not_before,
         expires,
         usage,

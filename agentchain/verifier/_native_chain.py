@@ -143,14 +143,20 @@ class NativeChain:
         return decode_link
 
     def presentation_decoder(
-        self, facts: dict[bytes, LinkFacts], ids: dict[bytes, bytes]
+        self,
+        facts: dict[bytes, LinkFacts],
+        ids: dict[bytes, bytes],
+        targets: dict[bytes, bytes] | None = None,
     ) -> codec.OpenPlain:
         """``codec.decode_presentation_unverified``'s ``open_plain``: a CBOR presentation of
         the plain shape, every object opened in one call of the core
         (``open_presentation``), or None, which leaves the bytes to the reference (and its
         errors, in its order). The core makes the links whose values are remembered; the
         others are made here (:meth:`_link`). Facts and ids of the links go into ``facts``
-        and ``ids`` (dicts: the core writes them) as :meth:`decoder`'s."""
+        and ``ids`` (dicts: the core writes them) as :meth:`decoder`'s, and the revocation
+        target of each link the core made (spec 8.5) into ``targets``."""
+        if targets is None:
+            targets = {}
         open_presentation = self._core.open_presentation
         policy_limits, policy_caps = self._policy.limits, self._caps
 
@@ -159,7 +165,9 @@ class NativeChain:
         ) -> codec.Presentation | None:
             caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
             # the core makes each link whose claims' values are remembered, as _link would
-            build = (limits, codec.PART_LOOKUPS, _made_link, facts, ids, _made_invocation)
+            build = (
+                limits, codec.PART_LOOKUPS, _made_link, facts, ids, _made_invocation, targets
+            )  # fmt: skip
             found = open_presentation(data, known, caps, build)
             if found is None:
                 return None

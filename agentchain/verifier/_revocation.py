@@ -132,10 +132,23 @@ def _targets(
     return _targets_of(link_id, issuer, link.holder.thumbprint)
 
 
+def _targets_of(
+    link_id: bytes, issuer: bytes, holder: bytes, target: bytes | None = None
+) -> tuple[bytes, bytes, bytes]:
+    """The link's target (``target``, when the native core computed it from the id), then
+    its issuer's key's and its holder's key's. The keys' are remembered by thumbprint: the
+    same principals sign chain after chain. A link's own is computed for each new chain:
+    nothing here is remembered by a link's bytes (a chain never seen costs what it costs)."""
+    return (
+        link_target(link_id) if target is None else target,
+        _key_target(issuer),
+        _key_target(holder),
+    )
+
+
 @functools.lru_cache(maxsize=4096)
-def _targets_of(link_id: bytes, issuer: bytes, holder: bytes) -> tuple[bytes, bytes, bytes]:
-    # remembered: V5 asks on every request, and the same links recur (spec 8.4's reasoning)
-    return link_target(link_id), key_target(issuer), key_target(holder)
+def _key_target(thumbprint: bytes) -> bytes:
+    return key_target(thumbprint)
 
 
 def _ids(links: Sequence[model.LinkClaims], ids: Sequence[bytes] | None) -> Sequence[bytes | None]:

@@ -235,6 +235,7 @@ class Verifier:
         # the native backend decodes the links it can, keeping what V2 needs of each
         facts: dict[bytes, _native.LinkFacts] = {}
         ids: dict[bytes, bytes] = {}  # link ids (spec 8.5) the core read, by link digest
+        targets: dict[bytes, bytes] = {}  # and the links' revocation targets it computed
         native = self._native
         decoded = codec.decode_presentation_unverified(
             presentation,
@@ -242,10 +243,12 @@ class Verifier:
             known=known,
             decode_link=None if native is None else native.decoder(facts, ids),
             cbor_decode=self._cbor_decode,
-            open_plain=None if native is None else native.presentation_decoder(facts, ids),
+            open_plain=(
+                None if native is None else native.presentation_decoder(facts, ids, targets)
+            ),
         )
         # V2: signatures, linkage and attenuation, link by link
-        chain, chain_facts_ = self._verify_links(decoded.links, cache, facts, ids)
+        chain, chain_facts_ = self._verify_links(decoded.links, cache, facts, ids, targets)
         # V3: the invocation: present, signed by the final holder, bound to this chain;
         # then the signatures of the attachments that could count
         invocation = self._verify_invocation(decoded, chain)
@@ -343,9 +346,11 @@ class Verifier:
         cache: PrefixCache | None = None,
         facts: Mapping[bytes, _native.LinkFacts] | None = None,
         ids: Mapping[bytes, bytes] | None = None,
+        targets: Mapping[bytes, bytes] | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
-        """V2 over ``links``: the verified chain, and its facts for V4 to V10 (``ids``: the
-        link ids the native core read, by link digest)."""
+        """V2 over ``links``: the verified chain, and its facts for V4 to V10 (``ids`` and
+        ``targets``: the link ids the native core read and the revocation targets it
+        computed, by link digest)."""
         root: Principal | None = None  # the trust anchor's, when no known facts name it
         parent: codec.Link | None = None
         start, known = 0, None
@@ -361,7 +366,7 @@ class Verifier:
         if start:
             parent = links[start - 1]
         if start == len(links):
-            return self._verified(links, root, known, cache, ids)
+            return self._verified(links, root, known, cache, ids, targets=targets)
         # V2.1 for the first link checked: a trust anchor at the root, else the parent's
         # holder (only a root can lack a signer)
         signer = check_signer(links[start], parent, self._anchor)
@@ -375,7 +380,7 @@ class Verifier:
             links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
         ):
             self._remember(cache, links, start, len(links) - 1)
-            return self._verified(links, root, known, cache, ids)
+            return self._verified(links, root, known, cache, ids, targets=targets)
         for index, link in enumerate(links[start:], start):
             what = f"link {index}"
             # V2.1: the signer (the root's was found above)
@@ -386,7 +391,7 @@ class Verifier:
             parent = link
             if index + 1 < len(links):  # the whole chain is remembered with its facts
                 self._remember(cache, links, index, index + 1)
-        return self._verified(links, root, known, cache, ids)
+        return self._verified(links, root, known, cache, ids, targets=targets)
 
     def _verified(
         self,
@@ -395,11 +400,15 @@ class Verifier:
         known: ChainFacts | None,
         cache: PrefixCache | None,
         ids: Mapping[bytes, bytes] | None,
+        *,
+        targets: Mapping[bytes, bytes] | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """The chain that passed V2, and its facts: gathered from its new links on top of
         what the cache knew of its prefix (``known``), or from its root signer ``root``;
         remembered in the cache with the whole chain when it was not known whole."""
-        gathered = chain_facts(links, root, encode=self._cbor_encode, prefix=known, read=ids)
+        gathered = chain_facts(
+            links, root, encode=self._cbor_encode, prefix=known, read=ids, targets=targets
+        )
         if cache is not None and gathered is not known:
             cache.add(self._policy_id, links, facts=gathered)
         return VerifiedChain(links=links, principals=gathered.principals), gathered

@@ -651,7 +651,8 @@ impl From<Error> for OpenFailure {
 /// of the common shape (`claims::plain_invocation`) from its claims (`chain, audience,
 /// action, resource, args, iat, nonce`), then the envelope's fields and the digest, as
 /// `codec._claims._plain_cbor_invocation` and `_object` make it (checking the action's and
-/// the resource's grammar first, with the reference's errors).
+/// the resource's grammar first, with the reference's errors); `targets` takes each made
+/// link's revocation target (spec 8.5, `claims::link_target` of its id) by its digest.
 #[derive(FromPyObject)]
 struct Builder<'py> {
     #[pyo3(item(0))]
@@ -666,6 +667,8 @@ struct Builder<'py> {
     ids: Bound<'py, PyDict>,
     #[pyo3(item(5))]
     invocation: Bound<'py, PyAny>,
+    #[pyo3(item(6))]
+    targets: Bound<'py, PyDict>,
 }
 
 /// A link the core opened: the link object a [`Builder`] made of it, or `(opened, parts)` as
@@ -815,6 +818,10 @@ fn open_link_bytes<'py>(
                             digest_object.clone().into_any(),
                         ];
                         let made = builder.link.call1(PyTuple::new(py, fields)?)?;
+                        let target = claims::link_target(&p.id);
+                        builder
+                            .targets
+                            .set_item(&digest_object, PyBytes::new(py, &target))?;
                         builder.ids.set_item(&digest_object, id)?;
                         builder.facts.set_item(&digest_object, facts)?;
                         return Ok(OpenedLinkObject::Made(made));

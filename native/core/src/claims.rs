@@ -477,6 +477,18 @@ fn item_end_head(data: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// spec 8.5: the domain of a link's revocation target (`verifier.LINK_TARGET_DOMAIN`)
+pub const LINK_TARGET_DOMAIN: &[u8] = b"agentchain/revoke-link/v1";
+
+/// spec 8.5: a link's revocation target, SHA-256(domain || its id), as
+/// `verifier.link_target` computes it.
+pub fn link_target(id: &[u8; 32]) -> [u8; 32] {
+    let mut tagged = Vec::with_capacity(LINK_TARGET_DOMAIN.len() + id.len());
+    tagged.extend_from_slice(LINK_TARGET_DOMAIN);
+    tagged.extend_from_slice(id);
+    crate::sha256(&tagged)
+}
+
 /// spec 5.7: the invocation claim keys of the common shape (`I_VERSION` to `I_NONCE`)
 pub const I_VERSION: u64 = 1;
 pub const I_CHAIN: u64 = 2;
