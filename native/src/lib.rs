@@ -753,6 +753,8 @@ fn open_link_bytes<'py>(
     let opened = link::open(bytes, claims::LINK_TYP, lim)?;
     let s = &opened.sign1;
     let signed = s.to_be_signed();
+    // the envelope's Python bytes, made before `signed` moves into the link's facts
+    let envelope = envelope_head(py, &opened, &signed);
     let digest = digest.unwrap_or_else(|| agentchain_core::sha256(bytes));
     let digest_object = PyBytes::new(py, &digest);
     let mut parts = None;
@@ -764,7 +766,7 @@ fn open_link_bytes<'py>(
                 LinkFacts {
                     facts: chain::LinkFacts {
                         algorithm: opened.algorithm,
-                        signed: signed.clone(),
+                        signed,
                         signature: s.signature.to_vec(),
                         digest,
                         parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
@@ -791,8 +793,7 @@ fn open_link_bytes<'py>(
                         remembered(py, builder, s.payload, spans)?
                     {
                         // as NativeChain._link and codec.parts_link make it, in one call
-                        let (alg, typ, protected, payload, signature, signed) =
-                            envelope_head(py, &opened, &signed);
+                        let (alg, typ, protected, payload, signature, signed) = envelope;
                         let fields = [
                             issuer.into_bound_py_any(py)?,
                             holder,
@@ -852,7 +853,7 @@ fn open_link_bytes<'py>(
         Some(_) => py.None().into_bound(py),
         None => to_python(py, &opened.payload)?,
     };
-    let (alg, typ, protected, payload, signature, signed) = envelope_head(py, &opened, &signed);
+    let (alg, typ, protected, payload, signature, signed) = envelope;
     let opened = (
         alg,
         typ,
