@@ -737,6 +737,27 @@ fn envelope_head<'py>(
     )
 }
 
+/// The envelope's fields as the makers of `build` take them after the claims': `alg, typ,
+/// protected, payload, signature, signed, encoded, digest`.
+fn envelope_fields<'py>(
+    py: Python<'py>,
+    head: EnvelopeHead<'py>,
+    encoded: Bound<'py, PyBytes>,
+    digest: Bound<'py, PyBytes>,
+) -> PyResult<[Bound<'py, PyAny>; 8]> {
+    let (alg, typ, protected, payload, signature, signed) = head;
+    Ok([
+        alg.into_bound_py_any(py)?,
+        typ.into_bound_py_any(py)?,
+        protected.into_any(),
+        payload.into_any(),
+        signature.into_any(),
+        signed.into_any(),
+        encoded.into_any(),
+        digest.into_any(),
+    ])
+}
+
 /// `open_link_with` over bytes: `(opened, parts)` as `open_link_parts` returns them, or,
 /// given a [`Builder`] and the link's bytes as a Python object, the link object where its
 /// claims are of the plain shape and their four values are remembered. `digest`, when the
@@ -793,7 +814,6 @@ fn open_link_bytes<'py>(
                         remembered(py, builder, s.payload, spans)?
                     {
                         // as NativeChain._link and codec.parts_link make it, in one call
-                        let (alg, typ, protected, payload, signature, signed) = envelope;
                         let fields = [
                             issuer.into_bound_py_any(py)?,
                             holder,
@@ -809,16 +829,13 @@ fn open_link_bytes<'py>(
                             PyTuple::empty(py).into_any(), // approvals: none in the plain shape
                             py.None().into_bound(py),      // usage: none either
                             "cbor".into_bound_py_any(py)?,
-                            alg.into_bound_py_any(py)?,
-                            typ.into_bound_py_any(py)?,
-                            protected.into_any(),
-                            payload.into_any(),
-                            signature.into_any(),
-                            signed.into_any(),
-                            encoded.clone().into_any(),
-                            digest_object.clone().into_any(),
                         ];
-                        let made = builder.link.call1(PyTuple::new(py, fields)?)?;
+                        let tail =
+                            envelope_fields(py, envelope, encoded.clone(), digest_object.clone())?;
+                        let made = builder.link.call1(PyTuple::new(
+                            py,
+                            fields.into_iter().chain(tail).collect::<Vec<_>>(),
+                        )?)?;
                         let target = claims::link_target(&p.id);
                         builder
                             .targets
@@ -918,8 +935,7 @@ fn open_invocation<'py>(
     let Some(plain) = claims::plain_invocation(&opened.payload) else {
         return Ok(object_fields(py, &opened, bytes)?.into_any());
     };
-    let (alg, typ, protected, payload, signature, signed) =
-        envelope_head(py, &opened, &opened.sign1.to_be_signed());
+    let envelope = envelope_head(py, &opened, &opened.sign1.to_be_signed());
     let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
     let encoded = PyBytes::new(py, bytes);
     let fields = [
@@ -930,16 +946,12 @@ fn open_invocation<'py>(
         to_python(py, plain.args)?,
         plain.iat.into_bound_py_any(py)?,
         PyBytes::new(py, plain.nonce).into_any(),
-        alg.into_bound_py_any(py)?,
-        typ.into_bound_py_any(py)?,
-        protected.into_any(),
-        payload.into_any(),
-        signature.into_any(),
-        signed.into_any(),
-        encoded.into_any(),
-        digest.into_any(),
     ];
-    Ok(builder.invocation.call1(PyTuple::new(py, fields)?)?)
+    let tail = envelope_fields(py, envelope, encoded, digest)?;
+    Ok(builder.invocation.call1(PyTuple::new(
+        py,
+        fields.into_iter().chain(tail).collect::<Vec<_>>(),
+    )?)?)
 }
 
 /// A CBOR presentation of the plain shape (`presentation::plain_items`) with every object

@@ -302,37 +302,26 @@ mod tests {
                 ));
             }
         }
-        let limit_sets = [
-            Limits::default(),
-            Limits {
-                max_string_bytes: 23,
-                ..Limits::default()
-            },
-            Limits {
-                max_string_bytes: 64,
-                ..Limits::default()
-            },
-            Limits {
-                max_string_bytes: 300,
-                ..Limits::default()
-            },
-            Limits {
-                max_items: 3,
-                ..Limits::default()
-            },
-            Limits {
-                max_items: 4,
-                ..Limits::default()
-            },
-            Limits {
-                max_depth: 0,
-                ..Limits::default()
-            },
-            Limits {
-                max_depth: 1,
-                ..Limits::default()
-            },
-        ];
+        // (max_depth, max_items, max_string_bytes): the defaults, then each bound at the
+        // edge of what the common shape needs
+        let limit_sets: Vec<Limits> = [
+            (16, 2048, 4096),
+            (16, 2048, 23),
+            (16, 2048, 64),
+            (16, 2048, 300),
+            (16, 3, 4096),
+            (16, 4, 4096),
+            (0, 2048, 4096),
+            (1, 2048, 4096),
+            (2, 2048, 4096),
+        ]
+        .iter()
+        .map(|&(max_depth, max_items, max_string_bytes)| Limits {
+            max_depth,
+            max_items,
+            max_string_bytes,
+        })
+        .collect();
         for data in &examples {
             for limits in &limit_sets {
                 both(data, limits);
