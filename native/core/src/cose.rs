@@ -323,6 +323,11 @@ mod tests {
         })
         .collect();
         for data in &examples {
+            // the common shape is read as such (not only agreed with): the fast path is taken
+            assert!(
+                common_sign1(data, &Limits::default()).is_some(),
+                "{data:02x?}"
+            );
             for limits in &limit_sets {
                 both(data, limits);
                 for cut in 0..data.len() {
