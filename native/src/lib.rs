@@ -641,15 +641,16 @@ impl From<Error> for OpenFailure {
 
 /// What the verifier hands [`open_presentation`] to make the Python objects of the links
 /// it opens, as `NativeChain._link` and `codec.parts_link` make them: `(limits, lookups,
-/// link, facts, ids)`. `lookups` are the `get` of the four memos of `codec._plain` (holder,
-/// capabilities, caveats, descriptor: each value's `(limits, value, items)` by its exact
-/// bytes); `link` makes the `Signed` link, its claims, window and envelope in one call from
-/// the claims' fields (`issuer, holder, parent, iat, nbf, exp, capabilities, caveats,
-/// depth, purpose, descriptor, approvals, usage`), then the envelope's (`encoding, alg,
-/// typ, protected, payload, signature, signed, encoded`) and the digest; `facts` and `ids` take each link's facts
-/// and id by its digest, as `_link` puts them; `invocation` makes the `Signed` invocation
-/// of the common shape (`claims::plain_invocation`) from its claims (`chain, audience,
-/// action, resource, args, iat, nonce`), then the envelope's fields and the digest, as
+/// link, facts, ids, invocation, targets)`. `lookups` are the `get` of the four memos of
+/// `codec._plain` (holder, capabilities, caveats, descriptor: each value's `(limits, value,
+/// items)` by its exact bytes); `link` makes the `Signed` link, its claims, window and
+/// envelope in one call from the claims' fields (`issuer, holder, parent, iat, nbf, exp,
+/// capabilities, caveats, depth, purpose, descriptor, approvals, usage`), then the
+/// envelope's (`encoding, alg, typ, protected, payload, signature, signed, encoded`) and
+/// the digest; `facts` and `ids` take each link's facts and id by its digest, as `_link`
+/// puts them; `invocation` makes the `Signed` invocation of the common shape
+/// (`claims::plain_invocation`) from its claims (`chain, audience, action, resource, args,
+/// iat, nonce`), then the envelope's fields from `alg` and the digest, as
 /// `codec._claims._plain_cbor_invocation` and `_object` make it (checking the action's and
 /// the resource's grammar first, with the reference's errors); `targets` takes each made
 /// link's revocation target (spec 8.5, `claims::link_target` of its id) by its digest.
@@ -967,8 +968,9 @@ fn open_invocation<'py>(
 /// or the link object `build` (a [`Builder`], optional) made of it, or `(encoded, opened,
 /// parts)`, its bytes and what `open_link_parts` returns for them; the invocation None when
 /// absent, the object `build` made of it ([`open_invocation`]; only when no link is left to
-/// the caller, whose errors come first), or as [`open_object`] returns it; the attachments as [`open_object`] returns them. `links` is a tuple when it
-/// holds no `(encoded, opened, parts)` entry, else a list.
+/// the caller, whose errors come first), or as [`open_object`] returns it; the attachments
+/// as [`open_object`] returns them. `links` is a tuple when it holds no `(encoded, opened,
+/// parts)` entry, else a list.
 #[pyfunction]
 #[pyo3(signature = (data, known, limits, build=None))]
 #[allow(clippy::type_complexity)]
