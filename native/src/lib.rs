@@ -871,20 +871,31 @@ fn open_link_bytes<'py>(
         Some(_) => py.None().into_bound(py),
         None => to_python(py, &opened.payload)?,
     };
-    let (alg, typ, protected, payload, signature, signed) = envelope;
-    let opened = (
-        alg,
-        typ,
-        protected,
-        payload,
-        signature,
-        signed,
+    let opened = opened_tuple(
+        py,
+        envelope,
         claims,
         digest_object,
-        facts,
-    )
-        .into_pyobject(py)?;
+        facts.into_bound_py_any(py)?,
+    )?;
     Ok(OpenedLinkObject::Parts(opened, parts))
+}
+
+/// `(alg, typ, protected, payload, signature, signed, claims, digest, last)`: what
+/// `open_link_parts` (`last` the link's facts) and [`open_object`] (`last` its bytes)
+/// return for an object they opened.
+fn opened_tuple<'py>(
+    py: Python<'py>,
+    head: EnvelopeHead<'py>,
+    claims: Bound<'py, PyAny>,
+    digest: Bound<'py, PyBytes>,
+    last: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let (alg, typ, protected, payload, signature, signed) = head;
+    (
+        alg, typ, protected, payload, signature, signed, claims, digest, last,
+    )
+        .into_pyobject(py)
 }
 
 /// One signed object of a presentation other than a link, opened as `open_cose` opens it:
@@ -905,20 +916,16 @@ fn object_fields<'py>(
     opened: &link::Opened<'_>,
     bytes: &[u8],
 ) -> Result<Bound<'py, PyTuple>, OpenFailure> {
-    let (alg, typ, protected, payload, signature, signed) =
-        envelope_head(py, opened, &opened.sign1.to_be_signed());
-    Ok((
-        alg,
-        typ,
-        protected,
-        payload,
-        signature,
-        signed,
-        to_python(py, &opened.payload)?,
-        PyBytes::new(py, &agentchain_core::sha256(bytes)),
-        PyBytes::new(py, bytes),
-    )
-        .into_pyobject(py)?)
+    let head = envelope_head(py, opened, &opened.sign1.to_be_signed());
+    let claims = to_python(py, &opened.payload)?;
+    let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
+    Ok(opened_tuple(
+        py,
+        head,
+        claims,
+        digest,
+        PyBytes::new(py, bytes).into_any(),
+    )?)
 }
 
 /// The invocation of a presentation: the `Signed` object `builder.invocation` made of it
