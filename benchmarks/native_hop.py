@@ -17,12 +17,19 @@ interleaved rounds, the best round):
   linkage, window, attenuation) against ``verify_chain`` over the eight links, per link;
 - the signature floors: libsodium (``crypto_sign_open``) and ed25519-dalek (the native key);
 - V5's link id (``codec.link_id``: the claims re-encoded), which both paths pay per link;
-- the whole cold verify at depth 8 and 1, and its slope (the bench's "cold per hop").
+- the whole cold verify at depth 8 and 1, and its slope (the bench's "cold per hop");
+- the hop's budget: what a native hop costs beside its signature (the slope less the dalek
+  floor), against what issue 16's 1.10x target leaves (a tenth of that floor), with two of
+  the Python parts a hop pays on the native path beside it: the link's objects (window,
+  claims, envelope and signed object, made by ``_made_link`` in one call) and its facts
+  (``chain_facts``, per link: the slope from depth 1 to 8, with the ids and revocation
+  targets the core computed).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import time
@@ -35,7 +42,9 @@ from agentchain.limits import DEFAULT_LIMITS as LIMITS
 from agentchain.model import LinkClaims
 from agentchain.store import MemoryStore
 from agentchain.verifier import Verifier
-from agentchain.verifier._native_chain import NativeChain
+from agentchain.verifier._facts import chain_facts
+from agentchain.verifier._native_chain import NativeChain, _made_link
+from agentchain.wire import cbor
 
 
 def _median_us(fn: Callable[[], object], batch: int, rounds: int) -> float:
@@ -130,7 +139,38 @@ def measure(rounds: int) -> dict[str, float]:
         open_plain(data[depth], LIMITS, None)  # the parts' values read once, remembered
     rows["(native V1 of a presentation, depth 1)"] = lambda: open_plain(data[1], LIMITS, None)
     rows["(native V1 of a presentation, depth 8)"] = lambda: open_plain(data[8], LIMITS, None)
+    # the Python parts of a native hop: a link's objects, made in one call from the values
+    # the core hands over, and the facts of a chain (with the ids and targets the core read)
+    claims, envelope = link.claims, link.envelope
+    made = (
+        claims.issuer, claims.holder, claims.parent, claims.iat, claims.window.nbf,
+        claims.window.exp, claims.capabilities, claims.caveats, claims.depth, claims.purpose,
+        claims.descriptor, claims.approvals, claims.usage, "cbor", envelope.alg, envelope.typ,
+        envelope.protected, envelope.payload, envelope.signature, envelope.signed,
+        envelope.encoded, link.digest,
+    )  # fmt: skip
+    if _made_link(*made) != link:
+        raise RuntimeError("the composed maker did not make the link")
+    rows["native link objects (_made_link)"] = lambda: _made_link(*made)
+    verifier = Verifier(agent.policy, clock=lambda: bench._NOW, backend="native")
+    root_principal = verifier._root(root)
+    for depth in (1, 8):
+        ids: dict[bytes, bytes] = {}
+        targets: dict[bytes, bytes] = {}
+        native_links = chain.presentation_decoder({}, ids, targets)(data[depth], LIMITS, None)
+        if native_links is None or len(ids) != depth or len(targets) != depth:
+            raise RuntimeError("the core did not make every link of the bench's chain")
+        rows[f"(native facts of a chain, depth {depth})"] = functools.partial(
+            chain_facts,
+            native_links.links,
+            root_principal,
+            encode=cbor.encode,
+            read=ids,
+            targets=targets,
+        )
     out = {name: _median_us(fn, 200, rounds) for name, fn in rows.items()}
+    facts_us = [out[f"(native facts of a chain, depth {d})"] for d in (1, 8)]
+    out["native facts per link (chain_facts, slope)"] = (facts_us[1] - facts_us[0]) / 7
     out["native V2 per link (verify_chain / 8)"] /= 8
     whole = [out[f"(native V1 of a presentation, depth {d})"] for d in (1, 8)]
     out["native V1 per link (the core makes it, slope)"] = (whole[1] - whole[0]) / 7
@@ -140,6 +180,11 @@ def measure(rounds: int) -> dict[str, float]:
         out[f"{backend} cold verify depth 1"] = one
         out[f"{backend} cold verify depth 8"] = eight
         out[f"{backend} cold per hop (slope 1..8)"] = (eight - one) / 7
+    floor = out["floor: ed25519-dalek"]
+    out["native hop beside its signature (per hop - floor)"] = (
+        out["native cold per hop (slope 1..8)"] - floor
+    )
+    out["  what 1.10x leaves beside it (floor / 10)"] = floor / 10
     return out
 
 
