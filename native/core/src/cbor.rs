@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 
 /// A decoded item; strings borrow the input.
 #[derive(Debug, PartialEq)]
+#[repr(u64)]
 pub enum Value<'a> {
     /// major type 0
     Uint(u64),
@@ -49,11 +50,59 @@ impl Value<'_> {
     }
 }
 
+thread_local! {
+    /// How many container drops of this thread are running inside one another (see `Drop`).
+    static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Drop `value`, skipping the drop call for the variants that own nothing (they borrow the
+/// input or hold a number): most items of a protocol object are such leaves.
+fn release(value: Value<'_>) {
+    if matches!(
+        value,
+        Value::Uint(_)
+            | Value::Nint(_)
+            | Value::Bytes(_)
+            | Value::Text(_)
+            | Value::Bool(_)
+            | Value::Null
+            | Value::Float(_)
+    ) {
+        std::mem::forget(value);
+    } else {
+        drop(value);
+    }
+}
+
+/// Containers nested up to this deep are dropped by plain recursion, deeper ones by one
+/// explicit stack: a few kilobytes of the thread's stack at most.
+const RECURSIVE_DROP_DEPTH: u32 = 32;
+
 impl Drop for Value<'_> {
-    /// Iterative: a value nested as deep as its caller's limit allows (a 64 KiB input can
-    /// nest 65,536 arrays) must not overflow the stack when it is dropped. Leaves and flat
-    /// containers return at once; nested ones hand their children to one explicit stack.
+    /// Bounded: a value nested as deep as its caller's limit allows (a 64 KiB input can nest
+    /// 65,536 arrays) must not overflow the stack when it is dropped. Leaves return at once.
+    /// A container drops its children in place, by recursion, while fewer than
+    /// [`RECURSIVE_DROP_DEPTH`] container drops run inside one another on this thread
+    /// (a protocol object nests a few levels: no allocation, no scan); below that, it hands
+    /// its descendants to one explicit stack.
     fn drop(&mut self) {
+        if !matches!(self, Value::Array(_) | Value::Map(_)) {
+            return;
+        }
+        let depth = DROP_DEPTH.get();
+        if depth < RECURSIVE_DROP_DEPTH {
+            DROP_DEPTH.set(depth + 1);
+            match self {
+                Value::Array(items) => items.drain(..).for_each(release),
+                Value::Map(pairs) => pairs.drain(..).for_each(|(k, v)| {
+                    release(k);
+                    release(v);
+                }),
+                _ => {}
+            }
+            DROP_DEPTH.set(depth);
+            return;
+        }
         fn nested(v: &Value<'_>) -> bool {
             matches!(v, Value::Array(_) | Value::Map(_))
         }
@@ -224,8 +273,8 @@ enum Frame<'a> {
     Map {
         pairs: Vec<(Value<'a>, Value<'a>)>,
         remaining: u64,
-        /// a key read and waiting for its value
-        key: Option<Value<'a>>,
+        /// the last pair holds a key read and a placeholder for its value, not read yet
+        awaiting: bool,
         /// the previous key's encoding, for the order check (never empty once set)
         prev_key: &'a [u8],
     },
@@ -244,7 +293,13 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
 
     loop {
         // Inside a map, items alternate key, value; keys are read in place.
-        let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
+        let is_key = matches!(
+            stack.last(),
+            Some(Frame::Map {
+                awaiting: false,
+                ..
+            })
+        );
         let start = pos;
         let Some(&initial) = buf.get(pos) else {
             return Err(fail("cbor_malformed", "truncated: an item is missing", pos));
@@ -391,7 +446,7 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                             Frame::Map {
                                 pairs: Vec::with_capacity(n),
                                 remaining: arg,
-                                key: None,
+                                awaiting: false,
                                 prev_key: &[],
                             }
                         } else {
@@ -413,20 +468,38 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
         if is_key {
             // keys strictly increasing in the bytewise order of their encodings (4.2.1);
             // equal encodings are a duplicate (3.1)
-            if let Some(Frame::Map { key, prev_key, .. }) = stack.last_mut() {
+            if let Some(Frame::Map {
+                pairs,
+                awaiting,
+                prev_key,
+                ..
+            }) = stack.last_mut()
+            {
                 let encoded_key = &buf[start..pos];
-                if encoded_key == *prev_key {
-                    return Err(fail("cbor_duplicate_key", "map key repeated", start));
-                }
-                if encoded_key < *prev_key {
-                    return Err(fail(
-                        "cbor_noncanonical",
-                        "map keys not in bytewise order",
-                        start,
-                    ));
+                // one comparison, and none by memcmp for a map's first key (nothing before
+                // it: an item is never empty) or between one-byte keys (small integers)
+                let order = match (encoded_key, *prev_key) {
+                    (_, []) => std::cmp::Ordering::Greater,
+                    ([this], [last]) => this.cmp(last),
+                    (this, last) => this.cmp(last),
+                };
+                match order {
+                    std::cmp::Ordering::Equal => {
+                        return Err(fail("cbor_duplicate_key", "map key repeated", start));
+                    }
+                    std::cmp::Ordering::Less => {
+                        return Err(fail(
+                            "cbor_noncanonical",
+                            "map keys not in bytewise order",
+                            start,
+                        ));
+                    }
+                    std::cmp::Ordering::Greater => {}
                 }
                 *prev_key = encoded_key;
-                *key = Some(value);
+                // the value takes the placeholder's place when it is read
+                pairs.push((value, Value::Null));
+                *awaiting = true;
             }
             continue;
         }
@@ -453,12 +526,14 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                 Some(Frame::Map {
                     pairs,
                     remaining,
-                    key,
+                    awaiting,
                     ..
                 }) => {
-                    // a value is only read after its key, so the key is there
-                    let k = key.take().unwrap_or(Value::Null);
-                    pairs.push((k, value));
+                    // a value is only read after its key, so its pair is there
+                    if let Some(pair) = pairs.last_mut() {
+                        release(std::mem::replace(&mut pair.1, value)); // the placeholder
+                    }
+                    *awaiting = false;
                     *remaining -= 1;
                     *remaining == 0
                 }
@@ -781,6 +856,68 @@ mod tests {
         };
         assert_eq!(decode(&hex("80"), &neg).unwrap_err().code, "limit_exceeded");
         assert_eq!(decode(&hex("40"), &neg).unwrap_err().code, "limit_exceeded");
+    }
+
+    /// Map keys are compared as encodings in every spelling the comparison has a path for: a
+    /// map's first key, two one-byte keys, and longer keys, alone or beside one-byte ones.
+    #[test]
+    fn key_order_in_every_spelling() {
+        for (map, expected) in [
+            ("a10100", None),
+            ("a2010002f5", None),
+            ("a201000100", Some("cbor_duplicate_key")),
+            ("a202000100", Some("cbor_noncanonical")),
+            ("a26161006162f5", None),
+            ("a26161006161f5", Some("cbor_duplicate_key")),
+            ("a26162006161f5", Some("cbor_noncanonical")),
+            ("a2170018180f", None), // 23 then 24: 0x17 before 0x18 0x18
+            ("a2181800170f", Some("cbor_noncanonical")),
+            ("a201006161f5", None), // an integer's encoding sorts before a text's
+            ("a2616100010f", Some("cbor_noncanonical")),
+            ("a2616100616100", Some("cbor_duplicate_key")),
+            ("a32000010002f5", Some("cbor_noncanonical")), // -1 (0x20) before 1
+            ("a3010002002000", None),
+        ] {
+            let bytes = hex(map);
+            let got = decode(&bytes, &Limits::default());
+            assert_eq!(got.as_ref().err().map(|e| e.code), expected, "{map}");
+            if let Ok(value) = got {
+                assert_eq!(encode(&value), hex(map), "{map}: pairs kept in order");
+            }
+        }
+    }
+
+    /// Maps and arrays nested past the depth dropped by recursion are dropped by the explicit
+    /// stack: on a thread with a small stack, and with leaves and containers side by side at
+    /// every level.
+    #[test]
+    fn deep_and_wide_values_drop_in_bounded_stack() {
+        let mut nest = Vec::new();
+        for _ in 0..100_000 {
+            nest.extend_from_slice(&hex("a20100028200")); // {1: 0, 2: [0, ...
+        }
+        nest.push(0xf6);
+        let lim = Limits {
+            max_depth: 1 << 20,
+            max_items: 1 << 22,
+            max_string_bytes: 0,
+        };
+        let small_stack = std::thread::Builder::new().stack_size(256 * 1024);
+        let handle = small_stack
+            .spawn(move || {
+                let value = decode(&nest, &lim).unwrap();
+                let Value::Map(pairs) = &value else {
+                    panic!("not a map")
+                };
+                assert_eq!(pairs.len(), 2);
+                drop(value);
+                // the thread's drop depth is back to zero: a shallow value drops by recursion
+                assert_eq!(DROP_DEPTH.get(), 0);
+                drop(decode(&hex("a10182a10100f6"), &Limits::default()).unwrap());
+                DROP_DEPTH.get()
+            })
+            .unwrap();
+        assert_eq!(handle.join().unwrap(), 0);
     }
 
     #[test]
