@@ -27,7 +27,7 @@ import hashlib
 import importlib
 import os
 from collections.abc import Callable
-from typing import Final, Literal, Protocol, TypeAlias, cast
+from typing import Any, Final, Literal, Protocol, TypeAlias, cast
 
 from agentchain.crypto import ALGORITHMS, PublicKey
 from agentchain.errors import UsageError
@@ -152,6 +152,21 @@ OpenedPresentation: TypeAlias = tuple[
 ]
 
 
+#: what ``chain_facts`` returns: principals (the root's first), digests, ids, the revocation
+#: targets (with repeats), the latest nbf, the earliest exp, the distinct capability tuples
+#: with the first link holding each, and the runs of one caveat tuple
+ChainFactsFields: TypeAlias = tuple[
+    tuple[Any, ...],
+    tuple[bytes, ...],
+    tuple[bytes, ...],
+    list[bytes],
+    int,
+    int,
+    tuple[tuple[int, Any], ...],
+    tuple[tuple[int, int, Any], ...],
+]
+
+
 class ChainCore(Protocol):
     """The native core's chain functions (``native/core/src/claims.rs``, ``chain.rs``):
     one link opened and the head of its claims decoded, and V2 over a chain in one call."""
@@ -189,6 +204,16 @@ class ChainCore(Protocol):
         allowed: list[str],
         max_ttl: int,
     ) -> tuple[int, str, BaseException | None] | None: ...
+
+    def chain_facts(
+        self,
+        links: list[LinkFacts],
+        root: object,
+        holder_principal: Callable[[Any, Any], object],
+        key_target: Callable[[bytes], bytes],
+    ) -> ChainFactsFields | None:
+        """The fields of ``verifier._facts.chain_facts`` over a whole chain whose every link
+        the core made (``open_presentation``'s ``build``), or None for any other chain."""
 
     def payload_args_digest(self, payload: bytes) -> bytes | None:
         """``codec.payload_args_digest``: the digest of a CBOR invocation's carried
@@ -379,6 +404,7 @@ class _ChainCore:
         self.open_link = module.open_link  # type: ignore[attr-defined]
         self.open_link_parts = module.open_link_parts  # type: ignore[attr-defined]
         self.verify_chain = module.verify_chain  # type: ignore[attr-defined]
+        self.chain_facts = module.chain_facts  # type: ignore[attr-defined]
         self.verify_cached = module.verify_cached  # type: ignore[attr-defined]
         self.open_presentation = module.open_presentation  # type: ignore[attr-defined]
         self.payload_args_digest = module.payload_args_digest  # type: ignore[attr-defined]

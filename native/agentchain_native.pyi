@@ -80,6 +80,25 @@ def verify_chain(
     max_ttl: int,
 ) -> tuple[int, str, BaseException | None] | None: ...
 
+def chain_facts(
+    links: list[LinkFacts],
+    root: object,
+    holder_principal: Callable[[Any, Any], object],
+    key_target: Callable[[bytes], bytes],
+) -> (
+    tuple[
+        tuple[Any, ...],
+        tuple[bytes, ...],
+        tuple[bytes, ...],
+        list[bytes],
+        int,
+        int,
+        tuple[tuple[int, Any], ...],
+        tuple[tuple[int, int, Any], ...],
+    ]
+    | None
+): ...
+
 class LinkFacts:
     @staticmethod
     def of_parent(

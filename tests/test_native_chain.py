@@ -23,21 +23,27 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from agentchain import MemoryStore, Request, Verifier, _native, codec, testing
+from agentchain._build import Rng
 from agentchain.codec._keys import L_CAVEATS
 from agentchain.codec._memo import clear_caches
 from agentchain.codec._plain import plain_link
 from agentchain.codec._text import from_text
 from agentchain.errors import AgentchainError, UsageError
+from agentchain.issuer import delegate, invoke, issue
 from agentchain.limits import Limits
 from agentchain.model import InvocationClaims, LinkClaims
 from agentchain.testing import mutations, scenarios
 from agentchain.vectors import runner
 from agentchain.vectors.harness import run_case
+from agentchain.verifier import Outcome as Outcome_
 from agentchain.verifier import PrefixCache, _native_chain, link_target
+from agentchain.verifier._facts import chain_facts
 from agentchain.verifier._native_chain import NativeChain
 from agentchain.wire import cbor, cose
 from tests.helpers import (
     AGENT,
+    AUD,
+    CAL,
     MAIL,
     MALLORY,
     NOW,
@@ -579,6 +585,105 @@ def both(policy: Any, now: int, **kw: Any) -> tuple[Verifier, Verifier]:
         Verifier(policy, store=MemoryStore(), clock=lambda: now, backend="pure", **kw),
         Verifier(policy, store=MemoryStore(), clock=lambda: now, backend="native", **kw),
     )
+
+
+def _made_chain(
+    chain: NativeChain, data: bytes
+) -> tuple[tuple[codec.Link, ...], list[Any], dict[bytes, bytes], dict[bytes, bytes]] | None:
+    """The links of ``data`` as the native backend reads it (values learnt first), with each
+    link's facts, ids and targets; None where it leaves the bytes or a link to the reference."""
+    for _ in range(2):  # the first reading learns the values, the second makes the links
+        facts: dict[bytes, Any] = {}
+        ids: dict[bytes, bytes] = {}
+        targets: dict[bytes, bytes] = {}
+        read = outcome(
+            lambda: chain.presentation_decoder(facts, ids, targets)(data, LIMITS, None)  # noqa: B023
+        )
+    if read[0] != "ok" or read[1] is None:
+        return None
+    links = read[1].links
+    handles = [facts.get(link.digest) for link in links]
+    if any(h is None for h in handles):
+        return None
+    return links, handles, ids, targets
+
+
+def test_the_core_gathers_the_facts_the_reference_gathers(core: _native.ChainCore) -> None:
+    # verifier/_facts.py: where the core made every link of a chain, it gathers the chain's
+    # facts from the objects the links hold; they equal the reference's, field by field
+    chain = NativeChain(core, make_policy())
+    root = object()  # the trust anchor's principal: only stored, first
+    gathered = left = 0
+    for data in _cbor_presentations():
+        found = _made_chain(chain, data)
+        if found is None:
+            continue
+        links, handles, ids, targets = found
+        made = chain.chain_facts(handles, root)  # type: ignore[arg-type]
+        if made is None:  # some link not made by the core (another shape), or no root first
+            made_all = all(link.digest in targets for link in links)
+            assert not made_all or links[0].claims.issuer is None
+            left += 1
+            continue
+        assert made == chain_facts(links, root, encode=cbor.encode, read=ids, targets=targets)  # type: ignore[arg-type]
+        gathered += 1
+    assert gathered >= 150 and left >= 1, (gathered, left)  # 192 and 74 today
+    # keys that come back, capability and caveat tuples shared or not, windows that narrow:
+    # every rule of the facts in one chain (A -> B -> A -> C, the last with its own scope)
+    a, b, c = key("facts A"), key("facts B"), key("facts C")
+    caps, caveats = (("calendar", CAL + "/*"),), [["<", ".n", 5]]
+    rng = Rng("facts")
+    token = issue(
+        a, b.public_key, capabilities=caps, caveats=caveats, depth=4, ttl=3600, now=NOW, rng=rng
+    )
+    token = delegate(token, b, a.public_key, capabilities=caps, caveats=caveats, now=NOW, rng=rng)
+    token = delegate(
+        token,
+        a,
+        c.public_key,
+        capabilities=(("calendar/read", CAL + "/*"),),
+        caveats=[["<", ".n", 3]],
+        ttl=600,
+        now=NOW,
+        rng=rng,
+    )
+    data = invoke(
+        token,
+        c,
+        audience=AUD,
+        action="calendar/read",
+        resource=CAL + "/events",
+        args={"n": 1},
+        now=NOW,
+        rng=rng,
+    ).to_bytes()
+    found = _made_chain(NativeChain(core, make_policy(a.public_key)), data)
+    assert found is not None
+    links, handles, ids, targets = found
+    made = chain.chain_facts(handles, root)  # type: ignore[arg-type]
+    assert made is not None
+    assert made == chain_facts(links, root, encode=cbor.encode, read=ids, targets=targets)  # type: ignore[arg-type]
+    assert [index for index, _ in made.grants] == [0, 2]  # links 0 and 1 share one tuple
+    assert [(first, count) for first, count, _ in made.caveats] == [(0, 2), (2, 1)]
+    # each target once: A's and B's keys come back in link 1 (its own target is new)
+    assert len(made.targets) == 3 + 1 + 2 and len(set(made.targets)) == len(made.targets)
+    assert made.expires == links[2].claims.window.exp < links[0].claims.window.exp
+    # and the verifier takes them: its own gathering is not asked for a chain the core made
+    verifier = Verifier(
+        make_policy(a.public_key), store=MemoryStore(), clock=lambda: NOW, backend="native"
+    )
+    asked: list[int] = []
+    original = chain_facts
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        asked.append(1)
+        return original(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("agentchain.verifier._verifier.chain_facts", counted)
+        decision = verifier.verify(data, Request("calendar/read", CAL + "/events", {"n": 1}))
+    assert decision.outcome is Outcome_.ALLOW and asked == []
+    assert decision.chain.principals[1:] == made.principals[1:]
 
 
 def test_every_vector_case_through_both_backends(core: _native.ChainCore) -> None:

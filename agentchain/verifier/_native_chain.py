@@ -48,7 +48,9 @@ from agentchain.verifier._checks import (
     check_time_nesting,
     check_window,
 )
-from agentchain.verifier._types import TrustPolicy
+from agentchain.verifier._facts import _CHAIN_FACTS, ChainFacts
+from agentchain.verifier._revocation import _key_target
+from agentchain.verifier._types import Principal, TrustPolicy, holder_principal
 
 #: facts of parents taken from a prefix cache, by digest (a pure function of the link's
 #: bytes), shared by every verifier: one that shares a prefix cache with others, or that
@@ -232,17 +234,18 @@ class NativeChain:
         signer: PublicKey,
         facts: Mapping[bytes, LinkFacts],
         passed: Callable[[int], None] | None,
-    ) -> bool:
+    ) -> list[LinkFacts] | None:
         """V2 (spec 8.2) for ``links[start:]``, ``parent`` the verified link above them (None
         at the root) and ``signer`` the key that signs ``links[start]`` (V2.1, resolved by
-        the caller: at the root, the trust anchor). Raise the first violation, return True
-        when every link passed, or False, having checked nothing, when the core did not
-        decode all of them. Before a violation is raised, ``passed(index)`` is told the links
-        before it passed (as the pure loop remembers each prefix as it passes)."""
+        the caller: at the root, the trust anchor). Raise the first violation; return the
+        facts of the links checked when every one passed, or None, having checked nothing,
+        when the core did not decode all of them. Before a violation is raised,
+        ``passed(index)`` is told the links before it passed (as the pure loop remembers
+        each prefix as it passes)."""
         handles = [facts.get(link.digest) for link in links[start:]]
         checked = [h for h in handles if h is not None]
         if not checked or len(checked) != len(handles):
-            return False
+            return None
         root = signer if parent is None else None
         failure = self._core.verify_chain(
             checked,
@@ -258,7 +261,30 @@ class NativeChain:
             if error is not None:  # V2.3: raised as PublicKey.verify raises it
                 raise error
             self._raise(links, start + index, check, root)
-        return True
+        return checked
+
+    def chain_facts(self, checked: list[LinkFacts], root: Principal) -> ChainFacts | None:
+        """``chain_facts`` of a whole chain (no prefix known) whose links' facts ``verify``
+        returned, gathered by the core where it made every link (from the very objects the
+        links hold, with the reference's ``holder_principal`` and key targets); None for any
+        other chain, whose facts the caller gathers itself. ``root`` is the trust anchor's
+        principal. ``tests/test_native_chain.py`` holds the two to equal facts."""
+        found = self._core.chain_facts(checked, root, holder_principal, _key_target)
+        if found is None:
+            return None
+        principals, digests, ids, targets, not_before, expires, grants, runs = found
+        return _CHAIN_FACTS(
+            principals,
+            digests,
+            ids,
+            tuple(dict.fromkeys(targets)),  # in order, each once (as chain_targets)
+            not_before,
+            expires,
+            False,  # the links the core makes state no usage limits
+            False,  # nor approval requirements (the plain shape has neither)
+            grants,
+            runs,
+        )
 
     def verify_signature(self, key: PublicKey, signature: bytes, message: bytes) -> None:
         """``key.verify(signature, message)`` in the core (V3: the invocation and the

@@ -376,11 +376,19 @@ class Verifier:
             root = self._root(signer)
         # V2.2 to V2.6 for every link in one native call, when the core decoded them all
         passed = None if cache is None else functools.partial(self._remember, cache, links, start)
-        if self._native is not None and self._native.verify(
-            links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
-        ):
+        native = self._native
+        checked = (
+            None
+            if native is None
+            else native.verify(
+                links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
+            )
+        )
+        if checked is not None:
             self._remember(cache, links, start, len(links) - 1)
-            return self._verified(links, root, known, cache, ids, targets=targets)
+            # a whole chain whose every link the core made: the core gathers its facts
+            made = None if start or root is None else native.chain_facts(checked, root)  # type: ignore[union-attr]
+            return self._verified(links, root, known, cache, ids, targets=targets, made=made)
         for index, link in enumerate(links[start:], start):
             what = f"link {index}"
             # V2.1: the signer (the root's was found above)
@@ -402,12 +410,18 @@ class Verifier:
         ids: Mapping[bytes, bytes] | None,
         *,
         targets: Mapping[bytes, bytes] | None = None,
+        made: ChainFacts | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """The chain that passed V2, and its facts: gathered from its new links on top of
-        what the cache knew of its prefix (``known``), or from its root signer ``root``;
-        remembered in the cache with the whole chain when it was not known whole."""
-        gathered = chain_facts(
-            links, root, encode=self._cbor_encode, prefix=known, read=ids, targets=targets
+        what the cache knew of its prefix (``known``), or from its root signer ``root``, or
+        ``made``, the facts of the whole chain the native core gathered; remembered in the
+        cache with the whole chain when it was not known whole."""
+        gathered = (
+            made
+            if made is not None
+            else chain_facts(
+                links, root, encode=self._cbor_encode, prefix=known, read=ids, targets=targets
+            )
         )
         if cache is not None and gathered is not known:
             cache.add(self._policy_id, links, facts=gathered)

@@ -462,6 +462,21 @@ fn verify_cose<'py>(
 #[pyclass(frozen, module = "agentchain_native")]
 struct LinkFacts {
     facts: chain::LinkFacts,
+    /// what the chain's facts read of a link the core made itself (None for the others)
+    made: Option<MadeLink>,
+}
+
+/// The values of a link the core made (`open_presentation`'s `build`) that the chain's
+/// facts (`verifier/_facts.py`) read: the very objects the link holds, and the root's issuer.
+struct MadeLink {
+    issuer: Option<Py<PyBytes>>,
+    holder: Py<PyAny>,
+    descriptor: Py<PyAny>,
+    capabilities: Py<PyAny>,
+    caveats: Py<PyAny>,
+    digest: Py<PyBytes>,
+    id: Py<PyBytes>,
+    target: Py<PyBytes>,
 }
 
 #[pymethods]
@@ -536,6 +551,7 @@ impl LinkFacts {
                 holder_alg,
                 capabilities,
             },
+            made: None,
         })
     }
 }
@@ -783,28 +799,23 @@ fn open_link_bytes<'py>(
     let facts = match claims::decode_link_head(&opened.payload, claim_limits)? {
         Decoded::Defer => None,
         Decoded::Head(head) => {
-            let facts = Bound::new(
-                py,
-                LinkFacts {
-                    facts: chain::LinkFacts {
-                        algorithm: opened.algorithm,
-                        signed,
-                        signature: s.signature.to_vec(),
-                        digest,
-                        parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
-                        nbf: head.nbf,
-                        exp: head.exp,
-                        depth: head.depth,
-                        holder: head.holder.clone(),
-                        holder_alg: head.holder_alg,
-                        capabilities: head
-                            .capabilities
-                            .iter()
-                            .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
-                            .collect(),
-                    },
-                },
-            )?;
+            let facts = chain::LinkFacts {
+                algorithm: opened.algorithm,
+                signed,
+                signature: s.signature.to_vec(),
+                digest,
+                parent: head.parent.and_then(|p| <[u8; 32]>::try_from(p).ok()),
+                nbf: head.nbf,
+                exp: head.exp,
+                depth: head.depth,
+                holder: head.holder.clone(),
+                holder_alg: head.holder_alg,
+                capabilities: head
+                    .capabilities
+                    .iter()
+                    .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
+                    .collect(),
+            };
             if let Some(p) = want_parts.then(|| claims::plain_parts(s.payload)).flatten() {
                 let issuer = head.issuer.map(|b| PyBytes::new(py, b));
                 let parent = head.parent.map(|b| PyBytes::new(py, b));
@@ -814,6 +825,18 @@ fn open_link_bytes<'py>(
                     if let Some([holder, capabilities, caveats, descriptor]) =
                         remembered(py, builder, s.payload, spans)?
                     {
+                        let target = PyBytes::new(py, &claims::link_target(&p.id));
+                        // what the chain's facts read of it (`chain_facts`)
+                        let part = MadeLink {
+                            issuer: issuer.as_ref().map(|b| b.clone().unbind()),
+                            holder: holder.clone().unbind(),
+                            descriptor: descriptor.clone().unbind(),
+                            capabilities: capabilities.clone().unbind(),
+                            caveats: caveats.clone().unbind(),
+                            digest: digest_object.clone().unbind(),
+                            id: id.clone().unbind(),
+                            target: target.clone().unbind(),
+                        };
                         // as NativeChain._link and codec.parts_link make it, in one call
                         let fields = [
                             issuer.into_bound_py_any(py)?,
@@ -837,12 +860,15 @@ fn open_link_bytes<'py>(
                             py,
                             fields.into_iter().chain(tail).collect::<Vec<_>>(),
                         )?)?;
-                        let target = claims::link_target(&p.id);
-                        builder
-                            .targets
-                            .set_item(&digest_object, PyBytes::new(py, &target))?;
+                        builder.targets.set_item(&digest_object, target)?;
                         builder.ids.set_item(&digest_object, id)?;
-                        builder.facts.set_item(&digest_object, facts)?;
+                        let facts = LinkFacts {
+                            facts,
+                            made: Some(part),
+                        };
+                        builder
+                            .facts
+                            .set_item(&digest_object, Bound::new(py, facts)?)?;
                         return Ok(OpenedLinkObject::Made(made));
                     }
                 }
@@ -864,7 +890,7 @@ fn open_link_bytes<'py>(
                         .into_pyobject(py)?,
                 );
             }
-            Some(facts)
+            Some(Bound::new(py, LinkFacts { facts, made: None })?)
         }
     };
     let claims = match parts {
@@ -1059,6 +1085,88 @@ fn open_presentation<'py>(
     }
 }
 
+/// The facts of a whole chain (`verifier._facts.chain_facts` over `links` from the root, no
+/// prefix known) from the facts of its links, when the core made every one of them
+/// (`open_presentation`'s `build`); None otherwise, and the caller gathers them itself.
+/// `root` is the trust anchor's principal; `holder_principal` and `key_target` are the
+/// reference's own functions (`verifier._types.holder_principal`, the memo of
+/// `verifier._revocation.key_target`). Returns `(principals, digests, ids, targets,
+/// not_before, expires, grants, runs)` in the order `chain_facts` gathers them; `targets`
+/// keeps repeats (the caller keeps the first of each), and a made link states neither usage
+/// limits nor approval requirements (the plain shape has none).
+#[pyfunction]
+fn chain_facts<'py>(
+    py: Python<'py>,
+    links: Vec<Bound<'py, LinkFacts>>,
+    root: Bound<'py, PyAny>,
+    holder_principal: Bound<'py, PyAny>,
+    key_target: Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let made: Option<Vec<&MadeLink>> = links.iter().map(|l| l.get().made.as_ref()).collect();
+    let (Some(made), Some(first)) = (made, links.first()) else {
+        return Ok(None);
+    };
+    let Some(issuer) = made.first().and_then(|m| m.issuer.as_ref()) else {
+        return Ok(None); // spec 5.5: a root names its issuer (the codec refused it otherwise)
+    };
+    let (mut not_before, mut expires) = (first.get().facts.nbf, first.get().facts.exp);
+    let mut principals = Vec::with_capacity(links.len() + 1);
+    principals.push(root);
+    let mut digests = Vec::with_capacity(links.len());
+    let mut ids = Vec::with_capacity(links.len());
+    let mut targets = Vec::with_capacity(3 * links.len());
+    let mut grants: Vec<(usize, Bound<'py, PyAny>)> = Vec::new();
+    let mut runs: Vec<(usize, usize, Bound<'py, PyAny>)> = Vec::new();
+    let thumbprint = pyo3::intern!(py, "thumbprint");
+    let mut issuer_target = key_target.call1((issuer.bind(py),))?;
+    for (index, (link, part)) in links.iter().zip(made).enumerate() {
+        let facts = &link.get().facts;
+        not_before = not_before.max(facts.nbf);
+        expires = expires.min(facts.exp);
+        // the distinct capability tuples and the runs of one caveat tuple, by identity
+        let capabilities = part.capabilities.bind(py);
+        if !grants.iter().any(|(_, known)| known.is(capabilities)) {
+            grants.push((index, capabilities.clone()));
+        }
+        let caveats = part.caveats.bind(py);
+        match runs.last_mut() {
+            Some((_, count, last)) if last.is(caveats) => *count += 1,
+            _ => runs.push((index, 1, caveats.clone())),
+        }
+        let holder = part.holder.bind(py);
+        principals.push(holder_principal.call1((holder, part.descriptor.bind(py)))?);
+        let holder_target = key_target.call1((holder.getattr(thumbprint)?,))?;
+        // the link's own target, its issuer's key's, its holder's key's (_targets_of)
+        targets.push(part.target.bind(py).clone().into_any());
+        targets.push(issuer_target);
+        targets.push(holder_target.clone());
+        issuer_target = holder_target;
+        digests.push(part.digest.bind(py).clone());
+        ids.push(part.id.bind(py).clone());
+    }
+    let grants = grants
+        .into_iter()
+        .map(|grant| grant.into_pyobject(py))
+        .collect::<PyResult<Vec<_>>>()?;
+    let runs = runs
+        .into_iter()
+        .map(|run| run.into_pyobject(py))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(Some(
+        (
+            PyTuple::new(py, principals)?,
+            PyTuple::new(py, digests)?,
+            PyTuple::new(py, ids)?,
+            PyList::new(py, targets)?,
+            not_before,
+            expires,
+            PyTuple::new(py, grants)?,
+            PyTuple::new(py, runs)?,
+        )
+            .into_pyobject(py)?,
+    ))
+}
+
 /// V2 of spec 8.2 over `links` (`chain.rs`), the first signed by `root` (`(alg, raw)` of the
 /// trust anchor) or by the holder of `parent`. Returns None, or `(index, check, error)`:
 /// the first link that failed (counted from the first passed), the check (`alg`, `signature`,
@@ -1118,6 +1226,7 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open_link_parts, m)?)?;
     m.add_function(wrap_pyfunction!(open_presentation, m)?)?;
     m.add_function(wrap_pyfunction!(verify_chain, m)?)?;
+    m.add_function(wrap_pyfunction!(chain_facts, m)?)?;
     m.add_class::<PublicKey>()?;
     m.add_class::<LinkFacts>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
