@@ -243,9 +243,10 @@ class NativeChain:
         ``passed(index)`` is told the links before it passed (as the pure loop remembers
         each prefix as it passes)."""
         handles = [facts.get(link.digest) for link in links[start:]]
-        checked = [h for h in handles if h is not None]
-        if not checked or len(checked) != len(handles):
+        if not handles or None in handles:
             return None
+        # no None among them, just checked
+        checked: list[LinkFacts] = handles
         root = signer if parent is None else None
         failure = self._core.verify_chain(
             checked,
