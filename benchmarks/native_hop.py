@@ -20,10 +20,11 @@ interleaved rounds, the best round):
 - the whole cold verify at depth 8 and 1, and its slope (the bench's "cold per hop");
 - the hop's budget: what a native hop costs beside its signature (the slope less the dalek
   floor), against what issue 16's 1.10x target leaves (a tenth of that floor), with two of
-  the Python parts a hop pays on the native path beside it: the link's objects (window,
-  claims, envelope and signed object, made by ``_made_link`` in one call) and its facts
-  (``chain_facts``, per link: the slope from depth 1 to 8, with the ids and revocation
-  targets the core computed).
+  the parts a hop pays on the native path beside it: the link's objects (window, claims,
+  envelope and signed object, made by ``_made_link`` in one call) and its share of the
+  chain's facts, per link (the slope from depth 1 to 8), gathered by the core where it made
+  every link (``NativeChain.chain_facts``, what the verifier runs) and by the reference's
+  ``chain_facts`` (with the ids and revocation targets the core computed) beside it.
 """
 
 from __future__ import annotations
@@ -157,10 +158,11 @@ def measure(rounds: int) -> dict[str, float]:
     for depth in (1, 8):
         ids: dict[bytes, bytes] = {}
         targets: dict[bytes, bytes] = {}
-        native_links = chain.presentation_decoder({}, ids, targets)(data[depth], LIMITS, None)
+        kept: dict[bytes, _native.LinkFacts] = {}
+        native_links = chain.presentation_decoder(kept, ids, targets)(data[depth], LIMITS, None)
         if native_links is None or len(ids) != depth or len(targets) != depth:
             raise RuntimeError("the core did not make every link of the bench's chain")
-        rows[f"(native facts of a chain, depth {depth})"] = functools.partial(
+        rows[f"(reference facts of a chain, depth {depth})"] = functools.partial(
             chain_facts,
             native_links.links,
             root_principal,
@@ -168,9 +170,16 @@ def measure(rounds: int) -> dict[str, float]:
             read=ids,
             targets=targets,
         )
+        handles = [kept[each.digest] for each in native_links.links]
+        if chain.chain_facts(handles, root_principal) is None:
+            raise RuntimeError("the core did not gather the facts of the bench's chain")
+        rows[f"(core's facts of a chain, depth {depth})"] = functools.partial(
+            chain.chain_facts, handles, root_principal
+        )
     out = {name: _median_us(fn, 200, rounds) for name, fn in rows.items()}
-    facts_us = [out[f"(native facts of a chain, depth {d})"] for d in (1, 8)]
-    out["native facts per link (chain_facts, slope)"] = (facts_us[1] - facts_us[0]) / 7
+    for who in ("reference", "core's"):
+        facts_us = [out[f"({who} facts of a chain, depth {d})"] for d in (1, 8)]
+        out[f"{who} facts per link (chain_facts, slope)"] = (facts_us[1] - facts_us[0]) / 7
     out["native V2 per link (verify_chain / 8)"] /= 8
     whole = [out[f"(native V1 of a presentation, depth {d})"] for d in (1, 8)]
     out["native V1 per link (the core makes it, slope)"] = (whole[1] - whole[0]) / 7
