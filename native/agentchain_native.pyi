@@ -79,25 +79,12 @@ def verify_chain(
     allowed: list[str],
     max_ttl: int,
 ) -> tuple[int, str, BaseException | None] | None: ...
-
 def chain_facts(
     links: list[LinkFacts],
     root: object,
     holder_principal: Callable[[Any, Any], object],
     key_target: Callable[[bytes], bytes],
-) -> (
-    tuple[
-        tuple[Any, ...],
-        tuple[bytes, ...],
-        tuple[bytes, ...],
-        list[bytes],
-        int,
-        int,
-        tuple[tuple[int, Any], ...],
-        tuple[tuple[int, int, Any], ...],
-    ]
-    | None
-): ...
+) -> tuple[Any, ...] | None: ...  # its fields: agentchain._native.ChainFactsFields
 
 class LinkFacts:
     @staticmethod
