@@ -422,7 +422,7 @@ fn open_cose<'py>(
     let lim = object_limits(max_object_bytes, max_depth, max_items, max_string_bytes);
     let opened = link::open(data.as_bytes(), typ, &lim).map_err(|e| raise(py, e))?;
     let (alg, typ, protected, payload, signature, signed) =
-        envelope_head(py, &opened, &opened.sign1.to_be_signed());
+        envelope_head(py, &opened, &opened.sign1.to_be_signed())?;
     let claims = to_python(py, &opened.payload)?;
     (alg, typ, protected, payload, signature, claims, signed).into_pyobject(py)
 }
@@ -730,8 +730,8 @@ fn remembered<'py>(
 /// The head of a COSE object's envelope as `codec.Envelope` holds it after its encoding:
 /// `(alg, typ, protected, payload, signature, signed)`, `signed` its Sig_structure.
 type EnvelopeHead<'py> = (
-    &'static str,
-    i128,
+    Bound<'py, PyString>,
+    Bound<'py, PyAny>,
     Bound<'py, PyBytes>,
     Bound<'py, PyBytes>,
     Bound<'py, PyBytes>,
@@ -742,37 +742,55 @@ fn envelope_head<'py>(
     py: Python<'py>,
     opened: &link::Opened<'_>,
     signed: &[u8],
-) -> EnvelopeHead<'py> {
+) -> PyResult<EnvelopeHead<'py>> {
     let s = &opened.sign1;
-    (
-        opened.algorithm.name,
-        s.typ,
+    Ok((
+        algorithm_name(py, opened.algorithm.name),
+        small_int(py, s.typ)?,
         PyBytes::new(py, s.protected),
         PyBytes::new(py, s.payload),
         PyBytes::new(py, s.signature),
         PyBytes::new(py, signed),
-    )
+    ))
+}
+
+/// An algorithm's name as a Python string made once per process: the names are a fixed few
+/// (`alg.rs`), and every opened object carries one.
+fn algorithm_name<'py>(py: Python<'py>, name: &'static str) -> Bound<'py, PyString> {
+    match name {
+        "Ed25519" => pyo3::intern!(py, "Ed25519").clone(),
+        "ES256" => pyo3::intern!(py, "ES256").clone(),
+        other => PyString::new(py, other),
+    }
+}
+
+/// A Python int of a value decoded as `i128`: through `i64` where it fits (the common path
+/// of CPython's int, instead of its conversion from bytes), else exactly as `i128` converts.
+fn small_int(py: Python<'_>, value: i128) -> PyResult<Bound<'_, PyAny>> {
+    match i64::try_from(value) {
+        Ok(small) => small.into_bound_py_any(py),
+        Err(_) => value.into_bound_py_any(py),
+    }
 }
 
 /// The envelope's fields as the makers of `build` take them after the claims': `alg, typ,
 /// protected, payload, signature, signed, encoded, digest`.
 fn envelope_fields<'py>(
-    py: Python<'py>,
     head: EnvelopeHead<'py>,
     encoded: Bound<'py, PyBytes>,
     digest: Bound<'py, PyBytes>,
-) -> PyResult<[Bound<'py, PyAny>; 8]> {
+) -> [Bound<'py, PyAny>; 8] {
     let (alg, typ, protected, payload, signature, signed) = head;
-    Ok([
-        alg.into_bound_py_any(py)?,
-        typ.into_bound_py_any(py)?,
+    [
+        alg.into_any(),
+        typ,
         protected.into_any(),
         payload.into_any(),
         signature.into_any(),
         signed.into_any(),
         encoded.into_any(),
         digest.into_any(),
-    ])
+    ]
 }
 
 /// `open_link_with` over bytes: `(opened, parts)` as `open_link_parts` returns them, or,
@@ -792,7 +810,7 @@ fn open_link_bytes<'py>(
     let s = &opened.sign1;
     let signed = s.to_be_signed();
     // the envelope's Python bytes, made before `signed` moves into the link's facts
-    let envelope = envelope_head(py, &opened, &signed);
+    let envelope = envelope_head(py, &opened, &signed)?;
     let digest = digest.unwrap_or_else(|| agentchain_core::sha256(bytes));
     let digest_object = PyBytes::new(py, &digest);
     let mut parts = None;
@@ -852,10 +870,10 @@ fn open_link_bytes<'py>(
                             descriptor,
                             PyTuple::empty(py).into_any(), // approvals: none in the plain shape
                             py.None().into_bound(py),      // usage: none either
-                            "cbor".into_bound_py_any(py)?,
+                            pyo3::intern!(py, "cbor").clone().into_any(),
                         ];
                         let tail =
-                            envelope_fields(py, envelope, encoded.clone(), digest_object.clone())?;
+                            envelope_fields(envelope, encoded.clone(), digest_object.clone());
                         let made = builder.link.call1(PyTuple::new(
                             py,
                             fields.into_iter().chain(tail).collect::<Vec<_>>(),
@@ -942,7 +960,7 @@ fn object_fields<'py>(
     opened: &link::Opened<'_>,
     bytes: &[u8],
 ) -> Result<Bound<'py, PyTuple>, OpenFailure> {
-    let head = envelope_head(py, opened, &opened.sign1.to_be_signed());
+    let head = envelope_head(py, opened, &opened.sign1.to_be_signed())?;
     let claims = to_python(py, &opened.payload)?;
     let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
     Ok(opened_tuple(
@@ -969,7 +987,7 @@ fn open_invocation<'py>(
     let Some(plain) = claims::plain_invocation(&opened.payload) else {
         return Ok(object_fields(py, &opened, bytes)?.into_any());
     };
-    let envelope = envelope_head(py, &opened, &opened.sign1.to_be_signed());
+    let envelope = envelope_head(py, &opened, &opened.sign1.to_be_signed())?;
     let digest = PyBytes::new(py, &agentchain_core::sha256(bytes));
     let encoded = PyBytes::new(py, bytes);
     let fields = [
@@ -981,7 +999,7 @@ fn open_invocation<'py>(
         plain.iat.into_bound_py_any(py)?,
         PyBytes::new(py, plain.nonce).into_any(),
     ];
-    let tail = envelope_fields(py, envelope, encoded, digest)?;
+    let tail = envelope_fields(envelope, encoded, digest);
     Ok(builder.invocation.call1(PyTuple::new(
         py,
         fields.into_iter().chain(tail).collect::<Vec<_>>(),
