@@ -245,11 +245,9 @@ class NativeChain:
         handles = [facts.get(link.digest) for link in links[start:]]
         if not handles or None in handles:
             return None
-        # no None among them, just checked
-        checked: list[LinkFacts] = handles
         root = signer if parent is None else None
         failure = self._core.verify_chain(
-            checked,
+            handles,
             root=None if root is None else (root.alg, root.raw()),
             parent=None if parent is None else self._parent(parent),
             allowed=self._allowed,
@@ -262,7 +260,7 @@ class NativeChain:
             if error is not None:  # V2.3: raised as PublicKey.verify raises it
                 raise error
             self._raise(links, start + index, check, root)
-        return checked
+        return handles
 
     def chain_facts(self, checked: list[LinkFacts], root: Principal) -> ChainFacts | None:
         """``chain_facts`` of a whole chain (no prefix known) whose links' facts ``verify``

@@ -377,18 +377,15 @@ class Verifier:
         # V2.2 to V2.6 for every link in one native call, when the core decoded them all
         passed = None if cache is None else functools.partial(self._remember, cache, links, start)
         native = self._native
-        checked = (
-            None
-            if native is None
-            else native.verify(
+        if native is not None:
+            checked = native.verify(
                 links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
             )
-        )
-        if checked is not None:
-            self._remember(cache, links, start, len(links) - 1)
-            # a whole chain whose every link the core made: the core gathers its facts
-            made = None if start or root is None else native.chain_facts(checked, root)  # type: ignore[union-attr]
-            return self._verified(links, root, known, cache, ids, targets=targets, made=made)
+            if checked is not None:
+                self._remember(cache, links, start, len(links) - 1)
+                # a whole chain whose every link the core made: the core gathers its facts
+                made = None if start or root is None else native.chain_facts(checked, root)
+                return self._verified(links, root, known, cache, ids, targets=targets, made=made)
         for index, link in enumerate(links[start:], start):
             what = f"link {index}"
             # V2.1: the signer (the root's was found above)
