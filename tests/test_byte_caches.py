@@ -550,6 +550,22 @@ def test_a_link_id_read_from_the_payload_is_the_id_of_its_claims() -> None:
         assert fast == codec.link_id(link.claims), link.envelope.payload.hex()
 
 
+def test_a_link_id_finds_the_holder_by_its_bytes_or_by_its_heads() -> None:
+    # the holder's key (claim 3) ends where a key remembered by its bytes ends, or where
+    # walking its heads ends: the same id either way, and the walk is skipped when known
+    child = standard_token().links[1]
+    payload, parent = child.envelope.payload, child.claims.parent
+    assert payload[3] == 0x03  # version (1), then the holder: its value starts at 4
+    walked = _signed._item_end(payload, 4)
+    clear_caches()
+    assert _plain.holder_end(payload, 4) is None  # nothing remembered: the heads are walked
+    assert _signed.payload_link_id(payload, parent) == codec.link_id(child.claims)
+    assert _plain.plain_link(payload, Limits()) == child.claims  # the holder learned
+    assert _plain.holder_end(payload, 4) == walked
+    assert _plain.holder_end(payload, 5) is None  # not where an item starts
+    assert _signed.payload_link_id(payload, parent) == codec.link_id(child.claims)
+
+
 def test_a_payload_of_another_shape_is_left_to_the_claims_encoding() -> None:
     child = standard_token().links[1]
     payload, parent = child.envelope.payload, child.claims.parent

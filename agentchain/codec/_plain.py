@@ -46,7 +46,7 @@ from agentchain.model import Window
 from agentchain.model._claims import LinkClaims
 from agentchain.wire import cbor
 
-__all__ = ["parts_link", "plain_link"]
+__all__ = ["holder_end", "parts_link", "plain_link"]
 
 #: the claims whose values are remembered by their bytes, each in its own cache:
 #: the value's exact bytes -> (the limits it was read under, what it reads as, the items it
@@ -124,24 +124,6 @@ def _extent(data: bytes, pos: int, end: int, most: int = _MOST_ITEMS) -> tuple[i
             return (pos, items) if pos <= end else None
 
 
-def _head(data: bytes, pos: int, end: int) -> tuple[int, int, int] | None:
-    """(major type, argument, where the head ends) of the head at ``pos``, in its shortest
-    form (RFC 8949 section 4.2.1); None for anything else, or a head cut short."""
-    initial = data[pos]
-    info = initial & 0x1F
-    if info < 24:
-        return initial >> 5, info, pos + 1
-    if info > 27:
-        return None
-    after = pos + 1 + (1 << (info - 24))
-    if after > end:
-        return None
-    arg = int.from_bytes(data[pos + 1 : after], "big")
-    if arg < _SHORTEST[info - 24]:
-        return None
-    return initial >> 5, arg, after
-
-
 #: the least argument each head width may carry (shorter heads carry the rest)
 _SHORTEST: Final = (24, 0x100, 0x1_0000, 0x1_0000_0000)
 
@@ -171,13 +153,18 @@ def _read(data: bytes, limits: Limits) -> LinkClaims | None:
             return None  # an integer key in one byte, strictly increasing (RFC 8949 4.2.1)
         previous, pos = key, pos + 1
         initial = data[pos]
-        if initial & 0x1F < 24:  # the argument in the head itself (most claims)
-            major, arg, after = initial >> 5, initial & 0x1F, pos + 1
-        else:
-            head = _head(data, pos, end)
-            if head is None:
+        major, info = initial >> 5, initial & 0x1F
+        if info < 24:  # the argument in the head itself (most claims)
+            arg, after = info, pos + 1
+        elif info < 28:  # _head inline: a time (4 bytes), a digest's length (1)...
+            after = pos + 1 + (1 << (info - 24))
+            if after > end:
                 return None
-            major, arg, after = head
+            arg = int.from_bytes(data[pos + 1 : after], "big")
+            if arg < _SHORTEST[info - 24]:
+                return None  # not in its shortest form
+        else:
+            return None
         if major == 0:
             values[key], pos = arg, after
         elif major in (2, 3):
@@ -281,12 +268,12 @@ def _remembered(
 ) -> tuple[int, object, int] | None:
     """(where it ends, what it reads as, the items it holds) of the value of claim
     ``key`` at ``pos``, remembered by its exact bytes; None if it does not read."""
-    cache, sizes = _VALUES[key], _SIZES[key]
+    lookup, sizes = _LOOKUP[key], _SIZES[key]
     for size in sizes:
         stop = pos + size
         if stop > end:  # a slice past the end would be shorter than the size
             continue
-        entry = cache.get(data[pos:stop])
+        entry = lookup(data[pos:stop])
         if entry is not None and (entry[0] is limits or entry[0] == limits):
             return stop, entry[1], entry[2]
     extent = _extent(data, pos, end)
@@ -295,6 +282,19 @@ def _remembered(
     stop, items = extent
     read = _learn(key, data[pos:stop], items, limits)
     return None if read is None else (stop, read, items)
+
+
+def holder_end(data: bytes, pos: int) -> int | None:
+    """Where the holder's key at ``pos`` of a payload ends, when its bytes there are a key
+    remembered (at one of the sizes met last): a CBOR item is self-delimiting, so the bytes
+    of a whole item read before are the whole item wherever they sit. None otherwise (the
+    caller walks the item's heads)."""
+    end = len(data)
+    for size in _SIZES[L_HOLDER]:
+        stop = pos + size
+        if stop <= end and _HOLDERS(data[pos:stop]) is not None:
+            return stop
+    return None
 
 
 def _learn(key: int, raw: bytes, items: int, limits: Limits) -> object | None:

@@ -35,7 +35,7 @@ from agentchain.codec._keys import (
     Encoding,
 )
 from agentchain.codec._memo import ByteCache
-from agentchain.codec._plain import _extent, plain_link
+from agentchain.codec._plain import _extent, holder_end, plain_link
 from agentchain.crypto import ALGORITHMS, PrivateKey, by_cose_id
 from agentchain.errors import DecodeError, IssueError
 from agentchain.limits import DEFAULT_LIMITS, Limits
@@ -291,7 +291,10 @@ def payload_link_id(payload: bytes, parent: bytes | None) -> bytes | None:
             return None
         at = 1
         while payload[at] in (0x01, 0x02, 0x03):  # keys 1 to 3 (one byte each), their values
-            at = _item_end(payload, at + 1)
+            # the version and the issuer by their heads; the holder's key (3) found among
+            # those remembered by their bytes, else by walking its heads
+            held = holder_end(payload, at + 1) if payload[at] == 0x03 else None
+            at = _scalar_end(payload, at + 1) if held is None else held
         end = at + len(_PARENT_ENTRY) + 32
         if payload[at:end] != _PARENT_ENTRY + parent:
             return None
