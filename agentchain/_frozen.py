@@ -181,7 +181,9 @@ def _make_maker(cls: type) -> Callable[..., object]:
     return made  # type: ignore[no-any-return]
 
 
-def composed(cls: type, **inner: type | Callable[..., object]) -> Callable[..., Any]:
+def composed(
+    cls: type, *, becomes: type | None = None, **inner: type | Callable[..., object]
+) -> Callable[..., Any]:
     """One function that makes a ``cls`` whose fields named in ``inner`` are objects it makes
     too: ``composed(Signed, claims=composed(LinkClaims, window=Window), envelope=Envelope)``
     makes a window, a link's claims, an envelope and the signed object in one call, as
@@ -193,8 +195,19 @@ def composed(cls: type, **inner: type | Callable[..., object]) -> Callable[..., 
     ``__post_init__`` runs where its class has one, innermost first. For the object the
     native core makes per link: one call from Rust instead of one per object, and no
     ``type.__call__``. A parameter name met twice is refused when the function is made.
+
+    With ``becomes``, a subclass of ``cls`` that adds no slots (``__slots__ = ()``), the
+    outer object is made one of those instead (the verifier's links whose claims the
+    native core makes when first read); TypeError, when the function is made, where
+    Python would refuse that ``__class__`` assignment.
     """
     parts = _composition(cls, inner)
+    if becomes is not None:
+        outer = _twin_of(cls)
+        if outer is None or not issubclass(becomes, cls):
+            raise TypeError(f"composed({cls.__qualname__}): {becomes.__qualname__} is no {cls}")
+        probe: Any = object.__new__(outer)
+        probe.__class__ = becomes  # TypeError unless the layouts agree
     scope: dict[str, object] = {}
     params: list[str] = []
     body: list[str] = []
@@ -214,7 +227,8 @@ def composed(cls: type, **inner: type | Callable[..., object]) -> Callable[..., 
         if twin is None:  # pragma: no cover - every decorated class has a twin (the tests)
             raise TypeError(f"{made_cls.__qualname__}: no twin")
         index = len(scope) // 2
-        scope[f"_twin_{index}"], scope[f"_cls_{index}"] = twin, made_cls
+        final = becomes if made_cls is cls and becomes is not None else made_cls
+        scope[f"_twin_{index}"], scope[f"_cls_{index}"] = twin, final
         name = f"_made_{index}"
         body.append(f"    {name} = _twin_{index}()\n")
         body.extend(f"    {name}.{field} = {value}\n" for field, value in values.items())

@@ -97,6 +97,9 @@ class _Core(Protocol):
 class LinkFacts(Protocol):
     """What the native core keeps of one decoded link for V2 (an opaque handle)."""
 
+    def claims_fields(self) -> tuple[Any, ...] | None:
+        """The fields of the claims of a link the core made; else None."""
+
 
 #: what ``open_link_parts`` finds in a payload of the common shape (``claims::plain_parts``):
 #: issuer, parent, iat, nbf, exp, depth, purpose, the ``(start, stop)`` spans of the holder,

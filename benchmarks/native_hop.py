@@ -20,8 +20,9 @@ interleaved rounds, the best round):
 - the whole cold verify at depth 8 and 1, and its slope (the bench's "cold per hop");
 - the hop's budget: what a native hop costs beside its signature (the slope less the dalek
   floor), against what issue 16's 1.10x target leaves (a tenth of that floor), with two of
-  the parts a hop pays on the native path beside it: the link's objects (window, claims,
-  envelope and signed object, made by ``_made_link`` in one call) and its share of the
+  the parts a hop pays on the native path beside it: the link's object (its envelope and
+  the signed object, made by ``_core_link`` in one call; its claims, which the verifier
+  does not read, are made only when something reads them) and its share of the
   chain's facts, per link (the slope from depth 1 to 8), gathered by the core where it made
   every link (``NativeChain.chain_facts``, what the verifier runs) and by the reference's
   ``chain_facts`` (with the ids and revocation targets the core computed) beside it.
@@ -30,6 +31,7 @@ interleaved rounds, the best round):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import statistics
@@ -44,7 +46,7 @@ from agentchain.model import LinkClaims
 from agentchain.store import MemoryStore
 from agentchain.verifier import Verifier
 from agentchain.verifier._facts import chain_facts
-from agentchain.verifier._native_chain import NativeChain, _made_link
+from agentchain.verifier._native_chain import _LINK_CLAIMS, NativeChain, _core_link
 from agentchain.wire import cbor
 
 
@@ -140,19 +142,29 @@ def measure(rounds: int) -> dict[str, float]:
         open_plain(data[depth], LIMITS, None)  # the parts' values read once, remembered
     rows["(native V1 of a presentation, depth 1)"] = lambda: open_plain(data[1], LIMITS, None)
     rows["(native V1 of a presentation, depth 8)"] = lambda: open_plain(data[8], LIMITS, None)
-    # the Python parts of a native hop: a link's objects, made in one call from the values
-    # the core hands over, and the facts of a chain (with the ids and targets the core read)
+    # the Python parts of a native hop: a link's object (its envelope and the signed object,
+    # its claims left to the core's facts) made in one call from the values the core hands
+    # over; the claims made when something reads them; and the facts of a chain (with the
+    # ids and targets the core read)
     claims, envelope = link.claims, link.envelope
-    made = (
+    envelope_values = [getattr(envelope, f.name) for f in dataclasses.fields(codec.Envelope)]
+    made_facts: dict[bytes, _native.LinkFacts] = {}
+    chain.presentation_decoder(made_facts, {})(data[8], LIMITS, None)
+    handle = made_facts[link.digest]  # the facts of a link the core made
+    core_link = _core_link(handle, *envelope_values, link.digest)
+    if core_link != link:
+        raise RuntimeError("the core's link is not the link")
+    rows["native link object (_core_link)"] = lambda: _core_link(
+        handle, *envelope_values, link.digest
+    )
+    claims_values = (
         claims.issuer, claims.holder, claims.parent, claims.iat, claims.window.nbf,
         claims.window.exp, claims.capabilities, claims.caveats, claims.depth, claims.purpose,
-        claims.descriptor, claims.approvals, claims.usage, "cbor", envelope.alg, envelope.typ,
-        envelope.protected, envelope.payload, envelope.signature, envelope.signed,
-        envelope.encoded, link.digest,
+        claims.descriptor, claims.approvals, claims.usage,
     )  # fmt: skip
-    if _made_link(*made) != link:
-        raise RuntimeError("the composed maker did not make the link")
-    rows["native link objects (_made_link)"] = lambda: _made_link(*made)
+    if _LINK_CLAIMS(*claims_values) != claims:
+        raise RuntimeError("the claims maker did not make the claims")
+    rows["(its claims, when read: _LINK_CLAIMS)"] = lambda: _LINK_CLAIMS(*claims_values)
     verifier = Verifier(agent.policy, clock=lambda: bench._NOW, backend="native")
     root_principal = verifier._root(root)
     for depth in (1, 8):

@@ -235,8 +235,9 @@ def test_a_made_decision_reads_its_pending_audit_record() -> None:
 
 
 def test_a_composed_maker_makes_the_objects_the_classes_make() -> None:
-    # the native core makes a link in one call (verifier/_native_chain._made_link): the
-    # window, the claims, the envelope and the signed object the classes themselves make
+    # a link in one call (as the native core made it before it left the claims to when
+    # they are read, verifier/_native_chain._core_link): the window, the claims, the
+    # envelope and the signed object the classes themselves make
     link = codec.decode_presentation_unverified(standard_presentation().to_bytes()).links[-1]
     claims, envelope = link.claims, link.envelope
     make = composed(
@@ -304,6 +305,19 @@ def test_a_composed_maker_runs_post_init_and_refuses_what_it_cannot_make() -> No
                 composed(Outer, inner=lambda: None)
             with pytest.raises(TypeError):  # a class slot_init did not decorate
                 composed(Outer, inner=_twin(Base))
+            # the outer object made a subclass that adds no slots, its fields as given
+            Sub = type("Sub", (Outer,), {"__slots__": ()})  # noqa: N806 - a class
+            sub: Any = composed(Outer, becomes=Sub, inner=Base)(1, "x", (2,), 3)
+            kind = type(sub)
+            assert kind is Sub and type(sub.inner) is Base and sub.d == 3
+            assert calls[-1] is sub.inner
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                sub.d = 4
+            Wider = type("Wider", (Outer,), {"__slots__": ("e",)})  # noqa: N806
+            with pytest.raises(TypeError):  # another layout: Python refuses the assignment
+                composed(Outer, becomes=Wider, inner=Base)
+            with pytest.raises(TypeError):  # not a subclass
+                composed(Outer, becomes=Base)
         finally:
             SLOT_INIT_CLASSES.remove(Outer)
     finally:

@@ -14,8 +14,10 @@ tests/test_native.py).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -502,6 +504,74 @@ def test_the_core_makes_the_links_the_reference_makes(
         assert read is not None and here == made_here * len(read.links)
         assert len(ids) == len(read.links)
         assert read == codec.decode_presentation_unverified(data, LIMITS)
+
+
+def _answer(read: Callable[[Any], object], value: object) -> object:
+    """``read(value)``, or the refusal (a link whose descriptor holds maps can be neither
+    hashed nor pickled, whatever made it)."""
+    try:
+        return read(value)
+    except TypeError as exc:
+        return ("TypeError", str(exc))
+
+
+def test_a_made_link_makes_its_claims_when_first_read(core: _native.ChainCore) -> None:
+    # a link the core made holds its facts until its claims are read: a cold verification
+    # (with its prefix cache, or without) reads the root's (V2.1's signer) and no other
+    # link's; then every way of looking at such a link answers as the reference's link
+    data = standard_presentation(label="lazy").to_bytes()
+    reference = codec.decode_presentation_unverified(data, LIMITS)
+    expected = reference.links[1]
+
+    def cold(prefix_cache: bool) -> tuple[codec.Link, ...]:
+        clear_caches(links_only=True)  # the links are new, their four values remembered
+        verifier = Verifier(
+            make_policy(),
+            store=MemoryStore(),
+            clock=lambda: NOW,
+            prefix_cache=prefix_cache,
+            backend="native",
+        )
+        return verifier.verify(data, REQUEST).chain.links
+
+    clear_caches()
+    cold(False)  # the four values of each link read and remembered
+    for prefix_cache in (False, True):
+        links = cold(prefix_cache)
+        assert [type(link).__name__ for link in links] == ["Signed", "_CoreLink"]
+        assert links[0] == reference.links[0]
+        # the envelope, the digest and the encoding, without making the claims
+        child = links[1]
+        assert child.envelope == expected.envelope and child.digest == expected.digest
+        assert child.encoding == "cbor" and child.encoded == expected.encoded
+        assert type(child) is _native_chain._CoreLink
+    # each way of reading one, on a link whose claims are not made yet: made, then a
+    # plain Signed equal to the reference's
+    readings: list[Callable[[codec.Link], object]] = [
+        lambda link: link.claims,
+        lambda link: link == expected,
+        lambda link: expected == link,
+        lambda link: link != expected,
+        hash,
+        repr,
+        copy.copy,
+        copy.deepcopy,
+        lambda link: pickle.loads(pickle.dumps(link)),
+        lambda link: dataclasses.replace(link, digest=link.digest),
+        dataclasses.astuple,
+    ]
+    for read in readings:
+        lazy = cold(False)[1]
+        assert type(lazy) is _native_chain._CoreLink
+        answer = _answer(read, lazy)
+        assert type(lazy) is codec.Signed
+        assert answer == _answer(read, expected)
+        assert lazy == expected and _answer(hash, lazy) == _answer(hash, expected)
+        assert lazy.claims == expected.claims and lazy.claims is lazy.claims
+    # two such links compare as their links do, each made by the comparison
+    one, two = cold(False)[1], cold(False)[1]
+    assert type(one) is type(two) is _native_chain._CoreLink
+    assert one == two and type(one) is type(two) is codec.Signed
 
 
 def test_the_core_makes_the_invocations_the_reference_makes(

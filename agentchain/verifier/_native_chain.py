@@ -22,7 +22,7 @@ are decoded and checked by the pure path.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Final, TypeAlias, TypeVar
+from typing import Any, Final, SupportsIndex, TypeAlias, TypeVar, cast
 
 from agentchain import codec
 from agentchain._frozen import composed, maker
@@ -63,16 +63,72 @@ _LinkEntry: TypeAlias = tuple[bytes, OpenedLink, LinkParts | None]
 
 #: ``codec.Envelope(...)``, faster (``_frozen.maker``): one per object the core opened
 _ENVELOPE: Final = maker(codec.Envelope)
-#: what the core makes a link with (``open_presentation``'s ``build``): its window, claims,
-#: envelope and signed object in one call, as ``_link`` and ``codec.parts_link`` make them;
-#: the parameters are the claims' fields (the window's two in its place), the envelope's,
-#: then the digest
-_made_link: Final = composed(
-    codec.Signed, claims=composed(LinkClaims, window=Window), envelope=codec.Envelope
-)
 
 
-#: an invocation's claims, envelope and signed object in one call (see ``_made_link``)
+class _CoreLink(codec.Signed[LinkClaims]):
+    """A link the core made (``open_presentation``'s ``build``), its claims made when first
+    read.
+
+    Until then its ``claims`` slot holds the core's facts of the link (``LinkFacts``, which
+    keeps the values of every claim: ``claims_fields``); its envelope and digest are there
+    from the start. The first read of the claims (or equality, hashing, ``repr``, a copy,
+    pickling) makes them with ``_LINK_CLAIMS``, as the core made them for every link
+    before, and makes the object a plain ``codec.Signed``: from then on it is one, field
+    for field. A verification reads the claims of the root alone (V2.1's signer; the core
+    makes a root whole, ``_core_root``): V1, V2 and the chain's facts (``chain_facts``) are
+    the core's, so the other links' claims are never made unless something reads them.
+    ``tests/test_native_chain.py`` holds such a link to the link the reference decodes, by
+    every way of reading it.
+
+    The claims slot changes once, from the facts to the claims (one store, whole under the
+    GIL); two threads reading first may both make the claims, which are equal.
+    """
+
+    __slots__ = ()
+
+    @property
+    def claims(self) -> LinkClaims:
+        return _made(self).claims
+
+    def __eq__(self, other: object) -> bool:
+        return _made(self) == other
+
+    def __hash__(self) -> int:
+        return hash(_made(self))
+
+    def __repr__(self) -> str:
+        return repr(_made(self))
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        return _made(self).__reduce_ex__(protocol)
+
+
+_CLAIMS_SLOT: Final = codec.Signed.__dict__["claims"]
+#: a link's claims, as ``codec.parts_link`` makes them: the parameters are the claims'
+#: fields, the window's two in its place (``LinkFacts.claims_fields``)
+_LINK_CLAIMS: Final = composed(LinkClaims, window=Window)
+#: what the core makes a link with (``open_presentation``'s ``build``): the link's facts
+#: where its claims go, then the envelope's fields and the digest, in one call
+_core_link: Final = composed(codec.Signed, becomes=_CoreLink, envelope=codec.Envelope)
+#: and a root link, whole (every verification reads its issuer, V2.1): the claims' fields
+#: (the window's two in their place), the envelope's, then the digest
+_core_root: Final = composed(codec.Signed, claims=_LINK_CLAIMS, envelope=codec.Envelope)
+
+
+def _made(link: _CoreLink) -> codec.Link:
+    """``link`` with its claims made (see :class:`_CoreLink`), now a plain
+    ``codec.Signed``."""
+    facts = _CLAIMS_SLOT.__get__(link)
+    if type(facts) is not LinkClaims:  # the core's facts: the claims are still to make
+        fields = facts.claims_fields()
+        if fields is None:  # pragma: no cover - only links the core made are made so
+            raise ChainError("chain_broken", "the native core lost a link it made")
+        _CLAIMS_SLOT.__set__(link, _LINK_CLAIMS(*fields))
+    object.__setattr__(link, "__class__", codec.Signed)
+    return link
+
+
+#: an invocation's claims, envelope and signed object in one call (see ``_core_link``)
 _SIGNED_INVOCATION: Final = composed(codec.Signed, claims=InvocationClaims, envelope=codec.Envelope)
 
 
@@ -168,7 +224,8 @@ class NativeChain:
             caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
             # the core makes each link whose claims' values are remembered, as _link would
             build = (
-                limits, codec.PART_LOOKUPS, _made_link, facts, ids, _made_invocation, targets
+                limits, codec.PART_LOOKUPS, _core_link, facts, ids, _made_invocation, targets,
+                _core_root,
             )  # fmt: skip
             found = open_presentation(data, known, caps, build)
             if found is None:
@@ -242,9 +299,10 @@ class NativeChain:
         when the core did not decode all of them. Before a violation is raised,
         ``passed(index)`` is told the links before it passed (as the pure loop remembers
         each prefix as it passes)."""
-        handles = [facts.get(link.digest) for link in links[start:]]
-        if not handles or None in handles:
+        found = [facts.get(link.digest) for link in links[start:]]
+        if not found or None in found:
             return None
+        handles = cast("list[LinkFacts]", found)  # every one found
         root = signer if parent is None else None
         failure = self._core.verify_chain(
             handles,

@@ -466,8 +466,10 @@ struct LinkFacts {
     made: Option<MadeLink>,
 }
 
-/// The values of a link the core made (`open_presentation`'s `build`) that the chain's
-/// facts (`verifier/_facts.py`) read: the very objects the link holds, and the root's issuer.
+/// A link the core made (`open_presentation`'s `build`): the values the chain's facts
+/// (`verifier/_facts.py`) read, the very objects the link's claims hold, and the root's
+/// issuer; and the rest of the claims, kept as bytes and numbers until they are first read
+/// ([`LinkFacts::claims_fields`]).
 struct MadeLink {
     issuer: Option<Py<PyBytes>>,
     holder: Py<PyAny>,
@@ -477,10 +479,43 @@ struct MadeLink {
     digest: Py<PyBytes>,
     id: Py<PyBytes>,
     target: Py<PyBytes>,
+    iat: u64,
+    purpose: Option<String>,
 }
 
 #[pymethods]
 impl LinkFacts {
+    /// The fields of the claims of a link the core made, in the order the verifier's maker
+    /// of claims takes them (`_native_chain._LINK_CLAIMS`: the window's two in its place),
+    /// for when they are first read; None for a link the core did not make.
+    fn claims_fields<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let Some(m) = &self.made else {
+            return Ok(None);
+        };
+        let f = &self.facts;
+        let fields = [
+            m.issuer
+                .as_ref()
+                .map(|b| b.bind(py))
+                .into_bound_py_any(py)?,
+            m.holder.bind(py).clone(),
+            f.parent
+                .map(|b| PyBytes::new(py, &b))
+                .into_bound_py_any(py)?,
+            m.iat.into_bound_py_any(py)?,
+            f.nbf.into_bound_py_any(py)?,
+            f.exp.into_bound_py_any(py)?,
+            m.capabilities.bind(py).clone(),
+            m.caveats.bind(py).clone(),
+            f.depth.into_bound_py_any(py)?,
+            m.purpose.as_deref().into_bound_py_any(py)?,
+            m.descriptor.bind(py).clone(),
+            PyTuple::empty(py).into_any(), // approvals: none in the plain shape
+            py.None().into_bound(py),      // usage: none either
+        ];
+        Ok(Some(PyTuple::new(py, fields)?))
+    }
+
     /// The facts of a link decoded earlier (a prefix the verifier's cache holds), from its
     /// claims: it is the parent of the first link checked, never checked itself.
     #[staticmethod]
@@ -657,16 +692,19 @@ impl From<Error> for OpenFailure {
 
 /// What the verifier hands [`open_presentation`] to make the Python objects of the links
 /// it opens, as `NativeChain._link` and `codec.parts_link` make them: `(limits, lookups,
-/// link, facts, ids, invocation, targets)`. `lookups` are the `get` of the four memos of
-/// `codec._plain` (holder, capabilities, caveats, descriptor: each value's `(limits, value,
-/// items)` by its exact bytes); `link` makes the `Signed` link, its claims, window and
-/// envelope in one call from the claims' fields (`issuer, holder, parent, iat, nbf, exp,
-/// capabilities, caveats, depth, purpose, descriptor, approvals, usage`), then the
-/// envelope's (`encoding, alg, typ, protected, payload, signature, signed, encoded`) and
-/// the digest; `facts` and `ids` take each link's facts and id by its digest, as `_link`
-/// puts them; `invocation` makes the `Signed` invocation of the common shape
-/// (`claims::plain_invocation`) from its claims (`chain, audience, action, resource, args,
-/// iat, nonce`), then the envelope's fields from `alg` and the digest, as
+/// link, facts, ids, invocation, targets, root)`. `lookups` are the `get` of the four memos
+/// of `codec._plain` (holder, capabilities, caveats, descriptor: each value's `(limits,
+/// value, items)` by its exact bytes); `link` makes a `Signed` link and its envelope in one
+/// call from the link's [`LinkFacts`] (which stand for its claims until they are read:
+/// `_native_chain._CoreLink`), the envelope's fields (`encoding, alg, typ, protected,
+/// payload, signature, signed, encoded`) and the digest; `root` makes a root link whole,
+/// its claims (whose issuer every verification reads, V2.1), window and envelope, from the
+/// claims' fields (`issuer, holder, parent, iat, nbf, exp, capabilities, caveats, depth,
+/// purpose, descriptor, approvals, usage`), then the envelope's and the digest; `facts` and
+/// `ids` take each link's facts and id by its digest, as `_link` puts them; `invocation`
+/// makes the `Signed` invocation of the common shape (`claims::plain_invocation`) from its
+/// claims (`chain, audience, action, resource, args, iat, nonce`), then the envelope's
+/// fields from `alg` and the digest, as
 /// `codec._claims._plain_cbor_invocation` and `_object` make it (checking the action's and
 /// the resource's grammar first, with the reference's errors); `targets` takes each made
 /// link's revocation target (spec 8.5, `claims::link_target` of its id) by its digest.
@@ -686,6 +724,8 @@ struct Builder<'py> {
     invocation: Bound<'py, PyAny>,
     #[pyo3(item(6))]
     targets: Bound<'py, PyDict>,
+    #[pyo3(item(7))]
+    root: Bound<'py, PyAny>,
 }
 
 /// A link the core opened: the link object a [`Builder`] made of it, or `(opened, parts)` as
@@ -835,8 +875,6 @@ fn open_link_bytes<'py>(
                     .collect(),
             };
             if let Some(p) = want_parts.then(|| claims::plain_parts(s.payload)).flatten() {
-                let issuer = head.issuer.map(|b| PyBytes::new(py, b));
-                let parent = head.parent.map(|b| PyBytes::new(py, b));
                 let id = PyBytes::new(py, &p.id);
                 let spans = [p.holder, p.capabilities, p.caveats, p.descriptor];
                 if let Some((builder, encoded)) = build {
@@ -844,56 +882,55 @@ fn open_link_bytes<'py>(
                         remembered(py, builder, s.payload, spans)?
                     {
                         let target = PyBytes::new(py, &claims::link_target(&p.id));
-                        // what the chain's facts read of it (`chain_facts`)
+                        // what the chain's facts read of it (`chain_facts`), and the rest
+                        // of its claims, made into Python objects when first read
                         let part = MadeLink {
-                            issuer: issuer.as_ref().map(|b| b.clone().unbind()),
-                            holder: holder.clone().unbind(),
-                            descriptor: descriptor.clone().unbind(),
-                            capabilities: capabilities.clone().unbind(),
-                            caveats: caveats.clone().unbind(),
+                            issuer: head.issuer.map(|b| PyBytes::new(py, b).unbind()),
+                            holder: holder.unbind(),
+                            descriptor: descriptor.unbind(),
+                            capabilities: capabilities.unbind(),
+                            caveats: caveats.unbind(),
                             digest: digest_object.clone().unbind(),
                             id: id.clone().unbind(),
                             target: target.clone().unbind(),
+                            iat: head.iat,
+                            purpose: p.purpose.map(str::to_owned),
                         };
-                        // as NativeChain._link and codec.parts_link make it, in one call
-                        let fields = [
-                            issuer.into_bound_py_any(py)?,
-                            holder,
-                            parent.into_bound_py_any(py)?,
-                            head.iat.into_bound_py_any(py)?,
-                            head.nbf.into_bound_py_any(py)?,
-                            head.exp.into_bound_py_any(py)?,
-                            capabilities,
-                            caveats,
-                            head.depth.into_bound_py_any(py)?,
-                            p.purpose.into_bound_py_any(py)?,
-                            descriptor,
-                            PyTuple::empty(py).into_any(), // approvals: none in the plain shape
-                            py.None().into_bound(py),      // usage: none either
-                            pyo3::intern!(py, "cbor").clone().into_any(),
-                        ];
-                        let tail =
-                            envelope_fields(envelope, encoded.clone(), digest_object.clone());
-                        let made = builder.link.call1(PyTuple::new(
+                        let handle = Bound::new(
                             py,
-                            fields.into_iter().chain(tail).collect::<Vec<_>>(),
-                        )?)?;
+                            LinkFacts {
+                                facts,
+                                made: Some(part),
+                            },
+                        )?;
+                        // a root whole (its claims are read at once, V2.1); another
+                        // link and its envelope, its claims left to its facts until read
+                        let (maker, mut fields) = if head.issuer.is_some() {
+                            // the handle was made with its `made` just above: never None
+                            let claims = handle.get().claims_fields(py)?.ok_or_else(|| {
+                                PySystemError::new_err("a made link without its claims")
+                            })?;
+                            (&builder.root, claims.iter().collect::<Vec<_>>())
+                        } else {
+                            (&builder.link, vec![handle.clone().into_any()])
+                        };
+                        fields.push(pyo3::intern!(py, "cbor").clone().into_any());
+                        fields.extend(envelope_fields(
+                            envelope,
+                            encoded.clone(),
+                            digest_object.clone(),
+                        ));
+                        let made = maker.call1(PyTuple::new(py, fields)?)?;
                         builder.targets.set_item(&digest_object, target)?;
                         builder.ids.set_item(&digest_object, id)?;
-                        let facts = LinkFacts {
-                            facts,
-                            made: Some(part),
-                        };
-                        builder
-                            .facts
-                            .set_item(&digest_object, Bound::new(py, facts)?)?;
+                        builder.facts.set_item(&digest_object, handle)?;
                         return Ok(OpenedLinkObject::Made(made));
                     }
                 }
                 parts = Some(
                     (
-                        issuer,
-                        parent,
+                        head.issuer.map(|b| PyBytes::new(py, b)),
+                        head.parent.map(|b| PyBytes::new(py, b)),
                         head.iat,
                         head.nbf,
                         head.exp,
