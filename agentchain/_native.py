@@ -129,10 +129,12 @@ OpenedObject: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, by
 
 #: what the verifier gives ``open_presentation`` to make the links it opens (``Builder`` in
 #: ``native/src/lib.rs``): the limits, the ``get`` of the four memos of ``codec._plain``, the
-#: function that makes a link (its window, claims, envelope and signed object) from its
-#: fields in one call, the dicts that take each made link's facts and id by its digest,
-#: the function that makes an invocation of the common shape from its fields, and the dict
-#: that takes each made link's revocation target by its digest
+#: function that makes a link and its envelope in one call from its facts (which stand for
+#: its claims until they are read) and the envelope's fields, the dicts that take each made
+#: link's facts and id by its digest, the function that makes an invocation of the common
+#: shape from its fields, the dict that takes each made link's revocation target by its
+#: digest, and the function that makes a root link whole (window, claims, envelope and
+#: signed object) from its fields
 LinkBuilder: TypeAlias = tuple[
     object,
     tuple[Callable[[bytes], object], ...],
@@ -141,6 +143,7 @@ LinkBuilder: TypeAlias = tuple[
     dict[bytes, bytes],
     Callable[..., object],
     dict[bytes, bytes],
+    Callable[..., object],
 ]
 
 #: what ``open_presentation`` returns: the links (each what ``known`` gave for it, the link
