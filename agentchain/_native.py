@@ -165,7 +165,7 @@ ChainFactsFields: TypeAlias = tuple[
     tuple[Any, ...],
     tuple[bytes, ...],
     tuple[bytes, ...],
-    list[bytes],
+    tuple[bytes, ...],
     int,
     int,
     tuple[tuple[int, Any], ...],
@@ -217,9 +217,11 @@ class ChainCore(Protocol):
         root: object,
         holder_principal: Callable[[Any, Any], object],
         key_target: Callable[[bytes], bytes],
+        prefix: object = None,
     ) -> ChainFactsFields | None:
-        """The fields of ``verifier._facts.chain_facts`` over a whole chain whose every link
-        the core made (``open_presentation``'s ``build``), or None for any other chain."""
+        """The fields of ``verifier._facts.chain_facts`` over a chain whose every link
+        the core made (``open_presentation``'s ``build``): the whole chain from ``root``,
+        or the links after ``prefix`` (the prefix's facts); None for any other chain."""
 
     def payload_args_digest(self, payload: bytes) -> bytes | None:
         """``codec.payload_args_digest``: the digest of a CBOR invocation's carried

@@ -84,6 +84,7 @@ def chain_facts(
     root: object,
     holder_principal: Callable[[Any, Any], object],
     key_target: Callable[[bytes], bytes],
+    prefix: object = None,
 ) -> tuple[Any, ...] | None: ...  # its fields: agentchain._native.ChainFactsFields
 
 class LinkFacts:

@@ -756,6 +756,103 @@ def test_the_core_gathers_the_facts_the_reference_gathers(core: _native.ChainCor
     assert decision.chain.principals[1:] == made.principals[1:]
 
 
+def test_the_core_gathers_the_facts_of_a_chain_on_a_known_prefix(
+    core: _native.ChainCore,
+) -> None:
+    # spec 8.4: a chain that extends a prefix the cache kept the facts of; the core gathers
+    # the new links' on top of the prefix's, as the reference's chain_facts(prefix=) does,
+    # for every split of every chain the core made
+    chain = NativeChain(core, make_policy())
+    root = object()  # the trust anchor's principal: only stored, first
+    splits = 0
+    longer: list[Any] = []
+    for data in _cbor_presentations():
+        found = _made_chain(chain, data)
+        if found is None or len(found[0]) < 2 or chain.chain_facts(found[1], root) is None:  # type: ignore[arg-type]
+            continue  # a link the core did not make, too short to split, or no root first
+        longer = longer or list(found)
+        links, handles, ids, targets = found
+        whole = chain_facts(links, root, encode=cbor.encode, read=ids, targets=targets)  # type: ignore[arg-type]
+        for cut in range(1, len(links)):
+            prefix = chain_facts(links[:cut], root, encode=cbor.encode, read=ids, targets=targets)  # type: ignore[arg-type]
+            made = chain.chain_facts(handles[cut:], None, prefix)
+            expected = chain_facts(
+                links, None, encode=cbor.encode, prefix=prefix, read=ids, targets=targets
+            )
+            assert made == expected == whole
+            splits += 1
+    assert splits >= 100, splits
+    # a prefix whose facts state usage limits or approval requirements: the chain does too
+    links, handles, ids, targets = longer
+    prefix = chain_facts(links[:1], root, encode=cbor.encode, read=ids, targets=targets)  # type: ignore[arg-type]
+    made = chain.chain_facts(handles[1:], None, prefix)
+    assert made is not None and not made.usage and not made.approvals
+    flagged = dataclasses.replace(prefix, usage=True, approvals=True)
+    made = chain.chain_facts(handles[1:], None, flagged)
+    assert made is not None and made.usage and made.approvals
+    # neither a root nor a prefix: nothing to gather from
+    assert chain.chain_facts(handles, None, None) is None
+
+
+def test_a_warm_request_makes_no_claims(core: _native.ChainCore) -> None:
+    # the warm path (a prefix the cache holds, one new link): V2.1's signer and the parent's
+    # facts come from the parent's own facts, the chain's facts from the core, so neither
+    # the parent's claims nor the new link's are made, and the decision is the reference's
+    token = delegate(
+        standard_token(label="warm claims"),
+        SUB,
+        SUB2.public_key,
+        capabilities=[(REQUEST.action, REQUEST.resource)],
+        now=NOW,
+        rng=Rng("warm claims"),
+    )
+    prefix = invoke(
+        codec.Presentation(token.links[:2]),
+        SUB,
+        audience=AUD,
+        action=REQUEST.action,
+        resource=REQUEST.resource,
+        now=NOW,
+        rng=Rng("warm prefix"),
+    ).to_bytes()
+    data = standard_presentation(token, holder=SUB2, label="warm claims").to_bytes()
+    asked: list[int] = []
+    original = chain_facts
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        asked.append(1)
+        return original(*args, **kwargs)
+
+    clear_caches()
+    Verifier(make_policy(), store=MemoryStore(), clock=lambda: NOW, backend="native").verify(
+        data, REQUEST
+    )  # every value remembered by its bytes
+    decisions = []
+    for backend in ("native", "pure"):
+        clear_caches(links_only=True)
+        cache = PrefixCache()
+        verifier = Verifier(
+            make_policy(),
+            store=MemoryStore(),
+            clock=lambda: NOW,
+            prefix_cache=cache,
+            backend=backend,
+        )
+        verifier.verify(prefix, Request(REQUEST.action, REQUEST.resource, {}))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("agentchain.verifier._verifier.chain_facts", counted)
+            decision = verifier.verify(data, REQUEST)
+        decisions.append(decision)
+        if backend == "native":  # the parent from the cache, the new link: neither made
+            assert asked == []
+            kinds = [type(link).__name__ for link in decision.chain.links]
+            assert kinds == ["Signed", "_CoreLink", "_CoreLink"]
+    native, pure = decisions
+    assert native.outcome is pure.outcome is Outcome_.ALLOW
+    assert native.chain.principals == pure.chain.principals
+    assert native.chain.links == pure.chain.links
+
+
 def test_every_vector_case_through_both_backends(core: _native.ChainCore) -> None:
     # every case of vectors/v1, with the expected results, through each backend
     for case in runner.load_cases(runner.default_vectors()):

@@ -288,13 +288,14 @@ class NativeChain:
         start: int,
         *,
         parent: codec.Link | None,
-        signer: PublicKey,
+        anchor: PublicKey | None,
         facts: Mapping[bytes, LinkFacts],
         passed: Callable[[int], None] | None,
     ) -> list[LinkFacts] | None:
         """V2 (spec 8.2) for ``links[start:]``, ``parent`` the verified link above them (None
-        at the root) and ``signer`` the key that signs ``links[start]`` (V2.1, resolved by
-        the caller: at the root, the trust anchor). Raise the first violation; return the
+        at the root, whose signer is ``anchor``, the trust anchor the caller resolved, V2.1;
+        below, the core reads the signer from the parent's facts). Raise the first
+        violation; return the
         facts of the links checked when every one passed, or None, having checked nothing,
         when the core did not decode all of them. Before a violation is raised,
         ``passed(index)`` is told the links before it passed (as the pure loop remembers
@@ -303,7 +304,9 @@ class NativeChain:
         if not found or None in found:
             return None
         handles = cast("list[LinkFacts]", found)  # every one found
-        root = signer if parent is None else None
+        root = anchor if parent is None else None
+        if parent is None and root is None:  # pragma: no cover - the caller resolves it
+            raise ChainError("root_untrusted", "the root link's issuer is not a trust anchor")
         failure = self._core.verify_chain(
             handles,
             root=None if root is None else (root.alg, root.raw()),
@@ -320,13 +323,22 @@ class NativeChain:
             self._raise(links, start + index, check, root)
         return handles
 
-    def chain_facts(self, checked: list[LinkFacts], root: Principal) -> ChainFacts | None:
-        """``chain_facts`` of a whole chain (no prefix known) whose links' facts ``verify``
-        returned, gathered by the core where it made every link (from the very objects the
-        links hold, with the reference's ``holder_principal`` and key targets); None for any
-        other chain, whose facts the caller gathers itself. ``root`` is the trust anchor's
-        principal. ``tests/test_native_chain.py`` holds the two to equal facts."""
-        found = self._core.chain_facts(checked, root, holder_principal, _key_target)
+    def chain_facts(
+        self,
+        checked: list[LinkFacts],
+        root: Principal | None,
+        prefix: ChainFacts | None = None,
+    ) -> ChainFacts | None:
+        """``chain_facts`` of a chain whose links' facts ``verify`` returned (``checked``),
+        gathered by the core where it made every one of them (from the very objects the
+        links hold, with the reference's ``holder_principal`` and key targets): the whole
+        chain from ``root`` (the trust anchor's principal), or, given ``prefix`` (the facts
+        the prefix cache kept of the links before them), the chain that extends it. None for
+        any other chain, whose facts the caller gathers itself.
+        ``tests/test_native_chain.py`` holds the two to equal facts."""
+        if prefix is None and root is None:
+            return None
+        found = self._core.chain_facts(checked, root, holder_principal, _key_target, prefix)
         if found is None:
             return None
         principals, digests, ids, targets, not_before, expires, grants, runs = found
@@ -337,8 +349,10 @@ class NativeChain:
             tuple(dict.fromkeys(targets)),  # in order, each once (as chain_targets)
             not_before,
             expires,
-            False,  # the links the core makes state no usage limits
-            False,  # nor approval requirements (the plain shape has neither)
+            # the links the core makes state no usage limits nor approval requirements
+            # (the plain shape has neither): the prefix's say whether the chain does
+            prefix is not None and prefix.usage,
+            prefix is not None and prefix.approvals,
             grants,
             runs,
         )
@@ -373,7 +387,13 @@ class NativeChain:
             return None
 
     def _parent(self, link: codec.Link) -> LinkFacts:
-        """The facts of a link the prefix cache holds (decoded by an earlier request)."""
+        """The facts of a link the prefix cache holds (decoded by an earlier request): the
+        core's own, where it made the link and its claims were never read (they are the
+        facts ``parent_facts`` would build from them), else built from its claims once."""
+        if type(link) is _CoreLink:
+            kept = _CLAIMS_SLOT.__get__(link)
+            if type(kept) is not LinkClaims:
+                return kept  # type: ignore[no-any-return]
         found = _PARENTS.get(link.digest)
         if found is None:
             claims = link.claims

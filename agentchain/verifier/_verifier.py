@@ -367,24 +367,28 @@ class Verifier:
             parent = links[start - 1]
         if start == len(links):
             return self._verified(links, root, known, cache, ids, targets=targets)
-        # V2.1 for the first link checked: a trust anchor at the root, else the parent's
-        # holder (only a root can lack a signer)
-        signer = check_signer(links[start], parent, self._anchor)
-        if isinstance(signer, Violation):
-            signer.raise_for("the root link's")
+        # V2.1 for the root: a trust anchor (only a root can lack a signer). Below it, the
+        # signer is the parent's holder: the core reads it from the parent's facts, and the
+        # pure loop from the parent's claims, each link's in turn
+        trusted: PublicKey | None = None
         if parent is None:
+            signer = check_signer(links[start], None, self._anchor)
+            if isinstance(signer, Violation):
+                signer.raise_for("the root link's")
+            trusted = signer
             root = self._root(signer)
         # V2.2 to V2.6 for every link in one native call, when the core decoded them all
         passed = None if cache is None else functools.partial(self._remember, cache, links, start)
         native = self._native
         if native is not None:
             checked = native.verify(
-                links, start, parent=parent, signer=signer, facts=facts or {}, passed=passed
+                links, start, parent=parent, anchor=trusted, facts=facts or {}, passed=passed
             )
             if checked is not None:
                 self._remember(cache, links, start, len(links) - 1)
-                # a whole chain whose every link the core made: the core gathers its facts
-                made = None if start or root is None else native.chain_facts(checked, root)
+                # a chain whose every new link the core made: the core gathers its facts,
+                # from the root or on top of the prefix's the cache kept
+                made = native.chain_facts(checked, None if start else root, known)
                 return self._verified(links, root, known, cache, ids, targets=targets, made=made)
         for index, link in enumerate(links[start:], start):
             what = f"link {index}"

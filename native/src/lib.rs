@@ -1140,41 +1140,80 @@ fn open_presentation<'py>(
     }
 }
 
-/// The facts of a whole chain (`verifier._facts.chain_facts` over `links` from the root, no
-/// prefix known) from the facts of its links, when the core made every one of them
-/// (`open_presentation`'s `build`); None otherwise, and the caller gathers them itself.
-/// `root` is the trust anchor's principal; `holder_principal` and `key_target` are the
-/// reference's own functions (`verifier._types.holder_principal`, the memo of
-/// `verifier._revocation.key_target`). Returns `(principals, digests, ids, targets,
-/// not_before, expires, grants, runs)` in the order `chain_facts` gathers them; `targets`
-/// keeps repeats (the caller keeps the first of each), and a made link states neither usage
-/// limits nor approval requirements (the plain shape has none).
+/// The facts of a chain (`verifier._facts.chain_facts`) from the facts of its links, when
+/// the core made every one of them (`open_presentation`'s `build`); None otherwise, and the
+/// caller gathers them itself. Either `links` is the whole chain and `root` the trust
+/// anchor's principal, or `prefix` holds the facts of the links before them (a
+/// `ChainFacts` the prefix cache kept, spec 8.4) and `links` are the ones after it.
+/// `holder_principal` and `key_target` are the reference's own functions
+/// (`verifier._types.holder_principal`, the memo of `verifier._revocation.key_target`).
+/// Returns `(principals, digests, ids, targets, not_before, expires, grants, runs)` of the
+/// whole chain in the order `chain_facts` gathers them; `targets` keeps repeats (the caller
+/// keeps the first of each), and a made link states neither usage limits nor approval
+/// requirements (the plain shape has none: the prefix's say whether the chain does).
 #[pyfunction]
+#[pyo3(signature = (links, root, holder_principal, key_target, prefix=None))]
 fn chain_facts<'py>(
     py: Python<'py>,
     links: Vec<Bound<'py, LinkFacts>>,
-    root: Bound<'py, PyAny>,
+    root: Option<Bound<'py, PyAny>>,
     holder_principal: Bound<'py, PyAny>,
     key_target: Bound<'py, PyAny>,
+    prefix: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Option<Bound<'py, PyTuple>>> {
     let made: Option<Vec<&MadeLink>> = links.iter().map(|l| l.get().made.as_ref()).collect();
     let (Some(made), Some(first)) = (made, links.first()) else {
         return Ok(None);
     };
-    let Some(issuer) = made.first().and_then(|m| m.issuer.as_ref()) else {
-        return Ok(None); // spec 5.5: a root names its issuer (the codec refused it otherwise)
-    };
-    let (mut not_before, mut expires) = (first.get().facts.nbf, first.get().facts.exp);
-    let mut principals = Vec::with_capacity(links.len() + 1);
-    principals.push(root);
-    let mut digests = Vec::with_capacity(links.len());
-    let mut ids = Vec::with_capacity(links.len());
-    let mut targets = Vec::with_capacity(3 * links.len());
-    let mut grants: Vec<(usize, Bound<'py, PyAny>)> = Vec::new();
-    let mut runs: Vec<(usize, usize, Bound<'py, PyAny>)> = Vec::new();
     let thumbprint = pyo3::intern!(py, "thumbprint");
-    let mut issuer_target = key_target.call1((issuer.bind(py),))?;
-    for (index, (link, part)) in links.iter().zip(made).enumerate() {
+    // the new links' facts; with a prefix, its own are put before them at the end
+    let mut principals: Vec<Bound<'py, PyAny>> = Vec::with_capacity(links.len() + 1);
+    let mut digests: Vec<Bound<'py, PyAny>> = Vec::with_capacity(links.len());
+    let mut ids: Vec<Bound<'py, PyAny>> = Vec::with_capacity(links.len());
+    let mut targets: Vec<Bound<'py, PyAny>> = Vec::with_capacity(3 * links.len());
+    let (mut not_before, mut expires): (u64, u64);
+    let mut grants: Vec<(usize, Bound<'py, PyAny>)>;
+    let mut runs: Vec<(usize, usize, Bound<'py, PyAny>)>;
+    let mut issuer_target;
+    let offset;
+    match (&prefix, root) {
+        (Some(prefix), _) => {
+            // continued from the prefix's facts, as `chain_facts` continues a `prefix`
+            let known = prefix.getattr(pyo3::intern!(py, "principals"))?;
+            offset = prefix.getattr(pyo3::intern!(py, "digests"))?.len()?;
+            if offset == 0 || known.len()? != offset + 1 {
+                return Ok(None); // not the facts of a prefix: the caller gathers them
+            }
+            not_before = prefix.getattr(pyo3::intern!(py, "not_before"))?.extract()?;
+            expires = prefix.getattr(pyo3::intern!(py, "expires"))?.extract()?;
+            grants = prefix.getattr(pyo3::intern!(py, "grants"))?.extract()?;
+            runs = prefix.getattr(pyo3::intern!(py, "caveats"))?.extract()?;
+            // the first new link's issuer is the prefix's last holder (spec 5.5)
+            let last = known.get_item(offset)?;
+            issuer_target = key_target.call1((last
+                .getattr(pyo3::intern!(py, "key"))?
+                .getattr(thumbprint)?,))?;
+        }
+        (None, Some(root)) => {
+            let Some(issuer) = made.first().and_then(|m| m.issuer.as_ref()) else {
+                return Ok(None); // spec 5.5: a root names its issuer (the codec refused it)
+            };
+            offset = 0;
+            not_before = first.get().facts.nbf;
+            expires = first.get().facts.exp;
+            principals.push(root);
+            grants = Vec::new();
+            runs = Vec::new();
+            issuer_target = key_target.call1((issuer.bind(py),))?;
+        }
+        (None, None) => {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "the facts of a chain need its root's principal or its prefix's facts",
+            ))
+        }
+    }
+    for (at, (link, part)) in links.iter().zip(made).enumerate() {
+        let index = offset + at;
         let facts = &link.get().facts;
         not_before = not_before.max(facts.nbf);
         expires = expires.min(facts.exp);
@@ -1196,8 +1235,8 @@ fn chain_facts<'py>(
         targets.push(issuer_target);
         targets.push(holder_target.clone());
         issuer_target = holder_target;
-        digests.push(part.digest.bind(py).clone());
-        ids.push(part.id.bind(py).clone());
+        digests.push(part.digest.bind(py).clone().into_any());
+        ids.push(part.id.bind(py).clone().into_any());
     }
     let grants = grants
         .into_iter()
@@ -1207,12 +1246,27 @@ fn chain_facts<'py>(
         .into_iter()
         .map(|run| run.into_pyobject(py))
         .collect::<PyResult<Vec<_>>>()?;
+    let (mut principals, mut digests, mut ids, mut targets) = (
+        PyTuple::new(py, principals)?.into_any(),
+        PyTuple::new(py, digests)?.into_any(),
+        PyTuple::new(py, ids)?.into_any(),
+        PyTuple::new(py, targets)?.into_any(),
+    );
+    if let Some(prefix) = &prefix {
+        // the prefix's tuples, then the new links' (one concatenation each)
+        principals = prefix
+            .getattr(pyo3::intern!(py, "principals"))?
+            .add(principals)?;
+        digests = prefix.getattr(pyo3::intern!(py, "digests"))?.add(digests)?;
+        ids = prefix.getattr(pyo3::intern!(py, "ids"))?.add(ids)?;
+        targets = prefix.getattr(pyo3::intern!(py, "targets"))?.add(targets)?;
+    }
     Ok(Some(
         (
-            PyTuple::new(py, principals)?,
-            PyTuple::new(py, digests)?,
-            PyTuple::new(py, ids)?,
-            PyList::new(py, targets)?,
+            principals,
+            digests,
+            ids,
+            targets,
             not_before,
             expires,
             PyTuple::new(py, grants)?,
