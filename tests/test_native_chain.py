@@ -806,14 +806,8 @@ def test_a_warm_request_makes_no_claims(core: _native.ChainCore) -> None:
         now=NOW,
         rng=Rng("warm claims"),
     )
-    prefix = invoke(
-        codec.Presentation(token.links[:2]),
-        SUB,
-        audience=AUD,
-        action=REQUEST.action,
-        resource=REQUEST.resource,
-        now=NOW,
-        rng=Rng("warm prefix"),
+    prefix = standard_presentation(
+        codec.Presentation(token.links[:2]), holder=SUB, label="warm prefix"
     ).to_bytes()
     data = standard_presentation(token, holder=SUB2, label="warm claims").to_bytes()
     asked: list[int] = []
@@ -838,11 +832,13 @@ def test_a_warm_request_makes_no_claims(core: _native.ChainCore) -> None:
             prefix_cache=cache,
             backend=backend,
         )
-        verifier.verify(prefix, Request(REQUEST.action, REQUEST.resource, {}))
+        cached = verifier.verify(prefix, REQUEST).chain.links
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("agentchain.verifier._verifier.chain_facts", counted)
             decision = verifier.verify(data, REQUEST)
         decisions.append(decision)
+        # the warm path: the prefix's very link objects, taken from the cache
+        assert all(a is b for a, b in zip(decision.chain.links, cached, strict=False))
         if backend == "native":  # the parent from the cache, the new link: neither made
             assert asked == []
             kinds = [type(link).__name__ for link in decision.chain.links]
