@@ -205,7 +205,8 @@ def composed(
     if becomes is not None:
         outer = _twin_of(cls)
         if outer is None or not issubclass(becomes, cls):
-            raise TypeError(f"composed({cls.__qualname__}): {becomes.__qualname__} is no {cls}")
+            name = cls.__qualname__
+            raise TypeError(f"composed({name}): {becomes.__qualname__} is no {name} subclass")
         probe: Any = object.__new__(outer)
         probe.__class__ = becomes  # TypeError unless the layouts agree
     scope: dict[str, object] = {}

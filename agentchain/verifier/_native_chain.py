@@ -295,11 +295,10 @@ class NativeChain:
         """V2 (spec 8.2) for ``links[start:]``, ``parent`` the verified link above them (None
         at the root, whose signer is ``anchor``, the trust anchor the caller resolved, V2.1;
         below, the core reads the signer from the parent's facts). Raise the first
-        violation; return the
-        facts of the links checked when every one passed, or None, having checked nothing,
-        when the core did not decode all of them. Before a violation is raised,
-        ``passed(index)`` is told the links before it passed (as the pure loop remembers
-        each prefix as it passes)."""
+        violation; return the facts of the links checked when every one passed, or None,
+        having checked nothing, when the core did not decode all of them. Before a
+        violation is raised, ``passed(index)`` is told the links before it passed (as the
+        pure loop remembers each prefix as it passes)."""
         found = [facts.get(link.digest) for link in links[start:]]
         if not found or None in found:
             return None
