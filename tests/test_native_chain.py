@@ -931,13 +931,17 @@ def test_each_v2_check_fails_the_same_way(core: _native.ChainCore) -> None:
 def test_the_warm_path_checks_only_the_new_link(
     core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # spec 8.4 on the native path: a cached prefix is not checked again; its last link's
-    # facts are rebuilt from its claims, and the answer is the reference's
+    # spec 8.4 on the native path: a cached prefix is not checked again; V2 of the new
+    # link takes its parent's facts from the core (the cached link's claims never made),
+    # and every answer, refusals at each check included, is the reference's
     cache_pure, cache_native = PrefixCache(), PrefixCache()
     pure = Verifier(make_policy(), clock=lambda: NOW, prefix_cache=cache_pure, backend="pure")
     native = Verifier(make_policy(), clock=lambda: NOW, prefix_cache=cache_native, backend="native")
-    first = third_link(label="warm", depth=1)  # refused at link 2: links 0 and 1 are cached
-    assert decide(native, first, REQUEST) == decide(pure, first, REQUEST)
+    first = third_link(label="warm")  # every prefix cached, link 1 the fan-outs' parent
+    expected = decide(pure, first, REQUEST)  # the four values of each link remembered
+    assert decide(native, first, REQUEST) == expected
+    cached = [entry[1] for entry in cache_native._entries.values()]
+    assert [type(link).__name__ for link in cached] == ["Signed", "_CoreLink", "_CoreLink"]
     seen: list[int] = []
     chain = native._native
     assert chain is not None
