@@ -846,7 +846,38 @@ fn open_link_bytes<'py>(
     want_parts: bool,
     build: Option<(&Builder<'py>, &Bound<'py, PyBytes>)>,
 ) -> Result<OpenedLinkObject<'py>, OpenFailure> {
-    let opened = link::open(bytes, claims::LINK_TYP, lim)?;
+    let (algorithm, sign1) = link::open_envelope(bytes, claims::LINK_TYP, lim)?;
+    // the common shape read from the payload's bytes once they are known strict; anything
+    // else decoded the general way, which refuses it with its first violation, in its order
+    let plain = if want_parts && cbor::validate(sign1.payload, &lim.cbor).is_ok() {
+        claims::plain_link(sign1.payload, claim_limits)
+    } else {
+        None
+    };
+    let (opened, decoded, plain_parts) = match plain {
+        Some((head, parts)) => {
+            let opened = link::Opened {
+                algorithm,
+                sign1,
+                payload: Value::Null, // never read: the parts stand for the claims
+            };
+            (opened, Decoded::Head(Box::new(head)), Some(parts))
+        }
+        None => {
+            let payload = cbor::decode(sign1.payload, &lim.cbor)?;
+            let decoded = claims::decode_link_head(&payload, claim_limits)?;
+            let parts = match decoded {
+                Decoded::Head(_) if want_parts => claims::plain_parts(sign1.payload),
+                _ => None,
+            };
+            let opened = link::Opened {
+                algorithm,
+                sign1,
+                payload,
+            };
+            (opened, decoded, parts)
+        }
+    };
     let s = &opened.sign1;
     let signed = s.to_be_signed();
     // the envelope's Python bytes, made before `signed` moves into the link's facts
@@ -854,7 +885,7 @@ fn open_link_bytes<'py>(
     let digest = digest.unwrap_or_else(|| agentchain_core::sha256(bytes));
     let digest_object = PyBytes::new(py, &digest);
     let mut parts = None;
-    let facts = match claims::decode_link_head(&opened.payload, claim_limits)? {
+    let facts = match decoded {
         Decoded::Defer => None,
         Decoded::Head(head) => {
             let facts = chain::LinkFacts {
@@ -874,7 +905,7 @@ fn open_link_bytes<'py>(
                     .map(|(a, r)| ((*a).to_string(), (*r).to_string()))
                     .collect(),
             };
-            if let Some(p) = want_parts.then(|| claims::plain_parts(s.payload)).flatten() {
+            if let Some(p) = plain_parts {
                 let id = PyBytes::new(py, &p.id);
                 let spans = [p.holder, p.capabilities, p.caveats, p.descriptor];
                 if let Some((builder, encoded)) = build {

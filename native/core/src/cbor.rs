@@ -285,6 +285,21 @@ enum Frame<'a> {
 
 /// The single CBOR item that is exactly `data`, strictly checked (spec 5.2).
 pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
+    walk::<true>(data, limits)
+}
+
+/// [`decode`]'s checks without its tree: Ok exactly where [`decode`] returns a value, else
+/// the same error, from the same code (one walk, built with `BUILD` false). For a caller
+/// that reads the bytes itself once they are known to be strict (`claims::plain_link`):
+/// no allocation, nothing to drop.
+pub fn validate(data: &[u8], limits: &Limits) -> Result<()> {
+    walk::<false>(data, limits).map(std::mem::forget)
+}
+
+/// The decoder, with or without the tree (`BUILD`). Without it, containers stay empty
+/// (`Vec::new` allocates nothing) and every check runs as with it: the stack of frames
+/// keeps the counts, the nesting and the previous key's bytes either way.
+fn walk<'a, const BUILD: bool>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
     let buf = data;
     let end = buf.len();
     if end == 0 {
@@ -444,7 +459,7 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                         };
                     } else {
                         // arg <= bytes left, so the reservation is bounded by the input
-                        let n = arg as usize;
+                        let n = if BUILD { arg as usize } else { 0 };
                         stack.push(if major == MAP {
                             Frame::Map {
                                 pairs: Vec::with_capacity(n),
@@ -501,7 +516,11 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                 }
                 *prev_key = encoded_key;
                 // the value takes the placeholder's place when it is read
-                pairs.push((value, Value::Null));
+                if BUILD {
+                    pairs.push((value, Value::Null));
+                } else {
+                    std::mem::forget(value); // a key: an integer or a text, owning nothing
+                }
                 *awaiting = true;
             }
             continue;
@@ -522,7 +541,11 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                     return Ok(value);
                 }
                 Some(Frame::Array { items, remaining }) => {
-                    items.push(value);
+                    if BUILD {
+                        items.push(value);
+                    } else {
+                        std::mem::forget(value); // a leaf, or a container left empty
+                    }
                     *remaining -= 1;
                     *remaining == 0
                 }
@@ -533,7 +556,9 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
                     ..
                 }) => {
                     // a value is only read after its key, so its pair is there
-                    if let Some(pair) = pairs.last_mut() {
+                    if !BUILD {
+                        std::mem::forget(value); // a leaf, or a container left empty
+                    } else if let Some(pair) = pairs.last_mut() {
                         release(std::mem::replace(&mut pair.1, value)); // the placeholder
                     }
                     *awaiting = false;
@@ -561,6 +586,19 @@ pub fn bytes_head(len: usize, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::decode`], checked against [`validate`] on every input of these tests: one
+    /// answer, the same error where it refuses
+    fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
+        let built = super::decode(data, limits);
+        let checked = validate(data, limits);
+        match (&built, &checked) {
+            (Ok(_), Ok(())) => {}
+            (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),
+            _ => panic!("decode and validate disagree on {data:02x?}: {built:?} {checked:?}"),
+        }
+        built
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -1034,6 +1072,19 @@ pub fn encode(value: &Value<'_>) -> Vec<u8> {
 mod properties {
     use super::*;
     use proptest::prelude::*;
+
+    /// [`super::decode`], checked against [`validate`] on every input of these tests: one
+    /// answer, the same error where it refuses
+    fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
+        let built = super::decode(data, limits);
+        let checked = validate(data, limits);
+        match (&built, &checked) {
+            (Ok(_), Ok(())) => {}
+            (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),
+            _ => panic!("decode and validate disagree on {data:02x?}: {built:?} {checked:?}"),
+        }
+        built
+    }
 
     fn limits() -> Limits {
         Limits {

@@ -10,6 +10,10 @@
 //! in the reference's order, so the first violation is the same whichever side finds it.
 //! The head is what the chain's V2 checks need (`chain.rs`).
 //!
+//! Claims of the common shape are also read straight from the payload's bytes, once
+//! `cbor::validate` has accepted them ([`plain_link`], for the verifier's hot path): the same
+//! head and parts as the decoded reading, or None, and the decoded reading then answers.
+//!
 //! A payload with a map key other than an integer or a text is not judged here
 //! ([`Decoded::Defer`]): Python's dicts equate `true` with `1` and `1.0` with `1`, a rule of
 //! the reference's host language left to the reference (the strict CBOR decoder admits no
@@ -20,6 +24,7 @@ use crate::alg::Algorithm;
 use crate::cbor::Value;
 use crate::error::{Error, Result};
 use crate::link::PublicKey;
+use sha2::Digest;
 
 /// spec 5.3 (0.2): the COSE kind of a link
 pub const LINK_TYP: i128 = 1;
@@ -396,76 +401,242 @@ fn item_end(data: &[u8], mut at: usize) -> Option<usize> {
     (at <= data.len()).then_some(at)
 }
 
+/// The values of a claims map of the common shape, each as its span in the payload, by
+/// key: the walk [`plain_parts`] and [`plain_link`] share. A map of at most 23 entries whose
+/// keys are the link claims other than approvals and usage, each in one byte, no value null,
+/// nothing after it; None otherwise. Read over bytes the strict decoder accepts (a caller
+/// that has not decoded them validates them first: `cbor::validate`).
+struct PlainMap {
+    /// the map's head byte (0xA1 to 0xB7)
+    head: u8,
+    /// by key: the value's first byte and its end, and where the key's byte is
+    values: [Option<(usize, usize)>; 14],
+    keys: [usize; 14],
+}
+
+impl PlainMap {
+    fn walk(payload: &[u8]) -> Option<PlainMap> {
+        let head = *payload.first()?;
+        if !(0xA1..=0xB7).contains(&head) {
+            return None;
+        }
+        let mut map = PlainMap {
+            head,
+            values: [None; 14],
+            keys: [0; 14],
+        };
+        let mut at = 1;
+        for _ in 0..(head - 0xA0) {
+            let key = *payload.get(at)?;
+            let start = at + 1;
+            let end = item_end(payload, start)?;
+            if *payload.get(start)? == 0xF6 {
+                return None; // null: the general reading names it
+            }
+            match u64::from(key) {
+                1..=4 | 6..=11 | L_PURPOSE | L_DESCRIPTOR => {}
+                _ => return None,
+            }
+            map.values[usize::from(key)] = Some((start, end));
+            map.keys[usize::from(key)] = at;
+            at = end;
+        }
+        (at == payload.len()).then_some(map)
+    }
+
+    /// The bytes of the value of `key`, if present.
+    fn value<'a>(&self, payload: &'a [u8], key: u64) -> Option<&'a [u8]> {
+        let (start, end) = self.values[usize::try_from(key).ok()?]?;
+        payload.get(start..end)
+    }
+
+    /// What [`plain_parts`] returns for the map.
+    fn parts<'a>(&self, payload: &'a [u8]) -> Option<PlainParts<'a>> {
+        let mut spans = [(0, 0); 4];
+        for (span, key) in spans
+            .iter_mut()
+            .zip([L_HOLDER, L_CAPS, L_CAVEATS, L_DESCRIPTOR])
+        {
+            let found = self.values[key as usize]?;
+            if !matches!(payload[found.0] >> 5, 4 | 5) {
+                return None; // a map or an array
+            }
+            *span = found;
+        }
+        let purpose = match self.values[L_PURPOSE as usize] {
+            None => None,
+            Some((start, end)) => {
+                let text = std::str::from_utf8(payload.get(item_end_head(payload, start)?..end)?);
+                match (payload[start] >> 5, text) {
+                    (3, Ok(t)) if !t.is_empty() => Some(t),
+                    _ => return None,
+                }
+            }
+        };
+        let id = match self.values[L_PARENT as usize] {
+            None => crate::sha256(payload),
+            Some((_, to)) => {
+                // spec 8.5: the claims map without its parent entry, hashed as one
+                let from = self.keys[L_PARENT as usize];
+                let mut hasher = sha2::Sha256::new();
+                hasher.update([self.head - 1]);
+                hasher.update(&payload[1..from]);
+                hasher.update(&payload[to..]);
+                hasher.finalize().into()
+            }
+        };
+        let [holder, capabilities, caveats, descriptor] = spans;
+        Some(PlainParts {
+            holder,
+            capabilities,
+            caveats,
+            descriptor,
+            purpose,
+            id,
+        })
+    }
+}
+
 /// The parts of a payload whose head [`decode_link_head`] accepted, when its claims are in
 /// the common shape: a map of at most 23 entries whose keys are the link claims other than
 /// approvals and usage, each in one byte; holder, capabilities, caveats and descriptor all
 /// present as maps or arrays; a purpose, if any, non-empty text; no null. None otherwise
 /// (the reference then reads the decoded payload the general way).
 pub fn plain_parts(payload: &[u8]) -> Option<PlainParts<'_>> {
-    let head = *payload.first()?;
-    if !(0xA1..=0xB7).contains(&head) {
+    PlainMap::walk(payload)?.parts(payload)
+}
+
+/// A link's head and parts read from its payload's bytes, without a decoded tree: for a
+/// payload `cbor::validate` accepted under the object's limits, whose claims are of the
+/// common shape ([`plain_parts`]) with version 2, an issuer or a parent of 32 bytes (one
+/// of them), the times and the depth in their ranges, one to `max_capabilities`
+/// capabilities each a pair of texts, at most `max_caveats` caveats, and a holder whose
+/// COSE_Key is in its one deterministic encoding (Ed25519 or ES256) and imports. Returns
+/// what [`decode_link_head`] (its `Head`) and [`plain_parts`] return for the same payload,
+/// decoded; None for anything else, which the caller reads the general way, with its first
+/// violation in its order (the tests hold the two readings together).
+pub fn plain_link<'a>(
+    payload: &'a [u8],
+    limits: &ClaimLimits,
+) -> Option<(LinkHead<'a>, PlainParts<'a>)> {
+    const _: () = assert!(VERSION < 24); // an unsigned integer of one byte
+    let map = PlainMap::walk(payload)?;
+    let parts = map.parts(payload)?;
+    let value = |key: u64| map.value(payload, key);
+    if value(L_VERSION)? != [VERSION as u8] {
         return None;
     }
-    let mut spans: [Option<(usize, usize)>; 4] = [None; 4];
-    let mut purpose = None;
-    let mut parent: Option<(usize, usize)> = None;
-    let mut at = 1;
-    for _ in 0..(head - 0xA0) {
-        let key = u64::from(*payload.get(at)?);
-        let start = at + 1;
-        let end = item_end(payload, start)?;
-        let value = *payload.get(start)?;
-        let major = value >> 5;
-        if value == 0xF6 {
+    let uint = |key: u64, upper: u64| match read_head(value(key)?, 0)? {
+        (0, n, end) if end == value(key)?.len() && n <= upper => Some(n),
+        _ => None,
+    };
+    let nbf = uint(L_NBF, MAX_TIME)?;
+    let exp = uint(L_EXP, MAX_TIME)?;
+    let iat = uint(L_IAT, MAX_TIME)?;
+    let depth = uint(L_DEPTH, 255)?;
+    // a digest: a byte string of 32 bytes, whose shortest head is 0x58 0x20
+    let digest = |key: u64| match value(key) {
+        None => Some(None),
+        Some([0x58, 0x20, rest @ ..]) if rest.len() == 32 => Some(Some(rest)),
+        Some(_) => None,
+    };
+    let (issuer, parent) = (digest(L_ISSUER)?, digest(L_PARENT)?);
+    if issuer.is_none() == parent.is_none() {
+        return None;
+    }
+    let capabilities = plain_capabilities(value(L_CAPS)?)?;
+    let caveats = match read_head(value(L_CAVEATS)?, 0)? {
+        (4, n, _) => n,
+        _ => return None,
+    };
+    if capabilities.is_empty()
+        || capabilities.len() as i128 > limits.max_capabilities
+        || i128::from(caveats) > limits.max_caveats
+    {
+        return None;
+    }
+    let (name, holder_raw) = plain_cose_key(value(L_HOLDER)?)?;
+    let (holder, holder_alg) = crate::link::import_cached(name, &holder_raw).ok()?;
+    Some((
+        LinkHead {
+            issuer,
+            parent,
+            iat,
+            nbf,
+            exp,
+            depth,
+            holder,
+            holder_alg,
+            holder_raw,
+            capabilities,
+        },
+        parts,
+    ))
+}
+
+/// The head of the item at `at`: `(major type, argument, where the head ends)`, for the
+/// integer, string, array and map heads of bytes the strict decoder accepts.
+fn read_head(data: &[u8], at: usize) -> Option<(u8, u64, usize)> {
+    let initial = *data.get(at)?;
+    let (major, info) = (initial >> 5, initial & 0x1F);
+    match info {
+        0..=23 => Some((major, u64::from(info), at + 1)),
+        24..=27 => {
+            let width = 1usize << (info - 24);
+            let bytes = data.get(at + 1..at + 1 + width)?;
+            let arg = bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
+            Some((major, arg, at + 1 + width))
+        }
+        _ => None,
+    }
+}
+
+/// The capabilities of an array whose every item is a pair of texts, in order; None for
+/// any other array (the reference's capability check names what is wrong).
+fn plain_capabilities(array: &[u8]) -> Option<Vec<(&str, &str)>> {
+    let (major, count, mut at) = read_head(array, 0)?;
+    if major != 4 {
+        return None;
+    }
+    let mut found = Vec::with_capacity(usize::try_from(count).ok()?.min(array.len()));
+    for _ in 0..count {
+        if *array.get(at)? != 0x82 {
             return None;
         }
-        let slot = match key {
-            L_HOLDER => Some(0),
-            L_CAPS => Some(1),
-            L_CAVEATS => Some(2),
-            L_DESCRIPTOR => Some(3),
-            _ => None,
-        };
-        match (key, slot) {
-            (_, Some(i)) if major == 4 || major == 5 => spans[i] = Some((start, end)),
-            (_, Some(_)) => return None,
-            (L_PURPOSE, None) => {
-                let text = std::str::from_utf8(payload.get(item_end_head(payload, start)?..end)?);
-                match (major, text) {
-                    (3, Ok(t)) if !t.is_empty() => purpose = Some(t),
-                    _ => return None,
-                }
+        at += 1;
+        let mut pair = [""; 2];
+        for text in &mut pair {
+            let (major, len, start) = read_head(array, at)?;
+            let end = start.checked_add(usize::try_from(len).ok()?)?;
+            if major != 3 {
+                return None;
             }
-            (L_PARENT, None) => parent = Some((at, end)),
-            (1 | 2 | 6 | 7 | 8 | 11, None) => {}
-            _ => return None,
+            *text = std::str::from_utf8(array.get(start..end)?).ok()?;
+            at = end;
         }
-        at = end;
+        found.push((pair[0], pair[1]));
     }
-    if at != payload.len() {
-        return None;
-    }
-    let [Some(holder), Some(capabilities), Some(caveats), Some(descriptor)] = spans else {
-        return None;
-    };
-    let id = match parent {
-        None => crate::sha256(payload),
-        Some((from, to)) => {
-            let mut claims = Vec::with_capacity(payload.len());
-            claims.push(head - 1);
-            claims.extend_from_slice(&payload[1..from]);
-            claims.extend_from_slice(&payload[to..]);
-            crate::sha256(&claims)
+    (at == array.len()).then_some(found)
+}
+
+/// The key of a COSE_Key in its one deterministic encoding (spec 3.3): Ed25519 as
+/// `{1: 1, -1: 6, -2: x}`, ES256 as `{1: 2, -1: 1, -2: x, -3: y}`, coordinates of 32 bytes;
+/// the algorithm's name and the key's raw bytes as `cose_key` makes them (an ES256 point
+/// uncompressed, SEC 1). None for any other encoding, which `cose_key` judges.
+fn plain_cose_key(key: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+    const ED25519: [u8; 8] = [0xA3, 0x01, 0x01, 0x20, 0x06, 0x21, 0x58, 0x20];
+    const ES256: [u8; 8] = [0xA4, 0x01, 0x02, 0x20, 0x01, 0x21, 0x58, 0x20];
+    match key {
+        _ if key.len() == 40 && key[..8] == ED25519 => Some(("Ed25519", key[8..].to_vec())),
+        _ if key.len() == 75 && key[..8] == ES256 && key[40..43] == [0x22, 0x58, 0x20] => {
+            let mut raw = Vec::with_capacity(65);
+            raw.push(4);
+            raw.extend_from_slice(&key[8..40]);
+            raw.extend_from_slice(&key[43..]);
+            Some(("ES256", raw))
         }
-    };
-    Some(PlainParts {
-        holder,
-        capabilities,
-        caveats,
-        descriptor,
-        purpose,
-        id,
-    })
+        _ => None,
+    }
 }
 
 /// Where the head of the item at `at` ends (its argument's bytes included).
@@ -483,10 +654,10 @@ pub const LINK_TARGET_DOMAIN: &[u8] = b"agentchain/revoke-link/v1";
 /// spec 8.5: a link's revocation target, SHA-256(domain || its id), as
 /// `verifier.link_target` computes it.
 pub fn link_target(id: &[u8; 32]) -> [u8; 32] {
-    let mut tagged = Vec::with_capacity(LINK_TARGET_DOMAIN.len() + id.len());
-    tagged.extend_from_slice(LINK_TARGET_DOMAIN);
-    tagged.extend_from_slice(id);
-    crate::sha256(&tagged)
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(LINK_TARGET_DOMAIN);
+    hasher.update(id);
+    hasher.finalize().into()
 }
 
 /// spec 5.7: the invocation claim keys of the common shape (`I_VERSION` to `I_NONCE`)
@@ -704,6 +875,191 @@ mod tests {
         let mut null = shaped(None, None);
         null.push((Value::Uint(15), Value::Null));
         assert_eq!(plain_parts(&encode(null)), None);
+    }
+
+    /// The general reading of a link payload: decoded, then `decode_link_head` and
+    /// `plain_parts` over it, as what `plain_link` returns (None where either refuses).
+    fn general(payload: &[u8]) -> Option<(LinkHead<'_>, PlainParts<'_>)> {
+        let value = crate::cbor::decode(payload, &crate::cbor::Limits::default()).ok()?;
+        match decode_link_head(&value, &LIMITS).ok()? {
+            Decoded::Head(head) => Some((*head, plain_parts(payload)?)),
+            Decoded::Defer => None,
+        }
+    }
+
+    /// `plain_link` of a payload the strict decoder accepts, where it reads one
+    fn fast(payload: &[u8]) -> Option<(LinkHead<'_>, PlainParts<'_>)> {
+        crate::cbor::validate(payload, &crate::cbor::Limits::default()).ok()?;
+        plain_link(payload, &LIMITS)
+    }
+
+    /// The two readings of a head and its parts are the same.
+    fn same(a: &(LinkHead<'_>, PlainParts<'_>), b: &(LinkHead<'_>, PlainParts<'_>)) -> bool {
+        let (x, y) = (&a.0, &b.0);
+        (x.issuer, x.parent, x.iat, x.nbf, x.exp, x.depth)
+            == (y.issuer, y.parent, y.iat, y.nbf, y.exp, y.depth)
+            && (x.holder_alg.name, &x.holder_raw) == (y.holder_alg.name, &y.holder_raw)
+            && x.capabilities == y.capabilities
+            && a.1 == b.1
+    }
+
+    /// the P-256 base point, uncompressed coordinates: an ES256 key that imports
+    const P256_X: [u8; 32] = [
+        0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40,
+        0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98,
+        0xc2, 0x96,
+    ];
+    const P256_Y: [u8; 32] = [
+        0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e,
+        0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf,
+        0x51, 0xf5,
+    ];
+
+    /// `pairs` with the value of `key` replaced (or added, in key order)
+    fn with<'a>(
+        mut pairs: Vec<(Value<'a>, Value<'a>)>,
+        key: u64,
+        value: Value<'a>,
+    ) -> Vec<(Value<'a>, Value<'a>)> {
+        match pairs
+            .iter()
+            .position(|(k, _)| matches!(k, Value::Uint(n) if *n >= key))
+        {
+            Some(at) if pairs[at].0 == Value::Uint(key) => pairs[at].1 = value,
+            Some(at) => pairs.insert(at, (Value::Uint(key), value)),
+            None => pairs.push((Value::Uint(key), value)),
+        }
+        pairs
+    }
+
+    #[test]
+    fn plain_link_reads_what_the_general_reading_reads() {
+        let encode = |pairs| crate::cbor::encode(&Value::Map(pairs));
+        let es256 = Value::Map(vec![
+            (Value::Uint(1), Value::Uint(2)),
+            (Value::Nint(0), Value::Uint(1)),
+            (Value::Nint(1), Value::Bytes(&P256_X)),
+            (Value::Nint(2), Value::Bytes(&P256_Y)),
+        ]);
+        let two = Value::Array(vec![
+            Value::Array(vec![Value::Text("a"), Value::Text("https://x/")]),
+            Value::Array(vec![Value::Text("b/é"), Value::Text("https://y/*")]),
+        ]);
+        let caveat = Value::Array(vec![
+            Value::Text("<="),
+            Value::Text(".amount"),
+            Value::Float(0.5),
+        ]);
+        let read = [
+            encode(shaped(None, None)),
+            encode(shaped(Some(&[9; 32]), Some("why"))),
+            encode(with(shaped(None, None), L_HOLDER, es256)),
+            encode(with(shaped(None, None), L_CAPS, two)),
+            encode(with(
+                shaped(None, None),
+                L_CAVEATS,
+                Value::Array(vec![caveat]),
+            )),
+            encode(with(shaped(None, None), L_NBF, Value::Uint(MAX_TIME))),
+            encode(with(shaped(None, None), L_DEPTH, Value::Uint(255))),
+        ];
+        for payload in &read {
+            let (a, b) = (fast(payload), general(payload));
+            assert!(a.is_some() && b.is_some(), "{payload:02x?}");
+            assert!(same(&a.unwrap(), &b.unwrap()), "{payload:02x?}");
+        }
+        // outside the shape (the general reading refuses these, or reads them its own way)
+        let cap = |v| Value::Array(vec![v]);
+        let too_many = Value::Array((0..65).map(|_| Value::Array(vec![])).collect());
+        let other: Vec<(u64, Value<'static>)> = vec![
+            (L_VERSION, Value::Uint(3)),
+            (L_VERSION, Value::Text("2")),
+            (L_CAPS, Value::Array(vec![])),
+            (L_CAPS, cap(Value::Text("a"))),
+            (L_CAPS, cap(Value::Array(vec![Value::Text("a")]))),
+            (
+                L_CAPS,
+                cap(Value::Array(vec![Value::Text("a"), Value::Uint(1)])),
+            ),
+            (L_CAPS, Value::Map(vec![])),
+            (L_CAVEATS, too_many),
+            (L_CAVEATS, Value::Map(vec![])),
+            (L_NBF, Value::Uint(MAX_TIME + 1)),
+            (L_EXP, Value::Nint(0)),
+            (L_IAT, Value::Text("now")),
+            (L_DEPTH, Value::Uint(256)),
+            (L_ISSUER, Value::Bytes(&[7; 31])),
+            (L_ISSUER, Value::Bytes(&[7; 33])),
+            (L_PARENT, Value::Bytes(&[1; 32])), // beside the issuer
+            (L_PURPOSE, Value::Text("")),
+            (L_HOLDER, Value::Map(vec![(Value::Uint(1), Value::Uint(1))])),
+            (
+                L_HOLDER,
+                Value::Map(vec![
+                    (Value::Uint(1), Value::Uint(1)),
+                    (Value::Nint(0), Value::Uint(6)),
+                    (Value::Nint(1), Value::Bytes(&[0; 32])), // small order
+                ]),
+            ),
+            (
+                L_HOLDER,
+                Value::Map(vec![
+                    (Value::Uint(1), Value::Uint(1)),
+                    (Value::Uint(3), Value::Nint(7)), // a label too many
+                    (Value::Nint(0), Value::Uint(6)),
+                    (Value::Nint(1), Value::Bytes(&BASE)),
+                ]),
+            ),
+        ];
+        for (key, value) in other {
+            let shown = format!("{key}: {value:?}");
+            let payload = encode(with(shaped(None, None), key, value));
+            assert!(fast(&payload).is_none(), "{shown}");
+        }
+        let mut no_issuer = shaped(None, None);
+        no_issuer.retain(|(k, _)| *k != Value::Uint(L_ISSUER));
+        assert!(fast(&encode(no_issuer)).is_none());
+        let mut no_depth = shaped(None, None);
+        no_depth.retain(|(k, _)| *k != Value::Uint(L_DEPTH));
+        assert!(fast(&encode(no_depth)).is_none());
+    }
+
+    /// Every payload one byte away from two real ones (each byte flipped, zeroed, filled,
+    /// bumped), cut short or lengthened: wherever `plain_link` reads one, the general
+    /// reading reads the same.
+    #[test]
+    fn plain_link_agrees_with_the_general_reading_on_mutations() {
+        let encode = |pairs| crate::cbor::encode(&Value::Map(pairs));
+        let mut read = 0;
+        for payload in [
+            encode(shaped(None, None)),
+            encode(shaped(Some(&[9; 32]), Some("why"))),
+        ] {
+            let mut mutants: Vec<Vec<u8>> = Vec::new();
+            for at in 0..payload.len() {
+                for byte in [
+                    payload[at] ^ 1,
+                    payload[at] ^ 0x80,
+                    0,
+                    0xFF,
+                    payload[at].wrapping_add(1),
+                ] {
+                    let mut m = payload.clone();
+                    m[at] = byte;
+                    mutants.push(m);
+                }
+                mutants.push(payload[..at].to_vec());
+            }
+            mutants.push([payload.as_slice(), &[0]].concat());
+            for m in &mutants {
+                if let Some(a) = fast(m) {
+                    read += 1;
+                    let b = general(m).unwrap_or_else(|| panic!("only plain_link reads {m:02x?}"));
+                    assert!(same(&a, &b), "{m:02x?}");
+                }
+            }
+        }
+        assert!(read > 100, "{read}"); // the time, key and capability bytes vary freely
     }
 
     fn invocation<'a>(changed: Option<(u64, Value<'a>)>) -> Value<'a> {

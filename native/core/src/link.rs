@@ -26,6 +26,22 @@ pub struct Opened<'a> {
 
 /// Decode a COSE signed object of type `typ` as `codec._open` does (R-5.4-5).
 pub fn open<'a>(data: &'a [u8], typ: i128, limits: &ObjectLimits) -> Result<Opened<'a>> {
+    let (algorithm, sign1) = open_envelope(data, typ, limits)?;
+    let payload = cbor::decode(sign1.payload, &limits.cbor)?;
+    Ok(Opened {
+        algorithm,
+        sign1,
+        payload,
+    })
+}
+
+/// [`open`] up to the payload, which is left undecoded: the size, the COSE_Sign1, its typ
+/// and its algorithm, each refused as [`open`] refuses it, in its order.
+pub fn open_envelope<'a>(
+    data: &'a [u8],
+    typ: i128,
+    limits: &ObjectLimits,
+) -> Result<(&'static Algorithm, Sign1<'a>)> {
     if data.len() as i128 > limits.max_object_bytes {
         return Err(Error::decode(
             "limit_exceeded",
@@ -44,13 +60,7 @@ pub fn open<'a>(data: &'a [u8], typ: i128, limits: &ObjectLimits) -> Result<Open
             format!("expected {typ}, found {}", sign1.typ),
         ));
     }
-    let algorithm = alg::by_cose(sign1.alg)?;
-    let payload = cbor::decode(sign1.payload, &limits.cbor)?;
-    Ok(Opened {
-        algorithm,
-        sign1,
-        payload,
-    })
+    Ok((alg::by_cose(sign1.alg)?, sign1))
 }
 
 /// A public key imported under the rules of its scheme (spec 3.4, 3.5).

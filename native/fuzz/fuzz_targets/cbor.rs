@@ -1,9 +1,10 @@
 //! Strict CBOR on any bytes under limits from the first three bytes: never a panic, a refusal
-//! only with a CBOR or limit code, and what it accepts re-encodes to exactly the same bytes.
+//! only with a CBOR or limit code, what it accepts re-encodes to exactly the same bytes, and
+//! `validate` (the walk without the tree) gives the same answer and the same error.
 #![no_main]
 #![forbid(unsafe_code)]
 
-use agentchain_core::cbor::{decode, encode, Limits};
+use agentchain_core::cbor::{decode, encode, validate, Limits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,8 +16,13 @@ fuzz_target!(|data: &[u8]| {
         max_items: i128::from(lim[1]) * 16,
         max_string_bytes: i128::from(lim[2]) * 64,
     };
+    let checked = validate(input, &limits);
     match decode(input, &limits) {
-        Ok(value) => assert_eq!(encode(&value), input, "accepted bytes are not canonical"),
+        Ok(value) => {
+            assert_eq!(encode(&value), input, "accepted bytes are not canonical");
+            assert!(checked.is_ok(), "validate refused what decode accepts");
+        }
+        Err(e) if checked.as_ref().err() != Some(&e) => panic!("{e} against {checked:?}"),
         Err(e) => assert!(
             e.code.starts_with("cbor_") || e.code == "limit_exceeded",
             "{e}"

@@ -1,11 +1,12 @@
 //! The head of a link's claims (`claims.rs`) over any CBOR payload: never a panic, only the
 //! registry codes of the claim and key steps (spec 5.5, 3.3 to 3.5), and a deferral only for
-//! map keys the strict decoder does not produce.
+//! map keys the strict decoder does not produce. Where `plain_link` reads the same payload
+//! from its bytes, it reads what the decoded reading reads.
 #![no_main]
 #![forbid(unsafe_code)]
 
 use agentchain_core::cbor::{decode, Limits};
-use agentchain_core::claims::{decode_link_head, ClaimLimits, Decoded};
+use agentchain_core::claims::{decode_link_head, plain_link, plain_parts, ClaimLimits, Decoded};
 use libfuzzer_sys::fuzz_target;
 
 const CODES: &[&str] = &[
@@ -28,8 +29,28 @@ fuzz_target!(|data: &[u8]| {
     match decode_link_head(&payload, &limits) {
         Ok(Decoded::Head(head)) => {
             assert!(head.issuer.is_some() != head.parent.is_some() && head.depth <= 255);
+            if let Some((fast, parts)) = plain_link(data, &limits) {
+                assert_eq!(Some(parts), plain_parts(data));
+                let (f, h) = (&fast, &head);
+                assert_eq!((f.issuer, f.parent), (h.issuer, h.parent));
+                assert_eq!(
+                    (f.iat, f.nbf, f.exp, f.depth),
+                    (h.iat, h.nbf, h.exp, h.depth)
+                );
+                assert_eq!(
+                    (f.holder_alg.name, &f.holder_raw),
+                    (h.holder_alg.name, &h.holder_raw)
+                );
+                assert_eq!(f.capabilities, h.capabilities);
+            }
         }
         Ok(Decoded::Defer) => panic!("the strict decoder produced a key claims.rs defers"),
-        Err(e) => assert!(CODES.contains(&e.code), "{}", e.code),
+        Err(e) => {
+            assert!(CODES.contains(&e.code), "{}", e.code);
+            assert!(
+                plain_link(data, &limits).is_none(),
+                "plain_link read a refused payload"
+            );
+        }
     }
 });
