@@ -16,7 +16,10 @@ interleaved rounds, the best round):
 - V2: the pure loop's checks of a link (``Verifier._check_link``: algorithm, signature,
   linkage, window, attenuation) against ``verify_chain`` over the eight links, per link;
 - the signature floors: libsodium (``crypto_sign_open``) and ed25519-dalek (the native key);
-- V5's link id (``codec.link_id``: the claims re-encoded), which both paths pay per link;
+- V5's link id: as the pure path reads it from a CBOR link's payload
+  (``codec._signed.payload_link_id``; the native path takes the id the core read, at no
+  cost of its own), and the general reading beside it (``codec.link_id``: the claims
+  re-encoded, for a link of another shape);
 - the whole cold verify at depth 8 and 1, and its slope (the bench's "cold per hop");
 - the hop's budget: what a native hop costs beside its signature (the slope less the dalek
   floor), against what issue 16's 1.10x target leaves (a tenth of that floor), with two of
@@ -41,6 +44,7 @@ from collections.abc import Callable
 from nacl.bindings import crypto_sign_open
 
 from agentchain import _native, bench, codec
+from agentchain.codec._signed import payload_link_id
 from agentchain.limits import DEFAULT_LIMITS as LIMITS
 from agentchain.model import LinkClaims
 from agentchain.store import MemoryStore
@@ -133,7 +137,10 @@ def measure(rounds: int) -> dict[str, float]:
         ),
         "floor: libsodium": lambda: crypto_sign_open(signature + signed, raw),
         "floor: ed25519-dalek": lambda: dalek.verify(signature, signed),
-        "V5 link id (both paths)": lambda: codec.link_id(link.claims),
+        "V5 link id (pure path, from the payload)": lambda: payload_link_id(
+            payload, link.claims.parent
+        ),
+        "(V5 link id, the claims re-encoded)": lambda: codec.link_id(link.claims),
     }
     # V1 of a whole presentation as the verifier reads it: the core opens every object and
     # makes each link whose values are remembered (open_presentation's build), per link
