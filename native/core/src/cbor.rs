@@ -291,7 +291,8 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
 /// [`decode`]'s checks without its tree: Ok exactly where [`decode`] returns a value, else
 /// the same error, from the same code (one walk, built with `BUILD` false). For a caller
 /// that reads the bytes itself once they are known to be strict (`claims::plain_link`):
-/// no allocation, nothing to drop.
+/// no container is filled and nothing is left to drop (the walk's own stack of frames and
+/// an error's message are its only allocations).
 pub fn validate(data: &[u8], limits: &Limits) -> Result<()> {
     walk::<false>(data, limits).map(std::mem::forget)
 }

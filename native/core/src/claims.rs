@@ -437,6 +437,9 @@ impl PlainMap {
                 1..=4 | 6..=11 | L_PURPOSE | L_DESCRIPTOR => {}
                 _ => return None,
             }
+            if map.values[usize::from(key)].is_some() {
+                return None; // a repeated key: no strict decoder hands one over
+            }
             map.values[usize::from(key)] = Some((start, end));
             map.keys[usize::from(key)] = at;
             at = end;
@@ -501,7 +504,8 @@ impl PlainMap {
 /// the common shape: a map of at most 23 entries whose keys are the link claims other than
 /// approvals and usage, each in one byte; holder, capabilities, caveats and descriptor all
 /// present as maps or arrays; a purpose, if any, non-empty text; no null. None otherwise
-/// (the reference then reads the decoded payload the general way).
+/// (the reference then reads the decoded payload the general way). `payload` is bytes the
+/// strict decoder accepted (a repeated key, which it refuses, gives None here too).
 pub fn plain_parts(payload: &[u8]) -> Option<PlainParts<'_>> {
     PlainMap::walk(payload)?.parts(payload)
 }
@@ -875,6 +879,11 @@ mod tests {
         let mut null = shaped(None, None);
         null.push((Value::Uint(15), Value::Null));
         assert_eq!(plain_parts(&encode(null)), None);
+        // a repeated key (which the strict decoder refuses) is not read either
+        let mut twice = shaped(None, Some("a"));
+        twice.push((Value::Uint(12), Value::Text("b")));
+        twice.sort_by_key(|(k, _)| k.as_int());
+        assert_eq!(plain_parts(&encode(twice)), None);
     }
 
     /// The general reading of a link payload: decoded, then `decode_link_head` and
