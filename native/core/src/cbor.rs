@@ -584,22 +584,25 @@ pub fn bytes_head(len: usize, out: &mut Vec<u8>) {
     item_head(BYTES, len as u64, out);
 }
 
+/// [`decode`], checked against [`validate`] on every input of the tests: one answer, the
+/// same error where it refuses (each test module reads it as its `decode`)
+#[cfg(test)]
+fn checked_decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
+    let built = decode(data, limits);
+    let checked = validate(data, limits);
+    match (&built, &checked) {
+        (Ok(_), Ok(())) => {}
+        (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),
+        _ => panic!("decode and validate disagree on {data:02x?}: {built:?} {checked:?}"),
+    }
+    built
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// [`super::decode`], checked against [`validate`] on every input of these tests: one
-    /// answer, the same error where it refuses
-    fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
-        let built = super::decode(data, limits);
-        let checked = validate(data, limits);
-        match (&built, &checked) {
-            (Ok(_), Ok(())) => {}
-            (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),
-            _ => panic!("decode and validate disagree on {data:02x?}: {built:?} {checked:?}"),
-        }
-        built
-    }
+    use super::checked_decode as decode;
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -1074,18 +1077,7 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    /// [`super::decode`], checked against [`validate`] on every input of these tests: one
-    /// answer, the same error where it refuses
-    fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
-        let built = super::decode(data, limits);
-        let checked = validate(data, limits);
-        match (&built, &checked) {
-            (Ok(_), Ok(())) => {}
-            (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),
-            _ => panic!("decode and validate disagree on {data:02x?}: {built:?} {checked:?}"),
-        }
-        built
-    }
+    use super::checked_decode as decode;
 
     fn limits() -> Limits {
         Limits {
