@@ -447,9 +447,9 @@ impl PlainMap {
         (at == payload.len()).then_some(map)
     }
 
-    /// The bytes of the value of `key`, if present.
+    /// The bytes of the value of `key`, if present (None for a key outside the map's range).
     fn value<'a>(&self, payload: &'a [u8], key: u64) -> Option<&'a [u8]> {
-        let (start, end) = self.values[usize::try_from(key).ok()?]?;
+        let (start, end) = (*self.values.get(usize::try_from(key).ok()?)?)?;
         payload.get(start..end)
     }
 
@@ -530,9 +530,12 @@ pub fn plain_link<'a>(
     if value(L_VERSION)? != [VERSION as u8] {
         return None;
     }
-    let uint = |key: u64, upper: u64| match read_head(value(key)?, 0)? {
-        (0, n, end) if end == value(key)?.len() && n <= upper => Some(n),
-        _ => None,
+    let uint = |key: u64, upper: u64| {
+        let item = value(key)?;
+        match read_head(item, 0)? {
+            (0, n, end) if end == item.len() && n <= upper => Some(n),
+            _ => None,
+        }
     };
     let nbf = uint(L_NBF, MAX_TIME)?;
     let exp = uint(L_EXP, MAX_TIME)?;
