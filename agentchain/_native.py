@@ -68,6 +68,10 @@ class _Core(Protocol):
 
     def cbor_encode(self, value: object) -> bytes | None: ...
 
+    def clear_memos(self) -> None: ...
+
+    def memos_len(self) -> tuple[int, int]: ...
+
     def cbor_decode(
         self, data: bytes, *, max_depth: int, max_items: int, max_string_bytes: int
     ) -> cbor.CBORValue: ...
@@ -465,6 +469,21 @@ def backend(name: BackendName | None = None) -> Backend:
     if native is None:
         raise UsageError(_native_error)
     return native
+
+
+def clear_caches() -> None:
+    """Empty what the native core remembers of links' values, where it is loaded: its front
+    of the byte caches of ``codec._plain`` (each value ``open_presentation`` found in them)
+    and the principals and key targets ``chain_facts`` asked the reference for.
+    ``codec.clear_caches()`` calls this."""
+    if _native is not None:
+        _native._core.clear_memos()
+
+
+def memos_len() -> tuple[int, int]:
+    """How many values of links and principals the native core remembers ((0, 0) where it
+    is not loaded), for the tests."""
+    return (0, 0) if _native is None else _native._core.memos_len()
 
 
 def _judge_header(text: str, max_string_bytes: int) -> tuple[bytes, str, str, str | None]:

@@ -86,6 +86,8 @@ def chain_facts(
     key_target: Callable[[bytes], bytes],
     prefix: object = None,
 ) -> tuple[Any, ...] | None: ...  # its fields: agentchain._native.ChainFactsFields
+def clear_memos() -> None: ...
+def memos_len() -> tuple[int, int]: ...
 
 class LinkFacts:
     @staticmethod

@@ -38,12 +38,13 @@ from agentchain.testing import mutations, scenarios
 from agentchain.vectors import runner
 from agentchain.vectors.harness import run_case
 from agentchain.verifier import Outcome as Outcome_
-from agentchain.verifier import PrefixCache, _native_chain, link_target
+from agentchain.verifier import PrefixCache, _native_chain, _types, link_target
 from agentchain.verifier._facts import chain_facts
 from agentchain.verifier._native_chain import NativeChain
 from agentchain.wire import cbor, cose
 from tests.helpers import (
     AGENT,
+    ALICE,
     AUD,
     CAL,
     MAIL,
@@ -52,6 +53,7 @@ from tests.helpers import (
     REQUEST,
     SUB,
     SUB2,
+    SUB_CAPS,
     invoke_raw,
     key,
     link_claims,
@@ -504,6 +506,97 @@ def test_the_core_makes_the_links_the_reference_makes(
         assert read is not None and here == made_here * len(read.links)
         assert len(ids) == len(read.links)
         assert read == codec.decode_presentation_unverified(data, LIMITS)
+
+
+def test_the_core_keeps_the_values_it_found_and_forgets_them_with_the_caches(
+    core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the core keeps each value it found in codec._plain's caches (its front of them, by
+    # the value's bytes and under the very limits object the verifier passes), and each
+    # principal and key target chain_facts asked the reference for; clear_caches() empties
+    # both, as it empties the caches themselves, and links_only keeps them
+    data = standard_presentation(label="memos").to_bytes()
+    clear_caches()
+    assert _native.memos_len() == (0, 0)
+    _read_counting(core, data, LIMITS, monkeypatch)  # the values read here, by the reference
+    read, here, _, _ = _read_counting(core, data, LIMITS, monkeypatch)
+    assert read is not None and here == 0  # made by the core, from codec._plain's caches
+    parts = _native.memos_len()[0]
+    assert parts >= 4  # the core kept what it found there: holder, capabilities, ...
+    # now found by the core itself: codec._plain's caches are not asked again
+    asked: list[bytes] = []
+
+    def asking(lookup: Callable[[bytes], object]) -> Callable[[bytes], object]:
+        def ask(raw: bytes) -> object:
+            asked.append(raw)
+            return lookup(raw)
+
+        return ask
+
+    lookups = tuple(asking(lookup) for lookup in codec.PART_LOOKUPS)
+    monkeypatch.setattr(codec, "PART_LOOKUPS", lookups)
+    again, here, _, _ = _read_counting(core, data, LIMITS, monkeypatch)
+    assert again == read and here == 0 and asked == []
+    # kept under the very limits object the values were found under: other limits (equal
+    # or not) ask codec._plain's caches, which serve equal limits only (as parts_link)
+    again, here, _, _ = _read_counting(core, data, dataclasses.replace(LIMITS), monkeypatch)
+    assert again == read and here == 0 and asked
+    asked.clear()
+    again, here, _, _ = _read_counting(core, data, Limits(max_links=9), monkeypatch)
+    assert again == read and here == len(read.links)  # read by the reference, under these
+    monkeypatch.undo()
+    # the principals and key targets of chain_facts, asked of the reference once
+    asked_principals: list[object] = []
+
+    def holder_principal(holder: Any, descriptor: Any) -> Any:
+        asked_principals.append(holder)
+        return _types.holder_principal(holder, descriptor)
+
+    monkeypatch.setattr(_native_chain, "holder_principal", holder_principal)
+    policy = make_policy()
+    pure = Verifier(policy, store=MemoryStore(), clock=lambda: NOW, backend="pure")
+    principals = []
+    for _ in range(3):
+        clear_caches(links_only=True)  # a chain never seen, its values known
+        verifier = Verifier(
+            policy, store=MemoryStore(), clock=lambda: NOW, backend="native", prefix_cache=False
+        )
+        principals.append(verifier.verify(data, REQUEST).chain.principals)
+    # read by the reference the first time (the values under this policy's limits), by
+    # the core the second, asking for each holder's principal once, and then no more
+    assert len(asked_principals) == len(read.links)
+    assert principals[0] == principals[1] == principals[2]
+    assert principals[2] == pure.verify(data, REQUEST).chain.principals
+    assert _native.memos_len()[1] >= 1
+    clear_caches(links_only=True)
+    assert _native.memos_len()[0] == parts and _native.memos_len()[1] >= 1
+    clear_caches()
+    assert _native.memos_len() == (0, 0)
+
+
+def test_what_the_core_keeps_is_bounded(
+    core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a holder never seen before is one more value in each of the core's memos: they start
+    # over when full, as codec._plain's caches hold their own bound
+    clear_caches()
+    policy = make_policy()
+    most = 0
+    for n in range(1100):
+        holder = key(f"memo holder {n}")
+        token = issue(
+            ALICE, holder.public_key, capabilities=SUB_CAPS, ttl=3600, now=NOW, rng=Rng(f"m{n}")
+        )
+        data = standard_presentation(token, holder=holder, label=f"m{n}").to_bytes()
+        for _ in range(2):  # the second reading is the core's, from the reference's caches
+            verifier = Verifier(
+                policy, store=MemoryStore(), clock=lambda: NOW, backend="native", prefix_cache=False
+            )
+            assert verifier.verify(data, REQUEST).outcome is Outcome_.ALLOW
+        parts, principals = _native.memos_len()
+        most = max(most, parts)
+        assert principals <= 1024 and parts <= 4 * 1024
+    assert most > 1024  # the holders alone filled one map: the bound was met, not missed
 
 
 def _answer(read: Callable[[Any], object], value: object) -> object:

@@ -1,6 +1,8 @@
 """Bounded caches keyed by exact bytes: what decoding (and a link's id) would compute again.
 
-Imports nothing of the codec: every codec module may keep its caches here.
+Imports nothing of the codec: every codec module may keep its caches here. The native core
+keeps a front of ``codec._plain``'s four caches (``native/src/lib.rs``, ``PARTS``), emptied
+with them.
 
 A verifier sees the same holder keys, descriptors and links over and over (agents fan
 one token out to many sub-agents; every request re-presents its chain). Each value
@@ -19,6 +21,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, Final, Generic, TypeVar
+
+from agentchain import _native
 
 __all__ = ["ByteCache", "caches", "clear_caches"]
 
@@ -77,6 +81,8 @@ def clear_caches(*, links_only: bool = False) -> None:
     for cache in _CACHES:
         if not links_only or cache.name == "link ids":
             cache.clear()
+    if not links_only:  # and the native core's front of the four link-value caches
+        _native.clear_caches()
 
 
 #: the types whose ``repr`` spells a decoded value exactly (no subclass prints like its base

@@ -735,21 +735,109 @@ enum OpenedLinkObject<'py> {
     Parts(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>),
 }
 
+/// One part's entry in [`PARTS`]: the limits it was found under (the very object the
+/// verifier passed, see [`remembered`]) and what it reads as.
+type PartEntry = (Py<PyAny>, Py<PyAny>);
+
+/// The four values of plain links (holder, capabilities, caveats, descriptor) that
+/// [`remembered`] found in `codec._plain`'s caches, one map each, by their exact bytes.
+type PartMaps = [std::collections::HashMap<Box<[u8]>, PartEntry>; 4];
+
+/// A front of `codec._plain`'s four byte caches: what a lookup there found, kept by the
+/// value's bytes so that the next link with the same value finds it without a Python
+/// bytes object and a call for each. Every value is a pure function of its bytes and the
+/// limits it was read under (`codec._memo`), so an entry is as good as the cache's own after
+/// the cache let it go; `codec.clear_caches()` empties both ([`clear_memos`]). Touched only
+/// with the GIL held, so the lock is never contended; Python objects are released after
+/// the lock is (their release may run Python code).
+static PARTS: std::sync::Mutex<Option<PartMaps>> = std::sync::Mutex::new(None);
+
+/// At most this many values in each of [`PARTS`]' maps; a full map starts over (as the key
+/// cache does), which costs the next links one lookup each in `codec._plain`'s caches.
+const MAX_PARTS: usize = 1024;
+
+/// A holder's principal and its key's revocation target (spec 8.5), as `chain_facts` reads
+/// them, by the holder and descriptor objects (which the entry holds, so that their
+/// addresses name them while it lives): `(holder, descriptor, principal, target,
+/// holder_principal, key_target)`, the last two the functions that answered.
+type PrincipalEntry = [Py<PyAny>; 6];
+
+/// What [`chain_facts`] asked the reference for each link's holder: its principal
+/// (`holder_principal`) and its key's target (`key_target`), both pure functions of the
+/// objects, kept by their addresses; an entry serves the very functions that answered it.
+/// As [`PARTS`]: touched with the GIL held, released with the lock free, emptied by
+/// `codec.clear_caches()`.
+static PRINCIPALS: std::sync::Mutex<
+    Option<std::collections::HashMap<(usize, usize), PrincipalEntry>>,
+> = std::sync::Mutex::new(None);
+
+/// Empty what the core remembers of links' values, [`PARTS`] and [`PRINCIPALS`]
+/// (`codec.clear_caches()` calls this).
+#[pyfunction]
+fn clear_memos() {
+    let parts = PARTS.lock().ok().and_then(|mut guard| guard.take());
+    let principals = PRINCIPALS.lock().ok().and_then(|mut guard| guard.take());
+    drop((parts, principals)); // the values released with the locks free
+}
+
+/// How many values [`PARTS`] and [`PRINCIPALS`] hold, for the tests.
+#[pyfunction]
+fn memos_len() -> (usize, usize) {
+    let parts = PARTS
+        .lock()
+        .ok()
+        .and_then(|guard| {
+            guard
+                .as_ref()
+                .map(|maps| maps.iter().map(|m| m.len()).sum())
+        })
+        .unwrap_or(0);
+    let principals = PRINCIPALS
+        .lock()
+        .ok()
+        .and_then(|guard| guard.as_ref().map(|map| map.len()))
+        .unwrap_or(0);
+    (parts, principals)
+}
+
 /// The four values of a plain link's claims (holder, capabilities, caveats, descriptor) as
 /// the memos of `codec._plain` hold them under `builder.limits` (the very object or an equal
 /// one, as `codec._plain._part` takes them), or None where one is not held so: the caller
-/// then reads them as `codec.parts_link` does, learning what it did not find.
+/// then reads them as `codec.parts_link` does, learning what it did not find. Each is
+/// looked for first in [`PARTS`], where a value found in those memos is kept.
 fn remembered<'py>(
     py: Python<'py>,
     builder: &Builder<'py>,
     payload: &[u8],
     spans: [(usize, usize); 4],
 ) -> PyResult<Option<[Bound<'py, PyAny>; 4]>> {
-    let mut found: Vec<Bound<'py, PyAny>> = Vec::with_capacity(4);
-    for (lookup, (start, end)) in builder.lookups.iter().zip(spans) {
-        let Some(raw) = payload.get(start..end) else {
+    let mut raws: [&[u8]; 4] = [&[]; 4];
+    for (raw, (start, end)) in raws.iter_mut().zip(spans) {
+        let Some(found) = payload.get(start..end) else {
             return Ok(None);
         };
+        *raw = found;
+    }
+    let mut found: [Option<Bound<'py, PyAny>>; 4] = [None, None, None, None];
+    let limits = builder.limits.as_ptr();
+    if let Ok(guard) = PARTS.lock() {
+        if let Some(maps) = guard.as_ref() {
+            for ((slot, map), raw) in found.iter_mut().zip(maps).zip(raws) {
+                if let Some((under, value)) = map.get(raw) {
+                    // kept under the very limits object the builder passes (see below)
+                    if under.as_ptr() == limits {
+                        *slot = Some(value.bind(py).clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut learnt: Vec<(usize, Bound<'py, PyAny>)> = Vec::new();
+    for (at, ((slot, lookup), raw)) in found.iter_mut().zip(&builder.lookups).zip(raws).enumerate()
+    {
+        if slot.is_some() {
+            continue;
+        }
         let entry = lookup.call1((PyBytes::new(py, raw),))?;
         let Ok(entry) = entry.downcast::<PyTuple>() else {
             return Ok(None); // None: never read under any limits
@@ -762,9 +850,31 @@ fn remembered<'py>(
         if !under.is(&builder.limits) && !under.eq(&builder.limits)? {
             return Ok(None);
         }
-        found.push(entry.get_item(1)?);
+        let value = entry.get_item(1)?;
+        learnt.push((at, value.clone()));
+        *slot = Some(value);
     }
-    Ok(found.try_into().ok())
+    if !learnt.is_empty() {
+        // kept under the builder's limits object: equal to the one the value was read
+        // under, and the very one the next link of this verifier passes
+        let mut released: Vec<PartEntry> = Vec::new();
+        if let Ok(mut guard) = PARTS.lock() {
+            let maps = guard.get_or_insert_with(Default::default);
+            for (at, value) in learnt {
+                let map = &mut maps[at];
+                if map.len() >= MAX_PARTS {
+                    released.extend(std::mem::take(map).into_values());
+                }
+                let entry = (builder.limits.clone().unbind(), value.unbind());
+                released.extend(map.insert(raws[at].into(), entry));
+            }
+        }
+        drop(released); // the values let go, with the lock free
+    }
+    let [Some(a), Some(b), Some(c), Some(d)] = found else {
+        return Ok(None); // never: every slot was filled above, or the function returned
+    };
+    Ok(Some([a, b, c, d]))
 }
 
 /// The head of a COSE object's envelope as `codec.Envelope` holds it after its encoding:
@@ -1258,9 +1368,14 @@ fn chain_facts<'py>(
             Some((_, count, last)) if last.is(caveats) => *count += 1,
             _ => runs.push((index, 1, caveats.clone())),
         }
-        let holder = part.holder.bind(py);
-        principals.push(holder_principal.call1((holder, part.descriptor.bind(py)))?);
-        let holder_target = key_target.call1((holder.getattr(thumbprint)?,))?;
+        let (principal, holder_target) = principal_of(
+            py,
+            part.holder.bind(py),
+            part.descriptor.bind(py),
+            &holder_principal,
+            &key_target,
+        )?;
+        principals.push(principal);
         // the link's own target, its issuer's key's, its holder's key's (_targets_of)
         targets.push(part.target.bind(py).clone().into_any());
         targets.push(issuer_target);
@@ -1305,6 +1420,48 @@ fn chain_facts<'py>(
         )
             .into_pyobject(py)?,
     ))
+}
+
+/// `holder_principal(holder, descriptor)` and `key_target(holder.thumbprint)`, as
+/// [`PRINCIPALS`] holds them, or asked of the reference and kept there.
+fn principal_of<'py>(
+    py: Python<'py>,
+    holder: &Bound<'py, PyAny>,
+    descriptor: &Bound<'py, PyAny>,
+    holder_principal: &Bound<'py, PyAny>,
+    key_target: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let key = (holder.as_ptr() as usize, descriptor.as_ptr() as usize);
+    if let Ok(guard) = PRINCIPALS.lock() {
+        if let Some([h, d, principal, target, hp, kt]) =
+            guard.as_ref().and_then(|map| map.get(&key))
+        {
+            // the entry holds both objects: their addresses cannot name others meanwhile
+            if h.is(holder) && d.is(descriptor) && hp.is(holder_principal) && kt.is(key_target) {
+                return Ok((principal.bind(py).clone(), target.bind(py).clone()));
+            }
+        }
+    }
+    let principal = holder_principal.call1((holder, descriptor))?;
+    let target = key_target.call1((holder.getattr(pyo3::intern!(py, "thumbprint"))?,))?;
+    let entry = [
+        holder.clone().unbind(),
+        descriptor.clone().unbind(),
+        principal.clone().unbind(),
+        target.clone().unbind(),
+        holder_principal.clone().unbind(),
+        key_target.clone().unbind(),
+    ];
+    let mut released = Vec::new();
+    if let Ok(mut guard) = PRINCIPALS.lock() {
+        let map = guard.get_or_insert_with(Default::default);
+        if map.len() >= MAX_PARTS {
+            released.extend(std::mem::take(map).into_values());
+        }
+        released.extend(map.insert(key, entry));
+    }
+    drop(released); // released with the lock free
+    Ok((principal, target))
 }
 
 /// V2 of spec 8.2 over `links` (`chain.rs`), the first signed by `root` (`(alg, raw)` of the
@@ -1367,6 +1524,8 @@ fn agentchain_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open_presentation, m)?)?;
     m.add_function(wrap_pyfunction!(verify_chain, m)?)?;
     m.add_function(wrap_pyfunction!(chain_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(clear_memos, m)?)?;
+    m.add_function(wrap_pyfunction!(memos_len, m)?)?;
     m.add_class::<PublicKey>()?;
     m.add_class::<LinkFacts>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
