@@ -163,8 +163,8 @@ OpenedPresentation: TypeAlias = tuple[
 
 
 #: what ``chain_facts`` returns: principals (the root's first), digests, ids, the revocation
-#: targets (with repeats), the latest nbf, the earliest exp, the distinct capability tuples
-#: with the first link holding each, and the runs of one caveat tuple
+#: targets (each once, in the order met), the latest nbf, the earliest exp, the distinct
+#: capability tuples with the first link holding each, and the runs of one caveat tuple
 ChainFactsFields: TypeAlias = tuple[
     tuple[Any, ...],
     tuple[bytes, ...],

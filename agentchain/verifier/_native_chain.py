@@ -21,6 +21,7 @@ are decoded and checked by the pure path.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Final, SupportsIndex, TypeAlias, TypeVar, cast
 
@@ -60,6 +61,9 @@ _MAX_PARENTS: Final = 1024
 
 #: a link the core opened: its bytes, and what ``open_link_parts`` returns for them
 _LinkEntry: TypeAlias = tuple[bytes, OpenedLink, LinkParts | None]
+
+#: a link's digest, read without a Python frame per link
+_DIGEST: Final = operator.attrgetter("digest")
 
 #: ``codec.Envelope(...)``, faster (``_frozen.maker``): one per object the core opened
 _ENVELOPE: Final = maker(codec.Envelope)
@@ -299,7 +303,7 @@ class NativeChain:
         having checked nothing, when the core did not decode all of them. Before a
         violation is raised, ``passed(index)`` is told the links before it passed (as the
         pure loop remembers each prefix as it passes)."""
-        found = [facts.get(link.digest) for link in links[start:]]
+        found = list(map(facts.get, map(_DIGEST, links[start:])))
         if not found or None in found:
             return None
         handles = cast("list[LinkFacts]", found)  # every one found
@@ -345,7 +349,7 @@ class NativeChain:
             principals,
             digests,
             ids,
-            tuple(dict.fromkeys(targets)),  # in order, each once (as chain_targets)
+            targets,  # in order, each once (as chain_targets): the core kept the first of each
             not_before,
             expires,
             # the links the core makes state no usage limits nor approval requirements

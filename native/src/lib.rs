@@ -1289,8 +1289,9 @@ fn open_presentation<'py>(
 /// `holder_principal` and `key_target` are the reference's own functions
 /// (`verifier._types.holder_principal`, the memo of `verifier._revocation.key_target`).
 /// Returns `(principals, digests, ids, targets, not_before, expires, grants, runs)` of the
-/// whole chain in the order `chain_facts` gathers them; `targets` keeps repeats (the caller
-/// keeps the first of each), and a made link states neither usage limits nor approval
+/// whole chain in the order `chain_facts` gathers them, `targets` each once, in the order
+/// of their first appearance (as `dict.fromkeys` keeps them); a made link states neither
+/// usage limits nor approval
 /// requirements (the plain shape has none: the prefix's say whether the chain does).
 #[pyfunction]
 #[pyo3(signature = (links, root, holder_principal, key_target, prefix=None))]
@@ -1376,9 +1377,13 @@ fn chain_facts<'py>(
             &key_target,
         )?;
         principals.push(principal);
-        // the link's own target, its issuer's key's, its holder's key's (_targets_of)
+        // the link's own target, its issuer's key's, its holder's key's (_targets_of);
+        // below the first link the issuer's is the very object pushed as the holder's of
+        // the link above, which the chain's targets keep once anyway
         targets.push(part.target.bind(py).clone().into_any());
-        targets.push(issuer_target);
+        if at == 0 {
+            targets.push(issuer_target);
+        }
         targets.push(holder_target.clone());
         issuer_target = holder_target;
         digests.push(part.digest.bind(py).clone().into_any());
@@ -1392,12 +1397,20 @@ fn chain_facts<'py>(
         .into_iter()
         .map(|run| run.into_pyobject(py))
         .collect::<PyResult<Vec<_>>>()?;
-    let (mut principals, mut digests, mut ids, mut targets) = (
+    let (mut principals, mut digests, mut ids) = (
         PyTuple::new(py, principals)?.into_any(),
         PyTuple::new(py, digests)?.into_any(),
         PyTuple::new(py, ids)?.into_any(),
-        PyTuple::new(py, targets)?.into_any(),
     );
+    let known = match &prefix {
+        Some(prefix) => Some(
+            prefix
+                .getattr(pyo3::intern!(py, "targets"))?
+                .downcast_into::<PyTuple>()?,
+        ),
+        None => None,
+    };
+    let targets = distinct(py, known.as_ref(), &targets)?;
     if let Some(prefix) = &prefix {
         // the prefix's tuples, then the new links' (one concatenation each)
         principals = prefix
@@ -1405,7 +1418,6 @@ fn chain_facts<'py>(
             .add(principals)?;
         digests = prefix.getattr(pyo3::intern!(py, "digests"))?.add(digests)?;
         ids = prefix.getattr(pyo3::intern!(py, "ids"))?.add(ids)?;
-        targets = prefix.getattr(pyo3::intern!(py, "targets"))?.add(targets)?;
     }
     Ok(Some(
         (
@@ -1462,6 +1474,31 @@ fn principal_of<'py>(
     }
     drop(released); // released with the lock free
     Ok((principal, target))
+}
+
+/// The revocation targets `before` (a prefix's, each once already) then `new`, each once, in
+/// the order of their first appearance: `tuple(dict.fromkeys(...))` of their concatenation.
+/// Every target is bytes (`link_target`, `key_target`); TypeError for anything else.
+fn distinct<'py>(
+    py: Python<'py>,
+    before: Option<&Bound<'py, PyTuple>>,
+    new: &[Bound<'py, PyAny>],
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut all: Vec<Bound<'py, PyBytes>> =
+        Vec::with_capacity(new.len() + before.map_or(0, |b| b.len()));
+    if let Some(before) = before {
+        for target in before.iter() {
+            all.push(target.downcast_into::<PyBytes>()?);
+        }
+    }
+    for target in new {
+        all.push(target.downcast::<PyBytes>()?.clone());
+    }
+    let mut seen: std::collections::HashSet<&[u8]> =
+        std::collections::HashSet::with_capacity(all.len());
+    let kept: Vec<&Bound<'py, PyBytes>> =
+        all.iter().filter(|t| seen.insert(t.as_bytes())).collect();
+    PyTuple::new(py, kept)
 }
 
 /// V2 of spec 8.2 over `links` (`chain.rs`), the first signed by `root` (`(alg, raw)` of the
