@@ -117,10 +117,10 @@ def _compiled(name: str, header: str, body: list[str], scope: dict[str, object])
     return made[name]
 
 
-_MAKERS: Final[dict[type, Callable[..., object]]] = {}
+_MAKERS: Final[dict[tuple[type, bool], Callable[..., object]]] = {}
 
 
-def maker(cls: Callable[P, T]) -> Callable[P, T]:
+def maker(cls: Callable[P, T], *, checked: bool = True) -> Callable[P, T]:
     """A function that makes a ``cls`` (a class :func:`slot_init` decorated) exactly as
     ``cls(...)`` does, with the same parameters, up to twice as fast: for the records made
     on every verification (a link's claims, envelope and signed object, the invocation's
@@ -135,10 +135,16 @@ def maker(cls: Callable[P, T]) -> Callable[P, T]:
     layout and checks) and runs ``__post_init__`` where ``cls`` has one. The object is
     then what ``cls(...)`` makes: ``tests/test_frozen.py`` holds every decorated class to
     that. Where the twin cannot stand in for ``cls``, ``cls`` itself is returned.
+
+    With ``checked=False`` the function skips ``__post_init__``, for a class whose
+    ``__post_init__`` only checks, and a caller that has established what it checks (the
+    native core's presentation, every object of which it read as COSE, where the check
+    would read every link's envelope and so make it); TypeError for a class without one.
     """
-    made = _MAKERS.get(cast(type, cls))
+    key = (cast(type, cls), checked)
+    made = _MAKERS.get(key)
     if made is None:
-        made = _MAKERS[cast(type, cls)] = _make_maker(cast(type, cls))
+        made = _MAKERS[key] = _make_maker(cast(type, cls), checked=checked)
     return cast("Callable[P, T]", made)
 
 
@@ -162,7 +168,9 @@ def _twin_of(cls: type) -> type | None:
     return twin
 
 
-def _make_maker(cls: type) -> Callable[..., object]:
+def _make_maker(cls: type, *, checked: bool = True) -> Callable[..., object]:
+    if not checked and not hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__qualname__}: nothing to skip (no __post_init__)")
     twin = _twin_of(cls)
     if twin is None:  # pragma: no cover - every decorated class has a twin (the tests)
         return cls
@@ -172,7 +180,7 @@ def _make_maker(cls: type) -> Callable[..., object]:
     body = ["    self = _twin()\n"]
     body += [f"    self.{name} = {name}\n" for name in _field_names(cls)]
     body.append("    self.__class__ = _cls\n")
-    if hasattr(cls, "__post_init__"):
+    if checked and hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()\n")
     body.append("    return self\n")
     made = _compiled("make", header, body, scope)

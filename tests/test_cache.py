@@ -211,6 +211,29 @@ def test_the_bound_holds_and_old_entries_go_first() -> None:
         Verifier(make_policy(), prefix_cache=None)  # type: ignore[arg-type]
 
 
+def test_the_links_bytes_given_are_the_links_own() -> None:
+    # the verifier gives the cache the bytes it read the links from (a link the native core
+    # made makes its envelope only when read): the entries are the same as from the links
+    links = decode_presentation_unverified(fan_out("given")).links
+    encoded = tuple(link.encoded for link in links)
+    policy_id = b"p" * 32
+    by_links, by_bytes = PrefixCache(), PrefixCache()
+    by_links.add(policy_id, links[:2])
+    by_bytes._add_encoded(policy_id, links[:2], encoded[:2])
+    for cache in (by_links, by_bytes):
+        assert cache._entries == by_links._entries
+        assert cache.verified_facts(policy_id, links) == (2, None)
+        assert cache._verified_encoded(policy_id, links, encoded) == (2, None)
+        # other bytes under the same digests are another chain: nothing found
+        other = (encoded[0] + b"x", *encoded[1:])
+        assert cache._verified_encoded(policy_id, links, other) == (0, None)
+    for wrong in (encoded[:1], (*encoded, b"")):  # one per link, or refused
+        with pytest.raises(UsageError):
+            by_bytes._verified_encoded(policy_id, links, wrong)
+        with pytest.raises(UsageError):
+            by_bytes._add_encoded(policy_id, links, wrong)
+
+
 def test_a_presentation_object_is_verified_from_its_bytes_cache_and_all() -> None:
     # spec 8.4 with 8.2 V1: an object is decoded again from its bytes under the policy's
     # limits, so it meets the same cache (keyed by exact bytes) as the bytes themselves

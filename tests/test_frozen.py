@@ -219,8 +219,20 @@ def test_a_maker_runs_post_init_and_serves_only_decorated_classes() -> None:
             make(1, "b", (3,))  # c is keyword-only, as in __init__
         with pytest.raises(dataclasses.FrozenInstanceError):
             make(1).a = 2
+        # unchecked: the same object, __post_init__ skipped (the caller checked)
+        unchecked = maker(fast, checked=False)
+        assert unchecked is not make and maker(fast, checked=False) is unchecked
+        before = len(calls)
+        assert unchecked(2, "x", c=(3,)) == fast(2, "x", c=(3,))
+        assert len(calls) == before + 1  # fast's own, not unchecked's
+        assert type(unchecked(-1)) is fast  # what __post_init__ would refuse
     finally:
         SLOT_INIT_CLASSES.remove(fast)
+
+
+def test_an_unchecked_maker_needs_a_post_init_to_skip() -> None:
+    with pytest.raises(TypeError, match="nothing to skip"):
+        maker(codec.Envelope, checked=False)
 
 
 def test_a_made_decision_reads_its_pending_audit_record() -> None:

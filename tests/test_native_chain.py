@@ -629,15 +629,34 @@ def test_a_made_link_makes_its_claims_when_first_read(core: _native.ChainCore) -
 
     clear_caches()
     cold(False)  # the four values of each link read and remembered
+    envelope_slot, claims_slot = _native_chain._ENVELOPE_SLOT, _native_chain._CLAIMS_SLOT
     for prefix_cache in (False, True):
         links = cold(prefix_cache)
         assert [type(link).__name__ for link in links] == ["Signed", "_CoreLink"]
         assert links[0] == reference.links[0]
-        # the envelope, the digest and the encoding, without making the claims
+        # neither the claims nor the envelope made by the verification (the prefix cache
+        # keeps the links' bytes the core read)
         child = links[1]
+        assert type(envelope_slot.__get__(child)) is not codec.Envelope
+        assert type(claims_slot.__get__(child)) is not LinkClaims
+        # the envelope, the digest and the encoding, without making the claims
         assert child.envelope == expected.envelope and child.digest == expected.digest
+        assert type(envelope_slot.__get__(child)) is codec.Envelope
+        assert child.envelope is child.envelope  # made once
         assert child.encoding == "cbor" and child.encoded == expected.encoded
         assert type(child) is _native_chain._CoreLink
+        assert type(claims_slot.__get__(child)) is not LinkClaims
+        # then the claims: a plain Signed, with that very envelope
+        envelope = child.envelope
+        assert child.claims == expected.claims and type(child) is codec.Signed
+        assert child.envelope is envelope and child == expected
+    # each of encoded, alg and encoding, read first, makes the envelope alone
+    for read_first in ("encoded", "alg", "encoding"):
+        lazy = cold(False)[1]
+        assert getattr(lazy, read_first) == getattr(expected, read_first)
+        assert type(lazy) is _native_chain._CoreLink
+        assert type(envelope_slot.__get__(lazy)) is codec.Envelope
+        assert lazy.envelope == expected.envelope
     # each way of reading one, on a link whose claims are not made yet: made, then a
     # plain Signed equal to the reference's
     readings: list[Callable[[codec.Link], object]] = [
@@ -936,6 +955,10 @@ def test_a_warm_request_makes_no_claims(core: _native.ChainCore) -> None:
             assert asked == []
             kinds = [type(link).__name__ for link in decision.chain.links]
             assert kinds == ["Signed", "_CoreLink", "_CoreLink"]
+            # nor their envelopes: the cache compared the bytes the core read
+            for link in decision.chain.links[1:]:
+                kept = _native_chain._ENVELOPE_SLOT.__get__(link)
+                assert type(kept) is not codec.Envelope
     native, pure = decisions
     assert native.outcome is pure.outcome is Outcome_.ALLOW
     assert native.chain.principals == pure.chain.principals

@@ -160,7 +160,16 @@ class PrefixCache:
     def verified_facts(self, policy: bytes, links: Sequence[Link]) -> tuple[int, ChainFacts | None]:
         """:meth:`verified_prefix`, and the facts the verifier remembered of that prefix
         (None where it remembered none)."""
-        encoded = tuple(map(_ENCODED, links))
+        return self._verified_encoded(policy, links, tuple(map(_ENCODED, links)))
+
+    def _verified_encoded(
+        self, policy: bytes, links: Sequence[Link], encoded: tuple[bytes, ...]
+    ) -> tuple[int, ChainFacts | None]:
+        """:meth:`verified_facts`, given the links' exact bytes (``encoded``, one per link:
+        the verifier's, which read the links from them; a link the native core made makes
+        its envelope only when read)."""
+        if len(encoded) != len(links):
+            raise UsageError("the bytes of a prefix are its links'")
         with self._lock:
             for end in range(len(encoded), 0, -1):
                 key = (policy, links[end - 1].digest)
@@ -173,12 +182,28 @@ class PrefixCache:
     def add(self, policy: bytes, links: Sequence[Link], *, facts: ChainFacts | None = None) -> None:
         """Record that ``links`` (a whole prefix, from the root) passed V2 under ``policy``;
         the verifier gives the ``facts`` it gathered of them (``_facts.chain_facts``)."""
+        self._add_encoded(policy, links, None, facts=facts)
+
+    def _add_encoded(
+        self,
+        policy: bytes,
+        links: Sequence[Link],
+        encoded: tuple[bytes, ...] | None,
+        *,
+        facts: ChainFacts | None = None,
+    ) -> None:
+        """:meth:`add`, given the links' exact bytes where the caller has them (see
+        :meth:`_verified_encoded`); None reads them from the links."""
         if not links:
             return
         if facts is not None and facts.digests != tuple(map(_DIGEST, links)):
             raise UsageError("the facts of a prefix are of its links")
+        if encoded is None:
+            encoded = tuple(map(_ENCODED, links))
+        elif len(encoded) != len(links):
+            raise UsageError("the bytes of a prefix are its links'")
         key = (policy, links[-1].digest)
-        entry = (tuple(map(_ENCODED, links)), links[-1], facts)
+        entry = (encoded, links[-1], facts)
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)

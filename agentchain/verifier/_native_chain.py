@@ -65,27 +65,34 @@ _LinkEntry: TypeAlias = tuple[bytes, OpenedLink, LinkParts | None]
 #: a link's digest, read without a Python frame per link
 _DIGEST: Final = operator.attrgetter("digest")
 
+#: ``codec.Presentation(...)`` of objects all of one encoding, without the check of it
+_PRESENTATION: Final = maker(codec.Presentation, checked=False)
+
 #: ``codec.Envelope(...)``, faster (``_frozen.maker``): one per object the core opened
 _ENVELOPE: Final = maker(codec.Envelope)
 
 
 class _CoreLink(codec.Signed[LinkClaims]):
-    """A link the core made (``open_presentation``'s ``build``), its claims made when first
-    read.
+    """A link the core made (``open_presentation``'s ``build``), its claims and its envelope
+    each made when first read.
 
-    Until then its ``claims`` slot holds the core's facts of the link (``LinkFacts``, which
-    keeps the values of every claim: ``claims_fields``); its envelope and digest are there
-    from the start. The first read of the claims (or equality, hashing, ``repr``, a copy,
-    pickling) makes them with ``_LINK_CLAIMS``, as the core made them for every link
-    before, and makes the object a plain ``codec.Signed``: from then on it is one, field
-    for field. A verification reads the claims of the root alone (V2.1's signer; the core
-    makes a root whole, ``_core_root``): V1, V2 and the chain's facts (``chain_facts``) are
-    the core's, so the other links' claims are never made unless something reads them.
-    ``tests/test_native_chain.py`` holds such a link to the link the reference decodes, by
-    every way of reading it.
+    Until then its ``claims`` and ``envelope`` slots hold the core's facts of the link
+    (``LinkFacts``, which keeps the values of every claim, ``claims_fields``, and the
+    link's bytes with where its envelope's parts lie in them, ``envelope_fields``); its
+    digest is there from the start. The first read of the envelope (or of ``encoded``,
+    ``alg``, ``encoding``) makes it with ``_ENVELOPE``; the first read of the claims (or
+    equality, hashing, ``repr``, a copy, pickling) makes them with ``_LINK_CLAIMS``, as
+    the core made them for every link before, and the envelope if it is still to make,
+    and makes the object a plain ``codec.Signed``: from then on it is one, field for field.
+    A verification reads the claims and the envelope of the root alone (V2.1's signer;
+    the core makes a root whole, ``_core_root``): V1, V2 and the chain's facts
+    (``chain_facts``) are the core's, and the prefix cache is given the links' bytes by
+    the core (``presentation_decoder``'s ``encoded``), so the other links' claims and
+    envelopes are never made unless something reads them. ``tests/test_native_chain.py``
+    holds such a link to the link the reference decodes, by every way of reading it.
 
-    The claims slot changes once, from the facts to the claims (one store, whole under the
-    GIL); two threads reading first may both make the claims, which are equal.
+    Each slot changes once, from the facts to the record (one store, whole under the GIL);
+    two threads reading first may both make it, and the two are equal.
     """
 
     __slots__ = ()
@@ -93,6 +100,10 @@ class _CoreLink(codec.Signed[LinkClaims]):
     @property
     def claims(self) -> LinkClaims:
         return _made(self).claims
+
+    @property
+    def envelope(self) -> codec.Envelope:
+        return _enveloped(self)
 
     def __eq__(self, other: object) -> bool:
         return _made(self) == other
@@ -108,19 +119,20 @@ class _CoreLink(codec.Signed[LinkClaims]):
 
 
 _CLAIMS_SLOT: Final = codec.Signed.__dict__["claims"]
+_ENVELOPE_SLOT: Final = codec.Signed.__dict__["envelope"]
 #: a link's claims, as ``codec.parts_link`` makes them: the parameters are the claims'
 #: fields, the window's two in its place (``LinkFacts.claims_fields``)
 _LINK_CLAIMS: Final = composed(LinkClaims, window=Window)
 #: what the core makes a link with (``open_presentation``'s ``build``): the link's facts
-#: where its claims go, then the envelope's fields and the digest, in one call
-_core_link: Final = composed(codec.Signed, becomes=_CoreLink, envelope=codec.Envelope)
+#: where its claims and its envelope go, then the digest
+_core_link: Final = composed(codec.Signed, becomes=_CoreLink)
 #: and a root link, whole (every verification reads its issuer, V2.1): the claims' fields
 #: (the window's two in their place), the envelope's, then the digest
 _core_root: Final = composed(codec.Signed, claims=_LINK_CLAIMS, envelope=codec.Envelope)
 
 
 def _made(link: _CoreLink) -> codec.Link:
-    """``link`` with its claims made (see :class:`_CoreLink`), now a plain
+    """``link`` with its claims and its envelope made (see :class:`_CoreLink`), now a plain
     ``codec.Signed``."""
     facts = _CLAIMS_SLOT.__get__(link)
     if type(facts) is not LinkClaims:  # the core's facts: the claims are still to make
@@ -128,8 +140,22 @@ def _made(link: _CoreLink) -> codec.Link:
         if fields is None:  # pragma: no cover - only links the core made are made so
             raise ChainError("chain_broken", "the native core lost a link it made")
         _CLAIMS_SLOT.__set__(link, _LINK_CLAIMS(*fields))
+    _enveloped(link)
     object.__setattr__(link, "__class__", codec.Signed)
     return link
+
+
+def _enveloped(link: _CoreLink) -> codec.Envelope:
+    """The envelope of ``link``, made if it is still to make (see :class:`_CoreLink`)."""
+    kept = _ENVELOPE_SLOT.__get__(link)
+    if type(kept) is codec.Envelope:
+        return kept
+    fields = kept.envelope_fields()
+    if fields is None:  # pragma: no cover - only links the core made are made so
+        raise ChainError("chain_broken", "the native core lost a link it made")
+    envelope = _ENVELOPE(*fields)
+    _ENVELOPE_SLOT.__set__(link, envelope)
+    return envelope
 
 
 #: an invocation's claims, envelope and signed object in one call (see ``_core_link``)
@@ -209,6 +235,7 @@ class NativeChain:
         facts: dict[bytes, LinkFacts],
         ids: dict[bytes, bytes],
         targets: dict[bytes, bytes] | None = None,
+        encoded: list[bytes] | None = None,
     ) -> codec.OpenPlain:
         """``codec.decode_presentation_unverified``'s ``open_plain``: a CBOR presentation of
         the plain shape, every object opened in one call of the core
@@ -216,9 +243,13 @@ class NativeChain:
         errors, in its order). The core makes the links whose values are remembered; the
         others are made here (:meth:`_link`). Facts and ids of the links go into ``facts``
         and ``ids`` (dicts: the core writes them) as :meth:`decoder`'s, and the revocation
-        target of each link the core made (spec 8.5) into ``targets``."""
+        target of each link the core made (spec 8.5) into ``targets``, and the bytes of the
+        links of a presentation it read into ``encoded`` (in order: a link's envelope is
+        made only when read, and the prefix cache keeps the links by their bytes)."""
         if targets is None:
             targets = {}
+        if encoded is None:
+            encoded = []
         open_presentation = self._core.open_presentation
         policy_limits, policy_caps = self._policy.limits, self._caps
 
@@ -229,10 +260,11 @@ class NativeChain:
             # the core makes each link whose claims' values are remembered, as _link would
             build = (
                 limits, codec.PART_LOOKUPS, _core_link, facts, ids, _made_invocation, targets,
-                _core_root,
+                _core_root, encoded,
             )  # fmt: skip
             found = open_presentation(data, known, caps, build)
             if found is None:
+                del encoded[:]  # the reference reads the bytes: its links are the ones
                 return None
             links_found, opened, attestations, approvals = found
             links: tuple[codec.Link, ...]
@@ -251,7 +283,9 @@ class NativeChain:
                 invocation = _object(InvocationClaims, opened, limits)
             else:  # None, or made by the core
                 invocation = opened  # type: ignore[assignment]
-            return codec.Presentation(
+            # every object of the container is COSE (the core read it as one): the check
+            # that they share one encoding would read each link's envelope, and make it
+            return _PRESENTATION(
                 links,
                 invocation,
                 tuple(_object(AttestationClaims, a, limits) for a in attestations),

@@ -29,7 +29,7 @@ from agentchain.verifier._audit import (
     AuditSink,
     _error_record,
 )
-from agentchain.verifier._cache import PrefixCache, policy_fingerprint
+from agentchain.verifier._cache import _ENCODED, PrefixCache, policy_fingerprint
 from agentchain.verifier._checks import (
     Violation,
     check_alg,
@@ -236,6 +236,7 @@ class Verifier:
         facts: dict[bytes, _native.LinkFacts] = {}
         ids: dict[bytes, bytes] = {}  # link ids (spec 8.5) the core read, by link digest
         targets: dict[bytes, bytes] = {}  # and the links' revocation targets it computed
+        encoded: list[bytes] = []  # and the bytes of the links, where it read them all
         native = self._native
         decoded = codec.decode_presentation_unverified(
             presentation,
@@ -244,11 +245,20 @@ class Verifier:
             decode_link=None if native is None else native.decoder(facts, ids),
             cbor_decode=self._cbor_decode,
             open_plain=(
-                None if native is None else native.presentation_decoder(facts, ids, targets)
+                None
+                if native is None
+                else native.presentation_decoder(facts, ids, targets, encoded)
             ),
         )
         # V2: signatures, linkage and attenuation, link by link
-        chain, chain_facts_ = self._verify_links(decoded.links, cache, facts, ids, targets)
+        chain, chain_facts_ = self._verify_links(
+            decoded.links,
+            cache,
+            facts,
+            ids,
+            targets,
+            encoded=tuple(encoded) if len(encoded) == len(decoded.links) else None,
+        )
         # V3: the invocation: present, signed by the final holder, bound to this chain;
         # then the signatures of the attachments that could count
         invocation = self._verify_invocation(decoded, chain)
@@ -347,16 +357,20 @@ class Verifier:
         facts: Mapping[bytes, _native.LinkFacts] | None = None,
         ids: Mapping[bytes, bytes] | None = None,
         targets: Mapping[bytes, bytes] | None = None,
+        *,
+        encoded: tuple[bytes, ...] | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """V2 over ``links``: the verified chain, and its facts for V4 to V10 (``ids`` and
         ``targets``: the link ids the native core read and the revocation targets it
-        computed, by link digest)."""
+        computed, by link digest; ``encoded``: the links' bytes, where the core read them)."""
         root: Principal | None = None  # the trust anchor's, when no known facts name it
         parent: codec.Link | None = None
         start, known = 0, None
         # spec 8.4: a prefix that passed V2 under this very policy is not checked again
         if cache is not None:
-            start, known = cache.verified_facts(self._policy_id, links)
+            if encoded is None:  # read from the links (a link the core made keeps them)
+                encoded = tuple(map(_ENCODED, links))
+            start, known = cache._verified_encoded(self._policy_id, links, encoded)
         if start and known is None:  # verified, but its facts were not kept: gathered anew
             anchor = self._anchor(links[0].claims.issuer or b"")
             if anchor is None:  # cannot happen: the anchors are part of the policy id
@@ -366,7 +380,7 @@ class Verifier:
         if start:
             parent = links[start - 1]
         if start == len(links):
-            return self._verified(links, root, known, cache, ids, targets=targets)
+            return self._verified(links, root, known, cache, ids, targets=targets, encoded=encoded)
         # V2.1 for the root: a trust anchor (only a root can lack a signer). Below it, the
         # signer is the parent's holder: the core reads it from the parent's facts, and the
         # pure loop from the parent's claims, each link's in turn
@@ -378,18 +392,24 @@ class Verifier:
             trusted = signer
             root = self._root(signer)
         # V2.2 to V2.6 for every link in one native call, when the core decoded them all
-        passed = None if cache is None else functools.partial(self._remember, cache, links, start)
+        passed = (
+            None
+            if cache is None
+            else functools.partial(self._remember, cache, links, start, encoded=encoded)
+        )
         native = self._native
         if native is not None:
             checked = native.verify(
                 links, start, parent=parent, anchor=trusted, facts=facts or {}, passed=passed
             )
             if checked is not None:
-                self._remember(cache, links, start, len(links) - 1)
+                self._remember(cache, links, start, len(links) - 1, encoded=encoded)
                 # a chain whose every new link the core made: the core gathers its facts,
                 # from the root or on top of the prefix's the cache kept
                 made = native.chain_facts(checked, None if start else root, known)
-                return self._verified(links, root, known, cache, ids, targets=targets, made=made)
+                return self._verified(
+                    links, root, known, cache, ids, targets=targets, made=made, encoded=encoded
+                )
         for index, link in enumerate(links[start:], start):
             what = f"link {index}"
             # V2.1: the signer (the root's was found above)
@@ -399,8 +419,8 @@ class Verifier:
             self._check_link(link, parent, signer, what)
             parent = link
             if index + 1 < len(links):  # the whole chain is remembered with its facts
-                self._remember(cache, links, index, index + 1)
-        return self._verified(links, root, known, cache, ids, targets=targets)
+                self._remember(cache, links, index, index + 1, encoded=encoded)
+        return self._verified(links, root, known, cache, ids, targets=targets, encoded=encoded)
 
     def _verified(
         self,
@@ -412,6 +432,7 @@ class Verifier:
         *,
         targets: Mapping[bytes, bytes] | None = None,
         made: ChainFacts | None = None,
+        encoded: tuple[bytes, ...] | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """The chain that passed V2, and its facts: gathered from its new links on top of
         what the cache knew of its prefix (``known``), or from its root signer ``root``, or
@@ -425,7 +446,7 @@ class Verifier:
             )
         )
         if cache is not None and gathered is not known:
-            cache.add(self._policy_id, links, facts=gathered)
+            cache._add_encoded(self._policy_id, links, encoded, facts=gathered)
         return VerifiedChain(links=links, principals=gathered.principals), gathered
 
     def _root(self, anchor: PublicKey) -> Principal:
@@ -436,12 +457,22 @@ class Verifier:
         return found
 
     def _remember(
-        self, cache: PrefixCache | None, links: tuple[codec.Link, ...], start: int, end: int
+        self,
+        cache: PrefixCache | None,
+        links: tuple[codec.Link, ...],
+        start: int,
+        end: int,
+        *,
+        encoded: tuple[bytes, ...] | None = None,
     ) -> None:
-        """Remember the prefixes up to ``links[end - 1]``, which passed V2 (spec 8.4)."""
+        """Remember the prefixes up to ``links[end - 1]``, which passed V2 (spec 8.4);
+        ``encoded`` holds the links' bytes."""
         if cache is not None:
             for index in range(start, end):
-                cache.add(self._policy_id, links[: index + 1])
+                stop = index + 1
+                cache._add_encoded(
+                    self._policy_id, links[:stop], None if encoded is None else encoded[:stop]
+                )
 
     def _check_link(
         self, link: codec.Link, parent: codec.Link | None, signer: PublicKey, what: str

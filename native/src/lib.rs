@@ -481,6 +481,12 @@ struct MadeLink {
     target: Py<PyBytes>,
     iat: u64,
     purpose: Option<String>,
+    /// the link's bytes, and what its envelope holds of them (made when first read,
+    /// [`LinkFacts::envelope_fields`]): the kind, and where the protected header, the
+    /// payload and the signature lie in them
+    encoded: Py<PyBytes>,
+    typ: i128,
+    spans: [(usize, usize); 3],
 }
 
 #[pymethods]
@@ -512,6 +518,35 @@ impl LinkFacts {
             m.descriptor.bind(py).clone(),
             PyTuple::empty(py).into_any(), // approvals: none in the plain shape
             py.None().into_bound(py),      // usage: none either
+        ];
+        Ok(Some(PyTuple::new(py, fields)?))
+    }
+
+    /// The fields of the envelope of a link the core made, in the order of
+    /// `codec.Envelope` (`encoding, alg, typ, protected, payload, signature, signed,
+    /// encoded`), for when it is first read; None for a link the core did not make.
+    fn envelope_fields<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let Some(m) = &self.made else {
+            return Ok(None);
+        };
+        let encoded = m.encoded.bind(py);
+        let bytes = encoded.as_bytes();
+        let [protected, payload, signature] = m.spans.map(|(start, end)| bytes.get(start..end));
+        let (Some(protected), Some(payload), Some(signature)) = (protected, payload, signature)
+        else {
+            return Err(PySystemError::new_err(
+                "a made link lost its envelope's bytes",
+            ));
+        };
+        let fields = [
+            pyo3::intern!(py, "cbor").clone().into_any(),
+            algorithm_name(py, self.facts.algorithm.name).into_any(),
+            small_int(py, m.typ)?,
+            PyBytes::new(py, protected).into_any(),
+            PyBytes::new(py, payload).into_any(),
+            PyBytes::new(py, signature).into_any(),
+            PyBytes::new(py, &self.facts.signed).into_any(),
+            encoded.clone().into_any(),
         ];
         Ok(Some(PyTuple::new(py, fields)?))
     }
@@ -692,12 +727,11 @@ impl From<Error> for OpenFailure {
 
 /// What the verifier hands [`open_presentation`] to make the Python objects of the links
 /// it opens, as `NativeChain._link` and `codec.parts_link` make them: `(limits, lookups,
-/// link, facts, ids, invocation, targets, root)`. `lookups` are the `get` of the four memos
-/// of `codec._plain` (holder, capabilities, caveats, descriptor: each value's `(limits,
-/// value, items)` by its exact bytes); `link` makes a `Signed` link and its envelope in one
-/// call from the link's [`LinkFacts`] (which stand for its claims until they are read:
-/// `_native_chain._CoreLink`), the envelope's fields (`encoding, alg, typ, protected,
-/// payload, signature, signed, encoded`) and the digest; `root` makes a root link whole,
+/// link, facts, ids, invocation, targets, root, encoded)`. `lookups` are the `get` of the
+/// four memos of `codec._plain` (holder, capabilities, caveats, descriptor: each value's
+/// `(limits, value, items)` by its exact bytes); `link` makes a `Signed` link from the
+/// link's [`LinkFacts`], given twice (they stand for its claims and its envelope until each
+/// is first read: `_native_chain._CoreLink`), and the digest; `root` makes a root link whole,
 /// its claims (whose issuer every verification reads, V2.1), window and envelope, from the
 /// claims' fields (`issuer, holder, parent, iat, nbf, exp, capabilities, caveats, depth,
 /// purpose, descriptor, approvals, usage`), then the envelope's and the digest; `facts` and
@@ -707,7 +741,8 @@ impl From<Error> for OpenFailure {
 /// fields from `alg` and the digest, as
 /// `codec._claims._plain_cbor_invocation` and `_object` make it (checking the action's and
 /// the resource's grammar first, with the reference's errors); `targets` takes each made
-/// link's revocation target (spec 8.5, `claims::link_target` of its id) by its digest.
+/// link's revocation target (spec 8.5, `claims::link_target` of its id) by its digest;
+/// `encoded` (a list) takes the bytes of every link of the presentation, in order.
 #[derive(FromPyObject)]
 struct Builder<'py> {
     #[pyo3(item(0))]
@@ -726,6 +761,8 @@ struct Builder<'py> {
     targets: Bound<'py, PyDict>,
     #[pyo3(item(7))]
     root: Bound<'py, PyAny>,
+    #[pyo3(item(8))]
+    encoded: Bound<'py, PyList>,
 }
 
 /// A link the core opened: the link object a [`Builder`] made of it, or `(opened, parts)` as
@@ -990,13 +1027,12 @@ fn open_link_bytes<'py>(
     };
     let s = &opened.sign1;
     let signed = s.to_be_signed();
-    // the envelope's Python bytes, made before `signed` moves into the link's facts
-    let envelope = envelope_head(py, &opened, &signed)?;
     let digest = digest.unwrap_or_else(|| agentchain_core::sha256(bytes));
     let digest_object = PyBytes::new(py, &digest);
     let mut parts = None;
-    let facts = match decoded {
-        Decoded::Defer => None,
+    // the link's facts, or the Sig_structure where there are none (the envelope's, below)
+    let (facts, signed) = match decoded {
+        Decoded::Defer => (None, Some(signed)),
         Decoded::Head(head) => {
             let facts = chain::LinkFacts {
                 algorithm: opened.algorithm,
@@ -1018,7 +1054,14 @@ fn open_link_bytes<'py>(
             if let Some(p) = plain_parts {
                 let id = PyBytes::new(py, &p.id);
                 let spans = [p.holder, p.capabilities, p.caveats, p.descriptor];
-                if let Some((builder, encoded)) = build {
+                // where the envelope's parts lie in the link's bytes (they are slices of them)
+                let envelope_spans =
+                    [s.protected, s.payload, s.signature].map(|part| span_in(bytes, part));
+                if let (
+                    Some((builder, encoded)),
+                    [Some(protected), Some(payload), Some(signature)],
+                ) = (build, envelope_spans)
+                {
                     if let Some([holder, capabilities, caveats, descriptor]) =
                         remembered(py, builder, s.payload, spans)?
                     {
@@ -1036,6 +1079,9 @@ fn open_link_bytes<'py>(
                             target: target.clone().unbind(),
                             iat: head.iat,
                             purpose: p.purpose.map(str::to_owned),
+                            encoded: encoded.clone().unbind(),
+                            typ: s.typ,
+                            spans: [protected, payload, signature],
                         };
                         let handle = Bound::new(
                             py,
@@ -1045,23 +1091,25 @@ fn open_link_bytes<'py>(
                             },
                         )?;
                         // a root whole (its claims are read at once, V2.1); another
-                        // link and its envelope, its claims left to its facts until read
-                        let (maker, mut fields) = if head.issuer.is_some() {
+                        // link with its facts standing for its claims and its envelope,
+                        // each made when first read
+                        let made = if head.issuer.is_some() {
                             // the handle was made with its `made` just above: never None
                             let claims = handle.get().claims_fields(py)?.ok_or_else(|| {
                                 PySystemError::new_err("a made link without its claims")
                             })?;
-                            (&builder.root, claims.iter().collect::<Vec<_>>())
+                            let mut fields = claims.iter().collect::<Vec<_>>();
+                            fields.push(pyo3::intern!(py, "cbor").clone().into_any());
+                            let envelope = envelope_head(py, &opened, &handle.get().facts.signed)?;
+                            fields.extend(envelope_fields(
+                                envelope,
+                                encoded.clone(),
+                                digest_object.clone(),
+                            ));
+                            builder.root.call1(PyTuple::new(py, fields)?)?
                         } else {
-                            (&builder.link, vec![handle.clone().into_any()])
+                            builder.link.call1((&handle, &handle, &digest_object))?
                         };
-                        fields.push(pyo3::intern!(py, "cbor").clone().into_any());
-                        fields.extend(envelope_fields(
-                            envelope,
-                            encoded.clone(),
-                            digest_object.clone(),
-                        ));
-                        let made = maker.call1(PyTuple::new(py, fields)?)?;
                         builder.targets.set_item(&digest_object, target)?;
                         builder.ids.set_item(&digest_object, id)?;
                         builder.facts.set_item(&digest_object, handle)?;
@@ -1086,7 +1134,14 @@ fn open_link_bytes<'py>(
                         .into_pyobject(py)?,
                 );
             }
-            Some(Bound::new(py, LinkFacts { facts, made: None })?)
+            (Some(Bound::new(py, LinkFacts { facts, made: None })?), None)
+        }
+    };
+    let envelope = match (&facts, &signed) {
+        (_, Some(signed)) => envelope_head(py, &opened, signed)?,
+        (Some(facts), None) => envelope_head(py, &opened, &facts.get().facts.signed)?,
+        (None, None) => {
+            return Err(PySystemError::new_err("a link without its Sig_structure").into())
         }
     };
     let claims = match parts {
@@ -1101,6 +1156,14 @@ fn open_link_bytes<'py>(
         facts.into_bound_py_any(py)?,
     )?;
     Ok(OpenedLinkObject::Parts(opened, parts))
+}
+
+/// Where `part`, a slice of `whole`, lies in it: `(start, end)`; None for any other slice.
+fn span_in(whole: &[u8], part: &[u8]) -> Option<(usize, usize)> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    let found = whole.get(start..end)?;
+    std::ptr::eq(found.as_ptr(), part.as_ptr()).then_some((start, end))
 }
 
 /// `(alg, typ, protected, payload, signature, signed, claims, digest, last)`: what
@@ -1235,12 +1298,18 @@ fn open_presentation<'py>(
                 let found = agentchain_core::sha256(bytes);
                 let link = known.call1((PyBytes::new(py, &found),))?;
                 if !link.is_none() {
+                    if let Some(builder) = &build {
+                        builder.encoded.append(PyBytes::new(py, bytes))?;
+                    }
                     out_links.push(link);
                     continue;
                 }
                 digest = Some(found); // not hashed again below
             }
             let encoded = PyBytes::new(py, bytes);
+            if let Some(builder) = &build {
+                builder.encoded.append(&encoded)?;
+            }
             let with = build.as_ref().map(|builder| (builder, &encoded));
             match open_link_bytes(py, bytes, digest, &lim, &claim_limits, true, with)? {
                 OpenedLinkObject::Made(link) => out_links.push(link),
