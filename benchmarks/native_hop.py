@@ -23,9 +23,9 @@ interleaved rounds, the best round):
 - the whole cold verify at depth 8 and 1, and its slope (the bench's "cold per hop");
 - the hop's budget: what a native hop costs beside its signature (the slope less the dalek
   floor), against what issue 16's 1.10x target leaves (a tenth of that floor), with two of
-  the parts a hop pays on the native path beside it: the link's object (its envelope and
-  the signed object, made by ``_core_link`` in one call; its claims, which the verifier
-  does not read, are made only when something reads them) and its share of the
+  the parts a hop pays on the native path beside it: the link's object (the signed object,
+  made by ``_core_link`` in one call; its claims and its envelope, which the verifier does
+  not read, are made only when something reads them) and its share of the
   chain's facts, per link (the slope from depth 1 to 8), gathered by the core where it made
   every link (``NativeChain.chain_facts``, what the verifier runs) and by the reference's
   ``chain_facts`` (with the ids and revocation targets the core computed) beside it.
@@ -50,7 +50,7 @@ from agentchain.model import LinkClaims
 from agentchain.store import MemoryStore
 from agentchain.verifier import Verifier
 from agentchain.verifier._facts import chain_facts
-from agentchain.verifier._native_chain import _LINK_CLAIMS, NativeChain, _core_link
+from agentchain.verifier._native_chain import _ENVELOPE, _LINK_CLAIMS, NativeChain, _core_link
 from agentchain.wire import cbor
 
 
@@ -149,21 +149,22 @@ def measure(rounds: int) -> dict[str, float]:
         open_plain(data[depth], LIMITS, None)  # the parts' values read once, remembered
     rows["(native V1 of a presentation, depth 1)"] = lambda: open_plain(data[1], LIMITS, None)
     rows["(native V1 of a presentation, depth 8)"] = lambda: open_plain(data[8], LIMITS, None)
-    # the Python parts of a native hop: a link's object (its envelope and the signed object,
-    # its claims left to the core's facts) made in one call from the values the core hands
-    # over; the claims made when something reads them; and the facts of a chain (with the
-    # ids and targets the core read)
+    # the Python parts of a native hop: a link's object (the signed object, its claims and
+    # its envelope left to the core's facts) made in one call; the claims and the envelope
+    # made when something reads them; and the facts of a chain (with the ids and targets
+    # the core read)
     claims, envelope = link.claims, link.envelope
     envelope_values = [getattr(envelope, f.name) for f in dataclasses.fields(codec.Envelope)]
     made_facts: dict[bytes, _native.LinkFacts] = {}
     chain.presentation_decoder(made_facts, {})(data[8], LIMITS, None)
     handle = made_facts[link.digest]  # the facts of a link the core made
-    core_link = _core_link(handle, *envelope_values, link.digest)
+    core_link = _core_link(handle, handle, link.digest)
     if core_link != link:
         raise RuntimeError("the core's link is not the link")
-    rows["native link object (_core_link)"] = lambda: _core_link(
-        handle, *envelope_values, link.digest
-    )
+    rows["native link object (_core_link)"] = lambda: _core_link(handle, handle, link.digest)
+    if _ENVELOPE(*envelope_values) != envelope:
+        raise RuntimeError("the envelope maker did not make the envelope")
+    rows["(its envelope, when read: _ENVELOPE)"] = lambda: _ENVELOPE(*envelope_values)
     claims_values = (
         claims.issuer, claims.holder, claims.parent, claims.iat, claims.window.nbf,
         claims.window.exp, claims.capabilities, claims.caveats, claims.depth, claims.purpose,

@@ -1360,8 +1360,8 @@ fn open_presentation<'py>(
 /// Returns `(principals, digests, ids, targets, not_before, expires, grants, runs)` of the
 /// whole chain in the order `chain_facts` gathers them, `targets` each once, in the order
 /// of their first appearance (as `dict.fromkeys` keeps them); a made link states neither
-/// usage limits nor approval
-/// requirements (the plain shape has none: the prefix's say whether the chain does).
+/// usage limits nor approval requirements (the plain shape has none: the prefix's say
+/// whether the chain does).
 #[pyfunction]
 #[pyo3(signature = (links, root, holder_principal, key_target, prefix=None))]
 fn chain_facts<'py>(
