@@ -595,7 +595,8 @@ def test_what_the_core_keeps_is_bounded(
             assert verifier.verify(data, REQUEST).outcome is Outcome_.ALLOW
         parts, principals = _native.memos_len()
         most = max(most, parts)
-        assert principals <= 1024 and parts <= 4 * 1024
+        # the holders' map at its bound; the other three hold one value each here
+        assert principals <= 1024 and parts <= 1024 + 3
     assert most > 1024  # the holders alone filled one map: the bound was met, not missed
 
 
