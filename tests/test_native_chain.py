@@ -562,8 +562,7 @@ def test_the_core_keeps_the_values_it_found_and_forgets_them_with_the_caches(
             policy, store=MemoryStore(), clock=lambda: NOW, backend="native", prefix_cache=False
         )
         principals.append(verifier.verify(data, REQUEST).chain.principals)
-    # read by the reference the first time (the values under this policy's limits), by
-    # the core the second, asking for each holder's principal once, and then no more
+    # the first verification asks for each holder's principal once; the next two, none
     assert len(asked_principals) == len(read.links)
     assert principals[0] == principals[1] == principals[2]
     assert principals[2] == pure.verify(data, REQUEST).chain.principals
@@ -574,9 +573,7 @@ def test_the_core_keeps_the_values_it_found_and_forgets_them_with_the_caches(
     assert _native.memos_len() == (0, 0)
 
 
-def test_what_the_core_keeps_is_bounded(
-    core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_what_the_core_keeps_is_bounded(core: _native.ChainCore) -> None:
     # a holder never seen before is one more value in each of the core's memos: they start
     # over when full, as codec._plain's caches hold their own bound
     clear_caches()
