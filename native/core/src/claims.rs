@@ -453,7 +453,8 @@ impl PlainMap {
         payload.get(start..end)
     }
 
-    /// What [`plain_parts`] returns for the map.
+    /// What [`plain_parts`] returns for the map (None, never a panic, for a payload other
+    /// than the one walked).
     fn parts<'a>(&self, payload: &'a [u8]) -> Option<PlainParts<'a>> {
         let mut spans = [(0, 0); 4];
         for (span, key) in spans
@@ -461,7 +462,7 @@ impl PlainMap {
             .zip([L_HOLDER, L_CAPS, L_CAVEATS, L_DESCRIPTOR])
         {
             let found = self.values[key as usize]?;
-            if !matches!(payload[found.0] >> 5, 4 | 5) {
+            if !matches!(*payload.get(found.0)? >> 5, 4 | 5) {
                 return None; // a map or an array
             }
             *span = found;
@@ -470,7 +471,7 @@ impl PlainMap {
             None => None,
             Some((start, end)) => {
                 let text = std::str::from_utf8(payload.get(item_end_head(payload, start)?..end)?);
-                match (payload[start] >> 5, text) {
+                match (*payload.get(start)? >> 5, text) {
                     (3, Ok(t)) if !t.is_empty() => Some(t),
                     _ => return None,
                 }
@@ -483,8 +484,8 @@ impl PlainMap {
                 let from = self.keys[L_PARENT as usize];
                 let mut hasher = sha2::Sha256::new();
                 hasher.update([self.head - 1]);
-                hasher.update(&payload[1..from]);
-                hasher.update(&payload[to..]);
+                hasher.update(payload.get(1..from)?);
+                hasher.update(payload.get(to..)?);
                 hasher.finalize().into()
             }
         };
