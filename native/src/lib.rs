@@ -996,10 +996,10 @@ fn open_link_bytes<'py>(
     let (algorithm, sign1) = link::open_envelope(bytes, claims::LINK_TYP, lim)?;
     // the common shape read from the payload's bytes once they are known strict; anything
     // else decoded the general way, which refuses it with its first violation, in its order
-    let plain = if want_parts && cbor::validate(sign1.payload, &lim.cbor).is_ok() {
-        claims::plain_link(sign1.payload, claim_limits)
-    } else {
-        None
+    let plain = match want_parts.then(|| cbor::validate_map(sign1.payload, &lim.cbor)) {
+        Some(Ok(Some(entries))) => claims::plain_link_at(sign1.payload, &entries, claim_limits),
+        Some(Ok(None)) => claims::plain_link(sign1.payload, claim_limits),
+        _ => None,
     };
     let (opened, decoded, plain_parts) = match plain {
         Some((head, parts)) => {

@@ -294,7 +294,234 @@ pub fn decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
 /// no container is filled and nothing is left to drop (the walk's own stack of frames and
 /// an error's message are its only allocations).
 pub fn validate(data: &[u8], limits: &Limits) -> Result<()> {
-    walk::<false>(data, limits).map(std::mem::forget)
+    match accepts(data, limits, None) {
+        Some(true) => Ok(()),
+        // refused, or nested past what `accepts` reads: the walk finds the error, or accepts
+        _ => walk::<false>(data, limits).map(std::mem::forget),
+    }
+}
+
+/// The most entries of a map [`validate_map`] tells apart.
+pub const MAX_MAP_ENTRIES: usize = 23;
+
+/// The entries of a map, in order, each as `(key, value, end)`: where its key starts, where
+/// its value starts, and where the value ends (byte offsets into the map's encoding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapEntries {
+    pub len: usize,
+    pub spans: [(usize, usize, usize); MAX_MAP_ENTRIES],
+}
+
+impl MapEntries {
+    const EMPTY: MapEntries = MapEntries {
+        len: 0,
+        spans: [(0, 0, 0); MAX_MAP_ENTRIES],
+    };
+
+    /// The entries found, in order.
+    pub fn entries(&self) -> &[(usize, usize, usize)] {
+        &self.spans[..self.len.min(MAX_MAP_ENTRIES)]
+    }
+}
+
+/// [`validate`], and where it accepts a map of one to [`MAX_MAP_ENTRIES`] entries, where
+/// each entry lies: found in the same pass, for a caller that reads a few of the values from
+/// the bytes (`claims::plain_link_at`), without walking them again. `Ok(None)` where the
+/// bytes are strict but another item, or a map read by the general walk (nested deeper than
+/// the one pass reads).
+pub fn validate_map(data: &[u8], limits: &Limits) -> Result<Option<MapEntries>> {
+    let mut entries = MapEntries::EMPTY;
+    match accepts(data, limits, Some(&mut entries)) {
+        Some(true) if entries.len > 0 => Ok(Some(entries)),
+        Some(true) => Ok(None),
+        _ => walk::<false>(data, limits).map(|value| {
+            std::mem::forget(value);
+            None
+        }),
+    }
+}
+
+/// A container [`accepts`] is inside of.
+#[derive(Clone, Copy)]
+struct Open {
+    /// items still to read in it, a map's keys and values each counted (a map's next item is
+    /// a key when an even number are left)
+    remaining: u64,
+    map: bool,
+    /// in a map, the previous key's encoding as `data[key_start..key_end]` (none: 0..0)
+    key_start: usize,
+    key_end: usize,
+}
+
+/// The containers [`accepts`] reads nested: a protocol object nests a few levels.
+const ACCEPTS_DEPTH: usize = 16;
+
+/// Whether [`decode`] accepts `data`, by every rule and limit it applies: `Some(true)` exactly
+/// where it returns a value, `Some(false)` exactly where it refuses, None where containers
+/// nest deeper than [`ACCEPTS_DEPTH`] (not read here). One pass with no value built, no
+/// error made and no allocation: [`validate`]'s common case, strict bytes, which the
+/// verifier reads link after link. Where it refuses, the walk names the first violation.
+/// The tests hold it to [`decode`] on every input they decode (`checked_decode`), as does
+/// the `cbor` fuzz target. Given `entries`, where `data` is a map of one to
+/// [`MAX_MAP_ENTRIES`] entries, its entries go into it ([`validate_map`]); else its `len`
+/// stays 0.
+fn accepts(data: &[u8], limits: &Limits, mut entries: Option<&mut MapEntries>) -> Option<bool> {
+    let end = data.len();
+    let mut stack = [Open {
+        remaining: 0,
+        map: false,
+        key_start: 0,
+        key_end: 0,
+    }; ACCEPTS_DEPTH];
+    let mut depth = 0usize;
+    let mut pos = 0usize;
+    let mut items: i128 = 0;
+    // the entries of the top-level map are recorded (asked, and a map of a few entries)
+    let mut recording = false;
+    loop {
+        let start = pos;
+        let Some(&initial) = data.get(pos) else {
+            return Some(false); // empty, or an item missing
+        };
+        pos += 1;
+        let (major, info) = (initial >> 5, initial & 0x1F);
+        if info >= 28 {
+            return Some(false); // reserved, or indefinite
+        }
+        let is_key = depth > 0 && {
+            let top = &stack[depth - 1];
+            top.map && top.remaining % 2 == 0
+        };
+        if is_key && !matches!(major, UINT | NINT | TEXT) {
+            return Some(false);
+        }
+        if major == SIMPLE {
+            if !matches!(initial, FALSE | TRUE | NULL) {
+                if info < 25 {
+                    return Some(false); // another simple value
+                }
+                let width = 1usize << (info - 24);
+                let Some(bytes) = data.get(pos..pos + width) else {
+                    return Some(false);
+                };
+                if read_float(bytes, info, start).is_err() {
+                    return Some(false);
+                }
+                pos += width;
+            }
+        } else {
+            let arg: u64 = if info < 24 {
+                u64::from(info)
+            } else {
+                let width = 1usize << (info - 24);
+                let Some(bytes) = data.get(pos..pos + width) else {
+                    return Some(false);
+                };
+                pos += width;
+                let arg = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+                if arg < ARG_MIN[usize::from(info - 24)] {
+                    return Some(false);
+                }
+                arg
+            };
+            let left = (end - pos) as u64;
+            match major {
+                UINT | NINT => {}
+                BYTES | TEXT => {
+                    if i128::from(arg) > limits.max_string_bytes || arg > left {
+                        return Some(false);
+                    }
+                    let content = &data[pos..pos + arg as usize];
+                    if major == TEXT && !content.is_ascii() && std::str::from_utf8(content).is_err()
+                    {
+                        return Some(false);
+                    }
+                    pos += arg as usize;
+                }
+                ARRAY | MAP => {
+                    if depth as i128 >= limits.max_depth {
+                        return Some(false);
+                    }
+                    items += i128::from(arg);
+                    let needed = if major == MAP {
+                        u128::from(arg) << 1
+                    } else {
+                        u128::from(arg)
+                    };
+                    if items > limits.max_items || needed > u128::from(left) {
+                        return Some(false);
+                    }
+                    if arg > 0 {
+                        if depth == ACCEPTS_DEPTH {
+                            return None;
+                        }
+                        if depth == 0 {
+                            recording = entries.is_some()
+                                && major == MAP
+                                && arg as usize <= MAX_MAP_ENTRIES;
+                        }
+                        // at most the bytes left: a map's count doubled still fits
+                        stack[depth] = Open {
+                            remaining: needed as u64,
+                            map: major == MAP,
+                            key_start: 0,
+                            key_end: 0,
+                        };
+                        depth += 1;
+                        continue;
+                    }
+                }
+                _ => return Some(false), // a tag
+            }
+        }
+        if is_key {
+            // strictly after the previous key, bytewise (equal: a duplicate)
+            let top = &mut stack[depth - 1];
+            if top.key_end != 0 {
+                // most keys differ in their first byte (small integers are one byte)
+                let (this, last) = (&data[start..pos], &data[top.key_start..top.key_end]);
+                let after = match this[0].cmp(&last[0]) {
+                    std::cmp::Ordering::Equal => this > last,
+                    order => order.is_gt(),
+                };
+                if !after {
+                    return Some(false);
+                }
+            }
+            (top.key_start, top.key_end) = (start, pos);
+            top.remaining -= 1; // a key never completes its map
+            if recording && depth == 1 {
+                // (at most MAX_MAP_ENTRIES keys: the map's count was checked)
+                if let Some(found) = entries.as_deref_mut() {
+                    if let Some(entry) = found.spans.get_mut(found.len) {
+                        *entry = (start, pos, pos);
+                    }
+                }
+            }
+            continue;
+        }
+        // a complete item: it completes its container, and maybe the ones around it
+        loop {
+            if depth == 0 {
+                return Some(pos == end); // nothing may follow the item
+            }
+            let top = &mut stack[depth - 1];
+            top.remaining -= 1;
+            if recording && depth == 1 {
+                // the value of the top-level map's entry ends here
+                if let Some(found) = entries.as_deref_mut() {
+                    if let Some(entry) = found.spans.get_mut(found.len) {
+                        entry.2 = pos;
+                        found.len += 1;
+                    }
+                }
+            }
+            if top.remaining != 0 {
+                break;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 /// The decoder, with or without the tree (`BUILD`). Without it, containers stay empty
@@ -590,6 +817,34 @@ pub fn bytes_head(len: usize, out: &mut Vec<u8>) {
 fn checked_decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
     let built = decode(data, limits);
     let checked = validate(data, limits);
+    if let Some(accepted) = accepts(data, limits, None) {
+        assert_eq!(
+            accepted,
+            built.is_ok(),
+            "accepts and decode disagree on {data:02x?}"
+        );
+    }
+    // validate_map: validate's answer, and a map's entries where it records them
+    let mapped = validate_map(data, limits);
+    match (&mapped, &checked) {
+        (Ok(_), Ok(())) => {}
+        (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),
+        _ => panic!("validate_map and validate disagree on {data:02x?}"),
+    }
+    if let Ok(Some(entries)) = &mapped {
+        let Ok(Value::Map(pairs)) = &built else {
+            panic!("validate_map found entries outside a map: {data:02x?}");
+        };
+        assert_eq!(entries.len, pairs.len());
+        let mut at = 1 + usize::from(data[0] & 0x1F >= 24);
+        for (&(key, value, end), (k, v)) in entries.entries().iter().zip(pairs) {
+            assert_eq!(key, at);
+            assert_eq!(decode(&data[key..value], limits).as_ref().ok(), Some(k));
+            assert_eq!(decode(&data[value..end], limits).as_ref().ok(), Some(v));
+            at = end;
+        }
+        assert_eq!(at, data.len());
+    }
     match (&built, &checked) {
         (Ok(_), Ok(())) => {}
         (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),

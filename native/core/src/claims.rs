@@ -21,7 +21,7 @@
 #![forbid(unsafe_code)]
 
 use crate::alg::Algorithm;
-use crate::cbor::Value;
+use crate::cbor::{self, Value};
 use crate::error::{Error, Result};
 use crate::link::PublicKey;
 use sha2::Digest;
@@ -447,6 +447,43 @@ impl PlainMap {
         (at == payload.len()).then_some(map)
     }
 
+    /// [`PlainMap::walk`]'s map from the entries the strict decoder's one pass found
+    /// (`cbor::validate_map` over the same payload): the same checks, without walking the
+    /// values again.
+    fn of_entries(payload: &[u8], found: &cbor::MapEntries) -> Option<PlainMap> {
+        let head = *payload.first()?;
+        if !(0xA1..=0xB7).contains(&head) || usize::from(head - 0xA0) != found.len {
+            return None;
+        }
+        let mut map = PlainMap {
+            head,
+            values: [None; 14],
+            keys: [0; 14],
+        };
+        let mut at = 1;
+        for &(key_at, start, end) in found.entries() {
+            // each entry where the last one ended, its key one byte
+            if key_at != at || start != key_at + 1 || end <= start {
+                return None;
+            }
+            let key = *payload.get(key_at)?;
+            if *payload.get(start)? == 0xF6 {
+                return None; // null: the general reading names it
+            }
+            match u64::from(key) {
+                1..=4 | 6..=11 | L_PURPOSE | L_DESCRIPTOR => {}
+                _ => return None,
+            }
+            if map.values[usize::from(key)].is_some() {
+                return None;
+            }
+            map.values[usize::from(key)] = Some((start, end));
+            map.keys[usize::from(key)] = key_at;
+            at = end;
+        }
+        (at == payload.len()).then_some(map)
+    }
+
     /// The bytes of the value of `key`, if present (None for a key outside the map's range).
     fn value<'a>(&self, payload: &'a [u8], key: u64) -> Option<&'a [u8]> {
         let (start, end) = (*self.values.get(usize::try_from(key).ok()?)?)?;
@@ -524,8 +561,25 @@ pub fn plain_link<'a>(
     payload: &'a [u8],
     limits: &ClaimLimits,
 ) -> Option<(LinkHead<'a>, PlainParts<'a>)> {
+    plain_link_of(payload, PlainMap::walk(payload)?, limits)
+}
+
+/// [`plain_link`] for a payload `cbor::validate_map` accepted under the object's limits,
+/// given the entries it found: the same answer, the map not walked again.
+pub fn plain_link_at<'a>(
+    payload: &'a [u8],
+    entries: &cbor::MapEntries,
+    limits: &ClaimLimits,
+) -> Option<(LinkHead<'a>, PlainParts<'a>)> {
+    plain_link_of(payload, PlainMap::of_entries(payload, entries)?, limits)
+}
+
+fn plain_link_of<'a>(
+    payload: &'a [u8],
+    map: PlainMap,
+    limits: &ClaimLimits,
+) -> Option<(LinkHead<'a>, PlainParts<'a>)> {
     const _: () = assert!(VERSION < 24); // an unsigned integer of one byte
-    let map = PlainMap::walk(payload)?;
     let parts = map.parts(payload)?;
     let value = |key: u64| map.value(payload, key);
     if value(L_VERSION)? != [VERSION as u8] {
@@ -900,10 +954,18 @@ mod tests {
         }
     }
 
-    /// `plain_link` of a payload the strict decoder accepts, where it reads one
+    /// `plain_link` of a payload the strict decoder accepts, where it reads one; and
+    /// `plain_link_at` over the entries `validate_map` found reads the same
     fn fast(payload: &[u8]) -> Option<(LinkHead<'_>, PlainParts<'_>)> {
-        crate::cbor::validate(payload, &crate::cbor::Limits::default()).ok()?;
-        plain_link(payload, &LIMITS)
+        let entries = crate::cbor::validate_map(payload, &crate::cbor::Limits::default()).ok()?;
+        let walked = plain_link(payload, &LIMITS);
+        let at = entries.and_then(|e| plain_link_at(payload, &e, &LIMITS));
+        match (&walked, &at) {
+            (Some(a), Some(b)) => assert!(same(a, b), "plain_link_at read another head"),
+            (None, None) => {}
+            _ => panic!("plain_link and plain_link_at disagree on {payload:02x?}"),
+        }
+        walked
     }
 
     /// The two readings of a head and its parts are the same.

@@ -1,12 +1,15 @@
 //! The head of a link's claims (`claims.rs`) over any CBOR payload: never a panic, only the
 //! registry codes of the claim and key steps (spec 5.5, 3.3 to 3.5), and a deferral only for
 //! map keys the strict decoder does not produce. Where `plain_link` reads the same payload
-//! from its bytes, it reads what the decoded reading reads.
+//! from its bytes, it reads what the decoded reading reads, and so does `plain_link_at` over
+//! the map's entries `validate_map` found.
 #![no_main]
 #![forbid(unsafe_code)]
 
-use agentchain_core::cbor::{decode, Limits};
-use agentchain_core::claims::{decode_link_head, plain_link, plain_parts, ClaimLimits, Decoded};
+use agentchain_core::cbor::{decode, validate_map, Limits};
+use agentchain_core::claims::{
+    decode_link_head, plain_link, plain_link_at, plain_parts, ClaimLimits, Decoded,
+};
 use libfuzzer_sys::fuzz_target;
 
 const CODES: &[&str] = &[
@@ -26,6 +29,24 @@ fuzz_target!(|data: &[u8]| {
         max_capabilities: 32,
         max_caveats: 32,
     };
+    // the map's entries found in the strict pass: plain_link_at reads what plain_link reads
+    if let Ok(Some(entries)) = validate_map(data, &Limits::default()) {
+        let (walked, at) = (
+            plain_link(data, &limits),
+            plain_link_at(data, &entries, &limits),
+        );
+        assert_eq!(walked.is_some(), at.is_some(), "plain_link_at disagrees");
+        if let (Some((w, wp)), Some((a, ap))) = (&walked, &at) {
+            assert_eq!(wp, ap);
+            assert_eq!((w.issuer, w.parent), (a.issuer, a.parent));
+            assert_eq!((w.iat, w.nbf, w.exp, w.depth), (a.iat, a.nbf, a.exp, a.depth));
+            assert_eq!(
+                (w.holder_alg.name, &w.holder_raw),
+                (a.holder_alg.name, &a.holder_raw)
+            );
+            assert_eq!(w.capabilities, a.capabilities);
+        }
+    }
     match decode_link_head(&payload, &limits) {
         Ok(Decoded::Head(head)) => {
             assert!(head.issuer.is_some() != head.parent.is_some() && head.depth <= 255);
