@@ -145,10 +145,11 @@ pub fn open_and_verify<'a>(
 static KEYS: std::sync::Mutex<Option<KeyCache>> = std::sync::Mutex::new(None);
 const MAX_CACHED_KEYS: usize = 4096;
 
-type KeyCache = std::collections::HashMap<
-    (&'static str, Vec<u8>),
-    (std::sync::Arc<PublicKey>, &'static Algorithm),
->;
+/// By the scheme's tag byte (its place in `alg::ALGORITHMS`) followed by the raw key.
+type KeyCache = std::collections::HashMap<Vec<u8>, (std::sync::Arc<PublicKey>, &'static Algorithm)>;
+
+/// The longest raw key looked up without an allocation (an uncompressed P-256 point).
+const INLINE_KEY: usize = 65;
 
 /// `PublicKey::import`, remembered (see [`KEYS`]).
 pub fn import_cached(
@@ -156,9 +157,23 @@ pub fn import_cached(
     raw: &[u8],
 ) -> Result<(std::sync::Arc<PublicKey>, &'static Algorithm)> {
     let algorithm = alg::by_name(name)?;
-    let lookup = (algorithm.name, raw.to_vec());
+    let tag = alg::ALGORITHMS
+        .iter()
+        .position(|a| a.name == algorithm.name)
+        .unwrap_or(0) as u8;
+    // the lookup's bytes on the stack for a key of a known size: no allocation per link
+    let mut inline = [0u8; 1 + INLINE_KEY];
+    let heap;
+    let lookup: &[u8] = if raw.len() <= INLINE_KEY {
+        inline[0] = tag;
+        inline[1..=raw.len()].copy_from_slice(raw);
+        &inline[..=raw.len()]
+    } else {
+        heap = [&[tag][..], raw].concat();
+        &heap
+    };
     if let Ok(guard) = KEYS.lock() {
-        if let Some(found) = guard.as_ref().and_then(|cache| cache.get(&lookup)) {
+        if let Some(found) = guard.as_ref().and_then(|cache| cache.get(lookup)) {
             return Ok(found.clone());
         }
     }
@@ -169,7 +184,7 @@ pub fn import_cached(
         if cache.len() >= MAX_CACHED_KEYS {
             cache.clear();
         }
-        cache.insert(lookup, entry.clone());
+        cache.insert(lookup.to_vec(), entry.clone());
     }
     Ok(entry)
 }
