@@ -107,6 +107,9 @@ class LinkFacts(Protocol):
     def envelope_fields(self) -> tuple[Any, ...] | None:
         """The fields of the envelope of a link the core made; else None."""
 
+    def made_ids(self) -> tuple[bytes, bytes, bytes] | None:
+        """``(digest, id, revocation target)`` of a link the core made; else None."""
+
 
 #: what ``open_link_parts`` finds in a payload of the common shape (``claims::plain_parts``):
 #: issuer, parent, iat, nbf, exp, depth, purpose, the ``(start, stop)`` spans of the holder,
@@ -137,19 +140,17 @@ OpenedObject: TypeAlias = tuple[str, int, bytes, bytes, bytes, bytes, object, by
 #: what the verifier gives ``open_presentation`` to make the links it opens (``Builder`` in
 #: ``native/src/lib.rs``): the limits, the ``get`` of the four memos of ``codec._plain``, the
 #: function that makes a link from its facts, given twice (they stand for its claims and its
-#: envelope until each is first read), and its digest, the dicts that take each made link's
-#: facts and id by its digest, the function that makes an invocation of the common shape
-#: from its fields, the dict that takes each made link's revocation target by its digest,
-#: the function that makes a root link whole (window, claims, envelope and signed object)
-#: from its fields, and the list that takes the bytes of every link, in order
+#: envelope until each is first read), and its digest, the list that takes the facts of
+#: every link in order (None for one the core did not make), the function that makes an
+#: invocation of the common shape from its fields, the function that makes a root link whole
+#: (window, claims, envelope and signed object) from its fields, and the list that takes the
+#: bytes of every link, in order
 LinkBuilder: TypeAlias = tuple[
     object,
     tuple[Callable[[bytes], object], ...],
     Callable[..., object],
-    dict[bytes, "LinkFacts"],
-    dict[bytes, bytes],
+    "list[LinkFacts | None]",
     Callable[..., object],
-    dict[bytes, bytes],
     Callable[..., object],
     list[bytes],
 ]

@@ -236,20 +236,28 @@ class NativeChain:
         ids: dict[bytes, bytes],
         targets: dict[bytes, bytes] | None = None,
         encoded: list[bytes] | None = None,
+        handles: list[LinkFacts | None] | None = None,
     ) -> codec.OpenPlain:
         """``codec.decode_presentation_unverified``'s ``open_plain``: a CBOR presentation of
         the plain shape, every object opened in one call of the core
         (``open_presentation``), or None, which leaves the bytes to the reference (and its
         errors, in its order). The core makes the links whose values are remembered; the
-        others are made here (:meth:`_link`). Facts and ids of the links go into ``facts``
-        and ``ids`` (dicts: the core writes them) as :meth:`decoder`'s, and the revocation
-        target of each link the core made (spec 8.5) into ``targets``, and the bytes of the
-        links of a presentation it read into ``encoded`` (in order: a link's envelope is
-        made only when read, and the prefix cache keeps the links by their bytes)."""
+        others are made here (:meth:`_link`), their facts and ids put into ``facts`` and
+        ``ids`` by digest, as :meth:`decoder` puts them. The bytes of the links of a
+        presentation the core read go into ``encoded`` (in order: a link's envelope is made
+        only when read, and the prefix cache keeps the links by their bytes).
+
+        Given ``handles`` (a list), the facts of every link go into it, in order (None for
+        a link neither the core nor :meth:`_link` made: one ``known`` gave), and the made
+        links' facts, ids and revocation targets are put nowhere else: the verifier hands
+        the list to :meth:`verify`, and asks :func:`reveal` for the ids and targets only
+        where it gathers a chain's facts itself. Without it they go into ``facts``, ``ids``
+        and ``targets`` (spec 8.5's target of each made link) as well."""
         if targets is None:
             targets = {}
         if encoded is None:
             encoded = []
+        kept: list[LinkFacts | None] = [] if handles is None else handles
         open_presentation = self._core.open_presentation
         policy_limits, policy_caps = self._policy.limits, self._caps
 
@@ -259,12 +267,13 @@ class NativeChain:
             caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
             # the core makes each link whose claims' values are remembered, as _link would
             build = (
-                limits, codec.PART_LOOKUPS, _core_link, facts, ids, _made_invocation, targets,
-                _core_root, encoded,
+                limits, codec.PART_LOOKUPS, _core_link, kept, _made_invocation, _core_root,
+                encoded,
             )  # fmt: skip
             found = open_presentation(data, known, caps, build)
             if found is None:
-                del encoded[:]  # the reference reads the bytes: its links are the ones
+                # the reference reads the bytes: its links are the ones
+                del encoded[:], kept[:]
                 return None
             links_found, opened, attestations, approvals = found
             links: tuple[codec.Link, ...]
@@ -272,12 +281,16 @@ class NativeChain:
                 links = links_found  # type: ignore[assignment]
             else:
                 made: list[codec.Link] = []
-                for entry in links_found:  # (typing.cast would be a call per link)
+                for index, entry in enumerate(links_found):  # (a cast would be a call a link)
                     if type(entry) is tuple:  # opened now, to be made here: a _LinkEntry
-                        made.append(self._link(*entry, limits, facts=facts, ids=ids))  # type: ignore[misc,arg-type]
+                        link = self._link(*entry, limits, facts=facts, ids=ids)  # type: ignore[misc,arg-type]
+                        kept[index] = facts.get(link.digest)
+                        made.append(link)
                     else:  # known (the link the prefix cache holds), or made by the core
                         made.append(entry)  # type: ignore[arg-type]
                 links = tuple(made)
+            if handles is None:  # the caller reads the made links' facts by digest
+                reveal(kept, ids, targets, facts=facts)
             invocation: codec.Signed[InvocationClaims] | None
             if type(opened) is tuple:  # not of the common shape: the reference reads it
                 invocation = _object(InvocationClaims, opened, limits)
@@ -329,6 +342,7 @@ class NativeChain:
         anchor: PublicKey | None,
         facts: Mapping[bytes, LinkFacts],
         passed: Callable[[int], None] | None,
+        handles: list[LinkFacts | None] | None = None,
     ) -> list[LinkFacts] | None:
         """V2 (spec 8.2) for ``links[start:]``, ``parent`` the verified link above them (None
         at the root, whose signer is ``anchor``, the trust anchor the caller resolved, V2.1;
@@ -336,16 +350,22 @@ class NativeChain:
         violation; return the facts of the links checked when every one passed, or None,
         having checked nothing, when the core did not decode all of them. Before a
         violation is raised, ``passed(index)`` is told the links before it passed (as the
-        pure loop remembers each prefix as it passes)."""
-        found = list(map(facts.get, map(_DIGEST, links[start:])))
+        pure loop remembers each prefix as it passes). ``handles``, where
+        :meth:`presentation_decoder` filled it for these very links, holds their facts in
+        order; else (or where it lacks one) they are read from ``facts`` by digest."""
+        found: list[LinkFacts | None] = (
+            handles[start:] if handles is not None and len(handles) == len(links) else []
+        )
+        if not found or None in found:
+            found = list(map(facts.get, map(_DIGEST, links[start:])))
         if not found or None in found:
             return None
-        handles = cast("list[LinkFacts]", found)  # every one found
+        every = cast("list[LinkFacts]", found)  # every one found
         root = anchor if parent is None else None
         if parent is None and root is None:  # pragma: no cover - the caller resolves it
             raise ChainError("root_untrusted", "the root link's issuer is not a trust anchor")
         failure = self._core.verify_chain(
-            handles,
+            every,
             root=None if root is None else (root.alg, root.raw()),
             parent=None if parent is None else self._parent(parent),
             allowed=self._allowed,
@@ -358,7 +378,7 @@ class NativeChain:
             if error is not None:  # V2.3: raised as PublicKey.verify raises it
                 raise error
             self._raise(links, start + index, check, root)
-        return handles
+        return every
 
     def chain_facts(
         self,
@@ -476,6 +496,26 @@ class NativeChain:
                 f"link {index}: the native core refused it ({check}), the reference did not",
             )
         violation.raise_for(f"link {index}")
+
+
+def reveal(
+    handles: list[LinkFacts | None],
+    ids: MutableMapping[bytes, bytes],
+    targets: MutableMapping[bytes, bytes],
+    *,
+    facts: MutableMapping[bytes, LinkFacts] | None = None,
+) -> None:
+    """Put the id and the revocation target (spec 8.5) of each link the core made, among
+    ``handles`` (:meth:`NativeChain.presentation_decoder`'s), into ``ids`` and ``targets``
+    by its digest, and its facts into ``facts``: what ``verifier._facts.chain_facts`` reads
+    instead of computing them again, where the verifier gathers a chain's facts itself."""
+    for handle in handles:
+        if handle is not None and (made := handle.made_ids()) is not None:
+            digest, link_id, target = made
+            ids[digest] = link_id
+            targets[digest] = target
+            if facts is not None:
+                facts[digest] = handle
 
 
 def _link_caps(limits: Limits) -> dict[str, int]:

@@ -43,7 +43,7 @@ from agentchain.verifier._checks import (
     check_window,
 )
 from agentchain.verifier._facts import ChainFacts, chain_facts
-from agentchain.verifier._native_chain import NativeChain
+from agentchain.verifier._native_chain import NativeChain, reveal
 from agentchain.verifier._revocation import (
     VerifiedRevocation,
     check_entitled,
@@ -237,6 +237,7 @@ class Verifier:
         ids: dict[bytes, bytes] = {}  # link ids (spec 8.5) the core read, by link digest
         targets: dict[bytes, bytes] = {}  # and the links' revocation targets it computed
         encoded: list[bytes] = []  # and the bytes of the links, where it read them all
+        handles: list[_native.LinkFacts | None] = []  # and each link's facts, in order
         native = self._native
         decoded = codec.decode_presentation_unverified(
             presentation,
@@ -247,7 +248,7 @@ class Verifier:
             open_plain=(
                 None
                 if native is None
-                else native.presentation_decoder(facts, ids, targets, encoded)
+                else native.presentation_decoder(facts, ids, targets, encoded, handles)
             ),
         )
         # V2: signatures, linkage and attenuation, link by link
@@ -258,6 +259,7 @@ class Verifier:
             ids,
             targets,
             encoded=tuple(encoded) if len(encoded) == len(decoded.links) else None,
+            handles=handles,
         )
         # V3: the invocation: present, signed by the final holder, bound to this chain;
         # then the signatures of the attachments that could count
@@ -355,14 +357,18 @@ class Verifier:
         links: tuple[codec.Link, ...],
         cache: PrefixCache | None = None,
         facts: Mapping[bytes, _native.LinkFacts] | None = None,
-        ids: Mapping[bytes, bytes] | None = None,
-        targets: Mapping[bytes, bytes] | None = None,
+        ids: dict[bytes, bytes] | None = None,
+        targets: dict[bytes, bytes] | None = None,
         *,
         encoded: tuple[bytes, ...] | None = None,
+        handles: list[_native.LinkFacts | None] | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """V2 over ``links``: the verified chain, and its facts for V4 to V10 (``ids`` and
         ``targets``: the link ids the native core read and the revocation targets it
-        computed, by link digest; ``encoded``: the links' bytes, where the core read them)."""
+        computed, by link digest; ``encoded``: the links' bytes, where the core read them;
+        ``handles``: the facts of the links, in order, where the core read them, and with
+        them the ids and targets of the links it made, which ``ids`` and ``targets`` then
+        lack)."""
         root: Principal | None = None  # the trust anchor's, when no known facts name it
         parent: codec.Link | None = None
         start, known = 0, None
@@ -380,7 +386,9 @@ class Verifier:
         if start:
             parent = links[start - 1]
         if start == len(links):
-            return self._verified(links, root, known, cache, ids, targets=targets, encoded=encoded)
+            return self._verified(
+                links, root, known, cache, ids, targets=targets, encoded=encoded, handles=handles
+            )
         # V2.1 for the root: a trust anchor (only a root can lack a signer). Below it, the
         # signer is the parent's holder: the core reads it from the parent's facts, and the
         # pure loop from the parent's claims, each link's in turn
@@ -400,7 +408,13 @@ class Verifier:
         native = self._native
         if native is not None:
             checked = native.verify(
-                links, start, parent=parent, anchor=trusted, facts=facts or {}, passed=passed
+                links,
+                start,
+                parent=parent,
+                anchor=trusted,
+                facts=facts or {},
+                passed=passed,
+                handles=handles,
             )
             if checked is not None:
                 self._remember(cache, links, start, len(links) - 1, encoded=encoded)
@@ -408,7 +422,15 @@ class Verifier:
                 # from the root or on top of the prefix's the cache kept
                 made = native.chain_facts(checked, None if start else root, known)
                 return self._verified(
-                    links, root, known, cache, ids, targets=targets, made=made, encoded=encoded
+                    links,
+                    root,
+                    known,
+                    cache,
+                    ids,
+                    targets=targets,
+                    made=made,
+                    encoded=encoded,
+                    handles=handles,
                 )
         for index, link in enumerate(links[start:], start):
             what = f"link {index}"
@@ -420,7 +442,9 @@ class Verifier:
             parent = link
             if index + 1 < len(links):  # the whole chain is remembered with its facts
                 self._remember(cache, links, index, index + 1, encoded=encoded)
-        return self._verified(links, root, known, cache, ids, targets=targets, encoded=encoded)
+        return self._verified(
+            links, root, known, cache, ids, targets=targets, encoded=encoded, handles=handles
+        )
 
     def _verified(
         self,
@@ -428,16 +452,21 @@ class Verifier:
         root: Principal | None,
         known: ChainFacts | None,
         cache: PrefixCache | None,
-        ids: Mapping[bytes, bytes] | None,
+        ids: dict[bytes, bytes] | None,
         *,
-        targets: Mapping[bytes, bytes] | None = None,
+        targets: dict[bytes, bytes] | None = None,
         made: ChainFacts | None = None,
         encoded: tuple[bytes, ...] | None = None,
+        handles: list[_native.LinkFacts | None] | None = None,
     ) -> tuple[VerifiedChain, ChainFacts]:
         """The chain that passed V2, and its facts: gathered from its new links on top of
         what the cache knew of its prefix (``known``), or from its root signer ``root``, or
         ``made``, the facts of the whole chain the native core gathered; remembered in the
         cache with the whole chain when it was not known whole."""
+        if made is None and handles and ids is not None and targets is not None:
+            # gathered here: the ids and targets of the links the core made, read, not
+            # computed again
+            reveal(handles, ids, targets)
         gathered = (
             made
             if made is not None

@@ -522,6 +522,18 @@ impl LinkFacts {
         Ok(Some(PyTuple::new(py, fields)?))
     }
 
+    /// `(digest, id, target)` of a link the core made: its digest, its id and its
+    /// revocation target (spec 8.5), for a caller that gathers the chain's facts itself
+    /// (`verifier._facts.chain_facts`'s `read` and `targets`); None for a link the core
+    /// did not make.
+    fn made_ids<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let Some(m) = &self.made else {
+            return Ok(None);
+        };
+        let fields = [m.digest.bind(py), m.id.bind(py), m.target.bind(py)];
+        Ok(Some(PyTuple::new(py, fields)?))
+    }
+
     /// The fields of the envelope of a link the core made, in the order of
     /// `codec.Envelope` (`encoding, alg, typ, protected, payload, signature, signed,
     /// encoded`), for when it is first read; None for a link the core did not make.
@@ -693,7 +705,7 @@ fn open_link_with<'py>(
     ) {
         Ok(OpenedLinkObject::Parts(opened, parts)) => Ok((opened, parts)),
         // a link is made only with a builder, and none was given (no panic here: an error)
-        Ok(OpenedLinkObject::Made(_)) => Err(PySystemError::new_err("a link made unasked")),
+        Ok(OpenedLinkObject::Made(..)) => Err(PySystemError::new_err("a link made unasked")),
         Err(failure) => Err(failure.into_py(py)),
     }
 }
@@ -727,22 +739,23 @@ impl From<Error> for OpenFailure {
 
 /// What the verifier hands [`open_presentation`] to make the Python objects of the links
 /// it opens, as `NativeChain._link` and `codec.parts_link` make them: `(limits, lookups,
-/// link, facts, ids, invocation, targets, root, encoded)`. `lookups` are the `get` of the
+/// link, handles, invocation, root, encoded)`. `lookups` are the `get` of the
 /// four memos of `codec._plain` (holder, capabilities, caveats, descriptor: each value's
 /// `(limits, value, items)` by its exact bytes); `link` makes a `Signed` link from the
 /// link's [`LinkFacts`], given twice (they stand for its claims and its envelope until each
 /// is first read: `_native_chain._CoreLink`), and the digest; `root` makes a root link whole,
 /// its claims (whose issuer every verification reads, V2.1), window and envelope, from the
 /// claims' fields (`issuer, holder, parent, iat, nbf, exp, capabilities, caveats, depth,
-/// purpose, descriptor, approvals, usage`), then the envelope's and the digest; `facts` and
-/// `ids` take each link's facts and id by its digest, as `_link` puts them; `invocation`
+/// purpose, descriptor, approvals, usage`), then the envelope's and the digest; `handles`
+/// (a list) takes, for every link of the presentation in order, the [`LinkFacts`] of a link
+/// made here (its id and revocation target in it, [`LinkFacts::made_ids`]), None for any
+/// other (known to the caller, or left to it to make); `invocation`
 /// makes the `Signed` invocation of the common shape (`claims::plain_invocation`) from its
 /// claims (`chain, audience, action, resource, args, iat, nonce`), then the envelope's
 /// fields from `alg` and the digest, as
 /// `codec._claims._plain_cbor_invocation` and `_object` make it (checking the action's and
-/// the resource's grammar first, with the reference's errors); `targets` takes each made
-/// link's revocation target (spec 8.5, `claims::link_target` of its id) by its digest;
-/// `encoded` (a list) takes the bytes of every link of the presentation, in order.
+/// the resource's grammar first, with the reference's errors); `encoded` (a list) takes
+/// the bytes of every link of the presentation, in order.
 #[derive(FromPyObject)]
 struct Builder<'py> {
     #[pyo3(item(0))]
@@ -752,23 +765,20 @@ struct Builder<'py> {
     #[pyo3(item(2))]
     link: Bound<'py, PyAny>,
     #[pyo3(item(3))]
-    facts: Bound<'py, PyDict>,
+    handles: Bound<'py, PyList>,
     #[pyo3(item(4))]
-    ids: Bound<'py, PyDict>,
-    #[pyo3(item(5))]
     invocation: Bound<'py, PyAny>,
-    #[pyo3(item(6))]
-    targets: Bound<'py, PyDict>,
-    #[pyo3(item(7))]
+    #[pyo3(item(5))]
     root: Bound<'py, PyAny>,
-    #[pyo3(item(8))]
+    #[pyo3(item(6))]
     encoded: Bound<'py, PyList>,
 }
 
 /// A link the core opened: the link object a [`Builder`] made of it, or `(opened, parts)` as
 /// `open_link_parts` returns them, for the caller to make it.
 enum OpenedLinkObject<'py> {
-    Made(Bound<'py, PyAny>),
+    /// the link object, and its facts
+    Made(Bound<'py, PyAny>, Bound<'py, LinkFacts>),
     Parts(Bound<'py, PyTuple>, Option<Bound<'py, PyTuple>>),
 }
 
@@ -1076,7 +1086,7 @@ fn open_link_bytes<'py>(
                             caveats: caveats.unbind(),
                             digest: digest_object.clone().unbind(),
                             id: id.clone().unbind(),
-                            target: target.clone().unbind(),
+                            target: target.unbind(),
                             iat: head.iat,
                             purpose: p.purpose.map(str::to_owned),
                             encoded: encoded.clone().unbind(),
@@ -1110,10 +1120,7 @@ fn open_link_bytes<'py>(
                         } else {
                             builder.link.call1((&handle, &handle, &digest_object))?
                         };
-                        builder.targets.set_item(&digest_object, target)?;
-                        builder.ids.set_item(&digest_object, id)?;
-                        builder.facts.set_item(&digest_object, handle)?;
-                        return Ok(OpenedLinkObject::Made(made));
+                        return Ok(OpenedLinkObject::Made(made, handle));
                     }
                 }
                 parts = Some(
@@ -1300,6 +1307,7 @@ fn open_presentation<'py>(
                 if !link.is_none() {
                     if let Some(builder) = &build {
                         builder.encoded.append(PyBytes::new(py, bytes))?;
+                        builder.handles.append(py.None())?;
                     }
                     out_links.push(link);
                     continue;
@@ -1312,8 +1320,16 @@ fn open_presentation<'py>(
             }
             let with = build.as_ref().map(|builder| (builder, &encoded));
             match open_link_bytes(py, bytes, digest, &lim, &claim_limits, true, with)? {
-                OpenedLinkObject::Made(link) => out_links.push(link),
+                OpenedLinkObject::Made(link, handle) => {
+                    if let Some(builder) = &build {
+                        builder.handles.append(handle)?;
+                    }
+                    out_links.push(link);
+                }
                 OpenedLinkObject::Parts(opened, parts) => {
+                    if let Some(builder) = &build {
+                        builder.handles.append(py.None())?;
+                    }
                     all_links = false;
                     out_links.push((encoded, opened, parts).into_pyobject(py)?.into_any());
                 }
