@@ -214,3 +214,49 @@ def test_the_pure_path_reports_its_cold_per_hop_over_its_own_floor() -> None:
     assert pure["met"]["cold_per_hop_vs_floor"] is (expected <= 1.8)
     table = bench.format_table(result)
     assert "cold_per_hop_vs_floor" in table and "<=1.8" in table
+
+
+def test_the_floor_is_a_chain_s_signatures_verified_in_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the floor is the signature work a chain's verification meets: the deepest chain's
+    # signatures, each under its own signer's key, one verification each, reported per
+    # signature; one signature over and over (the floor before) is kept for reference
+    seen: list[tuple[bytes, bytes]] = []
+    real = bench.crypto_sign_open  # type: ignore[attr-defined]
+
+    def counted(signed: bytes, raw: bytes) -> bytes:
+        seen.append((signed[:64], raw))
+        return real(signed, raw)
+
+    monkeypatch.setattr(bench, "crypto_sign_open", counted)
+    tasks = {t.key: t for t in bench._floor_tasks(bench._keys(), 8)}
+    seen.clear()
+    tasks["floor"].prepare()()
+    assert len(set(seen)) == len(seen) == 8  # eight signatures
+    assert len({raw for _, raw in seen}) == 8  # under eight keys
+    assert tasks["floor"].per == tasks["floor_openssl"].per == 8
+    seen.clear()
+    for _ in range(3):
+        tasks["floor_repeated"].prepare()()
+    assert len(seen) == 3 and len(set(seen)) == 1 and tasks["floor_repeated"].per == 1
+    if _native.available():
+        assert tasks["floor_native"].per == 8 and tasks["floor_native_repeated"].per == 1
+    # a call of ``per`` units is reported per unit: 8 us a call is 1 us a signature
+    ticks = iter(range(0, 10**9, 8_000))
+    monkeypatch.setattr(bench.time, "perf_counter_ns", lambda: next(ticks))  # type: ignore[attr-defined]
+    measured = bench._measure([tasks["floor"], tasks["floor_repeated"]], 1, 3)
+    assert measured == {"floor": 1.0, "floor_repeated": 8.0}
+
+
+def test_the_paths_report_the_repeated_floor_beside_their_own() -> None:
+    result = bench.run(rounds=1, iterations=1, depths=(1, 4, 8))
+    assert result["medians_us"]["floor_repeated"] > 0
+    for block in result["paths"].values():
+        hop = block["cold_per_hop_us"]["cbor"]
+        repeated = block["floor_repeated_us"]
+        assert repeated > 0
+        ratio = block["cold_per_hop_vs_repeated_floor"]
+        assert ratio == pytest.approx(hop / repeated, rel=0.01)
+        assert "cold_per_hop_vs_repeated_floor" not in block["targets"]
+    assert "one signature repeated" in bench.format_table(result)
