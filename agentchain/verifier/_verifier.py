@@ -232,10 +232,12 @@ class Verifier:
         if isinstance(presentation, codec.Presentation):
             presentation = presentation.to_bytes()
         cache, known = self._prefix_cache, self._known
-        # the native backend decodes the links it can, keeping what V2 needs of each
+        # the native backend decodes the links it can, keeping what V2 needs of each: by
+        # link digest for the links it did not make itself, with the link ids (spec 8.5) it
+        # read (the links it made keep both in their facts, handed over in order)
         facts: dict[bytes, _native.LinkFacts] = {}
-        ids: dict[bytes, bytes] = {}  # link ids (spec 8.5) the core read, by link digest
-        targets: dict[bytes, bytes] = {}  # and the links' revocation targets it computed
+        ids: dict[bytes, bytes] = {}
+        targets: dict[bytes, bytes] = {}  # revocation targets (filled where it is asked)
         encoded: list[bytes] = []  # and the bytes of the links, where it read them all
         handles: list[_native.LinkFacts | None] = []  # and each link's facts, in order
         native = self._native
