@@ -313,7 +313,8 @@ pub struct MapEntries {
 }
 
 impl MapEntries {
-    const EMPTY: MapEntries = MapEntries {
+    /// No entry found yet.
+    pub const EMPTY: MapEntries = MapEntries {
         len: 0,
         spans: [(0, 0, 0); MAX_MAP_ENTRIES],
     };

@@ -420,36 +420,21 @@ impl PlainMap {
         if !(0xA1..=0xB7).contains(&head) {
             return None;
         }
-        let mut map = PlainMap {
-            head,
-            values: [None; 14],
-            keys: [0; 14],
-        };
+        // each entry's key (one byte in the common shape) and the item after it
+        let mut found = cbor::MapEntries::EMPTY;
         let mut at = 1;
-        for _ in 0..(head - 0xA0) {
-            let key = *payload.get(at)?;
-            let start = at + 1;
-            let end = item_end(payload, start)?;
-            if *payload.get(start)? == 0xF6 {
-                return None; // null: the general reading names it
-            }
-            match u64::from(key) {
-                1..=4 | 6..=11 | L_PURPOSE | L_DESCRIPTOR => {}
-                _ => return None,
-            }
-            if map.values[usize::from(key)].is_some() {
-                return None; // a repeated key: no strict decoder hands one over
-            }
-            map.values[usize::from(key)] = Some((start, end));
-            map.keys[usize::from(key)] = at;
+        for entry in found.spans.iter_mut().take(usize::from(head - 0xA0)) {
+            payload.get(at)?;
+            let end = item_end(payload, at + 1)?;
+            *entry = (at, at + 1, end);
+            found.len += 1;
             at = end;
         }
-        (at == payload.len()).then_some(map)
+        PlainMap::of_entries(payload, &found)
     }
 
-    /// [`PlainMap::walk`]'s map from the entries the strict decoder's one pass found
-    /// (`cbor::validate_map` over the same payload): the same checks, without walking the
-    /// values again.
+    /// The map of `payload` from where its entries lie: found by the strict decoder's one
+    /// pass (`cbor::validate_map` over the same payload) or by [`PlainMap::walk`].
     fn of_entries(payload: &[u8], found: &cbor::MapEntries) -> Option<PlainMap> {
         let head = *payload.first()?;
         if !(0xA1..=0xB7).contains(&head) || usize::from(head - 0xA0) != found.len {
@@ -475,7 +460,7 @@ impl PlainMap {
                 _ => return None,
             }
             if map.values[usize::from(key)].is_some() {
-                return None;
+                return None; // a repeated key: no strict decoder hands one over
             }
             map.values[usize::from(key)] = Some((start, end));
             map.keys[usize::from(key)] = key_at;
