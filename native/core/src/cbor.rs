@@ -328,8 +328,8 @@ impl MapEntries {
 /// [`validate`], and where it accepts a map of one to [`MAX_MAP_ENTRIES`] entries, where
 /// each entry lies: found in the same pass, for a caller that reads a few of the values from
 /// the bytes (`claims::plain_link_at`), without walking them again. `Ok(None)` where the
-/// bytes are strict but another item, or a map read by the general walk (nested deeper than
-/// the one pass reads).
+/// bytes are strict but hold another item, a map of more entries, or one nested deeper than
+/// the one pass reads (then judged by the decoder's walk).
 pub fn validate_map(data: &[u8], limits: &Limits) -> Result<Option<MapEntries>> {
     let mut entries = MapEntries::EMPTY;
     match accepts(data, limits, Some(&mut entries)) {
@@ -837,7 +837,7 @@ fn checked_decode<'a>(data: &'a [u8], limits: &Limits) -> Result<Value<'a>> {
             panic!("validate_map found entries outside a map: {data:02x?}");
         };
         assert_eq!(entries.len, pairs.len());
-        let mut at = 1 + usize::from(data[0] & 0x1F >= 24);
+        let mut at = 1; // a map of at most 23 entries: a head of one byte
         for (&(key, value, end), (k, v)) in entries.entries().iter().zip(pairs) {
             assert_eq!(key, at);
             assert_eq!(decode(&data[key..value], limits).as_ref().ok(), Some(k));
