@@ -964,6 +964,38 @@ def test_a_warm_request_makes_no_claims(core: _native.ChainCore) -> None:
     assert native.chain.links == pure.chain.links
 
 
+def test_a_decoder_read_twice_describes_the_presentation_read_last(
+    core: _native.ChainCore,
+) -> None:
+    # presentation_decoder's lists (the links' bytes, their facts in order) are those of the
+    # presentation it read last: a decoder used for several never mixes them, so a link's
+    # facts are always at the link's place
+    chain = NativeChain(core, make_policy())
+    one = standard_presentation(label="read twice, one").to_bytes()
+    token = delegate(
+        standard_token(label="read twice, two"),
+        SUB,
+        SUB2.public_key,
+        capabilities=[(REQUEST.action, REQUEST.resource)],
+        now=NOW,
+        rng=Rng("read twice"),
+    )
+    two = standard_presentation(token, holder=SUB2, label="read twice, two").to_bytes()
+    clear_caches()
+    for data in (one, two):  # every value read once and remembered: the core makes them
+        chain.presentation_decoder({}, {})(data, LIMITS, None)
+    encoded: list[bytes] = []
+    handles: list[Any] = []
+    open_plain = chain.presentation_decoder({}, {}, {}, encoded, handles)
+    for data in (one, two, one):
+        read = open_plain(data, LIMITS, None)
+        assert read is not None
+        assert encoded == [link.encoded for link in read.links]
+        assert [h.made_ids()[0] for h in handles] == [link.digest for link in read.links]
+    assert open_plain(b"not a presentation", LIMITS, None) is None
+    assert encoded == handles == []
+
+
 def test_a_mixed_chain_reads_the_ids_the_core_found(
     core: _native.ChainCore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

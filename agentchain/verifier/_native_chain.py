@@ -243,11 +243,12 @@ class NativeChain:
         (``open_presentation``), or None, which leaves the bytes to the reference (and its
         errors, in its order). The core makes the links whose values are remembered; the
         others are made here (:meth:`_link`), their facts and ids put into ``facts`` and
-        ``ids`` by digest, as :meth:`decoder` puts them. The bytes of the links of a
-        presentation the core read go into ``encoded`` (in order: a link's envelope is made
-        only when read, and the prefix cache keeps the links by their bytes).
+        ``ids`` by digest, as :meth:`decoder` puts them. The bytes of the links of the
+        presentation the core read last go into ``encoded`` (in order: a link's envelope is
+        made only when read, and the prefix cache keeps the links by their bytes).
 
-        Given ``handles`` (a list), the facts of every link go into it, in order (None for
+        Given ``handles`` (a list), the facts of every link of the presentation read last go
+        into it, in order (None for
         a link neither the core nor :meth:`_link` made: one ``known`` gave), and the made
         links' facts, ids and revocation targets are put nowhere else: the verifier hands
         the list to :meth:`verify`, and asks :func:`reveal` for the ids and targets only
@@ -265,6 +266,9 @@ class NativeChain:
             data: bytes, limits: Limits, known: Callable[[bytes], codec.Link | None] | None
         ) -> codec.Presentation | None:
             caps = policy_caps if limits is policy_limits else _presentation_caps(limits)
+            # the lists describe the presentation read last (a decoder may read several):
+            # the mixed path below writes the facts of a link by its place
+            del encoded[:], kept[:]
             # the core makes each link whose claims' values are remembered, as _link would
             build = (
                 limits, codec.PART_LOOKUPS, _core_link, kept, _made_invocation, _core_root,
