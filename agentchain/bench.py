@@ -9,9 +9,10 @@ figure is the median over all calls. The contenders:
 * the floor: one raw Ed25519 verification by the backend agentchain uses
   (libsodium through PyNaCl), and by OpenSSL (``cryptography``) for reference: the
   signatures of the deepest chain's links, each under its own key, verified in turn, one
-  call each, the median per signature (:func:`_floor_tasks`). One signature verified over
-  and over reads lower (``floor_repeated``, kept for reference): the processor learns that
-  one input's branches, and a chain never verifies the same signature twice;
+  call each (a sample times the whole chain; its median is divided by the chain's
+  signatures, :func:`_floor_tasks`). One signature verified over and over reads lower
+  (``floor_repeated``, kept for reference): the processor learns that one input's
+  branches, and a chain never verifies the same signature twice;
 * agentchain cold verify of a presentation (a chain of ``depth`` links plus the
   holder's signed invocation), from bytes, by a verifier that has seen nothing;
 * agentchain warm verify: one new link on top of a prefix the verifier has
