@@ -905,18 +905,24 @@ def test_the_core_gathers_the_facts_of_a_chain_on_a_known_prefix(
     assert chain.chain_facts(handles, None, None) is None
 
 
+def _extended(label: str, holder: Any = SUB2) -> codec.Presentation:
+    """The standard two-link token and a third link, SUB to ``holder``, granting the
+    request's action on its resource (made with the API, so the chain verifies)."""
+    return delegate(
+        standard_token(label=label),
+        SUB,
+        holder.public_key,
+        capabilities=[(REQUEST.action, REQUEST.resource)],
+        now=NOW,
+        rng=Rng(label),
+    )
+
+
 def test_a_warm_request_makes_no_claims(core: _native.ChainCore) -> None:
     # the warm path (a prefix the cache holds, one new link): V2.1's signer and the parent's
     # facts come from the parent's own facts, the chain's facts from the core, so neither
     # the parent's claims nor the new link's are made, and the decision is the reference's
-    token = delegate(
-        standard_token(label="warm claims"),
-        SUB,
-        SUB2.public_key,
-        capabilities=[(REQUEST.action, REQUEST.resource)],
-        now=NOW,
-        rng=Rng("warm claims"),
-    )
+    token = _extended("warm claims")
     prefix = standard_presentation(
         codec.Presentation(token.links[:2]), holder=SUB, label="warm prefix"
     ).to_bytes()
@@ -972,14 +978,7 @@ def test_a_decoder_read_twice_describes_the_presentation_read_last(
     # facts are always at the link's place
     chain = NativeChain(core, make_policy())
     one = standard_presentation(label="read twice, one").to_bytes()
-    token = delegate(
-        standard_token(label="read twice, two"),
-        SUB,
-        SUB2.public_key,
-        capabilities=[(REQUEST.action, REQUEST.resource)],
-        now=NOW,
-        rng=Rng("read twice"),
-    )
+    token = _extended("read twice, two")
     two = standard_presentation(token, holder=SUB2, label="read twice, two").to_bytes()
     clear_caches()
     for data in (one, two):  # every value read once and remembered: the core makes them
@@ -1006,14 +1005,7 @@ def test_a_mixed_chain_reads_the_ids_the_core_found(
     # targets (_native_chain.reveal) and computes none again, with the reference's answer
     prefix = standard_token(label="mixed")
     newcomer = key("mixed newcomer")
-    token = delegate(
-        prefix,
-        SUB,
-        newcomer.public_key,
-        capabilities=[(REQUEST.action, REQUEST.resource)],
-        now=NOW,
-        rng=Rng("mixed"),
-    )
+    token = _extended("mixed", newcomer)
     data = standard_presentation(token, holder=newcomer, label="mixed").to_bytes()
     learn = standard_presentation(prefix, label="mixed prefix").to_bytes()
     recomputed: list[bytes] = []
